@@ -1,0 +1,77 @@
+#include "protocol/error.hpp"
+
+#include <caf/message.hpp>
+#include <caf/sec.hpp>
+
+namespace dm {
+
+std::string to_string(ec x) {
+  switch (x) {
+    case ec::none: return "none";
+    case ec::invalid_config: return "invalid_config";
+    case ec::invalid_argument: return "invalid_argument";
+    case ec::not_found: return "not_found";
+    case ec::already_exists: return "already_exists";
+    case ec::invalid_state: return "invalid_state";
+    case ec::upstream_unreachable: return "upstream_unreachable";
+    case ec::upstream_access_denied: return "upstream_access_denied";
+    case ec::upstream_misconfigured: return "upstream_misconfigured";
+    case ec::binlog_purged: return "binlog_purged";
+    case ec::downstream_unavailable: return "downstream_unavailable";
+    case ec::downstream_access_denied: return "downstream_access_denied";
+    case ec::downstream_rejected: return "downstream_rejected";
+    case ec::decode_failed: return "decode_failed";
+    case ec::checksum_mismatch: return "checksum_mismatch";
+    case ec::storage_failed: return "storage_failed";
+    case ec::unsupported: return "unsupported";
+    case ec::unauthorized: return "unauthorized";
+    case ec::unavailable: return "unavailable";
+  }
+  return "unknown";
+}
+
+bool is_resumable(ec x) {
+  switch (x) {
+    case ec::upstream_unreachable:
+    case ec::downstream_unavailable:
+    case ec::unavailable:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_resumable(const caf::error& err) {
+  if (!err) return false;
+  if (err.category() == error_category) return is_resumable(static_cast<ec>(err.code()));
+  // CAF's own errors here mean a peer actor died or a request timed out.
+  return err.category() == caf::atom("system");
+}
+
+caf::error make_error(ec code, std::string text) {
+  return caf::error{static_cast<uint8_t>(code), error_category, caf::make_message(std::move(text))};
+}
+
+std::string describe(const caf::error& err) {
+  if (!err) return "no error";
+  const auto& ctx = err.context();
+  if (err.category() == error_category && ctx.size() == 1 && ctx.match_element<std::string>(0))
+    return ctx.get_as<std::string>(0);
+  std::string out = caf::to_string(err.category());
+  out += " error ";
+  out += std::to_string(err.code());
+  if (err.category() == caf::atom("system"))
+    out = caf::to_string(static_cast<caf::sec>(err.code()));
+  if (!ctx.empty()) {
+    out += ": ";
+    out += caf::to_string(ctx);
+  }
+  return out;
+}
+
+ec code_of(const caf::error& err) {
+  if (err && err.category() == error_category) return static_cast<ec>(err.code());
+  return ec::none;
+}
+
+}  // namespace dm

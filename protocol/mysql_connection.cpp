@@ -1,0 +1,169 @@
+#include "protocol/mysql_connection.hpp"
+
+#include <mutex>
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+
+namespace dm {
+
+namespace {
+
+void init_library_once() {
+  static std::once_flag flag;
+  std::call_once(flag, [] { mysql_library_init(0, nullptr, nullptr); });
+}
+
+// What an operator should do about an error of class `code`.
+const char* advice(ec code, server_role role) {
+  switch (code) {
+    case ec::upstream_unreachable:
+      return "check that the upstream server runs and host/port in the source config are right; "
+             "dm-worker keeps retrying";
+    case ec::downstream_unavailable:
+      return "check that the downstream server runs and target-database is right; dm-worker "
+             "keeps retrying";
+    case ec::upstream_access_denied:
+      return "check user/password under 'from' in the source config and the user's privileges";
+    case ec::downstream_access_denied:
+      return "check user/password under target-database in the task config and the user's "
+             "privileges";
+    default:
+      return role == server_role::upstream ? "check the upstream server"
+                                           : "check the statement and the downstream table";
+  }
+}
+
+}  // namespace
+
+ec classify_mysql_error(unsigned errnum, server_role role) {
+  bool up = role == server_role::upstream;
+  switch (errnum) {
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case CR_UNKNOWN_HOST:
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST:
+    case CR_SERVER_LOST_EXTENDED:
+    case CR_IPSOCK_ERROR:
+    case CR_SOCKET_CREATE_ERROR:
+    case ER_CON_COUNT_ERROR:
+    case ER_SERVER_SHUTDOWN:
+    case ER_CONNECTION_KILLED:
+    case ER_QUERY_INTERRUPTED:
+    case ER_TOO_MANY_USER_CONNECTIONS:
+    case ER_NET_READ_ERROR:
+    case ER_NET_READ_INTERRUPTED:
+    case ER_NET_ERROR_ON_WRITE:
+    case ER_NET_WRITE_INTERRUPTED:
+      return up ? ec::upstream_unreachable : ec::downstream_unavailable;
+    case ER_LOCK_DEADLOCK:
+    case ER_LOCK_WAIT_TIMEOUT:
+    case ER_LOCK_TABLE_FULL:
+      return up ? ec::upstream_unreachable : ec::downstream_unavailable;
+    case ER_ACCESS_DENIED_ERROR:
+    case ER_DBACCESS_DENIED_ERROR:
+    case ER_TABLEACCESS_DENIED_ERROR:
+    case ER_COLUMNACCESS_DENIED_ERROR:
+    case ER_SPECIFIC_ACCESS_DENIED_ERROR:
+    case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
+      return up ? ec::upstream_access_denied : ec::downstream_access_denied;
+    case ER_MASTER_FATAL_ERROR_READING_BINLOG:
+      return ec::binlog_purged;
+    default:
+      return up ? ec::upstream_misconfigured : ec::downstream_rejected;
+  }
+}
+
+void mysql_connection::closer::operator()(MYSQL* m) const { mysql_close(m); }
+
+mysql_connection::mysql_connection(std::unique_ptr<MYSQL, closer> mysql, server_role role,
+                                   std::string label)
+    : mysql_(std::move(mysql)), role_(role), label_(std::move(label)) {}
+
+mysql_connection::mysql_connection(mysql_connection&&) noexcept = default;
+mysql_connection& mysql_connection::operator=(mysql_connection&&) noexcept = default;
+mysql_connection::~mysql_connection() = default;
+
+caf::expected<mysql_connection> mysql_connection::open(const connection_params& params,
+                                                       server_role role, std::string label) {
+  init_library_once();
+  std::unique_ptr<MYSQL, closer> m{mysql_init(nullptr)};
+  if (!m) return make_error(ec::unavailable, label + ": out of memory creating a connection");
+  unsigned connect_timeout = static_cast<unsigned>(params.connect_timeout.count());
+  unsigned read_timeout = static_cast<unsigned>(params.read_timeout.count());
+  unsigned write_timeout = static_cast<unsigned>(params.write_timeout.count());
+  mysql_options(m.get(), MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+  if (read_timeout) mysql_options(m.get(), MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+  if (write_timeout) mysql_options(m.get(), MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
+  mysql_options(m.get(), MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  if (params.max_allowed_packet)
+    mysql_optionsv(m.get(), MYSQL_OPT_MAX_ALLOWED_PACKET, &params.max_allowed_packet);
+  // Never read option files: the connection is exactly what the config says.
+  if (!mysql_real_connect(m.get(), params.host.c_str(), params.user.c_str(),
+                          params.password.c_str(), nullptr, params.port, nullptr,
+                          CLIENT_MULTI_STATEMENTS)) {
+    mysql_connection failed{std::move(m), role, std::move(label)};
+    return failed.last_error("connecting as user '" + params.user + "'");
+  }
+  return mysql_connection{std::move(m), role, std::move(label)};
+}
+
+caf::error mysql_connection::execute(std::string_view sql) {
+  if (mysql_real_query(mysql_.get(), sql.data(), static_cast<unsigned long>(sql.size())) != 0)
+    return last_error("running a statement");
+  // Drain every result of a multi-statement string so the connection stays usable.
+  for (;;) {
+    if (MYSQL_RES* res = mysql_store_result(mysql_.get())) mysql_free_result(res);
+    else if (mysql_field_count(mysql_.get()) != 0) return last_error("reading a result");
+    auto more = mysql_next_result(mysql_.get());
+    if (more > 0) return last_error("running a statement");
+    if (more < 0) break;
+  }
+  return caf::none;
+}
+
+caf::expected<result_rows> mysql_connection::query(std::string_view sql) {
+  if (mysql_real_query(mysql_.get(), sql.data(), static_cast<unsigned long>(sql.size())) != 0)
+    return last_error("running a query");
+  MYSQL_RES* res = mysql_store_result(mysql_.get());
+  if (!res) {
+    if (mysql_field_count(mysql_.get()) == 0) return result_rows{};
+    return last_error("reading a result");
+  }
+  result_rows rows;
+  auto fields = mysql_num_fields(res);
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    auto lengths = mysql_fetch_lengths(res);
+    result_row out(fields);
+    for (unsigned i = 0; i < fields; ++i)
+      if (row[i]) out[i] = std::string{row[i], lengths[i]};
+    rows.push_back(std::move(out));
+  }
+  mysql_free_result(res);
+  while (mysql_next_result(mysql_.get()) == 0)
+    if (MYSQL_RES* extra = mysql_store_result(mysql_.get())) mysql_free_result(extra);
+  return rows;
+}
+
+caf::expected<std::optional<std::string>> mysql_connection::query_value(std::string_view sql) {
+  auto rows = query(sql);
+  if (!rows) return rows.error();
+  if (rows->empty() || rows->front().empty()) return std::optional<std::string>{};
+  return rows->front().front();
+}
+
+uint64_t mysql_connection::affected_rows() const { return mysql_affected_rows(mysql_.get()); }
+
+unsigned mysql_connection::last_errno() const { return mysql_errno(mysql_.get()); }
+
+caf::error mysql_connection::last_error(std::string_view what) const {
+  auto errnum = mysql_errno(mysql_.get());
+  auto code = classify_mysql_error(errnum, role_);
+  std::string text = label_ + ": " + std::string{what} + " failed: [" + std::to_string(errnum) +
+                     "] " + mysql_error(mysql_.get()) + "; " + advice(code, role_);
+  return make_error(code, std::move(text));
+}
+
+}  // namespace dm

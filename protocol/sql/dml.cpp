@@ -1,0 +1,132 @@
+#include "protocol/sql/dml.hpp"
+
+#include "protocol/error.hpp"
+#include "protocol/sql/literal.hpp"
+#include "protocol/sql/quote.hpp"
+
+namespace dm::sql {
+
+namespace {
+
+using binlog::cell_kind;
+
+bool writable(const table_schema& schema, const row_image& image, size_t i) {
+  return image[i].kind != cell_kind::absent && !schema.columns[i].generated;
+}
+
+caf::error check_width(const table_schema& schema, const row_image& image) {
+  if (image.size() == schema.columns.size()) return caf::none;
+  return make_error(ec::decode_failed,
+                    "row image of " + schema.db + "." + schema.table + " has " +
+                        std::to_string(image.size()) + " columns, the table has " +
+                        std::to_string(schema.columns.size()));
+}
+
+caf::error append_condition(std::string& out, const table_schema& schema, const row_image& row,
+                            size_t i) {
+  append_identifier(out, schema.columns[i].name);
+  if (row[i].is_null()) {
+    out += " IS NULL";
+    return caf::none;
+  }
+  out += '=';
+  return append_literal(out, row[i], schema.columns[i]);
+}
+
+// WHERE clause identifying `row`: its identity key, or all comparable columns when the table has
+// none. Floating point columns are left out of an all-column match because a float read back as
+// a double never compares equal to its literal.
+caf::error append_where(std::string& out, const table_schema& schema, const row_image& row) {
+  out += " WHERE ";
+  const auto& key = schema.identity_key();
+  bool first = true;
+  auto add = [&](size_t i) -> caf::error {
+    if (!first) out += " AND ";
+    first = false;
+    return append_condition(out, schema, row, i);
+  };
+  if (!key.empty()) {
+    for (auto i : key) {
+      if (row[i].kind == cell_kind::absent)
+        return make_error(ec::decode_failed, "row image of " + schema.db + "." + schema.table +
+                                                 " lacks key column `" + schema.columns[i].name +
+                                                 "`");
+      if (auto err = add(i)) return err;
+    }
+  } else {
+    for (size_t i = 0; i < row.size(); ++i) {
+      auto k = row[i].kind;
+      if (k == cell_kind::absent || k == cell_kind::float32 || k == cell_kind::float64) continue;
+      if (schema.columns[i].generated) continue;
+      if (auto err = add(i)) return err;
+    }
+    if (first) out += "1=1";
+  }
+  out += " LIMIT 1";
+  return caf::none;
+}
+
+}  // namespace
+
+caf::error append_insert(std::string& out, const std::string& target, const table_schema& schema,
+                         const std::vector<const row_image*>& rows, bool replace) {
+  const auto& first = *rows.front();
+  if (auto err = check_width(schema, first)) return err;
+  out += replace ? "REPLACE INTO " : "INSERT INTO ";
+  out += target;
+  out += " (";
+  bool any = false;
+  for (size_t i = 0; i < first.size(); ++i) {
+    if (!writable(schema, first, i)) continue;
+    if (any) out += ',';
+    any = true;
+    append_identifier(out, schema.columns[i].name);
+  }
+  out += ") VALUES ";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto& row = *rows[r];
+    if (auto err = check_width(schema, row)) return err;
+    if (r > 0) out += ',';
+    out += '(';
+    bool sep = false;
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (!writable(schema, first, i)) continue;
+      if (sep) out += ',';
+      sep = true;
+      if (auto err = append_literal(out, row[i], schema.columns[i])) return err;
+    }
+    out += ')';
+  }
+  return caf::none;
+}
+
+caf::error append_delete(std::string& out, const std::string& target, const table_schema& schema,
+                         const row_image& before) {
+  if (auto err = check_width(schema, before)) return err;
+  out += "DELETE FROM ";
+  out += target;
+  return append_where(out, schema, before);
+}
+
+caf::error append_update(std::string& out, const std::string& target, const table_schema& schema,
+                         const row_image& before, const row_image& after) {
+  if (auto err = check_width(schema, before)) return err;
+  if (auto err = check_width(schema, after)) return err;
+  out += "UPDATE ";
+  out += target;
+  out += " SET ";
+  bool any = false;
+  for (size_t i = 0; i < after.size(); ++i) {
+    if (!writable(schema, after, i)) continue;
+    if (any) out += ',';
+    any = true;
+    append_identifier(out, schema.columns[i].name);
+    out += '=';
+    if (auto err = append_literal(out, after[i], schema.columns[i])) return err;
+  }
+  if (!any) return make_error(ec::decode_failed, "update of " + schema.db + "." + schema.table +
+                                                     " has no column in its after image");
+  return append_where(out, schema, before);
+}
+
+}  // namespace dm::sql

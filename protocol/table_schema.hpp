@@ -1,0 +1,38 @@
+// The structure of one table as the syncer needs it to turn row images into statements.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace dm {
+
+struct column_def {
+  std::string name;
+  bool is_unsigned = false;
+  // Character set of a string column ("binary" for BINARY/VARBINARY/BLOB); empty otherwise.
+  std::string charset;
+  // Generated (virtual or stored) columns are computed by the downstream, never written.
+  bool generated = false;
+};
+
+struct table_schema {
+  std::string db;
+  std::string table;
+  std::vector<column_def> columns;
+  // Column indexes of the primary key, in key order; empty when there is none.
+  std::vector<size_t> primary_key;
+  // Column indexes of each UNIQUE key.
+  std::vector<std::vector<size_t>> unique_keys;
+  // Column indexes of each UNIQUE key whose columns are all NOT NULL (usable as row identity).
+  std::vector<std::vector<size_t>> not_null_unique_keys;
+
+  // The columns that identify a row in UPDATE/DELETE: the primary key, else the first unique key
+  // over NOT NULL columns, else empty (then every column is compared).
+  const std::vector<size_t>& identity_key() const {
+    if (!primary_key.empty() || not_null_unique_keys.empty()) return primary_key;
+    return not_null_unique_keys.front();
+  }
+};
+
+}  // namespace dm

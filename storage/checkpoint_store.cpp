@@ -1,0 +1,60 @@
+#include "storage/checkpoint_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "protocol/error.hpp"
+#include "storage/database.hpp"
+
+namespace dm::storage {
+
+namespace {
+
+constexpr std::string_view sync_unit = "sync";
+
+nlohmann::json key_json(const relay_key& k) { return {k.segment, k.file_index, k.offset}; }
+
+bool key_from_json(const nlohmann::json& j, relay_key& k) {
+  if (!j.is_array() || j.size() != 3) return false;
+  for (auto& v : j)
+    if (!v.is_number_unsigned()) return false;
+  k = relay_key{j[0].get<uint32_t>(), j[1].get<uint32_t>(), j[2].get<uint32_t>()};
+  return true;
+}
+
+}  // namespace
+
+caf::expected<std::optional<sync_checkpoint>> checkpoint_store::load_sync(
+    std::string_view task, std::string_view source) const {
+  auto raw = db_->get(family::checkpoint, checkpoint_key(task, source, sync_unit));
+  if (!raw) return raw.error();
+  if (!*raw) return std::optional<sync_checkpoint>{};
+  auto j = nlohmann::json::parse(**raw, nullptr, false);
+  sync_checkpoint cp;
+  if (j.is_discarded() || !j.is_object() || !j.contains("next") ||
+      !key_from_json(j["next"], cp.next) || !j.contains("safe_until") ||
+      !key_from_json(j["safe_until"], cp.safe_until))
+    return make_error(ec::storage_failed, "sync checkpoint of task " + std::string{task} +
+                                              " on source " + std::string{source} +
+                                              " is corrupt");
+  cp.position.file = j.value("file", "");
+  cp.position.pos = j.value("pos", 0u);
+  cp.gtid_set = j.value("gtid_set", "");
+  cp.clean_stop = j.value("clean_stop", false);
+  return std::optional<sync_checkpoint>{std::move(cp)};
+}
+
+caf::error checkpoint_store::save_sync(std::string_view task, std::string_view source,
+                                       const sync_checkpoint& cp, bool sync) {
+  nlohmann::json j{{"next", key_json(cp.next)},       {"file", cp.position.file},
+                   {"pos", cp.position.pos},          {"gtid_set", cp.gtid_set},
+                   {"safe_until", key_json(cp.safe_until)}, {"clean_stop", cp.clean_stop}};
+  return db_->put(family::checkpoint, checkpoint_key(task, source, sync_unit), j.dump(), sync);
+}
+
+caf::error checkpoint_store::erase_task(std::string_view task) {
+  auto batch = db_->new_batch();
+  batch.erase_range(family::checkpoint, checkpoint_task_begin(task), checkpoint_task_end(task));
+  return db_->write(batch, true);
+}
+
+}  // namespace dm::storage

@@ -1,0 +1,70 @@
+// Key encodings of the RocksDB families. Pure functions, no RocksDB.
+//
+// Every key starts with its owner's name and a NUL, so that one owner's keys form a contiguous
+// range; numbers are big-endian so that byte order is numeric order. Owner names (source ids,
+// task names) never contain NUL: configs reject them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dm::storage {
+
+// Position of one event in the relay log of a source. Ordered by segment (a new one starts when
+// the upstream's identity changes), then by upstream binlog file index, then by offset.
+struct relay_key {
+  uint32_t segment = 0;
+  uint32_t file_index = 0;
+  // Offset of the event's first byte in the upstream binlog file.
+  uint32_t offset = 0;
+
+  friend bool operator==(const relay_key& a, const relay_key& b) {
+    return a.segment == b.segment && a.file_index == b.file_index && a.offset == b.offset;
+  }
+  friend bool operator!=(const relay_key& a, const relay_key& b) { return !(a == b); }
+  friend bool operator<(const relay_key& a, const relay_key& b) {
+    if (a.segment != b.segment) return a.segment < b.segment;
+    if (a.file_index != b.file_index) return a.file_index < b.file_index;
+    return a.offset < b.offset;
+  }
+  friend bool operator<=(const relay_key& a, const relay_key& b) { return !(b < a); }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, relay_key& x) {
+  return f(x.segment, x.file_index, x.offset);
+}
+
+// "segment/file_index/offset", for logs and status.
+std::string to_string(const relay_key& k);
+
+void append_be32(std::string& out, uint32_t v);
+uint32_t read_be32(std::string_view bytes);
+
+// family relay: source NUL segment file_index offset
+std::string relay_event_key(std::string_view source, const relay_key& k);
+// The first key of `source` in the relay family, and the key just past its last.
+std::string relay_source_begin(std::string_view source);
+std::string relay_source_end(std::string_view source);
+// Decodes the position part of a relay event key of `source`.
+std::optional<relay_key> parse_relay_event_key(std::string_view source, std::string_view key);
+
+// family relay_index: source NUL 'f' segment file_index -> upstream binlog file name
+std::string relay_file_key(std::string_view source, uint32_t segment, uint32_t file_index);
+// family relay_index: source NUL 's' segment -> upstream identity of the segment
+std::string relay_segment_key(std::string_view source, uint32_t segment);
+
+// family checkpoint: task NUL source NUL unit
+std::string checkpoint_key(std::string_view task, std::string_view source, std::string_view unit);
+// The range of all checkpoint keys of `task`.
+std::string checkpoint_task_begin(std::string_view task);
+std::string checkpoint_task_end(std::string_view task);
+
+// family meta: kind NUL id
+std::string meta_key(std::string_view kind, std::string_view id);
+std::string meta_kind_begin(std::string_view kind);
+std::string meta_kind_end(std::string_view kind);
+
+}  // namespace dm::storage

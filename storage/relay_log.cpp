@@ -1,0 +1,121 @@
+#include "storage/relay_log.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "protocol/error.hpp"
+#include "storage/database.hpp"
+
+namespace dm::storage {
+
+namespace {
+
+std::string encode_state(const relay_state& s) {
+  nlohmann::json j{{"segment", s.segment},
+                   {"upstream_id", s.upstream_id},
+                   {"file", s.next.file},
+                   {"pos", s.next.pos},
+                   {"gtid_set", s.gtid_set},
+                   {"events_stored", s.events_stored},
+                   {"bytes_stored", s.bytes_stored},
+                   {"last_event_time", s.last_event_time}};
+  return j.dump();
+}
+
+caf::expected<relay_state> decode_state(const std::string& source, const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return make_error(ec::storage_failed, "relay state of source " + source + " is corrupt");
+  relay_state s;
+  s.segment = j.value("segment", 0u);
+  s.upstream_id = j.value("upstream_id", "");
+  s.next.file = j.value("file", "");
+  s.next.pos = j.value("pos", 0u);
+  s.gtid_set = j.value("gtid_set", "");
+  s.events_stored = j.value("events_stored", uint64_t{0});
+  s.bytes_stored = j.value("bytes_stored", uint64_t{0});
+  s.last_event_time = j.value("last_event_time", 0u);
+  return s;
+}
+
+}  // namespace
+
+relay_key relay_state::head() const {
+  return relay_key{segment, binlog_file_index(next.file).value_or(0), next.pos};
+}
+
+relay_log::relay_log(std::shared_ptr<database> db, std::string source)
+    : db_(std::move(db)), source_(std::move(source)), state_key_(meta_key("relay", source_)) {}
+
+caf::expected<std::optional<relay_state>> relay_log::load_state() const {
+  auto raw = db_->get(family::meta, state_key_);
+  if (!raw) return raw.error();
+  if (!*raw) return std::optional<relay_state>{};
+  auto state = decode_state(source_, **raw);
+  if (!state) return state.error();
+  return std::optional<relay_state>{std::move(*state)};
+}
+
+caf::error relay_log::append(const std::vector<relay_key>& keys,
+                             const std::vector<std::string_view>& events,
+                             const relay_state& state, bool sync) {
+  auto batch = db_->new_batch();
+  for (size_t i = 0; i < events.size(); ++i)
+    batch.put(family::relay, relay_event_key(source_, keys[i]), events[i]);
+  if (auto index = binlog_file_index(state.next.file))
+    batch.put(family::relay_index, relay_file_key(source_, state.segment, *index),
+              state.next.file);
+  batch.put(family::relay_index, relay_segment_key(source_, state.segment), state.upstream_id);
+  batch.put(family::meta, state_key_, encode_state(state));
+  return db_->write(batch, sync);
+}
+
+caf::expected<size_t> relay_log::read(const relay_key& from, const relay_key& until,
+                                      size_t max_events, size_t max_bytes,
+                                      std::vector<stored_event>& out) const {
+  size_t count = 0, bytes = 0;
+  caf::error bad_key;
+  auto err = db_->scan(family::relay, relay_event_key(source_, from),
+                       relay_event_key(source_, until),
+                       [&](std::string_view key, std::string_view value) {
+                         auto k = parse_relay_event_key(source_, key);
+                         if (!k) {
+                           bad_key = make_error(ec::storage_failed,
+                                                "relay log of source " + source_ +
+                                                    " holds a malformed key");
+                           return false;
+                         }
+                         out.push_back(stored_event{*k, std::string{value}});
+                         ++count;
+                         bytes += value.size();
+                         return count < max_events && bytes < max_bytes;
+                       });
+  if (err) return err;
+  if (bad_key) return bad_key;
+  return count;
+}
+
+caf::expected<std::optional<std::string>> relay_log::file_name(uint32_t segment,
+                                                               uint32_t file_index) const {
+  return db_->get(family::relay_index, relay_file_key(source_, segment, file_index));
+}
+
+caf::expected<std::optional<relay_key>> relay_log::first_key() const {
+  std::optional<relay_key> first;
+  auto err = db_->scan(family::relay, relay_source_begin(source_), relay_source_end(source_),
+                       [&](std::string_view key, std::string_view) {
+                         first = parse_relay_event_key(source_, key);
+                         return false;
+                       });
+  if (err) return err;
+  return first;
+}
+
+caf::error relay_log::erase_all() {
+  auto batch = db_->new_batch();
+  batch.erase_range(family::relay, relay_source_begin(source_), relay_source_end(source_));
+  batch.erase_range(family::relay_index, relay_source_begin(source_), relay_source_end(source_));
+  batch.erase(family::meta, state_key_);
+  return db_->write(batch, true);
+}
+
+}  // namespace dm::storage

@@ -1,0 +1,87 @@
+// The relay log of one source: the upstream's binlog events stored verbatim (checksum included)
+// at their upstream offsets, plus the relay state that says how far the copy goes.
+//
+// Durability contract: append() writes events and the state that covers them in one atomic
+// batch, so after a crash the log holds exactly the events the state covers: a clean prefix of
+// the upstream binlog, without gaps or duplicates.
+//
+// Thread-safety: one writer (the source's relay) and any number of concurrent readers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "protocol/position.hpp"
+#include "storage/keys.hpp"
+
+namespace dm::storage {
+
+class database;
+
+struct relay_state {
+  // Current segment; a new one starts when the upstream's identity changes (failover).
+  uint32_t segment = 0;
+  // The upstream identity of the segment (MySQL server_uuid, MariaDB server_id).
+  std::string upstream_id;
+  // Upstream position just after the last stored event: where fetching resumes.
+  binlog_position next;
+  // GTID set executed through the last stored transaction (text form; empty when unknown).
+  std::string gtid_set;
+  // Totals over the life of the relay log, for status.
+  uint64_t events_stored = 0;
+  uint64_t bytes_stored = 0;
+  // Unix time of the upstream's last stored event.
+  uint32_t last_event_time = 0;
+
+  // Key just past the last stored event; readers read events with keys below it.
+  relay_key head() const;
+};
+
+struct stored_event {
+  relay_key key;
+  std::string bytes;
+};
+
+class relay_log {
+ public:
+  relay_log(std::shared_ptr<database> db, std::string source);
+
+  const std::string& source() const { return source_; }
+
+  // The persisted state, or nullopt for a relay log that never stored anything.
+  caf::expected<std::optional<relay_state>> load_state() const;
+
+  // Stores `events` (whole transactions, keyed by their upstream offset in `keys`) and `state`
+  // atomically. REQUIRES: keys.size() == events.size(); keys ascend and are above every stored
+  // key of the segment.
+  caf::error append(const std::vector<relay_key>& keys, const std::vector<std::string_view>& events,
+                    const relay_state& state, bool sync);
+
+  // Appends to `out` the events with from <= key < until, at most `max_events` of them and
+  // stopping after the one that crosses `max_bytes`. Returns how many were appended.
+  caf::expected<size_t> read(const relay_key& from, const relay_key& until, size_t max_events,
+                             size_t max_bytes, std::vector<stored_event>& out) const;
+
+  // The upstream binlog file name of (segment, file_index), if the relay saw that file.
+  caf::expected<std::optional<std::string>> file_name(uint32_t segment,
+                                                      uint32_t file_index) const;
+
+  // The key of the first stored event, or nullopt when the log is empty.
+  caf::expected<std::optional<relay_key>> first_key() const;
+
+  // Removes every event, file name and the state of this source.
+  caf::error erase_all();
+
+ private:
+  std::shared_ptr<database> db_;
+  std::string source_;
+  std::string state_key_;
+};
+
+}  // namespace dm::storage
