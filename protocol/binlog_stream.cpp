@@ -1,6 +1,9 @@
 #include "protocol/binlog_stream.hpp"
 
+#include <poll.h>
+
 #include <mysql.h>
+#include <mariadb/ma_pvio.h>
 
 #include "protocol/sql/quote.hpp"
 
@@ -93,6 +96,19 @@ caf::expected<std::string_view> binlog_stream::next() {
                                 std::to_string(errnum) + "] " + message);
   }
   return std::string_view{p + 1, len - 1};
+}
+
+}  // namespace dm
+
+namespace dm {
+
+bool binlog_stream::has_pending_data() const {
+  MYSQL* m = conn_.handle();
+  // Connector/C reads ahead into the PVIO cache; unread bytes there never show on the socket.
+  if (auto* pvio = m->net.pvio; pvio && pvio->cache && pvio->cache_pos < pvio->cache + pvio->cache_size)
+    return true;
+  pollfd p{static_cast<int>(mysql_get_socket(m)), POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
 }
 
 }  // namespace dm

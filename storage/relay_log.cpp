@@ -56,16 +56,19 @@ caf::expected<std::optional<relay_state>> relay_log::load_state() const {
 }
 
 caf::error relay_log::append(const std::vector<relay_key>& keys,
-                             const std::vector<std::string_view>& events,
-                             const relay_state& state, bool sync) {
+                             const std::vector<std::string>& events, const relay_state* state,
+                             bool sync) {
   auto batch = db_->new_batch();
   for (size_t i = 0; i < events.size(); ++i)
     batch.put(family::relay, relay_event_key(source_, keys[i]), events[i]);
-  if (auto index = binlog_file_index(state.next.file))
-    batch.put(family::relay_index, relay_file_key(source_, state.segment, *index),
-              state.next.file);
-  batch.put(family::relay_index, relay_segment_key(source_, state.segment), state.upstream_id);
-  batch.put(family::meta, state_key_, encode_state(state));
+  if (state) {
+    if (auto index = binlog_file_index(state->next.file))
+      batch.put(family::relay_index, relay_file_key(source_, state->segment, *index),
+                state->next.file);
+    batch.put(family::relay_index, relay_segment_key(source_, state->segment),
+              state->upstream_id);
+    batch.put(family::meta, state_key_, encode_state(*state));
+  }
   return db_->write(batch, sync);
 }
 
@@ -108,6 +111,13 @@ caf::expected<std::optional<relay_key>> relay_log::first_key() const {
                        });
   if (err) return err;
   return first;
+}
+
+caf::error relay_log::truncate_from(const relay_key& head) {
+  auto batch = db_->new_batch();
+  batch.erase_range(family::relay, relay_event_key(source_, head),
+                    relay_event_key(source_, relay_key{head.segment + 1, 0, 0}));
+  return db_->write(batch, false);
 }
 
 caf::error relay_log::erase_all() {

@@ -57,11 +57,12 @@ class relay_log {
   // The persisted state, or nullopt for a relay log that never stored anything.
   caf::expected<std::optional<relay_state>> load_state() const;
 
-  // Stores `events` (whole transactions, keyed by their upstream offset in `keys`) and `state`
-  // atomically. REQUIRES: keys.size() == events.size(); keys ascend and are above every stored
-  // key of the segment.
-  caf::error append(const std::vector<relay_key>& keys, const std::vector<std::string_view>& events,
-                    const relay_state& state, bool sync);
+  // Stores `events` (keyed by their upstream offset in `keys`) and, when given, `state`, all in
+  // one atomic batch. Events past the state's head are the start of a transaction still being
+  // read: readers never see them, and truncate_from() removes them after a crash.
+  // REQUIRES: keys.size() == events.size().
+  caf::error append(const std::vector<relay_key>& keys, const std::vector<std::string>& events,
+                    const relay_state* state, bool sync);
 
   // Appends to `out` the events with from <= key < until, at most `max_events` of them and
   // stopping after the one that crosses `max_bytes`. Returns how many were appended.
@@ -74,6 +75,10 @@ class relay_log {
 
   // The key of the first stored event, or nullopt when the log is empty.
   caf::expected<std::optional<relay_key>> first_key() const;
+
+  // Removes events of `head`'s segment at or after `head`: the tail of a transaction that was
+  // being stored when the process died (the state never covers it).
+  caf::error truncate_from(const relay_key& head);
 
   // Removes every event, file name and the state of this source.
   caf::error erase_all();

@@ -113,10 +113,9 @@ caf::expected<rows_event> decode_rows_header(const event_view& ev, const format_
   if (is_compressed(type)) {
     auto plain = uncompress_mariadb(r.rest());
     if (!plain) return plain.error();
-    out.storage = std::move(*plain);
-    out.images = out.storage;
+    out.inflated = std::move(*plain);
   } else {
-    out.images = r.rest();
+    out.raw_images = r.rest();
   }
   return out;
 }
@@ -128,7 +127,7 @@ caf::expected<std::vector<row_change>> decode_rows(const rows_event& ev,
                    std::to_string(ev.column_count) + " columns, its table map " +
                    std::to_string(table.columns.size()));
   std::vector<row_change> rows;
-  byte_reader r{ev.images};
+  byte_reader r{ev.images()};
   while (r.remaining() > 0) {
     row_change change;
     bool ok;

@@ -26,9 +26,15 @@ struct rows_event {
   std::vector<bool> present;
   // Columns present in the after image of an update.
   std::vector<bool> present_after;
-  // The row images; owns the bytes when the event was compressed, else views the event.
-  std::string storage;
-  std::string_view images;
+  // The inflated row images of a compressed event (empty otherwise).
+  std::string inflated;
+  // The row images inside the event bytes (uncompressed events).
+  std::string_view raw_images;
+
+  // The row image bytes, wherever they live. Safe after moving the event.
+  std::string_view images() const {
+    return inflated.empty() ? raw_images : std::string_view{inflated};
+  }
 };
 
 // One changed row. Write: `after` only. Delete: `before` only. Update: both.

@@ -1,0 +1,103 @@
+#include "actors/applier.hpp"
+
+#include <thread>
+
+#include <caf/all.hpp>
+
+#include "actors/batch_sql.hpp"
+#include "protocol/downstream_session.hpp"
+#include "protocol/log.hpp"
+
+namespace dm {
+
+namespace {
+
+constexpr size_t max_statement_bytes = 4 << 20;
+constexpr int max_attempts = 8;
+
+// Sends the statements as few round trips as possible inside one transaction.
+caf::error run_transaction(mysql_connection& conn, const std::vector<std::string>& statements) {
+  std::string chunk = "BEGIN";
+  for (auto& s : statements) {
+    if (chunk.size() + s.size() > max_statement_bytes && !chunk.empty()) {
+      if (auto err = conn.execute(chunk)) return err;
+      chunk.clear();
+    }
+    if (!chunk.empty()) chunk += ';';
+    chunk += s;
+  }
+  chunk += chunk.empty() ? "COMMIT" : ";COMMIT";
+  return conn.execute(chunk);
+}
+
+std::string excerpt(const std::vector<std::string>& statements) {
+  if (statements.empty()) return {};
+  auto s = statements.front().substr(0, 200);
+  return s.size() < statements.front().size() ? s + "..." : s;
+}
+
+}  // namespace
+
+connection_params to_connection_params(const db_config& db) {
+  connection_params p;
+  p.host = db.host;
+  p.port = db.port;
+  p.user = db.user;
+  p.password = db.password;
+  p.read_timeout = std::chrono::seconds{300};
+  p.write_timeout = std::chrono::seconds{300};
+  return p;
+}
+
+applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_actor_state> self,
+                                     uint32_t index, db_config target, std::string label,
+                                     syncer_actor syncer) {
+  auto& st = self->state;
+  st.index = index;
+  st.params = to_connection_params(target);
+  st.label = std::move(label);
+  st.syncer = std::move(syncer);
+  return {
+      [=](apply_atom, job_batch& batch) {
+        auto& st = self->state;
+        bool force_safe = false;
+        caf::error last;
+        for (int attempt = 0; attempt < max_attempts; ++attempt) {
+          if (attempt > 0) {
+            auto delay = std::chrono::milliseconds{100} * (1 << std::min(attempt, 6));
+            DM_WARN("{} retries a batch in {} ms: {}", st.label, delay.count(), describe(last));
+            std::this_thread::sleep_for(delay);
+          }
+          if (!st.conn) {
+            auto conn = open_downstream_session(st.params, st.label);
+            if (!conn) {
+              last = conn.error();
+              if (is_resumable(last)) continue;
+              return self->quit(last);
+            }
+            st.conn.emplace(std::move(*conn));
+          }
+          auto statements = render_batch(batch, force_safe, max_statement_bytes);
+          if (!statements) return self->quit(statements.error());
+          auto err = run_transaction(*st.conn, *statements);
+          if (!err) {
+            self->send(st.syncer, ack_atom_v, st.index, batch.seq);
+            return;
+          }
+          // The transaction may have committed before the failure was noticed: retry in safe
+          // mode, which is idempotent.
+          force_safe = true;
+          if (st.conn->execute("ROLLBACK")) st.conn.reset();
+          if (!is_resumable(err)) {
+            auto text = describe(err) + " (statement: " + excerpt(*statements) + ")";
+            return self->quit(make_error(code_of(err), text));
+          }
+          last = std::move(err);
+          st.conn.reset();
+        }
+        self->quit(last);
+      },
+  };
+}
+
+}  // namespace dm

@@ -1,0 +1,23 @@
+// Turns a batch of row jobs into the SQL of one downstream transaction. Pure logic, no CAF.
+//
+// Consecutive inserts into the same table with the same columns become one multi-row INSERT
+// (REPLACE in safe mode); updates and deletes address one row each by its identity key. Order
+// is kept, so the statements have the effect of applying the jobs one by one.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "actors/messages.hpp"
+
+namespace dm {
+
+// The statements of `batch`, each at most about `max_statement_bytes` long (a multi-row insert
+// is split there). `force_safe` writes every job in safe mode (used when a batch is retried and
+// may have committed already).
+caf::expected<std::vector<std::string>> render_batch(const job_batch& batch, bool force_safe,
+                                                     size_t max_statement_bytes);
+
+}  // namespace dm

@@ -1,0 +1,125 @@
+// The configuration model of sources and tasks, in DM's vocabulary. Plain data: dmctl parses
+// YAML into it (app/config), sends it to a worker in a typed message, and the worker keeps it
+// in its meta store (as JSON, see config_json.hpp) to restore after a restart.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dm {
+
+// A server connection as configured: `from` of a source, `target-database` of a task.
+struct db_config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 3306;
+  std::string user = "root";
+  // Plain text, or encrypted by `dmctl encrypt` (decrypted by the worker before use).
+  std::string password;
+};
+
+// Relay log purging (DM's `purge` section).
+struct purge_config {
+  // Seconds between automatic purge runs.
+  int64_t interval = 3600;
+  // Hours after which relay files are purged; 0 keeps them until no task needs them.
+  int64_t expires = 0;
+  // Purge when the data-dir's free space drops below this many GiB.
+  int64_t remain_space = 15;
+};
+
+struct source_config {
+  std::string source_id;
+  // Start the relay from a GTID set (relay-binlog-gtid) rather than a file position.
+  bool enable_gtid = false;
+  // dm-worker always keeps a relay log; false keeps only what tasks still need.
+  bool enable_relay = false;
+  std::string relay_binlog_name;
+  std::string relay_binlog_gtid;
+  // Server id the relay registers with; 0 picks one derived from the source id.
+  uint32_t server_id = 0;
+  // "mysql" or "mariadb"; empty detects it from the server's version.
+  std::string flavor;
+  db_config from;
+  purge_config purge;
+};
+
+// Where an incremental task starts (DM's `meta` of a mysql-instance).
+struct binlog_meta {
+  std::string binlog_name;
+  uint32_t binlog_pos = 4;
+  std::string binlog_gtid;
+
+  bool empty() const { return binlog_name.empty() && binlog_gtid.empty(); }
+};
+
+// DM's `syncers` entries.
+struct syncer_config {
+  // Number of parallel downstream connections.
+  uint32_t worker_count = 16;
+  // Row changes per downstream transaction.
+  uint32_t batch = 100;
+  // Keep safe mode (INSERT as REPLACE, UPDATE as DELETE + REPLACE) on for the whole task.
+  bool safe_mode = false;
+};
+
+struct mysql_instance {
+  std::string source_id;
+  binlog_meta meta;
+  // The resolved syncer settings (syncer-config-name, then syncer-thread).
+  syncer_config syncer;
+};
+
+struct task_config {
+  std::string name;
+  // "incremental", "full" or "all".
+  std::string task_mode = "incremental";
+  db_config target_database;
+  std::vector<mysql_instance> mysql_instances;
+};
+
+// The mysql-instance of `task` for `source`, or nullptr.
+inline const mysql_instance* find_instance(const task_config& task, const std::string& source) {
+  for (auto& inst : task.mysql_instances)
+    if (inst.source_id == source) return &inst;
+  return nullptr;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, db_config& x) {
+  return f(x.host, x.port, x.user, x.password);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, purge_config& x) {
+  return f(x.interval, x.expires, x.remain_space);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, source_config& x) {
+  return f(x.source_id, x.enable_gtid, x.enable_relay, x.relay_binlog_name, x.relay_binlog_gtid,
+           x.server_id, x.flavor, x.from, x.purge);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, binlog_meta& x) {
+  return f(x.binlog_name, x.binlog_pos, x.binlog_gtid);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, syncer_config& x) {
+  return f(x.worker_count, x.batch, x.safe_mode);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mysql_instance& x) {
+  return f(x.source_id, x.meta, x.syncer);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_config& x) {
+  return f(x.name, x.task_mode, x.target_database, x.mysql_instances);
+}
+
+}  // namespace dm

@@ -1,0 +1,48 @@
+#include "actors/config_json.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "protocol/error.hpp"
+
+namespace dm {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(db_config, host, port, user, password)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(purge_config, interval, expires, remain_space)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(source_config, source_id, enable_gtid,
+                                                enable_relay, relay_binlog_name,
+                                                relay_binlog_gtid, server_id, flavor, from, purge)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(binlog_meta, binlog_name, binlog_pos,
+                                                binlog_gtid)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(syncer_config, worker_count, batch, safe_mode)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mysql_instance, source_id, meta, syncer)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(task_config, name, task_mode, target_database,
+                                                mysql_instances)
+
+namespace {
+
+template <class T>
+caf::expected<T> from_json_text(const std::string& text, const char* what) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return make_error(ec::storage_failed, std::string{"stored "} + what + " is not valid JSON");
+  try {
+    return j.get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(ec::storage_failed, std::string{"stored "} + what + " is invalid: " + e.what());
+  }
+}
+
+}  // namespace
+
+std::string to_json(const source_config& x) { return nlohmann::json(x).dump(); }
+std::string to_json(const task_config& x) { return nlohmann::json(x).dump(); }
+
+caf::expected<source_config> source_config_from_json(const std::string& text) {
+  return from_json_text<source_config>(text, "source config");
+}
+
+caf::expected<task_config> task_config_from_json(const std::string& text) {
+  return from_json_text<task_config>(text, "task config");
+}
+
+}  // namespace dm

@@ -1,0 +1,134 @@
+// Every message of the system: atoms, typed actor interfaces and the registration of the types
+// that cross hosts. Reading this file tells a newcomer who talks to whom.
+//
+//   dmctl --(admin messages)--> worker --spawns--> source --spawns--> relay (detached)
+//                                  \--spawns--> task --spawns--> syncer (detached)
+//                                                                   \--spawns--> applier x N
+//   relay --relay_head--> source --relay_head--> syncer --apply--> applier --ack--> syncer
+//   syncer --progress--> task
+#pragma once
+
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/config.hpp"
+#include "actors/messages.hpp"
+#include "actors/status.hpp"
+
+CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
+
+  // Types that travel between dmctl and workers (serialized).
+  CAF_ADD_TYPE_ID(dm, (dm::binlog_position))
+  CAF_ADD_TYPE_ID(dm, (dm::db_config))
+  CAF_ADD_TYPE_ID(dm, (dm::purge_config))
+  CAF_ADD_TYPE_ID(dm, (dm::source_config))
+  CAF_ADD_TYPE_ID(dm, (dm::binlog_meta))
+  CAF_ADD_TYPE_ID(dm, (dm::syncer_config))
+  CAF_ADD_TYPE_ID(dm, (dm::mysql_instance))
+  CAF_ADD_TYPE_ID(dm, (dm::task_config))
+  CAF_ADD_TYPE_ID(dm, (dm::relay_status))
+  CAF_ADD_TYPE_ID(dm, (dm::source_status))
+  CAF_ADD_TYPE_ID(dm, (dm::subtask_status))
+  CAF_ADD_TYPE_ID(dm, (dm::task_status))
+  CAF_ADD_TYPE_ID(dm, (dm::status_reply))
+  CAF_ADD_TYPE_ID(dm, (dm::member_info))
+
+  // Admin commands (dmctl -> worker).
+  CAF_ADD_ATOM(dm, dm, operate_source_atom, "opsource")
+  CAF_ADD_ATOM(dm, dm, create_atom, "create")
+  CAF_ADD_ATOM(dm, dm, show_atom, "show")
+  CAF_ADD_ATOM(dm, dm, stop_atom, "stop")
+  CAF_ADD_ATOM(dm, dm, start_task_atom, "starttask")
+  CAF_ADD_ATOM(dm, dm, query_status_atom, "querystat")
+  CAF_ADD_ATOM(dm, dm, stop_task_atom, "stoptask")
+  CAF_ADD_ATOM(dm, dm, list_member_atom, "listmember")
+
+  // Internal messages.
+  CAF_ADD_ATOM(dm, dm, relay_head_atom, "relayhead")
+  CAF_ADD_ATOM(dm, dm, subscribe_atom, "subscribe")
+  CAF_ADD_ATOM(dm, dm, unsubscribe_atom, "unsubscrib")
+  CAF_ADD_ATOM(dm, dm, pump_atom, "pump")
+  CAF_ADD_ATOM(dm, dm, status_atom, "status")
+  CAF_ADD_ATOM(dm, dm, progress_atom, "progress")
+  CAF_ADD_ATOM(dm, dm, apply_atom, "apply")
+  CAF_ADD_ATOM(dm, dm, ack_atom, "ack")
+  CAF_ADD_ATOM(dm, dm, restart_atom, "restart")
+  CAF_ADD_ATOM(dm, dm, tick_atom, "tick")
+
+CAF_END_TYPE_ID_BLOCK(dm)
+
+// Local-only payloads: never serialized, so exempt from inspection.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::relay_progress)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::sync_progress)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::job_batch)
+
+namespace dm {
+
+// The worker's admin endpoint, published on worker-addr for dmctl. Every handler answers with
+// the affected objects' status, or fails with a one-line error (protocol/error.hpp).
+using worker_actor = caf::typed_actor<
+    // operate-source create: binds the source to this worker, persists it, starts its relay.
+    caf::replies_to<operate_source_atom, create_atom, source_config>::with<source_status>,
+    // operate-source show: the status of one source, or of all when the id is empty.
+    caf::replies_to<operate_source_atom, show_atom, std::string>::with<
+        std::vector<source_status>>,
+    // operate-source stop: stops the source's relay and removes the source and its relay log;
+    // refused while a task uses the source.
+    caf::replies_to<operate_source_atom, stop_atom, std::string>::with<source_status>,
+    // start-task: persists the task and starts its units on every source it names.
+    caf::replies_to<start_task_atom, task_config>::with<task_status>,
+    // query-status: tasks (one, or all when the name is empty) and this worker's sources.
+    caf::replies_to<query_status_atom, std::string>::with<status_reply>,
+    // stop-task: stops the task's units and removes the task and its checkpoints.
+    caf::replies_to<stop_task_atom, std::string>::with<task_status>,
+    // list-member: this worker, its sources and tasks.
+    caf::replies_to<list_member_atom>::with<std::vector<member_info>>>;
+
+// Anything that wants to hear that a relay log grew.
+using relay_listener_actor = caf::typed_actor<caf::reacts_to<relay_head_atom, relay_progress>>;
+
+// One per upstream source: supervises its relay and fans out relay growth.
+using source_actor = caf::typed_actor<
+    // Subscribes a listener to relay growth; replies with the relay's current progress.
+    caf::replies_to<subscribe_atom, relay_listener_actor>::with<relay_progress>,
+    // Ends a subscription.
+    caf::reacts_to<unsubscribe_atom, relay_listener_actor>,
+    // From the relay: the relay log grew or the upstream moved on.
+    caf::reacts_to<relay_head_atom, relay_progress>,
+    // Restarts the relay after a backoff delay (sent to itself).
+    caf::reacts_to<restart_atom>,
+    // The source's status.
+    caf::replies_to<status_atom>::with<source_status>>;
+
+// The relay of one source (detached: it blocks on the upstream socket). It only pumps itself;
+// it reports to its source and stops with an error when the upstream fails.
+using relay_actor = caf::typed_actor<caf::reacts_to<pump_atom>>;
+
+// One per (task, source): supervises the task's units on that source.
+using task_actor = caf::typed_actor<
+    // From the syncer: applied positions and counters.
+    caf::reacts_to<progress_atom, sync_progress>,
+    // Restarts a failed unit after its backoff delay (sent to itself).
+    caf::reacts_to<restart_atom>,
+    // The status of this (task, source).
+    caf::replies_to<status_atom>::with<subtask_status>>;
+
+// The syncer of one (task, source) (detached: it reads RocksDB and runs DDL downstream).
+using syncer_actor = caf::typed_actor<
+    // The relay log grew (or the upstream moved on).
+    caf::reacts_to<relay_head_atom, relay_progress>,
+    // Processes the next bounded batch of relay events (sent to itself).
+    caf::reacts_to<pump_atom>,
+    // From applier `index`: the batch with this sequence number is committed downstream.
+    caf::reacts_to<ack_atom, uint32_t, uint64_t>,
+    // Flushes the checkpoint on an interval (sent to itself).
+    caf::reacts_to<tick_atom>>;
+
+// One downstream connection of a syncer (detached: it blocks on the downstream).
+using applier_actor = caf::typed_actor<
+    // Applies the jobs in one transaction, then acknowledges to the syncer.
+    caf::reacts_to<apply_atom, job_batch>>;
+
+}  // namespace dm

@@ -1,0 +1,66 @@
+// Message payloads exchanged between the actors of one worker process (never across hosts).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocol/binlog/cell.hpp"
+#include "protocol/binlog/event_type.hpp"
+#include "protocol/position.hpp"
+#include "protocol/table_schema.hpp"
+#include "storage/keys.hpp"
+
+namespace dm {
+
+// relay -> source: the relay log grew (or the relay learned a newer upstream position).
+struct relay_progress {
+  // Key just past the last stored event: readers may read everything below it.
+  storage::relay_key head;
+  // Upstream position just after the last stored event, and the GTIDs up to it.
+  binlog_position relay;
+  std::string relay_gtid;
+  // Newest upstream position seen (events or heartbeats).
+  binlog_position upstream;
+  uint64_t events_stored = 0;
+  uint64_t bytes_stored = 0;
+  // Upstream timestamp of the last stored event.
+  uint32_t last_event_time = 0;
+};
+
+// syncer -> task: what has been applied downstream.
+struct sync_progress {
+  binlog_position synced;
+  std::string synced_gtid;
+  binlog_position relay;
+  // The syncer has applied everything the relay holds, and the relay everything the upstream
+  // has written.
+  bool caught_up = false;
+  uint32_t last_event_time = 0;
+  uint64_t events_applied = 0;
+  uint64_t rows_applied = 0;
+  bool safe_mode = false;
+};
+
+// One row change ready to be written downstream.
+struct row_job {
+  // Upstream structure of the table (names, signedness, charsets, keys).
+  std::shared_ptr<const table_schema> schema;
+  // Quoted downstream `db`.`table`.
+  std::string target;
+  binlog::rows_kind kind = binlog::rows_kind::write;
+  // Write idempotently: INSERT as REPLACE, UPDATE as DELETE + REPLACE.
+  bool safe = false;
+  std::vector<binlog::cell> before;
+  std::vector<binlog::cell> after;
+};
+
+// syncer -> applier: jobs to apply in one downstream transaction, in order.
+struct job_batch {
+  // Sequence number the applier acknowledges once the transaction committed.
+  uint64_t seq = 0;
+  std::vector<row_job> jobs;
+};
+
+}  // namespace dm

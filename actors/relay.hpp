@@ -1,0 +1,66 @@
+// The relay of one source: streams the upstream binlog as a replica and stores every event in
+// the source's relay log (storage/relay_log.hpp).
+//
+// Detached: it blocks on the upstream socket. Each pump reads a bounded number of events, so the
+// actor returns to its mailbox at least once per heartbeat period (and can be stopped).
+// Contract: the relay state advances only at transaction boundaries, in the same write batch as
+// the events it covers; on restart it truncates the unfinished tail and resumes exactly at the
+// state's position. It never keeps events in memory beyond the current pump.
+// Any failure ends the actor with an error; its source restarts it with backoff.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/interfaces.hpp"
+#include "protocol/binlog/event_header.hpp"
+#include "protocol/binlog/transaction_tracker.hpp"
+#include "protocol/binlog_stream.hpp"
+#include "protocol/gtid_set.hpp"
+#include "storage/relay_log.hpp"
+
+namespace dm {
+
+namespace storage {
+class database;
+}
+
+struct relay_actor_state {
+  static inline const char* name = "relay";
+
+  source_config config;
+  source_actor parent;
+  std::unique_ptr<storage::relay_log> log;
+  std::optional<binlog_stream> stream;
+  binlog::format_description format;
+  binlog::transaction_tracker tracker;
+
+  // What is persisted: the relay state at the last transaction boundary stored.
+  storage::relay_state committed;
+  // The same state advanced by every event read so far (becomes `committed` at a boundary).
+  storage::relay_state reading;
+  gtid_set gtids;
+  // Events read but not yet written, with their keys.
+  std::vector<storage::relay_key> keys;
+  std::vector<std::string> events;
+  size_t buffered_bytes = 0;
+  // The state at the newest boundary among the buffered events, if any.
+  std::optional<storage::relay_state> boundary;
+
+  // Newest upstream position seen in events and heartbeats.
+  binlog_position upstream;
+  // Whether the stream started mid-file and the file's format description must be stored.
+  bool started = false;
+};
+
+relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_actor_state> self,
+                                 source_config config, std::shared_ptr<storage::database> db,
+                                 source_actor parent);
+
+// The server id a relay registers with when the source config gives none: derived from the
+// source id, in a range (0x40000000..0x7fffffff) that servers and DBA-chosen ids rarely use.
+uint32_t default_relay_server_id(const std::string& source_id);
+
+}  // namespace dm

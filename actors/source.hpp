@@ -1,0 +1,46 @@
+// One upstream source bound to this worker: owns its relay, restarts it with exponential backoff
+// when it fails, and tells subscribed syncers whenever the relay log grows.
+//
+// Stopping: on an exit message the source stops its relay and ends only after the relay has
+// ended, so that nothing writes to the relay log afterwards.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace dm {
+
+namespace storage {
+class database;
+}
+
+struct source_actor_state {
+  static inline const char* name = "source";
+
+  source_config config;
+  std::string worker_name;
+  std::shared_ptr<storage::database> db;
+  // The running relay; shared with the cleanup that stops it when the source ends.
+  std::shared_ptr<relay_actor> relay;
+  std::vector<relay_listener_actor> listeners;
+  relay_progress progress;
+  std::string stage = "Connecting";
+  std::string last_error;
+  uint32_t reconnects = 0;
+  std::chrono::milliseconds backoff{0};
+  // Set by an exit message: the source ends once its relay has ended.
+  bool stopping = false;
+  caf::error stop_reason;
+};
+
+source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_state> self,
+                                   source_config config, std::shared_ptr<storage::database> db,
+                                   std::string worker_name);
+
+}  // namespace dm

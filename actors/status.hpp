@@ -1,0 +1,116 @@
+// Status records the worker reports to dmctl (query-status, operate-source show, list-member).
+// They cross hosts, so each has an inspect overload; dmctl renders them as text or JSON.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "protocol/position.hpp"
+
+namespace dm {
+
+struct relay_status {
+  // "Running", "Connecting" (retrying after an error) or "Stopped".
+  std::string stage;
+  // The newest upstream position the relay knows of (from events and heartbeats).
+  binlog_position upstream;
+  // Where the relay log ends: the upstream position just after the last stored event.
+  binlog_position relay;
+  std::string relay_gtid;
+  uint64_t events_stored = 0;
+  uint64_t bytes_stored = 0;
+  // Seconds between the newest stored event's time and now, while the relay is behind.
+  int64_t lag_seconds = 0;
+  std::string last_error;
+  uint32_t reconnects = 0;
+};
+
+struct source_status {
+  std::string source_id;
+  std::string worker;
+  // host:port of the upstream.
+  std::string upstream;
+  relay_status relay;
+};
+
+// The part of a task that runs on one source.
+struct subtask_status {
+  std::string source_id;
+  std::string worker;
+  // "Running", "Paused", "Stopped", "Finished"
+  std::string stage;
+  // "Sync" (the unit that runs; Dump and Load come with full mode)
+  std::string unit;
+  // Everything before this upstream position is applied downstream.
+  binlog_position synced;
+  std::string synced_gtid;
+  // The end of the relay log.
+  binlog_position relay;
+  // Applied everything the upstream has written so far.
+  bool synced_upstream = false;
+  // Upstream time of the newest applied event, against now.
+  int64_t lag_seconds = 0;
+  uint64_t events_applied = 0;
+  uint64_t rows_applied = 0;
+  double rows_per_second = 0;
+  bool safe_mode = false;
+  uint32_t restarts = 0;
+  std::string last_error;
+};
+
+struct task_status {
+  std::string name;
+  std::string stage;
+  std::string task_mode;
+  std::vector<subtask_status> subtasks;
+};
+
+struct status_reply {
+  std::vector<task_status> tasks;
+  std::vector<source_status> sources;
+};
+
+struct member_info {
+  std::string name;
+  std::string addr;
+  // "online" for a worker that answered.
+  std::string state;
+  std::vector<std::string> sources;
+  std::vector<std::string> tasks;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, relay_status& x) {
+  return f(x.stage, x.upstream, x.relay, x.relay_gtid, x.events_stored, x.bytes_stored,
+           x.lag_seconds, x.last_error, x.reconnects);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, source_status& x) {
+  return f(x.source_id, x.worker, x.upstream, x.relay);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, subtask_status& x) {
+  return f(x.source_id, x.worker, x.stage, x.unit, x.synced, x.synced_gtid, x.relay,
+           x.synced_upstream, x.lag_seconds, x.events_applied, x.rows_applied,
+           x.rows_per_second, x.safe_mode, x.restarts, x.last_error);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_status& x) {
+  return f(x.name, x.stage, x.task_mode, x.subtasks);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, status_reply& x) {
+  return f(x.tasks, x.sources);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, member_info& x) {
+  return f(x.name, x.addr, x.state, x.sources, x.tasks);
+}
+
+}  // namespace dm

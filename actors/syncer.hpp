@@ -1,0 +1,116 @@
+// The syncer of one (task, source): reads the source's relay log from its checkpoint, decodes
+// row changes, and hands them to its appliers by causality; applies DDL itself as a barrier.
+//
+// Detached (it reads RocksDB and runs DDL). Flow control: each pump reads a bounded batch of
+// relay events; dispatch stops when an applier's credits run out or keys conflict, and resumes
+// on acknowledgements. The checkpoint only ever names a transaction boundary all of whose
+// changes have committed downstream; it is flushed every second and at every DDL. Before any
+// change is sent, a high-water mark at or past it is persisted; after an unclean stop, events
+// up to that mark are replayed in safe mode, so nothing is lost or applied twice.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/causality.hpp"
+#include "actors/commit_tracker.hpp"
+#include "actors/interfaces.hpp"
+#include "protocol/binlog/stream_decoder.hpp"
+#include "protocol/binlog/transaction_tracker.hpp"
+#include "protocol/gtid_set.hpp"
+#include "protocol/mysql_connection.hpp"
+#include "protocol/schema_loader.hpp"
+#include "storage/checkpoint_store.hpp"
+#include "storage/relay_log.hpp"
+
+namespace dm {
+
+namespace storage {
+class database;
+}
+
+// A checkpoint candidate: the position after a transaction boundary.
+struct sync_position {
+  storage::relay_key next;
+  binlog_position position;
+  std::string gtid_set;
+  uint32_t event_time = 0;
+};
+
+struct syncer_actor_state {
+  static inline const char* name = "syncer";
+
+  // Configuration and peers.
+  std::string task_name;
+  std::string label;
+  task_config task;
+  mysql_instance instance;
+  source_config source;
+  task_actor parent;
+  source_actor relay_source;
+  std::unique_ptr<storage::relay_log> relay;
+  std::unique_ptr<storage::checkpoint_store> checkpoints;
+
+  // Connections: downstream for DDL, upstream for table structures when the binlog lacks them.
+  std::optional<mysql_connection> ddl_conn;
+  std::optional<mysql_connection> schema_conn;
+  std::optional<collation_charsets> charsets;
+  std::unordered_map<std::string, std::shared_ptr<const table_schema>> schemas;
+
+  // Reading.
+  binlog::stream_decoder decoder;
+  binlog::transaction_tracker tracker;
+  relay_progress relay_head;
+  storage::relay_key cursor;
+  std::string current_file;
+  gtid_set gtids;
+  std::vector<storage::stored_event> pending;
+  size_t pending_index = 0;
+  bool started = false;
+  bool pump_scheduled = false;
+  // Why dispatch is on hold: waiting for credits, for keys to be released, or for every
+  // applier to drain before a DDL.
+  enum class hold { none, credit, conflict, drain } holding = hold::none;
+
+  // The event being processed, and the rows of a rows event being dispatched (dispatch can
+  // pause mid-event; `view` points into `pending`, which is kept meanwhile).
+  binlog::event_view view;
+  bool rows_active = false;
+  std::vector<binlog::row_change> rows;
+  size_t row_index = 0;
+  std::shared_ptr<const table_schema> rows_schema;
+  std::string rows_target;
+  binlog::rows_kind rows_kind = binlog::rows_kind::write;
+
+  // Dispatch.
+  std::vector<applier_actor> appliers;
+  std::vector<uint32_t> credits;
+  std::vector<job_batch> open;
+  // Causality keys held by each in-flight batch, and its row count.
+  std::unordered_map<uint64_t, std::pair<std::vector<std::string>, size_t>> in_flight;
+  std::unique_ptr<causality> causes;
+  commit_tracker<sync_position> commits;
+
+  // Checkpointing and safe mode.
+  storage::sync_checkpoint checkpoint;
+  bool checkpoint_dirty = false;
+  // Upstream time of the checkpoint's last event, for lag.
+  uint32_t checkpoint_event_time = 0;
+  // Replay in safe mode while the cursor is below this key.
+  storage::relay_key safe_until;
+
+  // Counters.
+  uint64_t events_applied = 0;
+  uint64_t rows_applied = 0;
+};
+
+syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_state> self,
+                                   task_config task, source_config source,
+                                   std::shared_ptr<storage::database> db, task_actor parent,
+                                   source_actor relay_source);
+
+}  // namespace dm

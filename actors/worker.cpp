@@ -1,0 +1,490 @@
+#include "actors/worker.hpp"
+
+#include <algorithm>
+#include <functional>
+
+#include <caf/all.hpp>
+
+#include "actors/applier.hpp"
+#include "actors/config_json.hpp"
+#include "actors/source.hpp"
+#include "actors/task.hpp"
+#include "protocol/log.hpp"
+#include "protocol/mysql_connection.hpp"
+#include "storage/checkpoint_store.hpp"
+#include "storage/database.hpp"
+#include "storage/meta_store.hpp"
+#include "storage/relay_log.hpp"
+
+namespace dm {
+
+namespace {
+
+using self_ptr = worker_actor::stateful_pointer<worker_actor_state>;
+
+constexpr auto probe_timeout = std::chrono::seconds{30};
+constexpr auto status_timeout = std::chrono::seconds{5};
+constexpr const char* source_kind = "source";
+constexpr const char* task_kind = "task";
+
+// Runs a blocking check on a thread of its own; replies `true` or the check's error.
+caf::actor spawn_probe(self_ptr self, std::function<caf::error()> check) {
+  return self->spawn<caf::detached>([check](caf::event_based_actor* probe) -> caf::behavior {
+    return {[=](tick_atom) -> caf::result<bool> {
+      probe->quit();
+      if (auto err = check()) return err;
+      return true;
+    }};
+  });
+}
+
+caf::error probe_connection(const db_config& db, server_role role, const std::string& label) {
+  auto params = to_connection_params(db);
+  params.connect_timeout = std::chrono::seconds{10};
+  auto conn = mysql_connection::open(params, role, label);
+  return conn ? caf::none : conn.error();
+}
+
+void spawn_source(self_ptr self, const source_config& cfg) {
+  auto& st = self->state;
+  auto handle = self->spawn<caf::monitored>(source, cfg, st.db, st.worker_name);
+  st.sources[cfg.source_id] = worker_actor_state::source_entry{cfg, handle, {}};
+}
+
+void spawn_subtasks(self_ptr self, worker_actor_state::task_entry& entry) {
+  auto& st = self->state;
+  for (auto& inst : entry.config.mysql_instances) {
+    auto src = st.sources.find(inst.source_id);
+    if (src == st.sources.end()) continue;  // bound to another worker
+    entry.subtasks[inst.source_id] = self->spawn<caf::monitored>(
+        task, entry.config, src->second.config, st.db, src->second.handle, st.worker_name);
+  }
+}
+
+bool is_creating(const worker_actor_state& st, const std::string& name) {
+  return std::find(st.creating.begin(), st.creating.end(), name) != st.creating.end();
+}
+
+void done_creating(worker_actor_state& st, const std::string& name) {
+  st.creating.erase(std::remove(st.creating.begin(), st.creating.end(), name), st.creating.end());
+}
+
+void restore(self_ptr self) {
+  auto& st = self->state;
+  auto sources = st.meta->list(source_kind);
+  if (!sources) {
+    DM_ERROR("worker {} cannot read its sources: {}", st.worker_name, describe(sources.error()));
+    return;
+  }
+  for (auto& [id, text] : *sources) {
+    auto cfg = source_config_from_json(text);
+    if (!cfg) {
+      DM_ERROR("worker {} skips source {}: {}", st.worker_name, id, describe(cfg.error()));
+      continue;
+    }
+    spawn_source(self, *cfg);
+  }
+  auto tasks = st.meta->list(task_kind);
+  if (!tasks) {
+    DM_ERROR("worker {} cannot read its tasks: {}", st.worker_name, describe(tasks.error()));
+    return;
+  }
+  for (auto& [name, text] : *tasks) {
+    auto cfg = task_config_from_json(text);
+    if (!cfg) {
+      DM_ERROR("worker {} skips task {}: {}", st.worker_name, name, describe(cfg.error()));
+      continue;
+    }
+    auto& entry = st.tasks[name];
+    entry.config = *cfg;
+    spawn_subtasks(self, entry);
+  }
+  DM_INFO("worker {} restored {} sources and {} tasks", st.worker_name, st.sources.size(),
+          st.tasks.size());
+}
+
+// Collects the status of `names` (all tasks when empty) and of every source, then delivers.
+void collect_status(self_ptr self, std::vector<std::string> names,
+                    caf::typed_response_promise<status_reply> rp) {
+  auto& st = self->state;
+  struct pending {
+    status_reply reply;
+    size_t waiting = 0;
+    caf::typed_response_promise<status_reply> rp;
+    void finish_one() {
+      if (--waiting == 0) rp.deliver(std::move(reply));
+    }
+  };
+  auto acc = std::make_shared<pending>();
+  acc->rp = rp;
+  acc->waiting = 1;  // released at the end, so that delivery waits for every request
+  for (auto& name : names) {
+    auto& entry = st.tasks.at(name);
+    auto index = acc->reply.tasks.size();
+    task_status ts;
+    ts.name = name;
+    ts.task_mode = entry.config.task_mode;
+    ts.stage = entry.stopping.empty() ? "Running" : "Stopping";
+    acc->reply.tasks.push_back(ts);
+    for (auto& [source_id, handle] : entry.subtasks) {
+      ++acc->waiting;
+      auto source_id_copy = source_id;
+      self->request(handle, status_timeout, status_atom_v)
+          .then(
+              [=](subtask_status& s) {
+                auto& t = acc->reply.tasks[index];
+                if (s.stage == "Paused") t.stage = "Paused";
+                t.subtasks.push_back(std::move(s));
+                acc->finish_one();
+              },
+              [=](caf::error& err) {
+                subtask_status s;
+                s.source_id = source_id_copy;
+                s.stage = "Unknown";
+                s.last_error = describe(err);
+                acc->reply.tasks[index].subtasks.push_back(std::move(s));
+                acc->finish_one();
+              });
+    }
+  }
+  for (auto& [id, entry] : st.sources) {
+    ++acc->waiting;
+    auto id_copy = id;
+    self->request(entry.handle, status_timeout, status_atom_v)
+        .then(
+            [=](source_status& s) {
+              acc->reply.sources.push_back(std::move(s));
+              acc->finish_one();
+            },
+            [=](caf::error& err) {
+              source_status s;
+              s.source_id = id_copy;
+              s.relay.stage = "Unknown";
+              s.relay.last_error = describe(err);
+              acc->reply.sources.push_back(std::move(s));
+              acc->finish_one();
+            });
+  }
+  acc->finish_one();
+}
+
+// One step of an orderly shutdown: stop the tasks, once they are gone the sources, then quit.
+void shutdown_step(self_ptr self) {
+  auto& st = self->state;
+  bool tasks_alive = false;
+  for (auto& [name, entry] : st.tasks)
+    for (auto& [source_id, handle] : entry.subtasks) {
+      tasks_alive = true;
+      self->send_exit(handle, caf::exit_reason::user_shutdown);
+    }
+  if (tasks_alive) return;
+  if (!st.sources.empty()) {
+    for (auto& [id, entry] : st.sources) self->send_exit(entry.handle, caf::exit_reason::user_shutdown);
+    return;
+  }
+  DM_INFO("worker {} stopped", st.worker_name);
+  self->quit(st.shutdown_reason);
+}
+
+// Removes the actor that went down from the worker's books during shutdown.
+void forget(worker_actor_state& st, const caf::actor_addr& who) {
+  for (auto it = st.sources.begin(); it != st.sources.end(); ++it)
+    if (it->second.handle.address() == who) {
+      st.sources.erase(it);
+      return;
+    }
+  for (auto& [name, entry] : st.tasks)
+    for (auto it = entry.subtasks.begin(); it != entry.subtasks.end(); ++it)
+      if (it->second.address() == who) {
+        entry.subtasks.erase(it);
+        return;
+      }
+}
+
+void on_down(self_ptr self, caf::down_msg& msg) {
+  auto& st = self->state;
+  if (st.shutting_down) {
+    forget(st, msg.source);
+    bool tasks_alive = false;
+    for (auto& [name, entry] : st.tasks) tasks_alive |= !entry.subtasks.empty();
+    if (!tasks_alive) shutdown_step(self);
+    return;
+  }
+  for (auto it = st.sources.begin(); it != st.sources.end(); ++it) {
+    if (it->second.handle.address() != msg.source) continue;
+    auto id = it->first;
+    auto entry = std::move(it->second);
+    st.sources.erase(it);
+    if (entry.stopping.empty()) {
+      DM_ERROR("worker {} lost source {} ({}); restarting it", st.worker_name, id,
+               describe(msg.reason));
+      spawn_source(self, entry.config);
+      return;
+    }
+    storage::relay_log log{st.db, id};
+    caf::error err = log.erase_all();
+    if (!err) err = st.meta->erase(source_kind, id);
+    source_status status;
+    status.source_id = id;
+    status.worker = st.worker_name;
+    status.relay.stage = "Stopped";
+    for (auto& rp : entry.stopping) {
+      if (err) rp.deliver(err);
+      else rp.deliver(status);
+    }
+    DM_INFO("worker {} removed source {}", st.worker_name, id);
+    return;
+  }
+  for (auto& [name, entry] : st.tasks) {
+    for (auto it = entry.subtasks.begin(); it != entry.subtasks.end(); ++it) {
+      if (it->second.address() != msg.source) continue;
+      auto source_id = it->first;
+      entry.subtasks.erase(it);
+      if (entry.stopping.empty()) {
+        DM_ERROR("worker {} lost task {} on source {} ({}); restarting it", st.worker_name, name,
+                 source_id, describe(msg.reason));
+        auto src = st.sources.find(source_id);
+        if (src != st.sources.end())
+          entry.subtasks[source_id] =
+              self->spawn<caf::monitored>(task, entry.config, src->second.config, st.db,
+                                          src->second.handle, st.worker_name);
+        return;
+      }
+      if (!entry.subtasks.empty()) return;
+      auto task_name = name;
+      auto promises = std::move(entry.stopping);
+      st.tasks.erase(task_name);
+      caf::error err = st.checkpoints->erase_task(task_name);
+      if (!err) err = st.meta->erase(task_kind, task_name);
+      task_status status;
+      status.name = task_name;
+      status.stage = "Stopped";
+      for (auto& rp : promises) {
+        if (err) rp.deliver(err);
+        else rp.deliver(status);
+      }
+      DM_INFO("worker {} removed task {}", st.worker_name, task_name);
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_state> self,
+                                   std::string worker_name, std::string worker_addr,
+                                   std::shared_ptr<storage::database> db) {
+  auto& st = self->state;
+  st.worker_name = std::move(worker_name);
+  st.worker_addr = std::move(worker_addr);
+  st.db = std::move(db);
+  st.meta = std::make_unique<storage::meta_store>(st.db);
+  st.checkpoints = std::make_unique<storage::checkpoint_store>(st.db);
+  self->set_down_handler([=](caf::down_msg& msg) { on_down(self, msg); });
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    auto& st = self->state;
+    if (st.shutting_down) return;
+    st.shutting_down = true;
+    st.shutdown_reason = msg.reason;
+    DM_INFO("worker {} stops its tasks and sources", st.worker_name);
+    shutdown_step(self);
+  });
+  restore(self);
+  return {
+      [=](operate_source_atom, create_atom,
+          source_config cfg) -> caf::result<source_status> {
+        auto& st = self->state;
+        if (st.sources.count(cfg.source_id) || is_creating(st, cfg.source_id))
+          return make_error(ec::already_exists,
+                            "source " + cfg.source_id + " already exists on worker " +
+                                st.worker_name + "; stop it first to change it");
+        auto label = "upstream of source " + cfg.source_id + " (" + cfg.from.host + ":" +
+                     std::to_string(cfg.from.port) + ")";
+        st.creating.push_back(cfg.source_id);
+        auto rp = self->make_response_promise<source_status>();
+        auto probe = spawn_probe(self, [db = cfg.from, label] {
+          return probe_connection(db, server_role::upstream, label);
+        });
+        self->request(probe, probe_timeout, tick_atom_v)
+            .then(
+                [=](bool) mutable {
+                  auto& st = self->state;
+                  done_creating(st, cfg.source_id);
+                  if (auto err = st.meta->put(source_kind, cfg.source_id, to_json(cfg))) {
+                    rp.deliver(err);
+                    return;
+                  }
+                  spawn_source(self, cfg);
+                  DM_INFO("worker {} created source {}", st.worker_name, cfg.source_id);
+                  self->request(st.sources[cfg.source_id].handle, status_timeout, status_atom_v)
+                      .then([=](source_status& s) mutable { rp.deliver(std::move(s)); },
+                            [=](caf::error& err) mutable { rp.deliver(err); });
+                },
+                [=](caf::error& err) mutable {
+                  done_creating(self->state, cfg.source_id);
+                  rp.deliver(make_error(code_of(err) == ec::none ? ec::upstream_unreachable
+                                                                 : code_of(err),
+                                        "source " + cfg.source_id +
+                                            " was not created: " + describe(err)));
+                });
+        return rp;
+      },
+      [=](operate_source_atom, show_atom,
+          const std::string& id) -> caf::result<std::vector<source_status>> {
+        auto& st = self->state;
+        if (!id.empty() && !st.sources.count(id))
+          return make_error(ec::not_found,
+                            "source " + id + " does not exist on worker " + st.worker_name);
+        auto rp = self->make_response_promise<std::vector<source_status>>();
+        auto out = std::make_shared<std::vector<source_status>>();
+        auto waiting = std::make_shared<size_t>(0);
+        for (auto& [sid, entry] : st.sources)
+          if (id.empty() || sid == id) ++*waiting;
+        if (*waiting == 0) return std::vector<source_status>{};
+        for (auto& [sid, entry] : st.sources) {
+          if (!id.empty() && sid != id) continue;
+          self->request(entry.handle, status_timeout, status_atom_v)
+              .then(
+                  [=](source_status& s) mutable {
+                    out->push_back(std::move(s));
+                    if (--*waiting == 0) rp.deliver(std::move(*out));
+                  },
+                  [=](caf::error& err) mutable { rp.deliver(err); });
+        }
+        return rp;
+      },
+      [=](operate_source_atom, stop_atom, const std::string& id) -> caf::result<source_status> {
+        auto& st = self->state;
+        auto it = st.sources.find(id);
+        if (it == st.sources.end())
+          return make_error(ec::not_found,
+                            "source " + id + " does not exist on worker " + st.worker_name);
+        std::vector<std::string> users;
+        for (auto& [name, entry] : st.tasks)
+          if (find_instance(entry.config, id)) users.push_back(name);
+        if (!users.empty()) {
+          std::string list;
+          for (auto& u : users) list += (list.empty() ? "" : ", ") + u;
+          return make_error(ec::invalid_state, "source " + id + " is used by task(s) " + list +
+                                                   "; stop them first");
+        }
+        auto rp = self->make_response_promise<source_status>();
+        it->second.stopping.push_back(rp);
+        if (it->second.stopping.size() == 1)
+          self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
+        return rp;
+      },
+      [=](start_task_atom, task_config cfg) -> caf::result<task_status> {
+        auto& st = self->state;
+        if (st.tasks.count(cfg.name) || is_creating(st, cfg.name))
+          return make_error(ec::already_exists, "task " + cfg.name + " already exists on worker " +
+                                                    st.worker_name + "; stop it first");
+        std::vector<std::string> here, elsewhere;
+        for (auto& inst : cfg.mysql_instances)
+          (st.sources.count(inst.source_id) ? here : elsewhere).push_back(inst.source_id);
+        if (here.empty()) {
+          std::string list;
+          for (auto& s : elsewhere) list += (list.empty() ? "" : ", ") + s;
+          return make_error(ec::not_found, "task " + cfg.name + " names source(s) " + list +
+                                               ", none of which exists on worker " +
+                                               st.worker_name +
+                                               "; create them with operate-source create");
+        }
+        auto label = "downstream of task " + cfg.name + " (" + cfg.target_database.host + ":" +
+                     std::to_string(cfg.target_database.port) + ")";
+        st.creating.push_back(cfg.name);
+        auto rp = self->make_response_promise<task_status>();
+        auto probe = spawn_probe(self, [db = cfg.target_database, label] {
+          return probe_connection(db, server_role::downstream, label);
+        });
+        self->request(probe, probe_timeout, tick_atom_v)
+            .then(
+                [=](bool) mutable {
+                  auto& st = self->state;
+                  done_creating(st, cfg.name);
+                  if (auto err = st.meta->put(task_kind, cfg.name, to_json(cfg))) {
+                    rp.deliver(err);
+                    return;
+                  }
+                  auto& entry = st.tasks[cfg.name];
+                  entry.config = cfg;
+                  spawn_subtasks(self, entry);
+                  DM_INFO("worker {} started task {} on {} source(s)", st.worker_name, cfg.name,
+                          entry.subtasks.size());
+                  task_status status;
+                  status.name = cfg.name;
+                  status.stage = "Running";
+                  status.task_mode = cfg.task_mode;
+                  for (auto& [source_id, handle] : entry.subtasks) {
+                    subtask_status s;
+                    s.source_id = source_id;
+                    s.worker = st.worker_name;
+                    s.stage = "Running";
+                    s.unit = "Sync";
+                    status.subtasks.push_back(std::move(s));
+                  }
+                  rp.deliver(std::move(status));
+                },
+                [=](caf::error& err) mutable {
+                  done_creating(self->state, cfg.name);
+                  rp.deliver(make_error(code_of(err) == ec::none ? ec::downstream_unavailable
+                                                                 : code_of(err),
+                                        "task " + cfg.name + " was not started: " +
+                                            describe(err)));
+                });
+        return rp;
+      },
+      [=](query_status_atom, const std::string& name) -> caf::result<status_reply> {
+        auto& st = self->state;
+        std::vector<std::string> names;
+        if (name.empty()) {
+          for (auto& [n, entry] : st.tasks) names.push_back(n);
+        } else if (st.tasks.count(name)) {
+          names.push_back(name);
+        } else {
+          return make_error(ec::not_found,
+                            "task " + name + " does not exist on worker " + st.worker_name);
+        }
+        auto rp = self->make_response_promise<status_reply>();
+        collect_status(self, std::move(names), rp);
+        return rp;
+      },
+      [=](stop_task_atom, const std::string& name) -> caf::result<task_status> {
+        auto& st = self->state;
+        auto it = st.tasks.find(name);
+        if (it == st.tasks.end())
+          return make_error(ec::not_found,
+                            "task " + name + " does not exist on worker " + st.worker_name);
+        auto& entry = it->second;
+        if (entry.subtasks.empty()) {
+          // Nothing runs here (its sources are bound elsewhere): remove right away.
+          caf::error err = st.checkpoints->erase_task(name);
+          if (!err) err = st.meta->erase(task_kind, name);
+          st.tasks.erase(it);
+          if (err) return err;
+          task_status status;
+          status.name = name;
+          status.stage = "Stopped";
+          return status;
+        }
+        auto rp = self->make_response_promise<task_status>();
+        entry.stopping.push_back(rp);
+        if (entry.stopping.size() > 1) return rp;
+        for (auto& [source_id, handle] : entry.subtasks)
+          self->send_exit(handle, caf::exit_reason::user_shutdown);
+        return rp;
+      },
+      [=](list_member_atom) -> std::vector<member_info> {
+        auto& st = self->state;
+        member_info m;
+        m.name = st.worker_name;
+        m.addr = st.worker_addr;
+        m.state = "online";
+        for (auto& [id, entry] : st.sources) m.sources.push_back(id);
+        for (auto& [name, entry] : st.tasks) m.tasks.push_back(name);
+        return {m};
+      },
+  };
+}
+
+}  // namespace dm

@@ -1,0 +1,63 @@
+// The root of a dm-worker process and its admin endpoint: binds sources, runs tasks, answers
+// dmctl. Sources and tasks are persisted in the meta store and restored when the worker starts.
+//
+// Creating objects is all or nothing: a source is persisted only after its upstream accepted a
+// connection, a task only after its downstream did and every source it needs here exists.
+// Removing waits until the object's units have ended, then deletes its stored data.
+// Shutting down (an exit message, e.g. on SIGTERM) stops every task, then every source, waits
+// for them to end (each saves its checkpoint), and then ends the worker; stored data stays.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/interfaces.hpp"
+#include "storage/checkpoint_store.hpp"
+#include "storage/meta_store.hpp"
+
+namespace dm {
+
+namespace storage {
+class database;
+}  // namespace storage
+
+struct worker_actor_state {
+  static inline const char* name = "worker";
+
+  struct source_entry {
+    source_config config;
+    source_actor handle;
+    // Set while operate-source stop waits for the source to end.
+    std::vector<caf::typed_response_promise<source_status>> stopping;
+  };
+  struct task_entry {
+    task_config config;
+    // One task actor per source of the task bound to this worker.
+    std::map<std::string, task_actor> subtasks;
+    std::vector<caf::typed_response_promise<task_status>> stopping;
+  };
+
+  std::string worker_name;
+  std::string worker_addr;
+  std::shared_ptr<storage::database> db;
+  std::unique_ptr<storage::meta_store> meta;
+  std::unique_ptr<storage::checkpoint_store> checkpoints;
+  std::map<std::string, source_entry> sources;
+  std::map<std::string, task_entry> tasks;
+  // Names being created (between the connection check and the spawn).
+  std::vector<std::string> creating;
+  // Set by an exit message: tasks stop first, then sources, then the worker ends.
+  bool shutting_down = false;
+  caf::error shutdown_reason;
+};
+
+worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_state> self,
+                                   std::string worker_name, std::string worker_addr,
+                                   std::shared_ptr<storage::database> db);
+
+}  // namespace dm

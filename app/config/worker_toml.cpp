@@ -1,0 +1,110 @@
+#include "app/config/worker_toml.hpp"
+
+#include <charconv>
+#include <sstream>
+
+#include <toml.hpp>
+
+#include "protocol/error.hpp"
+
+namespace dm::config {
+
+namespace {
+
+caf::error config_error(const std::string& text) { return make_error(ec::invalid_config, text); }
+
+struct unsupported_key {
+  const char* key;
+  const char* reason;
+};
+
+const unsupported_key unsupported_keys[] = {
+    {"join", "dm-worker has no DM-master: dmctl talks to workers directly"},
+    {"advertise-addr", "workers are addressed by worker-addr"},
+    {"keepalive-ttl", "dm-worker has no DM-master"},
+    {"relay-keepalive-ttl", "dm-worker has no DM-master"},
+    {"relay-dir", "the relay log lives in RocksDB under data-dir"},
+    {"log-format", "logs are text"},
+    {"log-rotate", "rotate log files with logrotate"},
+    {"metrics-addr", "the metrics endpoint is not implemented yet"},
+    {"ssl-ca", "TLS for the admin endpoint is not implemented yet"},
+    {"ssl-cert", "TLS for the admin endpoint is not implemented yet"},
+    {"ssl-key", "TLS for the admin endpoint is not implemented yet"},
+    {"cert-allowed-cn", "TLS for the admin endpoint is not implemented yet"},
+    {"security", "TLS for the admin endpoint is not implemented yet"},
+};
+
+}  // namespace
+
+caf::expected<host_port> parse_host_port(const std::string& text, const std::string& where) {
+  auto bad = [&] {
+    return config_error(where + " '" + text + "' is not HOST:PORT (port 1..65535)");
+  };
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return bad();
+  host_port out;
+  out.host = text.substr(0, colon);
+  if (out.host.size() > 2 && out.host.front() == '[' && out.host.back() == ']')
+    out.host = out.host.substr(1, out.host.size() - 2);
+  auto digits = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [ptr, err] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (err != std::errc{} || ptr != digits.data() + digits.size() || port == 0 || port > 65535)
+    return bad();
+  out.port = static_cast<uint16_t>(port);
+  return out;
+}
+
+caf::expected<worker_config> parse_worker_toml(const std::string& text, const std::string& file) {
+  toml::value root;
+  try {
+    std::istringstream in{text};
+    root = toml::parse(in, file);
+  } catch (const toml::syntax_error& e) {
+    std::string what = e.what();
+    auto nl = what.find('\n');
+    return config_error(file + ": invalid TOML: " + what.substr(0, nl));
+  }
+  worker_config cfg;
+  std::string addr_text;
+  for (auto& [key, value] : root.as_table()) {
+    auto where = file + ": " + key;
+    auto string_value = [&](std::string& out) -> caf::error {
+      if (!value.is_string()) return config_error(where + " must be a string");
+      out = value.as_string().str;
+      return caf::none;
+    };
+    caf::error err;
+    if (key == "name") err = string_value(cfg.name);
+    else if (key == "worker-addr") err = string_value(addr_text);
+    else if (key == "data-dir") err = string_value(cfg.data_dir);
+    else if (key == "log-file") err = string_value(cfg.log_file);
+    else if (key == "log-level") {
+      err = string_value(cfg.log_level);
+      auto& l = cfg.log_level;
+      if (!err && l != "trace" && l != "debug" && l != "info" && l != "warn" && l != "error")
+        err = config_error(where + " must be trace, debug, info, warn or error, got '" + l + "'");
+    } else {
+      bool known = false;
+      for (auto& u : unsupported_keys)
+        if (key == u.key) {
+          err = config_error(where + " is a DM key that dm-worker does not support: " + u.reason);
+          known = true;
+        }
+      if (!known)
+        err = config_error(where + " is not a known key; known keys: name, worker-addr, "
+                                   "data-dir, log-file, log-level");
+    }
+    if (err) return err;
+  }
+  if (!addr_text.empty()) {
+    auto addr = parse_host_port(addr_text, file + ": worker-addr");
+    if (!addr) return addr.error();
+    cfg.worker_addr = *addr;
+  }
+  if (cfg.name.empty()) cfg.name = cfg.worker_addr.host + ":" + std::to_string(cfg.worker_addr.port);
+  if (cfg.data_dir.empty()) return config_error(file + ": data-dir must not be empty");
+  return cfg;
+}
+
+}  // namespace dm::config

@@ -1,0 +1,35 @@
+// Parsing of the worker config (worker.toml) and of HOST:PORT addresses.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <caf/expected.hpp>
+
+namespace dm::config {
+
+struct host_port {
+  std::string host;
+  uint16_t port = 0;
+};
+
+struct worker_config {
+  // The worker's name in list-member and query-status; defaults to worker-addr.
+  std::string name;
+  // Where the admin endpoint listens (dmctl connects here).
+  host_port worker_addr{"127.0.0.1", 8262};
+  // RocksDB lives here.
+  std::string data_dir = "dm-worker-data";
+  // Empty logs to stderr.
+  std::string log_file;
+  // trace, debug, info, warn, error
+  std::string log_level = "info";
+};
+
+// Parses `text`, the contents of `file`. Errors are one line naming the file and key.
+caf::expected<worker_config> parse_worker_toml(const std::string& text, const std::string& file);
+
+// Parses "HOST:PORT" (IPv6 as "[::1]:8262"); `where` names the value in the error.
+caf::expected<host_port> parse_host_port(const std::string& text, const std::string& where);
+
+}  // namespace dm::config

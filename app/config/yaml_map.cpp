@@ -1,0 +1,181 @@
+#include "app/config/yaml_map.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "protocol/error.hpp"
+
+namespace dm::config {
+
+namespace {
+
+caf::error config_error(const std::string& text) { return make_error(ec::invalid_config, text); }
+
+std::string scalar_text(const YAML::Node& n) {
+  if (n.IsScalar()) return n.Scalar();
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a mapping";
+  return "nothing";
+}
+
+}  // namespace
+
+yaml_map::yaml_map(YAML::Node node, std::string file, std::string path)
+    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
+
+std::string yaml_map::where(const std::string& key) const {
+  std::string out = file_ + ": ";
+  if (!path_.empty()) out += path_ + (key.empty() ? "" : ".");
+  out += key;
+  return out;
+}
+
+caf::error yaml_map::expect_map() const {
+  if (!node_ || node_.IsNull() || node_.IsMap()) return caf::none;
+  return config_error(file_ + ": " + (path_.empty() ? std::string{"the document"} : path_) +
+                      " must be a mapping of keys to values");
+}
+
+caf::error yaml_map::check_keys(std::initializer_list<const char*> known,
+                                std::initializer_list<unsupported_key> unsupported) const {
+  if (auto err = expect_map()) return err;
+  if (!node_ || node_.IsNull()) return caf::none;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    auto key = it->first.IsScalar() ? it->first.Scalar() : std::string{"(non-scalar key)"};
+    auto is = [&](const char* k) { return key == k; };
+    if (std::any_of(known.begin(), known.end(), is)) continue;
+    for (auto& u : unsupported)
+      if (key == u.key)
+        return config_error(where(key) + " is a DM key that dm-worker does not support: " +
+                            u.reason);
+    std::string list;
+    for (auto* k : known) list += list.empty() ? k : std::string{", "} + k;
+    return config_error(where(key) + " is not a known key; known keys here: " + list);
+  }
+  return caf::none;
+}
+
+bool yaml_map::has(const char* key) const {
+  return node_ && node_.IsMap() && node_[key] && !node_[key].IsNull();
+}
+
+caf::error yaml_map::bad_value(const char* key, const std::string& expected) const {
+  return config_error(where(key) + " must be " + expected + ", got '" +
+                      scalar_text(node_[key]) + "'");
+}
+
+caf::error yaml_map::read(const char* key, std::string& out, bool required) const {
+  if (!has(key)) return required ? config_error(where(key) + " is required") : caf::none;
+  auto n = node_[key];
+  if (!n.IsScalar()) return bad_value(key, "a string");
+  out = n.Scalar();
+  return caf::none;
+}
+
+caf::error yaml_map::read(const char* key, bool& out) const {
+  if (!has(key)) return caf::none;
+  auto n = node_[key];
+  if (!n.IsScalar()) return bad_value(key, "true or false");
+  auto v = n.Scalar();
+  std::transform(v.begin(), v.end(), v.begin(), ::tolower);
+  if (v == "true" || v == "yes" || v == "on") out = true;
+  else if (v == "false" || v == "no" || v == "off") out = false;
+  else return bad_value(key, "true or false");
+  return caf::none;
+}
+
+template <class T>
+caf::error yaml_map::read_integer(const char* key, T& out, long long min, long long max) const {
+  if (!has(key)) return caf::none;
+  auto n = node_[key];
+  auto range = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
+  if (!n.IsScalar()) return bad_value(key, range);
+  const auto& text = n.Scalar();
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE || v < min || v > max)
+    return bad_value(key, range);
+  out = static_cast<T>(v);
+  return caf::none;
+}
+
+caf::error yaml_map::read(const char* key, uint16_t& out, uint16_t min) const {
+  return read_integer(key, out, min, std::numeric_limits<uint16_t>::max());
+}
+
+caf::error yaml_map::read(const char* key, uint32_t& out, uint32_t min) const {
+  return read_integer(key, out, min, std::numeric_limits<uint32_t>::max());
+}
+
+caf::error yaml_map::read(const char* key, int64_t& out, int64_t min) const {
+  return read_integer(key, out, min, std::numeric_limits<int64_t>::max());
+}
+
+caf::expected<yaml_map> yaml_map::child(const char* key) const {
+  auto sub_path = path_.empty() ? std::string{key} : path_ + "." + key;
+  yaml_map sub{has(key) ? node_[key] : YAML::Node{}, file_, sub_path};
+  if (auto err = sub.expect_map()) return err;
+  return sub;
+}
+
+caf::expected<std::vector<yaml_map>> yaml_map::child_list(const char* key) const {
+  std::vector<yaml_map> out;
+  if (!has(key)) return out;
+  auto n = node_[key];
+  if (!n.IsSequence()) return bad_value(key, "a list of mappings");
+  auto base = path_.empty() ? std::string{key} : path_ + "." + key;
+  for (size_t i = 0; i < n.size(); ++i) {
+    yaml_map item{n[i], file_, base + "[" + std::to_string(i) + "]"};
+    if (!n[i].IsMap())
+      return config_error(file_ + ": " + base + "[" + std::to_string(i) + "] must be a mapping");
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+caf::expected<std::vector<std::pair<std::string, yaml_map>>> yaml_map::named_children(
+    const char* key) const {
+  std::vector<std::pair<std::string, yaml_map>> out;
+  auto holder = child(key);
+  if (!holder) return holder.error();
+  if (!has(key)) return out;
+  auto base = path_.empty() ? std::string{key} : path_ + "." + key;
+  for (auto it = node_[key].begin(); it != node_[key].end(); ++it) {
+    auto name = it->first.Scalar();
+    yaml_map item{it->second, file_, base + "." + name};
+    if (auto err = item.expect_map()) return err;
+    out.emplace_back(name, std::move(item));
+  }
+  return out;
+}
+
+caf::expected<yaml_map> parse_yaml_document(const std::string& text, const std::string& file) {
+  try {
+    auto root = YAML::Load(text);
+    yaml_map doc{root, file, ""};
+    if (auto err = doc.expect_map()) return err;
+    if (!root || root.IsNull()) return config_error(file + ": the file is empty");
+    return doc;
+  } catch (const YAML::Exception& e) {
+    return config_error(file + ": invalid YAML at line " + std::to_string(e.mark.line + 1) +
+                        ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+caf::error check_name(const std::string& id, const std::string& where) {
+  bool ok = !id.empty() && id.size() <= 64 &&
+            std::all_of(id.begin(), id.end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+                     c == '.';
+            });
+  if (ok) return caf::none;
+  return config_error(where + " '" + id +
+                      "' must be 1 to 64 characters of letters, digits, '_', '-' or '.'");
+}
+
+}  // namespace dm::config

@@ -1,0 +1,88 @@
+// dm-worker: replicates MySQL/MariaDB sources into downstream servers; controlled by dmctl.
+//
+//   dm-worker --config worker.toml
+//
+// Exits 0 after SIGINT/SIGTERM once every task and source saved its state; 1 with a one-line
+// reason when it cannot start (bad config, data-dir locked, worker-addr in use).
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <pthread.h>
+
+#include "actors/worker.hpp"
+#include "app/config/worker_toml.hpp"
+#include "app/logging.hpp"
+#include "app/system_config.hpp"
+#include "protocol/error.hpp"
+#include "protocol/log.hpp"
+#include "storage/database.hpp"
+
+namespace {
+
+int fail(const std::string& message) {
+  std::cerr << "dm-worker: " << message << std::endl;
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"dm-worker: replicates MySQL/MariaDB sources into TiDB or MySQL-compatible servers"};
+  std::string config_path;
+  cli.add_option("--config", config_path, "worker config file (TOML)")->required();
+  CLI11_PARSE(cli, argc, argv);
+
+  std::ifstream in{config_path};
+  if (!in) return fail("cannot read config file " + config_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto cfg = dm::config::parse_worker_toml(text.str(), config_path);
+  if (!cfg) return fail(dm::describe(cfg.error()));
+  if (auto err = dm::app::setup_logging(cfg->log_file, cfg->log_level, "dm-worker"))
+    return fail(dm::describe(err));
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg->data_dir, ec);
+  if (ec) return fail("data-dir " + cfg->data_dir + " cannot be created: " + ec.message());
+  auto db = dm::storage::database::open(cfg->data_dir);
+  if (!db) return fail(dm::describe(db.error()));
+
+  // Signals are taken by the main thread alone (sigwait below); block them before any thread
+  // of the actor system starts, since threads inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  caf::actor_system_config sys_cfg;
+  dm::app::configure_actor_system(sys_cfg);
+  caf::actor_system sys{sys_cfg};
+  auto addr = cfg->worker_addr.host + ":" + std::to_string(cfg->worker_addr.port);
+  auto root = sys.spawn(dm::worker, cfg->name, addr, *db);
+  auto port = sys.middleman().publish(root, cfg->worker_addr.port,
+                                      cfg->worker_addr.host.c_str(), true);
+  if (!port) {
+    caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+    return fail("worker-addr " + addr + " cannot be listened on (" + sys.render(port.error()) +
+                "); is another worker running there?");
+  }
+  DM_INFO("dm-worker {} listens on {} with data-dir {}", cfg->name, addr, cfg->data_dir);
+  std::cout << "dm-worker " << cfg->name << " listening on " << addr << std::endl;
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  DM_INFO("dm-worker {} received signal {}; stopping", cfg->name, signal);
+  caf::scoped_actor self{sys};
+  self->monitor(root);
+  self->send_exit(root, caf::exit_reason::user_shutdown);
+  self->receive([](caf::down_msg&) {});
+  sys.middleman().unpublish(root, port.value());
+  return 0;
+}

@@ -1,0 +1,331 @@
+// dmctl: the admin console of dm-worker. Talks to one or more workers as CAF remote actors.
+//
+//   dmctl [--worker-addr HOST:PORT[,HOST:PORT...]] [--json] COMMAND [ARGS]
+//
+// Prints the answer (text, or JSON with --json) and exits 0; on any failure prints one line
+// saying why (as {"result": false, "error": ...} with --json) and exits 1.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/interfaces.hpp"
+#include "app/config/source_yaml.hpp"
+#include "app/config/task_yaml.hpp"
+#include "app/config/worker_toml.hpp"
+#include "app/dmctl/render.hpp"
+#include "app/system_config.hpp"
+#include "protocol/error.hpp"
+
+namespace {
+
+using namespace dm;
+
+constexpr auto request_timeout = std::chrono::seconds{90};
+
+struct options {
+  std::string worker_addrs = "127.0.0.1:8262";
+  bool json = false;
+};
+
+struct failure {
+  std::string message;
+};
+
+[[noreturn]] void fail(std::string message) { throw failure{std::move(message)}; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in{path};
+  if (!in) fail("cannot read file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string file_name(const std::string& path) {
+  return std::filesystem::path{path}.filename().string();
+}
+
+// The workers named on the command line, connected lazily.
+class workers {
+ public:
+  workers(caf::actor_system& sys, const std::string& addrs) : sys_(sys) {
+    std::stringstream in{addrs};
+    for (std::string item; std::getline(in, item, ',');) {
+      if (item.empty()) continue;
+      auto hp = config::parse_host_port(item, "--worker-addr");
+      if (!hp) fail(describe(hp.error()));
+      addrs_.push_back(item);
+      parsed_.push_back(*hp);
+    }
+    if (addrs_.empty()) fail("--worker-addr names no worker");
+  }
+
+  size_t size() const { return addrs_.size(); }
+  const std::string& addr(size_t i) const { return addrs_[i]; }
+
+  // The worker's handle, or the reason it cannot be reached.
+  caf::expected<worker_actor> handle(size_t i) {
+    auto it = handles_.find(i);
+    if (it != handles_.end()) return it->second;
+    auto h = sys_.middleman().remote_actor<worker_actor>(parsed_[i].host, parsed_[i].port);
+    if (!h)
+      return make_error(ec::unavailable, "cannot reach dm-worker at " + addrs_[i] + " (" +
+                                             sys_.render(h.error()) +
+                                             "); is it running and is --worker-addr right?");
+    handles_.emplace(i, *h);
+    return *h;
+  }
+
+  worker_actor require(size_t i) {
+    auto h = handle(i);
+    if (!h) fail(describe(h.error()));
+    return *h;
+  }
+
+ private:
+  caf::actor_system& sys_;
+  std::vector<std::string> addrs_;
+  std::vector<config::host_port> parsed_;
+  std::map<size_t, worker_actor> handles_;
+};
+
+// Sends a request and waits for its answer; returns the answer or its error.
+template <class Result, class... Ts>
+caf::expected<Result> ask(caf::actor_system& sys, const worker_actor& w, Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  caf::expected<Result> out{caf::error{}};
+  self->request(w, request_timeout, std::forward<Ts>(xs)...)
+      .receive([&](Result& r) { out = std::move(r); }, [&](caf::error& e) { out = e; });
+  return out;
+}
+
+void print(const options& opts, const nlohmann::json& json, const std::string& text) {
+  if (opts.json)
+    std::cout << json.dump(2) << std::endl;
+  else
+    std::cout << text;
+}
+
+int run_operate_source(caf::actor_system& sys, const options& opts, workers& ws,
+                       const std::string& action, const std::string& target) {
+  if (action == "create") {
+    if (target.empty()) fail("operate-source create needs a source config file");
+    auto cfg = config::parse_source_yaml(read_file(target), file_name(target));
+    if (!cfg) fail(describe(cfg.error()));
+    // A new source is bound to the first worker listed.
+    auto status = ask<source_status>(sys, ws.require(0), operate_source_atom_v, create_atom_v, *cfg);
+    if (!status) fail(describe(status.error()));
+    print(opts, {{"result", true}, {"sources", {dmctl::to_json(*status)}}},
+          "created " + dmctl::to_text(*status));
+    return 0;
+  }
+  std::string id = target;
+  if (!id.empty() && std::filesystem::is_regular_file(id)) {
+    auto cfg = config::parse_source_yaml(read_file(id), file_name(id));
+    if (!cfg) fail(describe(cfg.error()));
+    id = cfg->source_id;
+  }
+  if (action == "stop" && id.empty()) fail("operate-source stop needs a source id or config file");
+  std::vector<source_status> found;
+  std::string last_error;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    auto w = ws.require(i);
+    if (action == "show") {
+      auto r = ask<std::vector<source_status>>(sys, w, operate_source_atom_v, show_atom_v, id);
+      if (r) found.insert(found.end(), r->begin(), r->end());
+      else if (code_of(r.error()) != ec::not_found) fail(describe(r.error()));
+      else last_error = describe(r.error());
+    } else {
+      auto r = ask<source_status>(sys, w, operate_source_atom_v, stop_atom_v, id);
+      if (r) found.push_back(*r);
+      else if (code_of(r.error()) != ec::not_found) fail(describe(r.error()));
+      else last_error = describe(r.error());
+    }
+  }
+  if (found.empty() && !id.empty()) fail(ws.size() == 1 ? last_error
+                                                        : "source " + id + " exists on no worker");
+  auto list = nlohmann::json::array();
+  std::string text;
+  for (auto& s : found) {
+    list.push_back(dmctl::to_json(s));
+    text += (action == "stop" ? "stopped and removed " : "") + dmctl::to_text(s);
+  }
+  if (found.empty()) text = "no sources\n";
+  print(opts, {{"result", true}, {"sources", list}}, text);
+  return 0;
+}
+
+int run_start_task(caf::actor_system& sys, const options& opts, workers& ws,
+                   const std::string& path) {
+  std::vector<std::string> warnings;
+  auto cfg = config::parse_task_yaml(read_file(path), file_name(path), warnings);
+  if (!cfg) fail(describe(cfg.error()));
+  for (auto& w : warnings) std::cerr << "dmctl: warning: " << w << std::endl;
+  // Find which worker holds each source; every source must be somewhere.
+  std::map<std::string, size_t> owner;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    auto members = ask<std::vector<member_info>>(sys, ws.require(i), list_member_atom_v);
+    if (!members) fail(describe(members.error()));
+    for (auto& m : *members)
+      for (auto& s : m.sources) owner.emplace(s, i);
+  }
+  std::set<size_t> targets;
+  for (auto& inst : cfg->mysql_instances) {
+    auto it = owner.find(inst.source_id);
+    if (it == owner.end())
+      fail("task " + cfg->name + " names source " + inst.source_id + ", which no worker at " +
+           opts.worker_addrs + " has; create it first with operate-source create");
+    targets.insert(it->second);
+  }
+  std::vector<status_reply> replies;
+  for (auto i : targets) {
+    auto status = ask<task_status>(sys, ws.require(i), start_task_atom_v, *cfg);
+    if (!status) fail(describe(status.error()));
+    replies.push_back(status_reply{{*status}, {}});
+  }
+  auto merged = dmctl::merge(replies);
+  print(opts, dmctl::to_json(merged), "started " + dmctl::to_text(merged));
+  return 0;
+}
+
+int run_query_status(caf::actor_system& sys, const options& opts, workers& ws,
+                     const std::string& task) {
+  std::vector<status_reply> replies;
+  std::string not_found;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    auto r = ask<status_reply>(sys, ws.require(i), query_status_atom_v, task);
+    if (r) replies.push_back(std::move(*r));
+    else if (code_of(r.error()) == ec::not_found) not_found = describe(r.error());
+    else fail(describe(r.error()));
+  }
+  if (!task.empty() && replies.empty())
+    fail(ws.size() == 1 ? not_found : "task " + task + " exists on no worker");
+  auto merged = dmctl::merge(replies);
+  if (!task.empty()) {
+    // Sources of other tasks are noise when asking about one task.
+    std::set<std::string> used;
+    for (auto& t : merged.tasks)
+      for (auto& s : t.subtasks) used.insert(s.source_id);
+    std::vector<source_status> keep;
+    for (auto& s : merged.sources)
+      if (used.count(s.source_id)) keep.push_back(s);
+    merged.sources = std::move(keep);
+  }
+  print(opts, dmctl::to_json(merged), dmctl::to_text(merged));
+  return 0;
+}
+
+int run_stop_task(caf::actor_system& sys, const options& opts, workers& ws,
+                  const std::string& target) {
+  std::string name = target;
+  if (std::filesystem::is_regular_file(target)) {
+    std::vector<std::string> warnings;
+    auto cfg = config::parse_task_yaml(read_file(target), file_name(target), warnings);
+    if (!cfg) fail(describe(cfg.error()));
+    name = cfg->name;
+  }
+  bool stopped = false;
+  std::string not_found;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    auto r = ask<task_status>(sys, ws.require(i), stop_task_atom_v, name);
+    if (r) stopped = true;
+    else if (code_of(r.error()) == ec::not_found) not_found = describe(r.error());
+    else fail(describe(r.error()));
+  }
+  if (!stopped) fail(ws.size() == 1 ? not_found : "task " + name + " exists on no worker");
+  print(opts, {{"result", true}, {"task", name}, {"stage", "Stopped"}},
+        "task " + name + " stopped and removed\n");
+  return 0;
+}
+
+int run_list_member(caf::actor_system& sys, const options& opts, workers& ws) {
+  auto list = nlohmann::json::array();
+  std::string text;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    std::vector<member_info> members;
+    auto h = ws.handle(i);
+    caf::expected<std::vector<member_info>> r = h ? ask<std::vector<member_info>>(
+                                                        sys, *h, list_member_atom_v)
+                                                  : caf::expected<std::vector<member_info>>{
+                                                        h.error()};
+    if (r) {
+      members = std::move(*r);
+    } else {
+      member_info offline;
+      offline.name = ws.addr(i);
+      offline.addr = ws.addr(i);
+      offline.state = "offline";
+      members.push_back(offline);
+    }
+    for (auto& m : members) {
+      list.push_back(dmctl::to_json(m));
+      text += dmctl::to_text(m);
+    }
+  }
+  print(opts, {{"result", true}, {"members", list}}, text);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dmctl: admin console of dm-worker"};
+  options opts;
+  if (const char* env = std::getenv("DM_WORKER_ADDR")) opts.worker_addrs = env;
+  app.add_option("--worker-addr", opts.worker_addrs,
+                 "worker admin endpoint(s), HOST:PORT[,HOST:PORT...] (default 127.0.0.1:8262 or "
+                 "$DM_WORKER_ADDR)");
+  app.add_flag("--json", opts.json, "print the answer as JSON");
+  app.require_subcommand(1, 1);
+
+  std::string action, target, source_flag;
+  auto* os = app.add_subcommand("operate-source", "create, show or stop (remove) a source");
+  os->add_option("action", action, "create | show | stop")
+      ->required()
+      ->check(CLI::IsMember({"create", "show", "stop"}));
+  os->add_option("target", target, "source config file (create), or source id / config file");
+  os->add_option("-s,--source", source_flag, "source id (show, stop)");
+  std::string task_file;
+  auto* st = app.add_subcommand("start-task", "start a task from its config file");
+  st->add_option("config", task_file, "task config file (YAML)")->required();
+  std::string status_task;
+  auto* qs = app.add_subcommand("query-status", "status of one task, or of all tasks and sources");
+  qs->add_option("task", status_task, "task name");
+  std::string stop_target;
+  auto* sp = app.add_subcommand("stop-task", "stop a task and remove it with its checkpoints");
+  sp->add_option("task", stop_target, "task name or config file")->required();
+  auto* lm = app.add_subcommand("list-member", "the workers, their sources and tasks");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  caf::actor_system_config cfg;
+  dm::app::configure_actor_system(cfg);
+  caf::actor_system sys{cfg};
+  try {
+    workers ws{sys, opts.worker_addrs};
+    if (os->parsed()) {
+      return run_operate_source(sys, opts, ws, action, source_flag.empty() ? target : source_flag);
+    }
+    if (st->parsed()) return run_start_task(sys, opts, ws, task_file);
+    if (qs->parsed()) return run_query_status(sys, opts, ws, status_task);
+    if (sp->parsed()) return run_stop_task(sys, opts, ws, stop_target);
+    if (lm->parsed()) return run_list_member(sys, opts, ws);
+  } catch (const failure& f) {
+    if (opts.json)
+      std::cout << nlohmann::json{{"result", false}, {"error", f.message}}.dump(2) << std::endl;
+    std::cerr << "dmctl: " << f.message << std::endl;
+    return 1;
+  }
+  return 1;
+}

@@ -1,0 +1,161 @@
+#include "app/dmctl/render.hpp"
+
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+namespace dm::dmctl {
+
+namespace {
+
+nlohmann::json position_json(const binlog_position& p) {
+  if (p.empty()) return nullptr;
+  return {{"file", p.file}, {"pos", p.pos}};
+}
+
+std::string human_bytes(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+nlohmann::json subtask_json(const subtask_status& s) {
+  return {{"source_id", s.source_id},
+          {"worker", s.worker},
+          {"stage", s.stage},
+          {"unit", s.unit},
+          {"synced_binlog", position_json(s.synced)},
+          {"synced_gtid", s.synced_gtid},
+          {"relay_binlog", position_json(s.relay)},
+          {"synced", s.synced_upstream},
+          {"lag_seconds", s.lag_seconds},
+          {"events_applied", s.events_applied},
+          {"rows_applied", s.rows_applied},
+          {"rows_per_second", s.rows_per_second},
+          {"safe_mode", s.safe_mode},
+          {"restarts", s.restarts},
+          {"last_error", s.last_error}};
+}
+
+}  // namespace
+
+nlohmann::json to_json(const source_status& x) {
+  const auto& r = x.relay;
+  return {{"source_id", x.source_id},
+          {"worker", x.worker},
+          {"upstream", x.upstream},
+          {"relay",
+           {{"stage", r.stage},
+            {"upstream_binlog", position_json(r.upstream)},
+            {"relay_binlog", position_json(r.relay)},
+            {"relay_gtid", r.relay_gtid},
+            {"events_stored", r.events_stored},
+            {"bytes_stored", r.bytes_stored},
+            {"lag_seconds", r.lag_seconds},
+            {"reconnects", r.reconnects},
+            {"last_error", r.last_error}}}};
+}
+
+nlohmann::json to_json(const task_status& x) {
+  auto subtasks = nlohmann::json::array();
+  for (auto& s : x.subtasks) subtasks.push_back(subtask_json(s));
+  return {{"name", x.name}, {"stage", x.stage}, {"task_mode", x.task_mode}, {"sources", subtasks}};
+}
+
+nlohmann::json to_json(const status_reply& x) {
+  auto tasks = nlohmann::json::array();
+  for (auto& t : x.tasks) tasks.push_back(to_json(t));
+  auto sources = nlohmann::json::array();
+  for (auto& s : x.sources) sources.push_back(to_json(s));
+  return {{"result", true}, {"tasks", tasks}, {"sources", sources}};
+}
+
+nlohmann::json to_json(const member_info& x) {
+  return {{"name", x.name},
+          {"addr", x.addr},
+          {"state", x.state},
+          {"sources", x.sources},
+          {"tasks", x.tasks}};
+}
+
+std::string to_text(const source_status& x) {
+  const auto& r = x.relay;
+  std::ostringstream out;
+  out << "source " << x.source_id << " on worker " << x.worker << " (upstream " << x.upstream
+      << "): relay " << r.stage << "\n";
+  out << "  upstream " << to_string(r.upstream) << "   relay " << to_string(r.relay);
+  if (!r.relay_gtid.empty()) out << "   gtid " << r.relay_gtid;
+  out << "\n  stored " << r.events_stored << " events, " << human_bytes(r.bytes_stored)
+      << "   lag " << r.lag_seconds << " s   reconnects " << r.reconnects << "\n";
+  if (!r.last_error.empty()) out << "  last error: " << r.last_error << "\n";
+  return out.str();
+}
+
+std::string to_text(const task_status& x) {
+  std::ostringstream out;
+  out << "task " << x.name << ": " << x.stage << " (" << x.task_mode << ")\n";
+  for (auto& s : x.subtasks) {
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%.1f", s.rows_per_second);
+    out << "  source " << s.source_id << " on worker " << s.worker << ": " << s.stage << ", unit "
+        << s.unit << "\n";
+    out << "    synced " << to_string(s.synced);
+    if (!s.synced_gtid.empty()) out << "   gtid " << s.synced_gtid;
+    out << "\n    relay  " << to_string(s.relay) << "\n";
+    out << "    caught up: " << (s.synced_upstream ? "yes" : "no") << "   lag " << s.lag_seconds
+        << " s   rows " << s.rows_applied << " (" << rate << "/s)   safe mode "
+        << (s.safe_mode ? "on" : "off") << "   restarts " << s.restarts << "\n";
+    if (!s.last_error.empty()) out << "    last error: " << s.last_error << "\n";
+  }
+  return out.str();
+}
+
+std::string to_text(const status_reply& x) {
+  std::string out;
+  if (x.tasks.empty()) out += "no tasks\n";
+  for (auto& t : x.tasks) out += to_text(t);
+  for (auto& s : x.sources) out += to_text(s);
+  return out;
+}
+
+std::string to_text(const member_info& x) {
+  std::ostringstream out;
+  out << "worker " << x.name << " at " << x.addr << ": " << x.state << "\n";
+  out << "  sources:";
+  for (auto& s : x.sources) out << " " << s;
+  if (x.sources.empty()) out << " none";
+  out << "\n  tasks:";
+  for (auto& t : x.tasks) out << " " << t;
+  if (x.tasks.empty()) out << " none";
+  out << "\n";
+  return out.str();
+}
+
+status_reply merge(const std::vector<status_reply>& replies) {
+  status_reply out;
+  std::map<std::string, size_t> index;
+  for (auto& r : replies) {
+    for (auto& t : r.tasks) {
+      auto it = index.find(t.name);
+      if (it == index.end()) {
+        index[t.name] = out.tasks.size();
+        out.tasks.push_back(t);
+        continue;
+      }
+      auto& merged = out.tasks[it->second];
+      merged.subtasks.insert(merged.subtasks.end(), t.subtasks.begin(), t.subtasks.end());
+      if (t.stage != "Running") merged.stage = t.stage;
+    }
+    out.sources.insert(out.sources.end(), r.sources.begin(), r.sources.end());
+  }
+  return out;
+}
+
+}  // namespace dm::dmctl

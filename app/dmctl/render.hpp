@@ -1,0 +1,28 @@
+// How dmctl prints replies: human-readable text, or JSON whose schema is documented in the
+// README ("query-status --json") and stable for scripts.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/status.hpp"
+
+namespace dm::dmctl {
+
+nlohmann::json to_json(const source_status& x);
+nlohmann::json to_json(const task_status& x);
+nlohmann::json to_json(const status_reply& x);
+nlohmann::json to_json(const member_info& x);
+
+std::string to_text(const source_status& x);
+std::string to_text(const task_status& x);
+std::string to_text(const status_reply& x);
+std::string to_text(const member_info& x);
+
+// Merges the replies of several workers: tasks of the same name are one task whose subtasks
+// are the union; its stage is the worst of theirs (Paused over Running).
+status_reply merge(const std::vector<status_reply>& replies);
+
+}  // namespace dm::dmctl

@@ -1,0 +1,23 @@
+#include "app/system_config.hpp"
+
+#include <caf/io/middleman.hpp>
+
+#include "actors/interfaces.hpp"
+#include "protocol/error.hpp"
+
+namespace dm::app {
+
+void configure_actor_system(caf::actor_system_config& cfg) {
+  cfg.load<caf::io::middleman>();
+  cfg.add_message_types<caf::id_block::dm>();
+  cfg.add_error_category(error_category,
+                         [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+                           std::string out = to_string(static_cast<ec>(code));
+                           if (!ctx.empty()) out += ": " + caf::to_string(ctx);
+                           return out;
+                         });
+  // Keep CAF's own console output quiet; our binaries log through spdlog.
+  cfg.set("logger.console", caf::atom("none"));
+}
+
+}  // namespace dm::app

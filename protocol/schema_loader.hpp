@@ -1,0 +1,35 @@
+// Where table structures come from: the table map itself when the upstream logs full metadata
+// (binlog_row_metadata=FULL), else the upstream's information_schema.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include <caf/expected.hpp>
+
+#include "protocol/binlog/table_map.hpp"
+#include "protocol/mysql_connection.hpp"
+#include "protocol/table_schema.hpp"
+
+namespace dm {
+
+// Collation id -> character set name, as the server that wrote the binlog defines them.
+using collation_charsets = std::unordered_map<uint32_t, std::string>;
+
+// Reads the upstream's collation ids (information_schema).
+caf::expected<collation_charsets> load_collation_charsets(mysql_connection& conn);
+
+// The structure of `table` as its table map describes it, when the map carries column names
+// (and, for string columns, charsets). Unique keys other than the primary key are not in table
+// maps; they are left empty. nullopt when the map lacks the metadata.
+std::optional<table_schema> schema_from_table_map(const binlog::table_map_event& table,
+                                                  const collation_charsets& charsets);
+
+// The current structure of db.table on the server, from information_schema.
+// Fails with ec::not_found when the table does not exist.
+caf::expected<table_schema> load_table_schema(mysql_connection& conn, const std::string& db,
+                                              const std::string& table);
+
+}  // namespace dm
