@@ -15,25 +15,36 @@ namespace {
 constexpr size_t max_statement_bytes = 4 << 20;
 constexpr int max_attempts = 8;
 
-// Sends the statements as few round trips as possible inside one transaction.
-caf::error run_transaction(mysql_connection& conn, const std::vector<std::string>& statements) {
+// Sends the statements in as few round trips as possible inside one transaction. On failure,
+// `failed` is the index of the statement that failed (statements.size() for BEGIN/COMMIT).
+caf::error run_transaction(mysql_connection& conn, const std::vector<std::string>& statements,
+                           size_t& failed) {
   std::string chunk = "BEGIN";
-  for (auto& s : statements) {
+  // Statement index of the first statement in `chunk`, counting BEGIN as -1.
+  long first = -1;
+  size_t next = 0;
+  auto flush = [&](const std::string& sql) -> caf::error {
+    size_t at = 0;
+    auto err = conn.execute(sql, &at);
+    if (err) {
+      long index = first + static_cast<long>(at);
+      failed = index < 0 || static_cast<size_t>(index) >= statements.size() ? statements.size()
+                                                                            : index;
+    }
+    return err;
+  };
+  for (; next < statements.size(); ++next) {
+    const auto& s = statements[next];
     if (chunk.size() + s.size() > max_statement_bytes && !chunk.empty()) {
-      if (auto err = conn.execute(chunk)) return err;
+      if (auto err = flush(chunk)) return err;
       chunk.clear();
+      first = static_cast<long>(next);
     }
     if (!chunk.empty()) chunk += ';';
     chunk += s;
   }
   chunk += chunk.empty() ? "COMMIT" : ";COMMIT";
-  return conn.execute(chunk);
-}
-
-std::string excerpt(const std::vector<std::string>& statements) {
-  if (statements.empty()) return {};
-  auto s = statements.front().substr(0, 200);
-  return s.size() < statements.front().size() ? s + "..." : s;
+  return flush(chunk);
 }
 
 }  // namespace
@@ -79,7 +90,8 @@ applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_act
           }
           auto statements = render_batch(batch, force_safe, max_statement_bytes);
           if (!statements) return self->quit(statements.error());
-          auto err = run_transaction(*st.conn, *statements);
+          size_t failed = 0;
+          auto err = run_transaction(*st.conn, *statements, failed);
           if (!err) {
             self->send(st.syncer, ack_atom_v, st.index, batch.seq);
             return;
@@ -89,7 +101,10 @@ applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_act
           force_safe = true;
           if (st.conn->execute("ROLLBACK")) st.conn.reset();
           if (!is_resumable(err)) {
-            auto text = describe(err) + " (statement: " + excerpt(*statements) + ")";
+            auto text = describe(err) + " (statement: " +
+                        (failed < statements->size() ? excerpt((*statements)[failed])
+                                                     : std::string{"BEGIN/COMMIT"}) +
+                        ")";
             return self->quit(make_error(code_of(err), text));
           }
           last = std::move(err);

@@ -30,10 +30,12 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(dm, (dm::task_config))
   CAF_ADD_TYPE_ID(dm, (dm::relay_status))
   CAF_ADD_TYPE_ID(dm, (dm::source_status))
+  CAF_ADD_TYPE_ID(dm, (std::vector<dm::source_status>))
   CAF_ADD_TYPE_ID(dm, (dm::subtask_status))
   CAF_ADD_TYPE_ID(dm, (dm::task_status))
   CAF_ADD_TYPE_ID(dm, (dm::status_reply))
   CAF_ADD_TYPE_ID(dm, (dm::member_info))
+  CAF_ADD_TYPE_ID(dm, (std::vector<dm::member_info>))
 
   // Admin commands (dmctl -> worker).
   CAF_ADD_ATOM(dm, dm, operate_source_atom, "opsource")

@@ -124,6 +124,37 @@ caf::expected<mysql_connection*> schema_connection(self_ptr self) {
   return &*st.schema_conn;
 }
 
+// Copies the unique keys and generated-column flags of `current` (the table as it is now) onto
+// `logged` (the table as the binlog describes it), by column name; keys naming a column the
+// binlog's version lacks are dropped.
+void merge_keys_by_name(table_schema& logged, const table_schema& current) {
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < logged.columns.size(); ++i) index[logged.columns[i].name] = i;
+  auto map_key = [&](const std::vector<size_t>& key, std::vector<size_t>& out) {
+    for (auto c : key) {
+      auto it = index.find(current.columns[c].name);
+      if (it == index.end()) return false;
+      out.push_back(it->second);
+    }
+    return true;
+  };
+  for (auto& key : current.unique_keys) {
+    std::vector<size_t> mapped;
+    if (map_key(key, mapped)) logged.unique_keys.push_back(mapped);
+  }
+  for (auto& key : current.not_null_unique_keys) {
+    std::vector<size_t> mapped;
+    if (map_key(key, mapped)) logged.not_null_unique_keys.push_back(mapped);
+  }
+  if (logged.primary_key.empty()) {
+    std::vector<size_t> mapped;
+    if (map_key(current.primary_key, mapped)) logged.primary_key = mapped;
+  }
+  for (auto& c : current.columns)
+    if (auto it = index.find(c.name); it != index.end())
+      logged.columns[it->second].generated = c.generated;
+}
+
 caf::expected<std::shared_ptr<const table_schema>> resolve_schema(
     self_ptr self, const binlog::table_map_event& table) {
   auto& st = self->state;
@@ -140,28 +171,22 @@ caf::expected<std::shared_ptr<const table_schema>> resolve_schema(
     }
     schema = schema_from_table_map(table, st.charsets ? *st.charsets : collation_charsets{});
   }
-  if (!schema || schema->primary_key.empty()) {
-    // The binlog lacks the structure, or the unique keys that identify rows: ask the upstream.
-    auto conn = schema_connection(self);
-    if (!conn) return conn.error();
-    auto loaded = load_table_schema(**conn, table.db, table.table);
-    if (loaded && loaded->columns.size() == table.columns.size()) {
-      if (schema) {
-        schema->unique_keys = loaded->unique_keys;
-        schema->not_null_unique_keys = loaded->not_null_unique_keys;
-        for (size_t i = 0; i < schema->columns.size(); ++i)
-          schema->columns[i].generated = loaded->columns[i].generated;
-      } else {
-        schema = std::move(*loaded);
-      }
-    } else if (!schema) {
-      if (!loaded && code_of(loaded.error()) != ec::not_found) return loaded.error();
-      return make_error(
-          ec::unsupported,
-          st.label + ": the structure of " + sql::qualified_name(table.db, table.table) +
-              " at this binlog position is unknown: the binlog carries no column names and the "
-              "table now differs upstream; set binlog_row_metadata=FULL on the upstream");
-    }
+  // Table maps never carry unique keys (and carry nothing without binlog_row_metadata=FULL):
+  // ask the upstream, and map its keys by column name onto the binlog's columns.
+  auto conn = schema_connection(self);
+  if (!conn) return conn.error();
+  auto loaded = load_table_schema(**conn, table.db, table.table);
+  if (!loaded && code_of(loaded.error()) != ec::not_found) return loaded.error();
+  if (schema && loaded) {
+    merge_keys_by_name(*schema, *loaded);
+  } else if (!schema && loaded && loaded->columns.size() == table.columns.size()) {
+    schema = std::move(*loaded);
+  } else if (!schema) {
+    return make_error(
+        ec::unsupported,
+        st.label + ": the structure of " + sql::qualified_name(table.db, table.table) +
+            " at this binlog position is unknown: the binlog carries no column names and the "
+            "table now differs upstream; set binlog_row_metadata=FULL on the upstream");
   }
   auto shared = std::make_shared<const table_schema>(std::move(*schema));
   st.schemas.emplace(std::move(key), shared);
@@ -258,7 +283,7 @@ caf::error apply_ddl(self_ptr self, const binlog::query_event& q, sql::statement
       st.ddl_conn.reset();
       if (is_resumable(err)) return err;
       return make_error(code_of(err), describe(err) + " (DDL at " + to_string(at) + ": " +
-                                          q.query.substr(0, 200) + ")");
+                                          excerpt(q.query) + ")");
     }
   }
   st.schemas.clear();
@@ -280,14 +305,16 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
                             std::to_string(stored.key.offset) + ": " + describe(decoded.error()));
     st.view = decoded->view;
     auto& body = decoded->body;
-    if (auto* rot = std::get_if<binlog::rotate_event>(&body)) {
+    if (std::holds_alternative<binlog::format_description>(body)) {
+      st.format_file = {stored.key.segment, stored.key.file_index};
+    } else if (auto* rot = std::get_if<binlog::rotate_event>(&body)) {
       rotate = *rot;
     } else if (auto* q = std::get_if<binlog::query_event>(&body)) {
       auto kind = sql::classify_statement(q->query);
       if (kind != sql::statement_kind::transaction_control) {
         if (!sql::is_replicated_ddl(kind)) {
           DM_INFO("{} skips a statement at {}:{}: {}", st.label, st.current_file,
-                  stored.key.offset, q->query.substr(0, 120));
+                  stored.key.offset, excerpt(q->query, 120));
         } else {
           if (!st.commits.idle()) {
             if (auto err = send_all_open(self)) return err;
@@ -353,12 +380,36 @@ void fail(self_ptr self, caf::error err) {
   self->quit(std::move(err));
 }
 
+// Before reading a file from its middle, loads the file's format description (stored at offset
+// 4), which says how the file's events are laid out (checksums, header lengths).
+caf::error load_format(self_ptr self) {
+  auto& st = self->state;
+  auto& c = st.cursor;
+  if (c.offset <= 4 || st.format_file == std::make_pair(c.segment, c.file_index))
+    return caf::none;
+  std::vector<storage::stored_event> fde;
+  storage::relay_key at{c.segment, c.file_index, 4};
+  auto n = st.relay->read(at, {at.segment, at.file_index, 5}, 1, 1 << 20, fde);
+  if (!n) return n.error();
+  if (*n == 0)
+    return make_error(ec::storage_failed, st.label + ": the relay log lacks the format "
+                                                     "description of " +
+                                              st.current_file);
+  auto decoded = st.decoder.decode(fde.front().bytes);
+  if (!decoded) return decoded.error();
+  st.format_file = {c.segment, c.file_index};
+  return caf::none;
+}
+
 void pump(self_ptr self) {
   auto& st = self->state;
   st.pump_scheduled = false;
   if (st.holding != hold::none) return;
   for (size_t processed = 0; processed < pump_max_events; ++processed) {
     if (st.pending_index == st.pending.size()) {
+      if (st.cursor < st.relay_head.head) {
+        if (auto err = load_format(self)) return fail(self, std::move(err));
+      }
       st.pending.clear();
       st.pending_index = 0;
       if (!(st.cursor < st.relay_head.head)) break;
@@ -427,17 +478,6 @@ caf::error start(self_ptr self, const relay_progress& progress) {
   // Until it stops in order, this run counts as unclean.
   st.checkpoint.clean_stop = false;
   if (auto err = persist_checkpoint(self, true)) return err;
-  if (st.cursor.offset > 4) {
-    // Mid-file: the file's format description governs how its events are laid out.
-    std::vector<storage::stored_event> fde;
-    storage::relay_key at{st.cursor.segment, st.cursor.file_index, 4};
-    auto n = st.relay->read(at, {at.segment, at.file_index, 5}, 1, 1 << 20, fde);
-    if (!n) return n.error();
-    if (*n == 1) {
-      auto decoded = st.decoder.decode(fde.front().bytes);
-      if (!decoded) return decoded.error();
-    }
-  }
   st.started = true;
   DM_INFO("{} starts at {}{}", st.label, to_string(st.checkpoint.position),
           safe_mode_active(st) ? " in safe mode" : "");

@@ -67,6 +67,8 @@ struct syncer_actor_state {
   relay_progress relay_head;
   storage::relay_key cursor;
   std::string current_file;
+  // (segment, file index) whose format description the decoder holds.
+  std::pair<uint32_t, uint32_t> format_file{UINT32_MAX, UINT32_MAX};
   gtid_set gtids;
   std::vector<storage::stored_event> pending;
   size_t pending_index = 0;

@@ -1,5 +1,7 @@
 #include "protocol/error.hpp"
 
+#include <algorithm>
+
 #include <caf/message.hpp>
 #include <caf/sec.hpp>
 
@@ -66,6 +68,31 @@ std::string describe(const caf::error& err) {
     out += ": ";
     out += caf::to_string(ctx);
   }
+  return out;
+}
+
+std::string excerpt(std::string_view text, size_t max) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  size_t i = 0;
+  auto n = std::min(text.size(), max);
+  while (i < n) {
+    auto c = static_cast<unsigned char>(text[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool valid = len > 0 && i + len <= text.size();
+    for (size_t k = 1; valid && k < len; ++k)
+      valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+    if (valid && (len > 1 || (c >= 0x20 && c != 0x7f) || c == '\n' || c == '\t')) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+      ++i;
+    }
+  }
+  if (text.size() > max) out += "...";
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
@@ -76,5 +77,9 @@ std::string describe(const caf::error& err);
 
 // The code of `err` if it is of our category, ec::none otherwise.
 ec code_of(const caf::error& err);
+
+// A printable excerpt of `text` for messages: valid UTF-8 is kept, control characters and
+// invalid bytes become \xNN, and the result is cut after `max` bytes of input with "...".
+std::string excerpt(std::string_view text, size_t max = 200);
 
 }  // namespace dm

@@ -110,15 +110,21 @@ caf::expected<mysql_connection> mysql_connection::open(const connection_params& 
   return mysql_connection{std::move(m), role, std::move(label)};
 }
 
-caf::error mysql_connection::execute(std::string_view sql) {
+caf::error mysql_connection::execute(std::string_view sql, size_t* failed_statement) {
+  size_t index = 0;
+  if (failed_statement) *failed_statement = 0;
   if (mysql_real_query(mysql_.get(), sql.data(), static_cast<unsigned long>(sql.size())) != 0)
     return last_error("running a statement");
   // Drain every result of a multi-statement string so the connection stays usable.
   for (;;) {
     if (MYSQL_RES* res = mysql_store_result(mysql_.get())) mysql_free_result(res);
     else if (mysql_field_count(mysql_.get()) != 0) return last_error("reading a result");
+    ++index;
     auto more = mysql_next_result(mysql_.get());
-    if (more > 0) return last_error("running a statement");
+    if (more > 0) {
+      if (failed_statement) *failed_statement = index;
+      return last_error("running a statement");
+    }
     if (more < 0) break;
   }
   return caf::none;

@@ -51,8 +51,9 @@ class mysql_connection {
   mysql_connection& operator=(mysql_connection&&) noexcept;
   ~mysql_connection();
 
-  // Runs a statement that returns no rows (results, if any, are discarded).
-  caf::error execute(std::string_view sql);
+  // Runs one or several ';'-separated statements (results, if any, are discarded). On failure,
+  // `failed_statement` (if given) receives the 0-based index of the statement that failed.
+  caf::error execute(std::string_view sql, size_t* failed_statement = nullptr);
 
   // Runs a query and returns all its rows (NULL as nullopt).
   caf::expected<result_rows> query(std::string_view sql);

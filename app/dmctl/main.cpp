@@ -108,7 +108,7 @@ caf::expected<Result> ask(caf::actor_system& sys, const worker_actor& w, Ts&&...
 
 void print(const options& opts, const nlohmann::json& json, const std::string& text) {
   if (opts.json)
-    std::cout << json.dump(2) << std::endl;
+    std::cout << json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   else
     std::cout << text;
 }
@@ -323,7 +323,9 @@ int main(int argc, char** argv) {
     if (lm->parsed()) return run_list_member(sys, opts, ws);
   } catch (const failure& f) {
     if (opts.json)
-      std::cout << nlohmann::json{{"result", false}, {"error", f.message}}.dump(2) << std::endl;
+      std::cout << nlohmann::json{{"result", false}, {"error", f.message}}.dump(
+                       2, ' ', false, nlohmann::json::error_handler_t::replace)
+                << std::endl;
     std::cerr << "dmctl: " << f.message << std::endl;
     return 1;
   }

@@ -1,0 +1,191 @@
+#include "test/support/harness.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace dm::test {
+
+namespace {
+
+std::string bin(const std::string& name) { return build_dir() + "/app/" + name; }
+
+std::string join_rows(const result_rows& rows, size_t limit) {
+  std::string out;
+  for (size_t i = 0; i < rows.size() && i < limit; ++i) {
+    out += "  (";
+    for (size_t j = 0; j < rows[i].size(); ++j) {
+      if (j) out += ", ";
+      out += rows[i][j] ? *rows[i][j] : "NULL";
+    }
+    out += ")\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+worker_process::worker_process(const std::string& name) : name_(name) {
+  dir_ = make_temp_dir("dm-worker");
+  addr_ = "127.0.0.1:" + std::to_string(free_port());
+  write_file("worker.toml", "name = \"" + name_ + "\"\nworker-addr = \"" + addr_ +
+                                "\"\ndata-dir = \"" + dir_ + "/data\"\nlog-file = \"" + dir_ +
+                                "/worker.log\"\nlog-level = \"debug\"\n");
+  start();
+}
+
+worker_process::~worker_process() {
+  process_.stop(std::chrono::seconds{20});
+  if (std::getenv("DM_KEEP_TEST_DIRS") == nullptr) remove_tree(dir_);
+}
+
+void worker_process::start() {
+  process_ = child_process{{bin("dm-worker"), "--config", dir_ + "/worker.toml"},
+                           dir_ + "/worker.out"};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!process_.running())
+      throw std::runtime_error("dm-worker exited while starting: " + log());
+    auto r = dmctl({"--json", "list-member"});
+    if (r.exit_code == 0 && r.out.find("\"online\"") != std::string::npos) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+  throw std::runtime_error("dm-worker did not answer dmctl within 30 s");
+}
+
+void worker_process::kill() { process_.kill(); }
+
+int worker_process::stop() { return process_.stop(std::chrono::seconds{60}); }
+
+std::string worker_process::log() const {
+  std::ifstream in{dir_ + "/worker.log"};
+  std::stringstream s;
+  s << in.rdbuf();
+  std::ifstream out{dir_ + "/worker.out"};
+  s << out.rdbuf();
+  auto text = s.str();
+  return text.size() > 4000 ? text.substr(text.size() - 4000) : text;
+}
+
+command_result worker_process::dmctl(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv{bin("dmctl"), "--worker-addr", addr_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv);
+}
+
+nlohmann::json worker_process::dmctl_json(const std::vector<std::string>& args) const {
+  std::vector<std::string> full{"--json"};
+  full.insert(full.end(), args.begin(), args.end());
+  auto r = dmctl(full);
+  if (r.exit_code != 0) throw std::runtime_error("dmctl failed: " + r.err);
+  return nlohmann::json::parse(r.out);
+}
+
+std::string worker_process::write_file(const std::string& name, const std::string& text) const {
+  auto path = dir_ + "/" + name;
+  std::ofstream out{path};
+  out << text;
+  return path;
+}
+
+std::string source_yaml(const std::string& source_id, const mariadb_sandbox& server) {
+  return "source-id: \"" + source_id + "\"\nfrom:\n  host: \"127.0.0.1\"\n  port: " +
+         std::to_string(server.port()) + "\n  user: \"root\"\n  password: \"\"\n";
+}
+
+std::string task_yaml(const std::string& name, const std::vector<std::string>& sources,
+                      const mariadb_sandbox& target, const std::string& extra) {
+  std::string out = "name: \"" + name + "\"\ntask-mode: incremental\ntarget-database:\n" +
+                    "  host: \"127.0.0.1\"\n  port: " + std::to_string(target.port()) +
+                    "\n  user: \"root\"\n  password: \"\"\nmysql-instances:\n";
+  for (auto& s : sources) out += "  - source-id: \"" + s + "\"\n";
+  return out + extra;
+}
+
+std::pair<std::string, uint32_t> master_position(const mariadb_sandbox& server) {
+  auto rows = server.query("SHOW MASTER STATUS");
+  if (rows.empty()) throw std::runtime_error("SHOW MASTER STATUS returned nothing");
+  return {*rows[0][0], static_cast<uint32_t>(std::stoul(*rows[0][1]))};
+}
+
+void wait_synced(const worker_process& worker, const std::string& task,
+                 const mariadb_sandbox& upstream, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto target = master_position(upstream);
+    auto r = worker.dmctl({"--json", "query-status", task});
+    last = r.out + r.err;
+    if (r.exit_code == 0) {
+      auto j = nlohmann::json::parse(r.out, nullptr, false);
+      if (j.is_discarded()) continue;
+      bool all = !j["tasks"].empty();
+      for (auto& t : j["tasks"])
+        for (auto& s : t["sources"]) {
+          auto& pos = s["synced_binlog"];
+          all = all && s["synced"].get<bool>() && !pos.is_null() &&
+                pos["file"].get<std::string>() == target.first &&
+                pos["pos"].get<uint32_t>() == target.second;
+        }
+      if (all) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  }
+  throw std::runtime_error("task " + task + " did not catch up with the upstream; last status:\n" +
+                           last + "\nworker log tail:\n" + worker.log());
+}
+
+std::string compare_database(const mariadb_sandbox& upstream, const mariadb_sandbox& downstream,
+                             const std::string& db) {
+  auto list = [&](const mariadb_sandbox& s) {
+    std::set<std::string> names;
+    for (auto& r : s.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
+                           "TABLE_SCHEMA = '" + db + "' AND TABLE_TYPE = 'BASE TABLE'"))
+      names.insert(*r[0]);
+    return names;
+  };
+  auto up_tables = list(upstream), down_tables = list(downstream);
+  std::string report;
+  if (up_tables != down_tables) {
+    report += "table lists differ: upstream has";
+    for (auto& t : up_tables) report += " " + t;
+    report += "; downstream has";
+    for (auto& t : down_tables) report += " " + t;
+    report += "\n";
+  }
+  for (auto& t : up_tables) {
+    if (!down_tables.count(t)) continue;
+    auto name = "`" + db + "`.`" + t + "`";
+    auto a = upstream.query("CHECKSUM TABLE " + name);
+    auto b = downstream.query("CHECKSUM TABLE " + name);
+    if (a[0][1] == b[0][1]) continue;
+    // Show the rows only one side has.
+    auto cols = upstream.query("SELECT GROUP_CONCAT(CONCAT('`', COLUMN_NAME, '`') ORDER BY "
+                               "ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE "
+                               "TABLE_SCHEMA = '" + db + "' AND TABLE_NAME = '" + t + "'");
+    auto order = *cols[0][0];
+    auto rows_a = upstream.query("SELECT * FROM " + name + " ORDER BY " + order);
+    auto rows_b = downstream.query("SELECT * FROM " + name + " ORDER BY " + order);
+    std::multiset<result_row> set_a(rows_a.begin(), rows_a.end()),
+        set_b(rows_b.begin(), rows_b.end());
+    result_rows only_a, only_b;
+    for (auto& r : rows_a)
+      if (!set_b.count(r)) only_a.push_back(r);
+    for (auto& r : rows_b)
+      if (!set_a.count(r)) only_b.push_back(r);
+    report += "table " + name + " differs: " + std::to_string(rows_a.size()) + " rows upstream, " +
+              std::to_string(rows_b.size()) + " downstream; " + std::to_string(only_a.size()) +
+              " only upstream, " + std::to_string(only_b.size()) + " only downstream\n";
+    report += " first rows only upstream:\n" + join_rows(only_a, 5);
+    report += " first rows only downstream:\n" + join_rows(only_b, 5);
+  }
+  return report;
+}
+
+uint64_t row_count(const mariadb_sandbox& server, const std::string& table) {
+  return std::stoull(*server.query("SELECT COUNT(*) FROM " + table)[0][0]);
+}
+
+}  // namespace dm::test
