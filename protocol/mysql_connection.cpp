@@ -19,11 +19,9 @@ void init_library_once() {
 const char* advice(ec code, server_role role) {
   switch (code) {
     case ec::upstream_unreachable:
-      return "check that the upstream server runs and host/port in the source config are right; "
-             "dm-worker keeps retrying";
+      return "check that the upstream server runs and host/port in the source config are right";
     case ec::downstream_unavailable:
-      return "check that the downstream server runs and target-database is right; dm-worker "
-             "keeps retrying";
+      return "check that the downstream server runs and target-database is right";
     case ec::upstream_access_denied:
       return "check user/password under 'from' in the source config and the user's privileges";
     case ec::downstream_access_denied:

@@ -61,9 +61,19 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
     std::istringstream in{text};
     root = toml::parse(in, file);
   } catch (const toml::syntax_error& e) {
+    // toml11 explains over several lines: "[error] reason\n --> file\n   |\n 3 | text".
     std::string what = e.what();
-    auto nl = what.find('\n');
-    return config_error(file + ": invalid TOML: " + what.substr(0, nl));
+    auto reason = what.substr(0, what.find('\n'));
+    if (reason.rfind("[error] ", 0) == 0) reason = reason.substr(8);
+    std::string line;
+    auto bar = what.find(" | ");
+    if (bar != std::string::npos) {
+      auto start = what.rfind('\n', bar);
+      line = what.substr(start + 1, bar - start - 1);
+      line.erase(0, line.find_first_not_of(' '));
+    }
+    return config_error(file + ": invalid TOML" + (line.empty() ? "" : " at line " + line) + ": " +
+                        reason);
   }
   worker_config cfg;
   std::string addr_text;

@@ -305,8 +305,11 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "dmctl: " << e.what() << " (see dmctl --help)" << std::endl;
+    return 1;
   }
 
   caf::actor_system_config cfg;

@@ -82,6 +82,8 @@ void mariadb_sandbox::start() {
                                 "--innodb-buffer-pool-size=256M",
                                 "--gtid-strict-mode=1",
                                 "--gtid-domain-id=0",
+                                "--character-set-server=utf8mb4",
+                                "--collation-server=utf8mb4_general_ci",
                                 // Tests need speed, not durability against power loss.
                                 "--innodb-flush-log-at-trx-commit=2"};
   if (o.log_bin) {

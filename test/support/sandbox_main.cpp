@@ -4,6 +4,8 @@
 //       starts a server and prints "port=P dir=D" (for eval); it keeps running.
 //   dm-sandbox stop DIR
 //       stops that server and removes DIR.
+//   dm-sandbox free-port
+//       prints a loopback TCP port nothing listens on.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -23,7 +25,12 @@ int main(int argc, char** argv) {
   std::string dir;
   auto* stop = app.add_subcommand("stop", "stop the server of DIR and remove DIR");
   stop->add_option("dir", dir, "sandbox directory")->required();
+  auto* port = app.add_subcommand("free-port", "print a free loopback port");
   CLI11_PARSE(app, argc, argv);
+  if (port->parsed()) {
+    std::cout << dm::test::free_port() << std::endl;
+    return 0;
+  }
   try {
     if (start->parsed()) {
       dm::test::mariadb_sandbox box{opts};

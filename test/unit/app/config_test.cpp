@@ -1,0 +1,175 @@
+// Config parsing: DM's source.yaml, task.yaml and the worker's TOML, good and bad.
+#include <boost/test/unit_test.hpp>
+
+#include "test/unit/test_util.hpp"
+
+#include "app/config/source_yaml.hpp"
+#include "app/config/task_yaml.hpp"
+#include "app/config/worker_toml.hpp"
+#include "protocol/error.hpp"
+
+using namespace dm;
+using namespace dm::config;
+
+namespace {
+
+// The one-line error of a parse that must fail.
+template <class T>
+std::string error_of(const caf::expected<T>& r) {
+  BOOST_REQUIRE_MESSAGE(!r, "parsed although it should not");
+  auto text = describe(r.error());
+  BOOST_CHECK_MESSAGE(text.find('\n') == std::string::npos, "not one line: " << text);
+  BOOST_CHECK(code_of(r.error()) == ec::invalid_config);
+  return text;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+const char* good_task = R"(
+name: "my-task"
+task-mode: incremental
+meta-schema: "dm_meta"
+target-database:
+  host: "10.0.0.2"
+  port: 4000
+  user: "tidb"
+  password: "secret"
+mysql-instances:
+  - source-id: "mysql-01"
+    meta:
+      binlog-name: "mysql-bin.000003"
+      binlog-pos: 1234
+    syncer-config-name: "fast"
+  - source-id: "mysql-02"
+    syncer-thread: 4
+syncers:
+  fast:
+    worker-count: 32
+    batch: 500
+    safe-mode: true
+)";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config_test)
+
+BOOST_AUTO_TEST_CASE(source_yaml_with_dm_keys) {
+  auto cfg = parse_source_yaml(R"(
+source-id: "mysql-01"
+enable-gtid: true
+relay-binlog-gtid: "0-1-100"
+server-id: 4242
+from:
+  host: "10.0.0.1"
+  port: 3307
+  user: "dm"
+  password: "pw"
+)",
+                               "source.yaml");
+  DM_REQUIRE_OK(cfg);
+  BOOST_CHECK_EQUAL(cfg->source_id, "mysql-01");
+  BOOST_CHECK(cfg->enable_gtid);
+  BOOST_CHECK_EQUAL(cfg->server_id, 4242u);
+  BOOST_CHECK_EQUAL(cfg->from.port, 3307);
+  BOOST_CHECK_EQUAL(cfg->from.password, "pw");
+}
+
+BOOST_AUTO_TEST_CASE(bad_source_files_name_file_and_key) {
+  auto e = error_of(parse_source_yaml("source-id: a\nfrom: {host: h, user: u}\nfrm: 1\n", "s.yaml"));
+  BOOST_CHECK(contains(e, "s.yaml: frm is not a known key"));
+  e = error_of(parse_source_yaml("from: {host: h, user: u}\n", "s.yaml"));
+  BOOST_CHECK(contains(e, "source-id is required"));
+  e = error_of(parse_source_yaml("source-id: a\nfrom: {host: h, user: u, port: 70000}\n", "s.yaml"));
+  BOOST_CHECK(contains(e, "from.port must be an integer in 1..65535, got '70000'"));
+  e = error_of(parse_source_yaml("source-id: 'a b'\nfrom: {host: h, user: u}\n", "s.yaml"));
+  BOOST_CHECK(contains(e, "source-id 'a b' must be"));
+  e = error_of(parse_source_yaml("source-id: a\nrelay-dir: /x\nfrom: {host: h, user: u}\n",
+                                 "s.yaml"));
+  BOOST_CHECK(contains(e, "relay-dir is a DM key that dm-worker does not support"));
+  e = error_of(parse_source_yaml("source-id: a\nfrom: [\n", "s.yaml"));
+  BOOST_CHECK(contains(e, "invalid YAML at line"));
+  e = error_of(parse_source_yaml("", "s.yaml"));
+  BOOST_CHECK(contains(e, "empty"));
+  e = error_of(parse_source_yaml("- a\n- b\n", "s.yaml"));
+  BOOST_CHECK(contains(e, "must be a mapping"));
+  e = error_of(parse_source_yaml("source-id: a\nenable-gtid: maybe\nfrom: {host: h, user: u}\n",
+                                 "s.yaml"));
+  BOOST_CHECK(contains(e, "enable-gtid must be true or false"));
+  e = error_of(parse_source_yaml("source-id: a\nrelay-binlog-gtid: 'x-y'\nfrom: {host: h, user: u}\n",
+                                 "s.yaml"));
+  BOOST_CHECK(contains(e, "relay-binlog-gtid"));
+}
+
+BOOST_AUTO_TEST_CASE(task_yaml_resolves_syncer_settings) {
+  std::vector<std::string> warnings;
+  auto task = parse_task_yaml(good_task, "task.yaml", warnings);
+  DM_REQUIRE_OK(task);
+  BOOST_CHECK_EQUAL(task->name, "my-task");
+  BOOST_CHECK_EQUAL(task->target_database.port, 4000);
+  BOOST_REQUIRE_EQUAL(task->mysql_instances.size(), 2u);
+  auto& first = task->mysql_instances[0];
+  BOOST_CHECK_EQUAL(first.meta.binlog_name, "mysql-bin.000003");
+  BOOST_CHECK_EQUAL(first.meta.binlog_pos, 1234u);
+  BOOST_CHECK_EQUAL(first.syncer.worker_count, 32u);
+  BOOST_CHECK_EQUAL(first.syncer.batch, 500u);
+  BOOST_CHECK(first.syncer.safe_mode);
+  BOOST_CHECK_EQUAL(task->mysql_instances[1].syncer.worker_count, 4u);
+  BOOST_CHECK_EQUAL(task->mysql_instances[1].syncer.batch, 100u);
+  BOOST_REQUIRE_EQUAL(warnings.size(), 1u);
+  BOOST_CHECK(contains(warnings[0], "meta-schema has no effect"));
+}
+
+BOOST_AUTO_TEST_CASE(bad_task_files_name_file_and_key) {
+  std::vector<std::string> w;
+  std::string base = good_task;
+  auto with = [&](const std::string& from, const std::string& to) {
+    auto text = base;
+    text.replace(text.find(from), from.size(), to);
+    return parse_task_yaml(text, "task.yaml", w);
+  };
+  BOOST_CHECK(contains(error_of(with("task-mode: incremental", "task-mode: sometimes")),
+                       "task-mode must be full, incremental or all"));
+  BOOST_CHECK(contains(error_of(with("task-mode: incremental", "task-mode: all")),
+                       "not implemented yet"));
+  BOOST_CHECK(contains(error_of(with("syncer-config-name: \"fast\"", "syncer-config-name: slow")),
+                       "mysql-instances[0].syncer-config-name 'slow' names no entry"));
+  BOOST_CHECK(contains(error_of(with("binlog-pos: 1234", "binlog-pos: -5")),
+                       "mysql-instances[0].meta.binlog-pos must be an integer"));
+  BOOST_CHECK(contains(error_of(with("batch: 500", "batch: 500\n    bach: 1")),
+                       "syncers.fast.bach is not a known key"));
+  BOOST_CHECK(contains(error_of(with("source-id: \"mysql-02\"", "source-id: \"mysql-01\"")),
+                       "listed twice"));
+  BOOST_CHECK(contains(error_of(with("meta-schema: \"dm_meta\"", "routes: {}")),
+                       "routes is a DM key that dm-worker does not support"));
+  BOOST_CHECK(contains(error_of(parse_task_yaml("name: t\ntask-mode: incremental\n", "t.yaml", w)),
+                       "target-database is required"));
+}
+
+BOOST_AUTO_TEST_CASE(worker_toml) {
+  auto cfg = parse_worker_toml("name = \"w1\"\nworker-addr = \"0.0.0.0:8262\"\n"
+                               "data-dir = \"/var/lib/dm\"\nlog-level = \"debug\"\n",
+                               "worker.toml");
+  DM_REQUIRE_OK(cfg);
+  BOOST_CHECK_EQUAL(cfg->worker_addr.host, "0.0.0.0");
+  BOOST_CHECK_EQUAL(cfg->worker_addr.port, 8262);
+  BOOST_CHECK_EQUAL(cfg->data_dir, "/var/lib/dm");
+  BOOST_CHECK(contains(error_of(parse_worker_toml("nme = 1\n", "w.toml")),
+                       "w.toml: nme is not a known key"));
+  BOOST_CHECK(contains(error_of(parse_worker_toml("join = \"x:1\"\n", "w.toml")),
+                       "no DM-master"));
+  BOOST_CHECK(contains(error_of(parse_worker_toml("worker-addr = \"h:0\"\n", "w.toml")),
+                       "worker-addr 'h:0' is not HOST:PORT"));
+  BOOST_CHECK(contains(error_of(parse_worker_toml("log-level = \"loud\"\n", "w.toml")),
+                       "log-level must be"));
+  BOOST_CHECK(contains(error_of(parse_worker_toml("name = \"open\n", "w.toml")),
+                       "invalid TOML at line 1"));
+  BOOST_CHECK(contains(error_of(parse_worker_toml("name = 5\n", "w.toml")),
+                       "name must be a string"));
+  auto v6 = parse_host_port("[::1]:9000", "addr");
+  BOOST_REQUIRE(v6);
+  BOOST_CHECK_EQUAL(v6->host, "::1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
