@@ -113,8 +113,10 @@ source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_s
         auto& st = self->state;
         st.progress = progress;
         if (st.stage != "Running") {
+          // Connected again: the error is history (reconnects keeps count).
           st.stage = "Running";
           st.backoff = std::chrono::milliseconds{0};
+          st.last_error.clear();
         }
         for (auto& l : st.listeners) self->send(l, relay_head_atom_v, st.progress);
       },

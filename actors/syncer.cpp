@@ -296,6 +296,18 @@ caf::error apply_ddl(self_ptr self, const binlog::query_event& q, sql::statement
 caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) {
   auto& st = self->state;
   bool was_ddl = false;
+  if (stored.key.file_index != st.current_file_index) {
+    // Files change at rotate events, but also where the upstream restarted (a stop event, then
+    // a rotate the server makes up and the relay does not store): ask the relay's index.
+    auto name = st.relay->file_name(stored.key.segment, stored.key.file_index);
+    if (!name) return name.error();
+    if (!*name)
+      return make_error(ec::storage_failed, st.label + ": the relay log has no file name for "
+                                                       "file index " +
+                                                std::to_string(stored.key.file_index));
+    st.current_file = **name;
+    st.current_file_index = stored.key.file_index;
+  }
   std::optional<binlog::rotate_event> rotate;
   if (!st.rows_active) {
     auto decoded = st.decoder.decode(stored.bytes);
@@ -362,6 +374,7 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
     next = {stored.key.segment, binlog_file_index(rotate->next_file).value_or(0),
             static_cast<uint32_t>(rotate->position)};
     st.current_file = rotate->next_file;
+    st.current_file_index = next.file_index;
   }
   st.cursor = next;
   ++st.events_applied;
@@ -473,6 +486,7 @@ caf::error start(self_ptr self, const relay_progress& progress) {
     st.checkpoint.safe_until = st.cursor;
   }
   st.current_file = st.checkpoint.position.file;
+  st.current_file_index = binlog_file_index(st.current_file).value_or(0);
   auto gtids = gtid_set::parse(st.checkpoint.gtid_set);
   st.gtids = gtids ? *gtids : gtid_set{};
   // Until it stops in order, this run counts as unclean.

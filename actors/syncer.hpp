@@ -66,7 +66,9 @@ struct syncer_actor_state {
   binlog::transaction_tracker tracker;
   relay_progress relay_head;
   storage::relay_key cursor;
+  // Upstream file name and index of the event at the cursor.
   std::string current_file;
+  uint32_t current_file_index = 0;
   // (segment, file index) whose format description the decoder holds.
   std::pair<uint32_t, uint32_t> format_file{UINT32_MAX, UINT32_MAX};
   gtid_set gtids;

@@ -335,12 +335,13 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
         if (!id.empty() && !st.sources.count(id))
           return make_error(ec::not_found,
                             "source " + id + " does not exist on worker " + st.worker_name);
-        auto rp = self->make_response_promise<std::vector<source_status>>();
         auto out = std::make_shared<std::vector<source_status>>();
         auto waiting = std::make_shared<size_t>(0);
         for (auto& [sid, entry] : st.sources)
           if (id.empty() || sid == id) ++*waiting;
         if (*waiting == 0) return std::vector<source_status>{};
+        // Only now: making a promise takes over the reply.
+        auto rp = self->make_response_promise<std::vector<source_status>>();
         for (auto& [sid, entry] : st.sources) {
           if (!id.empty() && sid != id) continue;
           self->request(entry.handle, status_timeout, status_atom_v)

@@ -1,0 +1,68 @@
+// The worker rides out its peers' restarts: a downstream that goes away for a while (the task
+// retries with backoff and catches up) and an upstream restarted mid-stream (the relay
+// reconnects by itself). Then stop-task and operate-source stop remove everything.
+#define BOOST_TEST_MODULE restarts
+#include <boost/test/unit_test.hpp>
+
+#include <thread>
+
+#include "test/support/harness.hpp"
+#include "test/support/workload.hpp"
+
+using namespace dm::test;
+
+BOOST_AUTO_TEST_CASE(downstream_and_upstream_restarts_lose_nothing) {
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  worker_process worker;
+  BOOST_REQUIRE_EQUAL(worker.dmctl({"operate-source", "create",
+                                    worker.write_file("s.yaml", source_yaml("up", upstream))})
+                          .exit_code,
+                      0);
+  BOOST_REQUIRE_EQUAL(
+      worker.dmctl({"start-task", worker.write_file("t.yaml", task_yaml("t", {"up"}, downstream))})
+          .exit_code,
+      0);
+  mixed_workload workload{"app", 7};
+  {
+    auto conn = upstream.connect();
+    BOOST_REQUIRE(!conn.execute(workload.schema_sql()));
+    workload.run(conn, 2000);
+  }
+  wait_synced(worker, "t", upstream);
+
+  // Downstream away while the upstream keeps writing.
+  downstream.stop();
+  {
+    auto conn = upstream.connect();
+    workload.run(conn, 2000);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds{2});
+  auto status = worker.dmctl_json({"query-status", "t"});
+  BOOST_CHECK_MESSAGE(!status["tasks"][0]["sources"][0]["synced"].get<bool>(), status.dump());
+  downstream.start();
+  wait_synced(worker, "t", upstream);
+  auto diff = compare_database(upstream, downstream, "app");
+  BOOST_CHECK_MESSAGE(diff.empty(), diff);
+
+  // Upstream restarted; the relay reconnects without help.
+  upstream.stop();
+  upstream.start();
+  {
+    auto conn = upstream.connect();
+    workload.run(conn, 2000);
+  }
+  wait_synced(worker, "t", upstream);
+  diff = compare_database(upstream, downstream, "app");
+  BOOST_CHECK_MESSAGE(diff.empty(), diff);
+  status = worker.dmctl_json({"query-status"});
+  BOOST_CHECK_GE(status["sources"][0]["relay"]["reconnects"].get<int>(), 1);
+
+  // Removing: the source is in use until the task is gone.
+  BOOST_CHECK_NE(worker.dmctl({"operate-source", "stop", "up"}).exit_code, 0);
+  BOOST_CHECK_EQUAL(worker.dmctl({"stop-task", "t"}).exit_code, 0);
+  BOOST_CHECK_EQUAL(worker.dmctl({"operate-source", "stop", "up"}).exit_code, 0);
+  auto members = worker.dmctl_json({"list-member"});
+  BOOST_CHECK(members["members"][0]["sources"].empty());
+  BOOST_CHECK(members["members"][0]["tasks"].empty());
+}
