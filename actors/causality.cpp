@@ -67,7 +67,10 @@ void append_key_value(std::string& key, const binlog::cell& value, const column_
       key += std::to_string(value.d);
       break;
     default:
+      // Integers, temporals (packed), decimals (text), enums, sets, bits.
       key += std::to_string(value.u);
+      key += value.negative ? '-' : '+';
+      key += std::to_string(value.frac);
       key += value.text;
   }
 }

@@ -151,8 +151,26 @@ void merge_keys_by_name(table_schema& logged, const table_schema& current) {
     if (map_key(current.primary_key, mapped)) logged.primary_key = mapped;
   }
   for (auto& c : current.columns)
-    if (auto it = index.find(c.name); it != index.end())
+    if (auto it = index.find(c.name); it != index.end()) {
       logged.columns[it->second].generated = c.generated;
+      logged.columns[it->second].fsp = c.fsp;
+    }
+}
+
+// The table map with the fractional digits of MariaDB 5.3 hires temporal columns filled in from
+// the table's structure (the binlog does not carry them); nullopt when the table has none.
+std::optional<binlog::table_map_event> with_legacy_fsp(const binlog::table_map_event& table,
+                                                       const table_schema& schema) {
+  std::optional<binlog::table_map_event> patched;
+  for (size_t i = 0; i < table.columns.size() && i < schema.columns.size(); ++i) {
+    auto type = table.columns[i].real_type;
+    bool legacy = type == binlog::column_type::time || type == binlog::column_type::datetime ||
+                  type == binlog::column_type::timestamp;
+    if (!legacy || schema.columns[i].fsp == 0) continue;
+    if (!patched) patched = table;
+    patched->columns[i].legacy_fsp = schema.columns[i].fsp;
+  }
+  return patched;
 }
 
 caf::expected<std::shared_ptr<const table_schema>> resolve_schema(
@@ -343,7 +361,8 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
       if (!is_system_schema(table.db)) {
         auto schema = resolve_schema(self, table);
         if (!schema) return schema.error();
-        auto changes = binlog::decode_rows(*rows, table);
+        auto legacy = with_legacy_fsp(table, **schema);
+        auto changes = binlog::decode_rows(*rows, legacy ? *legacy : table);
         if (!changes)
           return make_error(code_of(changes.error()),
                             st.label + ": relay event at " + st.current_file + ":" +

@@ -13,13 +13,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${1:-build}"
 case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 
-# Build toolchain, libraries (DESIGN.md "Dependencies") and the test peers.
+# Build toolchain, libraries (DESIGN.md "Dependencies"), the test peers, and clang for the
+# fuzz target (libFuzzer with ASan/UBSan).
 packages=(
   g++ meson ninja-build pkg-config
   libcaf-dev libmariadb-dev librocksdb-dev zlib1g-dev libssl-dev
   libboost-test-dev libyaml-cpp-dev libtoml11-dev libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   mariadb-server mariadb-client sysbench mydumper
+  clang libclang-rt-14-dev
   procps iproute2
 )
 

@@ -75,8 +75,8 @@ caf::expected<table_schema> load_table_schema(mysql_connection& conn, const std:
   where += " AND TABLE_NAME = ";
   sql::append_escaped(where, table);
   auto cols = conn.query(
-      "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, EXTRA, DATA_TYPE, IS_NULLABLE "
-      "FROM information_schema.COLUMNS" +
+      "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, EXTRA, DATA_TYPE, IS_NULLABLE, "
+      "DATETIME_PRECISION FROM information_schema.COLUMNS" +
       where + " ORDER BY ORDINAL_POSITION");
   if (!cols) return cols.error();
   if (cols->empty())
@@ -95,6 +95,7 @@ caf::expected<table_schema> load_table_schema(mysql_connection& conn, const std:
     auto data_type = lower(r[4].value_or(""));
     def.is_unsigned = column_type.find("unsigned") != std::string::npos;
     def.generated = extra.find("generated") != std::string::npos;
+    if (r[6]) def.fsp = static_cast<uint8_t>(std::min(6, std::stoi(*r[6])));
     if (r[2]) def.charset = *r[2];
     else if (is_binary_type(data_type)) def.charset = "binary";
     index_of[def.name] = s.columns.size();

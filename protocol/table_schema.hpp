@@ -14,6 +14,9 @@ struct column_def {
   std::string charset;
   // Generated (virtual or stored) columns are computed by the downstream, never written.
   bool generated = false;
+  // Fractional second digits of TIME/DATETIME/TIMESTAMP columns (information_schema's
+  // DATETIME_PRECISION); 0 for other columns.
+  uint8_t fsp = 0;
 };
 
 struct table_schema {

@@ -111,6 +111,22 @@ caf::expected<std::shared_ptr<database>> database::open(const std::string& dir) 
   return std::shared_ptr<database>{new database(std::move(state), dir)};
 }
 
+caf::expected<std::shared_ptr<database>> database::open_read_only(const std::string& dir) {
+  rocksdb::Options options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{});
+  for (auto* name : family_names) families.emplace_back(name, rocksdb::ColumnFamilyOptions{});
+  auto state = std::make_unique<impl>();
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  auto status = rocksdb::DB::OpenForReadOnly(options, dir, families, &handles, &raw);
+  if (!status.ok()) return to_error(status, "opening " + dir + " for reading");
+  state->db.reset(raw);
+  raw->DestroyColumnFamilyHandle(handles[0]);
+  state->handles.assign(handles.begin() + 1, handles.end());
+  return std::shared_ptr<database>{new database(std::move(state), dir)};
+}
+
 caf::expected<std::optional<std::string>> database::get(family f, std::string_view key) const {
   std::string value;
   auto s = impl_->db->Get(rocksdb::ReadOptions{}, impl_->cf(f), slice(key), &value);

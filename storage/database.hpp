@@ -61,6 +61,10 @@ class database {
   // worker).
   static caf::expected<std::shared_ptr<database>> open(const std::string& dir);
 
+  // Opens an existing store for reading only (a snapshot as of opening; also works while a
+  // worker holds it). Writes fail.
+  static caf::expected<std::shared_ptr<database>> open_read_only(const std::string& dir);
+
   ~database();
   database(const database&) = delete;
   database& operator=(const database&) = delete;

@@ -21,11 +21,9 @@ enum class cell_kind : uint8_t {
   decimal,
   // `u` holds the year (0 for the zero year).
   year,
-  // `text` holds "YYYY-MM-DD".
+  // DATE, TIME, DATETIME: packed into `u`, `frac`, `width`, `negative` (see temporal.hpp).
   date,
-  // `text` holds "[-]H:MM:SS[.ffffff]" (hours may exceed 24); `width` is the fsp.
   time,
-  // `text` holds "YYYY-MM-DD HH:MM:SS[.ffffff]"; `width` is the fsp.
   datetime,
   // `u` holds seconds since the epoch, `frac` microseconds; `width` is the fsp.
   timestamp,
@@ -44,6 +42,8 @@ enum class cell_kind : uint8_t {
 struct cell {
   cell_kind kind = cell_kind::null;
   uint8_t width = 0;
+  // Sign of a TIME value.
+  bool negative = false;
   uint32_t frac = 0;
   uint64_t u = 0;
   double d = 0;

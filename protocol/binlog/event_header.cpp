@@ -65,7 +65,7 @@ caf::expected<format_description> parse_format_description(std::string_view even
   byte_reader r{event.substr(header_size, hdr->event_size - header_size)};
   fde.binlog_version = r.u16();
   auto version = r.bytes(server_version_length);
-  fde.server_version.assign(version.data(), strnlen(version.data(), version.size()));
+  fde.server_version = std::string{version.substr(0, version.find('\0'))};
   fde.create_timestamp = r.u32();
   fde.header_length = r.u8();
   if (r.failed() || fde.binlog_version != 4 || fde.header_length < header_size)

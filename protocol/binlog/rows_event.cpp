@@ -1,5 +1,7 @@
 #include "protocol/binlog/rows_event.hpp"
 
+#include <algorithm>
+
 #include "protocol/binlog/byte_reader.hpp"
 #include "protocol/binlog/events.hpp"
 #include "protocol/error.hpp"
@@ -126,6 +128,12 @@ caf::expected<std::vector<row_change>> decode_rows(const rows_event& ev,
     return corrupt("for " + table.db + "." + table.table + " has " +
                    std::to_string(ev.column_count) + " columns, its table map " +
                    std::to_string(table.columns.size()));
+  auto any = [](const std::vector<bool>& bits) {
+    return std::find(bits.begin(), bits.end(), true) != bits.end();
+  };
+  // An image without columns takes no bytes: the rows could never end.
+  if (!any(ev.present) || (ev.kind == rows_kind::update && !any(ev.present_after)))
+    return corrupt("for " + table.db + "." + table.table + " names no column of its table");
   std::vector<row_change> rows;
   byte_reader r{ev.images()};
   while (r.remaining() > 0) {

@@ -32,6 +32,11 @@ struct column_meta {
   std::vector<std::string> set_values;
   std::optional<uint32_t> geometry_type;
   std::optional<bool> visible;
+  // MariaDB 5.3 "hires" TIME/DATETIME/TIMESTAMP columns (tables created before MariaDB 10.1,
+  // or with mysql56_temporal_format=OFF) are logged as the old MySQL types without metadata;
+  // their width depends on the fractional digits, which only the table's structure tells.
+  // 0 reads the MySQL 5.5 layout; 1..6 the MariaDB hires layout with that many digits.
+  uint8_t legacy_fsp = 0;
 };
 
 struct table_map_event {

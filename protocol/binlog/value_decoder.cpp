@@ -5,29 +5,13 @@
 #include <cstring>
 
 #include "protocol/binlog/byte_reader.hpp"
+#include "protocol/binlog/decimal.hpp"
+#include "protocol/binlog/temporal.hpp"
 #include "protocol/binlog/rows_event.hpp"
 
 namespace dm::binlog {
 
 namespace {
-
-constexpr int dig2bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
-
-// Appends `value` in decimal, left-padded with zeros to at least `digits` digits.
-void append_padded(std::string& out, uint64_t value, int digits) {
-  char buf[24];
-  auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
-  for (auto n = end - buf; n < digits; ++n) out += '0';
-  out.append(buf, end);
-}
-
-// ".ffffff" cut to `fsp` digits, or nothing when fsp is 0.
-void append_fraction(std::string& out, uint32_t usec, int fsp) {
-  if (fsp <= 0) return;
-  static const uint32_t div[7] = {1000000, 100000, 10000, 1000, 100, 10, 1};
-  out += '.';
-  append_padded(out, usec / div[fsp], fsp);
-}
 
 // Microseconds of a fractional part stored in (fsp + 1) / 2 big-endian bytes.
 uint32_t read_fraction(byte_reader& r, int fsp) {
@@ -43,48 +27,9 @@ uint32_t read_fraction(byte_reader& r, int fsp) {
 }
 
 bool decode_newdecimal(byte_reader& r, uint16_t meta, cell& out) {
-  int precision = meta >> 8;
-  int scale = meta & 0xff;
-  if (precision < 1 || precision > 65 || scale > 30 || scale > precision) return false;
-  int intg = precision - scale;
-  int intg0 = intg / 9, intg0x = intg % 9, frac0 = scale / 9, frac0x = scale % 9;
-  size_t size = intg0 * 4 + dig2bytes[intg0x] + frac0 * 4 + dig2bytes[frac0x];
-  auto raw = r.bytes(size);
-  if (r.failed()) return false;
-  uint8_t buf[40];
-  std::memcpy(buf, raw.data(), size);
-  bool negative = (buf[0] & 0x80) == 0;
-  buf[0] ^= 0x80;
-  if (negative)
-    for (size_t i = 0; i < size; ++i) buf[i] ^= 0xff;
-  byte_reader d{buf, size};
-  std::string digits;
-  if (intg0x) append_padded(digits, d.be(dig2bytes[intg0x]), 0);
-  for (int i = 0; i < intg0; ++i) append_padded(digits, d.be(4), 9);
-  auto first = digits.find_first_not_of('0');
-  digits = first == std::string::npos ? "0" : digits.substr(first);
-  out.text.clear();
-  if (negative) out.text += '-';
-  out.text += digits;
-  if (scale > 0) {
-    out.text += '.';
-    for (int i = 0; i < frac0; ++i) append_padded(out.text, d.be(4), 9);
-    if (frac0x) append_padded(out.text, d.be(dig2bytes[frac0x]), frac0x);
-  }
+  if (!read_decimal(r, meta >> 8, meta & 0xff, out.text)) return false;
   out.kind = cell_kind::decimal;
   return true;
-}
-
-void format_date(std::string& out, unsigned year, unsigned month, unsigned day) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04u-%02u-%02u", year % 10000, month % 100, day % 100);
-  out += buf;
-}
-
-void format_hms(std::string& out, unsigned hour, unsigned minute, unsigned second, int width) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%0*u:%02u:%02u", width, hour, minute % 100, second % 100);
-  out += buf;
 }
 
 bool decode_time2(byte_reader& r, int fsp, cell& out) {
@@ -100,7 +45,7 @@ bool decode_time2(byte_reader& r, int fsp, cell& out) {
         intpart++;
         frac -= 0x100;
       }
-      packed = (intpart << 24) + frac * 10000;
+      packed = intpart * (int64_t{1} << 24) + frac * 10000;
       break;
     }
     case 3:
@@ -110,31 +55,27 @@ bool decode_time2(byte_reader& r, int fsp, cell& out) {
         intpart++;
         frac -= 0x10000;
       }
-      packed = (intpart << 24) + frac * 100;
+      packed = intpart * (int64_t{1} << 24) + frac * 100;
       break;
     }
     case 5:
     case 6: {
       int64_t low = static_cast<int64_t>(r.be(3));
-      packed = ((intpart + 0x800000) << 24 | low) - (static_cast<int64_t>(0x800000) << 24);
+      packed = ((intpart + 0x800000) * (int64_t{1} << 24) + low) - (int64_t{0x800000} << 24);
       break;
     }
-    default: packed = intpart << 24;
+    default: packed = intpart * (int64_t{1} << 24);
   }
   if (r.failed()) return false;
   bool negative = packed < 0;
   uint64_t magnitude = negative ? static_cast<uint64_t>(-packed) : static_cast<uint64_t>(packed);
-  auto usec = static_cast<uint32_t>(magnitude % (1 << 24));
   auto hms = magnitude >> 24;
-  unsigned hour = static_cast<unsigned>((hms >> 12) % (1 << 10));
-  unsigned minute = static_cast<unsigned>((hms >> 6) % (1 << 6));
-  unsigned second = static_cast<unsigned>(hms % (1 << 6));
+  uint64_t hour = (hms >> 12) % (1 << 10), minute = (hms >> 6) % (1 << 6), second = hms % (1 << 6);
   out.kind = cell_kind::time;
   out.width = static_cast<uint8_t>(fsp);
-  out.text.clear();
-  if (negative) out.text += '-';
-  format_hms(out.text, hour, minute, second, 2);
-  append_fraction(out.text, usec, fsp);
+  out.frac = static_cast<uint32_t>(magnitude % (1 << 24));
+  out.u = hour * 3600 + minute * 60 + second;
+  out.negative = negative;
   return true;
 }
 
@@ -150,13 +91,58 @@ bool decode_datetime2(byte_reader& r, int fsp, cell& out) {
   unsigned month = static_cast<unsigned>(ym % 13), year = static_cast<unsigned>(ym / 13);
   out.kind = cell_kind::datetime;
   out.width = static_cast<uint8_t>(fsp);
-  out.text.clear();
-  format_date(out.text, year, month, day);
-  out.text += ' ';
-  format_hms(out.text, static_cast<unsigned>(hms >> 12), (hms >> 6) % (1 << 6), hms % (1 << 6),
-             2);
-  append_fraction(out.text, usec, fsp);
+  out.frac = usec;
+  out.u = pack_datetime(year % 10000, month, day, static_cast<unsigned>(hms >> 12),
+                        (hms >> 6) % (1 << 6), hms % (1 << 6));
   return true;
+}
+
+// MariaDB 5.3 hires layouts (sql/field.cc Field_*_hires): a big-endian integer whose width
+// depends on the fractional digits `fsp`.
+constexpr uint64_t pow10[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+
+bool decode_hires_time(byte_reader& r, int fsp, cell& out) {
+  static const size_t bytes[7] = {3, 4, 4, 5, 5, 5, 6};
+  // The value is offset by the largest TIME (838:59:59.999999) so that it sorts unsigned.
+  const int64_t zero_point = static_cast<int64_t>((3020399ull + 1) * 1000000 / pow10[6 - fsp]);
+  auto raw = static_cast<int64_t>(r.be(bytes[fsp]));
+  if (r.failed()) return false;
+  int64_t usec_total = (raw - zero_point) * static_cast<int64_t>(pow10[6 - fsp]);
+  bool negative = usec_total < 0;
+  uint64_t v = negative ? static_cast<uint64_t>(-usec_total) : static_cast<uint64_t>(usec_total);
+  out.kind = cell_kind::time;
+  out.width = static_cast<uint8_t>(fsp);
+  out.frac = static_cast<uint32_t>(v % 1000000);
+  out.u = v / 1000000;
+  out.negative = negative;
+  return true;
+}
+
+bool decode_hires_datetime(byte_reader& r, int fsp, cell& out) {
+  static const size_t bytes[7] = {5, 6, 6, 7, 7, 7, 8};
+  uint64_t v = r.be(bytes[fsp]);
+  if (r.failed()) return false;
+  v *= pow10[6 - fsp];
+  // ((((year * 13 + month) * 32 + day) * 24 + hour) * 60 + minute) * 60 + second, in usec
+  auto usec = static_cast<uint32_t>(v % 1000000);
+  v /= 1000000;
+  unsigned second = v % 60, minute = (v / 60) % 60, hour = (v / 3600) % 24;
+  v /= 86400;
+  unsigned day = v % 32, month = (v / 32) % 13, year = static_cast<unsigned>(v / 32 / 13);
+  out.kind = cell_kind::datetime;
+  out.width = static_cast<uint8_t>(fsp);
+  out.frac = usec;
+  out.u = pack_datetime(year % 10000, month, day, hour, minute, second);
+  return true;
+}
+
+bool decode_hires_timestamp(byte_reader& r, int fsp, cell& out) {
+  static const size_t bytes[7] = {0, 1, 1, 2, 2, 3, 3};
+  out.u = r.be(4);
+  out.frac = static_cast<uint32_t>(r.be(bytes[fsp]) * pow10[6 - fsp]);
+  out.width = static_cast<uint8_t>(fsp);
+  out.kind = cell_kind::timestamp;
+  return !r.failed();
 }
 
 bool decode_string_bytes(byte_reader& r, size_t length_bytes, cell& out) {
@@ -173,6 +159,16 @@ bool decode_string_bytes(byte_reader& r, size_t length_bytes, cell& out) {
 bool decode_value(byte_reader& r, const column_meta& col, cell& out) {
   out.width = 0;
   out.frac = 0;
+  out.negative = false;
+  if (col.legacy_fsp > 6) return false;
+  if (col.legacy_fsp > 0) {
+    switch (col.real_type) {
+      case column_type::time: return decode_hires_time(r, col.legacy_fsp, out);
+      case column_type::datetime: return decode_hires_datetime(r, col.legacy_fsp, out);
+      case column_type::timestamp: return decode_hires_timestamp(r, col.legacy_fsp, out);
+      default: break;
+    }
+  }
   switch (col.real_type) {
     case column_type::tiny:
     case column_type::short_:
@@ -211,38 +207,38 @@ bool decode_value(byte_reader& r, const column_meta& col, cell& out) {
     case column_type::newdate: {
       auto v = r.u24();
       out.kind = cell_kind::date;
-      out.text.clear();
-      format_date(out.text, v >> 9, (v >> 5) & 15, v & 31);
+      out.u = pack_date(v >> 9, (v >> 5) & 15, v & 31);
       break;
     }
     case column_type::time: {
-      auto raw = static_cast<int32_t>(r.u24() << 8) >> 8;  // sign-extend 24 bits
+      // HHMMSS as a signed 24-bit integer.
+      auto bits = r.u24();
+      int32_t raw = (bits & 0x800000) ? static_cast<int32_t>(bits) - 0x1000000
+                                      : static_cast<int32_t>(bits);
       uint32_t v = raw < 0 ? static_cast<uint32_t>(-raw) : static_cast<uint32_t>(raw);
       out.kind = cell_kind::time;
-      out.text.clear();
-      if (raw < 0) out.text += '-';
-      format_hms(out.text, v / 10000, (v / 100) % 100, v % 100, 2);
+      out.u = v / 10000 * 3600ull + (v / 100) % 100 * 60 + v % 100;
+      out.negative = raw < 0;
       break;
     }
     case column_type::time2:
+      if (col.meta > 6) return false;  // fractional digits are 0..6
       return decode_time2(r, col.meta, out);
     case column_type::datetime: {
-      auto v = r.u64();
-      auto d = v / 1000000, t = v % 1000000;
+      // YYYYMMDDhhmmss as an integer: already the packed form.
+      out.u = r.u64() % 100000000000000ull;
       out.kind = cell_kind::datetime;
-      out.text.clear();
-      format_date(out.text, static_cast<unsigned>(d / 10000), (d / 100) % 100, d % 100);
-      out.text += ' ';
-      format_hms(out.text, static_cast<unsigned>(t / 10000), (t / 100) % 100, t % 100, 2);
       break;
     }
     case column_type::datetime2:
+      if (col.meta > 6) return false;
       return decode_datetime2(r, col.meta, out);
     case column_type::timestamp:
       out.u = r.u32();
       out.kind = cell_kind::timestamp;
       break;
     case column_type::timestamp2:
+      if (col.meta > 6) return false;
       out.u = r.be(4);
       out.frac = read_fraction(r, col.meta);
       out.width = static_cast<uint8_t>(col.meta);

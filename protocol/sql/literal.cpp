@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "protocol/binlog/json_binary.hpp"
+#include "protocol/binlog/temporal.hpp"
 #include "protocol/error.hpp"
 #include "protocol/sql/quote.hpp"
 
@@ -24,12 +26,6 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
   y += m <= 2;
 }
 
-void append_quoted(std::string& out, const std::string& text) {
-  out += '\'';
-  out += text;
-  out += '\'';
-}
-
 }  // namespace
 
 std::string utc_timestamp_text(uint64_t seconds, uint32_t usec, int fsp) {
@@ -46,7 +42,7 @@ std::string utc_timestamp_text(uint64_t seconds, uint32_t usec, int fsp) {
                   d, rem / 3600, (rem / 60) % 60, rem % 60);
   }
   std::string out = buf;
-  if (fsp > 0) {
+  if (fsp > 0 && fsp <= 6) {
     static const uint32_t div[7] = {1000000, 100000, 10000, 1000, 100, 10, 1};
     std::snprintf(buf, sizeof buf, ".%0*u", fsp, usec / div[fsp]);
     out += buf;
@@ -91,20 +87,36 @@ caf::error append_literal(std::string& out, const binlog::cell& value, const col
       out.append(buf, std::to_chars(buf, buf + sizeof buf, value.u).ptr);
       break;
     case cell_kind::date:
+      out += '\'';
+      binlog::append_date(out, value);
+      out += '\'';
+      break;
     case cell_kind::time:
+      out += '\'';
+      binlog::append_time(out, value);
+      out += '\'';
+      break;
     case cell_kind::datetime:
-      append_quoted(out, value.text);
+      out += '\'';
+      binlog::append_datetime(out, value);
+      out += '\'';
       break;
     case cell_kind::timestamp:
-      append_quoted(out, utc_timestamp_text(value.u, value.frac, value.width));
+      out += '\'';
+      out += utc_timestamp_text(value.u, value.frac, value.width);
+      out += '\'';
       break;
     case cell_kind::string:
       append_string_literal(out, value.text, column.charset);
       break;
-    case cell_kind::json_binary:
-      return make_error(ec::unsupported, "column `" + column.name +
-                                             "` holds MySQL binary JSON, which cannot be "
-                                             "replicated yet");
+    case cell_kind::json_binary: {
+      auto text = binlog::json_binary_to_text(value.text);
+      if (!text)
+        return make_error(ec::decode_failed,
+                          "column `" + column.name + "`: " + describe(text.error()));
+      append_string_literal(out, *text, "utf8mb4");
+      break;
+    }
     case cell_kind::absent:
       return make_error(ec::decode_failed,
                         "column `" + column.name + "` is not in the row image");

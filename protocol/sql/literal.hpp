@@ -15,9 +15,8 @@
 
 namespace dm::sql {
 
-// Appends the literal of `value` in column `column` to `out`.
-// Fails (ec::unsupported) for values that have no literal yet: MySQL binary JSON.
-// REQUIRES: value.kind != cell_kind::absent.
+// Appends the literal of `value` in column `column` to `out` (MySQL binary JSON as JSON text).
+// Fails (ec::decode_failed) on malformed binary JSON or an absent cell.
 caf::error append_literal(std::string& out, const binlog::cell& value, const column_def& column);
 
 // "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC of a TIMESTAMP value (zero stays all zeros).
