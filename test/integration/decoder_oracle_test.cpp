@@ -7,6 +7,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -275,4 +277,28 @@ BOOST_AUTO_TEST_CASE(dm_binlog_prints_every_value_mariadb_binlog_prints) {
               mismatches);
   BOOST_CHECK_GT(values, 500u);
   BOOST_CHECK_EQUAL(mismatches, 0u);
+
+  // One flipped byte inside an event: the CRC32 check names the file and the event's position.
+  auto copy = server.dir() + "/corrupt.binlog";
+  std::filesystem::copy_file(file, copy);
+  auto events = run_command({build_dir() + "/app/dm-binlog", file});
+  auto at = events.out.find("Table_map");
+  BOOST_REQUIRE(at != std::string::npos);
+  auto line = events.out.rfind("# at ", at);
+  auto position = std::stoul(events.out.substr(line + 5));
+  {
+    std::fstream f{copy, std::ios::in | std::ios::out | std::ios::binary};
+    f.seekp(static_cast<std::streamoff>(position + 25));
+    char c;
+    f.read(&c, 1);
+    f.seekp(static_cast<std::streamoff>(position + 25));
+    c ^= 0x10;
+    f.write(&c, 1);
+  }
+  auto corrupt = run_command({build_dir() + "/app/dm-binlog", copy});
+  BOOST_CHECK_NE(corrupt.exit_code, 0);
+  BOOST_CHECK_MESSAGE(corrupt.err.find(copy + " at " + std::to_string(position)) !=
+                              std::string::npos &&
+                          corrupt.err.find("CRC32") != std::string::npos,
+                      corrupt.err);
 }

@@ -21,6 +21,8 @@ BOOST_AUTO_TEST_CASE(mixed_changes_arrive_exactly_and_survive_sigkill) {
       {"start-task", worker.write_file("task.yaml", task_yaml("sync", {"up"}, downstream))});
   BOOST_REQUIRE_MESSAGE(started.exit_code == 0, started.err);
 
+  // Where the relay starts: the upstream's position when the source was created.
+  auto relay_start = master_position(upstream);
   mixed_workload workload{"shop", 20261121};
   auto conn = upstream.connect();
   BOOST_REQUIRE(!conn.execute(workload.schema_sql()));
@@ -37,4 +39,11 @@ BOOST_AUTO_TEST_CASE(mixed_changes_arrive_exactly_and_survive_sigkill) {
   wait_synced(worker, "sync", upstream);
   diff = compare_database(upstream, downstream, "shop");
   BOOST_CHECK_MESSAGE(diff.empty(), diff);
+
+  // The relay log is the upstream binlog, event for event (read while the worker runs).
+  size_t events = 0;
+  auto relay_diff = compare_relay_with_upstream(worker, "up", upstream, relay_start.first,
+                                                relay_start.second, &events);
+  BOOST_CHECK_MESSAGE(relay_diff.empty(), relay_diff);
+  BOOST_TEST_MESSAGE("relay log equals the upstream binlog over " << events << " events");
 }

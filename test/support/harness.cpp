@@ -189,3 +189,100 @@ uint64_t row_count(const mariadb_sandbox& server, const std::string& table) {
 }
 
 }  // namespace dm::test
+
+namespace dm::test {
+
+namespace {
+
+// The "# at N" offsets and "###" lines of a printout, with the file they belong to.
+struct printout {
+  std::vector<std::string> lines;
+  size_t events = 0;
+};
+
+void collect(const std::string& text, const std::string& file, printout& out) {
+  std::istringstream in{text};
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# at ", 0) == 0) {
+      out.lines.push_back(file + " " + line);
+      ++out.events;
+    } else if (line.rfind("###", 0) == 0) {
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      out.lines.push_back(line);
+    }
+  }
+}
+
+bool same_row_line(const std::string& theirs, const std::string& ours) {
+  if (theirs == ours) return true;
+  // "###   @3=-1 (255)" against "###   @3=255"
+  auto eq = theirs.find('=');
+  if (eq == std::string::npos || theirs.compare(0, eq + 1, ours, 0, eq + 1) != 0) return false;
+  auto value = theirs.substr(eq + 1), mine = ours.substr(eq + 1);
+  auto open = value.find(" (");
+  return !value.empty() && value[0] == '-' && open != std::string::npos && value.back() == ')' &&
+         value.substr(open + 2, value.size() - open - 3) == mine;
+}
+
+}  // namespace
+
+std::string compare_relay_with_upstream(const worker_process& worker, const std::string& source,
+                                        const mariadb_sandbox& upstream,
+                                        const std::string& start_file, uint32_t start_pos,
+                                        size_t* events) {
+  printout theirs, ours;
+  for (auto& row : upstream.query("SHOW BINARY LOGS")) {
+    auto file = *row[0];
+    if (file < start_file) continue;
+    std::vector<std::string> argv{"mariadb-binlog", "--no-defaults", "--verbose",
+                                  "--base64-output=decode-rows"};
+    if (file == start_file) argv.push_back("--start-position=" + std::to_string(start_pos));
+    argv.push_back(upstream.dir() + "/data/" + file);
+    auto r = run_command(argv);
+    if (r.exit_code != 0) return "mariadb-binlog failed on " + file + ": " + r.err;
+    printout part;
+    collect(r.out, file, part);
+    // mariadb-binlog prints the format description (at 4) even from a later start position;
+    // the relay holds it too.
+    theirs.lines.insert(theirs.lines.end(), part.lines.begin(), part.lines.end());
+    theirs.events += part.events;
+  }
+  auto r = run_command({build_dir() + "/app/dm-binlog", "--verbose", "--data-dir",
+                        worker.dir() + "/data", "--source", source});
+  if (r.exit_code != 0) return "dm-binlog failed: " + r.err;
+  // Split dm-binlog's output at its "# file NAME (relay log ...)" lines.
+  std::istringstream in{r.out};
+  std::string file, chunk;
+  auto flush = [&] {
+    if (!file.empty()) collect(chunk, file, ours);
+    chunk.clear();
+  };
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# file ", 0) == 0) {
+      flush();
+      file = line.substr(7, line.find(' ', 7) - 7);
+      continue;
+    }
+    chunk += line + "\n";
+  }
+  flush();
+  // From a later start position mariadb-binlog reads the format description at 4 without
+  // printing an "# at 4" line for it; the relay stores it at 4.
+  auto fde_line = start_file + " # at 4";
+  if (start_pos > 4 && !ours.lines.empty() && ours.lines.front() == fde_line) {
+    ours.lines.erase(ours.lines.begin());
+    --ours.events;
+  }
+  if (events) *events = ours.events;
+  for (size_t i = 0; i < std::max(theirs.lines.size(), ours.lines.size()); ++i) {
+    auto a = i < theirs.lines.size() ? theirs.lines[i] : std::string{"(end)"};
+    auto b = i < ours.lines.size() ? ours.lines[i] : std::string{"(end)"};
+    if (!same_row_line(a, b))
+      return "line " + std::to_string(i) + " differs: upstream '" + a.substr(0, 200) +
+             "', relay '" + b.substr(0, 200) + "' (" + std::to_string(theirs.events) +
+             " upstream events, " + std::to_string(ours.events) + " in the relay)";
+  }
+  return {};
+}
+
+}  // namespace dm::test

@@ -68,6 +68,16 @@ void wait_synced(const worker_process& worker, const std::string& task,
 std::string compare_database(const mariadb_sandbox& upstream, const mariadb_sandbox& downstream,
                              const std::string& db);
 
+// Compares the relay log of `source` in `worker`'s data dir, printed by dm-binlog --verbose,
+// with the upstream's binlog files printed by mariadb-binlog --verbose from `start` on: the same
+// events (by their "# at" offsets per file) and the same `###` row lines (an unsigned value may
+// stand for mariadb-binlog's "signed (unsigned)" spelling). Returns "" when equal, else the
+// first difference. `events` receives the number of events compared.
+std::string compare_relay_with_upstream(const worker_process& worker, const std::string& source,
+                                        const mariadb_sandbox& upstream,
+                                        const std::string& start_file, uint32_t start_pos,
+                                        size_t* events = nullptr);
+
 // Row count of db.table.
 uint64_t row_count(const mariadb_sandbox& server, const std::string& table);
 
