@@ -43,6 +43,10 @@ struct source_config {
   std::string flavor;
   db_config from;
   purge_config purge;
+  // dm-worker extensions: the upstream sends a heartbeat after this many idle seconds, and the
+  // relay reconnects when nothing arrives for `read_timeout` seconds.
+  int64_t heartbeat_period = 1;
+  int64_t read_timeout = 30;
 };
 
 // Where an incremental task starts (DM's `meta` of a mysql-instance).
@@ -99,7 +103,7 @@ typename Inspector::result_type inspect(Inspector& f, purge_config& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, source_config& x) {
   return f(x.source_id, x.enable_gtid, x.enable_relay, x.relay_binlog_name, x.relay_binlog_gtid,
-           x.server_id, x.flavor, x.from, x.purge);
+           x.server_id, x.flavor, x.from, x.purge, x.heartbeat_period, x.read_timeout);
 }
 
 template <class Inspector>

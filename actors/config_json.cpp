@@ -10,7 +10,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(db_config, host, port, user, pas
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(purge_config, interval, expires, remain_space)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(source_config, source_id, enable_gtid,
                                                 enable_relay, relay_binlog_name,
-                                                relay_binlog_gtid, server_id, flavor, from, purge)
+                                                relay_binlog_gtid, server_id, flavor, from, purge,
+                                                heartbeat_period, read_timeout)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(binlog_meta, binlog_name, binlog_pos,
                                                 binlog_gtid)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(syncer_config, worker_count, batch, safe_mode)

@@ -34,6 +34,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(dm, (dm::subtask_status))
   CAF_ADD_TYPE_ID(dm, (dm::task_status))
   CAF_ADD_TYPE_ID(dm, (dm::status_reply))
+  CAF_ADD_TYPE_ID(dm, (dm::purge_result))
   CAF_ADD_TYPE_ID(dm, (dm::member_info))
   CAF_ADD_TYPE_ID(dm, (std::vector<dm::member_info>))
 
@@ -46,6 +47,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, query_status_atom, "querystat")
   CAF_ADD_ATOM(dm, dm, stop_task_atom, "stoptask")
   CAF_ADD_ATOM(dm, dm, list_member_atom, "listmember")
+  CAF_ADD_ATOM(dm, dm, purge_relay_atom, "purgerelay")
 
   // Internal messages.
   CAF_ADD_ATOM(dm, dm, relay_head_atom, "relayhead")
@@ -86,7 +88,10 @@ using worker_actor = caf::typed_actor<
     // stop-task: stops the task's units and removes the task and its checkpoints.
     caf::replies_to<stop_task_atom, std::string>::with<task_status>,
     // list-member: this worker, its sources and tasks.
-    caf::replies_to<list_member_atom>::with<std::vector<member_info>>>;
+    caf::replies_to<list_member_atom>::with<std::vector<member_info>>,
+    // purge-relay: removes a source's relay files before the named file ("" applies the
+    // source's purge rules now), keeping what tasks still need.
+    caf::replies_to<purge_relay_atom, std::string, std::string>::with<purge_result>>;
 
 // Anything that wants to hear that a relay log grew.
 using relay_listener_actor = caf::typed_actor<caf::reacts_to<relay_head_atom, relay_progress>>;
@@ -101,6 +106,10 @@ using source_actor = caf::typed_actor<
     caf::reacts_to<relay_head_atom, relay_progress>,
     // Restarts the relay after a backoff delay (sent to itself).
     caf::reacts_to<restart_atom>,
+    // Purges relay files before the named one ("" applies the purge rules).
+    caf::replies_to<purge_relay_atom, std::string>::with<purge_result>,
+    // Runs the purge rules on the purge interval (sent to itself).
+    caf::reacts_to<tick_atom>,
     // The source's status.
     caf::replies_to<status_atom>::with<source_status>>;
 

@@ -41,6 +41,7 @@ void announce(self_ptr self) {
   p.events_stored = st.committed.events_stored;
   p.bytes_stored = st.committed.bytes_stored;
   p.last_event_time = st.committed.last_event_time;
+  st.upstream_pos->set(p.upstream.pos);
   self->send(st.parent, relay_head_atom_v, std::move(p));
 }
 
@@ -50,16 +51,40 @@ caf::error flush(self_ptr self) {
   auto& st = self->state;
   if (st.events.empty() && !st.boundary) return caf::none;
   const storage::relay_state* state = st.boundary ? &*st.boundary : nullptr;
+  auto started = std::chrono::steady_clock::now();
   if (auto err = st.log->append(st.keys, st.events, state, false)) return err;
+  st.write_time->observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  st.bytes_written->add(st.buffered_bytes);
+  st.events_written->add(st.events.size());
   st.keys.clear();
   st.events.clear();
   st.buffered_bytes = 0;
   if (st.boundary) {
     st.committed = *st.boundary;
     st.boundary.reset();
+    st.relay_file->set(binlog_file_index(st.committed.next.file).value_or(0));
+    st.relay_pos->set(st.committed.next.pos);
     announce(self);
   }
   return caf::none;
+}
+
+// Fails with ec::disk_full when the data-dir's disk has less free space than the source's
+// purge.remain-space (0 disables the check).
+caf::error check_disk(self_ptr self) {
+  auto& st = self->state;
+  auto limit = static_cast<uint64_t>(st.config.purge.remain_space) << 30;
+  if (limit == 0) return caf::none;
+  auto free = st.db->free_disk_bytes();
+  if (!free) return free.error();
+  if (*free >= limit) return caf::none;
+  return make_error(ec::disk_full,
+                    "relay of source " + st.config.source_id + " paused: the data-dir's disk has " +
+                        std::to_string(*free >> 20) + " MiB free, less than purge.remain-space (" +
+                        std::to_string(st.config.purge.remain_space) +
+                        " GiB), and tasks still need the relay log; free disk space or lower "
+                        "remain-space");
 }
 
 void buffer_event(relay_actor_state& st, const storage::relay_key& key, std::string_view raw) {
@@ -74,6 +99,81 @@ caf::expected<std::string> query_text(mysql_connection& conn, const std::string&
   return v->value_or("");
 }
 
+// What the upstream is and how it is set up.
+struct upstream_facts {
+  bool mariadb = false;
+  // MariaDB server_id or MySQL server_uuid: a change means another server.
+  std::string identity;
+  uint32_t server_id = 0;
+};
+
+caf::expected<upstream_facts> check_upstream(mysql_connection& conn, const source_config& cfg,
+                                             const std::string& label, uint32_t our_id,
+                                             const std::string& report_host) {
+  auto settings = conn.query(
+      "SELECT VERSION(), @@global.log_bin, @@global.binlog_format, @@global.server_id");
+  if (!settings) return settings.error();
+  const auto& row = settings->at(0);
+  upstream_facts facts;
+  auto version = row[0].value_or("");
+  facts.mariadb = cfg.flavor.empty() ? version.find("MariaDB") != std::string::npos
+                                     : cfg.flavor == "mariadb";
+  if (row[1].value_or("0") != "1")
+    return make_error(ec::upstream_misconfigured,
+                      label + ": binary logging is off; start the server with --log-bin");
+  if (row[2].value_or("") != "ROW")
+    return make_error(ec::upstream_misconfigured,
+                      label + ": binlog_format is " + row[2].value_or("unset") +
+                          "; set binlog_format=ROW on the upstream");
+  facts.server_id = static_cast<uint32_t>(std::stoul(row[3].value_or("0")));
+  facts.identity = row[3].value_or("");
+  if (!facts.mariadb) {
+    auto uuid = query_text(conn, "SELECT @@global.server_uuid");
+    if (!uuid) return uuid.error();
+    facts.identity = *uuid;
+  }
+  if (facts.server_id == our_id)
+    return make_error(ec::upstream_misconfigured,
+                      label + ": server-id " + std::to_string(our_id) +
+                          " of source " + cfg.source_id +
+                          " is the upstream's own server_id; set another server-id in the "
+                          "source config");
+  // Another replica registered with our id would make the upstream drop one of us. Our own
+  // earlier registration (same report host) is replaced by the server, so it does not count.
+  if (auto hosts = conn.query("SHOW SLAVE HOSTS")) {
+    for (auto& h : *hosts) {
+      if (h.size() < 3 || h[0].value_or("") != std::to_string(our_id)) continue;
+      if (h[1].value_or("") == report_host) continue;
+      return make_error(ec::upstream_misconfigured,
+                        label + ": server-id " + std::to_string(our_id) +
+                            " is already used by replica " + h[1].value_or("?") + ":" +
+                            h[2].value_or("?") +
+                            "; set server-id in the source config to an unused value");
+    }
+  }
+  return facts;
+}
+
+// Explains the errors of registering and requesting the binlog.
+caf::error explain_dump_error(caf::error err, const std::string& label, const std::string& from,
+                              const std::string& user) {
+  auto text = describe(err);
+  switch (code_of(err)) {
+    case ec::upstream_access_denied:
+      return make_error(ec::upstream_access_denied,
+                        text + "; grant it with GRANT REPLICATION SLAVE, REPLICATION CLIENT ON "
+                               "*.* TO '" +
+                            user + "'@'%'");
+    case ec::binlog_purged:
+      return make_error(ec::binlog_purged,
+                        text + "; the upstream cannot send the binlog from " + from +
+                            ": if it purged it, re-create the source from a binlog it still has "
+                            "(SHOW BINARY LOGS on the upstream)");
+    default:
+      return err;
+  }
+}
+
 // Connects, checks the upstream's binlog settings, decides where to start and opens the stream.
 caf::error connect(self_ptr self) {
   auto& st = self->state;
@@ -84,54 +184,56 @@ caf::error connect(self_ptr self) {
   params.port = cfg.from.port;
   params.user = cfg.from.user;
   params.password = cfg.from.password;
-  params.read_timeout = read_timeout;
+  params.read_timeout = std::chrono::seconds{cfg.read_timeout};
   params.max_allowed_packet = 1ul << 30;
   auto conn = mysql_connection::open(params, server_role::upstream, label);
   if (!conn) return conn.error();
 
-  auto settings = conn->query(
-      "SELECT VERSION(), @@global.log_bin, @@global.binlog_format, @@global.server_id");
-  if (!settings) return settings.error();
-  const auto& row = settings->at(0);
-  auto version = row[0].value_or("");
-  bool mariadb = cfg.flavor.empty() ? version.find("MariaDB") != std::string::npos
-                                    : cfg.flavor == "mariadb";
-  if (row[1].value_or("0") != "1")
-    return make_error(ec::upstream_misconfigured,
-                      label + ": binary logging is off; start the server with --log-bin");
-  if (row[2].value_or("") != "ROW")
-    return make_error(ec::upstream_misconfigured,
-                      label + ": binlog_format is " + row[2].value_or("unset") +
-                          "; set binlog_format=ROW on the upstream");
-  std::string identity = row[3].value_or("");
-  if (!mariadb) {
-    auto uuid = query_text(*conn, "SELECT @@global.server_uuid");
-    if (!uuid) return uuid.error();
-    identity = *uuid;
-  }
+  dump_request request;
+  request.server_id = cfg.server_id ? cfg.server_id : default_relay_server_id(cfg.source_id);
+  request.heartbeat = std::chrono::seconds{cfg.heartbeat_period};
+  request.report_host = "dm-worker:" + cfg.source_id;
+  auto facts = check_upstream(*conn, cfg, label, request.server_id, request.report_host);
+  if (!facts) return facts.error();
 
   auto stored = st.log->load_state();
   if (!stored) return stored.error();
-  dump_request request;
-  request.server_id = cfg.server_id ? cfg.server_id : default_relay_server_id(cfg.source_id);
-  request.heartbeat = heartbeat;
-  if (*stored) {
-    if ((*stored)->upstream_id != identity)
+  if (*stored && (*stored)->upstream_id != facts->identity) {
+    // Another server behind the same address (a promoted replica): only GTIDs say where to go
+    // on. The unfinished tail of the old segment goes; the new segment starts empty.
+    const auto& old = **stored;
+    auto gtids = gtid_set::parse(old.gtid_set);
+    if (!gtids || gtids->empty())
       return make_error(ec::upstream_misconfigured,
-                        label + ": the upstream's identity changed from " +
-                            (*stored)->upstream_id + " to " + identity +
-                            " (a different server); following a failover is not supported yet, "
-                            "re-create the source to start over");
+                        label + ": the upstream changed from server " + old.upstream_id + " to " +
+                            facts->identity +
+                            ", and without GTIDs the relay cannot tell where to continue; "
+                            "re-create the source, or use GTIDs (gtid_strict_mode on MariaDB)");
+    if (auto err = st.log->truncate_from(old.head())) return err;
+    storage::relay_state next;
+    next.segment = old.segment + 1;
+    next.upstream_id = facts->identity;
+    next.gtid_set = old.gtid_set;
+    next.events_stored = old.events_stored;
+    next.bytes_stored = old.bytes_stored;
+    if (auto err = st.log->append({}, {}, &next, true)) return err;
+    DM_WARN("relay {}: the upstream changed from server {} to {}; continuing in segment {} "
+            "after GTID set {}",
+            cfg.source_id, old.upstream_id, facts->identity, next.segment, next.gtid_set);
+    *stored = next;
+  }
+  if (*stored) {
     st.committed = **stored;
-    request.start = st.committed.next;
+    if (st.committed.next.empty()) {
+      auto resume = gtid_set::parse(st.committed.gtid_set);
+      request.gtid = resume ? *resume : gtid_set{};
+    } else {
+      request.start = st.committed.next;
+    }
   } else {
     storage::relay_state init;
-    init.upstream_id = identity;
+    init.upstream_id = facts->identity;
     if (cfg.enable_gtid && !cfg.relay_binlog_gtid.empty()) {
-      if (!mariadb)
-        return make_error(ec::unsupported,
-                          label + ": starting the relay from a MySQL GTID set is not implemented "
-                                  "yet; give relay-binlog-name instead");
       auto gtids = gtid_set::parse(cfg.relay_binlog_gtid);
       if (!gtids) return gtids.error();
       request.gtid = *gtids;
@@ -140,14 +242,14 @@ caf::error connect(self_ptr self) {
       init.next = {cfg.relay_binlog_name, 4};
     } else {
       auto status = conn->query("SHOW MASTER STATUS");
-      if (!status) return status.error();
+      if (!status) return explain_dump_error(status.error(), label, "now", cfg.from.user);
       if (status->empty() || !status->front()[0] || !status->front()[1])
         return make_error(ec::upstream_misconfigured,
                           label + ": SHOW MASTER STATUS returns nothing; is binary logging on?");
       init.next = {*status->front()[0],
                    static_cast<uint32_t>(std::stoul(*status->front()[1]))};
-      auto gtid = query_text(*conn, mariadb ? "SELECT @@global.gtid_binlog_pos"
-                                            : "SELECT @@global.gtid_executed");
+      auto gtid = query_text(*conn, facts->mariadb ? "SELECT @@global.gtid_binlog_pos"
+                                                   : "SELECT @@global.gtid_executed");
       if (!gtid) return gtid.error();
       init.gtid_set = *gtid;
       // MySQL prints multi-server sets over several lines.
@@ -156,10 +258,12 @@ caf::error connect(self_ptr self) {
     }
     request.start = init.next;
     st.committed = init;
-    if (!init.next.empty()) {
-      if (auto err = st.log->append({}, {}, &st.committed, true)) return err;
-    }
+    if (auto err = st.log->append({}, {}, &st.committed, true)) return err;
   }
+  if (request.gtid && !facts->mariadb)
+    return make_error(ec::unsupported,
+                      label + ": starting from a MySQL GTID set is not implemented yet; give "
+                              "relay-binlog-name instead");
   if (!st.committed.next.empty()) {
     if (auto err = st.log->truncate_from(st.committed.head())) return err;
   }
@@ -168,12 +272,14 @@ caf::error connect(self_ptr self) {
   st.reading = st.committed;
   st.tracker.reset();
   st.started = false;
+  auto from = request.gtid ? "GTID " + request.gtid->to_string() : to_string(request.start);
+  st.stream_from = from;
   auto stream = binlog_stream::open(std::move(*conn), request);
-  if (!stream) return stream.error();
+  if (!stream) return explain_dump_error(stream.error(), label, from, cfg.from.user);
   st.stream.emplace(std::move(*stream));
   st.format = binlog::default_format_description(st.stream->checksum());
-  DM_INFO("relay {} streams {} from {}", cfg.source_id, label,
-          request.gtid ? "GTID " + request.gtid->to_string() : to_string(request.start));
+  DM_INFO("relay {} streams {} from {} as replica {}", cfg.source_id, label, from,
+          request.server_id);
   announce(self);
   return caf::none;
 }
@@ -283,6 +389,7 @@ caf::error handle_event(self_ptr self, std::string_view raw) {
 
 void fail(self_ptr self, caf::error err) {
   auto& st = self->state;
+  st.read_errors->add();
   // Whole transactions read before the failure are still worth keeping.
   if (auto flush_err = flush(self))
     DM_ERROR("relay {} could not store its last events: {}", st.config.source_id,
@@ -303,20 +410,43 @@ relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_actor_state
                                  source_config config, std::shared_ptr<storage::database> db,
                                  source_actor parent) {
   auto& st = self->state;
+  st.db = db;
   st.log = std::make_unique<storage::relay_log>(std::move(db), config.source_id);
   st.config = std::move(config);
   st.parent = std::move(parent);
+  auto& reg = metrics::registry::global();
+  metrics::labels l{{"source", st.config.source_id}};
+  st.bytes_written = reg.get_counter("dm_relay_bytes_written_total",
+                                     "Bytes of binlog events the relay stored", l);
+  st.events_written = reg.get_counter("dm_relay_events_written_total",
+                                      "Binlog events the relay stored", l);
+  st.write_time = reg.get_timing("dm_relay_write_seconds",
+                                 "Time the relay spent writing to RocksDB", l);
+  st.read_errors = reg.get_counter("dm_relay_read_errors_total",
+                                   "Times the relay stopped on an error and reconnected", l);
+  st.relay_file = reg.get_gauge("dm_relay_binlog_file",
+                                "Binlog file index the relay log reaches", l);
+  st.relay_pos = reg.get_gauge("dm_relay_binlog_pos", "Binlog offset the relay log reaches", l);
+  st.upstream_pos = reg.get_gauge("dm_relay_upstream_binlog_pos",
+                                  "Newest binlog offset the upstream reported", l);
   self->send(self, pump_atom_v);
   return {
       [=](pump_atom) {
         auto& st = self->state;
+        if (auto err = check_disk(self)) return fail(self, std::move(err));
         if (!st.stream) {
           if (auto err = connect(self)) return fail(self, std::move(err));
         }
         auto deadline = std::chrono::steady_clock::now() + pump_max_time;
         for (size_t n = 0; n < pump_max_events; ++n) {
           auto raw = st.stream->next();
-          if (!raw) return fail(self, raw.error());
+          if (!raw) {
+            // Refusals of the dump request arrive as the stream's first packet.
+            auto err = st.started ? raw.error()
+                                  : explain_dump_error(raw.error(), upstream_label(st.config),
+                                                       st.stream_from, st.config.from.user);
+            return fail(self, std::move(err));
+          }
           auto type = raw->size() > 4 ? static_cast<binlog::event_type>((*raw)[4])
                                       : binlog::event_type::unknown;
           if (auto err = handle_event(self, *raw)) return fail(self, std::move(err));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "actors/interfaces.hpp"
+#include "actors/metrics.hpp"
 #include "protocol/binlog/event_header.hpp"
 #include "protocol/binlog/transaction_tracker.hpp"
 #include "protocol/binlog_stream.hpp"
@@ -51,8 +52,20 @@ struct relay_actor_state {
 
   // Newest upstream position seen in events and heartbeats.
   binlog_position upstream;
-  // Whether the stream started mid-file and the file's format description must be stored.
+  // Whether the stream delivered its first event since connecting.
   bool started = false;
+  // Where the stream was asked to start, for messages.
+  std::string stream_from;
+  std::shared_ptr<storage::database> db;
+
+  // Metrics of this source's relay (owned by the registry).
+  metrics::counter* bytes_written = nullptr;
+  metrics::counter* events_written = nullptr;
+  metrics::timing* write_time = nullptr;
+  metrics::counter* read_errors = nullptr;
+  metrics::gauge* relay_file = nullptr;
+  metrics::gauge* relay_pos = nullptr;
+  metrics::gauge* upstream_pos = nullptr;
 };
 
 relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_actor_state> self,

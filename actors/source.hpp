@@ -3,6 +3,11 @@
 //
 // Stopping: on an exit message the source stops its relay and ends only after the relay has
 // ended, so that nothing writes to the relay log afterwards.
+//
+// Purging: every purge.interval seconds the source removes relay files by its purge rules
+// (expires, remain-space, enable-relay: false), never one a task still needs; dmctl purge-relay
+// asks for it explicitly. A relay that failed on an error retrying cannot fix, or on a full
+// disk, is Paused (and retried slowly); transient failures are retried with backoff.
 #pragma once
 
 #include <chrono>
@@ -37,6 +42,8 @@ struct source_actor_state {
   // Set by an exit message: the source ends once its relay has ended.
   bool stopping = false;
   caf::error stop_reason;
+  uint32_t files_stored = 0;
+  std::string last_purge;
 };
 
 source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_state> self,

@@ -24,6 +24,18 @@ struct relay_status {
   int64_t lag_seconds = 0;
   std::string last_error;
   uint32_t reconnects = 0;
+  // Binlog files the relay log holds (some events of).
+  uint32_t files_stored = 0;
+  // What the last purge removed, and why, e.g. "binlog.000001..binlog.000003 (expires)".
+  std::string last_purge;
+};
+
+// What a relay purge removed and kept.
+struct purge_result {
+  std::string source_id;
+  std::vector<std::string> purged;
+  // Files the purge would have removed but a task still needs, with the task.
+  std::vector<std::string> kept;
 };
 
 struct source_status {
@@ -83,7 +95,12 @@ struct member_info {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, relay_status& x) {
   return f(x.stage, x.upstream, x.relay, x.relay_gtid, x.events_stored, x.bytes_stored,
-           x.lag_seconds, x.last_error, x.reconnects);
+           x.lag_seconds, x.last_error, x.reconnects, x.files_stored, x.last_purge);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, purge_result& x) {
+  return f(x.source_id, x.purged, x.kept);
 }
 
 template <class Inspector>

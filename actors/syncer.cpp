@@ -91,14 +91,21 @@ void schedule_pump(self_ptr self) {
   self->send(self, pump_atom_v);
 }
 
+// How far past the relay head the high-water mark moves at once: one synced write per this
+// much binlog, at the price of replaying up to this much in safe mode after a crash.
+constexpr uint32_t high_water_step = 64 << 20;
+
 // Sends applier `a` its open batch if it has credit. Before the first change beyond the
-// persisted high-water mark leaves, the mark moves to the relay head.
+// persisted high-water mark leaves, the mark moves past the relay head and reaches the disk.
 caf::error send_open(self_ptr self, uint32_t a) {
   auto& st = self->state;
   if (st.open[a].jobs.empty() || st.credits[a] == 0) return caf::none;
   if (!(st.cursor < st.checkpoint.safe_until)) {
-    st.checkpoint.safe_until = st.relay_head.head;
-    if (auto err = persist_checkpoint(self, false)) return err;
+    auto head = st.relay_head.head;
+    head.offset = head.offset > UINT32_MAX - high_water_step ? UINT32_MAX
+                                                             : head.offset + high_water_step;
+    st.checkpoint.safe_until = head;
+    if (auto err = persist_checkpoint(self, true)) return err;
   }
   --st.credits[a];
   self->send(st.appliers[a], apply_atom_v, std::move(st.open[a]));
@@ -477,7 +484,8 @@ caf::error start(self_ptr self, const relay_progress& progress) {
     st.checkpoint = **stored;
     st.cursor = st.checkpoint.next;
     if (!st.checkpoint.clean_stop) {
-      st.safe_until = std::max(st.checkpoint.safe_until, progress.head);
+      // The mark reached the disk before anything past it was sent (see send_open).
+      st.safe_until = st.checkpoint.safe_until;
       DM_INFO("{} resumes after an unclean stop: safe mode from {} until {}", st.label,
               to_string(st.checkpoint.position), storage::to_string(st.safe_until));
     }

@@ -475,6 +475,19 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
           self->send_exit(handle, caf::exit_reason::user_shutdown);
         return rp;
       },
+      [=](purge_relay_atom, const std::string& id,
+          const std::string& before_file) -> caf::result<purge_result> {
+        auto& st = self->state;
+        auto it = st.sources.find(id);
+        if (it == st.sources.end())
+          return make_error(ec::not_found,
+                            "source " + id + " does not exist on worker " + st.worker_name);
+        auto rp = self->make_response_promise<purge_result>();
+        self->request(it->second.handle, status_timeout, purge_relay_atom_v, before_file)
+            .then([=](purge_result& r) mutable { rp.deliver(std::move(r)); },
+                  [=](caf::error& err) mutable { rp.deliver(err); });
+        return rp;
+      },
       [=](list_member_atom) -> std::vector<member_info> {
         auto& st = self->state;
         member_info m;

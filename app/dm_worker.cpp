@@ -18,6 +18,7 @@
 #include "actors/worker.hpp"
 #include "app/config/worker_toml.hpp"
 #include "app/logging.hpp"
+#include "app/metrics_server.hpp"
 #include "app/system_config.hpp"
 #include "protocol/error.hpp"
 #include "protocol/log.hpp"
@@ -72,6 +73,17 @@ int main(int argc, char** argv) {
     caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
     return fail("worker-addr " + addr + " cannot be listened on (" + sys.render(port.error()) +
                 "); is another worker running there?");
+  }
+  std::unique_ptr<dm::app::metrics_server> metrics;
+  if (!cfg->metrics_addr.empty()) {
+    auto hp = dm::config::parse_host_port(cfg->metrics_addr, "metrics-addr");
+    auto started = hp ? dm::app::metrics_server::start(hp->host, hp->port)
+                      : caf::expected<std::unique_ptr<dm::app::metrics_server>>{hp.error()};
+    if (!started) {
+      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+      return fail(dm::describe(started.error()));
+    }
+    metrics = std::move(*started);
   }
   DM_INFO("dm-worker {} listens on {} with data-dir {}", cfg->name, addr, cfg->data_dir);
   std::cout << "dm-worker " << cfg->name << " listening on " << addr << std::endl;

@@ -25,6 +25,7 @@ std::string to_string(ec x) {
     case ec::decode_failed: return "decode_failed";
     case ec::checksum_mismatch: return "checksum_mismatch";
     case ec::storage_failed: return "storage_failed";
+    case ec::disk_full: return "disk_full";
     case ec::unsupported: return "unsupported";
     case ec::unauthorized: return "unauthorized";
     case ec::unavailable: return "unavailable";
@@ -37,6 +38,7 @@ bool is_resumable(ec x) {
     case ec::upstream_unreachable:
     case ec::downstream_unavailable:
     case ec::unavailable:
+    case ec::disk_full:
       return true;
     default:
       return false;

@@ -48,6 +48,9 @@ enum class ec : uint8_t {
   checksum_mismatch,
   // The local RocksDB store failed.
   storage_failed,
+  // The data-dir's disk has less free space than the relay must leave; retrying helps once
+  // space is freed.
+  disk_full,
   // The feature exists in DM but dm-worker does not support it yet.
   unsupported,
   // The admin request carried no or a wrong token.

@@ -51,6 +51,30 @@ caf::error checkpoint_store::save_sync(std::string_view task, std::string_view s
   return db_->put(family::checkpoint, checkpoint_key(task, source, sync_unit), j.dump(), sync);
 }
 
+caf::expected<std::vector<std::pair<std::string, sync_checkpoint>>>
+checkpoint_store::list_for_source(std::string_view source) const {
+  std::vector<std::string> tasks;
+  auto err = db_->scan(family::checkpoint, "", "", [&](std::string_view key, std::string_view) {
+    // task NUL source NUL unit
+    auto first = key.find('\0');
+    if (first == std::string_view::npos) return true;
+    auto second = key.find('\0', first + 1);
+    if (second == std::string_view::npos) return true;
+    if (key.substr(first + 1, second - first - 1) == source &&
+        key.substr(second + 1) == sync_unit)
+      tasks.emplace_back(key.substr(0, first));
+    return true;
+  });
+  if (err) return err;
+  std::vector<std::pair<std::string, sync_checkpoint>> out;
+  for (auto& task : tasks) {
+    auto cp = load_sync(task, source);
+    if (!cp) return cp.error();
+    if (*cp) out.emplace_back(task, **cp);
+  }
+  return out;
+}
+
 caf::error checkpoint_store::erase_task(std::string_view task) {
   auto batch = db_->new_batch();
   batch.erase_range(family::checkpoint, checkpoint_task_begin(task), checkpoint_task_end(task));

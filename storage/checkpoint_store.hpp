@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -41,6 +43,10 @@ class checkpoint_store {
   // Writes the checkpoint; `sync` also waits for the disk (used at DDL and at stop).
   caf::error save_sync(std::string_view task, std::string_view source, const sync_checkpoint& cp,
                        bool sync);
+  // The sync checkpoints of every task on `source`, with the task names.
+  caf::expected<std::vector<std::pair<std::string, sync_checkpoint>>> list_for_source(
+      std::string_view source) const;
+
   // Removes every checkpoint of `task`.
   caf::error erase_task(std::string_view task);
 

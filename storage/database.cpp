@@ -1,5 +1,7 @@
 #include "storage/database.hpp"
 
+#include <sys/statvfs.h>
+
 #include <array>
 #include <vector>
 
@@ -206,6 +208,19 @@ uint64_t database::approximate_size(family f, std::string_view begin, std::strin
   opts.include_files = true;
   impl_->db->GetApproximateSizes(opts, impl_->cf(f), &range, 1, &size);
   return size;
+}
+
+caf::error database::compact(family f, std::string_view begin, std::string_view end) {
+  rocksdb::Slice b = slice(begin), e = slice(end);
+  auto s = impl_->db->CompactRange(rocksdb::CompactRangeOptions{}, impl_->cf(f), &b, &e);
+  return s.ok() ? caf::none : to_error(s, "compacting");
+}
+
+caf::expected<uint64_t> database::free_disk_bytes() const {
+  struct statvfs info {};
+  if (::statvfs(path_.c_str(), &info) != 0)
+    return make_error(ec::storage_failed, "local store: cannot read the free space of " + path_);
+  return static_cast<uint64_t>(info.f_bavail) * info.f_frsize;
 }
 
 caf::error database::sync_wal() {

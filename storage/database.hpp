@@ -97,6 +97,12 @@ class database {
   // Flushes the WAL to disk (for fsync policies that sync on an interval).
   caf::error sync_wal();
 
+  // Compacts keys in [begin, end) so that deleted ranges give their disk space back.
+  caf::error compact(family f, std::string_view begin, std::string_view end);
+
+  // Free bytes on the file system of the store's directory.
+  caf::expected<uint64_t> free_disk_bytes() const;
+
  private:
   friend class write_batch;
   struct impl;

@@ -66,6 +66,23 @@ std::string relay_file_key(std::string_view source, uint32_t segment, uint32_t f
   return out;
 }
 
+std::string relay_file_time_key(std::string_view source, uint32_t segment, uint32_t file_index) {
+  auto out = owner_prefix(source);
+  out += 't';
+  append_be32(out, segment);
+  append_be32(out, file_index);
+  return out;
+}
+
+std::optional<std::pair<uint32_t, uint32_t>> parse_relay_file_key(std::string_view source,
+                                                                  std::string_view key) {
+  if (key.size() != source.size() + 1 + 1 + 8 || key.substr(0, source.size()) != source ||
+      key[source.size()] != '\0')
+    return std::nullopt;
+  auto body = key.substr(source.size() + 2);
+  return std::make_pair(read_be32(body), read_be32(body.substr(4)));
+}
+
 std::string relay_segment_key(std::string_view source, uint32_t segment) {
   auto out = owner_prefix(source);
   out += 's';

@@ -53,8 +53,15 @@ std::optional<relay_key> parse_relay_event_key(std::string_view source, std::str
 
 // family relay_index: source NUL 'f' segment file_index -> upstream binlog file name
 std::string relay_file_key(std::string_view source, uint32_t segment, uint32_t file_index);
+// family relay_index: source NUL 't' segment file_index -> upstream time of the file's newest
+// stored event (big-endian seconds), for purging by age
+std::string relay_file_time_key(std::string_view source, uint32_t segment, uint32_t file_index);
 // family relay_index: source NUL 's' segment -> upstream identity of the segment
 std::string relay_segment_key(std::string_view source, uint32_t segment);
+
+// The key of any relay-file record of `source` (kind 'f' or 't'): (segment, file index).
+std::optional<std::pair<uint32_t, uint32_t>> parse_relay_file_key(std::string_view source,
+                                                                  std::string_view key);
 
 // family checkpoint: task NUL source NUL unit
 std::string checkpoint_key(std::string_view task, std::string_view source, std::string_view unit);

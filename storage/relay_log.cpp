@@ -1,5 +1,7 @@
 #include "storage/relay_log.hpp"
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "protocol/error.hpp"
@@ -62,9 +64,13 @@ caf::error relay_log::append(const std::vector<relay_key>& keys,
   for (size_t i = 0; i < events.size(); ++i)
     batch.put(family::relay, relay_event_key(source_, keys[i]), events[i]);
   if (state) {
-    if (auto index = binlog_file_index(state->next.file))
+    if (auto index = binlog_file_index(state->next.file)) {
       batch.put(family::relay_index, relay_file_key(source_, state->segment, *index),
                 state->next.file);
+      std::string time;
+      append_be32(time, state->last_event_time);
+      batch.put(family::relay_index, relay_file_time_key(source_, state->segment, *index), time);
+    }
     batch.put(family::relay_index, relay_segment_key(source_, state->segment),
               state->upstream_id);
     batch.put(family::meta, state_key_, encode_state(*state));
@@ -100,6 +106,38 @@ caf::expected<size_t> relay_log::read(const relay_key& from, const relay_key& un
 caf::expected<std::optional<std::string>> relay_log::file_name(uint32_t segment,
                                                                uint32_t file_index) const {
   return db_->get(family::relay_index, relay_file_key(source_, segment, file_index));
+}
+
+caf::expected<std::vector<relay_file>> relay_log::files() const {
+  std::vector<relay_file> out;
+  std::map<std::pair<uint32_t, uint32_t>, relay_file> by_key;
+  auto begin = relay_source_begin(source_);
+  auto err = db_->scan(family::relay_index, begin, relay_source_end(source_),
+                       [&](std::string_view key, std::string_view value) {
+                         if (key.size() <= begin.size()) return true;
+                         auto kind = key[begin.size()];
+                         auto id = parse_relay_file_key(source_, key);
+                         if (!id || (kind != 'f' && kind != 't')) return true;
+                         auto& f = by_key[*id];
+                         f.segment = id->first;
+                         f.file_index = id->second;
+                         if (kind == 'f') f.name = std::string{value};
+                         else if (value.size() == 4) f.last_event_time = read_be32(value);
+                         return true;
+                       });
+  if (err) return err;
+  for (auto& [id, f] : by_key)
+    if (!f.name.empty()) out.push_back(std::move(f));
+  return out;
+}
+
+caf::error relay_log::purge_file(uint32_t segment, uint32_t file_index) {
+  auto batch = db_->new_batch();
+  batch.erase_range(family::relay, relay_event_key(source_, {segment, file_index, 0}),
+                    relay_event_key(source_, {segment, file_index + 1, 0}));
+  batch.erase(family::relay_index, relay_file_key(source_, segment, file_index));
+  batch.erase(family::relay_index, relay_file_time_key(source_, segment, file_index));
+  return db_->write(batch, false);
 }
 
 caf::expected<std::optional<relay_key>> relay_log::first_key() const {

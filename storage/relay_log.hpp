@@ -43,6 +43,15 @@ struct relay_state {
   relay_key head() const;
 };
 
+// One upstream binlog file (within a segment) the relay log holds.
+struct relay_file {
+  uint32_t segment = 0;
+  uint32_t file_index = 0;
+  std::string name;
+  // Upstream time of the newest event stored from the file.
+  uint32_t last_event_time = 0;
+};
+
 struct stored_event {
   relay_key key;
   std::string bytes;
@@ -72,6 +81,12 @@ class relay_log {
   // The upstream binlog file name of (segment, file_index), if the relay saw that file.
   caf::expected<std::optional<std::string>> file_name(uint32_t segment,
                                                       uint32_t file_index) const;
+
+  // The files the relay log holds (some events of), oldest first.
+  caf::expected<std::vector<relay_file>> files() const;
+
+  // Removes the events and records of one file. REQUIRES: no reader needs them.
+  caf::error purge_file(uint32_t segment, uint32_t file_index);
 
   // The key of the first stored event, or nullopt when the log is empty.
   caf::expected<std::optional<relay_key>> first_key() const;

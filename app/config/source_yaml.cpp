@@ -12,13 +12,12 @@ caf::expected<source_config> parse_source_yaml(const std::string& text, const st
   if (!doc) return doc.error();
   if (auto err = doc->check_keys(
           {"source-id", "enable-gtid", "enable-relay", "relay-binlog-name", "relay-binlog-gtid",
-           "server-id", "flavor", "from"},
+           "server-id", "flavor", "from", "purge", "heartbeat-period", "read-timeout"},
           {{"relay-dir", "the relay log lives in the worker's RocksDB under its data-dir"},
            {"checker", "task auto-resume is configured per worker in this version"},
            {"case-sensitive", "table names are matched as the upstream reports them"},
            {"filters", "put event filters in the task config"},
-           {"collation_compatible", "collations are replicated as they are"},
-           {"purge", "relay log purging is not implemented yet; remove the section"}}))
+           {"collation_compatible", "collations are replicated as they are"}}))
     return err;
   source_config cfg;
   if (auto err = doc->read("source-id", cfg.source_id, true)) return err;
@@ -57,6 +56,18 @@ caf::expected<source_config> parse_source_yaml(const std::string& text, const st
   if (auto err = from->read("user", cfg.from.user, true)) return err;
   if (auto err = from->read("password", cfg.from.password)) return err;
 
+  if (auto err = doc->read("heartbeat-period", cfg.heartbeat_period, 1)) return err;
+  if (auto err = doc->read("read-timeout", cfg.read_timeout, 1)) return err;
+  if (cfg.read_timeout <= cfg.heartbeat_period)
+    return make_error(ec::invalid_config, doc->where("read-timeout") +
+                                              " must be longer than heartbeat-period");
+
+  auto purge = doc->child("purge");
+  if (!purge) return purge.error();
+  if (auto err = purge->check_keys({"interval", "expires", "remain-space"})) return err;
+  if (auto err = purge->read("interval", cfg.purge.interval, 1)) return err;
+  if (auto err = purge->read("expires", cfg.purge.expires)) return err;
+  if (auto err = purge->read("remain-space", cfg.purge.remain_space)) return err;
   return cfg;
 }
 

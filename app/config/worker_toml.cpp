@@ -26,7 +26,6 @@ const unsupported_key unsupported_keys[] = {
     {"relay-dir", "the relay log lives in RocksDB under data-dir"},
     {"log-format", "logs are text"},
     {"log-rotate", "rotate log files with logrotate"},
-    {"metrics-addr", "the metrics endpoint is not implemented yet"},
     {"ssl-ca", "TLS for the admin endpoint is not implemented yet"},
     {"ssl-cert", "TLS for the admin endpoint is not implemented yet"},
     {"ssl-key", "TLS for the admin endpoint is not implemented yet"},
@@ -89,6 +88,13 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
     else if (key == "worker-addr") err = string_value(addr_text);
     else if (key == "data-dir") err = string_value(cfg.data_dir);
     else if (key == "log-file") err = string_value(cfg.log_file);
+    else if (key == "metrics-addr") {
+      err = string_value(cfg.metrics_addr);
+      if (!err && !cfg.metrics_addr.empty()) {
+        auto hp = parse_host_port(cfg.metrics_addr, where);
+        if (!hp) err = hp.error();
+      }
+    }
     else if (key == "log-level") {
       err = string_value(cfg.log_level);
       auto& l = cfg.log_level;
@@ -103,7 +109,7 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
         }
       if (!known)
         err = config_error(where + " is not a known key; known keys: name, worker-addr, "
-                                   "data-dir, log-file, log-level");
+                                   "data-dir, log-file, log-level, metrics-addr");
     }
     if (err) return err;
   }

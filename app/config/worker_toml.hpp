@@ -24,6 +24,8 @@ struct worker_config {
   std::string log_file;
   // trace, debug, info, warn, error
   std::string log_level = "info";
+  // Where the Prometheus metrics endpoint (/metrics) listens; empty disables it.
+  std::string metrics_addr;
 };
 
 // Parses `text`, the contents of `file`. Errors are one line naming the file and key.

@@ -245,6 +245,24 @@ int run_stop_task(caf::actor_system& sys, const options& opts, workers& ws,
   return 0;
 }
 
+int run_purge_relay(caf::actor_system& sys, const options& opts, workers& ws,
+                    const std::string& source, const std::string& file) {
+  if (source.empty()) fail("purge-relay needs -s SOURCE");
+  std::string not_found;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    auto r = ask<purge_result>(sys, ws.require(i), purge_relay_atom_v, source, file);
+    if (r) {
+      auto json = dmctl::to_json(*r);
+      json["result"] = true;
+      print(opts, json, dmctl::to_text(*r));
+      return 0;
+    }
+    if (code_of(r.error()) != ec::not_found) fail(describe(r.error()));
+    not_found = describe(r.error());
+  }
+  fail(ws.size() == 1 ? not_found : "source " + source + " exists on no worker");
+}
+
 int run_list_member(caf::actor_system& sys, const options& opts, workers& ws) {
   auto list = nlohmann::json::array();
   std::string text;
@@ -302,6 +320,11 @@ int main(int argc, char** argv) {
   auto* sp = app.add_subcommand("stop-task", "stop a task and remove it with its checkpoints");
   sp->add_option("task", stop_target, "task name or config file")->required();
   auto* lm = app.add_subcommand("list-member", "the workers, their sources and tasks");
+  std::string purge_source, purge_file;
+  auto* pr = app.add_subcommand(
+      "purge-relay", "remove relay files before --filename (or by the source's purge rules)");
+  pr->add_option("-s,--source", purge_source, "source id")->required();
+  pr->add_option("--filename", purge_file, "remove relay files before this binlog file");
 
   try {
     app.parse(argc, argv);
@@ -324,6 +347,7 @@ int main(int argc, char** argv) {
     if (qs->parsed()) return run_query_status(sys, opts, ws, status_task);
     if (sp->parsed()) return run_stop_task(sys, opts, ws, stop_target);
     if (lm->parsed()) return run_list_member(sys, opts, ws);
+    if (pr->parsed()) return run_purge_relay(sys, opts, ws, purge_source, purge_file);
   } catch (const failure& f) {
     if (opts.json)
       std::cout << nlohmann::json{{"result", false}, {"error", f.message}}.dump(

@@ -60,6 +60,8 @@ nlohmann::json to_json(const source_status& x) {
             {"bytes_stored", r.bytes_stored},
             {"lag_seconds", r.lag_seconds},
             {"reconnects", r.reconnects},
+            {"files_stored", r.files_stored},
+            {"last_purge", r.last_purge},
             {"last_error", r.last_error}}}};
 }
 
@@ -92,8 +94,10 @@ std::string to_text(const source_status& x) {
       << "): relay " << r.stage << "\n";
   out << "  upstream " << to_string(r.upstream) << "   relay " << to_string(r.relay);
   if (!r.relay_gtid.empty()) out << "   gtid " << r.relay_gtid;
-  out << "\n  stored " << r.events_stored << " events, " << human_bytes(r.bytes_stored)
-      << "   lag " << r.lag_seconds << " s   reconnects " << r.reconnects << "\n";
+  out << "\n  stored " << r.events_stored << " events, " << human_bytes(r.bytes_stored) << " in "
+      << r.files_stored << " file(s)   lag " << r.lag_seconds << " s   reconnects "
+      << r.reconnects << "\n";
+  if (!r.last_purge.empty()) out << "  last purge: " << r.last_purge << "\n";
   if (!r.last_error.empty()) out << "  last error: " << r.last_error << "\n";
   return out.str();
 }
@@ -123,6 +127,20 @@ std::string to_text(const status_reply& x) {
   for (auto& t : x.tasks) out += to_text(t);
   for (auto& s : x.sources) out += to_text(s);
   return out;
+}
+
+nlohmann::json to_json(const purge_result& x) {
+  return {{"source_id", x.source_id}, {"purged", x.purged}, {"kept", x.kept}};
+}
+
+std::string to_text(const purge_result& x) {
+  std::string out = "source " + x.source_id + ": purged " +
+                    (x.purged.empty() ? std::string{"nothing"} : std::to_string(x.purged.size()) +
+                                                                     " relay file(s)");
+  for (auto& f : x.purged) out += "\n  " + f;
+  if (!x.kept.empty()) out += "\nkept:";
+  for (auto& f : x.kept) out += "\n  " + f;
+  return out + "\n";
 }
 
 std::string to_text(const member_info& x) {
