@@ -23,6 +23,8 @@ struct purge_request {
   bool all_unneeded = false;
   // Purge files whose newest event is older than this many hours (0: never by age).
   int64_t expires_hours = 0;
+  // Why, for the report: "purge-relay", "expires", "low disk space", "enable-relay: false".
+  std::string reason;
 };
 
 struct purge_plan {

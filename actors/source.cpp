@@ -58,12 +58,9 @@ purge_result run_purge(source_actor_state& st, const purge_request& request) {
         storage::relay_event_key(st.config.source_id, {last.segment, last.file_index + 1, 0}));
     if (err) DM_WARN("source {} could not compact after purging: {}", st.config.source_id,
                      describe(err));
-    std::string reason = !request.before_file.empty() ? "purge-relay"
-                         : request.all_unneeded     ? "low disk space or enable-relay: false"
-                                                    : "expires";
     st.last_purge = result.purged.front() +
                     (result.purged.size() > 1 ? ".." + result.purged.back() : "") + " (" +
-                    reason + ")";
+                    request.reason + ")";
     DM_INFO("source {} purged relay files {}", st.config.source_id, st.last_purge);
   }
   if (auto left = log.files()) st.files_stored = static_cast<uint32_t>(left->size());
@@ -74,10 +71,17 @@ purge_result run_purge(source_actor_state& st, const purge_request& request) {
 purge_request rules_request(const source_actor_state& st) {
   purge_request r;
   r.expires_hours = st.config.purge.expires;
-  r.all_unneeded = !st.config.enable_relay;
+  r.reason = "expires";
+  if (!st.config.enable_relay) {
+    r.all_unneeded = true;
+    r.reason = "enable-relay: false";
+  }
   auto limit = static_cast<uint64_t>(st.config.purge.remain_space) << 30;
   if (limit > 0)
-    if (auto free = st.db->free_disk_bytes(); free && *free < limit) r.all_unneeded = true;
+    if (auto free = st.db->free_disk_bytes(); free && *free < limit) {
+      r.all_unneeded = true;
+      r.reason = "low disk space";
+    }
   return r;
 }
 
@@ -210,10 +214,12 @@ source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_s
       [=](purge_relay_atom, const std::string& before_file) {
         auto& st = self->state;
         purge_request request;
-        if (before_file.empty())
+        if (before_file.empty()) {
           request = rules_request(st);
-        else
+        } else {
           request.before_file = before_file;
+          request.reason = "purge-relay";
+        }
         return run_purge(st, request);
       },
       [=](tick_atom) {

@@ -1,6 +1,9 @@
 #include "test/support/harness.hpp"
 
+#include "protocol/position.hpp"
+
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -27,12 +30,17 @@ std::string join_rows(const result_rows& rows, size_t limit) {
 
 }  // namespace
 
-worker_process::worker_process(const std::string& name) : name_(name) {
+worker_process::worker_process(worker_options options) : name_(options.name) {
   dir_ = make_temp_dir("dm-worker");
+  data_dir_ = options.data_dir.empty() ? dir_ + "/data" : options.data_dir;
   addr_ = "127.0.0.1:" + std::to_string(free_port());
-  write_file("worker.toml", "name = \"" + name_ + "\"\nworker-addr = \"" + addr_ +
-                                "\"\ndata-dir = \"" + dir_ + "/data\"\nlog-file = \"" + dir_ +
-                                "/worker.log\"\nlog-level = \"debug\"\n");
+  std::string toml = "name = \"" + name_ + "\"\nworker-addr = \"" + addr_ + "\"\ndata-dir = \"" +
+                     data_dir_ + "\"\nlog-file = \"" + dir_ + "/worker.log\"\nlog-level = \"debug\"\n";
+  if (options.metrics) {
+    metrics_addr_ = "127.0.0.1:" + std::to_string(free_port());
+    toml += "metrics-addr = \"" + metrics_addr_ + "\"\n";
+  }
+  write_file("worker.toml", toml);
   start();
 }
 
@@ -90,9 +98,19 @@ std::string worker_process::write_file(const std::string& name, const std::strin
   return path;
 }
 
-std::string source_yaml(const std::string& source_id, const mariadb_sandbox& server) {
-  return "source-id: \"" + source_id + "\"\nfrom:\n  host: \"127.0.0.1\"\n  port: " +
-         std::to_string(server.port()) + "\n  user: \"root\"\n  password: \"\"\n";
+std::string source_yaml(const std::string& source_id, const mariadb_sandbox& server,
+                        const std::string& extra) {
+  // remain-space 0: the tests' machines may have little free disk; purge tests set their own.
+  auto text = "source-id: \"" + source_id + "\"\nfrom:\n  host: \"127.0.0.1\"\n  port: " +
+              std::to_string(server.port()) + "\n  user: \"root\"\n  password: \"\"\n" + extra;
+  if (extra.find("purge:") == std::string::npos) text += "purge:\n  remain-space: 0\n";
+  return text;
+}
+
+std::string http_get(const std::string& addr, const std::string& path) {
+  auto r = run_command({"curl", "-sS", "--max-time", "10", "http://" + addr + path});
+  if (r.exit_code != 0) throw std::runtime_error("GET " + addr + path + " failed: " + r.err);
+  return r.out;
 }
 
 std::string task_yaml(const std::string& name, const std::vector<std::string>& sources,
@@ -194,34 +212,55 @@ namespace dm::test {
 
 namespace {
 
-// The "# at N" offsets and "###" lines of a printout, with the file they belong to.
+// A printout reduced to what the comparison needs: a digest per line ("# at N" lines carry the
+// file name), and the "# at" lines themselves to say where a difference is.
 struct printout {
-  std::vector<std::string> lines;
-  size_t events = 0;
+  // Digests of the "###" lines.
+  std::vector<uint64_t> digests;
+  // "file # at N" of each event, and the number of "###" lines before it.
+  std::vector<std::pair<size_t, std::string>> events;
 };
 
-void collect(const std::string& text, const std::string& file, printout& out) {
-  std::istringstream in{text};
+// mariadb-binlog spells integers "-1 (255)" where dm-binlog prints the unsigned 255 for
+// unsigned columns: both sides are reduced to the unsigned reading.
+std::string normalized(const std::string& line) {
+  auto eq = line.find('=');
+  if (eq == std::string::npos || eq + 1 >= line.size() || line[eq + 1] != '-' ||
+      line.back() != ')')
+    return line;
+  auto open = line.find(" (", eq);
+  if (open == std::string::npos) return line;
+  return line.substr(0, eq + 1) + line.substr(open + 2, line.size() - open - 3);
+}
+
+// Adds the lines of a printout file; dm-binlog's "# file NAME ..." lines name the file, else
+// `file` does.
+void collect(const std::string& path, std::string file, printout& out,
+             const std::string& skip_event = "") {
+  std::ifstream in{path};
+  std::hash<std::string> hash;
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("# at ", 0) == 0) {
-      out.lines.push_back(file + " " + line);
-      ++out.events;
+    if (line.rfind("# file ", 0) == 0) {
+      file = line.substr(7, line.find(' ', 7) - 7);
+    } else if (line.rfind("# at ", 0) == 0) {
+      auto where = file + " " + line;
+      if (where == skip_event) continue;
+      out.events.emplace_back(out.digests.size(), where);
     } else if (line.rfind("###", 0) == 0) {
       while (!line.empty() && line.back() == ' ') line.pop_back();
-      out.lines.push_back(line);
+      out.digests.push_back(hash(normalized(line)));
     }
   }
 }
 
-bool same_row_line(const std::string& theirs, const std::string& ours) {
-  if (theirs == ours) return true;
-  // "###   @3=-1 (255)" against "###   @3=255"
-  auto eq = theirs.find('=');
-  if (eq == std::string::npos || theirs.compare(0, eq + 1, ours, 0, eq + 1) != 0) return false;
-  auto value = theirs.substr(eq + 1), mine = ours.substr(eq + 1);
-  auto open = value.find(" (");
-  return !value.empty() && value[0] == '-' && open != std::string::npos && value.back() == ')' &&
-         value.substr(open + 2, value.size() - open - 3) == mine;
+// The event a line index belongs to.
+std::string event_of(const printout& p, size_t line) {
+  std::string where = "(before the first event)";
+  for (auto& [index, text] : p.events) {
+    if (index > line) break;
+    where = text;
+  }
+  return where;
 }
 
 }  // namespace
@@ -231,57 +270,54 @@ std::string compare_relay_with_upstream(const worker_process& worker, const std:
                                         const std::string& start_file, uint32_t start_pos,
                                         size_t* events) {
   printout theirs, ours;
+  auto out = make_temp_dir("dm-compare");
+  std::string err;
   for (auto& row : upstream.query("SHOW BINARY LOGS")) {
     auto file = *row[0];
-    if (file < start_file) continue;
+    if (binlog_file_index(file) < binlog_file_index(start_file)) continue;
     std::vector<std::string> argv{"mariadb-binlog", "--no-defaults", "--verbose",
                                   "--base64-output=decode-rows"};
     if (file == start_file) argv.push_back("--start-position=" + std::to_string(start_pos));
     argv.push_back(upstream.dir() + "/data/" + file);
-    auto r = run_command(argv);
-    if (r.exit_code != 0) return "mariadb-binlog failed on " + file + ": " + r.err;
-    printout part;
-    collect(r.out, file, part);
-    // mariadb-binlog prints the format description (at 4) even from a later start position;
-    // the relay holds it too.
-    theirs.lines.insert(theirs.lines.end(), part.lines.begin(), part.lines.end());
-    theirs.events += part.events;
-  }
-  auto r = run_command({build_dir() + "/app/dm-binlog", "--verbose", "--data-dir",
-                        worker.dir() + "/data", "--source", source});
-  if (r.exit_code != 0) return "dm-binlog failed: " + r.err;
-  // Split dm-binlog's output at its "# file NAME (relay log ...)" lines.
-  std::istringstream in{r.out};
-  std::string file, chunk;
-  auto flush = [&] {
-    if (!file.empty()) collect(chunk, file, ours);
-    chunk.clear();
-  };
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("# file ", 0) == 0) {
-      flush();
-      file = line.substr(7, line.find(' ', 7) - 7);
-      continue;
+    if (run_command_to_file(argv, out + "/theirs", err) != 0) {
+      remove_tree(out);
+      return "mariadb-binlog failed on " + file + ": " + err;
     }
-    chunk += line + "\n";
+    collect(out + "/theirs", file, theirs);
   }
-  flush();
   // From a later start position mariadb-binlog reads the format description at 4 without
   // printing an "# at 4" line for it; the relay stores it at 4.
-  auto fde_line = start_file + " # at 4";
-  if (start_pos > 4 && !ours.lines.empty() && ours.lines.front() == fde_line) {
-    ours.lines.erase(ours.lines.begin());
-    --ours.events;
+  auto skip = start_pos > 4 ? start_file + " # at 4" : std::string{};
+  if (run_command_to_file({build_dir() + "/app/dm-binlog", "--verbose", "--data-dir",
+                           worker.data_dir(), "--source", source},
+                          out + "/ours", err) != 0) {
+    remove_tree(out);
+    return "dm-binlog failed: " + err;
   }
-  if (events) *events = ours.events;
-  for (size_t i = 0; i < std::max(theirs.lines.size(), ours.lines.size()); ++i) {
-    auto a = i < theirs.lines.size() ? theirs.lines[i] : std::string{"(end)"};
-    auto b = i < ours.lines.size() ? ours.lines[i] : std::string{"(end)"};
-    if (!same_row_line(a, b))
-      return "line " + std::to_string(i) + " differs: upstream '" + a.substr(0, 200) +
-             "', relay '" + b.substr(0, 200) + "' (" + std::to_string(theirs.events) +
-             " upstream events, " + std::to_string(ours.events) + " in the relay)";
-  }
+  collect(out + "/ours", "", ours, skip);
+  remove_tree(out);
+  if (events) *events = ours.events.size();
+  // Event for event: the same offsets in the same files. (mariadb-binlog prints the "# at"
+  // lines of a statement's events ahead of their rows, so rows are compared on their own.)
+  auto m = std::min(theirs.events.size(), ours.events.size());
+  for (size_t i = 0; i < m; ++i)
+    if (theirs.events[i].second != ours.events[i].second)
+      return "event " + std::to_string(i) + " differs: upstream " + theirs.events[i].second +
+             ", relay " + ours.events[i].second;
+  if (theirs.events.size() != ours.events.size())
+    return "the upstream has " + std::to_string(theirs.events.size()) + " events, the relay " +
+           std::to_string(ours.events.size());
+  auto n = std::min(theirs.digests.size(), ours.digests.size());
+  for (size_t i = 0; i < n; ++i)
+    if (theirs.digests[i] != ours.digests[i])
+      return "line " + std::to_string(i) + " differs: upstream event " + event_of(theirs, i) +
+             ", relay event " + event_of(ours, i);
+  if (theirs.digests.size() != ours.digests.size())
+    return "the upstream printout has " + std::to_string(theirs.digests.size()) +
+           " lines, the relay's " + std::to_string(ours.digests.size()) + " (" +
+           std::to_string(theirs.events.size()) + " against " +
+           std::to_string(ours.events.size()) + " events); they part after event " +
+           event_of(theirs, n ? n - 1 : 0);
   return {};
 }
 

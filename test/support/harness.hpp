@@ -14,11 +14,19 @@
 
 namespace dm::test {
 
+struct worker_options {
+  std::string name = "worker-1";
+  // Where RocksDB lives; empty: "data" in the worker's directory.
+  std::string data_dir;
+  // Serve /metrics on a free port.
+  bool metrics = false;
+};
+
 // A dm-worker process with its own directory (config, data-dir, log).
 class worker_process {
  public:
   // Writes worker.toml into a new temp dir and starts the worker.
-  explicit worker_process(const std::string& name = "worker-1");
+  explicit worker_process(worker_options options = {});
   ~worker_process();
 
   // Starts (again) and waits until dmctl can talk to it; throws if it does not come up.
@@ -30,6 +38,9 @@ class worker_process {
 
   const std::string& addr() const { return addr_; }
   const std::string& dir() const { return dir_; }
+  const std::string& data_dir() const { return data_dir_; }
+  // host:port of /metrics (empty without metrics).
+  const std::string& metrics_addr() const { return metrics_addr_; }
   std::string log() const;
 
   // Runs dmctl against this worker.
@@ -43,12 +54,18 @@ class worker_process {
  private:
   std::string name_;
   std::string dir_;
+  std::string data_dir_;
   std::string addr_;
+  std::string metrics_addr_;
   child_process process_;
 };
 
+// GET http://addr/path; the response body, or throws.
+std::string http_get(const std::string& addr, const std::string& path);
+
 // source.yaml text for `server` (root, no password).
-std::string source_yaml(const std::string& source_id, const mariadb_sandbox& server);
+std::string source_yaml(const std::string& source_id, const mariadb_sandbox& server,
+                        const std::string& extra = "");
 // task.yaml text of an incremental task from `sources` into `target`.
 std::string task_yaml(const std::string& name, const std::vector<std::string>& sources,
                       const mariadb_sandbox& target, const std::string& extra = "");

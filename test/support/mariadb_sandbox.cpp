@@ -121,6 +121,12 @@ void mariadb_sandbox::kill() {
   if (server_.pid() > 0) server_.kill();
 }
 
+void mariadb_sandbox::move_to_port(int port) {
+  stop();
+  options_.port = port;
+  start();
+}
+
 mysql_connection mariadb_sandbox::connect() const {
   connection_params p;
   p.port = static_cast<uint16_t>(options_.port);

@@ -53,6 +53,8 @@ class mariadb_sandbox {
   // SIGKILL, keeping the data.
   void kill();
   void start();
+  // Stops the server and starts it again listening on `port` (a failover behind one address).
+  void move_to_port(int port);
 
   // A new root connection.
   mysql_connection connect() const;

@@ -153,6 +153,29 @@ command_result run_command(const std::vector<std::string>& argv) {
   return r;
 }
 
+int run_command_to_file(const std::vector<std::string>& argv, const std::string& out_file,
+                        std::string& err) {
+  auto dir = make_temp_dir("dm-cmd");
+  auto err_file = dir + "/err";
+  auto args = to_argv(argv);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int out = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(e, 2);
+    ::execvp(args[0], args.data());
+    std::fprintf(stderr, "cannot start %s: %s\n", args[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  err = slurp(err_file);
+  remove_tree(dir);
+  return decode_status(status);
+}
+
 bool signal_process(pid_t pid, int signal) { return pid > 0 && ::kill(pid, signal) == 0; }
 
 int free_port() {

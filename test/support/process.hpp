@@ -49,6 +49,11 @@ struct command_result {
 // Runs a program to completion (no shell) and captures stdout and stderr.
 command_result run_command(const std::vector<std::string>& argv);
 
+// Runs a program to completion with stdout going to `out_file`; returns the exit code and
+// stderr (in `err`).
+int run_command_to_file(const std::vector<std::string>& argv, const std::string& out_file,
+                        std::string& err);
+
 // Sends `signal` to the process group of `pid` if it is alive; true if it was.
 bool signal_process(pid_t pid, int signal);
 
