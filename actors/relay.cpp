@@ -17,10 +17,6 @@ using self_ptr = relay_actor::stateful_pointer<relay_actor_state>;
 // Bounds of one pump: the actor returns to its mailbox after this many events or this long.
 constexpr size_t pump_max_events = 4096;
 constexpr auto pump_max_time = std::chrono::milliseconds{200};
-// Complete transactions are written once this much is buffered or the stream has nothing more.
-constexpr size_t flush_bytes = 4 << 20;
-// An unfinished (large) transaction is written in pieces of this size.
-constexpr size_t flush_bytes_mid_transaction = 32 << 20;
 constexpr auto heartbeat = std::chrono::milliseconds{1000};
 constexpr auto read_timeout = std::chrono::seconds{30};
 
@@ -29,45 +25,55 @@ std::string upstream_label(const source_config& cfg) {
          std::to_string(cfg.from.port) + ")";
 }
 
+relay_progress make_progress(const storage::relay_state& state, const binlog_position& upstream) {
+  relay_progress p;
+  p.head = state.head();
+  p.relay = state.next;
+  p.relay_gtid = state.gtid_set;
+  p.upstream =
+      upstream.empty() || (!state.next.empty() && upstream < state.next) ? state.next : upstream;
+  p.events_stored = state.events_stored;
+  p.bytes_stored = state.bytes_stored;
+  p.last_event_time = state.last_event_time;
+  return p;
+}
+
+// Reports the durable state with the newest upstream position the reader knows.
 void announce(self_ptr self) {
   auto& st = self->state;
-  relay_progress p;
-  p.head = st.committed.head();
-  p.relay = st.committed.next;
-  p.relay_gtid = st.committed.gtid_set;
-  p.upstream = st.upstream.empty() || (!st.committed.next.empty() && st.upstream < st.committed.next)
-                   ? st.committed.next
-                   : st.upstream;
-  p.events_stored = st.committed.events_stored;
-  p.bytes_stored = st.committed.bytes_stored;
-  p.last_event_time = st.committed.last_event_time;
+  auto p = make_progress(st.committed, st.upstream);
   st.upstream_pos->set(p.upstream.pos);
   self->send(st.parent, relay_head_atom_v, std::move(p));
 }
 
-// Writes the buffered events and, if a transaction boundary was reached, the state at the
-// newest one, in one batch.
-caf::error flush(self_ptr self) {
+// Waits until everything read is written; then `committed` is the newest durable state.
+caf::error drain(self_ptr self) {
   auto& st = self->state;
-  if (st.events.empty() && !st.boundary) return caf::none;
-  const storage::relay_state* state = st.boundary ? &*st.boundary : nullptr;
-  auto started = std::chrono::steady_clock::now();
-  if (auto err = st.log->append(st.keys, st.events, state, false)) return err;
-  st.write_time->observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  st.bytes_written->add(st.buffered_bytes);
-  st.events_written->add(st.events.size());
-  st.keys.clear();
-  st.events.clear();
-  st.buffered_bytes = 0;
-  if (st.boundary) {
-    st.committed = *st.boundary;
-    st.boundary.reset();
-    st.relay_file->set(binlog_file_index(st.committed.next.file).value_or(0));
-    st.relay_pos->set(st.committed.next.pos);
-    announce(self);
-  }
+  if (!st.writer) return caf::none;
+  if (auto err = st.writer->drain()) return err;
+  st.committed = st.last_boundary.value_or(st.committed);
   return caf::none;
+}
+
+// The writer: commits on its own thread and tells the source about each durable state.
+std::unique_ptr<storage::relay_writer> make_writer(self_ptr self,
+                                                   std::shared_ptr<storage::database> db) {
+  auto& st = self->state;
+  auto parent = st.parent;
+  auto bytes_written = st.bytes_written, events_written = st.events_written;
+  auto write_time = st.write_time;
+  auto relay_file = st.relay_file, relay_pos = st.relay_pos;
+  return std::make_unique<storage::relay_writer>(
+      std::move(db), st.config.source_id,
+      [=](const storage::relay_state& state, size_t bytes, size_t events, double seconds) {
+        bytes_written->add(bytes);
+        events_written->add(events);
+        write_time->observe(seconds);
+        relay_file->set(binlog_file_index(state.next.file).value_or(0));
+        relay_pos->set(state.next.pos);
+        // Runs on the writer's thread: a message is the only thing it may send.
+        caf::anon_send(parent, relay_head_atom_v, make_progress(state, binlog_position{}));
+      });
 }
 
 // Fails with ec::disk_full when the data-dir's disk has less free space than the source's
@@ -85,12 +91,6 @@ caf::error check_disk(self_ptr self) {
                         std::to_string(st.config.purge.remain_space) +
                         " GiB), and tasks still need the relay log; free disk space or lower "
                         "remain-space");
-}
-
-void buffer_event(relay_actor_state& st, const storage::relay_key& key, std::string_view raw) {
-  st.keys.push_back(key);
-  st.events.emplace_back(raw);
-  st.buffered_bytes += raw.size();
 }
 
 caf::expected<std::string> query_text(mysql_connection& conn, const std::string& sql) {
@@ -216,7 +216,7 @@ caf::error connect(self_ptr self) {
     next.gtid_set = old.gtid_set;
     next.events_stored = old.events_stored;
     next.bytes_stored = old.bytes_stored;
-    if (auto err = st.log->append({}, {}, &next, true)) return err;
+    if (auto err = st.log->write_state(next, true)) return err;
     DM_WARN("relay {}: the upstream changed from server {} to {}; continuing in segment {} "
             "after GTID set {}",
             cfg.source_id, old.upstream_id, facts->identity, next.segment, next.gtid_set);
@@ -238,6 +238,7 @@ caf::error connect(self_ptr self) {
       if (!gtids) return gtids.error();
       request.gtid = *gtids;
       init.gtid_set = gtids->to_string();
+      // MySQL marks the start with a Previous_gtids event; the stream says where it is.
     } else if (!cfg.relay_binlog_name.empty()) {
       init.next = {cfg.relay_binlog_name, 4};
     } else {
@@ -258,20 +259,22 @@ caf::error connect(self_ptr self) {
     }
     request.start = init.next;
     st.committed = init;
-    if (auto err = st.log->append({}, {}, &st.committed, true)) return err;
+    if (auto err = st.log->write_state(st.committed, true)) return err;
   }
-  if (request.gtid && !facts->mariadb)
-    return make_error(ec::unsupported,
-                      label + ": starting from a MySQL GTID set is not implemented yet; give "
-                              "relay-binlog-name instead");
+  if (request.gtid && request.gtid->kind() == gtid_set::flavor::mariadb && !facts->mariadb)
+    return make_error(ec::upstream_misconfigured,
+                      label + ": the GTID set " + request.gtid->to_string() +
+                          " is MariaDB's, but the upstream is MySQL");
   if (!st.committed.next.empty()) {
     if (auto err = st.log->truncate_from(st.committed.head())) return err;
   }
   auto gtids = gtid_set::parse(st.committed.gtid_set);
   st.gtids = gtids ? *gtids : gtid_set{};
   st.reading = st.committed;
+  st.last_boundary.reset();
   st.tracker.reset();
   st.started = false;
+  st.writer = make_writer(self, st.db);
   auto from = request.gtid ? "GTID " + request.gtid->to_string() : to_string(request.start);
   st.stream_from = from;
   auto stream = binlog_stream::open(std::move(*conn), request);
@@ -307,7 +310,7 @@ caf::error handle_artificial(self_ptr self, const binlog::event_header& hdr, std
       std::vector<storage::stored_event> found;
       auto n = st.log->read(key, storage::relay_key{key.segment, key.file_index, 5}, 1, 1, found);
       if (!n) return n.error();
-      if (*n == 0) buffer_event(st, key, raw);
+      if (*n == 0) st.writer->stage(key, raw);
     }
   }
   return caf::none;
@@ -347,7 +350,7 @@ caf::error handle_event(self_ptr self, std::string_view raw) {
   if (!index)
     return make_error(ec::decode_failed, upstream_label(st.config) + ": binlog file name '" +
                                              next.file + "' has no numeric suffix");
-  buffer_event(st, storage::relay_key{st.reading.segment, *index, offset}, raw);
+  st.writer->stage(storage::relay_key{st.reading.segment, *index, offset}, raw);
   st.started = true;
   next.pos = hdr->log_pos;
   st.reading.events_stored += 1;
@@ -382,7 +385,8 @@ caf::error handle_event(self_ptr self, std::string_view raw) {
   if (st.upstream.empty() || st.upstream < next) st.upstream = next;
   if (outcome->at_boundary) {
     st.reading.gtid_set = st.gtids.to_string();
-    st.boundary = st.reading;
+    st.writer->mark_boundary(st.reading);
+    st.last_boundary = st.reading;
   }
   return caf::none;
 }
@@ -391,9 +395,10 @@ void fail(self_ptr self, caf::error err) {
   auto& st = self->state;
   st.read_errors->add();
   // Whole transactions read before the failure are still worth keeping.
-  if (auto flush_err = flush(self))
+  if (auto drain_err = drain(self))
     DM_ERROR("relay {} could not store its last events: {}", st.config.source_id,
-             describe(flush_err));
+             describe(drain_err));
+  st.writer.reset();
   DM_WARN("relay {} stopped: {}", st.config.source_id, describe(err));
   self->quit(std::move(err));
 }
@@ -437,6 +442,7 @@ relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_actor_state
         if (!st.stream) {
           if (auto err = connect(self)) return fail(self, std::move(err));
         }
+        if (auto err = st.writer->error()) return fail(self, std::move(err));
         auto deadline = std::chrono::steady_clock::now() + pump_max_time;
         for (size_t n = 0; n < pump_max_events; ++n) {
           auto raw = st.stream->next();
@@ -451,18 +457,13 @@ relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_actor_state
                                       : binlog::event_type::unknown;
           if (auto err = handle_event(self, *raw)) return fail(self, std::move(err));
           if (type == binlog::event_type::heartbeat) {
-            // The upstream is idle: everything is stored; report the upstream's position.
-            if (auto err = flush(self)) return fail(self, std::move(err));
+            // The upstream is idle: once everything is written, report its position.
+            if (auto err = drain(self)) return fail(self, std::move(err));
             announce(self);
             break;
           }
-          bool flushed_enough = st.buffered_bytes >= flush_bytes || !st.stream->has_pending_data();
-          if ((st.boundary && flushed_enough) || st.buffered_bytes >= flush_bytes_mid_transaction) {
-            if (auto err = flush(self)) return fail(self, std::move(err));
-          }
           if (std::chrono::steady_clock::now() >= deadline) break;
         }
-        if (auto err = flush(self)) return fail(self, std::move(err));
         self->send(self, pump_atom_v);
       },
   };

@@ -2,10 +2,12 @@
 // the source's relay log (storage/relay_log.hpp).
 //
 // Detached: it blocks on the upstream socket. Each pump reads a bounded number of events, so the
-// actor returns to its mailbox at least once per heartbeat period (and can be stopped).
+// actor returns to its mailbox at least once per heartbeat period (and can be stopped). Writing
+// is pipelined: a relay_writer commits staged events on its own thread while reading goes on,
+// and announces each relay state once it is durable.
 // Contract: the relay state advances only at transaction boundaries, in the same write batch as
 // the events it covers; on restart it truncates the unfinished tail and resumes exactly at the
-// state's position. It never keeps events in memory beyond the current pump.
+// state's position. Staged events are bounded (relay_writer's staging limit).
 // Any failure ends the actor with an error; its source restarts it with backoff.
 #pragma once
 
@@ -21,6 +23,7 @@
 #include "protocol/binlog_stream.hpp"
 #include "protocol/gtid_set.hpp"
 #include "storage/relay_log.hpp"
+#include "storage/relay_writer.hpp"
 
 namespace dm {
 
@@ -34,21 +37,19 @@ struct relay_actor_state {
   source_config config;
   source_actor parent;
   std::unique_ptr<storage::relay_log> log;
+  // Exists while streaming (created after connect() has truncated the old tail).
+  std::unique_ptr<storage::relay_writer> writer;
   std::optional<binlog_stream> stream;
   binlog::format_description format;
   binlog::transaction_tracker tracker;
 
-  // What is persisted: the relay state at the last transaction boundary stored.
+  // The relay state persisted when the stream started.
   storage::relay_state committed;
-  // The same state advanced by every event read so far (becomes `committed` at a boundary).
+  // The state advanced by every event read so far (handed to the writer at each boundary).
   storage::relay_state reading;
+  // The newest state handed to the writer.
+  std::optional<storage::relay_state> last_boundary;
   gtid_set gtids;
-  // Events read but not yet written, with their keys.
-  std::vector<storage::relay_key> keys;
-  std::vector<std::string> events;
-  size_t buffered_bytes = 0;
-  // The state at the newest boundary among the buffered events, if any.
-  std::optional<storage::relay_state> boundary;
 
   // Newest upstream position seen in events and heartbeats.
   binlog_position upstream;

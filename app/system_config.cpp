@@ -18,6 +18,10 @@ void configure_actor_system(caf::actor_system_config& cfg) {
                          });
   // Keep CAF's own console output quiet; our binaries log through spdlog.
   cfg.set("logger.console", caf::atom("none"));
+  // The work-stealing scheduler polls for work with short sleeps, which costs whole cores on a
+  // small machine while the detached actors (relay, syncers, appliers) do the heavy work; the
+  // sharing scheduler waits on a condition variable instead.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
 }
 
 }  // namespace dm::app

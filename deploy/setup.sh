@@ -17,7 +17,7 @@ case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 # fuzz target (libFuzzer with ASan/UBSan).
 packages=(
   g++ meson ninja-build pkg-config
-  libcaf-dev libmariadb-dev librocksdb-dev zlib1g-dev libssl-dev
+  libcaf-dev libmariadb-dev librocksdb-dev zlib1g-dev libisal-dev libssl-dev
   libboost-test-dev libyaml-cpp-dev libtoml11-dev libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   mariadb-server mariadb-client sysbench mydumper

@@ -1,9 +1,6 @@
 #include "protocol/binlog_stream.hpp"
 
-#include <poll.h>
-
 #include <mysql.h>
-#include <mariadb/ma_pvio.h>
 
 #include "protocol/sql/quote.hpp"
 
@@ -13,6 +10,9 @@ namespace {
 
 constexpr uint8_t com_binlog_dump = 0x12;
 constexpr uint8_t com_register_slave = 0x15;
+constexpr uint8_t com_binlog_dump_gtid = 0x1e;
+// COM_BINLOG_DUMP_GTID flag: the GTID set decides the start, not file and position.
+constexpr uint16_t dump_through_gtid = 0x04;
 // Ask MariaDB for GTID events, annotate-rows events and binlog checkpoints as they are in the
 // file (MARIA_SLAVE_CAPABILITY_GTID).
 constexpr int mariadb_slave_capability = 4;
@@ -41,7 +41,8 @@ caf::expected<binlog_stream> binlog_stream::open(mysql_connection conn,
                       std::to_string(mariadb_slave_capability) +
                       ", @master_heartbeat_period = " +
                       std::to_string(std::chrono::nanoseconds{request.heartbeat}.count());
-  if (request.gtid) {
+  bool mysql_gtid = request.gtid && request.gtid->kind() == gtid_set::flavor::mysql;
+  if (request.gtid && !mysql_gtid) {
     setup += ", @slave_connect_state = ";
     sql::append_escaped(setup, request.gtid->to_string());
     setup += ", @slave_gtid_strict_mode = 1, @slave_gtid_ignore_duplicates = 0";
@@ -64,6 +65,20 @@ caf::expected<binlog_stream> binlog_stream::open(mysql_connection conn,
     return conn.last_error("registering as replica with server id " +
                            std::to_string(request.server_id));
 
+  if (mysql_gtid) {
+    // COM_BINLOG_DUMP_GTID: flags, server id, file name (empty), position, SID block.
+    std::string dump;
+    put_le(dump, dump_through_gtid, 2);
+    put_le(dump, request.server_id, 4);
+    put_le(dump, 0, 4);
+    put_le(dump, 4, 8);
+    auto sids = request.gtid->mysql_binary();
+    put_le(dump, sids.size(), 4);
+    dump += sids;
+    if (send_command(m, com_binlog_dump_gtid, dump) != 0)
+      return conn.last_error("requesting the binlog after GTID set " + request.gtid->to_string());
+    return binlog_stream{std::move(conn), checksum};
+  }
   // COM_BINLOG_DUMP: position, flags, server id, file name (empty with a GTID connect state).
   std::string dump;
   put_le(dump, request.gtid ? 4 : request.start.pos, 4);
@@ -100,15 +115,3 @@ caf::expected<std::string_view> binlog_stream::next() {
 
 }  // namespace dm
 
-namespace dm {
-
-bool binlog_stream::has_pending_data() const {
-  MYSQL* m = conn_.handle();
-  // Connector/C reads ahead into the PVIO cache; unread bytes there never show on the socket.
-  if (auto* pvio = m->net.pvio; pvio && pvio->cache && pvio->cache_pos < pvio->cache + pvio->cache_size)
-    return true;
-  pollfd p{static_cast<int>(mysql_get_socket(m)), POLLIN, 0};
-  return ::poll(&p, 1, 0) > 0;
-}
-
-}  // namespace dm

@@ -46,10 +46,6 @@ class binlog_stream {
   // when the connection drops or the server ends the stream.
   caf::expected<std::string_view> next();
 
-  // True when next() will return without waiting for the network: bytes of the next packet are
-  // already buffered by the client library or readable on the socket.
-  bool has_pending_data() const;
-
   // The checksum algorithm the events carry (negotiated at open()).
   binlog::checksum_alg checksum() const { return checksum_; }
 

@@ -164,6 +164,26 @@ std::vector<mariadb_gtid> gtid_set::mariadb_gtids() const {
   return out;
 }
 
+std::string gtid_set::mysql_binary() const {
+  auto le = [](std::string& out, uint64_t v) {
+    for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+  };
+  std::string out;
+  le(out, mysql_.size());
+  for (auto& [uuid, intervals] : mysql_) {
+    for (size_t i = 0; i + 1 < uuid.size(); i += 2) {
+      if (uuid[i] == '-') ++i;
+      out += static_cast<char>(std::stoi(uuid.substr(i, 2), nullptr, 16));
+    }
+    le(out, intervals.size());
+    for (auto& [first, last] : intervals) {
+      le(out, first);
+      le(out, last + 1);
+    }
+  }
+  return out;
+}
+
 std::string to_string(const mariadb_gtid& x) {
   return std::to_string(x.domain_id) + "-" + std::to_string(x.server_id) + "-" +
          std::to_string(x.sequence);

@@ -54,6 +54,11 @@ class gtid_set {
   // The MariaDB GTIDs, one per domain, sorted by domain.
   std::vector<mariadb_gtid> mariadb_gtids() const;
 
+  // MySQL's binary encoding of the set (the SID block of COM_BINLOG_DUMP_GTID and of
+  // Previous_gtids events): count, then per server its 16-byte UUID and [first, last + 1)
+  // intervals, all little-endian. REQUIRES: kind() != flavor::mariadb.
+  std::string mysql_binary() const;
+
   friend bool operator==(const gtid_set& a, const gtid_set& b) {
     return a.to_string() == b.to_string();
   }

@@ -64,6 +64,8 @@ void write_batch::erase_range(family f, std::string_view begin, std::string_view
   impl_->batch.DeleteRange(impl_->db->cf(f), slice(begin), slice(end));
 }
 
+void write_batch::clear() { impl_->batch.Clear(); }
+
 size_t write_batch::count() const { return impl_->batch.Count(); }
 
 size_t write_batch::size_bytes() const { return impl_->batch.GetDataSize(); }
@@ -84,8 +86,11 @@ caf::expected<std::shared_ptr<database>> database::open(const std::string& dir) 
 
   rocksdb::ColumnFamilyOptions relay_options;
   // Relay events are written once and read in order a few times; big memtables, no bloom.
+  // Flushes stay uncompressed (cheap on the ingest path); the bottommost level, where events
+  // that stay long end up, is compressed.
   relay_options.write_buffer_size = 64 << 20;
-  relay_options.compression = rocksdb::kLZ4Compression;
+  relay_options.compression = rocksdb::kNoCompression;
+  relay_options.bottommost_compression = rocksdb::kLZ4Compression;
   rocksdb::ColumnFamilyOptions small_options;
   small_options.write_buffer_size = 4 << 20;
 
@@ -101,7 +106,7 @@ caf::expected<std::shared_ptr<database>> database::open(const std::string& dir) 
   if (!status.ok()) {
     // LZ4 may be missing from a RocksDB build; fall back to its default compression.
     if (status.IsInvalidArgument() && status.ToString().find("ompression") != std::string::npos) {
-      families[1].options.compression = rocksdb::kSnappyCompression;
+      families[1].options.bottommost_compression = rocksdb::kSnappyCompression;
       status = rocksdb::DB::Open(options, dir, families, &handles, &raw);
     }
     if (!status.ok()) return to_error(status, "opening " + dir);

@@ -42,6 +42,8 @@ class write_batch {
   void erase(family f, std::string_view key);
   // Erases keys in [begin, end).
   void erase_range(family f, std::string_view begin, std::string_view end);
+  // Removes every operation, keeping the memory for reuse.
+  void clear();
   // Number of operations so far.
   size_t count() const;
   // Approximate bytes of the batch.

@@ -57,24 +57,21 @@ caf::expected<std::optional<relay_state>> relay_log::load_state() const {
   return std::optional<relay_state>{std::move(*state)};
 }
 
-caf::error relay_log::append(const std::vector<relay_key>& keys,
-                             const std::vector<std::string>& events, const relay_state* state,
-                             bool sync) {
-  auto batch = db_->new_batch();
-  for (size_t i = 0; i < events.size(); ++i)
-    batch.put(family::relay, relay_event_key(source_, keys[i]), events[i]);
-  if (state) {
-    if (auto index = binlog_file_index(state->next.file)) {
-      batch.put(family::relay_index, relay_file_key(source_, state->segment, *index),
-                state->next.file);
-      std::string time;
-      append_be32(time, state->last_event_time);
-      batch.put(family::relay_index, relay_file_time_key(source_, state->segment, *index), time);
-    }
-    batch.put(family::relay_index, relay_segment_key(source_, state->segment),
-              state->upstream_id);
-    batch.put(family::meta, state_key_, encode_state(*state));
+void add_relay_state(write_batch& batch, std::string_view source, const relay_state& state) {
+  if (auto index = binlog_file_index(state.next.file)) {
+    batch.put(family::relay_index, relay_file_key(source, state.segment, *index),
+              state.next.file);
+    std::string time;
+    append_be32(time, state.last_event_time);
+    batch.put(family::relay_index, relay_file_time_key(source, state.segment, *index), time);
   }
+  batch.put(family::relay_index, relay_segment_key(source, state.segment), state.upstream_id);
+  batch.put(family::meta, meta_key("relay", source), encode_state(state));
+}
+
+caf::error relay_log::write_state(const relay_state& state, bool sync) {
+  auto batch = db_->new_batch();
+  add_relay_state(batch, source_, state);
   return db_->write(batch, sync);
 }
 

@@ -5,7 +5,8 @@
 // batch, so after a crash the log holds exactly the events the state covers: a clean prefix of
 // the upstream binlog, without gaps or duplicates.
 //
-// Thread-safety: one writer (the source's relay) and any number of concurrent readers.
+// Thread-safety: one writer (the source's relay, through relay_writer) and any number of
+// concurrent readers.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,7 @@
 namespace dm::storage {
 
 class database;
+class write_batch;
 
 struct relay_state {
   // Current segment; a new one starts when the upstream's identity changes (failover).
@@ -52,6 +54,10 @@ struct relay_file {
   uint32_t last_event_time = 0;
 };
 
+// Adds the records that make `state` the relay state of `source` to `batch` (relay_writer
+// uses this to commit a state with the events it covers).
+void add_relay_state(write_batch& batch, std::string_view source, const relay_state& state);
+
 struct stored_event {
   relay_key key;
   std::string bytes;
@@ -66,12 +72,9 @@ class relay_log {
   // The persisted state, or nullopt for a relay log that never stored anything.
   caf::expected<std::optional<relay_state>> load_state() const;
 
-  // Stores `events` (keyed by their upstream offset in `keys`) and, when given, `state`, all in
-  // one atomic batch. Events past the state's head are the start of a transaction still being
-  // read: readers never see them, and truncate_from() removes them after a crash.
-  // REQUIRES: keys.size() == events.size().
-  caf::error append(const std::vector<relay_key>& keys, const std::vector<std::string>& events,
-                    const relay_state* state, bool sync);
+  // Writes `state` alone (a new relay log or segment). Events are written by relay_writer,
+  // with the state that covers them.
+  caf::error write_state(const relay_state& state, bool sync);
 
   // Appends to `out` the events with from <= key < until, at most `max_events` of them and
   // stopping after the one that crosses `max_bytes`. Returns how many were appended.

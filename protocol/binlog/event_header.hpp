@@ -75,7 +75,7 @@ struct event_view {
 caf::expected<event_view> split_event(std::string_view raw, const format_description& fde,
                                       bool verify);
 
-// CRC32 (zlib polynomial) of `bytes`, as binlog checksums use.
+// CRC32 (the gzip/zlib polynomial) of `bytes`, as binlog checksums use.
 uint32_t crc32_of(std::string_view bytes);
 
 }  // namespace dm::binlog

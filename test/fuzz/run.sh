@@ -33,7 +33,7 @@ for src in "${sources[@]}"; do
   objects+=("$obj")
 done
 clang++ -fsanitize=fuzzer,address,undefined "${objects[@]}" -o "$work/decoder_fuzz" \
-  -lcaf_core -lz
+  -lcaf_core -lz -lisal
 
 # Seeds: each recorded binlog whole, and each of its events alone.
 for f in "$root"/test/unit/data/*.binlog; do

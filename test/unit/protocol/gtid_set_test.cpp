@@ -2,6 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "protocol/binlog/events.hpp"
 #include "protocol/error.hpp"
 #include "protocol/position.hpp"
 
@@ -31,6 +32,27 @@ BOOST_AUTO_TEST_CASE(mysql_sets_merge_intervals) {
                     "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-7");
   BOOST_CHECK(s->contains_mysql("3e11fa47-71ca-11e1-9e33-c80aa9429562", 4));
   BOOST_CHECK(!s->contains_mysql("3e11fa47-71ca-11e1-9e33-c80aa9429562", 8));
+}
+
+BOOST_AUTO_TEST_CASE(mysql_binary_form_round_trips_through_previous_gtids) {
+  auto s = gtid_set::parse("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:7,"
+                           "0a0b0c0d-0000-1111-2222-333344445555:9");
+  BOOST_REQUIRE(s);
+  auto body = s->mysql_binary();
+  // count, then per server: uuid, interval count, [first, last + 1) pairs
+  BOOST_CHECK_EQUAL(body.size(), 8u + (16 + 8 + 16) + (16 + 8 + 2 * 16));
+  std::string event(19, '\0');
+  event[4] = static_cast<char>(binlog::event_type::previous_gtids);
+  uint32_t size = static_cast<uint32_t>(19 + body.size());
+  for (int i = 0; i < 4; ++i) event[9 + i] = static_cast<char>((size >> (8 * i)) & 0xff);
+  event += body;
+  auto view = binlog::split_event(event, binlog::default_format_description(
+                                             binlog::checksum_alg::off),
+                                  false);
+  BOOST_REQUIRE(view);
+  auto decoded = binlog::decode_previous_gtids(*view);
+  BOOST_REQUIRE(decoded);
+  BOOST_CHECK_EQUAL(decoded->gtids.to_string(), s->to_string());
 }
 
 BOOST_AUTO_TEST_CASE(invalid_sets_are_rejected_with_the_text) {

@@ -8,6 +8,7 @@
 #include "storage/keys.hpp"
 #include "storage/meta_store.hpp"
 #include "storage/relay_log.hpp"
+#include "storage/relay_writer.hpp"
 #include "test/support/process.hpp"
 
 using namespace dm;
@@ -59,11 +60,22 @@ BOOST_AUTO_TEST_CASE(relay_log_appends_reads_truncates_and_erases) {
   st.upstream_id = "7";
   st.next = {"bin.000001", 300};
   st.gtid_set = "0-7-3";
-  std::vector<relay_key> keys{{0, 1, 4}, {0, 1, 100}, {0, 1, 200}};
-  std::vector<std::string> events{"fde", "gtid", "query"};
-  BOOST_REQUIRE(!log.append(keys, events, &st, true));
-  // The beginning of an unfinished transaction: stored, but past the state's head.
-  BOOST_REQUIRE(!log.append({{0, 1, 300}}, {"partial"}, nullptr, false));
+  std::vector<std::string> durable;
+  {
+    relay_writer writer{t.db, "src", [&](const relay_state& s, size_t, size_t events, double) {
+                          durable.push_back(s.next.file + ":" + std::to_string(s.next.pos) + "/" +
+                                            std::to_string(events));
+                        }};
+    writer.stage({0, 1, 4}, "fde");
+    writer.stage({0, 1, 100}, "gtid");
+    writer.stage({0, 1, 200}, "query");
+    writer.mark_boundary(st);
+    // The beginning of an unfinished transaction: stored, but past the state's head.
+    writer.stage({0, 1, 300}, "partial");
+    BOOST_REQUIRE(!writer.drain());
+  }
+  BOOST_REQUIRE_GE(durable.size(), 1u);
+  BOOST_CHECK_EQUAL(durable.front().substr(0, durable.front().find('/')), "bin.000001:300");
   auto loaded = log.load_state();
   BOOST_REQUIRE(loaded && *loaded);
   BOOST_CHECK_EQUAL((*loaded)->gtid_set, "0-7-3");
