@@ -10,6 +10,16 @@
 
 namespace dm {
 
+// What a worker process is told by its worker.toml that its actors need.
+struct worker_settings {
+  std::string name;
+  // host:port of the admin endpoint.
+  std::string addr;
+  // How often the relay makes its writes durable with fsync: 0 on every commit, a negative
+  // value never (the OS writes them back); milliseconds.
+  int64_t relay_fsync_ms = 1000;
+};
+
 // A server connection as configured: `from` of a source, `target-database` of a task.
 struct db_config {
   std::string host = "127.0.0.1";

@@ -64,7 +64,7 @@ std::unique_ptr<storage::relay_writer> make_writer(self_ptr self,
   auto write_time = st.write_time;
   auto relay_file = st.relay_file, relay_pos = st.relay_pos;
   return std::make_unique<storage::relay_writer>(
-      std::move(db), st.config.source_id,
+      std::move(db), st.config.source_id, st.fsync,
       [=](const storage::relay_state& state, size_t bytes, size_t events, double seconds) {
         bytes_written->add(bytes);
         events_written->add(events);
@@ -413,9 +413,10 @@ uint32_t default_relay_server_id(const std::string& source_id) {
 
 relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_actor_state> self,
                                  source_config config, std::shared_ptr<storage::database> db,
-                                 source_actor parent) {
+                                 source_actor parent, std::chrono::milliseconds fsync) {
   auto& st = self->state;
   st.db = db;
+  st.fsync = fsync;
   st.log = std::make_unique<storage::relay_log>(std::move(db), config.source_id);
   st.config = std::move(config);
   st.parent = std::move(parent);

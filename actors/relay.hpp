@@ -11,6 +11,7 @@
 // Any failure ends the actor with an error; its source restarts it with backoff.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,7 @@ struct relay_actor_state {
   // Where the stream was asked to start, for messages.
   std::string stream_from;
   std::shared_ptr<storage::database> db;
+  std::chrono::milliseconds fsync{1000};
 
   // Metrics of this source's relay (owned by the registry).
   metrics::counter* bytes_written = nullptr;
@@ -69,9 +71,10 @@ struct relay_actor_state {
   metrics::gauge* upstream_pos = nullptr;
 };
 
+// `fsync`: how often the relay log's writes are made durable (see worker_settings).
 relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_actor_state> self,
                                  source_config config, std::shared_ptr<storage::database> db,
-                                 source_actor parent);
+                                 source_actor parent, std::chrono::milliseconds fsync);
 
 // The server id a relay registers with when the source config gives none: derived from the
 // source id, in a range (0x40000000..0x7fffffff) that servers and DBA-chosen ids rarely use.

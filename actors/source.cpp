@@ -87,8 +87,9 @@ purge_request rules_request(const source_actor_state& st) {
 
 void start_relay(self_ptr self) {
   auto& st = self->state;
-  auto handle = self->spawn<caf::detached + caf::monitored>(relay, st.config, st.db,
-                                                            source_actor{self});
+  auto handle = self->spawn<caf::detached + caf::monitored>(
+      relay, st.config, st.db, source_actor{self},
+      std::chrono::milliseconds{st.settings.relay_fsync_ms});
   *st.relay = handle;
 }
 
@@ -118,11 +119,12 @@ source_status make_status(const source_actor_state& st) {
 
 source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_state> self,
                                    source_config config, std::shared_ptr<storage::database> db,
-                                   std::string worker_name) {
+                                   worker_settings settings) {
   auto& st = self->state;
   st.config = std::move(config);
   st.db = std::move(db);
-  st.worker_name = std::move(worker_name);
+  st.worker_name = settings.name;
+  st.settings = std::move(settings);
   st.relay = std::make_shared<relay_actor>();
   // Start from what the relay log already holds, so syncers can read it while the upstream is
   // unreachable.

@@ -29,6 +29,7 @@ struct source_actor_state {
   static inline const char* name = "source";
 
   source_config config;
+  worker_settings settings;
   std::string worker_name;
   std::shared_ptr<storage::database> db;
   // The running relay; shared with the cleanup that stops it when the source ends.
@@ -48,6 +49,6 @@ struct source_actor_state {
 
 source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_state> self,
                                    source_config config, std::shared_ptr<storage::database> db,
-                                   std::string worker_name);
+                                   worker_settings settings);
 
 }  // namespace dm

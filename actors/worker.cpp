@@ -47,7 +47,7 @@ caf::error probe_connection(const db_config& db, server_role role, const std::st
 
 void spawn_source(self_ptr self, const source_config& cfg) {
   auto& st = self->state;
-  auto handle = self->spawn<caf::monitored>(source, cfg, st.db, st.worker_name);
+  auto handle = self->spawn<caf::monitored>(source, cfg, st.db, st.settings);
   st.sources[cfg.source_id] = worker_actor_state::source_entry{cfg, handle, {}};
 }
 
@@ -272,11 +272,12 @@ void on_down(self_ptr self, caf::down_msg& msg) {
 }  // namespace
 
 worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_state> self,
-                                   std::string worker_name, std::string worker_addr,
+                                   worker_settings settings,
                                    std::shared_ptr<storage::database> db) {
   auto& st = self->state;
-  st.worker_name = std::move(worker_name);
-  st.worker_addr = std::move(worker_addr);
+  st.worker_name = settings.name;
+  st.worker_addr = settings.addr;
+  st.settings = std::move(settings);
   st.db = std::move(db);
   st.meta = std::make_unique<storage::meta_store>(st.db);
   st.checkpoints = std::make_unique<storage::checkpoint_store>(st.db);

@@ -42,6 +42,7 @@ struct worker_actor_state {
     std::vector<caf::typed_response_promise<task_status>> stopping;
   };
 
+  worker_settings settings;
   std::string worker_name;
   std::string worker_addr;
   std::shared_ptr<storage::database> db;
@@ -57,7 +58,7 @@ struct worker_actor_state {
 };
 
 worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_state> self,
-                                   std::string worker_name, std::string worker_addr,
+                                   worker_settings settings,
                                    std::shared_ptr<storage::database> db);
 
 }  // namespace dm

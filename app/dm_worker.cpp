@@ -66,7 +66,11 @@ int main(int argc, char** argv) {
   dm::app::configure_actor_system(sys_cfg);
   caf::actor_system sys{sys_cfg};
   auto addr = cfg->worker_addr.host + ":" + std::to_string(cfg->worker_addr.port);
-  auto root = sys.spawn(dm::worker, cfg->name, addr, *db);
+  dm::worker_settings settings;
+  settings.name = cfg->name;
+  settings.addr = addr;
+  settings.relay_fsync_ms = cfg->relay_fsync_ms;
+  auto root = sys.spawn(dm::worker, settings, *db);
   auto port = sys.middleman().publish(root, cfg->worker_addr.port,
                                       cfg->worker_addr.host.c_str(), true);
   if (!port) {

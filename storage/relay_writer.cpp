@@ -16,8 +16,12 @@ constexpr size_t staging_limit = 64 << 20;
 }  // namespace
 
 relay_writer::relay_writer(std::shared_ptr<database> db, std::string source,
-                           durable_callback on_durable)
-    : db_(std::move(db)), source_(std::move(source)), on_durable_(std::move(on_durable)) {
+                           std::chrono::milliseconds fsync, durable_callback on_durable)
+    : db_(std::move(db)),
+      source_(std::move(source)),
+      fsync_(fsync),
+      last_sync_(std::chrono::steady_clock::now()),
+      on_durable_(std::move(on_durable)) {
   staging_ = std::make_unique<write_batch>(db_->new_batch());
   writing_ = std::make_unique<write_batch>(db_->new_batch());
   thread_ = std::thread{[this] { run(); }};
@@ -90,7 +94,11 @@ void relay_writer::run() {
     lock.unlock();
     if (state) add_relay_state(*writing_, source_, *state);
     auto started = std::chrono::steady_clock::now();
-    auto err = db_->write(*writing_, false);
+    auto err = db_->write(*writing_, fsync_.count() == 0);
+    if (!err && fsync_.count() > 0 && started - last_sync_ >= fsync_) {
+      err = db_->sync_wal();
+      last_sync_ = started;
+    }
     auto seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     writing_->clear();

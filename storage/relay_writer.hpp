@@ -10,6 +10,7 @@
 // relay); the durable callback runs on the writer's thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -36,7 +37,10 @@ class relay_writer {
   using durable_callback =
       std::function<void(const relay_state&, size_t bytes, size_t events, double seconds)>;
 
-  relay_writer(std::shared_ptr<database> db, std::string source, durable_callback on_durable);
+  // `fsync`: after a write, the WAL is synced if the last sync is at least this old (0: after
+  // every write; negative: never, the OS writes it back).
+  relay_writer(std::shared_ptr<database> db, std::string source, std::chrono::milliseconds fsync,
+               durable_callback on_durable);
   // Writes what is staged, then stops the thread.
   ~relay_writer();
 
@@ -58,6 +62,8 @@ class relay_writer {
 
   std::shared_ptr<database> db_;
   std::string source_;
+  std::chrono::milliseconds fsync_;
+  std::chrono::steady_clock::time_point last_sync_;
   durable_callback on_durable_;
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -1,6 +1,7 @@
 #include "app/config/worker_toml.hpp"
 
 #include <charconv>
+#include <cstdio>
 #include <sstream>
 
 #include <toml.hpp>
@@ -88,7 +89,21 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
     else if (key == "worker-addr") err = string_value(addr_text);
     else if (key == "data-dir") err = string_value(cfg.data_dir);
     else if (key == "log-file") err = string_value(cfg.log_file);
-    else if (key == "metrics-addr") {
+    else if (key == "relay-fsync") {
+      std::string text;
+      err = string_value(text);
+      if (!err) {
+        long long n = 0;
+        char unit[4] = {};
+        if (text == "off") cfg.relay_fsync_ms = -1;
+        else if (std::sscanf(text.c_str(), "%lld%3s", &n, unit) == 2 && n >= 0 &&
+                 (std::string{unit} == "ms" || std::string{unit} == "s"))
+          cfg.relay_fsync_ms = std::string{unit} == "s" ? n * 1000 : n;
+        else
+          err = config_error(where + " must be a duration like \"1s\" or \"200ms\", or \"off\"; got '" +
+                             text + "'");
+      }
+    } else if (key == "metrics-addr") {
       err = string_value(cfg.metrics_addr);
       if (!err && !cfg.metrics_addr.empty()) {
         auto hp = parse_host_port(cfg.metrics_addr, where);
@@ -109,7 +124,7 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
         }
       if (!known)
         err = config_error(where + " is not a known key; known keys: name, worker-addr, "
-                                   "data-dir, log-file, log-level, metrics-addr");
+                                   "data-dir, log-file, log-level, metrics-addr, relay-fsync");
     }
     if (err) return err;
   }

@@ -26,6 +26,8 @@ struct worker_config {
   std::string log_level = "info";
   // Where the Prometheus metrics endpoint (/metrics) listens; empty disables it.
   std::string metrics_addr;
+  // relay-fsync: "1s" (default), "200ms", "0s" (every commit) or "off"; in milliseconds, -1 off.
+  int64_t relay_fsync_ms = 1000;
 };
 
 // Parses `text`, the contents of `file`. Errors are one line naming the file and key.

@@ -167,6 +167,14 @@ BOOST_AUTO_TEST_CASE(worker_toml) {
                        "invalid TOML at line 1"));
   BOOST_CHECK(contains(error_of(parse_worker_toml("name = 5\n", "w.toml")),
                        "name must be a string"));
+  auto fsync = parse_worker_toml("relay-fsync = \"250ms\"\nmetrics-addr = \"127.0.0.1:9100\"\n",
+                                 "w.toml");
+  DM_REQUIRE_OK(fsync);
+  BOOST_CHECK_EQUAL(fsync->relay_fsync_ms, 250);
+  BOOST_CHECK_EQUAL(parse_worker_toml("relay-fsync = \"off\"\n", "w.toml")->relay_fsync_ms, -1);
+  BOOST_CHECK_EQUAL(parse_worker_toml("relay-fsync = \"2s\"\n", "w.toml")->relay_fsync_ms, 2000);
+  BOOST_CHECK(contains(error_of(parse_worker_toml("relay-fsync = \"soon\"\n", "w.toml")),
+                       "relay-fsync must be a duration"));
   auto v6 = parse_host_port("[::1]:9000", "addr");
   BOOST_REQUIRE(v6);
   BOOST_CHECK_EQUAL(v6->host, "::1");

@@ -62,7 +62,8 @@ BOOST_AUTO_TEST_CASE(relay_log_appends_reads_truncates_and_erases) {
   st.gtid_set = "0-7-3";
   std::vector<std::string> durable;
   {
-    relay_writer writer{t.db, "src", [&](const relay_state& s, size_t, size_t events, double) {
+    relay_writer writer{t.db, "src", std::chrono::milliseconds{0},
+                        [&](const relay_state& s, size_t, size_t events, double) {
                           durable.push_back(s.next.file + ":" + std::to_string(s.next.pos) + "/" +
                                             std::to_string(events));
                         }};
