@@ -78,11 +78,52 @@ struct syncer_config {
   bool safe_mode = false;
 };
 
+// A database and table pattern: a wildcard (* and ?) or, with a leading ~, a regular
+// expression; an empty table pattern matches any table.
+struct table_pattern {
+  std::string db;
+  std::string table;
+};
+
+// DM's block-allow-list rule: which databases and tables a task replicates.
+struct block_allow_rule {
+  std::vector<std::string> do_dbs;
+  std::vector<std::string> ignore_dbs;
+  std::vector<table_pattern> do_tables;
+  std::vector<table_pattern> ignore_tables;
+};
+
+// DM's routes: tables matching the patterns are written to the target database and table
+// (an empty target table keeps the table's name).
+struct route_rule {
+  std::string schema_pattern;
+  std::string table_pattern;
+  std::string target_schema;
+  std::string target_table;
+};
+
+// DM's binlog event filters: events of the listed kinds (or statements matching the SQL
+// patterns) on matching tables are ignored, are the only ones kept ("Do"), or are errors.
+struct filter_rule {
+  std::string name;
+  std::string schema_pattern;
+  std::string table_pattern;
+  // Lower case DM event names: "insert", "delete", "all dml", "drop table", ...
+  std::vector<std::string> events;
+  std::vector<std::string> sql_patterns;
+  // "Ignore", "Do" or "Error"
+  std::string action;
+};
+
 struct mysql_instance {
   std::string source_id;
   binlog_meta meta;
   // The resolved syncer settings (syncer-config-name, then syncer-thread).
   syncer_config syncer;
+  // The resolved rules the instance names (block-allow-list, route-rules, filter-rules).
+  block_allow_rule block_allow;
+  std::vector<route_rule> routes;
+  std::vector<filter_rule> filters;
 };
 
 struct task_config {
@@ -127,8 +168,28 @@ typename Inspector::result_type inspect(Inspector& f, syncer_config& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, table_pattern& x) {
+  return f(x.db, x.table);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, block_allow_rule& x) {
+  return f(x.do_dbs, x.ignore_dbs, x.do_tables, x.ignore_tables);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, route_rule& x) {
+  return f(x.schema_pattern, x.table_pattern, x.target_schema, x.target_table);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, filter_rule& x) {
+  return f(x.name, x.schema_pattern, x.table_pattern, x.events, x.sql_patterns, x.action);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, mysql_instance& x) {
-  return f(x.source_id, x.meta, x.syncer);
+  return f(x.source_id, x.meta, x.syncer, x.block_allow, x.routes, x.filters);
 }
 
 template <class Inspector>

@@ -42,6 +42,52 @@ caf::error parse_syncer(const yaml_map& m, syncer_config& out) {
   return m.read("safe-mode", out.safe_mode);
 }
 
+caf::error parse_block_allow(const yaml_map& m, block_allow_rule& out) {
+  if (auto err = m.check_keys({"do-dbs", "ignore-dbs", "do-tables", "ignore-tables"})) return err;
+  if (auto err = m.read("do-dbs", out.do_dbs)) return err;
+  if (auto err = m.read("ignore-dbs", out.ignore_dbs)) return err;
+  for (auto [key, list] : {std::make_pair("do-tables", &out.do_tables),
+                           std::make_pair("ignore-tables", &out.ignore_tables)}) {
+    auto items = m.child_list(key);
+    if (!items) return items.error();
+    for (auto& item : *items) {
+      if (auto err = item.check_keys({"db-name", "tbl-name"})) return err;
+      table_pattern t;
+      if (auto err = item.read("db-name", t.db, true)) return err;
+      if (auto err = item.read("tbl-name", t.table, true)) return err;
+      list->push_back(std::move(t));
+    }
+  }
+  return caf::none;
+}
+
+caf::error parse_route(const yaml_map& m, route_rule& out) {
+  if (auto err = m.check_keys({"schema-pattern", "table-pattern", "target-schema",
+                               "target-table"},
+                              {{"extract-table", later},
+                               {"extract-schema", later},
+                               {"extract-source", later}}))
+    return err;
+  if (auto err = m.read("schema-pattern", out.schema_pattern, true)) return err;
+  if (auto err = m.read("table-pattern", out.table_pattern)) return err;
+  if (auto err = m.read("target-schema", out.target_schema, true)) return err;
+  return m.read("target-table", out.target_table);
+}
+
+caf::error parse_filter(const yaml_map& m, filter_rule& out) {
+  if (auto err = m.check_keys({"schema-pattern", "table-pattern", "events", "sql-pattern",
+                               "action"}))
+    return err;
+  if (auto err = m.read("schema-pattern", out.schema_pattern, true)) return err;
+  if (auto err = m.read("table-pattern", out.table_pattern)) return err;
+  if (auto err = m.read("events", out.events)) return err;
+  if (auto err = m.read("sql-pattern", out.sql_patterns)) return err;
+  if (auto err = m.read("action", out.action, true)) return err;
+  if (out.events.empty() && out.sql_patterns.empty())
+    return make_error(ec::invalid_config, m.where("events") + " or sql-pattern is required");
+  return caf::none;
+}
+
 caf::error parse_meta(const yaml_map& m, binlog_meta& out) {
   if (auto err = m.check_keys({"binlog-name", "binlog-pos", "binlog-gtid"})) return err;
   if (auto err = m.read("binlog-name", out.binlog_name)) return err;
@@ -70,7 +116,8 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   auto doc = parse_yaml_document(text, file);
   if (!doc) return doc.error();
   if (auto err = doc->check_keys(
-          {"name", "task-mode", "meta-schema", "target-database", "mysql-instances", "syncers"},
+          {"name", "task-mode", "meta-schema", "target-database", "mysql-instances", "syncers",
+           "block-allow-list", "black-white-list", "routes", "filters"},
           {{"is-sharding", "shard merging is not implemented yet"},
            {"shard-mode", "shard merging is not implemented yet"},
            {"strict-optimistic-shard-mode", "shard merging is not implemented yet"},
@@ -84,11 +131,7 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
            {"online-ddl", later},
            {"online-ddl-scheme", later},
            {"clean-dump-file", "dump and load are not implemented yet"},
-           {"routes", later},
-           {"filters", later},
            {"column-mappings", later},
-           {"block-allow-list", later},
-           {"black-white-list", later},
            {"mydumpers", "dump and load are not implemented yet"},
            {"loaders", "dump and load are not implemented yet"},
            {"expression-filter", later},
@@ -126,6 +169,34 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
     syncers[name] = s;
   }
 
+  std::map<std::string, block_allow_rule> ba_rules;
+  for (const char* key : {"block-allow-list", "black-white-list"}) {
+    auto named_ba = doc->named_children(key);
+    if (!named_ba) return named_ba.error();
+    for (auto& [name, m] : *named_ba) {
+      block_allow_rule r;
+      if (auto err = parse_block_allow(m, r)) return err;
+      ba_rules[name] = std::move(r);
+    }
+  }
+  std::map<std::string, route_rule> route_rules;
+  auto named_routes = doc->named_children("routes");
+  if (!named_routes) return named_routes.error();
+  for (auto& [name, m] : *named_routes) {
+    route_rule r;
+    if (auto err = parse_route(m, r)) return err;
+    route_rules[name] = std::move(r);
+  }
+  std::map<std::string, filter_rule> filter_rules;
+  auto named_filters = doc->named_children("filters");
+  if (!named_filters) return named_filters.error();
+  for (auto& [name, m] : *named_filters) {
+    filter_rule r;
+    r.name = name;
+    if (auto err = parse_filter(m, r)) return err;
+    filter_rules[name] = std::move(r);
+  }
+
   auto instances = doc->child_list("mysql-instances");
   if (!instances) return instances.error();
   if (instances->empty())
@@ -134,12 +205,9 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   std::set<std::string> seen;
   for (auto& m : *instances) {
     if (auto err = m.check_keys(
-            {"source-id", "meta", "syncer-config-name", "syncer-thread"},
-            {{"block-allow-list", later},
-             {"black-white-list", later},
-             {"route-rules", later},
-             {"filter-rules", later},
-             {"column-mapping-rules", later},
+            {"source-id", "meta", "syncer-config-name", "syncer-thread", "block-allow-list",
+             "black-white-list", "route-rules", "filter-rules"},
+            {{"column-mapping-rules", later},
              {"expression-filters", later},
              {"mydumper-config-name", "dump and load are not implemented yet"},
              {"mydumper", "dump and load are not implemented yet"},
@@ -169,6 +237,34 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
       inst.syncer = it->second;
     }
     if (auto err = m.read("syncer-thread", inst.syncer.worker_count, 1)) return err;
+    for (const char* key : {"block-allow-list", "black-white-list"}) {
+      std::string ba;
+      if (auto err = m.read(key, ba)) return err;
+      if (ba.empty()) continue;
+      auto it = ba_rules.find(ba);
+      if (it == ba_rules.end())
+        return make_error(ec::invalid_config,
+                          m.where(key) + " '" + ba + "' names no entry under " + key);
+      inst.block_allow = it->second;
+    }
+    std::vector<std::string> names;
+    if (auto err = m.read("route-rules", names)) return err;
+    for (auto& n : names) {
+      auto it = route_rules.find(n);
+      if (it == route_rules.end())
+        return make_error(ec::invalid_config,
+                          m.where("route-rules") + " '" + n + "' names no entry under routes");
+      inst.routes.push_back(it->second);
+    }
+    names.clear();
+    if (auto err = m.read("filter-rules", names)) return err;
+    for (auto& n : names) {
+      auto it = filter_rules.find(n);
+      if (it == filter_rules.end())
+        return make_error(ec::invalid_config,
+                          m.where("filter-rules") + " '" + n + "' names no entry under filters");
+      inst.filters.push_back(it->second);
+    }
     task.mysql_instances.push_back(std::move(inst));
   }
   return task;

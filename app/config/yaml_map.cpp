@@ -116,6 +116,22 @@ caf::error yaml_map::read(const char* key, int64_t& out, int64_t min) const {
   return read_integer(key, out, min, std::numeric_limits<int64_t>::max());
 }
 
+caf::error yaml_map::read(const char* key, std::vector<std::string>& out) const {
+  if (!has(key)) return caf::none;
+  auto n = node_[key];
+  if (n.IsScalar()) {
+    out = {n.Scalar()};
+    return caf::none;
+  }
+  if (!n.IsSequence()) return bad_value(key, "a list of strings");
+  out.clear();
+  for (size_t i = 0; i < n.size(); ++i) {
+    if (!n[i].IsScalar()) return bad_value(key, "a list of strings");
+    out.push_back(n[i].Scalar());
+  }
+  return caf::none;
+}
+
 caf::expected<yaml_map> yaml_map::child(const char* key) const {
   auto sub_path = path_.empty() ? std::string{key} : path_ + "." + key;
   yaml_map sub{has(key) ? node_[key] : YAML::Node{}, file_, sub_path};

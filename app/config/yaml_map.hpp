@@ -42,6 +42,8 @@ class yaml_map {
   caf::error read(const char* key, uint16_t& out, uint16_t min = 0) const;
   caf::error read(const char* key, uint32_t& out, uint32_t min = 0) const;
   caf::error read(const char* key, int64_t& out, int64_t min = 0) const;
+  // A list of strings (a single string reads as a list of one).
+  caf::error read(const char* key, std::vector<std::string>& out) const;
 
   // The mapping under `key` (an empty one when absent).
   caf::expected<yaml_map> child(const char* key) const;

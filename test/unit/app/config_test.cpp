@@ -141,10 +141,42 @@ BOOST_AUTO_TEST_CASE(bad_task_files_name_file_and_key) {
                        "syncers.fast.bach is not a known key"));
   BOOST_CHECK(contains(error_of(with("source-id: \"mysql-02\"", "source-id: \"mysql-01\"")),
                        "listed twice"));
-  BOOST_CHECK(contains(error_of(with("meta-schema: \"dm_meta\"", "routes: {}")),
-                       "routes is a DM key that dm-worker does not support"));
+  BOOST_CHECK(contains(error_of(with("meta-schema: \"dm_meta\"", "column-mappings: {}")),
+                       "column-mappings is a DM key that dm-worker does not support"));
+  BOOST_CHECK(contains(error_of(with("syncer-config-name: \"fast\"",
+                                     "syncer-config-name: \"fast\"\n    route-rules: [nope]")),
+                       "route-rules 'nope' names no entry under routes"));
   BOOST_CHECK(contains(error_of(parse_task_yaml("name: t\ntask-mode: incremental\n", "t.yaml", w)),
                        "target-database is required"));
+}
+
+BOOST_AUTO_TEST_CASE(task_yaml_resolves_rules_per_instance) {
+  std::vector<std::string> warnings;
+  auto text = std::string{good_task};
+  text.replace(text.find("    syncer-thread: 4"), 20,
+               "    syncer-thread: 4\n    block-allow-list: only-shop\n    route-rules: [merge]\n"
+               "    filter-rules: no-deletes");
+  auto task = parse_task_yaml(text + R"(
+block-allow-list:
+  only-shop:
+    do-dbs: ["shop", "~^log"]
+routes:
+  merge:
+    schema-pattern: "shard_*"
+    target-schema: "all"
+filters:
+  no-deletes:
+    schema-pattern: "shop"
+    events: ["delete"]
+    action: Ignore
+)",
+                         "task.yaml", warnings);
+  DM_REQUIRE_OK(task);
+  auto& inst = task->mysql_instances.at(1);
+  BOOST_CHECK_EQUAL(inst.block_allow.do_dbs.size(), 2u);
+  BOOST_CHECK_EQUAL(inst.routes.at(0).target_schema, "all");
+  BOOST_CHECK_EQUAL(inst.filters.at(0).name, "no-deletes");
+  BOOST_CHECK(task->mysql_instances.at(0).routes.empty());
 }
 
 BOOST_AUTO_TEST_CASE(worker_toml) {
