@@ -91,7 +91,7 @@ applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_act
           auto statements = render_batch(batch, force_safe, max_statement_bytes);
           if (!statements) return self->quit(statements.error());
           size_t failed = 0;
-          auto err = run_transaction(*st.conn, *statements, failed);
+          auto err = run_transaction(*st.conn, statements->statements, failed);
           if (!err) {
             self->send(st.syncer, ack_atom_v, st.index, batch.seq);
             return;
@@ -102,10 +102,18 @@ applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_act
           if (st.conn->execute("ROLLBACK")) st.conn.reset();
           if (!is_resumable(err)) {
             auto text = describe(err) + " (statement: " +
-                        (failed < statements->size() ? excerpt((*statements)[failed])
+                        (failed < statements->statements.size()
+                             ? excerpt(statements->statements[failed])
                                                      : std::string{"BEGIN/COMMIT"}) +
                         ")";
-            return self->quit(make_error(code_of(err), text));
+            // The syncer stops on the event the failing statement came from; this applier
+            // waits to be stopped with it.
+            auto origin = batch.jobs.front().origin;
+            if (failed < statements->first_job.size())
+              origin = batch.jobs[statements->first_job[failed]].origin;
+            self->send(st.syncer, apply_failed_atom_v, st.index, origin,
+                       make_error(code_of(err), text));
+            return;
           }
           last = std::move(err);
           st.conn.reset();

@@ -19,9 +19,14 @@ bool same_columns(const std::vector<binlog::cell>& first, const std::vector<binl
 
 }  // namespace
 
-caf::expected<std::vector<std::string>> render_batch(const job_batch& batch, bool force_safe,
-                                                     size_t max_statement_bytes) {
-  std::vector<std::string> out;
+caf::expected<rendered_batch> render_batch(const job_batch& batch, bool force_safe,
+                                           size_t max_statement_bytes) {
+  rendered_batch out;
+  auto emit = [&out](std::string& sql, size_t job_index) {
+    out.statements.push_back(std::move(sql));
+    out.first_job.push_back(job_index);
+    sql.clear();
+  };
   const auto& jobs = batch.jobs;
   size_t i = 0;
   while (i < jobs.size()) {
@@ -43,7 +48,7 @@ caf::expected<std::vector<std::string>> render_batch(const job_batch& batch, boo
         for (auto& c : next.after) bytes += c.text.size() + 8;
       }
       if (auto err = sql::append_insert(sql, job.target, *job.schema, rows, safe)) return err;
-      out.push_back(std::move(sql));
+      emit(sql, i);
       i = j;
       continue;
     }
@@ -51,15 +56,14 @@ caf::expected<std::vector<std::string>> render_batch(const job_batch& batch, boo
       if (auto err = sql::append_delete(sql, job.target, *job.schema, job.before)) return err;
     } else if (safe) {
       if (auto err = sql::append_delete(sql, job.target, *job.schema, job.before)) return err;
-      out.push_back(std::move(sql));
-      sql.clear();
+      emit(sql, i);
       if (auto err = sql::append_insert(sql, job.target, *job.schema, {&job.after}, true))
         return err;
     } else {
       if (auto err = sql::append_update(sql, job.target, *job.schema, job.before, job.after))
         return err;
     }
-    out.push_back(std::move(sql));
+    emit(sql, i);
     ++i;
   }
   return out;

@@ -14,10 +14,17 @@
 
 namespace dm {
 
+// The SQL of one batch: `statements[i]` was rendered from `batch.jobs[first_job[i]]` (and, for
+// a multi-row insert, the jobs after it), so a failing statement can be traced to its event.
+struct rendered_batch {
+  std::vector<std::string> statements;
+  std::vector<size_t> first_job;
+};
+
 // The statements of `batch`, each at most about `max_statement_bytes` long (a multi-row insert
 // is split there). `force_safe` writes every job in safe mode (used when a batch is retried and
 // may have committed already).
-caf::expected<std::vector<std::string>> render_batch(const job_batch& batch, bool force_safe,
-                                                     size_t max_statement_bytes);
+caf::expected<rendered_batch> render_batch(const job_batch& batch, bool force_safe,
+                                           size_t max_statement_bytes);
 
 }  // namespace dm

@@ -76,6 +76,8 @@ struct syncer_config {
   uint32_t batch = 100;
   // Keep safe mode (INSERT as REPLACE, UPDATE as DELETE + REPLACE) on for the whole task.
   bool safe_mode = false;
+  // dm-worker extension: MiB of row changes in flight to the downstream at most.
+  uint32_t memory_budget_mb = 256;
 };
 
 // A database and table pattern: a wildcard (* and ?) or, with a leading ~, a regular
@@ -164,7 +166,7 @@ typename Inspector::result_type inspect(Inspector& f, binlog_meta& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, syncer_config& x) {
-  return f(x.worker_count, x.batch, x.safe_mode);
+  return f(x.worker_count, x.batch, x.safe_mode, x.memory_budget_mb);
 }
 
 template <class Inspector>

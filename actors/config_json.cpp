@@ -14,7 +14,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(source_config, source_id, enable
                                                 heartbeat_period, read_timeout)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(binlog_meta, binlog_name, binlog_pos,
                                                 binlog_gtid)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(syncer_config, worker_count, batch, safe_mode)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(syncer_config, worker_count, batch, safe_mode,
+                                                memory_budget_mb)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(table_pattern, db, table)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(block_allow_rule, do_dbs, ignore_dbs, do_tables,
                                                 ignore_tables)

@@ -60,6 +60,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, ack_atom, "ack")
   CAF_ADD_ATOM(dm, dm, restart_atom, "restart")
   CAF_ADD_ATOM(dm, dm, tick_atom, "tick")
+  CAF_ADD_ATOM(dm, dm, apply_failed_atom, "applyfail")
+  CAF_ADD_ATOM(dm, dm, handle_error_atom, "handleerr")
 
 CAF_END_TYPE_ID_BLOCK(dm)
 
@@ -67,6 +69,7 @@ CAF_END_TYPE_ID_BLOCK(dm)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::relay_progress)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::sync_progress)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::job_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::storage::relay_key)
 
 namespace dm {
 
@@ -91,7 +94,11 @@ using worker_actor = caf::typed_actor<
     caf::replies_to<list_member_atom>::with<std::vector<member_info>>,
     // purge-relay: removes a source's relay files before the named file ("" applies the
     // source's purge rules now), keeping what tasks still need.
-    caf::replies_to<purge_relay_atom, std::string, std::string>::with<purge_result>>;
+    caf::replies_to<purge_relay_atom, std::string, std::string>::with<purge_result>,
+    // handle-error: for every part of the task paused on an event, skip that event or replace
+    // it with SQL ("skip" or "replace", the SQL), and resume.
+    caf::replies_to<handle_error_atom, std::string, std::string, std::string>::with<
+        task_status>>;
 
 // Anything that wants to hear that a relay log grew.
 using relay_listener_actor = caf::typed_actor<caf::reacts_to<relay_head_atom, relay_progress>>;
@@ -123,6 +130,9 @@ using task_actor = caf::typed_actor<
     caf::reacts_to<progress_atom, sync_progress>,
     // Restarts a failed unit after its backoff delay (sent to itself).
     caf::reacts_to<restart_atom>,
+    // The operator's decision about the event the task stopped on ("skip" or "replace", SQL);
+    // resumes the task.
+    caf::replies_to<handle_error_atom, std::string, std::string>::with<subtask_status>,
     // The status of this (task, source).
     caf::replies_to<status_atom>::with<subtask_status>>;
 
@@ -134,6 +144,9 @@ using syncer_actor = caf::typed_actor<
     caf::reacts_to<pump_atom>,
     // From applier `index`: the batch with this sequence number is committed downstream.
     caf::reacts_to<ack_atom, uint32_t, uint64_t>,
+    // From applier `index`: the change from this relay event failed in a way retrying cannot
+    // fix; the syncer stops on that event.
+    caf::reacts_to<apply_failed_atom, uint32_t, storage::relay_key, caf::error>,
     // Flushes the checkpoint on an interval (sent to itself).
     caf::reacts_to<tick_atom>>;
 

@@ -41,6 +41,13 @@ struct sync_progress {
   uint64_t events_applied = 0;
   uint64_t rows_applied = 0;
   bool safe_mode = false;
+  uint64_t bytes_in_flight = 0;
+  // Tables replicated by all-column match (no primary key or NOT NULL unique key).
+  std::vector<std::string> keyless_tables;
+  // Set when the syncer stops on an event: the event's relay key and upstream position.
+  bool failed = false;
+  storage::relay_key failed_key;
+  binlog_position failed_position;
 };
 
 // One row change ready to be written downstream.
@@ -52,6 +59,8 @@ struct row_job {
   binlog::rows_kind kind = binlog::rows_kind::write;
   // Write idempotently: INSERT as REPLACE, UPDATE as DELETE + REPLACE.
   bool safe = false;
+  // The relay event the change came from (named when applying it fails).
+  storage::relay_key origin;
   std::vector<binlog::cell> before;
   std::vector<binlog::cell> after;
 };

@@ -69,6 +69,13 @@ struct subtask_status {
   bool safe_mode = false;
   uint32_t restarts = 0;
   std::string last_error;
+  // Where the syncer stopped on an event that failed (empty file when it did not): the target
+  // of dmctl handle-error.
+  binlog_position error_position;
+  // Bytes of row changes dispatched and not yet committed downstream.
+  uint64_t bytes_in_flight = 0;
+  // Conditions worth knowing that do not stop the task (e.g. tables without a key).
+  std::vector<std::string> warnings;
 };
 
 struct task_status {
@@ -112,7 +119,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, subtask_status& x) {
   return f(x.source_id, x.worker, x.stage, x.unit, x.synced, x.synced_gtid, x.relay,
            x.synced_upstream, x.lag_seconds, x.events_applied, x.rows_applied,
-           x.rows_per_second, x.safe_mode, x.restarts, x.last_error);
+           x.rows_per_second, x.safe_mode, x.restarts, x.last_error, x.error_position,
+           x.bytes_in_flight, x.warnings);
 }
 
 template <class Inspector>

@@ -1,13 +1,15 @@
 #include "actors/syncer.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 #include <caf/all.hpp>
 
 #include "actors/applier.hpp"
+#include "actors/ddl_plan.hpp"
+#include "actors/handle_error.hpp"
 #include "protocol/downstream_session.hpp"
 #include "protocol/log.hpp"
-#include "protocol/sql/ddl.hpp"
 #include "protocol/sql/quote.hpp"
 #include "storage/database.hpp"
 
@@ -25,6 +27,9 @@ constexpr size_t read_max_bytes = 8 << 20;
 // Batches each applier may have in flight.
 constexpr uint32_t applier_credits = 2;
 constexpr auto tick_interval = std::chrono::milliseconds{500};
+// How far past the relay head the high-water mark moves at once: one synced write per this
+// much binlog, at the price of replaying up to this much in safe mode after a crash.
+constexpr uint32_t high_water_step = 64 << 20;
 
 // Errors of DDL that was applied already; skipped while replaying in safe mode.
 bool is_already_applied(unsigned errnum) {
@@ -43,12 +48,20 @@ bool is_already_applied(unsigned errnum) {
   }
 }
 
-bool is_system_schema(const std::string& db) {
-  return db == "mysql" || db == "information_schema" || db == "performance_schema" || db == "sys";
+const char* dml_event_name(binlog::rows_kind kind) {
+  switch (kind) {
+    case binlog::rows_kind::write: return "insert";
+    case binlog::rows_kind::update: return "update";
+    default: return "delete";
+  }
 }
 
 bool safe_mode_active(const syncer_actor_state& st) {
   return st.instance.syncer.safe_mode || st.cursor < st.safe_until;
+}
+
+binlog_position position_of(const syncer_actor_state& st, const storage::relay_key& key) {
+  return {st.current_file, key.offset};
 }
 
 caf::error persist_checkpoint(self_ptr self, bool sync) {
@@ -57,8 +70,7 @@ caf::error persist_checkpoint(self_ptr self, bool sync) {
   return st.checkpoints->save_sync(st.task_name, st.source.source_id, st.checkpoint, sync);
 }
 
-void report(self_ptr self) {
-  auto& st = self->state;
+sync_progress make_progress(const syncer_actor_state& st) {
   sync_progress p;
   p.synced = st.checkpoint.position;
   p.synced_gtid = st.checkpoint.gtid_set;
@@ -69,7 +81,29 @@ void report(self_ptr self) {
   p.rows_applied = st.rows_applied;
   p.safe_mode = safe_mode_active(st);
   p.last_event_time = st.checkpoint_event_time;
+  p.bytes_in_flight = st.bytes_in_flight;
+  p.keyless_tables.assign(st.keyless_tables.begin(), st.keyless_tables.end());
+  return p;
+}
+
+void report(self_ptr self) { self->send(self->state.parent, progress_atom_v, make_progress(self->state)); }
+
+// Stops the syncer because of the event at `key`: the task learns where, for query-status and
+// handle-error.
+void fail_at(self_ptr self, const storage::relay_key& key, caf::error err) {
+  auto& st = self->state;
+  auto p = make_progress(st);
+  p.failed = true;
+  p.failed_key = key;
+  p.failed_position = position_of(st, key);
   self->send(st.parent, progress_atom_v, std::move(p));
+  DM_WARN("{} stopped at {}: {}", st.label, to_string(position_of(st, key)), describe(err));
+  self->quit(std::move(err));
+}
+
+void fail(self_ptr self, caf::error err) {
+  DM_WARN("{} stopped: {}", self->state.label, describe(err));
+  self->quit(std::move(err));
 }
 
 // Moves the in-memory checkpoint to the newest boundary whose changes all committed.
@@ -90,10 +124,6 @@ void schedule_pump(self_ptr self) {
   st.pump_scheduled = true;
   self->send(self, pump_atom_v);
 }
-
-// How far past the relay head the high-water mark moves at once: one synced write per this
-// much binlog, at the price of replaying up to this much in safe mode after a crash.
-constexpr uint32_t high_water_step = 64 << 20;
 
 // Sends applier `a` its open batch if it has credit. Before the first change beyond the
 // persisted high-water mark leaves, the mark moves past the relay head and reaches the disk.
@@ -119,107 +149,15 @@ caf::error send_all_open(self_ptr self) {
   return caf::none;
 }
 
-caf::expected<mysql_connection*> schema_connection(self_ptr self) {
-  auto& st = self->state;
-  if (!st.schema_conn) {
-    auto params = to_connection_params(st.source.from);
-    auto conn = mysql_connection::open(params, server_role::upstream,
-                                       "upstream of source " + st.source.source_id);
-    if (!conn) return conn.error();
-    st.schema_conn.emplace(std::move(*conn));
-  }
-  return &*st.schema_conn;
-}
-
-// Copies the unique keys and generated-column flags of `current` (the table as it is now) onto
-// `logged` (the table as the binlog describes it), by column name; keys naming a column the
-// binlog's version lacks are dropped.
-void merge_keys_by_name(table_schema& logged, const table_schema& current) {
-  std::unordered_map<std::string, size_t> index;
-  for (size_t i = 0; i < logged.columns.size(); ++i) index[logged.columns[i].name] = i;
-  auto map_key = [&](const std::vector<size_t>& key, std::vector<size_t>& out) {
-    for (auto c : key) {
-      auto it = index.find(current.columns[c].name);
-      if (it == index.end()) return false;
-      out.push_back(it->second);
-    }
-    return true;
-  };
-  for (auto& key : current.unique_keys) {
-    std::vector<size_t> mapped;
-    if (map_key(key, mapped)) logged.unique_keys.push_back(mapped);
-  }
-  for (auto& key : current.not_null_unique_keys) {
-    std::vector<size_t> mapped;
-    if (map_key(key, mapped)) logged.not_null_unique_keys.push_back(mapped);
-  }
-  if (logged.primary_key.empty()) {
-    std::vector<size_t> mapped;
-    if (map_key(current.primary_key, mapped)) logged.primary_key = mapped;
-  }
-  for (auto& c : current.columns)
-    if (auto it = index.find(c.name); it != index.end()) {
-      logged.columns[it->second].generated = c.generated;
-      logged.columns[it->second].fsp = c.fsp;
-    }
-}
-
-// The table map with the fractional digits of MariaDB 5.3 hires temporal columns filled in from
-// the table's structure (the binlog does not carry them); nullopt when the table has none.
-std::optional<binlog::table_map_event> with_legacy_fsp(const binlog::table_map_event& table,
-                                                       const table_schema& schema) {
-  std::optional<binlog::table_map_event> patched;
-  for (size_t i = 0; i < table.columns.size() && i < schema.columns.size(); ++i) {
-    auto type = table.columns[i].real_type;
-    bool legacy = type == binlog::column_type::time || type == binlog::column_type::datetime ||
-                  type == binlog::column_type::timestamp;
-    if (!legacy || schema.columns[i].fsp == 0) continue;
-    if (!patched) patched = table;
-    patched->columns[i].legacy_fsp = schema.columns[i].fsp;
-  }
-  return patched;
-}
-
-caf::expected<std::shared_ptr<const table_schema>> resolve_schema(
-    self_ptr self, const binlog::table_map_event& table) {
-  auto& st = self->state;
-  auto key = table.db + '\0' + table.table;
-  if (auto it = st.schemas.find(key); it != st.schemas.end()) return it->second;
-  std::optional<table_schema> schema;
-  if (table.has_column_names) {
-    if (!st.charsets && table.has_charsets) {
-      auto conn = schema_connection(self);
-      if (!conn) return conn.error();
-      auto charsets = load_collation_charsets(**conn);
-      if (!charsets) return charsets.error();
-      st.charsets = std::move(*charsets);
-    }
-    schema = schema_from_table_map(table, st.charsets ? *st.charsets : collation_charsets{});
-  }
-  // Table maps never carry unique keys (and carry nothing without binlog_row_metadata=FULL):
-  // ask the upstream, and map its keys by column name onto the binlog's columns.
-  auto conn = schema_connection(self);
-  if (!conn) return conn.error();
-  auto loaded = load_table_schema(**conn, table.db, table.table);
-  if (!loaded && code_of(loaded.error()) != ec::not_found) return loaded.error();
-  if (schema && loaded) {
-    merge_keys_by_name(*schema, *loaded);
-  } else if (!schema && loaded && loaded->columns.size() == table.columns.size()) {
-    schema = std::move(*loaded);
-  } else if (!schema) {
-    return make_error(
-        ec::unsupported,
-        st.label + ": the structure of " + sql::qualified_name(table.db, table.table) +
-            " at this binlog position is unknown: the binlog carries no column names and the "
-            "table now differs upstream; set binlog_row_metadata=FULL on the upstream");
-  }
-  auto shared = std::make_shared<const table_schema>(std::move(*schema));
-  st.schemas.emplace(std::move(key), shared);
-  return shared;
+size_t estimated_bytes(const row_job& job) {
+  size_t bytes = sizeof(row_job);
+  for (auto* image : {&job.before, &job.after})
+    for (auto& c : *image) bytes += sizeof(c) + c.text.size();
+  return bytes;
 }
 
 // Dispatches the rows of the current rows event from row_index on. False when dispatch must
-// wait (credits or a key conflict); it then resumes at the same row.
+// wait (credits, memory budget or a key conflict); it then resumes at the same row.
 caf::expected<bool> dispatch_rows(self_ptr self) {
   auto& st = self->state;
   auto batch_size = std::max<uint32_t>(1, st.instance.syncer.batch);
@@ -243,6 +181,11 @@ caf::expected<bool> dispatch_rows(self_ptr self) {
       st.holding = hold::credit;
       return false;
     }
+    if (st.bytes_in_flight > st.memory_budget) {
+      if (auto err = send_all_open(self)) return err;
+      st.holding = hold::memory;
+      return false;
+    }
     if (batch.jobs.empty()) {
       batch.seq = st.commits.open_batch();
       st.in_flight[batch.seq] = {};
@@ -252,13 +195,17 @@ caf::expected<bool> dispatch_rows(self_ptr self) {
     job.target = st.rows_target;
     job.kind = st.rows_kind;
     job.safe = safe_mode_active(st);
+    job.origin = st.rows_origin;
     job.before = std::move(change.before);
     job.after = std::move(change.after);
+    auto bytes = estimated_bytes(job);
     batch.jobs.push_back(std::move(job));
     st.causes->hold(keys, a);
     auto& flight = st.in_flight[batch.seq];
-    flight.first.insert(flight.first.end(), keys.begin(), keys.end());
-    ++flight.second;
+    flight.keys.insert(flight.keys.end(), keys.begin(), keys.end());
+    ++flight.rows;
+    flight.bytes += bytes;
+    st.bytes_in_flight += bytes;
     if (batch.jobs.size() >= batch_size) {
       if (auto err = send_open(self, a)) return err;
     }
@@ -277,20 +224,17 @@ caf::expected<mysql_connection*> ddl_connection(self_ptr self) {
   return &*st.ddl_conn;
 }
 
-// Applies a schema change downstream. REQUIRES: every applier drained.
-caf::error apply_ddl(self_ptr self, const binlog::query_event& q, sql::statement_kind kind,
-                     const binlog_position& at) {
+// Runs statements on the DDL connection (after USE `use_db`, when the database exists).
+// REQUIRES: every applier drained.
+caf::error run_downstream(self_ptr self, const std::string& use_db,
+                          const std::vector<std::string>& statements, const std::string& what,
+                          const binlog_position& at) {
   auto& st = self->state;
-  if (is_system_schema(q.db)) {
-    DM_INFO("{} skips {} in system schema {} at {}", st.label, sql::to_string(kind), q.db,
-            to_string(at));
-    return caf::none;
-  }
   auto conn = ddl_connection(self);
   if (!conn) return conn.error();
-  if (!q.db.empty()) {
+  if (!use_db.empty()) {
     std::string use = "USE ";
-    sql::append_identifier(use, q.db);
+    sql::append_identifier(use, use_db);
     if (auto err = (*conn)->execute(use)) {
       // CREATE DATABASE issued while its own name was the default database, and the like.
       if ((*conn)->last_errno() != 1049) {
@@ -299,21 +243,44 @@ caf::error apply_ddl(self_ptr self, const binlog::query_event& q, sql::statement
       }
     }
   }
-  if (auto err = (*conn)->execute(q.query)) {
-    auto errnum = (*conn)->last_errno();
-    if (safe_mode_active(st) && is_already_applied(errnum)) {
-      DM_INFO("{} finds {} at {} applied already: {}", st.label, sql::to_string(kind),
-              to_string(at), describe(err));
-    } else {
+  for (auto& statement : statements) {
+    if (auto err = (*conn)->execute(statement)) {
+      auto errnum = (*conn)->last_errno();
+      if (safe_mode_active(st) && is_already_applied(errnum)) {
+        DM_INFO("{} finds {} at {} applied already: {}", st.label, what, to_string(at),
+                describe(err));
+        continue;
+      }
       st.ddl_conn.reset();
       if (is_resumable(err)) return err;
-      return make_error(code_of(err), describe(err) + " (DDL at " + to_string(at) + ": " +
-                                          excerpt(q.query) + ")");
+      return make_error(code_of(err), describe(err) + " (" + what + " at " + to_string(at) +
+                                          ": " + excerpt(statement) + ")");
     }
   }
-  st.schemas.clear();
-  DM_INFO("{} applied {} at {}", st.label, sql::to_string(kind), to_string(at));
+  st.schemas->invalidate();
   return caf::none;
+}
+
+// What to do with the event at `key` per the operator's decision, if one is pending for it.
+// Returns true when the event is handled (skipped, or replaced by the operator's SQL).
+caf::expected<bool> apply_decision(self_ptr self, const storage::relay_key& key) {
+  auto& st = self->state;
+  if (!st.decision_key || *st.decision_key != key) return false;
+  if (!st.commits.idle()) {
+    if (auto err = send_all_open(self)) return err;
+    st.holding = hold::drain;
+    return caf::error{};
+  }
+  auto at = position_of(st, key);
+  if (st.decision_action == "replace") {
+    auto statements = split_statements(st.decision_sql);
+    if (auto err = run_downstream(self, "", statements, "handle-error replace", at)) return err;
+  }
+  DM_INFO("{} {} the event at {} as the operator decided", st.label,
+          st.decision_action == "skip" ? "skipped" : "replaced", to_string(at));
+  if (auto err = clear_decision(*st.db_meta, st.task_name, st.source.source_id)) return err;
+  st.decision_key.reset();
+  return true;
 }
 
 // Processes one relay event. False when it must be processed again later (dispatch on hold);
@@ -338,49 +305,82 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
     auto decoded = st.decoder.decode(stored.bytes);
     if (!decoded)
       return make_error(code_of(decoded.error()),
-                        st.label + ": relay event at " + st.current_file + ":" +
-                            std::to_string(stored.key.offset) + ": " + describe(decoded.error()));
+                        st.label + ": relay event at " + to_string(position_of(st, stored.key)) +
+                            ": " + describe(decoded.error()));
     st.view = decoded->view;
     auto& body = decoded->body;
+    auto decided = apply_decision(self, stored.key);
+    if (!decided) {
+      if (!decided.error()) return false;  // draining first
+      return decided.error();
+    }
     if (std::holds_alternative<binlog::format_description>(body)) {
       st.format_file = {stored.key.segment, stored.key.file_index};
     } else if (auto* rot = std::get_if<binlog::rotate_event>(&body)) {
       rotate = *rot;
+    } else if (*decided) {
+      // Handled by the operator's decision: neither applied nor dispatched.
     } else if (auto* q = std::get_if<binlog::query_event>(&body)) {
-      auto kind = sql::classify_statement(q->query);
-      if (kind != sql::statement_kind::transaction_control) {
-        if (!sql::is_replicated_ddl(kind)) {
-          DM_INFO("{} skips a statement at {}:{}: {}", st.label, st.current_file,
-                  stored.key.offset, excerpt(q->query, 120));
+      auto plan = plan_ddl(q->query, q->db, *st.rules);
+      auto at = position_of(st, stored.key);
+      if (plan.kind != sql::statement_kind::transaction_control) {
+        if (plan.what == ddl_plan::action::skip) {
+          DM_INFO("{} skips {} at {} ({}): {}", st.label, sql::to_string(plan.kind),
+                  to_string(at), plan.reason, excerpt(q->query, 120));
+        } else if (plan.what == ddl_plan::action::fail) {
+          return make_error(ec::invalid_state,
+                            st.label + ": " + plan.reason + " (at " + to_string(at) + ")");
         } else {
           if (!st.commits.idle()) {
             if (auto err = send_all_open(self)) return err;
             st.holding = hold::drain;
             return false;
           }
-          if (auto err = apply_ddl(self, *q, kind, {st.current_file, stored.key.offset}))
+          // Everything before the change is applied: make that the checkpoint first, so that a
+          // crash cannot make rows of the old structure replay onto the new one.
+          advance_checkpoint(self);
+          if (auto err = persist_checkpoint(self, true)) return err;
+          if (auto err = run_downstream(self, plan.use_db, plan.statements,
+                                        sql::to_string(plan.kind), at))
             return err;
+          DM_INFO("{} applied {} at {}", st.label, sql::to_string(plan.kind), to_string(at));
           was_ddl = true;
         }
       }
     } else if (auto* rows = std::get_if<binlog::rows_event>(&body)) {
       const auto& table = *decoded->table;
-      if (!is_system_schema(table.db)) {
-        auto schema = resolve_schema(self, table);
-        if (!schema) return schema.error();
-        auto legacy = with_legacy_fsp(table, **schema);
-        auto changes = binlog::decode_rows(*rows, legacy ? *legacy : table);
-        if (!changes)
-          return make_error(code_of(changes.error()),
-                            st.label + ": relay event at " + st.current_file + ":" +
-                                std::to_string(stored.key.offset) + ": " +
-                                describe(changes.error()));
-        st.rows = std::move(*changes);
-        st.row_index = 0;
-        st.rows_schema = std::move(*schema);
-        st.rows_target = sql::qualified_name(table.db, table.table);
-        st.rows_kind = rows->kind;
-        st.rows_active = true;
+      if (st.rules->replicated(table.db, table.table)) {
+        std::string rule;
+        auto verdict = st.rules->filter(table.db, table.table, dml_event_name(rows->kind), "",
+                                        &rule);
+        if (verdict == table_rules::verdict::fail)
+          return make_error(ec::invalid_state,
+                            st.label + ": filter " + rule + " makes " +
+                                dml_event_name(rows->kind) + " on " + table.db + "." +
+                                table.table + " an error (at " +
+                                to_string(position_of(st, stored.key)) + ")");
+        if (verdict == table_rules::verdict::apply) {
+          auto target = st.rules->route(table.db, table.table);
+          if (!target) return target.error();
+          auto schema = st.schemas->resolve(table, target->first, target->second);
+          if (!schema) return schema.error();
+          auto legacy = schema_resolver::with_legacy_fsp(table, **schema);
+          auto changes = binlog::decode_rows(*rows, legacy ? *legacy : table);
+          if (!changes)
+            return make_error(code_of(changes.error()),
+                              st.label + ": relay event at " +
+                                  to_string(position_of(st, stored.key)) + ": " +
+                                  describe(changes.error()));
+          if ((*schema)->identity_key().empty())
+            st.keyless_tables.insert(table.db + "." + table.table);
+          st.rows = std::move(*changes);
+          st.row_index = 0;
+          st.rows_schema = std::move(*schema);
+          st.rows_target = sql::qualified_name(target->first, target->second);
+          st.rows_kind = rows->kind;
+          st.rows_origin = stored.key;
+          st.rows_active = true;
+        }
       }
     }
   }
@@ -412,11 +412,6 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
     if (auto err = persist_checkpoint(self, true)) return err;
   }
   return true;
-}
-
-void fail(self_ptr self, caf::error err) {
-  DM_WARN("{} stopped: {}", self->state.label, describe(err));
-  self->quit(std::move(err));
 }
 
 // Before reading a file from its middle, loads the file's format description (stored at offset
@@ -457,8 +452,9 @@ void pump(self_ptr self) {
       if (!n) return fail(self, n.error());
       if (*n == 0) break;
     }
-    auto done = process(self, st.pending[st.pending_index]);
-    if (!done) return fail(self, done.error());
+    const auto& event = st.pending[st.pending_index];
+    auto done = process(self, event);
+    if (!done) return fail_at(self, event.key, done.error());
     if (!*done) break;
     ++st.pending_index;
   }
@@ -477,6 +473,9 @@ void pump(self_ptr self) {
 // Starts reading once the source answered the subscription.
 caf::error start(self_ptr self, const relay_progress& progress) {
   auto& st = self->state;
+  auto rules = table_rules::compile(st.instance);
+  if (!rules) return rules.error();
+  st.rules = std::move(*rules);
   st.relay_head = progress;
   auto stored = st.checkpoints->load_sync(st.task_name, st.source.source_id);
   if (!stored) return stored.error();
@@ -519,6 +518,13 @@ caf::error start(self_ptr self, const relay_progress& progress) {
   // Until it stops in order, this run counts as unclean.
   st.checkpoint.clean_stop = false;
   if (auto err = persist_checkpoint(self, true)) return err;
+  auto decision = load_decision(*st.db_meta, st.task_name, st.source.source_id);
+  if (!decision) return decision.error();
+  if (*decision) {
+    st.decision_key = (*decision)->key;
+    st.decision_action = (*decision)->action;
+    st.decision_sql = (*decision)->sql;
+  }
   st.started = true;
   DM_INFO("{} starts at {}{}", st.label, to_string(st.checkpoint.position),
           safe_mode_active(st) ? " in safe mode" : "");
@@ -542,6 +548,11 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
   st.relay_source = std::move(relay_source);
   st.relay = std::make_unique<storage::relay_log>(db, st.source.source_id);
   st.checkpoints = std::make_unique<storage::checkpoint_store>(db);
+  st.db_meta = std::make_unique<storage::meta_store>(db);
+  st.schemas = std::make_unique<schema_resolver>(st.source.from, st.task.target_database,
+                                                 "task " + st.task_name + " on source " +
+                                                     st.source.source_id);
+  st.memory_budget = static_cast<size_t>(st.instance.syncer.memory_budget_mb) << 20;
   auto workers = std::max<uint32_t>(1, st.instance.syncer.worker_count);
   st.causes = std::make_unique<causality>(workers);
   st.credits.assign(workers, applier_credits);
@@ -576,8 +587,9 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
         ++st.credits[a];
         st.commits.committed(seq);
         if (auto it = st.in_flight.find(seq); it != st.in_flight.end()) {
-          st.causes->release(it->second.first);
-          st.rows_applied += it->second.second;
+          st.causes->release(it->second.keys);
+          st.rows_applied += it->second.rows;
+          st.bytes_in_flight -= it->second.bytes;
           st.in_flight.erase(it);
         }
         advance_checkpoint(self);
@@ -586,6 +598,9 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
           st.holding = hold::none;
           schedule_pump(self);
         }
+      },
+      [=](apply_failed_atom, uint32_t, const storage::relay_key& origin, caf::error& err) {
+        fail_at(self, origin, std::move(err));
       },
       [=](tick_atom) {
         auto& st = self->state;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -19,12 +20,15 @@
 #include "actors/causality.hpp"
 #include "actors/commit_tracker.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/schema_resolver.hpp"
+#include "actors/table_rules.hpp"
 #include "protocol/binlog/stream_decoder.hpp"
 #include "protocol/binlog/transaction_tracker.hpp"
 #include "protocol/gtid_set.hpp"
 #include "protocol/mysql_connection.hpp"
 #include "protocol/schema_loader.hpp"
 #include "storage/checkpoint_store.hpp"
+#include "storage/meta_store.hpp"
 #include "storage/relay_log.hpp"
 
 namespace dm {
@@ -54,12 +58,17 @@ struct syncer_actor_state {
   source_actor relay_source;
   std::unique_ptr<storage::relay_log> relay;
   std::unique_ptr<storage::checkpoint_store> checkpoints;
+  std::unique_ptr<storage::meta_store> db_meta;
 
-  // Connections: downstream for DDL, upstream for table structures when the binlog lacks them.
+  // The task's rules for this source, where table structures come from, and the downstream
+  // connection schema changes run on.
+  std::optional<table_rules> rules;
+  std::unique_ptr<schema_resolver> schemas;
   std::optional<mysql_connection> ddl_conn;
-  std::optional<mysql_connection> schema_conn;
-  std::optional<collation_charsets> charsets;
-  std::unordered_map<std::string, std::shared_ptr<const table_schema>> schemas;
+  // An operator's decision (dmctl handle-error) about the event at `decision_key`.
+  std::optional<storage::relay_key> decision_key;
+  std::string decision_action;
+  std::string decision_sql;
 
   // Reading.
   binlog::stream_decoder decoder;
@@ -78,7 +87,7 @@ struct syncer_actor_state {
   bool pump_scheduled = false;
   // Why dispatch is on hold: waiting for credits, for keys to be released, or for every
   // applier to drain before a DDL.
-  enum class hold { none, credit, conflict, drain } holding = hold::none;
+  enum class hold { none, credit, conflict, drain, memory } holding = hold::none;
 
   // The event being processed, and the rows of a rows event being dispatched (dispatch can
   // pause mid-event; `view` points into `pending`, which is kept meanwhile).
@@ -89,13 +98,22 @@ struct syncer_actor_state {
   std::shared_ptr<const table_schema> rows_schema;
   std::string rows_target;
   binlog::rows_kind rows_kind = binlog::rows_kind::write;
+  storage::relay_key rows_origin;
 
   // Dispatch.
   std::vector<applier_actor> appliers;
   std::vector<uint32_t> credits;
   std::vector<job_batch> open;
-  // Causality keys held by each in-flight batch, and its row count.
-  std::unordered_map<uint64_t, std::pair<std::vector<std::string>, size_t>> in_flight;
+  // What each batch in flight holds: its causality keys, rows and estimated bytes.
+  struct flight {
+    std::vector<std::string> keys;
+    size_t rows = 0;
+    size_t bytes = 0;
+  };
+  std::unordered_map<uint64_t, flight> in_flight;
+  // Estimated bytes of row changes in flight, and the task's budget for them.
+  size_t bytes_in_flight = 0;
+  size_t memory_budget = 0;
   std::unique_ptr<causality> causes;
   commit_tracker<sync_position> commits;
 
@@ -107,9 +125,10 @@ struct syncer_actor_state {
   // Replay in safe mode while the cursor is below this key.
   storage::relay_key safe_until;
 
-  // Counters.
+  // Counters, and tables replicated without a usable key (for query-status warnings).
   uint64_t events_applied = 0;
   uint64_t rows_applied = 0;
+  std::set<std::string> keyless_tables;
 };
 
 syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_state> self,

@@ -5,7 +5,9 @@
 
 #include <caf/all.hpp>
 
+#include "actors/handle_error.hpp"
 #include "actors/syncer.hpp"
+#include "storage/meta_store.hpp"
 #include "protocol/log.hpp"
 
 namespace dm {
@@ -72,6 +74,12 @@ subtask_status make_status(const task_actor_state& st) {
   s.safe_mode = st.progress.safe_mode;
   s.restarts = st.restarts;
   s.last_error = st.last_error;
+  if (st.failed_key) s.error_position = st.failed_position;
+  s.bytes_in_flight = st.progress.bytes_in_flight;
+  for (auto& table : st.progress.keyless_tables)
+    s.warnings.push_back("table " + table +
+                         " has no primary key or NOT NULL unique key: its changes are matched "
+                         "on all columns, one row at a time; add a key for speed");
   return s;
 }
 
@@ -115,16 +123,48 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
           st.rate_time = now;
         }
         if (p.rows_applied < st.rate_rows) st.rate_rows = p.rows_applied;  // a new unit
+        if (p.failed) {
+          st.failed_key = p.failed_key;
+          st.failed_position = p.failed_position;
+        }
         st.progress = std::move(p);
         if (st.progress.caught_up && !st.last_error.empty() && st.stage == "Running") {
           // Recovered: the error is history; keep the restart count.
           st.last_error.clear();
+          st.failed_key.reset();
           st.backoff = std::chrono::milliseconds{0};
         }
       },
       [=](restart_atom) {
         auto& st = self->state;
         if (!*st.unit && !st.stopping && st.stage == "Running") start_unit(self);
+      },
+      [=](handle_error_atom, const std::string& action,
+          const std::string& sql) -> caf::result<subtask_status> {
+        auto& st = self->state;
+        if (st.stage != "Paused" || !st.failed_key)
+          return make_error(ec::invalid_state,
+                            label(st) + " is not paused on a failed event; nothing to handle");
+        if (action != "skip" && action != "replace")
+          return make_error(ec::invalid_argument, "handle-error takes skip or replace, not '" +
+                                                      action + "'");
+        if (action == "replace" && split_statements(sql).empty())
+          return make_error(ec::invalid_argument,
+                            "handle-error replace needs the SQL to run instead of the event");
+        storage::meta_store meta{st.db};
+        if (auto err = save_decision(meta, st.config.name, st.source.source_id,
+                                     {*st.failed_key, action, sql}))
+          return err;
+        DM_INFO("{} resumes: the operator chose to {} the event at {}", label(st), action,
+                to_string(st.failed_position));
+        st.failed_key.reset();
+        st.failed_position = {};
+        st.stage = "Running";
+        st.last_error.clear();
+        st.recent_failures.clear();
+        st.backoff = std::chrono::milliseconds{0};
+        if (!*st.unit) start_unit(self);
+        return make_status(st);
       },
       [=](status_atom) { return make_status(self->state); },
   };

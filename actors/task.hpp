@@ -3,6 +3,10 @@
 // failures in a window, or on an error retrying cannot fix, the subtask goes to Paused with the
 // error, visible in query-status.
 //
+// A unit that stops on an event (a DDL or row change the downstream refuses) reports the event;
+// the subtask pauses there until the operator decides (handle-error: skip or replace), which
+// is stored before the unit restarts, so a crash in between keeps the decision.
+//
 // Stopping: on an exit message the task first stops its unit and waits for it to end (so that
 // its last checkpoint is written), then ends itself.
 #pragma once
@@ -10,6 +14,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "actors/interfaces.hpp"
@@ -39,6 +44,9 @@ struct task_actor_state {
   caf::error stop_reason;
 
   sync_progress progress;
+  // The relay event the syncer stopped on, when it stopped on one (cleared on resume).
+  std::optional<storage::relay_key> failed_key;
+  binlog_position failed_position;
   // Rate of rows applied, over the last report interval.
   uint64_t rate_rows = 0;
   std::chrono::steady_clock::time_point rate_time;

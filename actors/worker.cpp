@@ -8,6 +8,7 @@
 #include "actors/applier.hpp"
 #include "actors/config_json.hpp"
 #include "actors/source.hpp"
+#include "actors/table_rules.hpp"
 #include "actors/task.hpp"
 #include "protocol/log.hpp"
 #include "protocol/mysql_connection.hpp"
@@ -381,6 +382,11 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
         if (st.tasks.count(cfg.name) || is_creating(st, cfg.name))
           return make_error(ec::already_exists, "task " + cfg.name + " already exists on worker " +
                                                     st.worker_name + "; stop it first");
+        for (auto& inst : cfg.mysql_instances)
+          if (auto rules = table_rules::compile(inst); !rules)
+            return make_error(code_of(rules.error()), "task " + cfg.name + ", source " +
+                                                          inst.source_id + ": " +
+                                                          describe(rules.error()));
         std::vector<std::string> here, elsewhere;
         for (auto& inst : cfg.mysql_instances)
           (st.sources.count(inst.source_id) ? here : elsewhere).push_back(inst.source_id);
@@ -488,6 +494,54 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
             .then([=](purge_result& r) mutable { rp.deliver(std::move(r)); },
                   [=](caf::error& err) mutable { rp.deliver(err); });
         return rp;
+      },
+      [=](handle_error_atom, const std::string& name, const std::string& action,
+          const std::string& sql) -> caf::result<task_status> {
+        auto& st = self->state;
+        auto it = st.tasks.find(name);
+        if (it == st.tasks.end())
+          return make_error(ec::not_found,
+                            "task " + name + " does not exist on worker " + st.worker_name);
+        struct pending {
+          task_status status;
+          size_t waiting = 0;
+          std::vector<std::string> refusals;
+          size_t handled = 0;
+          caf::typed_response_promise<task_status> rp;
+        };
+        auto acc = std::make_shared<pending>();
+        acc->status.name = name;
+        acc->status.task_mode = it->second.config.task_mode;
+        acc->status.stage = "Running";
+        acc->rp = self->make_response_promise<task_status>();
+        acc->waiting = it->second.subtasks.size();
+        if (acc->waiting == 0)
+          return make_error(ec::not_found, "task " + name + " runs on no source of worker " +
+                                               st.worker_name);
+        auto finish_one = [acc] {
+          if (--acc->waiting > 0) return;
+          if (acc->handled == 0) {
+            std::string why;
+            for (auto& r : acc->refusals) why += (why.empty() ? "" : "; ") + r;
+            acc->rp.deliver(make_error(ec::invalid_state, why));
+          } else {
+            acc->rp.deliver(std::move(acc->status));
+          }
+        };
+        // Every subtask paused on an event gets the decision; the others refuse harmlessly.
+        for (auto& [source_id, handle] : it->second.subtasks)
+          self->request(handle, status_timeout, handle_error_atom_v, action, sql)
+              .then(
+                  [=](subtask_status& s) {
+                    ++acc->handled;
+                    acc->status.subtasks.push_back(std::move(s));
+                    finish_one();
+                  },
+                  [=](caf::error& err) {
+                    acc->refusals.push_back(describe(err));
+                    finish_one();
+                  });
+        return acc->rp;
       },
       [=](list_member_atom) -> std::vector<member_info> {
         auto& st = self->state;

@@ -27,7 +27,7 @@ caf::error parse_db(const yaml_map& m, db_config& out) {
 }
 
 caf::error parse_syncer(const yaml_map& m, syncer_config& out) {
-  if (auto err = m.check_keys({"worker-count", "batch", "safe-mode"},
+  if (auto err = m.check_keys({"worker-count", "batch", "safe-mode", "memory-budget"},
                               {{"queue-size", "in-flight work is bounded by credits per applier"},
                                {"checkpoint-flush-interval", later},
                                {"compact", later},
@@ -39,6 +39,7 @@ caf::error parse_syncer(const yaml_map& m, syncer_config& out) {
   if (auto err = m.read("batch", out.batch, 1)) return err;
   if (out.worker_count > 256)
     return make_error(ec::invalid_config, m.where("worker-count") + " must be at most 256");
+  if (auto err = m.read("memory-budget", out.memory_budget_mb, 16)) return err;
   return m.read("safe-mode", out.safe_mode);
 }
 

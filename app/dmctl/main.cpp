@@ -263,6 +263,27 @@ int run_purge_relay(caf::actor_system& sys, const options& opts, workers& ws,
   fail(ws.size() == 1 ? not_found : "source " + source + " exists on no worker");
 }
 
+int run_handle_error(caf::actor_system& sys, const options& opts, workers& ws,
+                     const std::string& task, const std::string& action,
+                     const std::string& sql) {
+  if (action == "replace" && sql.empty())
+    fail("handle-error " + task + " replace needs the SQL to run instead, e.g. "
+         "handle-error " + task + " replace \"ALTER TABLE ...; ...\"");
+  std::vector<status_reply> replies;
+  std::string refusal;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    auto r = ask<task_status>(sys, ws.require(i), handle_error_atom_v, task, action, sql);
+    if (r) replies.push_back(status_reply{{std::move(*r)}, {}});
+    else if (code_of(r.error()) == ec::not_found || code_of(r.error()) == ec::invalid_state)
+      refusal = describe(r.error());
+    else fail(describe(r.error()));
+  }
+  if (replies.empty()) fail(refusal);
+  auto merged = dmctl::merge(replies);
+  print(opts, dmctl::to_json(merged), action + " done; resumed " + dmctl::to_text(merged));
+  return 0;
+}
+
 int run_list_member(caf::actor_system& sys, const options& opts, workers& ws) {
   auto list = nlohmann::json::array();
   std::string text;
@@ -326,6 +347,15 @@ int main(int argc, char** argv) {
   pr->add_option("-s,--source", purge_source, "source id")->required();
   pr->add_option("--filename", purge_file, "remove relay files before this binlog file");
 
+  std::string error_task, error_action, error_sql;
+  auto* he = app.add_subcommand(
+      "handle-error", "resolve the event a paused task stopped on: skip it, or run SQL instead");
+  he->add_option("task", error_task, "task name")->required();
+  he->add_option("action", error_action, "skip | replace")
+      ->required()
+      ->check(CLI::IsMember({"skip", "replace"}));
+  he->add_option("sql", error_sql, "replace: the statements to run instead, ';'-separated");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -348,6 +378,7 @@ int main(int argc, char** argv) {
     if (sp->parsed()) return run_stop_task(sys, opts, ws, stop_target);
     if (lm->parsed()) return run_list_member(sys, opts, ws);
     if (pr->parsed()) return run_purge_relay(sys, opts, ws, purge_source, purge_file);
+    if (he->parsed()) return run_handle_error(sys, opts, ws, error_task, error_action, error_sql);
   } catch (const failure& f) {
     if (opts.json)
       std::cout << nlohmann::json{{"result", false}, {"error", f.message}}.dump(

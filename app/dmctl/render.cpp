@@ -41,7 +41,10 @@ nlohmann::json subtask_json(const subtask_status& s) {
           {"rows_per_second", s.rows_per_second},
           {"safe_mode", s.safe_mode},
           {"restarts", s.restarts},
-          {"last_error", s.last_error}};
+          {"last_error", s.last_error},
+          {"error_binlog", position_json(s.error_position)},
+          {"bytes_in_flight", s.bytes_in_flight},
+          {"warnings", s.warnings}};
 }
 
 }  // namespace
@@ -117,6 +120,10 @@ std::string to_text(const task_status& x) {
         << " s   rows " << s.rows_applied << " (" << rate << "/s)   safe mode "
         << (s.safe_mode ? "on" : "off") << "   restarts " << s.restarts << "\n";
     if (!s.last_error.empty()) out << "    last error: " << s.last_error << "\n";
+    if (!s.error_position.empty())
+      out << "    stopped on the event at " << to_string(s.error_position)
+          << " (dmctl handle-error " << x.name << " skip|replace \"SQL\")\n";
+    for (auto& w : s.warnings) out << "    warning: " << w << "\n";
   }
   return out.str();
 }

@@ -110,15 +110,19 @@ BOOST_AUTO_TEST_CASE(batches_merge_consecutive_inserts_and_respect_safe_mode) {
   job(binlog::rows_kind::write, {}, {int_cell(2), str_cell("b")});
   job(binlog::rows_kind::update, {int_cell(2), str_cell("b")}, {int_cell(2), str_cell("c")});
   job(binlog::rows_kind::delete_, {int_cell(1), str_cell("a")}, {});
-  auto sql = render_batch(batch, false, 1 << 20);
-  BOOST_REQUIRE(sql);
+  auto rendered = render_batch(batch, false, 1 << 20);
+  BOOST_REQUIRE(rendered);
+  auto* sql = &rendered->statements;
+  BOOST_CHECK(rendered->first_job == (std::vector<size_t>{0, 2, 3}));
   BOOST_REQUIRE_EQUAL(sql->size(), 3u);
   BOOST_CHECK_EQUAL((*sql)[0],
                     "INSERT INTO `d`.`t` (`id`,`code`) VALUES (1,_utf8mb4'a'),(2,_utf8mb4'b')");
   BOOST_CHECK_EQUAL((*sql)[1], "UPDATE `d`.`t` SET `id`=2,`code`=_utf8mb4'c' WHERE `id`=2 LIMIT 1");
   BOOST_CHECK_EQUAL((*sql)[2], "DELETE FROM `d`.`t` WHERE `id`=1 LIMIT 1");
-  auto safe = render_batch(batch, true, 1 << 20);
-  BOOST_REQUIRE(safe);
+  auto rendered_safe = render_batch(batch, true, 1 << 20);
+  BOOST_REQUIRE(rendered_safe);
+  auto* safe = &rendered_safe->statements;
+  BOOST_CHECK(rendered_safe->first_job == (std::vector<size_t>{0, 2, 2, 3}));
   BOOST_REQUIRE_EQUAL(safe->size(), 4u);
   BOOST_CHECK((*safe)[0].rfind("REPLACE INTO", 0) == 0);
   BOOST_CHECK_EQUAL((*safe)[1], "DELETE FROM `d`.`t` WHERE `id`=2 LIMIT 1");
