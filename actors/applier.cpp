@@ -1,5 +1,6 @@
 #include "actors/applier.hpp"
 
+#include <map>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -47,6 +48,25 @@ caf::error run_transaction(mysql_connection& conn, const std::vector<std::string
   return flush(chunk);
 }
 
+// For each table without a key that `batch` changes: its last change in the batch, by job index.
+std::map<std::string, size_t> last_keyless_changes(const job_batch& batch) {
+  std::map<std::string, size_t> last;
+  for (size_t i = 0; i < batch.jobs.size(); ++i)
+    if (batch.jobs[i].schema->identity_key().empty()) last[batch.jobs[i].target] = i;
+  return last;
+}
+
+// Whether an earlier attempt at `batch` committed, judged by the keyless marks it wrote.
+caf::expected<bool> committed_before(mysql_connection& conn, const keyless_mark_scope& scope,
+                                     const job_batch& batch,
+                                     const std::map<std::string, size_t>& keyless) {
+  auto marks = load_keyless_marks(conn, scope);
+  if (!marks) return marks.error();
+  auto& [target, job] = *keyless.begin();
+  auto it = marks->find(target);
+  return it != marks->end() && batch.jobs[job].origin <= it->second;
+}
+
 }  // namespace
 
 connection_params to_connection_params(const db_config& db) {
@@ -62,17 +82,19 @@ connection_params to_connection_params(const db_config& db) {
 
 applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_actor_state> self,
                                      uint32_t index, db_config target, std::string label,
-                                     syncer_actor syncer) {
+                                     keyless_mark_scope marks, syncer_actor syncer) {
   auto& st = self->state;
   st.index = index;
   st.params = to_connection_params(target);
   st.label = std::move(label);
+  st.marks = std::move(marks);
   st.syncer = std::move(syncer);
   return {
       [=](apply_atom, job_batch& batch) {
         auto& st = self->state;
         bool force_safe = false;
         caf::error last;
+        auto keyless = last_keyless_changes(batch);
         for (int attempt = 0; attempt < max_attempts; ++attempt) {
           if (attempt > 0) {
             auto delay = std::chrono::milliseconds{100} * (1 << std::min(attempt, 6));
@@ -88,8 +110,27 @@ applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_act
             }
             st.conn.emplace(std::move(*conn));
           }
+          if (force_safe && !keyless.empty()) {
+            // The failed attempt may have committed; replaying keyless changes would double them.
+            auto done = committed_before(*st.conn, st.marks, batch, keyless);
+            if (!done) {
+              last = done.error();
+              st.conn.reset();
+              if (is_resumable(last)) continue;
+              return self->quit(last);
+            }
+            if (*done) {
+              self->send(st.syncer, ack_atom_v, st.index, batch.seq);
+              return;
+            }
+          }
           auto statements = render_batch(batch, force_safe, max_statement_bytes);
           if (!statements) return self->quit(statements.error());
+          for (auto& [target, job] : keyless) {
+            statements->statements.push_back(
+                keyless_mark_sql(st.marks, target, batch.jobs[job].origin));
+            statements->first_job.push_back(job);
+          }
           size_t failed = 0;
           auto err = run_transaction(*st.conn, statements->statements, failed);
           if (!err) {
@@ -108,9 +149,9 @@ applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_act
                         ")";
             // The syncer stops on the event the failing statement came from; this applier
             // waits to be stopped with it.
-            auto origin = batch.jobs.front().origin;
+            auto origin = batch.jobs.front().origin.event;
             if (failed < statements->first_job.size())
-              origin = batch.jobs[statements->first_job[failed]].origin;
+              origin = batch.jobs[statements->first_job[failed]].origin.event;
             self->send(st.syncer, apply_failed_atom_v, st.index, origin,
                        make_error(code_of(err), text));
             return;

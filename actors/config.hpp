@@ -132,6 +132,8 @@ struct task_config {
   std::string name;
   // "incremental", "full" or "all".
   std::string task_mode = "incremental";
+  // Downstream schema for the worker's own bookkeeping there (keyless_marks.hpp).
+  std::string meta_schema = "dm_meta";
   db_config target_database;
   std::vector<mysql_instance> mysql_instances;
 };
@@ -196,7 +198,7 @@ typename Inspector::result_type inspect(Inspector& f, mysql_instance& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_config& x) {
-  return f(x.name, x.task_mode, x.target_database, x.mysql_instances);
+  return f(x.name, x.task_mode, x.meta_schema, x.target_database, x.mysql_instances);
 }
 
 }  // namespace dm

@@ -50,6 +50,18 @@ struct sync_progress {
   binlog_position failed_position;
 };
 
+// Where a row change came from: its rows event and the row's index in it.
+struct change_origin {
+  storage::relay_key event;
+  uint32_t row = 0;
+
+  friend bool operator<(const change_origin& a, const change_origin& b) {
+    if (a.event != b.event) return a.event < b.event;
+    return a.row < b.row;
+  }
+  friend bool operator<=(const change_origin& a, const change_origin& b) { return !(b < a); }
+};
+
 // One row change ready to be written downstream.
 struct row_job {
   // Upstream structure of the table (names, signedness, charsets, keys).
@@ -59,8 +71,8 @@ struct row_job {
   binlog::rows_kind kind = binlog::rows_kind::write;
   // Write idempotently: INSERT as REPLACE, UPDATE as DELETE + REPLACE.
   bool safe = false;
-  // The relay event the change came from (named when applying it fails).
-  storage::relay_key origin;
+  // Where the change came from (named when applying it fails; marks keyless progress).
+  change_origin origin;
   std::vector<binlog::cell> before;
   std::vector<binlog::cell> after;
 };

@@ -86,6 +86,10 @@ sync_progress make_progress(const syncer_actor_state& st) {
   return p;
 }
 
+keyless_mark_scope mark_scope(const syncer_actor_state& st) {
+  return {st.task.meta_schema, st.task_name, st.source.source_id};
+}
+
 void report(self_ptr self) { self->send(self->state.parent, progress_atom_v, make_progress(self->state)); }
 
 // Stops the syncer because of the event at `key`: the task learns where, for query-status and
@@ -175,6 +179,11 @@ caf::expected<bool> dispatch_rows(self_ptr self) {
       st.holding = hold::conflict;
       return false;
     }
+    change_origin origin{st.rows_origin, static_cast<uint32_t>(st.row_index)};
+    if (!st.keyless_marks.empty() && st.rows_schema->identity_key().empty()) {
+      auto mark = st.keyless_marks.find(st.rows_target);
+      if (mark != st.keyless_marks.end() && origin <= mark->second) continue;  // applied before
+    }
     auto a = *target;
     auto& batch = st.open[a];
     if (batch.jobs.size() >= batch_size && st.credits[a] == 0) {
@@ -195,7 +204,7 @@ caf::expected<bool> dispatch_rows(self_ptr self) {
     job.target = st.rows_target;
     job.kind = st.rows_kind;
     job.safe = safe_mode_active(st);
-    job.origin = st.rows_origin;
+    job.origin = origin;
     job.before = std::move(change.before);
     job.after = std::move(change.after);
     auto bytes = estimated_bytes(job);
@@ -258,6 +267,22 @@ caf::error run_downstream(self_ptr self, const std::string& use_db,
     }
   }
   st.schemas->invalidate();
+  return caf::none;
+}
+
+// Creates the keyless marks table downstream, once per run, before the first change to a
+// table without a key leaves.
+caf::error ensure_keyless_marks(self_ptr self) {
+  auto& st = self->state;
+  if (st.keyless_marks_ready) return caf::none;
+  auto conn = ddl_connection(self);
+  if (!conn) return conn.error();
+  for (auto& statement : keyless_marks_ddl(st.task.meta_schema))
+    if (auto err = (*conn)->execute(statement)) {
+      st.ddl_conn.reset();
+      return err;
+    }
+  st.keyless_marks_ready = true;
   return caf::none;
 }
 
@@ -371,8 +396,10 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
                               st.label + ": relay event at " +
                                   to_string(position_of(st, stored.key)) + ": " +
                                   describe(changes.error()));
-          if ((*schema)->identity_key().empty())
+          if ((*schema)->identity_key().empty()) {
             st.keyless_tables.insert(table.db + "." + table.table);
+            if (auto err = ensure_keyless_marks(self)) return err;
+          }
           st.rows = std::move(*changes);
           st.row_index = 0;
           st.rows_schema = std::move(*schema);
@@ -515,6 +542,13 @@ caf::error start(self_ptr self, const relay_progress& progress) {
   st.current_file_index = binlog_file_index(st.current_file).value_or(0);
   auto gtids = gtid_set::parse(st.checkpoint.gtid_set);
   st.gtids = gtids ? *gtids : gtid_set{};
+  if (stored->has_value() && !(*stored)->clean_stop) {
+    auto conn = ddl_connection(self);
+    if (!conn) return conn.error();
+    auto marks = load_keyless_marks(**conn, mark_scope(st));
+    if (!marks) return marks.error();
+    st.keyless_marks = std::move(*marks);
+  }
   // Until it stops in order, this run counts as unclean.
   st.checkpoint.clean_stop = false;
   if (auto err = persist_checkpoint(self, true)) return err;
@@ -560,7 +594,8 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
   for (uint32_t i = 0; i < workers; ++i)
     st.appliers.push_back(self->spawn<caf::detached + caf::linked>(
         applier, i, st.task.target_database,
-        "applier " + std::to_string(i) + " of task " + st.task_name, syncer_actor{self}));
+        "applier " + std::to_string(i) + " of task " + st.task_name, mark_scope(st),
+        syncer_actor{self}));
   self->set_exit_handler([=](caf::exit_msg& msg) {
     auto& st = self->state;
     if (st.started) {

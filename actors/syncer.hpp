@@ -6,10 +6,12 @@
 // on acknowledgements. The checkpoint only ever names a transaction boundary all of whose
 // changes have committed downstream; it is flushed every second and at every DDL. Before any
 // change is sent, a high-water mark at or past it is persisted; after an unclean stop, events
-// up to that mark are replayed in safe mode, so nothing is lost or applied twice.
+// up to that mark are replayed in safe mode, so nothing is lost or applied twice; changes to
+// tables without a key are not idempotent and are skipped up to their keyless marks instead.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -20,6 +22,7 @@
 #include "actors/causality.hpp"
 #include "actors/commit_tracker.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/keyless_marks.hpp"
 #include "actors/schema_resolver.hpp"
 #include "actors/table_rules.hpp"
 #include "protocol/binlog/stream_decoder.hpp"
@@ -129,6 +132,10 @@ struct syncer_actor_state {
   uint64_t events_applied = 0;
   uint64_t rows_applied = 0;
   std::set<std::string> keyless_tables;
+  // Exactly-once for keyless tables (keyless_marks.hpp): the marks table exists downstream,
+  // and after an unclean stop, the last change applied to each keyless target.
+  bool keyless_marks_ready = false;
+  std::map<std::string, change_origin> keyless_marks;
 };
 
 syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_state> self,

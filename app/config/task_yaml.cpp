@@ -151,9 +151,10 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
     return make_error(ec::invalid_config, doc->where("task-mode") +
                                               " must be full, incremental or all, got '" +
                                               task.task_mode + "'");
-  if (doc->has("meta-schema"))
-    warnings.push_back(doc->where("meta-schema") +
-                       " has no effect: checkpoints live in the worker's RocksDB");
+  if (auto err = doc->read("meta-schema", task.meta_schema, true)) return err;
+  if (task.meta_schema.empty() || task.meta_schema.size() > 64)
+    return make_error(ec::invalid_config, doc->where("meta-schema") +
+                                              " must be a database name of 1 to 64 characters");
 
   auto target = doc->child("target-database");
   if (!target) return target.error();

@@ -1,5 +1,8 @@
 #include "protocol/sql/dml.hpp"
 
+#include <charconv>
+#include <string_view>
+
 #include "protocol/error.hpp"
 #include "protocol/sql/literal.hpp"
 #include "protocol/sql/quote.hpp"
@@ -30,12 +33,22 @@ caf::error append_condition(std::string& out, const table_schema& schema, const 
     return caf::none;
   }
   out += '=';
+  if (row[i].kind == cell_kind::float32 || row[i].kind == cell_kind::float64) {
+    // The server compares a FLOAT column as the double it widens to; the shortest spelling of
+    // that double, as a double literal, compares equal to it (a FLOAT's own nine-digit spelling
+    // would not).
+    char buf[40];
+    auto end = std::to_chars(buf, buf + sizeof buf, row[i].d).ptr;
+    out.append(buf, end);
+    if (std::string_view{buf, static_cast<size_t>(end - buf)}.find('e') == std::string_view::npos)
+      out += "E0";
+    return caf::none;
+  }
   return append_literal(out, row[i], schema.columns[i]);
 }
 
-// WHERE clause identifying `row`: its identity key, or all comparable columns when the table has
-// none. Floating point columns are left out of an all-column match because a float read back as
-// a double never compares equal to its literal.
+// WHERE clause identifying `row`: its identity key, or all its columns when the table has none
+// (generated columns excepted: they follow from the others).
 caf::error append_where(std::string& out, const table_schema& schema, const row_image& row) {
   out += " WHERE ";
   const auto& key = schema.identity_key();
@@ -56,7 +69,7 @@ caf::error append_where(std::string& out, const table_schema& schema, const row_
   } else {
     for (size_t i = 0; i < row.size(); ++i) {
       auto k = row[i].kind;
-      if (k == cell_kind::absent || k == cell_kind::float32 || k == cell_kind::float64) continue;
+      if (k == cell_kind::absent) continue;
       if (schema.columns[i].generated) continue;
       if (auto err = add(i)) return err;
     }

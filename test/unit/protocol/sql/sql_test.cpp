@@ -109,6 +109,20 @@ BOOST_AUTO_TEST_CASE(insert_update_delete_statements) {
   BOOST_CHECK_EQUAL(out, "DELETE FROM `d`.`t` WHERE `id`=2 AND `name` IS NULL LIMIT 1");
 }
 
+BOOST_AUTO_TEST_CASE(keyless_rows_match_floats_as_the_doubles_they_widen_to) {
+  table_schema s;
+  s.db = "d";
+  s.table = "t";
+  s.columns = {{"f", false, "", false}, {"g", false, "", false}};
+  auto f = make(cell_kind::float32);
+  f.d = static_cast<double>(1.1f);
+  auto g = make(cell_kind::float64);
+  g.d = 1e300;
+  std::string out;
+  BOOST_REQUIRE(!sql::append_delete(out, "`d`.`t`", s, {f, g}));
+  BOOST_CHECK_EQUAL(out, "DELETE FROM `d`.`t` WHERE `f`=1.100000023841858E0 AND `g`=1e+300 LIMIT 1");
+}
+
 BOOST_AUTO_TEST_CASE(generated_and_absent_columns_are_not_written) {
   auto s = two_columns();
   s.columns[1].generated = true;
