@@ -151,7 +151,7 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
     return make_error(ec::invalid_config, doc->where("task-mode") +
                                               " must be full, incremental or all, got '" +
                                               task.task_mode + "'");
-  if (auto err = doc->read("meta-schema", task.meta_schema, true)) return err;
+  if (auto err = doc->read("meta-schema", task.meta_schema)) return err;
   if (task.meta_schema.empty() || task.meta_schema.size() > 64)
     return make_error(ec::invalid_config, doc->where("meta-schema") +
                                               " must be a database name of 1 to 64 characters");

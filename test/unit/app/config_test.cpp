@@ -117,8 +117,8 @@ BOOST_AUTO_TEST_CASE(task_yaml_resolves_syncer_settings) {
   BOOST_CHECK(first.syncer.safe_mode);
   BOOST_CHECK_EQUAL(task->mysql_instances[1].syncer.worker_count, 4u);
   BOOST_CHECK_EQUAL(task->mysql_instances[1].syncer.batch, 100u);
-  BOOST_REQUIRE_EQUAL(warnings.size(), 1u);
-  BOOST_CHECK(contains(warnings[0], "meta-schema has no effect"));
+  BOOST_CHECK(warnings.empty());
+  BOOST_CHECK_EQUAL(task->meta_schema, "dm_meta");
 }
 
 BOOST_AUTO_TEST_CASE(bad_task_files_name_file_and_key) {
