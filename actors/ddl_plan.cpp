@@ -94,7 +94,16 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
     if (!passes(rules, db, "", ddl.kind, text, plan)) return plan;
     auto target = rules.route(db, "");
     if (!target) return fail(plan, describe(target.error()));
+    bool routed = target->first != db;
+    // A routed database usually merges several upstream ones: dropping one of them must not
+    // drop the others' data, and each of them creates it.
+    if (routed && ddl.kind == statement_kind::drop_database)
+      return skip(plan, "database " + db + " is routed to " + target->first +
+                            ", which may hold other databases' tables; drop it by hand");
     std::string quoted;
+    if (routed && ddl.kind == statement_kind::create_database && ddl.database &&
+        !has_if_not_exists(text, ddl.database->begin))
+      quoted = "IF NOT EXISTS ";
     sql::append_identifier(quoted, target->first);
     plan.statements.push_back(ddl.database ? sql::rewrite(text, {{*ddl.database, quoted}}) : text);
     if (!ddl.database) plan.use_db = target->first;

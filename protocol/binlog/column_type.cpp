@@ -42,8 +42,10 @@ const char* column_type_name(column_type t) {
   return "UNKNOWN";
 }
 
-bool is_numeric_type(column_type t) {
+bool is_numeric_type(column_type t, bool mariadb) {
   switch (t) {
+    case column_type::year:
+      return mariadb;
     case column_type::tiny:
     case column_type::short_:
     case column_type::int24:

@@ -46,8 +46,9 @@ enum class column_type : uint8_t {
 // Type name as mariadb-binlog prints it in "### @1=... /* TYPE meta=... */" comments.
 const char* column_type_name(column_type t);
 
-// True for the types whose signedness the SIGNEDNESS optional metadata covers.
-bool is_numeric_type(column_type t);
+// True for the types whose signedness the SIGNEDNESS optional metadata covers. MariaDB counts
+// YEAR among them (its YEAR is an unsigned integer field); MySQL does not.
+bool is_numeric_type(column_type t, bool mariadb);
 
 // True for the types whose collation the *_CHARSET optional metadata covers (string types other
 // than ENUM and SET; BLOB/TEXT included, GEOMETRY and MySQL JSON excluded).

@@ -112,7 +112,7 @@ std::vector<std::string> read_string_list(byte_reader& r) {
   return out;
 }
 
-void parse_optional_metadata(byte_reader r, table_map_event& t) {
+void parse_optional_metadata(byte_reader r, table_map_event& t, bool mariadb) {
   auto& cols = t.columns;
   while (r.remaining() > 0 && !r.failed()) {
     auto type = r.u8();
@@ -121,7 +121,7 @@ void parse_optional_metadata(byte_reader r, table_map_event& t) {
     if (r.failed()) return;
     switch (type) {
       case 1: {  // SIGNEDNESS: one bit per numeric column, most significant bit first
-        auto numeric = select_columns(cols, [](auto& c) { return is_numeric_type(c.type); });
+        auto numeric = select_columns(cols, [mariadb](auto& c) { return is_numeric_type(c.type, mariadb); });
         for (size_t n = 0; n < numeric.size(); ++n) {
           auto byte = field.data() && n / 8 < length ? field.data()[n / 8] : 0;
           cols[numeric[n]].is_unsigned = (byte & (0x80 >> (n % 8))) != 0;
@@ -218,7 +218,7 @@ caf::expected<table_map_event> decode_table_map(const event_view& ev,
   if (r.failed()) return corrupt("null bitmap is truncated");
   for (size_t i = 0; i < count; ++i)
     t.columns[i].nullable = (static_cast<uint8_t>(nulls[i / 8]) >> (i % 8)) & 1;
-  parse_optional_metadata(byte_reader{r.rest()}, t);
+  parse_optional_metadata(byte_reader{r.rest()}, t, fde.is_mariadb());
   for (auto& [index, prefix] : t.primary_key)
     if (index >= count) return corrupt("primary key names column " + std::to_string(index));
   return t;

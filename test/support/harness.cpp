@@ -4,6 +4,8 @@
 
 #include <fstream>
 #include <functional>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -129,7 +131,8 @@ std::pair<std::string, uint32_t> master_position(const mariadb_sandbox& server) 
 }
 
 void wait_synced(const worker_process& worker, const std::string& task,
-                 const mariadb_sandbox& upstream, std::chrono::seconds timeout) {
+                 const mariadb_sandbox& upstream, std::chrono::seconds timeout,
+                 const std::string& source) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string last;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -142,6 +145,7 @@ void wait_synced(const worker_process& worker, const std::string& task,
       bool all = !j["tasks"].empty();
       for (auto& t : j["tasks"])
         for (auto& s : t["sources"]) {
+          if (!source.empty() && s["source_id"] != source) continue;
           auto& pos = s["synced_binlog"];
           all = all && s["synced"].get<bool>() && !pos.is_null() &&
                 pos["file"].get<std::string>() == target.first &&
@@ -196,8 +200,32 @@ std::string compare_database(const mariadb_sandbox& upstream, const mariadb_sand
     report += "table " + name + " differs: " + std::to_string(rows_a.size()) + " rows upstream, " +
               std::to_string(rows_b.size()) + " downstream; " + std::to_string(only_a.size()) +
               " only upstream, " + std::to_string(only_b.size()) + " only downstream\n";
-    report += " first rows only upstream:\n" + join_rows(only_a, 5);
-    report += " first rows only downstream:\n" + join_rows(only_b, 5);
+    // Rows that differ in some columns (paired by their first column): name those columns.
+    auto names = upstream.query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE "
+                                "TABLE_SCHEMA = '" + db + "' AND TABLE_NAME = '" + t +
+                                "' ORDER BY ORDINAL_POSITION");
+    std::map<std::optional<std::string>, const result_row*> by_first;
+    for (auto& r : only_b)
+      if (!r.empty()) by_first[r[0]] = &r;
+    size_t shown = 0;
+    auto brief = [](const std::optional<std::string>& v) {
+      return v ? "'" + v->substr(0, 60) + "'" : std::string{"NULL"};
+    };
+    for (auto& r : only_a) {
+      auto it = r.empty() ? by_first.end() : by_first.find(r[0]);
+      if (it == by_first.end() || shown == 5) continue;
+      ++shown;
+      report += " row " + brief(r[0]) + " differs in";
+      for (size_t i = 0; i < r.size() && i < it->second->size(); ++i)
+        if (r[i] != (*it->second)[i])
+          report += " " + (i < names.size() && names[i][0] ? *names[i][0] : std::to_string(i)) +
+                    " (up " + brief(r[i]) + ", down " + brief((*it->second)[i]) + ")";
+      report += "\n";
+    }
+    if (shown == 0) {
+      report += " first rows only upstream:\n" + join_rows(only_a, 5);
+      report += " first rows only downstream:\n" + join_rows(only_b, 5);
+    }
   }
   return report;
 }

@@ -73,11 +73,12 @@ std::string task_yaml(const std::string& name, const std::vector<std::string>& s
 // SHOW MASTER STATUS as (file, pos).
 std::pair<std::string, uint32_t> master_position(const mariadb_sandbox& server);
 
-// Waits until query-status says every source of `task` caught up, synced at the upstream's
-// current binlog position. Throws with the last status on timeout.
+// Waits until query-status says every source of `task` (or only `source`, when given) caught
+// up, synced at the upstream's current binlog position. Throws with the last status on timeout.
 void wait_synced(const worker_process& worker, const std::string& task,
                  const mariadb_sandbox& upstream,
-                 std::chrono::seconds timeout = std::chrono::seconds{180});
+                 std::chrono::seconds timeout = std::chrono::seconds{180},
+                 const std::string& source = "");
 
 // Compares every table of `db` upstream and downstream: same table list, same CHECKSUM TABLE,
 // and on a mismatch the first differing rows. Returns an empty string when identical, else a
