@@ -29,7 +29,7 @@ constexpr uint32_t applier_credits = 2;
 constexpr auto tick_interval = std::chrono::milliseconds{500};
 // How far past the relay head the high-water mark moves at once: one synced write per this
 // much binlog, at the price of replaying up to this much in safe mode after a crash.
-constexpr uint32_t high_water_step = 64 << 20;
+constexpr uint32_t high_water_step = 16 << 20;
 
 // Errors of DDL that was applied already; skipped while replaying in safe mode.
 bool is_already_applied(unsigned errnum) {
@@ -92,24 +92,6 @@ keyless_mark_scope mark_scope(const syncer_actor_state& st) {
 
 void report(self_ptr self) { self->send(self->state.parent, progress_atom_v, make_progress(self->state)); }
 
-// Stops the syncer because of the event at `key`: the task learns where, for query-status and
-// handle-error.
-void fail_at(self_ptr self, const storage::relay_key& key, caf::error err) {
-  auto& st = self->state;
-  auto p = make_progress(st);
-  p.failed = true;
-  p.failed_key = key;
-  p.failed_position = position_of(st, key);
-  self->send(st.parent, progress_atom_v, std::move(p));
-  DM_WARN("{} stopped at {}: {}", st.label, to_string(position_of(st, key)), describe(err));
-  self->quit(std::move(err));
-}
-
-void fail(self_ptr self, caf::error err) {
-  DM_WARN("{} stopped: {}", self->state.label, describe(err));
-  self->quit(std::move(err));
-}
-
 // Moves the in-memory checkpoint to the newest boundary whose changes all committed.
 void advance_checkpoint(self_ptr self) {
   auto& st = self->state;
@@ -121,6 +103,46 @@ void advance_checkpoint(self_ptr self) {
     st.checkpoint_dirty = true;
   }
 }
+
+// Saves the checkpoint as the syncer stops. Unless nothing is in flight (a clean stop), the next
+// run replays in safe mode; it need not go past what this run dispatched, which is tighter than
+// the high-water mark (nor short of the window an earlier crash left, if still open).
+void save_stop_checkpoint(self_ptr self) {
+  auto& st = self->state;
+  if (!st.started) return;
+  advance_checkpoint(self);
+  st.checkpoint.clean_stop = st.commits.idle() && !st.rows_active;
+  if (!st.checkpoint.clean_stop) {
+    auto dispatched = st.cursor;
+    if (st.rows_active) dispatched = {st.rows_origin.segment, st.rows_origin.file_index,
+                                      st.rows_origin.offset + 1};
+    auto end = std::max(dispatched, st.safe_until);
+    if (end < st.checkpoint.safe_until) st.checkpoint.safe_until = end;
+  }
+  if (auto err = persist_checkpoint(self, true))
+    DM_ERROR("{} could not save its checkpoint: {}", st.label, describe(err));
+}
+
+// Stops the syncer because of the event at `key`: the task learns where, for query-status and
+// handle-error.
+void fail_at(self_ptr self, const storage::relay_key& key, caf::error err) {
+  auto& st = self->state;
+  auto p = make_progress(st);
+  p.failed = true;
+  p.failed_key = key;
+  p.failed_position = position_of(st, key);
+  self->send(st.parent, progress_atom_v, std::move(p));
+  DM_WARN("{} stopped at {}: {}", st.label, to_string(position_of(st, key)), describe(err));
+  save_stop_checkpoint(self);
+  self->quit(std::move(err));
+}
+
+void fail(self_ptr self, caf::error err) {
+  DM_WARN("{} stopped: {}", self->state.label, describe(err));
+  save_stop_checkpoint(self);
+  self->quit(std::move(err));
+}
+
 
 void schedule_pump(self_ptr self) {
   auto& st = self->state;
@@ -182,7 +204,13 @@ caf::expected<bool> dispatch_rows(self_ptr self) {
     change_origin origin{st.rows_origin, static_cast<uint32_t>(st.row_index)};
     if (!st.keyless_marks.empty() && st.rows_schema->identity_key().empty()) {
       auto mark = st.keyless_marks.find(st.rows_target);
-      if (mark != st.keyless_marks.end() && origin <= mark->second) continue;  // applied before
+      if (mark != st.keyless_marks.end() && origin <= mark->second) {
+        if (origin.row == 0)
+          DM_INFO("{} skips changes to {} up to {} row {}: applied before the last stop",
+                  st.label, st.rows_target, storage::to_string(mark->second.event),
+                  mark->second.row);
+        continue;
+      }
     }
     auto a = *target;
     auto& batch = st.open[a];
@@ -597,13 +625,7 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
         "applier " + std::to_string(i) + " of task " + st.task_name, mark_scope(st),
         syncer_actor{self}));
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    auto& st = self->state;
-    if (st.started) {
-      // Orderly only when nothing is in flight: then nothing beyond the checkpoint was applied.
-      st.checkpoint.clean_stop = st.commits.idle() && !st.rows_active;
-      if (auto err = persist_checkpoint(self, true))
-        DM_ERROR("{} could not save its checkpoint: {}", st.label, describe(err));
-    }
+    save_stop_checkpoint(self);
     self->quit(msg.reason);
   });
   self->request(st.relay_source, caf::infinite, subscribe_atom_v, relay_listener_actor{self})
