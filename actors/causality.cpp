@@ -35,11 +35,16 @@ void causality::release(const std::vector<std::string>& keys) {
 namespace {
 
 // Appends a representation of `value` under which values equal in the column's collation are
-// equal (see the header for the folding of strings).
-void append_key_value(std::string& key, const binlog::cell& value, const column_def& column) {
+// equal (see the header for the folding of strings); `exact` keeps strings as they are.
+void append_key_value(std::string& key, const binlog::cell& value, const column_def& column,
+                      bool exact = false) {
   using binlog::cell_kind;
   switch (value.kind) {
     case cell_kind::string: {
+      if (exact) {
+        key += value.text;
+        break;
+      }
       if (column.charset == "binary") {
         key += value.text;
         break;
@@ -101,6 +106,19 @@ void append_causality_keys(const table_schema& schema, const std::string& target
   for (size_t u = 0; u < schema.unique_keys.size(); ++u) add_key("u", u, schema.unique_keys[u]);
   // No usable key: the table itself is the key, so its keyless changes stay in order.
   if (!any) keys.push_back(target);
+}
+
+std::string identity_key_value(const table_schema& schema, const std::vector<binlog::cell>& image,
+                               bool exact) {
+  std::string key;
+  const auto& columns = schema.identity_key();
+  for (auto i : columns) {
+    if (i >= image.size() || image[i].kind == binlog::cell_kind::absent || image[i].is_null())
+      return {};
+    key += '\0';
+    append_key_value(key, image[i], schema.columns[i], exact);
+  }
+  return key;
 }
 
 }  // namespace dm

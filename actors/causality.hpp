@@ -53,4 +53,11 @@ void append_causality_keys(const table_schema& schema, const std::string& target
                            const std::vector<binlog::cell>& image,
                            std::vector<std::string>& keys);
 
+// The value of `image`'s identity key, folded as causality keys are (equal for rows the
+// downstream considers the same key, and also for some it does not), or with `exact` its bytes
+// as they are (different for different bytes, also where the downstream's collation sees the
+// same key); empty when the table has no identity key or the image lacks one of its columns.
+std::string identity_key_value(const table_schema& schema, const std::vector<binlog::cell>& image,
+                               bool exact = false);
+
 }  // namespace dm

@@ -101,6 +101,8 @@ void advance_checkpoint(self_ptr self) {
     st.checkpoint.gtid_set = safe->gtid_set;
     st.checkpoint_event_time = safe->event_time;
     st.checkpoint_dirty = true;
+    st.metric.file->set(safe->next.file_index);
+    st.metric.pos->set(safe->position.pos);
   }
 }
 
@@ -459,6 +461,7 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
   }
   st.cursor = next;
   ++st.events_applied;
+  st.metric.events->add();
   if (outcome->at_boundary)
     st.commits.boundary(sync_position{next, {st.current_file, next.offset}, st.gtids.to_string(),
                                       st.view.header.timestamp});
@@ -568,6 +571,8 @@ caf::error start(self_ptr self, const relay_progress& progress) {
   }
   st.current_file = st.checkpoint.position.file;
   st.current_file_index = binlog_file_index(st.current_file).value_or(0);
+  st.metric.file->set(st.checkpoint.next.file_index);
+  st.metric.pos->set(st.checkpoint.next.offset);
   auto gtids = gtid_set::parse(st.checkpoint.gtid_set);
   st.gtids = gtids ? *gtids : gtid_set{};
   if (stored->has_value() && !(*stored)->clean_stop) {
@@ -615,6 +620,17 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
                                                  "task " + st.task_name + " on source " +
                                                      st.source.source_id);
   st.memory_budget = static_cast<size_t>(st.instance.syncer.memory_budget_mb) << 20;
+  auto& reg = metrics::registry::global();
+  metrics::labels l{{"task", st.task_name}, {"source", st.source.source_id}};
+  st.metric.file = reg.get_gauge("dm_sync_binlog_file",
+                                 "Binlog file index of the task's checkpoint", l);
+  st.metric.pos = reg.get_gauge("dm_sync_binlog_pos", "Binlog offset of the task's checkpoint", l);
+  st.metric.rows = reg.get_counter("dm_sync_rows_applied_total",
+                                   "Row changes committed downstream", l);
+  st.metric.events = reg.get_counter("dm_sync_events_total", "Binlog events the syncer processed",
+                                     l);
+  st.metric.bytes_in_flight = reg.get_gauge(
+      "dm_sync_bytes_in_flight", "Estimated bytes of row changes not yet committed", l);
   auto workers = std::max<uint32_t>(1, st.instance.syncer.worker_count);
   st.causes = std::make_unique<causality>(workers);
   st.credits.assign(workers, applier_credits);
@@ -646,7 +662,9 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
         if (auto it = st.in_flight.find(seq); it != st.in_flight.end()) {
           st.causes->release(it->second.keys);
           st.rows_applied += it->second.rows;
+          st.metric.rows->add(it->second.rows);
           st.bytes_in_flight -= it->second.bytes;
+          st.metric.bytes_in_flight->set(static_cast<double>(st.bytes_in_flight));
           st.in_flight.erase(it);
         }
         advance_checkpoint(self);

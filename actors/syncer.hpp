@@ -23,6 +23,7 @@
 #include "actors/commit_tracker.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/keyless_marks.hpp"
+#include "actors/metrics.hpp"
 #include "actors/schema_resolver.hpp"
 #include "actors/table_rules.hpp"
 #include "protocol/binlog/stream_decoder.hpp"
@@ -135,6 +136,14 @@ struct syncer_actor_state {
   // Exactly-once for keyless tables (keyless_marks.hpp): the marks table exists downstream,
   // and after an unclean stop, the last change applied to each keyless target.
   bool keyless_marks_ready = false;
+  // Metrics series of this (task, source); owned by the global registry.
+  struct {
+    metrics::gauge* file = nullptr;
+    metrics::gauge* pos = nullptr;
+    metrics::counter* rows = nullptr;
+    metrics::counter* events = nullptr;
+    metrics::gauge* bytes_in_flight = nullptr;
+  } metric;
   std::map<std::string, change_origin> keyless_marks;
 };
 

@@ -17,6 +17,19 @@ bool writable(const table_schema& schema, const row_image& image, size_t i) {
   return image[i].kind != cell_kind::absent && !schema.columns[i].generated;
 }
 
+// "(`a`,`b`,...)"-style list of the columns `image` writes, as `col_fn(name)` renders each.
+template <class ColumnFn>
+void append_writable_columns(std::string& out, const table_schema& schema, const row_image& image,
+                             ColumnFn col_fn) {
+  bool any = false;
+  for (size_t i = 0; i < image.size(); ++i) {
+    if (!writable(schema, image, i)) continue;
+    if (any) out += ',';
+    any = true;
+    col_fn(schema.columns[i].name);
+  }
+}
+
 caf::error check_width(const table_schema& schema, const row_image& image) {
   if (image.size() == schema.columns.size()) return caf::none;
   return make_error(ec::decode_failed,
@@ -88,13 +101,8 @@ caf::error append_insert(std::string& out, const std::string& target, const tabl
   out += replace ? "REPLACE INTO " : "INSERT INTO ";
   out += target;
   out += " (";
-  bool any = false;
-  for (size_t i = 0; i < first.size(); ++i) {
-    if (!writable(schema, first, i)) continue;
-    if (any) out += ',';
-    any = true;
-    append_identifier(out, schema.columns[i].name);
-  }
+  append_writable_columns(out, schema, first,
+                          [&](const std::string& name) { append_identifier(out, name); });
   out += ") VALUES ";
   for (size_t r = 0; r < rows.size(); ++r) {
     const auto& row = *rows[r];
@@ -110,6 +118,55 @@ caf::error append_insert(std::string& out, const std::string& target, const tabl
     }
     out += ')';
   }
+  return caf::none;
+}
+
+caf::error append_upsert(std::string& out, const std::string& target, const table_schema& schema,
+                         const std::vector<const row_image*>& rows) {
+  if (auto err = append_insert(out, target, schema, rows, false)) return err;
+  const auto& first = *rows.front();
+  out += " ON DUPLICATE KEY UPDATE ";
+  append_writable_columns(out, schema, first, [&](const std::string& name) {
+    append_identifier(out, name);
+    out += "=VALUES(";
+    append_identifier(out, name);
+    out += ')';
+  });
+  return caf::none;
+}
+
+caf::error append_delete_keys(std::string& out, const std::string& target,
+                              const table_schema& schema,
+                              const std::vector<const row_image*>& rows) {
+  const auto& key = schema.identity_key();
+  if (key.empty())
+    return make_error(ec::invalid_argument,
+                      schema.db + "." + schema.table + " has no key to delete rows by");
+  out += "DELETE FROM ";
+  out += target;
+  out += " WHERE ";
+  if (key.size() > 1) out += '(';
+  for (size_t k = 0; k < key.size(); ++k) {
+    if (k) out += ',';
+    append_identifier(out, schema.columns[key[k]].name);
+  }
+  out += key.size() > 1 ? ") IN (" : " IN (";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto& row = *rows[r];
+    if (auto err = check_width(schema, row)) return err;
+    if (r) out += ',';
+    if (key.size() > 1) out += '(';
+    for (size_t k = 0; k < key.size(); ++k) {
+      if (k) out += ',';
+      if (row[key[k]].kind == cell_kind::absent)
+        return make_error(ec::decode_failed, "row image of " + schema.db + "." + schema.table +
+                                                 " lacks key column `" +
+                                                 schema.columns[key[k]].name + "`");
+      if (auto err = append_literal(out, row[key[k]], schema.columns[key[k]])) return err;
+    }
+    if (key.size() > 1) out += ')';
+  }
+  out += ')';
   return caf::none;
 }
 

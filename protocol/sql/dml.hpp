@@ -29,4 +29,17 @@ caf::error append_delete(std::string& out, const std::string& target, const tabl
 caf::error append_update(std::string& out, const std::string& target, const table_schema& schema,
                          const row_image& before, const row_image& after);
 
+// Appends "INSERT INTO target (cols) VALUES (...),(...) ON DUPLICATE KEY UPDATE c=VALUES(c),..."
+// (every written column): each row is made to exist with exactly its
+// image, whether or not a row with its key existed. REQUIRES as for append_insert, and a
+// table with an identity key.
+caf::error append_upsert(std::string& out, const std::string& target, const table_schema& schema,
+                         const std::vector<const row_image*>& rows);
+
+// Appends "DELETE FROM target WHERE <identity key> IN (<key of each row>)". REQUIRES: the table
+// has an identity key and every image holds its columns.
+caf::error append_delete_keys(std::string& out, const std::string& target,
+                              const table_schema& schema,
+                              const std::vector<const row_image*>& rows);
+
 }  // namespace dm::sql

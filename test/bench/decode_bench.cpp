@@ -13,9 +13,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "test/bench/bench_util.hpp"
 #include "test/support/mariadb_sandbox.hpp"
 
 using namespace dm::test;
+using dm::bench::median;
 
 namespace {
 
@@ -30,10 +32,6 @@ double seconds_of(const std::vector<std::string>& argv) {
   return elapsed;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 }  // namespace
 

@@ -13,18 +13,17 @@
 #include <httplib.h>
 
 #include "protocol/position.hpp"
+#include "test/bench/bench_util.hpp"
 #include "test/support/harness.hpp"
 
 using namespace dm::test;
+using dm::bench::median;
+using dm::bench::sample;
 
 namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // Seconds until the native replica's I/O thread has read up to `end`.
 double native_io_thread(mariadb_sandbox& replica, const mariadb_sandbox& upstream,
@@ -50,11 +49,6 @@ double native_io_thread(mariadb_sandbox& replica, const mariadb_sandbox& upstrea
   return seconds;
 }
 
-// The value of the metrics sample `name` (a full series name with labels) in `text`.
-double sample(const std::string& text, const std::string& name) {
-  auto at = text.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
-}
 
 // Seconds until a new dm-worker source has relayed up to `end`, polled on the worker's metrics
 // endpoint (as cheap a question as the I/O thread's SHOW SLAVE STATUS). Each run uses a fresh
