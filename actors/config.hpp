@@ -18,6 +18,8 @@ struct worker_settings {
   // How often the relay makes its writes durable with fsync: 0 on every commit, a negative
   // value never (the OS writes them back); milliseconds.
   int64_t relay_fsync_ms = 1000;
+  // The worker's data-dir (default home of dump files).
+  std::string data_dir;
 };
 
 // A server connection as configured: `from` of a source, `target-database` of a task.
@@ -81,6 +83,30 @@ struct syncer_config {
 };
 
 // A database and table pattern: a wildcard (* and ?) or, with a leading ~, a regular
+// Dump settings of a task on one source (DM's mydumpers entry).
+struct dumper_config {
+  // Upstream connections reading in parallel, each in the same snapshot.
+  uint32_t threads = 4;
+  // Rows per chunk (a key range loaded in one transaction) and per data file.
+  uint32_t rows = 50000;
+  // "flush": FLUSH TABLES WITH READ LOCK while the connections open their snapshots (needs
+  // RELOAD), so they all see one point of the binlog; "none": no lock, each connection has its
+  // own snapshot and the syncer replays the binlog between them in safe mode.
+  std::string consistency = "flush";
+};
+
+// Load settings of a task on one source (DM's loaders entry).
+struct loader_config {
+  // Downstream connections loading chunks in parallel.
+  uint32_t pool_size = 16;
+  // Directory for dump files ("" = "dump" under the worker's data-dir); each task and source
+  // uses the subdirectory "<task>.<source>".
+  std::string dir;
+  // A loaded row whose key already exists downstream: "replace" it, "ignore" the new row, or
+  // "error" (the task pauses).
+  std::string on_duplicate = "replace";
+};
+
 // expression; an empty table pattern matches any table.
 struct table_pattern {
   std::string db;
@@ -122,6 +148,10 @@ struct mysql_instance {
   binlog_meta meta;
   // The resolved syncer settings (syncer-config-name, then syncer-thread).
   syncer_config syncer;
+  // The resolved dump and load settings (mydumper-config-name / loader-config-name, then
+  // mydumper-thread / loader-thread).
+  dumper_config dumper;
+  loader_config loader;
   // The resolved rules the instance names (block-allow-list, route-rules, filter-rules).
   block_allow_rule block_allow;
   std::vector<route_rule> routes;
@@ -134,6 +164,8 @@ struct task_config {
   std::string task_mode = "incremental";
   // Downstream schema for the worker's own bookkeeping there (keyless_marks.hpp).
   std::string meta_schema = "dm_meta";
+  // Remove a source's dump files once all of them are loaded.
+  bool clean_dump_file = true;
   db_config target_database;
   std::vector<mysql_instance> mysql_instances;
 };
@@ -172,6 +204,16 @@ typename Inspector::result_type inspect(Inspector& f, syncer_config& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dumper_config& x) {
+  return f(x.threads, x.rows, x.consistency);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, loader_config& x) {
+  return f(x.pool_size, x.dir, x.on_duplicate);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, table_pattern& x) {
   return f(x.db, x.table);
 }
@@ -193,12 +235,14 @@ typename Inspector::result_type inspect(Inspector& f, filter_rule& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, mysql_instance& x) {
-  return f(x.source_id, x.meta, x.syncer, x.block_allow, x.routes, x.filters);
+  return f(x.source_id, x.meta, x.syncer, x.dumper, x.loader, x.block_allow, x.routes,
+           x.filters);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_config& x) {
-  return f(x.name, x.task_mode, x.meta_schema, x.target_database, x.mysql_instances);
+  return f(x.name, x.task_mode, x.meta_schema, x.clean_dump_file, x.target_database,
+           x.mysql_instances);
 }
 
 }  // namespace dm

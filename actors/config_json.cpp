@@ -16,6 +16,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(binlog_meta, binlog_name, binlog
                                                 binlog_gtid)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(syncer_config, worker_count, batch, safe_mode,
                                                 memory_budget_mb)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(dumper_config, threads, rows, consistency)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(loader_config, pool_size, dir, on_duplicate)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(table_pattern, db, table)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(block_allow_rule, do_dbs, ignore_dbs, do_tables,
                                                 ignore_tables)
@@ -24,9 +26,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(route_rule, schema_pattern, tabl
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(filter_rule, name, schema_pattern, table_pattern,
                                                 events, sql_patterns, action)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mysql_instance, source_id, meta, syncer,
-                                                block_allow, routes, filters)
+                                                dumper, loader, block_allow, routes, filters)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(task_config, name, task_mode, meta_schema,
-                                                target_database,
+                                                clean_dump_file, target_database,
                                                 mysql_instances)
 
 namespace {

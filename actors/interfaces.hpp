@@ -6,6 +6,10 @@
 //                                                                   \--spawns--> applier x N
 //   relay --relay_head--> source --relay_head--> syncer --apply--> applier --ack--> syncer
 //   syncer --progress--> task
+//   task --spawns--> loader --spawns--> chunk loader x pool-size
+//   task --spawns--> dumper --spawns--> dump reader x threads
+//   dumper --chunk_dumped--> loader --load--> chunk loader; loader --chunk_loaded--> dumper
+//   dumper, loader --progress--> task
 #pragma once
 
 #include <caf/fwd.hpp>
@@ -16,6 +20,7 @@
 #include "actors/config.hpp"
 #include "actors/messages.hpp"
 #include "actors/status.hpp"
+#include "storage/dump_store.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
 
@@ -31,6 +36,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(dm, (dm::relay_status))
   CAF_ADD_TYPE_ID(dm, (dm::source_status))
   CAF_ADD_TYPE_ID(dm, (std::vector<dm::source_status>))
+  CAF_ADD_TYPE_ID(dm, (dm::migration_progress))
   CAF_ADD_TYPE_ID(dm, (dm::subtask_status))
   CAF_ADD_TYPE_ID(dm, (dm::task_status))
   CAF_ADD_TYPE_ID(dm, (dm::status_reply))
@@ -62,6 +68,12 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, tick_atom, "tick")
   CAF_ADD_ATOM(dm, dm, apply_failed_atom, "applyfail")
   CAF_ADD_ATOM(dm, dm, handle_error_atom, "handleerr")
+  CAF_ADD_ATOM(dm, dm, plan_atom, "plan")
+  CAF_ADD_ATOM(dm, dm, dump_atom, "dump")
+  CAF_ADD_ATOM(dm, dm, load_atom, "load")
+  CAF_ADD_ATOM(dm, dm, chunk_dumped_atom, "chunkdump")
+  CAF_ADD_ATOM(dm, dm, chunk_loaded_atom, "chunkload")
+  CAF_ADD_ATOM(dm, dm, dump_done_atom, "dumpdone")
 
 CAF_END_TYPE_ID_BLOCK(dm)
 
@@ -70,6 +82,11 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::relay_progress)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::sync_progress)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::job_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::storage::relay_key)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::storage::dump_table)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::storage::dump_chunk)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<dm::storage::dump_chunk>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::dump_counters)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::load_counters)
 
 namespace dm {
 
@@ -128,6 +145,9 @@ using relay_actor = caf::typed_actor<caf::reacts_to<pump_atom>>;
 using task_actor = caf::typed_actor<
     // From the syncer: applied positions and counters.
     caf::reacts_to<progress_atom, sync_progress>,
+    // From the dumper and the loader: their counters.
+    caf::reacts_to<progress_atom, dump_counters>,
+    caf::reacts_to<progress_atom, load_counters>,
     // Restarts a failed unit after its backoff delay (sent to itself).
     caf::reacts_to<restart_atom>,
     // The operator's decision about the event the task stopped on ("skip" or "replace", SQL);
@@ -154,5 +174,35 @@ using syncer_actor = caf::typed_actor<
 using applier_actor = caf::typed_actor<
     // Applies the jobs in one transaction, then acknowledges to the syncer.
     caf::reacts_to<apply_atom, job_batch>>;
+
+// One upstream connection of a dumper, inside the dump's snapshot (detached: it blocks on the
+// upstream). Fails the request, and ends, on any error.
+using dump_reader_actor = caf::typed_actor<
+    // Plans a table's chunks by its key (one whole-table chunk when it has none).
+    caf::replies_to<plan_atom, storage::dump_table>::with<std::vector<storage::dump_chunk>>,
+    // Writes a chunk's rows to its data files; replies with the chunk, dumped.
+    caf::replies_to<dump_atom, storage::dump_table, storage::dump_chunk>::with<
+        storage::dump_chunk>>;
+
+// Takes the snapshot and hands finished chunks to the loader (detached: it runs the snapshot's
+// lock connection). Ends normally when every chunk is handed over.
+using dumper_actor = caf::typed_actor<
+    // From the loader: a handed-over chunk is loaded (a credit for the next one).
+    caf::reacts_to<chunk_loaded_atom, std::string>>;
+
+// Loads chunks as the dumper hands them over; ends normally when the dump is done and every
+// chunk is loaded, after recording where sync starts.
+using loader_actor = caf::typed_actor<
+    // From the dumper: a chunk whose files are complete.
+    caf::reacts_to<chunk_dumped_atom, storage::dump_table, storage::dump_chunk>,
+    // From the dumper: no more chunks will come.
+    caf::reacts_to<dump_done_atom>>;
+
+// One downstream connection of a loader (detached: it blocks on the downstream).
+using chunk_loader_actor = caf::typed_actor<
+    // Loads a chunk's files and its completion mark in one transaction (skipped when the mark
+    // is already there); replies with the chunk, loaded, and whether it was already.
+    caf::replies_to<load_atom, storage::dump_table, storage::dump_chunk>::with<storage::dump_chunk,
+                                                                               bool>>;
 
 }  // namespace dm

@@ -50,6 +50,26 @@ struct sync_progress {
   binlog_position failed_position;
 };
 
+// dumper -> task: how far the dump is. Totals grow as tables are planned (rows of unplanned
+// tables are the server's estimate).
+struct dump_counters {
+  uint32_t tables_total = 0;
+  uint32_t chunks_total = 0;
+  uint32_t chunks_dumped = 0;
+  uint64_t rows_total = 0;
+  uint64_t rows_dumped = 0;
+  uint64_t bytes_dumped = 0;
+  bool finished = false;
+};
+
+// loader -> task: how far the load is.
+struct load_counters {
+  uint32_t tables_loaded = 0;
+  uint32_t chunks_loaded = 0;
+  uint64_t rows_loaded = 0;
+  uint64_t bytes_loaded = 0;
+};
+
 // Where a row change came from: its rows event and the row's index in it.
 struct change_origin {
   storage::relay_key event;

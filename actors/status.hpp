@@ -47,12 +47,31 @@ struct source_status {
 };
 
 // The part of a task that runs on one source.
+// Progress of the dump and load of one (task, source), for query-status.
+struct migration_progress {
+  uint32_t tables_total = 0;
+  uint32_t tables_loaded = 0;
+  uint32_t chunks_total = 0;
+  uint32_t chunks_dumped = 0;
+  uint32_t chunks_loaded = 0;
+  uint64_t rows_total = 0;
+  uint64_t rows_dumped = 0;
+  uint64_t rows_loaded = 0;
+  uint64_t bytes_dumped = 0;
+  uint64_t bytes_loaded = 0;
+  // Rows loaded per second over the last interval; seconds until the load ends at that rate
+  // (-1 while unknown).
+  double rows_per_second = 0;
+  int64_t eta_seconds = -1;
+};
+
 struct subtask_status {
   std::string source_id;
   std::string worker;
   // "Running", "Paused", "Stopped", "Finished"
   std::string stage;
-  // "Sync" (the unit that runs; Dump and Load come with full mode)
+  // The unit that runs: "Dump" (dumping, loading may run beside it), "Load", "Sync", or
+  // "Finished" (a full task that has loaded everything)
   std::string unit;
   // Everything before this upstream position is applied downstream.
   binlog_position synced;
@@ -76,6 +95,8 @@ struct subtask_status {
   uint64_t bytes_in_flight = 0;
   // Conditions worth knowing that do not stop the task (e.g. tables without a key).
   std::vector<std::string> warnings;
+  // Dump and load progress (task-mode full and all).
+  migration_progress migration;
 };
 
 struct task_status {
@@ -120,7 +141,14 @@ typename Inspector::result_type inspect(Inspector& f, subtask_status& x) {
   return f(x.source_id, x.worker, x.stage, x.unit, x.synced, x.synced_gtid, x.relay,
            x.synced_upstream, x.lag_seconds, x.events_applied, x.rows_applied,
            x.rows_per_second, x.safe_mode, x.restarts, x.last_error, x.error_position,
-           x.bytes_in_flight, x.warnings);
+           x.bytes_in_flight, x.warnings, x.migration);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, migration_progress& x) {
+  return f(x.tables_total, x.tables_loaded, x.chunks_total, x.chunks_dumped, x.chunks_loaded,
+           x.rows_total, x.rows_dumped, x.rows_loaded, x.bytes_dumped, x.bytes_loaded,
+           x.rows_per_second, x.eta_seconds);
 }
 
 template <class Inspector>

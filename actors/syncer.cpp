@@ -12,6 +12,7 @@
 #include "protocol/log.hpp"
 #include "protocol/sql/quote.hpp"
 #include "storage/database.hpp"
+#include "storage/dump_store.hpp"
 
 namespace dm {
 
@@ -340,6 +341,14 @@ caf::expected<bool> apply_decision(self_ptr self, const storage::relay_key& key)
 
 // Processes one relay event. False when it must be processed again later (dispatch on hold);
 // the event is then not consumed.
+// True for row events of a table whose copy (task-mode all) already holds them.
+bool before_table_start(const syncer_actor_state& st, const std::string& db, const std::string& table,
+                        const storage::relay_key& key) {
+  if (st.table_starts.empty()) return false;
+  auto it = st.table_starts.find(db + '\0' + table);
+  return it != st.table_starts.end() && key < it->second;
+}
+
 caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) {
   auto& st = self->state;
   bool was_ddl = false;
@@ -404,7 +413,8 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
       }
     } else if (auto* rows = std::get_if<binlog::rows_event>(&body)) {
       const auto& table = *decoded->table;
-      if (st.rules->replicated(table.db, table.table)) {
+      if (st.rules->replicated(table.db, table.table) &&
+          !before_table_start(st, table.db, table.table, stored.key)) {
         std::string rule;
         auto verdict = st.rules->filter(table.db, table.table, dml_event_name(rows->kind), "",
                                         &rule);
@@ -528,6 +538,21 @@ void pump(self_ptr self) {
   }
 }
 
+// Keyless tables a full migration read at a snapshot after the sync start (see table_starts).
+caf::error load_table_starts(syncer_actor_state& st) {
+  if (st.task.task_mode != "all") return caf::none;
+  storage::dump_store store{st.database, st.task.name, st.source.source_id};
+  auto chunks = store.chunks();
+  if (!chunks) return chunks.error();
+  for (auto& c : *chunks) {
+    if (!c.whole_table || c.snapshot.empty()) continue;
+    storage::relay_key key{st.checkpoint.next.segment,
+                           binlog_file_index(c.snapshot.file).value_or(0), c.snapshot.pos};
+    if (st.checkpoint.next < key) st.table_starts[c.db + '\0' + c.table] = key;
+  }
+  return caf::none;
+}
+
 // Starts reading once the source answered the subscription.
 caf::error start(self_ptr self, const relay_progress& progress) {
   auto& st = self->state;
@@ -569,6 +594,7 @@ caf::error start(self_ptr self, const relay_progress& progress) {
     st.cursor = st.checkpoint.next;
     st.checkpoint.safe_until = st.cursor;
   }
+  if (auto err = load_table_starts(st)) return err;
   st.current_file = st.checkpoint.position.file;
   st.current_file_index = binlog_file_index(st.current_file).value_or(0);
   st.metric.file->set(st.checkpoint.next.file_index);
@@ -614,6 +640,7 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
   st.parent = std::move(parent);
   st.relay_source = std::move(relay_source);
   st.relay = std::make_unique<storage::relay_log>(db, st.source.source_id);
+  st.database = db;
   st.checkpoints = std::make_unique<storage::checkpoint_store>(db);
   st.db_meta = std::make_unique<storage::meta_store>(db);
   st.schemas = std::make_unique<schema_resolver>(st.source.from, st.task.target_database,

@@ -61,6 +61,7 @@ struct syncer_actor_state {
   task_actor parent;
   source_actor relay_source;
   std::unique_ptr<storage::relay_log> relay;
+  std::shared_ptr<storage::database> database;
   std::unique_ptr<storage::checkpoint_store> checkpoints;
   std::unique_ptr<storage::meta_store> db_meta;
 
@@ -145,6 +146,10 @@ struct syncer_actor_state {
     metrics::gauge* bytes_in_flight = nullptr;
   } metric;
   std::map<std::string, change_origin> keyless_marks;
+  // Keyless tables that a full migration copied at a later snapshot than where sync starts
+  // ("db" NUL "table" -> key of that snapshot): their row events before it are already in the
+  // copy and are skipped.
+  std::map<std::string, storage::relay_key> table_starts;
 };
 
 syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_state> self,

@@ -5,8 +5,11 @@
 
 #include <caf/all.hpp>
 
+#include "actors/dumper.hpp"
 #include "actors/handle_error.hpp"
+#include "actors/loader.hpp"
 #include "actors/syncer.hpp"
+#include "storage/dump_store.hpp"
 #include "storage/meta_store.hpp"
 #include "protocol/log.hpp"
 
@@ -26,20 +29,57 @@ std::string label(const task_actor_state& st) {
   return "task " + st.config.name + " on source " + st.source.source_id;
 }
 
-void start_unit(self_ptr self) {
-  auto& st = self->state;
-  *st.unit = self->spawn<caf::detached + caf::monitored>(syncer, st.config, st.source, st.db,
-                                                         task_actor{self}, st.relay_source);
+std::string dump_dir(const task_actor_state& st) {
+  const auto& dir = find_instance(st.config, st.source.source_id)->loader.dir;
+  auto base = dir.empty() ? st.worker.data_dir + "/dump" : dir;
+  return base + "/" + st.config.name + "." + st.source.source_id;
 }
 
-void on_unit_down(self_ptr self, const caf::error& reason) {
+void start_syncer(self_ptr self) {
   auto& st = self->state;
-  *st.unit = syncer_actor{};
-  if (st.stopping) {
-    self->quit(st.stop_reason);
-    return;
+  st.unit = "Sync";
+  st.units->syncer = self->spawn<caf::detached + caf::monitored>(
+      syncer, st.config, st.source, st.db, task_actor{self}, st.relay_source);
+}
+
+// Starts what the task still has to do: dump and load (until recorded finished), then sync.
+void start_units(self_ptr self) {
+  auto& st = self->state;
+  if (st.config.task_mode != "incremental") {
+    storage::dump_store store{st.db, st.config.name, st.source.source_id};
+    auto finished = store.load_finished();
+    if (!finished) {
+      st.stage = "Paused";
+      st.last_error = describe(finished.error());
+      return;
+    }
+    if (!*finished) {
+      st.unit = "Dump";
+      auto dir = dump_dir(st);
+      st.units->loader = self->spawn<caf::monitored>(loader, st.config, st.source.source_id,
+                                                     st.db, task_actor{self}, dir);
+      st.units->dumper = self->spawn<caf::detached + caf::monitored>(
+          dumper, st.config, st.source, st.db, task_actor{self}, st.units->loader, dir);
+      return;
+    }
+    if (st.config.task_mode == "full") {
+      st.stage = "Finished";
+      st.unit = "Finished";
+      return;
+    }
   }
-  if (!reason || reason == caf::exit_reason::user_shutdown) return;
+  start_syncer(self);
+}
+
+void stop_units(self_ptr self) {
+  auto& u = *self->state.units;
+  if (u.syncer) self->send_exit(u.syncer, caf::exit_reason::user_shutdown);
+  if (u.dumper) self->send_exit(u.dumper, caf::exit_reason::user_shutdown);
+  if (u.loader) self->send_exit(u.loader, caf::exit_reason::user_shutdown);
+}
+
+void on_unit_failure(self_ptr self, const caf::error& reason) {
+  auto& st = self->state;
   st.last_error = describe(reason);
   auto now = std::chrono::steady_clock::now();
   st.recent_failures.push_back(now);
@@ -52,16 +92,47 @@ void on_unit_down(self_ptr self, const caf::error& reason) {
   }
   ++st.restarts;
   st.backoff = std::min(max_backoff, st.backoff.count() ? st.backoff * 2 : first_backoff);
-  DM_WARN("{} restarts its syncer in {} ms: {}", label(st), st.backoff.count(), st.last_error);
+  DM_WARN("{} restarts its {} unit in {} ms: {}", label(st), st.unit, st.backoff.count(),
+          st.last_error);
   self->delayed_send(self, st.backoff, restart_atom_v);
+}
+
+void on_unit_down(self_ptr self, const caf::actor_addr& source, const caf::error& reason) {
+  auto& st = self->state;
+  auto& u = *st.units;
+  bool failed = reason && reason != caf::exit_reason::user_shutdown;
+  if (source == u.syncer) {
+    u.syncer = syncer_actor{};
+  } else if (source == u.dumper) {
+    u.dumper = dumper_actor{};
+    if (!failed && u.loader) st.unit = "Load";
+    // The dumper and the loader restart together.
+    if (failed && u.loader) self->send_exit(u.loader, caf::exit_reason::user_shutdown);
+  } else if (source == u.loader) {
+    u.loader = loader_actor{};
+    if (failed && u.dumper) self->send_exit(u.dumper, caf::exit_reason::user_shutdown);
+    if (!reason && !st.stopping) {
+      // The load is finished and recorded; go on with sync (all) or finish (full).
+      DM_INFO("{} finished its full migration", label(st));
+      start_units(self);
+      return;
+    }
+  } else {
+    return;
+  }
+  if (st.stopping) {
+    if (!u.any()) self->quit(st.stop_reason);
+    return;
+  }
+  if (failed) on_unit_failure(self, reason);
 }
 
 subtask_status make_status(const task_actor_state& st) {
   subtask_status s;
   s.source_id = st.source.source_id;
-  s.worker = st.worker_name;
+  s.worker = st.worker.name;
   s.stage = st.stage;
-  s.unit = "Sync";
+  s.unit = st.unit;
   s.synced = st.progress.synced;
   s.synced_gtid = st.progress.synced_gtid;
   s.relay = st.progress.relay;
@@ -80,6 +151,24 @@ subtask_status make_status(const task_actor_state& st) {
     s.warnings.push_back("table " + table +
                          " has no primary key or NOT NULL unique key: its changes are matched "
                          "on all columns, one row at a time; add a key for speed");
+  auto& m = s.migration;
+  m.tables_total = st.dump.tables_total;
+  m.chunks_total = st.dump.chunks_total;
+  m.chunks_dumped = st.dump.chunks_dumped;
+  m.rows_total = st.dump.rows_total;
+  m.rows_dumped = st.dump.rows_dumped;
+  m.bytes_dumped = st.dump.bytes_dumped;
+  m.tables_loaded = st.load.tables_loaded;
+  m.chunks_loaded = st.load.chunks_loaded;
+  m.rows_loaded = st.load.rows_loaded;
+  m.bytes_loaded = st.load.bytes_loaded;
+  m.rows_per_second = st.load_rows_per_second;
+  if (st.unit == "Dump" || st.unit == "Load") {
+    if (st.load_rows_per_second > 0 && m.rows_total >= m.rows_loaded)
+      m.eta_seconds = static_cast<int64_t>((m.rows_total - m.rows_loaded) / st.load_rows_per_second);
+  } else if (st.config.task_mode != "incremental" && m.chunks_total > 0) {
+    m.eta_seconds = 0;
+  }
   return s;
 }
 
@@ -88,30 +177,31 @@ subtask_status make_status(const task_actor_state& st) {
 task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> self,
                                task_config config, source_config source,
                                std::shared_ptr<storage::database> db, source_actor relay_source,
-                               std::string worker_name) {
+                               worker_settings worker) {
   auto& st = self->state;
   st.config = std::move(config);
   st.source = std::move(source);
   st.db = std::move(db);
   st.relay_source = std::move(relay_source);
-  st.worker_name = std::move(worker_name);
-  st.unit = std::make_shared<syncer_actor>();
-  st.rate_time = std::chrono::steady_clock::now();
-  // If the task ends without its exit handler (a crash of the actor), still stop the unit.
-  self->attach_functor([unit = st.unit] {
-    if (*unit) caf::anon_send_exit(*unit, caf::exit_reason::user_shutdown);
+  st.worker = std::move(worker);
+  st.units = std::make_shared<task_units>();
+  st.rate_time = st.load_rate_time = std::chrono::steady_clock::now();
+  // If the task ends without its exit handler (a crash of the actor), still stop the units.
+  self->attach_functor([units = st.units] {
+    for (auto handle : {caf::actor_cast<caf::actor>(units->syncer),
+                        caf::actor_cast<caf::actor>(units->dumper),
+                        caf::actor_cast<caf::actor>(units->loader)})
+      if (handle) caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
   });
   self->set_exit_handler([=](caf::exit_msg& msg) {
     auto& st = self->state;
     st.stopping = true;
     st.stop_reason = msg.reason;
-    if (*st.unit) self->send_exit(*st.unit, caf::exit_reason::user_shutdown);
+    if (st.units->any()) stop_units(self);
     else self->quit(msg.reason);
   });
-  self->set_down_handler([=](caf::down_msg& msg) {
-    if (msg.source == *self->state.unit) on_unit_down(self, msg.reason);
-  });
-  start_unit(self);
+  self->set_down_handler([=](caf::down_msg& msg) { on_unit_down(self, msg.source, msg.reason); });
+  start_units(self);
   return {
       [=](progress_atom, sync_progress& p) {
         auto& st = self->state;
@@ -135,9 +225,28 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
           st.backoff = std::chrono::milliseconds{0};
         }
       },
+      [=](progress_atom, dump_counters& c) { self->state.dump = c; },
+      [=](progress_atom, load_counters& c) {
+        auto& st = self->state;
+        auto now = std::chrono::steady_clock::now();
+        auto elapsed = std::chrono::duration<double>(now - st.load_rate_time).count();
+        if (c.rows_loaded < st.load_rate_rows) st.load_rate_rows = c.rows_loaded;  // restarted
+        if (elapsed >= 1.0) {
+          st.load_rows_per_second = (c.rows_loaded - st.load_rate_rows) / elapsed;
+          st.load_rate_rows = c.rows_loaded;
+          st.load_rate_time = now;
+        }
+        st.load = c;
+      },
       [=](restart_atom) {
         auto& st = self->state;
-        if (!*st.unit && !st.stopping && st.stage == "Running") start_unit(self);
+        if (st.stopping || st.stage != "Running") return;
+        // A unit still ending (the other of dumper and loader) is waited for.
+        if (st.units->any()) {
+          self->delayed_send(self, std::chrono::milliseconds{200}, restart_atom_v);
+          return;
+        }
+        start_units(self);
       },
       [=](handle_error_atom, const std::string& action,
           const std::string& sql) -> caf::result<subtask_status> {
@@ -163,7 +272,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
         st.last_error.clear();
         st.recent_failures.clear();
         st.backoff = std::chrono::milliseconds{0};
-        if (!*st.unit) start_unit(self);
+        if (!st.units->any()) start_units(self);
         return make_status(st);
       },
       [=](status_atom) { return make_status(self->state); },

@@ -58,7 +58,7 @@ void spawn_subtasks(self_ptr self, worker_actor_state::task_entry& entry) {
     auto src = st.sources.find(inst.source_id);
     if (src == st.sources.end()) continue;  // bound to another worker
     entry.subtasks[inst.source_id] = self->spawn<caf::monitored>(
-        task, entry.config, src->second.config, st.db, src->second.handle, st.worker_name);
+        task, entry.config, src->second.config, st.db, src->second.handle, st.settings);
   }
 }
 
@@ -127,6 +127,7 @@ void collect_status(self_ptr self, std::vector<std::string> names,
     ts.task_mode = entry.config.task_mode;
     ts.stage = entry.stopping.empty() ? "Running" : "Stopping";
     acc->reply.tasks.push_back(ts);
+    auto parts = entry.subtasks.size();
     for (auto& [source_id, handle] : entry.subtasks) {
       ++acc->waiting;
       auto source_id_copy = source_id;
@@ -136,6 +137,11 @@ void collect_status(self_ptr self, std::vector<std::string> names,
                 auto& t = acc->reply.tasks[index];
                 if (s.stage == "Paused") t.stage = "Paused";
                 t.subtasks.push_back(std::move(s));
+                // A full task is Finished when every part is.
+                if (t.stage == "Running" && t.subtasks.size() == parts &&
+                    std::all_of(t.subtasks.begin(), t.subtasks.end(),
+                                [](const subtask_status& x) { return x.stage == "Finished"; }))
+                  t.stage = "Finished";
                 acc->finish_one();
               },
               [=](caf::error& err) {
@@ -248,7 +254,7 @@ void on_down(self_ptr self, caf::down_msg& msg) {
         if (src != st.sources.end())
           entry.subtasks[source_id] =
               self->spawn<caf::monitored>(task, entry.config, src->second.config, st.db,
-                                          src->second.handle, st.worker_name);
+                                          src->second.handle, st.settings);
         return;
       }
       if (!entry.subtasks.empty()) return;

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   settings.name = cfg->name;
   settings.addr = addr;
   settings.relay_fsync_ms = cfg->relay_fsync_ms;
+  settings.data_dir = cfg->data_dir;
   auto root = sys.spawn(dm::worker, settings, *db);
   auto port = sys.middleman().publish(root, cfg->worker_addr.port,
                                       cfg->worker_addr.host.c_str(), true);

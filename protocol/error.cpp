@@ -29,6 +29,7 @@ std::string to_string(ec x) {
     case ec::unsupported: return "unsupported";
     case ec::unauthorized: return "unauthorized";
     case ec::unavailable: return "unavailable";
+    case ec::io_failed: return "io_failed";
   }
   return "unknown";
 }

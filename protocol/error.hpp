@@ -57,6 +57,8 @@ enum class ec : uint8_t {
   unauthorized,
   // A request to another actor timed out or the actor is gone; retrying can help.
   unavailable,
+  // A local file (dump files) cannot be created, written or read; needs the operator.
+  io_failed,
 };
 
 // The CAF error category of `ec`.

@@ -151,6 +151,39 @@ caf::expected<result_rows> mysql_connection::query(std::string_view sql) {
   return rows;
 }
 
+caf::error mysql_connection::stream_query(
+    std::string_view sql,
+    const std::function<bool(const std::vector<std::optional<std::string_view>>&)>& on_row) {
+  if (mysql_real_query(mysql_.get(), sql.data(), static_cast<unsigned long>(sql.size())) != 0)
+    return last_error("running a query");
+  MYSQL_RES* res = mysql_use_result(mysql_.get());
+  if (!res) {
+    if (mysql_field_count(mysql_.get()) == 0) return caf::none;
+    return last_error("reading a result");
+  }
+  auto fields = mysql_num_fields(res);
+  std::vector<std::optional<std::string_view>> values(fields);
+  bool stopped = false;
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    auto lengths = mysql_fetch_lengths(res);
+    for (unsigned i = 0; i < fields; ++i)
+      values[i] = row[i] ? std::optional<std::string_view>{std::string_view{row[i], lengths[i]}}
+                         : std::nullopt;
+    if (!on_row(values)) {
+      stopped = true;
+      break;
+    }
+  }
+  // A fetch that ended on an error (not the end of the rows) leaves an error number.
+  caf::error err;
+  if (!stopped && mysql_errno(mysql_.get()) != 0) err = last_error("reading a result");
+  mysql_free_result(res);  // with mysql_use_result, this also reads away unread rows
+  if (!err)
+    while (mysql_next_result(mysql_.get()) == 0)
+      if (MYSQL_RES* extra = mysql_store_result(mysql_.get())) mysql_free_result(extra);
+  return err;
+}
+
 caf::expected<std::optional<std::string>> mysql_connection::query_value(std::string_view sql) {
   auto rows = query(sql);
   if (!rows) return rows.error();

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,14 @@ class mysql_connection {
 
   // Runs a query and returns all its rows (NULL as nullopt).
   caf::expected<result_rows> query(std::string_view sql);
+
+  // Runs a query and hands its rows to `on_row` as they arrive, without buffering the result
+  // (mysql_use_result): `fields[i]` is the i-th value, nullopt for NULL, valid only during the
+  // call. `on_row` returns false to stop early (the rest of the result is then discarded).
+  caf::error stream_query(
+      std::string_view sql,
+      const std::function<bool(const std::vector<std::optional<std::string_view>>& fields)>&
+          on_row);
 
   // Runs a query expected to return one row with one value; nullopt when it returns no row.
   caf::expected<std::optional<std::string>> query_value(std::string_view sql);

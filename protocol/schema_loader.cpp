@@ -96,6 +96,7 @@ caf::expected<table_schema> load_table_schema(mysql_connection& conn, const std:
     def.is_unsigned = column_type.find("unsigned") != std::string::npos;
     def.generated = extra.find("generated") != std::string::npos;
     if (r[6]) def.fsp = static_cast<uint8_t>(std::min(6, std::stoi(*r[6])));
+    def.data_type = data_type;
     if (r[2]) def.charset = *r[2];
     else if (is_binary_type(data_type)) def.charset = "binary";
     index_of[def.name] = s.columns.size();

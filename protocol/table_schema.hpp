@@ -17,6 +17,9 @@ struct column_def {
   // Fractional second digits of TIME/DATETIME/TIMESTAMP columns (information_schema's
   // DATETIME_PRECISION); 0 for other columns.
   uint8_t fsp = 0;
+  // information_schema's DATA_TYPE in lower case ("int", "varchar", "enum", ...); empty when the
+  // structure came from a table map event rather than from the server.
+  std::string data_type;
 };
 
 struct table_schema {

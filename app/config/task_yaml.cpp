@@ -43,6 +43,66 @@ caf::error parse_syncer(const yaml_map& m, syncer_config& out) {
   return m.read("safe-mode", out.safe_mode);
 }
 
+caf::error parse_dumper(const yaml_map& m, dumper_config& out) {
+  if (auto err = m.check_keys({"threads", "rows", "extra-args"},
+                              {{"chunk-filesize", "chunks are sized by rows; use rows"},
+                               {"skip-tz-utc", "dumps are always read and written in UTC"}}))
+    return err;
+  if (auto err = m.read("threads", out.threads, 1)) return err;
+  if (auto err = m.read("rows", out.rows, 1)) return err;
+  if (out.threads > 128)
+    return make_error(ec::invalid_config, m.where("threads") + " must be at most 128");
+  std::string extra;
+  if (auto err = m.read("extra-args", extra)) return err;
+  // DM passes extra-args to its dumper; of those, only the consistency mode means something
+  // here: "--consistency flush|auto" (the default) or "--consistency none|snapshot".
+  std::vector<std::string> words;
+  for (size_t at = 0; at < extra.size();) {
+    auto end = extra.find(' ', at);
+    if (end == std::string::npos) end = extra.size();
+    if (end > at) words.push_back(extra.substr(at, end - at));
+    at = end + 1;
+  }
+  for (size_t i = 0; i < words.size(); ++i) {
+    std::string value;
+    if (words[i] == "--consistency" && i + 1 < words.size()) value = words[++i];
+    else if (words[i].rfind("--consistency=", 0) == 0) value = words[i].substr(14);
+    else
+      return make_error(ec::invalid_config,
+                        m.where("extra-args") + ": '" + words[i] +
+                            "' is not supported; only --consistency flush|none is");
+    if (value == "flush" || value == "auto") out.consistency = "flush";
+    else if (value == "none" || value == "snapshot") out.consistency = "none";
+    else
+      return make_error(ec::invalid_config, m.where("extra-args") + ": --consistency '" + value +
+                                                "' is not supported; use flush or none");
+  }
+  return caf::none;
+}
+
+caf::error parse_loader(const yaml_map& m, loader_config& out) {
+  if (auto err = m.check_keys({"pool-size", "dir", "on-duplicate", "on-duplicate-logical",
+                               "import-mode"}))
+    return err;
+  if (auto err = m.read("pool-size", out.pool_size, 1)) return err;
+  if (out.pool_size > 256)
+    return make_error(ec::invalid_config, m.where("pool-size") + " must be at most 256");
+  if (auto err = m.read("dir", out.dir)) return err;
+  for (const char* key : {"on-duplicate", "on-duplicate-logical"}) {
+    if (auto err = m.read(key, out.on_duplicate)) return err;
+    if (out.on_duplicate != "replace" && out.on_duplicate != "ignore" &&
+        out.on_duplicate != "error")
+      return make_error(ec::invalid_config, m.where(key) + " must be replace, ignore or error, "
+                                                           "got '" + out.on_duplicate + "'");
+  }
+  std::string mode = "logical";
+  if (auto err = m.read("import-mode", mode)) return err;
+  if (mode != "logical" && mode != "sql")
+    return make_error(ec::invalid_config, m.where("import-mode") + " '" + mode +
+                                              "' is not supported; only logical (SQL) loading is");
+  return caf::none;
+}
+
 caf::error parse_block_allow(const yaml_map& m, block_allow_rule& out) {
   if (auto err = m.check_keys({"do-dbs", "ignore-dbs", "do-tables", "ignore-tables"})) return err;
   if (auto err = m.read("do-dbs", out.do_dbs)) return err;
@@ -118,7 +178,8 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   if (!doc) return doc.error();
   if (auto err = doc->check_keys(
           {"name", "task-mode", "meta-schema", "target-database", "mysql-instances", "syncers",
-           "block-allow-list", "black-white-list", "routes", "filters"},
+           "block-allow-list", "black-white-list", "routes", "filters", "mydumpers", "loaders",
+           "clean-dump-file"},
           {{"is-sharding", "shard merging is not implemented yet"},
            {"shard-mode", "shard merging is not implemented yet"},
            {"strict-optimistic-shard-mode", "shard merging is not implemented yet"},
@@ -131,10 +192,7 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
            {"collation_compatible", later},
            {"online-ddl", later},
            {"online-ddl-scheme", later},
-           {"clean-dump-file", "dump and load are not implemented yet"},
            {"column-mappings", later},
-           {"mydumpers", "dump and load are not implemented yet"},
-           {"loaders", "dump and load are not implemented yet"},
            {"expression-filter", later},
            {"validators", later},
            {"experimental", later}}))
@@ -143,15 +201,12 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   if (auto err = doc->read("name", task.name, true)) return err;
   if (auto err = check_name(task.name, doc->where("name"))) return err;
   if (auto err = doc->read("task-mode", task.task_mode, true)) return err;
-  if (task.task_mode == "full" || task.task_mode == "all")
-    return make_error(ec::invalid_config, doc->where("task-mode") + " '" + task.task_mode +
-                                              "' needs dump and load, which are not implemented "
-                                              "yet; use incremental");
-  if (task.task_mode != "incremental")
+  if (task.task_mode != "incremental" && task.task_mode != "full" && task.task_mode != "all")
     return make_error(ec::invalid_config, doc->where("task-mode") +
                                               " must be full, incremental or all, got '" +
                                               task.task_mode + "'");
   if (auto err = doc->read("meta-schema", task.meta_schema)) return err;
+  if (auto err = doc->read("clean-dump-file", task.clean_dump_file)) return err;
   if (task.meta_schema.empty() || task.meta_schema.size() > 64)
     return make_error(ec::invalid_config, doc->where("meta-schema") +
                                               " must be a database name of 1 to 64 characters");
@@ -170,6 +225,17 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
     if (auto err = parse_syncer(m, s)) return err;
     syncers[name] = s;
   }
+
+  std::map<std::string, dumper_config> dumpers;
+  auto named_dumpers = doc->named_children("mydumpers");
+  if (!named_dumpers) return named_dumpers.error();
+  for (auto& [name, m] : *named_dumpers)
+    if (auto err = parse_dumper(m, dumpers[name])) return err;
+  std::map<std::string, loader_config> loaders;
+  auto named_loaders = doc->named_children("loaders");
+  if (!named_loaders) return named_loaders.error();
+  for (auto& [name, m] : *named_loaders)
+    if (auto err = parse_loader(m, loaders[name])) return err;
 
   std::map<std::string, block_allow_rule> ba_rules;
   for (const char* key : {"block-allow-list", "black-white-list"}) {
@@ -208,15 +274,12 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   for (auto& m : *instances) {
     if (auto err = m.check_keys(
             {"source-id", "meta", "syncer-config-name", "syncer-thread", "block-allow-list",
-             "black-white-list", "route-rules", "filter-rules"},
+             "black-white-list", "route-rules", "filter-rules", "mydumper-config-name",
+             "mydumper-thread", "loader-config-name", "loader-thread"},
             {{"column-mapping-rules", later},
              {"expression-filters", later},
-             {"mydumper-config-name", "dump and load are not implemented yet"},
-             {"mydumper", "dump and load are not implemented yet"},
-             {"mydumper-thread", "dump and load are not implemented yet"},
-             {"loader-config-name", "dump and load are not implemented yet"},
-             {"loader", "dump and load are not implemented yet"},
-             {"loader-thread", "dump and load are not implemented yet"},
+             {"mydumper", "name a mydumpers entry with mydumper-config-name"},
+             {"loader", "name a loaders entry with loader-config-name"},
              {"syncer", "name a syncers entry with syncer-config-name"},
              {"continuous-validator-config-name", later}}))
       return err;
@@ -239,6 +302,21 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
       inst.syncer = it->second;
     }
     if (auto err = m.read("syncer-thread", inst.syncer.worker_count, 1)) return err;
+    for (auto [key, unit] : {std::make_pair("mydumper-config-name", "mydumpers"),
+                             std::make_pair("loader-config-name", "loaders")}) {
+      std::string name;
+      if (auto err = m.read(key, name)) return err;
+      if (name.empty()) continue;
+      bool dumper = std::string{unit} == "mydumpers";
+      bool found = dumper ? dumpers.count(name) > 0 : loaders.count(name) > 0;
+      if (!found)
+        return make_error(ec::invalid_config,
+                          m.where(key) + " '" + name + "' names no entry under " + unit);
+      if (dumper) inst.dumper = dumpers[name];
+      else inst.loader = loaders[name];
+    }
+    if (auto err = m.read("mydumper-thread", inst.dumper.threads, 1)) return err;
+    if (auto err = m.read("loader-thread", inst.loader.pool_size, 1)) return err;
     for (const char* key : {"block-allow-list", "black-white-list"}) {
       std::string ba;
       if (auto err = m.read(key, ba)) return err;

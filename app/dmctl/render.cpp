@@ -1,5 +1,6 @@
 #include "app/dmctl/render.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -26,6 +27,15 @@ std::string human_bytes(uint64_t bytes) {
   return buf;
 }
 
+nlohmann::json migration_json(const migration_progress& m) {
+  return {{"tables_total", m.tables_total},   {"tables_loaded", m.tables_loaded},
+          {"chunks_total", m.chunks_total},   {"chunks_dumped", m.chunks_dumped},
+          {"chunks_loaded", m.chunks_loaded}, {"rows_total", m.rows_total},
+          {"rows_dumped", m.rows_dumped},     {"rows_loaded", m.rows_loaded},
+          {"bytes_dumped", m.bytes_dumped},   {"bytes_loaded", m.bytes_loaded},
+          {"rows_per_second", m.rows_per_second}, {"eta_seconds", m.eta_seconds}};
+}
+
 nlohmann::json subtask_json(const subtask_status& s) {
   return {{"source_id", s.source_id},
           {"worker", s.worker},
@@ -44,7 +54,18 @@ nlohmann::json subtask_json(const subtask_status& s) {
           {"last_error", s.last_error},
           {"error_binlog", position_json(s.error_position)},
           {"bytes_in_flight", s.bytes_in_flight},
-          {"warnings", s.warnings}};
+          {"warnings", s.warnings},
+          {"migration", migration_json(s.migration)}};
+}
+
+// A text progress bar: "[#########-----------]  45%".
+std::string progress_bar(uint64_t done, uint64_t total) {
+  constexpr int width = 30;
+  double fraction = total ? std::min(1.0, static_cast<double>(done) / total) : 0.0;
+  int filled = static_cast<int>(fraction * width);
+  char percent[16];
+  std::snprintf(percent, sizeof percent, "%3.0f%%", fraction * 100);
+  return "[" + std::string(filled, '#') + std::string(width - filled, '-') + "] " + percent;
 }
 
 }  // namespace
@@ -113,6 +134,23 @@ std::string to_text(const task_status& x) {
     std::snprintf(rate, sizeof rate, "%.1f", s.rows_per_second);
     out << "  source " << s.source_id << " on worker " << s.worker << ": " << s.stage << ", unit "
         << s.unit << "\n";
+    const auto& m = s.migration;
+    if (x.task_mode != "incremental" && m.chunks_total > 0) {
+      char line[160];
+      std::snprintf(line, sizeof line,
+                    "    load %s  tables %u/%u  chunks %u dumped %u loaded of %u  rows %llu/%llu",
+                    progress_bar(m.rows_loaded, m.rows_total).c_str(), m.tables_loaded,
+                    m.tables_total, m.chunks_dumped, m.chunks_loaded, m.chunks_total,
+                    static_cast<unsigned long long>(m.rows_loaded),
+                    static_cast<unsigned long long>(m.rows_total));
+      out << line;
+      if (s.unit == "Dump" || s.unit == "Load") {
+        std::snprintf(rate, sizeof rate, "%.0f", m.rows_per_second);
+        out << "  " << rate << " rows/s  ETA "
+            << (m.eta_seconds >= 0 ? std::to_string(m.eta_seconds) + " s" : "unknown");
+      }
+      out << "\n";
+    }
     out << "    synced " << to_string(s.synced);
     if (!s.synced_gtid.empty()) out << "   gtid " << s.synced_gtid;
     out << "\n    relay  " << to_string(s.relay) << "\n";

@@ -1,0 +1,38 @@
+// One downstream connection of a loader. A chunk is loaded in one transaction together with its
+// completion mark, a row of `<meta-schema>`.`load_chunks`; a chunk whose mark is already there
+// was committed before a crash and is not loaded again. Before its first chunk of a table it
+// creates the target database and table if they do not exist (an existing table is kept).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "actors/interfaces.hpp"
+#include "protocol/mysql_connection.hpp"
+
+namespace dm {
+
+struct chunk_loader_state {
+  static inline const char* name = "chunk_loader";
+
+  std::optional<mysql_connection> conn;
+  std::string task;
+  std::string source;
+  std::string meta_schema;
+  // How the files' INSERT statements run: "INSERT INTO", "REPLACE INTO" or "INSERT IGNORE INTO".
+  std::string insert_verb;
+  std::string dir;
+  std::set<std::pair<std::string, std::string>> created;
+};
+
+// Loads into the task's target database; files are read from `dir`.
+chunk_loader_actor::behavior_type chunk_loader(
+    chunk_loader_actor::stateful_pointer<chunk_loader_state> self, task_config task,
+    std::string source, std::string dir);
+
+// CREATE DATABASE / TABLE IF NOT EXISTS for the completion marks.
+std::vector<std::string> load_marks_ddl(const std::string& meta_schema);
+
+}  // namespace dm

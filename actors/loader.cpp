@@ -1,0 +1,131 @@
+#include "actors/loader.hpp"
+
+#include <filesystem>
+
+#include <caf/all.hpp>
+
+#include "actors/chunk_loader.hpp"
+#include "actors/sync_start.hpp"
+#include "protocol/log.hpp"
+#include "storage/dump_store.hpp"
+
+namespace dm {
+
+namespace {
+
+using self_ptr = loader_actor::stateful_pointer<loader_state>;
+
+void count_loaded(loader_state& st, const storage::dump_chunk& c) {
+  ++st.counters.chunks_loaded;
+  st.counters.rows_loaded += c.rows;
+  st.counters.bytes_loaded += c.bytes;
+  if (++st.loaded_per_table[{c.db, c.table}] == c.chunks_in_table) ++st.counters.tables_loaded;
+}
+
+void finish_if_done(self_ptr self) {
+  auto& st = self->state;
+  if (!st.dump_done || !st.queue.empty() || st.busy > 0) return;
+  auto chunks = st.store->chunks();
+  if (!chunks) return self->quit(chunks.error());
+  if (st.task.task_mode == "all")
+    if (auto err = save_sync_start(st.db, st.task.name, st.source_id, *chunks))
+      return self->quit(err);
+  if (auto err = st.store->set_load_finished()) return self->quit(err);
+  if (st.clean_files) {
+    std::error_code ignored;
+    std::filesystem::remove_all(st.dir, ignored);
+  }
+  DM_INFO("{} loaded every chunk: {} table(s), {} rows", st.label, st.counters.tables_loaded,
+          st.counters.rows_loaded);
+  for (auto& c : st.idle) self->send_exit(c, caf::exit_reason::user_shutdown);
+  st.idle.clear();
+  self->quit();
+}
+
+void dispatch(self_ptr self) {
+  auto& st = self->state;
+  while (!st.idle.empty() && !st.queue.empty()) {
+    auto worker = st.idle.back();
+    st.idle.pop_back();
+    ++st.busy;
+    auto [table, chunk] = std::move(st.queue.front());
+    st.queue.pop_front();
+    self->request(worker, caf::infinite, load_atom_v, table, chunk)
+        .then(
+            [=](storage::dump_chunk& loaded, bool already) {
+              auto& st = self->state;
+              if (auto err = st.store->save_chunk(loaded)) return self->quit(err);
+              if (already)
+                DM_INFO("{} found chunk {} loaded before a crash; not loading it again",
+                        st.label, loaded.id);
+              else
+                DM_INFO("{} loaded chunk {} ({} rows)", st.label, loaded.id, loaded.rows);
+              count_loaded(st, loaded);
+              if (st.clean_files)
+                for (auto& f : loaded.files) {
+                  std::error_code ignored;
+                  std::filesystem::remove(st.dir + "/" + f, ignored);
+                }
+              if (st.dumper) self->send(caf::actor_cast<dumper_actor>(st.dumper),
+                                        chunk_loaded_atom_v, loaded.id);
+              self->send(st.parent, progress_atom_v, st.counters);
+              --st.busy;
+              st.idle.push_back(worker);
+              dispatch(self);
+            },
+            [=](caf::error& err) {
+              DM_ERROR("{} failed: {}", self->state.label, describe(err));
+              self->quit(err);
+            });
+  }
+  finish_if_done(self);
+}
+
+}  // namespace
+
+loader_actor::behavior_type loader(loader_actor::stateful_pointer<loader_state> self,
+                                   task_config task, std::string source_id,
+                                   std::shared_ptr<storage::database> db, task_actor parent,
+                                   std::string dir) {
+  auto& st = self->state;
+  st.task = std::move(task);
+  st.source_id = std::move(source_id);
+  st.db = std::move(db);
+  st.store = std::make_unique<storage::dump_store>(st.db, st.task.name, st.source_id);
+  st.parent = std::move(parent);
+  st.dir = std::move(dir);
+  st.clean_files = st.task.clean_dump_file;
+  st.label = "loader of task " + st.task.name + " on source " + st.source_id;
+  auto chunks = st.store->chunks();
+  if (!chunks) {
+    self->quit(chunks.error());
+  } else {
+    size_t done = 0;
+    for (auto& c : *chunks)
+      if (c.stage == storage::chunk_stage::loaded) {
+        count_loaded(st, c);
+        ++done;
+      }
+    if (done > 0)
+      DM_INFO("{} resumes: {} chunk(s) already loaded are not loaded again", st.label, done);
+    self->send(st.parent, progress_atom_v, st.counters);
+    auto pool = std::max<uint32_t>(1, find_instance(st.task, st.source_id)->loader.pool_size);
+    for (uint32_t i = 0; i < pool; ++i)
+      st.idle.push_back(self->spawn<caf::detached + caf::linked>(chunk_loader, st.task,
+                                                                 st.source_id, st.dir));
+  }
+  return {
+      [=](chunk_dumped_atom, storage::dump_table& table, storage::dump_chunk& chunk) {
+        auto& st = self->state;
+        st.dumper = caf::actor_cast<caf::actor>(self->current_sender());
+        st.queue.emplace_back(std::move(table), std::move(chunk));
+        dispatch(self);
+      },
+      [=](dump_done_atom) {
+        self->state.dump_done = true;
+        finish_if_done(self);
+      },
+  };
+}
+
+}  // namespace dm

@@ -1,0 +1,133 @@
+#include "protocol/sql/dump_rows.hpp"
+
+#include <cstdio>
+
+#include "protocol/sql/quote.hpp"
+
+namespace dm::sql {
+
+namespace {
+
+enum class value_form { number, quoted_text, string };
+
+bool is_one_of(const std::string& type, std::initializer_list<const char*> names) {
+  for (auto* n : names)
+    if (type == n) return true;
+  return false;
+}
+
+// Numbers read as numbers: FLOAT as the DOUBLE it widens to exactly, BIT/ENUM/SET as integers.
+bool read_as_number(const column_def& c) {
+  return is_one_of(c.data_type, {"tinyint", "smallint", "mediumint", "int", "bigint", "decimal",
+                                 "float", "double", "bit", "year", "enum", "set"});
+}
+
+bool read_as_quoted_text(const column_def& c) {
+  return is_one_of(c.data_type, {"date", "time", "datetime", "timestamp"});
+}
+
+value_form form_of(const column_def& c) {
+  if (read_as_number(c)) return value_form::number;
+  if (read_as_quoted_text(c)) return value_form::quoted_text;
+  return value_form::string;
+}
+
+}  // namespace
+
+std::vector<size_t> dumped_columns(const table_schema& schema) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < schema.columns.size(); ++i)
+    if (!schema.columns[i].generated) out.push_back(i);
+  return out;
+}
+
+std::string dump_select_list(const table_schema& schema, const std::vector<size_t>& columns) {
+  std::string out;
+  for (auto i : columns) {
+    if (!out.empty()) out += ',';
+    const auto& c = schema.columns[i];
+    append_identifier(out, c.name);
+    if (c.data_type == "float") out += "+0e0";
+    else if (is_one_of(c.data_type, {"bit", "enum", "set"})) out += "+0";
+  }
+  return out;
+}
+
+std::string dump_column_list(const table_schema& schema, const std::vector<size_t>& columns) {
+  std::string out = "(";
+  for (auto i : columns) {
+    if (out.size() > 1) out += ',';
+    append_identifier(out, schema.columns[i].name);
+  }
+  out += ')';
+  return out;
+}
+
+void append_dump_value(std::string& out, std::optional<std::string_view> value,
+                       const column_def& column) {
+  if (!value) {
+    out += "NULL";
+    return;
+  }
+  switch (form_of(column)) {
+    case value_form::number:
+      out += *value;
+      return;
+    case value_form::quoted_text:
+      append_escaped(out, *value);
+      return;
+    case value_form::string:
+      // MySQL's JSON columns report no charset; their text is utf8mb4 (and a binary string
+      // is refused there).
+      if (column.data_type == "json" && column.charset.empty())
+        append_string_literal(out, *value, "utf8mb4");
+      else
+        append_string_literal(out, *value, column.charset.empty() ? "binary" : column.charset);
+      return;
+  }
+}
+
+std::string key_range_condition(const table_schema& schema, const std::vector<size_t>& key,
+                                const std::vector<std::string>& lower,
+                                const std::vector<std::string>& upper) {
+  // after(i): key[i..] > lower[i..]  as  k_i > v_i OR (k_i = v_i AND after(i+1)); the last
+  // column compares with `last_op`.
+  auto bound = [&](const std::vector<std::string>& values, const char* strict,
+                   const char* last_op) {
+    std::string out;
+    for (size_t i = 0; i < key.size(); ++i) {
+      std::string column;
+      append_identifier(column, schema.columns[key[i]].name);
+      bool last = i + 1 == key.size();
+      out += '(' + column + (last ? last_op : strict) + values[i];
+      if (!last) out += " OR (" + column + '=' + values[i] + " AND ";
+    }
+    for (size_t i = 0; i + 1 < key.size(); ++i) out += "))";
+    out += ')';
+    return out;
+  };
+  std::string out;
+  if (!lower.empty()) out = bound(lower, ">", ">");
+  if (!upper.empty()) {
+    if (!out.empty()) out += " AND ";
+    out += bound(upper, "<", "<=");
+  }
+  return out;
+}
+
+std::string file_name_part(std::string_view name) {
+  std::string out;
+  for (unsigned char ch : name) {
+    if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+        ch == '_' || ch == '-') {
+      out += static_cast<char>(ch);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", ch);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace dm::sql

@@ -1,0 +1,43 @@
+// How the dumper reads a table's rows and writes them as SQL the loader runs, exactly: the
+// SELECT list reads every value in a form whose text is lossless (FLOAT widened to DOUBLE, BIT,
+// ENUM and SET as their numbers), and each value becomes the literal that stores the same value
+// again (strings with their column's charset introducer, bytes verbatim, numbers bare).
+//
+// The reading session must use `SET NAMES binary` (values arrive as stored, unconverted) and
+// time_zone '+00:00', like the loading session (protocol/downstream_session.hpp).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/table_schema.hpp"
+
+namespace dm::sql {
+
+// The columns a dump reads and writes: every column that is not generated, in table order.
+std::vector<size_t> dumped_columns(const table_schema& schema);
+
+// "expr,expr,..." reading `columns` of `schema` (from load_table_schema, which sets data_type).
+std::string dump_select_list(const table_schema& schema, const std::vector<size_t>& columns);
+
+// "(`a`,`b`,...)": the same columns, for the INSERT.
+std::string dump_column_list(const table_schema& schema, const std::vector<size_t>& columns);
+
+// Appends the literal for `value` (nullopt: NULL) as read by dump_select_list for `column`.
+void append_dump_value(std::string& out, std::optional<std::string_view> value,
+                       const column_def& column);
+
+// A condition selecting rows whose key (the columns `key` of `schema`, none NULL) is after the
+// tuple `lower` (exclusive) and up to `upper` (inclusive); an empty tuple leaves that side open.
+// Tuples hold literals made by append_dump_value. Written as nested OR/AND so that the range
+// optimizer uses the key's index.
+std::string key_range_condition(const table_schema& schema, const std::vector<size_t>& key,
+                                const std::vector<std::string>& lower,
+                                const std::vector<std::string>& upper);
+
+// `name` with every byte outside [A-Za-z0-9_-] written as %XX, for file names.
+std::string file_name_part(std::string_view name);
+
+}  // namespace dm::sql
