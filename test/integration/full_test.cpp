@@ -1,0 +1,254 @@
+// Full migration (task-mode all): the dumper and loader copy existing tables (integer, composite
+// string and no keys; every column type) while the upstream keeps writing, and the syncer
+// continues from the snapshot. The data must end identical, also when the worker is SIGKILLed
+// during the dump and during the load, and finished chunks must not be loaded twice.
+#define BOOST_TEST_MODULE full
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "test/support/harness.hpp"
+#include "test/support/typed_workload.hpp"
+
+using namespace dm::test;
+
+namespace {
+
+constexpr int bulk_tables = 4;
+
+// bulk.sbtest1..4 (integer key, `rows` rows each), bulk.named (composite string key, unicode),
+// bulk.nokey (no key, duplicate rows), and the every-type tables of a typed workload.
+void populate(const mariadb_sandbox& upstream, typed_workload& typed, int rows) {
+  upstream.execute("CREATE DATABASE bulk");
+  for (int i = 1; i <= bulk_tables; ++i) {
+    auto t = "bulk.sbtest" + std::to_string(i);
+    upstream.execute("CREATE TABLE " + t +
+                     " (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL DEFAULT 0, "
+                     "c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', "
+                     "KEY k_1 (k)) ENGINE=InnoDB");
+    upstream.execute("INSERT INTO " + t +
+                     " (k, c, pad) SELECT seq % 5000, REPEAT(CONCAT(seq, '-'), 10), "
+                     "MD5(seq) FROM bulk.seq_1_to_" + std::to_string(rows));
+  }
+  upstream.execute(
+      "CREATE TABLE bulk.named (region VARCHAR(20) NOT NULL, name VARCHAR(60) CHARACTER SET "
+      "utf8mb4 NOT NULL, qty INT, note TEXT, PRIMARY KEY (region, name))");
+  upstream.execute(
+      "INSERT INTO bulk.named SELECT CONCAT('r', seq % 7), CONCAT('名前 ', seq, ' 😀'), seq, "
+      "IF(seq % 3 = 0, NULL, 'x''y\\\\z') FROM bulk.seq_1_to_20000");
+  upstream.execute("CREATE TABLE bulk.nokey (a INT, b VARCHAR(40), f FLOAT, d DATETIME(3))");
+  upstream.execute(
+      "INSERT INTO bulk.nokey SELECT seq % 100, CONCAT('b', seq % 50), seq / 7, "
+      "'2024-01-01 00:00:00.123' + INTERVAL seq SECOND FROM bulk.seq_1_to_20000");
+  auto conn = upstream.connect();
+  if (auto err = conn.execute(typed.schema_sql())) throw std::runtime_error("typed schema");
+  typed.run(conn, 3000);
+}
+
+// Writes to every table until `stop`: updates, inserts and deletes.
+void write_until(const mariadb_sandbox& upstream, typed_workload& typed, std::atomic<bool>& stop,
+                 std::atomic<size_t>& changes, std::string& error) {
+  try {
+    auto conn = upstream.connect();
+    for (uint64_t round = 0; !stop; ++round) {
+      auto t = "bulk.sbtest" + std::to_string(1 + round % bulk_tables);
+      auto id = std::to_string(1 + (round * 7919) % 150000);
+      for (auto* sql :
+           {"UPDATE {t} SET k = k + 1 WHERE id = {id}", "DELETE FROM {t} WHERE id = {id} + 1",
+            "INSERT INTO {t} (k, c, pad) VALUES ({id}, 'new', 'row')",
+            "UPDATE bulk.nokey SET b = CONCAT(b, '+') WHERE a = {id} % 100 LIMIT 1",
+            "INSERT INTO bulk.nokey VALUES ({id} % 100, 'dup', 0.5, NOW(3))",
+            "UPDATE bulk.named SET qty = qty + 1 WHERE region = CONCAT('r', {id} % 7) LIMIT 3"}) {
+        auto text = std::regex_replace(std::regex_replace(std::string{sql}, std::regex{"\\{t\\}"}, t),
+                                       std::regex{"\\{id\\}"}, id);
+        if (auto err = conn.execute(text)) throw std::runtime_error(text);
+      }
+      typed.run(conn, 5);
+      changes += 11;
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+}
+
+std::string all_task_yaml(const mariadb_sandbox& downstream, int threads, int rows, int pool) {
+  auto text = task_yaml("full", {"up"}, downstream,
+                        "    mydumper-config-name: \"d\"\n"
+                        "    loader-config-name: \"l\"\n"
+                        "mydumpers:\n  d:\n    threads: " + std::to_string(threads) +
+                            "\n    rows: " + std::to_string(rows) +
+                            "\nloaders:\n  l:\n    pool-size: " + std::to_string(pool) + "\n");
+  return std::regex_replace(text, std::regex{"task-mode: incremental"}, "task-mode: all");
+}
+
+nlohmann::json subtask(const worker_process& worker) {
+  auto j = worker.dmctl_json({"query-status", "full"});
+  return j["tasks"].at(0)["sources"].at(0);
+}
+
+void compare_all(const mariadb_sandbox& upstream, const mariadb_sandbox& downstream,
+                 const typed_workload& typed) {
+  for (auto db : {std::string{"bulk"}, std::string{"typed"}}) {
+    auto diff = compare_database(upstream, downstream, db);
+    BOOST_CHECK_MESSAGE(diff.empty(), db << ": " << diff);
+  }
+  for (auto& db : typed.kept_databases()) {
+    auto diff = compare_database(upstream, downstream, db);
+    BOOST_CHECK_MESSAGE(diff.empty(), db << ": " << diff);
+  }
+}
+
+// Waits until the subtask's unit is `unit`; returns its last status.
+nlohmann::json wait_unit(const worker_process& worker, const std::string& unit,
+                         std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  nlohmann::json s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = worker.dmctl({"--json", "query-status", "full"});
+    if (r.exit_code == 0) {
+      auto j = nlohmann::json::parse(r.out, nullptr, false);
+      if (!j.is_discarded() && !j["tasks"].empty() && !j["tasks"][0]["sources"].empty()) {
+        s = j["tasks"][0]["sources"][0];
+        if (s["unit"] == unit) return s;
+        if (s["stage"] == "Paused") throw std::runtime_error("task paused: " + s.dump());
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+  throw std::runtime_error("unit " + unit + " not reached; last status " + s.dump());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(all_mode_copies_while_the_upstream_writes_and_continues_with_sync) {
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  typed_workload typed{"typed", 7};
+  populate(upstream, typed, 200000);
+  worker_process worker;
+  auto created = worker.dmctl(
+      {"operate-source", "create", worker.write_file("source.yaml", source_yaml("up", upstream))});
+  BOOST_REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> changes{0};
+  std::string error;
+  std::thread writer{[&] { write_until(upstream, typed, stop, changes, error); }};
+  auto started = worker.dmctl(
+      {"start-task", worker.write_file("task.yaml", all_task_yaml(downstream, 4, 20000, 4))});
+  BOOST_REQUIRE_MESSAGE(started.exit_code == 0, started.err);
+  // The text status draws the load's progress while it runs.
+  auto text = worker.dmctl({"query-status", "full"});
+  BOOST_TEST_MESSAGE(text.out);
+  nlohmann::json synced_status;
+  try {
+    synced_status = wait_unit(worker, "Sync", std::chrono::seconds{300});
+  } catch (const std::exception& e) {
+    stop = true;
+    writer.join();
+    BOOST_FAIL(e.what());
+  }
+  std::this_thread::sleep_for(std::chrono::seconds{2});
+  stop = true;
+  writer.join();
+  BOOST_REQUIRE_MESSAGE(error.empty(), error);
+  BOOST_TEST_MESSAGE(changes << " changes written during the migration");
+  wait_synced(worker, "full", upstream, std::chrono::seconds{300});
+  compare_all(upstream, downstream, typed);
+
+  auto m = subtask(worker)["migration"];
+  BOOST_TEST_MESSAGE("migration: " << m.dump());
+  BOOST_CHECK_EQUAL(m["tables_loaded"], m["tables_total"]);
+  BOOST_CHECK_EQUAL(m["chunks_loaded"], m["chunks_total"]);
+  BOOST_CHECK_GT(m["chunks_total"].get<int>(), bulk_tables * 10);
+  BOOST_CHECK_GE(m["rows_loaded"].get<uint64_t>(), uint64_t{bulk_tables * 200000});
+  // The dump files are gone once loaded.
+  BOOST_CHECK(!std::filesystem::exists(worker.data_dir() + "/dump/full.up"));
+}
+
+BOOST_AUTO_TEST_CASE(sigkills_during_dump_and_load_neither_reload_nor_lose) {
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  typed_workload typed{"typed", 8};
+  populate(upstream, typed, 100000);
+  worker_process worker;
+  auto created = worker.dmctl(
+      {"operate-source", "create", worker.write_file("source.yaml", source_yaml("up", upstream))});
+  BOOST_REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> changes{0};
+  std::string error;
+  std::thread writer{[&] { write_until(upstream, typed, stop, changes, error); }};
+  auto started = worker.dmctl(
+      {"start-task", worker.write_file("task.yaml", all_task_yaml(downstream, 2, 4000, 2))});
+  BOOST_REQUIRE_MESSAGE(started.exit_code == 0, started.err);
+
+  // Kill once while chunks are still being dumped, once while they are being loaded.
+  auto kill_when = [&](const char* phase, auto condition) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{240};
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto r = worker.dmctl({"--json", "query-status", "full"});
+      auto j = nlohmann::json::parse(r.out, nullptr, false);
+      if (r.exit_code == 0 && !j.is_discarded() && !j["tasks"].empty() &&
+          !j["tasks"][0]["sources"].empty()) {
+        auto m = j["tasks"][0]["sources"][0]["migration"];
+        if (condition(m)) {
+          worker.kill();
+          BOOST_TEST_MESSAGE("killed " << phase << " at " << m.dump());
+          worker.start();
+          return true;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+    return false;
+  };
+  bool killed_dump = kill_when("during the dump", [](const nlohmann::json& m) {
+    return m["chunks_dumped"].get<int>() >= 3 && m["chunks_dumped"] < m["chunks_total"];
+  });
+  bool killed_load = kill_when("during the load", [](const nlohmann::json& m) {
+    auto total = m["chunks_total"].get<int>();
+    auto loaded = m["chunks_loaded"].get<int>();
+    return loaded >= total / 2 && loaded < total;
+  });
+  nlohmann::json synced_status;
+  std::string wait_error;
+  try {
+    synced_status = wait_unit(worker, "Sync", std::chrono::seconds{300});
+  } catch (const std::exception& e) {
+    wait_error = e.what();
+  }
+  std::this_thread::sleep_for(std::chrono::seconds{1});
+  stop = true;
+  writer.join();
+  BOOST_REQUIRE_MESSAGE(wait_error.empty(), wait_error);
+  BOOST_REQUIRE_MESSAGE(error.empty(), error);
+  BOOST_CHECK(killed_dump);
+  BOOST_CHECK(killed_load);
+  wait_synced(worker, "full", upstream, std::chrono::seconds{300});
+  compare_all(upstream, downstream, typed);
+
+  // Each chunk is loaded once: a restart skips what its records (or the downstream marks) say
+  // is loaded.
+  std::ifstream log{worker.dir() + "/worker.log"};
+  std::map<std::string, int> loads;
+  size_t resumed_loads = 0, resumed_dumps = 0;
+  std::regex loaded{"loaded chunk (\\S+) \\("};
+  for (std::string line; std::getline(log, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, loaded)) ++loads[m[1]];
+    resumed_loads += line.find("already loaded are not loaded again") != std::string::npos;
+    resumed_dumps += line.find("already dumped are not dumped again") != std::string::npos;
+  }
+  for (auto& [chunk, count] : loads) BOOST_CHECK_MESSAGE(count == 1, chunk << " loaded " << count << " times");
+  BOOST_CHECK_GE(resumed_loads, 1u);
+  BOOST_CHECK_GE(resumed_dumps, 1u);
+  BOOST_TEST_MESSAGE(loads.size() << " chunks loaded once each; " << resumed_loads
+                                  << " restart(s) skipped loaded chunks");
+}
