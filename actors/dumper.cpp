@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include <caf/all.hpp>
 
@@ -10,6 +11,7 @@
 #include "actors/sync_start.hpp"
 #include "actors/table_rules.hpp"
 #include "protocol/log.hpp"
+#include "protocol/sql/dump_rows.hpp"
 #include "protocol/sql/quote.hpp"
 #include "storage/checkpoint_store.hpp"
 #include "storage/dump_store.hpp"
@@ -127,6 +129,30 @@ caf::expected<std::string> create_statement(mysql_connection& conn, const std::s
   return "CREATE " + kind + " IF NOT EXISTS " + target + text.substr(prefix.size());
 }
 
+caf::error write_text_file(const std::string& path, const std::string& text) {
+  {
+    std::ofstream out{path + ".tmp", std::ios::binary | std::ios::trunc};
+    out << text;
+    if (!out) return make_error(ec::io_failed, "cannot write dump file " + path);
+  }
+  std::error_code fs_error;
+  std::filesystem::rename(path + ".tmp", path, fs_error);
+  if (fs_error)
+    return make_error(ec::io_failed, "cannot complete dump file " + path + ": " +
+                                         fs_error.message());
+  return caf::none;
+}
+
+// "<db>-schema-create.sql" and "<db>.<table>-schema.sql": the CREATE statements the loader
+// runs, for the operator (the loader reads its copies in RocksDB).
+caf::error write_schema_files(const std::string& dir, const storage::dump_table& t) {
+  auto db = sql::file_name_part(t.db);
+  if (auto err = write_text_file(dir + "/" + db + "-schema-create.sql", t.create_database + ";\n"))
+    return err;
+  return write_text_file(dir + "/" + db + "." + sql::file_name_part(t.table) + "-schema.sql",
+                         t.create_table + ";\n");
+}
+
 // Chooses the tables of the first run: base tables the block-allow list keeps, routed.
 caf::error choose_tables(self_ptr self, mysql_connection& conn) {
   auto& st = self->state;
@@ -164,6 +190,8 @@ caf::error choose_tables(self_ptr self, mysql_connection& conn) {
     t.create_table = std::move(*create_table);
     chosen.push_back(std::move(t));
   }
+  for (auto& t : chosen)
+    if (auto err = write_schema_files(st.dir, t)) return err;
   if (auto err = st.store->save_tables(chosen)) return err;
   for (auto& t : chosen) st.tables[{t.db, t.table}] = t;
   DM_INFO("{} chose {} table(s) to dump", st.label, chosen.size());

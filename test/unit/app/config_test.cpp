@@ -131,8 +131,14 @@ BOOST_AUTO_TEST_CASE(bad_task_files_name_file_and_key) {
   };
   BOOST_CHECK(contains(error_of(with("task-mode: incremental", "task-mode: sometimes")),
                        "task-mode must be full, incremental or all"));
-  BOOST_CHECK(contains(error_of(with("task-mode: incremental", "task-mode: all")),
-                       "not implemented yet"));
+  BOOST_CHECK(contains(
+      error_of(with("task-mode: incremental",
+                    "task-mode: all\nmydumpers:\n  d:\n    extra-args: \"--no-locks\"")),
+      "'--no-locks' is not supported"));
+  BOOST_CHECK(contains(
+      error_of(with("task-mode: incremental",
+                    "task-mode: all\nloaders:\n  l:\n    on-duplicate: merge")),
+      "must be replace, ignore or error"));
   BOOST_CHECK(contains(error_of(with("syncer-config-name: \"fast\"", "syncer-config-name: slow")),
                        "mysql-instances[0].syncer-config-name 'slow' names no entry"));
   BOOST_CHECK(contains(error_of(with("binlog-pos: 1234", "binlog-pos: -5")),
