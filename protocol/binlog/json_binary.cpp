@@ -237,7 +237,8 @@ class json_writer {
     auto raw = static_cast<int64_t>(data.le(8));
     if (data.failed()) fail();
     bool negative = raw < 0;
-    uint64_t v = negative ? static_cast<uint64_t>(-raw) : static_cast<uint64_t>(raw);
+    // Negated in unsigned arithmetic: INT64_MIN (possible in corrupt bytes) has no signed negation.
+    uint64_t v = negative ? 0 - static_cast<uint64_t>(raw) : static_cast<uint64_t>(raw);
     auto usec = static_cast<unsigned>(v % (1 << 24));
     auto ymdhms = v >> 24;
     char buf[64];

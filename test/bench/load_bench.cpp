@@ -20,6 +20,7 @@
 
 using namespace dm::test;
 using dm::bench::median;
+using dm::bench::sbtest_checksums;
 
 namespace {
 
@@ -32,13 +33,6 @@ struct settings {
   int runs = 3;
   int rows = 50000;
 };
-
-std::string checksums(const mariadb_sandbox& server, int tables) {
-  std::string out;
-  for (int i = 1; i <= tables; ++i)
-    out += *server.query("CHECKSUM TABLE sbtest.sbtest" + std::to_string(i))[0][1] + " ";
-  return out;
-}
 
 double seconds_since(clock_type::time_point start) {
   return std::chrono::duration<double>(clock_type::now() - start).count();
@@ -120,7 +114,7 @@ int main(int argc, char** argv) {
          "--mysql-db=sbtest", "--tables=" + std::to_string(s.tables),
          "--table-size=" + std::to_string(s.table_size), "prepare"});
     if (prepared.exit_code != 0) throw std::runtime_error("sysbench prepare: " + prepared.err);
-    auto expected = checksums(upstream, s.tables);
+    auto expected = sbtest_checksums(upstream, s.tables);
     double rows = static_cast<double>(s.tables) * s.table_size;
 
     std::vector<double> ours, theirs, theirs_dump;
@@ -133,7 +127,7 @@ int main(int argc, char** argv) {
         double dump_seconds = 0;
         double t = dm_turn ? dm_copy(s, worker, downstream, run)
                            : my_copy(s, upstream, downstream, dump_dir, dump_seconds);
-        if (checksums(downstream, s.tables) != expected)
+        if (sbtest_checksums(downstream, s.tables) != expected)
           throw std::runtime_error(std::string{dm_turn ? "dm-worker" : "mydumper/myloader"} +
                                    " left a copy that differs from the upstream");
         (dm_turn ? ours : theirs).push_back(t);

@@ -26,6 +26,7 @@
 
 using namespace dm::test;
 using dm::bench::median;
+using dm::bench::sbtest_checksums;
 using dm::bench::sample;
 
 namespace {
@@ -140,14 +141,6 @@ double dm_apply(worker_process& worker, metrics_reader& m, const mariadb_sandbox
   return seconds;
 }
 
-// CHECKSUM TABLE of every sbtest table, joined.
-std::string checksums(const mariadb_sandbox& server, int tables) {
-  std::string out;
-  for (int t = 1; t <= tables; ++t)
-    out += *server.query("CHECKSUM TABLE sbtest.sbtest" + std::to_string(t))[0][1] + " ";
-  return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -225,9 +218,9 @@ int main(int argc, char** argv) {
       ours.push_back(rows / a);
       native.push_back(rows / b);
       row_counts.push_back(rows);
-      auto expected = checksums(upstream, s.tables);
-      bool same = checksums(ours_down, s.tables) == expected &&
-                  checksums(replica, s.tables) == expected;
+      auto expected = sbtest_checksums(upstream, s.tables);
+      bool same = sbtest_checksums(ours_down, s.tables) == expected &&
+                  sbtest_checksums(replica, s.tables) == expected;
       std::fprintf(stderr,
                    "run %d: %.0f rows; dm-worker %.2f s (%.0f rows/s), replica %.2f s (%.0f "
                    "rows/s); downstreams %s\n",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the decoder fuzz target with clang, libFuzzer, ASan and UBSan, seeds it with the events
-# of the recorded binlog files in test/unit/data, and fuzzes for a fixed time. A finding makes it
+# of the recorded binlog files in test/unit/data and with every input that once failed
+# (test/fuzz/regressions, replayed first), and fuzzes for a fixed time. A finding makes it
 # exit non-zero and leaves the crashing input in the work dir.
 #
 # Usage: test/fuzz/run.sh [SECONDS] [WORK_DIR]     (defaults: 60, build/fuzz)
@@ -44,4 +45,4 @@ done
 cd "$work"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ./decoder_fuzz -max_total_time="$seconds" -max_len=65536 -timeout=10 -print_final_stats=1 \
-  corpus 2>&1 | tail -20
+  corpus "$root/test/fuzz/regressions" 2>&1 | tail -20

@@ -129,71 +129,76 @@ nlohmann::json wait_unit(const worker_process& worker, const std::string& unit,
   throw std::runtime_error("unit " + unit + " not reached; last status " + s.dump());
 }
 
+// An upstream populated with `rows` rows per bulk table, an empty downstream, a worker with the
+// upstream as source "up", and a writer thread that changes every table until finish().
+struct migration {
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  typed_workload typed;
+  worker_process worker;
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> changes{0};
+  std::string writer_error;
+  std::thread writer;
+
+  migration(int rows, uint64_t seed) : typed{"typed", seed} {
+    populate(upstream, typed, rows);
+    auto created = worker.dmctl(
+        {"operate-source", "create", worker.write_file("source.yaml", source_yaml("up", upstream))});
+    if (created.exit_code != 0) throw std::runtime_error(created.err);
+    writer = std::thread{[this] { write_until(upstream, typed, stop, changes, writer_error); }};
+  }
+  ~migration() { finish(); }
+
+  // Stops the writer; returns what it failed with (empty if nothing).
+  std::string finish() {
+    stop = true;
+    if (writer.joinable()) writer.join();
+    return writer_error;
+  }
+
+  void start_task(int threads, int rows, int pool) {
+    auto started = worker.dmctl(
+        {"start-task", worker.write_file("task.yaml", all_task_yaml(downstream, threads, rows, pool))});
+    if (started.exit_code != 0) throw std::runtime_error(started.err);
+  }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(all_mode_copies_while_the_upstream_writes_and_continues_with_sync) {
-  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
-  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
-  typed_workload typed{"typed", 7};
-  populate(upstream, typed, 200000);
-  worker_process worker;
-  auto created = worker.dmctl(
-      {"operate-source", "create", worker.write_file("source.yaml", source_yaml("up", upstream))});
-  BOOST_REQUIRE_MESSAGE(created.exit_code == 0, created.err);
-
-  std::atomic<bool> stop{false};
-  std::atomic<size_t> changes{0};
-  std::string error;
-  std::thread writer{[&] { write_until(upstream, typed, stop, changes, error); }};
-  auto started = worker.dmctl(
-      {"start-task", worker.write_file("task.yaml", all_task_yaml(downstream, 4, 20000, 4))});
-  BOOST_REQUIRE_MESSAGE(started.exit_code == 0, started.err);
+  migration m{200000, 7};
+  auto& upstream = m.upstream;
+  auto& downstream = m.downstream;
+  auto& worker = m.worker;
+  m.start_task(4, 20000, 4);
   // The text status draws the load's progress while it runs.
   auto text = worker.dmctl({"query-status", "full"});
   BOOST_TEST_MESSAGE(text.out);
-  nlohmann::json synced_status;
-  try {
-    synced_status = wait_unit(worker, "Sync", std::chrono::seconds{300});
-  } catch (const std::exception& e) {
-    stop = true;
-    writer.join();
-    BOOST_FAIL(e.what());
-  }
+  wait_unit(worker, "Sync", std::chrono::seconds{300});
   std::this_thread::sleep_for(std::chrono::seconds{2});
-  stop = true;
-  writer.join();
-  BOOST_REQUIRE_MESSAGE(error.empty(), error);
-  BOOST_TEST_MESSAGE(changes << " changes written during the migration");
+  auto writer_error = m.finish();
+  BOOST_REQUIRE_MESSAGE(writer_error.empty(), writer_error);
+  BOOST_TEST_MESSAGE(m.changes << " changes written during the migration");
   wait_synced(worker, "full", upstream, std::chrono::seconds{300});
-  compare_all(upstream, downstream, typed);
+  compare_all(upstream, downstream, m.typed);
 
-  auto m = subtask(worker)["migration"];
-  BOOST_TEST_MESSAGE("migration: " << m.dump());
-  BOOST_CHECK_EQUAL(m["tables_loaded"], m["tables_total"]);
-  BOOST_CHECK_EQUAL(m["chunks_loaded"], m["chunks_total"]);
-  BOOST_CHECK_GT(m["chunks_total"].get<int>(), bulk_tables * 10);
-  BOOST_CHECK_GE(m["rows_loaded"].get<uint64_t>(), uint64_t{bulk_tables * 200000});
+  auto progress = subtask(worker)["migration"];
+  BOOST_TEST_MESSAGE("migration: " << progress.dump());
+  BOOST_CHECK_EQUAL(progress["tables_loaded"], progress["tables_total"]);
+  BOOST_CHECK_EQUAL(progress["chunks_loaded"], progress["chunks_total"]);
+  BOOST_CHECK_GT(progress["chunks_total"].get<int>(), bulk_tables * 10);
+  BOOST_CHECK_GE(progress["rows_loaded"].get<uint64_t>(), uint64_t{bulk_tables * 200000});
   // The dump files are gone once loaded.
   BOOST_CHECK(!std::filesystem::exists(worker.data_dir() + "/dump/full.up"));
 }
 
 BOOST_AUTO_TEST_CASE(sigkills_during_dump_and_load_neither_reload_nor_lose) {
-  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
-  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
-  typed_workload typed{"typed", 8};
-  populate(upstream, typed, 100000);
-  worker_process worker;
-  auto created = worker.dmctl(
-      {"operate-source", "create", worker.write_file("source.yaml", source_yaml("up", upstream))});
-  BOOST_REQUIRE_MESSAGE(created.exit_code == 0, created.err);
-
-  std::atomic<bool> stop{false};
-  std::atomic<size_t> changes{0};
-  std::string error;
-  std::thread writer{[&] { write_until(upstream, typed, stop, changes, error); }};
-  auto started = worker.dmctl(
-      {"start-task", worker.write_file("task.yaml", all_task_yaml(downstream, 2, 4000, 2))});
-  BOOST_REQUIRE_MESSAGE(started.exit_code == 0, started.err);
+  migration m{100000, 8};
+  auto& upstream = m.upstream;
+  auto& downstream = m.downstream;
+  auto& worker = m.worker;
+  m.start_task(2, 4000, 2);
 
   // Kill once while chunks are still being dumped, once while they are being loaded.
   auto kill_when = [&](const char* phase, auto condition) {
@@ -223,22 +228,14 @@ BOOST_AUTO_TEST_CASE(sigkills_during_dump_and_load_neither_reload_nor_lose) {
     auto loaded = m["chunks_loaded"].get<int>();
     return loaded >= total / 2 && loaded < total;
   });
-  nlohmann::json synced_status;
-  std::string wait_error;
-  try {
-    synced_status = wait_unit(worker, "Sync", std::chrono::seconds{300});
-  } catch (const std::exception& e) {
-    wait_error = e.what();
-  }
+  wait_unit(worker, "Sync", std::chrono::seconds{300});
   std::this_thread::sleep_for(std::chrono::seconds{1});
-  stop = true;
-  writer.join();
-  BOOST_REQUIRE_MESSAGE(wait_error.empty(), wait_error);
-  BOOST_REQUIRE_MESSAGE(error.empty(), error);
+  auto writer_error = m.finish();
+  BOOST_REQUIRE_MESSAGE(writer_error.empty(), writer_error);
   BOOST_CHECK(killed_dump);
   BOOST_CHECK(killed_load);
   wait_synced(worker, "full", upstream, std::chrono::seconds{300});
-  compare_all(upstream, downstream, typed);
+  compare_all(upstream, downstream, m.typed);
 
   // Each chunk is loaded once: a restart skips what its records (or the downstream marks) say
   // is loaded.

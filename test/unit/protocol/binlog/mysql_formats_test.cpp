@@ -100,6 +100,10 @@ BOOST_AUTO_TEST_CASE(scalars_large_containers_and_opaque_values) {
   bytes dt;
   dt.u8(0x0f).u8(12).u8(8).le(((ymd << 17 | hms) << 24) | 6, 8);
   BOOST_CHECK_EQUAL(json(dt), R"("2020-01-02 03:04:05.000006")");
+  // The most negative packed TIME (only corrupt bytes hold it) renders rather than overflowing.
+  bytes min_time;
+  min_time.u8(0x0f).u8(11).u8(8).le(uint64_t{1} << 63, 8);
+  BOOST_CHECK_EQUAL(json(min_time), R"("-00:00:00.000000")");
 }
 
 BOOST_AUTO_TEST_CASE(malformed_json_fails_without_reading_out_of_bounds) {
