@@ -10,6 +10,7 @@
 #include "actors/dump_reader.hpp"
 #include "actors/sync_start.hpp"
 #include "actors/table_rules.hpp"
+#include "protocol/binlog/event_header.hpp"
 #include "protocol/log.hpp"
 #include "protocol/sql/dump_rows.hpp"
 #include "protocol/sql/quote.hpp"
@@ -241,6 +242,26 @@ void on_failure(self_ptr self, const caf::error& err) {
   self->quit(err);
 }
 
+// Removes and returns the first chunk to dump of the table with the fewest chunks in the
+// pipeline; to_dump must not be empty.
+std::string take_next_to_dump(dumper_state& st) {
+  auto best = st.to_dump.begin();
+  size_t best_count = SIZE_MAX;
+  for (auto it = st.to_dump.begin(); it != st.to_dump.end() && best_count > 0; ++it) {
+    auto& c = st.chunks.at(*it);
+    auto count = st.in_pipeline[{c.db, c.table}];
+    if (count < best_count) {
+      best = it;
+      best_count = count;
+    }
+  }
+  auto id = *best;
+  st.to_dump.erase(best);
+  auto& c = st.chunks.at(id);
+  ++st.in_pipeline[{c.db, c.table}];
+  return id;
+}
+
 void dispatch(self_ptr self) {
   auto& st = self->state;
   hand_over(self);
@@ -275,8 +296,7 @@ void dispatch(self_ptr self) {
     if (st.to_dump.empty() ||
         st.handed_over + st.to_hand_over.size() + st.dumping >= st.max_unloaded)
       break;
-    auto id = st.to_dump.front();
-    st.to_dump.pop_front();
+    auto id = take_next_to_dump(st);
     st.idle_readers.pop_back();
     ++st.busy_readers;
     ++st.dumping;
@@ -303,10 +323,24 @@ void dispatch(self_ptr self) {
   finish_if_done(self);
 }
 
-bool files_exist(const std::string& dir, const storage::dump_chunk& chunk) {
-  for (auto& f : chunk.files)
-    if (!std::filesystem::exists(dir + "/" + f)) return false;
-  return !chunk.files.empty();
+// Whether the chunk's data files hold exactly the bytes it was dumped with.
+bool files_intact(const std::string& dir, const storage::dump_chunk& chunk) {
+  if (chunk.files.empty()) return false;
+  uint64_t bytes = 0;
+  uint32_t crc = 0;
+  std::vector<char> buffer(1 << 20);
+  for (auto& f : chunk.files) {
+    std::ifstream in{dir + "/" + f, std::ios::binary};
+    if (!in) return false;
+    while (in) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      auto n = static_cast<size_t>(in.gcount());
+      bytes += n;
+      crc = binlog::crc32_of({buffer.data(), n}, crc);
+    }
+    if (in.bad()) return false;
+  }
+  return bytes == chunk.bytes && crc == chunk.crc32;
 }
 
 caf::error start(self_ptr self) {
@@ -327,8 +361,11 @@ caf::error start(self_ptr self) {
   if (!chunks) return chunks.error();
   size_t resumed = 0;
   for (auto& c : *chunks) {
-    if (c.stage == storage::chunk_stage::dumped && !files_exist(st.dir, c))
+    if (c.stage == storage::chunk_stage::dumped && !files_intact(st.dir, c)) {
+      DM_WARN("{}: the data files of chunk {} are missing or damaged; it is dumped again",
+              st.label, c.id);
       c.stage = storage::chunk_stage::planned;
+    }
     if (c.stage == storage::chunk_stage::planned) {
       st.to_dump.push_back(c.id);
     } else {
@@ -336,7 +373,10 @@ caf::error start(self_ptr self) {
       ++st.counters.chunks_dumped;
       st.counters.rows_dumped += c.rows;
       st.counters.bytes_dumped += c.bytes;
-      if (c.stage == storage::chunk_stage::dumped) st.to_hand_over.push_back(c.id);
+      if (c.stage == storage::chunk_stage::dumped) {
+        st.to_hand_over.push_back(c.id);
+        ++st.in_pipeline[{c.db, c.table}];
+      }
     }
     st.chunks[c.id] = std::move(c);
   }
@@ -392,9 +432,13 @@ dumper_actor::behavior_type dumper(dumper_actor::stateful_pointer<dumper_state> 
     return {[](chunk_loaded_atom, const std::string&) {}};
   }
   return {
-      [=](chunk_loaded_atom, const std::string&) {
+      [=](chunk_loaded_atom, const std::string& id) {
         auto& st = self->state;
         if (st.handed_over > 0) --st.handed_over;
+        if (auto it = st.chunks.find(id); it != st.chunks.end()) {
+          auto& count = st.in_pipeline[{it->second.db, it->second.table}];
+          if (count > 0) --count;
+        }
         dispatch(self);
       },
   };

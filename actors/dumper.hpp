@@ -19,7 +19,7 @@
 //
 // Dumped chunks go to the loader with credits: at most `2 x pool-size` chunks are on disk and
 // not yet loaded, which bounds the dump files. The dumper ends normally once every chunk is
-// handed over.
+// handed over. Tables are dumped side by side rather than one after the other (in_pipeline).
 #pragma once
 
 #include <deque>
@@ -62,6 +62,10 @@ struct dumper_state {
   // Chunks handed to the loader and not yet loaded, and the most there may be.
   size_t handed_over = 0;
   size_t max_unloaded = 0;
+  // Per table: chunks being dumped or dumped and not yet loaded. The next chunk to dump comes
+  // from the table with the fewest, so that loaders write to different tables at once (loads
+  // into one InnoDB table contend on its index latches and split pages mid-tree).
+  std::map<std::pair<std::string, std::string>, size_t> in_pipeline;
   dump_counters counters;
 };
 

@@ -1,5 +1,6 @@
 #include "actors/loader.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <caf/all.hpp>
@@ -48,12 +49,19 @@ void dispatch(self_ptr self) {
     auto worker = st.idle.back();
     st.idle.pop_back();
     ++st.busy;
-    auto [table, chunk] = std::move(st.queue.front());
-    st.queue.pop_front();
+    auto next = std::find_if(st.queue.begin(), st.queue.end(), [&](const auto& entry) {
+      return st.loading[{entry.second.db, entry.second.table}] == 0;
+    });
+    if (next == st.queue.end()) next = st.queue.begin();
+    auto [table, chunk] = std::move(*next);
+    st.queue.erase(next);
+    auto table_key = std::make_pair(chunk.db, chunk.table);
+    ++st.loading[table_key];
     self->request(worker, caf::infinite, load_atom_v, table, chunk)
         .then(
             [=](storage::dump_chunk& loaded, bool already) {
               auto& st = self->state;
+              --st.loading[table_key];
               if (auto err = st.store->save_chunk(loaded)) return self->quit(err);
               if (already)
                 DM_INFO("{} found chunk {} loaded before a crash; not loading it again",

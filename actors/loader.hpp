@@ -36,6 +36,9 @@ struct loader_state {
   std::vector<chunk_loader_actor> idle;
   size_t busy = 0;
   std::deque<std::pair<storage::dump_table, storage::dump_chunk>> queue;
+  // Chunk loaders busy per table: an idle one takes the first queued chunk of a table nobody
+  // loads, if there is one (loads into one table contend with each other).
+  std::map<std::pair<std::string, std::string>, size_t> loading;
   bool dump_done = false;
   // Loaded chunks per table, to count finished tables.
   std::map<std::pair<std::string, std::string>, uint32_t> loaded_per_table;

@@ -61,6 +61,7 @@ nlohmann::json to_json(const dump_chunk& c) {
           {"snapshot_gtid", c.snapshot_gtid},
           {"rows", c.rows},
           {"bytes", c.bytes},
+          {"crc32", c.crc32},
           {"stage", static_cast<int>(c.stage)}};
 }
 
@@ -155,6 +156,7 @@ caf::expected<std::vector<dump_chunk>> dump_store::chunks() const {
       c.snapshot_gtid = j.at("snapshot_gtid").get<std::string>();
       c.rows = j.at("rows").get<uint64_t>();
       c.bytes = j.at("bytes").get<uint64_t>();
+      c.crc32 = j.at("crc32").get<uint32_t>();
       auto stage = j.at("stage").get<int>();
       if (stage < 0 || stage > 2) throw nlohmann::json::other_error::create(0, "stage", nullptr);
       c.stage = static_cast<chunk_stage>(stage);

@@ -68,6 +68,10 @@ struct dump_chunk {
   // rows actually dumped; bytes of the data files.
   uint64_t rows = 0;
   uint64_t bytes = 0;
+  // CRC32 of the data files' bytes, in `files` order. Dump files are not synced to disk; a
+  // resumed dump checks a dumped chunk's files against `bytes` and this, and dumps it again
+  // if they differ (after an OS crash).
+  uint32_t crc32 = 0;
   chunk_stage stage = chunk_stage::planned;
 };
 

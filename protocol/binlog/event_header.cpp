@@ -50,9 +50,10 @@ caf::expected<event_header> parse_header(std::string_view event) {
   return h;
 }
 
-uint32_t crc32_of(std::string_view bytes) {
+uint32_t crc32_of(std::string_view bytes, uint32_t running) {
   // ISA-L's reflected gzip CRC is the binlog's CRC32 (the one zlib computes), vectorized.
-  return crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  return crc32_gzip_refl(running, reinterpret_cast<const unsigned char*>(bytes.data()),
+                         bytes.size());
 }
 
 caf::expected<format_description> parse_format_description(std::string_view event) {

@@ -75,7 +75,8 @@ struct event_view {
 caf::expected<event_view> split_event(std::string_view raw, const format_description& fde,
                                       bool verify);
 
-// CRC32 (the gzip/zlib polynomial) of `bytes`, as binlog checksums use.
-uint32_t crc32_of(std::string_view bytes);
+// CRC32 (the gzip/zlib polynomial) of `bytes`, as binlog checksums use; `running` continues
+// the CRC of the bytes before them (0 starts a new one).
+uint32_t crc32_of(std::string_view bytes, uint32_t running = 0);
 
 }  // namespace dm::binlog
