@@ -1,12 +1,13 @@
 #include "actors/chunk_loader.hpp"
 
-#include <fstream>
+#include <mysqld_error.h>
 
 #include <caf/all.hpp>
 
 #include "actors/applier.hpp"
 #include "protocol/downstream_session.hpp"
 #include "protocol/log.hpp"
+#include "protocol/sql/dump_rows.hpp"
 #include "protocol/sql/quote.hpp"
 
 namespace dm {
@@ -14,8 +15,6 @@ namespace dm {
 namespace {
 
 using self_ptr = chunk_loader_actor::stateful_pointer<chunk_loader_state>;
-
-constexpr std::string_view file_verb = "INSERT INTO ";
 
 std::string marks_table(const std::string& meta_schema) {
   return sql::qualified_name(meta_schema, "load_chunks");
@@ -41,31 +40,51 @@ caf::error ensure_table(self_ptr self, const storage::dump_table& t) {
   return caf::none;
 }
 
-// Runs the chunk's statements and its mark in one transaction.
-caf::error load(self_ptr self, const storage::dump_chunk& chunk) {
+// Loads the chunk's files with LOAD DATA `verb` ("", "REPLACE" or "IGNORE") in the open
+// transaction. Returns how many rows were skipped as duplicates of keys already in the table;
+// fails on any other warning.
+caf::expected<uint64_t> load_files(self_ptr self, const storage::dump_table& t,
+                                   const storage::dump_chunk& chunk, std::string_view verb) {
   auto& st = self->state;
-  if (auto err = st.conn->execute("BEGIN")) return err;
+  uint64_t duplicates = 0;
   for (auto& name : chunk.files) {
     auto path = st.dir + "/" + name;
-    std::ifstream in{path, std::ios::binary};
-    if (!in)
-      return make_error(ec::io_failed, "dump file " + path + " cannot be read; stop and start "
-                                       "the task to dump again");
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      if (line.compare(0, file_verb.size(), file_verb) != 0)
-        return make_error(ec::io_failed, "dump file " + path + " holds a line that is not an "
-                                         "INSERT; stop and start the task to dump again");
-      if (st.insert_verb != file_verb) line.replace(0, file_verb.size(), st.insert_verb);
-      if (auto err = st.conn->execute(line)) {
-        st.conn->execute("ROLLBACK");
-        return err;
-      }
+    std::string statement = "LOAD DATA LOCAL INFILE ";
+    sql::append_escaped(statement, path);
+    statement += ' ';
+    statement += verb;
+    statement += " INTO TABLE " + sql::qualified_name(t.target_db, t.target_table) + ' ';
+    statement += sql::load_format;
+    statement += ' ' + chunk.load_columns;
+    if (auto err = st.conn->load_local_file(statement, path)) {
+      if (st.conn->last_errno() == ER_DUP_ENTRY) return uint64_t{1};
+      return err;
     }
-    if (in.bad())
-      return make_error(ec::io_failed, "dump file " + path + " cannot be read to the end");
+    auto count = st.conn->warning_count();
+    if (count == 0) continue;
+    auto warnings = st.conn->query("SHOW WARNINGS");
+    if (!warnings) return warnings.error();
+    for (auto& w : *warnings) {
+      if (w.size() >= 3 && w[1] && *w[1] == std::to_string(ER_DUP_ENTRY)) continue;
+      return make_error(ec::downstream_rejected,
+                        "loading chunk " + chunk.id + " into " +
+                            sql::qualified_name(t.target_db, t.target_table) + " from " + path +
+                            ": the downstream warns: " + (w.size() >= 3 && w[2] ? *w[2] : "?") +
+                            "; the value would not be stored exactly, so nothing of the chunk "
+                            "was kept; fix the table definition downstream and resume");
+    }
+    if (warnings->size() < count)
+      return make_error(ec::downstream_rejected,
+                        "loading chunk " + chunk.id + " from " + path + " raised " +
+                            std::to_string(count) + " warnings, more than can be checked; "
+                            "nothing of the chunk was kept");
+    duplicates += count;
   }
+  return duplicates;
+}
+
+caf::error add_mark_and_commit(self_ptr self, const storage::dump_chunk& chunk) {
+  auto& st = self->state;
   std::string mark = "INSERT INTO " + marks_table(st.meta_schema) + " (task, source, chunk) VALUES (";
   sql::append_escaped(mark, st.task);
   mark += ',';
@@ -73,11 +92,43 @@ caf::error load(self_ptr self, const storage::dump_chunk& chunk) {
   mark += ',';
   sql::append_escaped(mark, chunk.id);
   mark += ')';
-  if (auto err = st.conn->execute(mark)) {
+  if (auto err = st.conn->execute(mark)) return err;
+  return st.conn->execute("COMMIT");
+}
+
+// Loads the chunk and its mark in one transaction, resolving duplicate keys by on_duplicate.
+caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump_chunk& chunk) {
+  auto& st = self->state;
+  auto target = sql::qualified_name(t.target_db, t.target_table);
+  // Loads in a new transaction, left open unless loading fails.
+  auto attempt = [&](std::string_view verb) -> caf::expected<uint64_t> {
+    if (auto err = st.conn->execute("BEGIN")) return err;
+    auto duplicates = load_files(self, t, chunk, verb);
+    if (!duplicates) st.conn->execute("ROLLBACK");
+    return duplicates;
+  };
+  auto duplicates = attempt(st.on_duplicate == "ignore" ? "IGNORE" : "");
+  if (!duplicates) return duplicates.error();
+  if (*duplicates > 0 && st.on_duplicate == "ignore") {
+    DM_INFO("loader of task {}: chunk {} skipped {} row(s) whose keys {} already held "
+            "(on-duplicate ignore)", st.task, chunk.id, *duplicates, target);
+  } else if (*duplicates > 0) {
+    st.conn->execute("ROLLBACK");
+    if (st.on_duplicate != "replace")
+      return make_error(ec::downstream_rejected,
+                        "loading chunk " + chunk.id + ": the downstream table " + target +
+                            " already holds rows with the same keys; empty it, or set the "
+                            "loader's on-duplicate to replace or ignore");
+    DM_INFO("loader of task {}: {} already holds keys of chunk {}; loading it with REPLACE "
+            "(on-duplicate replace)", st.task, target, chunk.id);
+    auto replaced = attempt("REPLACE");
+    if (!replaced) return replaced.error();
+  }
+  if (auto err = add_mark_and_commit(self, chunk)) {
     st.conn->execute("ROLLBACK");
     return err;
   }
-  return st.conn->execute("COMMIT");
+  return caf::none;
 }
 
 }  // namespace
@@ -99,13 +150,12 @@ chunk_loader_actor::behavior_type chunk_loader(
   st.source = std::move(source);
   st.meta_schema = task.meta_schema;
   st.dir = std::move(dir);
-  const auto& on_duplicate = find_instance(task, st.source)->loader.on_duplicate;
-  st.insert_verb = on_duplicate == "replace"  ? "REPLACE INTO "
-                   : on_duplicate == "ignore" ? "INSERT IGNORE INTO "
-                                              : std::string{file_verb};
+  st.on_duplicate = find_instance(task, st.source)->loader.on_duplicate;
   auto label = "loader of task " + st.task + " on source " + st.source + " (downstream " +
                task.target_database.host + ":" + std::to_string(task.target_database.port) + ")";
-  auto conn = open_downstream_session(to_connection_params(task.target_database), label);
+  auto params = to_connection_params(task.target_database);
+  params.local_files = true;
+  auto conn = open_downstream_session(params, label);
   caf::error err;
   if (!conn) err = conn.error();
   else st.conn.emplace(std::move(*conn));
@@ -133,7 +183,7 @@ chunk_loader_actor::behavior_type chunk_loader(
         bool already = !marked->empty();
         if (!already) {
           if (auto e = ensure_table(self, t)) return fail(std::move(e));
-          if (auto e = load(self, chunk)) return fail(std::move(e));
+          if (auto e = load(self, t, chunk)) return fail(std::move(e));
         }
         chunk.stage = storage::chunk_stage::loaded;
         return {std::move(chunk), already};

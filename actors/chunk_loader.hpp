@@ -2,6 +2,12 @@
 // completion mark, a row of `<meta-schema>`.`load_chunks`; a chunk whose mark is already there
 // was committed before a crash and is not loaded again. Before its first chunk of a table it
 // creates the target database and table if they do not exist (an existing table is kept).
+//
+// Files are loaded with LOAD DATA LOCAL INFILE (the connection sends only the chunk's files).
+// Any warning but a duplicate key rolls the chunk back and fails it: a warning means a value
+// was not stored exactly. Rows whose keys the table already holds are first skipped (LOAD DATA
+// LOCAL's default, which warns about each); then on-duplicate decides: `ignore` keeps the
+// skip, `replace` loads the chunk again with REPLACE, `error` fails.
 #pragma once
 
 #include <memory>
@@ -21,8 +27,8 @@ struct chunk_loader_state {
   std::string task;
   std::string source;
   std::string meta_schema;
-  // How the files' INSERT statements run: "INSERT INTO", "REPLACE INTO" or "INSERT IGNORE INTO".
-  std::string insert_verb;
+  // The loader's on-duplicate: "replace", "ignore" or "error".
+  std::string on_duplicate;
   std::string dir;
   std::set<std::pair<std::string, std::string>> created;
 };

@@ -19,8 +19,8 @@ namespace {
 
 using self_ptr = dump_reader_actor::stateful_pointer<dump_reader_state>;
 
-// Statements grow to about this size before a new one starts.
-constexpr size_t statement_bytes = 1 << 20;
+// Rows are written to the file in blocks of about this size.
+constexpr size_t block_bytes = 1 << 20;
 
 caf::expected<const table_schema*> schema_of(self_ptr self, const std::string& db,
                                              const std::string& table) {
@@ -41,7 +41,7 @@ std::string chunk_id(const storage::dump_table& t, uint32_t number) {
   return sql::file_name_part(t.db) + "." + sql::file_name_part(t.table) + "." + digits;
 }
 
-// Writes one data file: statements go to "<path>.tmp", which is renamed on close. The file is
+// Writes one data file: rows go to "<path>.tmp", which is renamed on close. The file is
 // not synced: a process crash keeps what was written, and after an OS crash the dumper finds a
 // damaged file by its chunk's size and CRC32 and dumps the chunk again.
 class data_file {
@@ -144,8 +144,7 @@ caf::expected<storage::dump_chunk> dump(self_ptr self, const storage::dump_table
   auto query = "SELECT " + sql::dump_select_list(**schema, columns) + " FROM " +
                sql::qualified_name(t.db, t.table);
   if (!chunk.condition.empty()) query += " WHERE " + chunk.condition;
-  auto prefix = "INSERT INTO " + sql::qualified_name(t.target_db, t.target_table) + " " +
-                sql::dump_column_list(**schema, columns) + " VALUES ";
+  chunk.load_columns = sql::load_column_clause(**schema, columns);
   chunk.files.clear();
   chunk.rows = 0;
   chunk.bytes = 0;
@@ -153,21 +152,20 @@ caf::expected<storage::dump_chunk> dump(self_ptr self, const storage::dump_table
   data_file file;
   bool file_open = false;
   uint64_t rows_in_file = 0;
-  std::string statement;
+  std::string block;
   caf::error failure;
-  auto end_statement = [&]() -> caf::error {
-    if (statement.empty()) return caf::none;
-    statement += ";\n";
-    chunk.bytes += statement.size();
-    chunk.crc32 = binlog::crc32_of(statement, chunk.crc32);
-    auto err = file.write(statement);
-    statement.clear();
+  auto write_block = [&]() -> caf::error {
+    if (block.empty()) return caf::none;
+    chunk.bytes += block.size();
+    chunk.crc32 = binlog::crc32_of(block, chunk.crc32);
+    auto err = file.write(block);
+    block.clear();
     return err;
   };
   auto open_file = [&]() -> caf::error {
     auto name = chunk.id;
     if (chunk.whole_table) name += "." + std::to_string(chunk.files.size());
-    name += ".sql";
+    name += ".tsv";
     auto created = data_file::create(st.dir + "/" + name);
     if (!created) return created.error();
     file = std::move(*created);
@@ -177,7 +175,7 @@ caf::expected<storage::dump_chunk> dump(self_ptr self, const storage::dump_table
     return caf::none;
   };
   auto close_file = [&]() -> caf::error {
-    if (auto err = end_statement()) return err;
+    if (auto err = write_block()) return err;
     file_open = false;
     return file.close();
   };
@@ -186,16 +184,14 @@ caf::expected<storage::dump_chunk> dump(self_ptr self, const storage::dump_table
     if (chunk.whole_table && rows_in_file == st.rows_per_chunk) {
       if ((failure = close_file()) || (failure = open_file())) return false;
     }
-    statement += statement.empty() ? prefix : ",";
-    statement += '(';
     for (size_t i = 0; i < columns.size(); ++i) {
-      if (i) statement += ',';
-      sql::append_dump_value(statement, fields[i], (*schema)->columns[columns[i]]);
+      if (i) block += '\t';
+      sql::append_load_field(block, fields[i]);
     }
-    statement += ')';
+    block += '\n';
     ++chunk.rows;
     ++rows_in_file;
-    if (statement.size() >= statement_bytes && (failure = end_statement())) return false;
+    if (block.size() >= block_bytes && (failure = write_block())) return false;
     return true;
   });
   if (err) return err;

@@ -3,10 +3,9 @@
 // files. The connection arrives with its snapshot transaction open, `SET NAMES binary` and UTC
 // (protocol/sql/dump_rows.hpp).
 //
-// Data files (the dump format, see README "Dump files"): each line is one complete statement
-// `INSERT INTO `target_db`.`target_table` (`c1`,...) VALUES (...),(...);` of at most about
-// 1 MiB, values as exact literals. A file is written as "<name>.tmp", synced, then renamed, so
-// a file that exists is complete.
+// Data files (the dump format, see README "Dump files"): one row per line in LOAD DATA's text
+// format (protocol/sql/dump_rows.hpp); the chunk record holds the LOAD DATA column clause, the
+// files' size and CRC32. A file is written as "<name>.tmp" and renamed when complete.
 #pragma once
 
 #include <map>

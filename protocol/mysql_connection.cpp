@@ -1,5 +1,8 @@
 #include "protocol/mysql_connection.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 
 #include <errmsg.h>
@@ -96,6 +99,10 @@ caf::expected<mysql_connection> mysql_connection::open(const connection_params& 
   if (read_timeout) mysql_options(m.get(), MYSQL_OPT_READ_TIMEOUT, &read_timeout);
   if (write_timeout) mysql_options(m.get(), MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
   mysql_options(m.get(), MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  if (params.local_files) {
+    unsigned on = 1;
+    mysql_options(m.get(), MYSQL_OPT_LOCAL_INFILE, &on);
+  }
   if (params.max_allowed_packet)
     mysql_optionsv(m.get(), MYSQL_OPT_MAX_ALLOWED_PACKET, &params.max_allowed_packet);
   // Never read option files: the connection is exactly what the config says.
@@ -127,6 +134,68 @@ caf::error mysql_connection::execute(std::string_view sql, size_t* failed_statem
   }
   return caf::none;
 }
+
+namespace {
+
+// The one file a load_local_file call may send; the callbacks of Connector/C's local infile
+// handler, which refuse any other name the server asks for.
+struct local_file {
+  const std::string* path = nullptr;
+  std::FILE* file = nullptr;
+  std::string error;
+};
+
+int local_file_init(void** handle, const char* requested, void* user) {
+  auto* f = static_cast<local_file*>(user);
+  *handle = f;
+  if (*f->path != requested) {
+    f->error = std::string{"the server asked for file "} + requested + " instead of " + *f->path;
+    return 1;
+  }
+  f->file = std::fopen(f->path->c_str(), "rb");
+  if (!f->file) {
+    f->error = "cannot open " + *f->path + ": " + std::strerror(errno);
+    return 1;
+  }
+  return 0;
+}
+
+int local_file_read(void* handle, char* buffer, unsigned int length) {
+  auto* f = static_cast<local_file*>(handle);
+  auto n = std::fread(buffer, 1, length, f->file);
+  if (n == 0 && std::ferror(f->file)) {
+    f->error = "cannot read " + *f->path + ": " + std::strerror(errno);
+    return -1;
+  }
+  return static_cast<int>(n);
+}
+
+void local_file_end(void* handle) {
+  auto* f = static_cast<local_file*>(handle);
+  if (f->file) std::fclose(f->file);
+  f->file = nullptr;
+}
+
+int local_file_error(void* handle, char* message, unsigned int length) {
+  auto* f = static_cast<local_file*>(handle);
+  std::snprintf(message, length, "%s", f->error.c_str());
+  return CR_UNKNOWN_ERROR;
+}
+
+}  // namespace
+
+caf::error mysql_connection::load_local_file(std::string_view statement,
+                                             const std::string& path) {
+  local_file f;
+  f.path = &path;
+  mysql_set_local_infile_handler(mysql_.get(), local_file_init, local_file_read, local_file_end,
+                                 local_file_error, &f);
+  auto err = execute(statement);
+  mysql_set_local_infile_default(mysql_.get());
+  return err;
+}
+
+unsigned mysql_connection::warning_count() const { return mysql_warning_count(mysql_.get()); }
 
 caf::expected<result_rows> mysql_connection::query(std::string_view sql) {
   if (mysql_real_query(mysql_.get(), sql.data(), static_cast<unsigned long>(sql.size())) != 0)

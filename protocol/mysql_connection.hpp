@@ -33,6 +33,9 @@ struct connection_params {
   // Largest packet the client accepts; 0 keeps the library default. Binlog streams raise it to
   // 1 GiB so that any event the server can write can be read.
   unsigned long max_allowed_packet = 0;
+  // Lets the connection send files for LOAD DATA LOCAL INFILE; it then sends only the file
+  // named to load_local_file, whatever file the server asks for.
+  bool local_files = false;
 };
 
 // Which side a connection talks to; decides how server errors are classified.
@@ -70,8 +73,15 @@ class mysql_connection {
   // Runs a query expected to return one row with one value; nullopt when it returns no row.
   caf::expected<std::optional<std::string>> query_value(std::string_view sql);
 
+  // Runs `statement`, a LOAD DATA LOCAL INFILE naming `path`, and sends the server that file.
+  // Needs connection_params::local_files. Warnings are left for warning_count/SHOW WARNINGS.
+  caf::error load_local_file(std::string_view statement, const std::string& path);
+
   // Rows changed by the last statement.
   uint64_t affected_rows() const;
+
+  // Warnings the last statement raised.
+  unsigned warning_count() const;
 
   // The server's error number of the last failed call, 0 if none.
   unsigned last_errno() const;

@@ -62,6 +62,7 @@ nlohmann::json to_json(const dump_chunk& c) {
           {"rows", c.rows},
           {"bytes", c.bytes},
           {"crc32", c.crc32},
+          {"load_columns", c.load_columns},
           {"stage", static_cast<int>(c.stage)}};
 }
 
@@ -157,6 +158,7 @@ caf::expected<std::vector<dump_chunk>> dump_store::chunks() const {
       c.rows = j.at("rows").get<uint64_t>();
       c.bytes = j.at("bytes").get<uint64_t>();
       c.crc32 = j.at("crc32").get<uint32_t>();
+      c.load_columns = j.at("load_columns").get<std::string>();
       auto stage = j.at("stage").get<int>();
       if (stage < 0 || stage > 2) throw nlohmann::json::other_error::create(0, "stage", nullptr);
       c.stage = static_cast<chunk_stage>(stage);

@@ -58,8 +58,10 @@ struct dump_chunk {
   // A keyless table's only chunk: its files are loaded in one transaction, and when it is
   // dumped again it is read whole from the new snapshot.
   bool whole_table = false;
-  // Data files, relative to the dump directory (one per `rows` rows).
+  // Data files, relative to the dump directory (one per `rows` rows), and the column list and
+  // SET clause of the LOAD DATA that loads them (sql::load_column_clause; set when dumped).
   std::vector<std::string> files;
+  std::string load_columns;
   // The upstream position of the snapshot the rows were read at (set when dumped).
   binlog_position snapshot;
   // The upstream's executed GTID set at that snapshot (empty when unknown).

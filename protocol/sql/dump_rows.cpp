@@ -53,14 +53,56 @@ std::string dump_select_list(const table_schema& schema, const std::vector<size_
   return out;
 }
 
-std::string dump_column_list(const table_schema& schema, const std::vector<size_t>& columns) {
-  std::string out = "(";
+std::string load_column_clause(const table_schema& schema, const std::vector<size_t>& columns) {
+  std::string list = "(", assignments;
   for (auto i : columns) {
-    if (out.size() > 1) out += ',';
-    append_identifier(out, schema.columns[i].name);
+    if (list.size() > 1) list += ',';
+    const auto& c = schema.columns[i];
+    // Numbers of BIT/ENUM/SET, and MySQL JSON (which refuses binary strings), go through a
+    // variable; everything else is stored as it is.
+    std::string_view conversion;
+    if (is_one_of(c.data_type, {"bit", "enum", "set"})) conversion = "CAST(@ AS UNSIGNED)";
+    else if (c.data_type == "json" && c.charset.empty()) conversion = "CONVERT(@ USING utf8mb4)";
+    if (conversion.empty()) {
+      append_identifier(list, c.name);
+      continue;
+    }
+    auto variable = "@dm" + std::to_string(i);
+    list += variable;
+    std::string expression{conversion};
+    expression.replace(expression.find('@'), 1, variable);
+    assignments += assignments.empty() ? " SET " : ", ";
+    append_identifier(assignments, c.name);
+    assignments += " = " + expression;
   }
-  out += ')';
-  return out;
+  return list + ")" + assignments;
+}
+
+void append_load_field(std::string& out, std::optional<std::string_view> value) {
+  if (!value) {
+    out += R"(\N)";
+    return;
+  }
+  // Copies runs of plain bytes at once; only the five special bytes are escaped.
+  const char* p = value->data();
+  const char* end = p + value->size();
+  const char* run = p;
+  for (; p != end; ++p) {
+    char escaped;
+    switch (*p) {
+      case '\\': escaped = '\\'; break;
+      case '\t': escaped = 't'; break;
+      case '\n': escaped = 'n'; break;
+      case '\r': escaped = 'r'; break;
+      case '\0': escaped = '0'; break;
+      default: continue;
+    }
+    out.append(run, p);
+    out += '\\';
+    out += escaped;
+    run = p + 1;
+  }
+  out.append(run, end);
 }
 
 void append_dump_value(std::string& out, std::optional<std::string_view> value,

@@ -1,7 +1,10 @@
-// How the dumper reads a table's rows and writes them as SQL the loader runs, exactly: the
-// SELECT list reads every value in a form whose text is lossless (FLOAT widened to DOUBLE, BIT,
-// ENUM and SET as their numbers), and each value becomes the literal that stores the same value
-// again (strings with their column's charset introducer, bytes verbatim, numbers bare).
+// How the dumper reads a table's rows and writes them for the loader, exactly. The SELECT list
+// reads every value in a form whose text is lossless (FLOAT widened to DOUBLE, BIT, ENUM and
+// SET as their numbers). Rows are written in LOAD DATA's text format: one line per row, fields
+// separated by TAB, NULL as \N, and backslash, TAB, newline, carriage return and NUL escaped
+// with a backslash; the bytes are the stored bytes (CHARACTER SET binary). The loader's LOAD
+// DATA names the columns with load_column_clause, which turns the numbers of BIT, ENUM and SET
+// back into their values. Key bounds of chunks are SQL literals (append_dump_value).
 //
 // The reading session must use `SET NAMES binary` (values arrive as stored, unconverted) and
 // time_zone '+00:00', like the loading session (protocol/downstream_session.hpp).
@@ -22,10 +25,18 @@ std::vector<size_t> dumped_columns(const table_schema& schema);
 // "expr,expr,..." reading `columns` of `schema` (from load_table_schema, which sets data_type).
 std::string dump_select_list(const table_schema& schema, const std::vector<size_t>& columns);
 
-// "(`a`,`b`,...)": the same columns, for the INSERT.
-std::string dump_column_list(const table_schema& schema, const std::vector<size_t>& columns);
+// "(`a`,@dm2,...) SET `b` = CAST(@dm2 AS UNSIGNED), ...": the column list and SET clause of a
+// LOAD DATA that stores the fields append_load_field wrote for `columns` into those columns.
+std::string load_column_clause(const table_schema& schema, const std::vector<size_t>& columns);
 
-// Appends the literal for `value` (nullopt: NULL) as read by dump_select_list for `column`.
+// The LOAD DATA options that read append_load_field's format.
+inline constexpr std::string_view load_format =
+    R"(CHARACTER SET binary FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n')";
+
+// Appends `value` (nullopt: NULL), as read by dump_select_list, as one field of a data line.
+void append_load_field(std::string& out, std::optional<std::string_view> value);
+
+// Appends the SQL literal for `value` (nullopt: NULL) as read by dump_select_list for `column`.
 void append_dump_value(std::string& out, std::optional<std::string_view> value,
                        const column_def& column);
 

@@ -255,3 +255,74 @@ BOOST_AUTO_TEST_CASE(sigkills_during_dump_and_load_neither_reload_nor_lose) {
   BOOST_TEST_MESSAGE(loads.size() << " chunks loaded once each; " << resumed_loads
                                   << " restart(s) skipped loaded chunks");
 }
+
+// A downstream table that already holds rows: on-duplicate decides about the rows whose keys
+// are there. A value the downstream would not store exactly (too long for its column) pauses
+// the task and keeps nothing of the chunk.
+BOOST_AUTO_TEST_CASE(existing_downstream_rows_follow_on_duplicate_and_inexact_values_pause) {
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  upstream.execute("CREATE DATABASE d");
+  upstream.execute("CREATE TABLE d.t (id INT PRIMARY KEY, v VARCHAR(20))");
+  upstream.execute("INSERT INTO d.t VALUES (1, 'up-1'), (2, 'up-2'), (3, 'up-3')");
+  worker_process worker;
+  auto created = worker.dmctl(
+      {"operate-source", "create", worker.write_file("source.yaml", source_yaml("up", upstream))});
+  BOOST_REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+
+  auto rows = [&] {
+    std::string out;
+    for (auto& r : downstream.query("SELECT id, v FROM d.t ORDER BY id"))
+      out += *r[0] + "=" + *r[1] + " ";
+    return out;
+  };
+  // Runs a full task with `on_duplicate` into d.t created downstream as `create` holding
+  // `existing`; returns the final status of its subtask.
+  auto copy = [&](const std::string& on_duplicate, const std::string& create,
+                  const std::string& existing) {
+    downstream.execute("DROP DATABASE IF EXISTS d");
+    downstream.execute("DROP DATABASE IF EXISTS dm_meta");
+    downstream.execute("CREATE DATABASE d");
+    downstream.execute(create);
+    if (!existing.empty()) downstream.execute("INSERT INTO d.t VALUES " + existing);
+    auto name = "dup_" + on_duplicate;
+    auto yaml = task_yaml(name, {"up"}, downstream,
+                          "    loader-config-name: \"l\"\nloaders:\n  l:\n    on-duplicate: " +
+                              on_duplicate + "\n");
+    yaml = std::regex_replace(yaml, std::regex{"task-mode: incremental"}, "task-mode: full");
+    auto started = worker.dmctl({"start-task", worker.write_file(name + ".yaml", yaml)});
+    BOOST_REQUIRE_MESSAGE(started.exit_code == 0, started.err);
+    nlohmann::json s;
+    for (int i = 0; i < 300; ++i) {
+      s = worker.dmctl_json({"query-status", name})["tasks"].at(0)["sources"].at(0);
+      if (s["stage"] == "Finished" || s["stage"] == "Paused") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    }
+    worker.dmctl({"stop-task", name});
+    return s;
+  };
+  const std::string same = "CREATE TABLE d.t (id INT PRIMARY KEY, v VARCHAR(20))";
+  const std::string existing = "(2, 'down-2'), (9, 'down-9')";
+
+  auto replaced = copy("replace", same, existing);
+  BOOST_CHECK_EQUAL(replaced["stage"], "Finished");
+  BOOST_CHECK_EQUAL(rows(), "1=up-1 2=up-2 3=up-3 9=down-9 ");
+
+  auto ignored = copy("ignore", same, existing);
+  BOOST_CHECK_EQUAL(ignored["stage"], "Finished");
+  BOOST_CHECK_EQUAL(rows(), "1=up-1 2=down-2 3=up-3 9=down-9 ");
+
+  auto refused = copy("error", same, existing);
+  BOOST_CHECK_EQUAL(refused["stage"], "Paused");
+  BOOST_CHECK_MESSAGE(refused["last_error"].get<std::string>().find(
+                          "already holds rows with the same keys") != std::string::npos,
+                      refused.dump());
+  BOOST_CHECK_EQUAL(rows(), "2=down-2 9=down-9 ");
+
+  auto narrow = copy("replace", "CREATE TABLE d.t (id INT PRIMARY KEY, v VARCHAR(3))", "");
+  BOOST_CHECK_EQUAL(narrow["stage"], "Paused");
+  BOOST_CHECK_MESSAGE(narrow["last_error"].get<std::string>().find("the downstream warns") !=
+                          std::string::npos,
+                      narrow.dump());
+  BOOST_CHECK_EQUAL(rows(), "");
+}
