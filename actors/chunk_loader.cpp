@@ -73,11 +73,15 @@ caf::expected<uint64_t> load_files(self_ptr self, const storage::dump_table& t,
                             "; the value would not be stored exactly, so nothing of the chunk "
                             "was kept; fix the table definition downstream and resume");
     }
-    if (warnings->size() < count)
+    // Every warning shown is a duplicate. If some are not shown (more than max_error_count),
+    // a duplicate is still certain, and the caller loads again with REPLACE or refuses; only a
+    // load that keeps its skips (IGNORE) needs to see them all.
+    if (warnings->size() < count && verb == "IGNORE")
       return make_error(ec::downstream_rejected,
                         "loading chunk " + chunk.id + " from " + path + " raised " +
-                            std::to_string(count) + " warnings, more than can be checked; "
-                            "nothing of the chunk was kept");
+                            std::to_string(count) + " warnings, more than the downstream "
+                            "lists; nothing of the chunk was kept; use smaller mydumpers rows "
+                            "or on-duplicate replace");
     duplicates += count;
   }
   return duplicates;
@@ -159,6 +163,8 @@ chunk_loader_actor::behavior_type chunk_loader(
   caf::error err;
   if (!conn) err = conn.error();
   else st.conn.emplace(std::move(*conn));
+  // Lists up to the most warnings a session can, so that each one is checked.
+  if (!err) err = st.conn->execute("SET SESSION max_error_count = 65535");
   if (!err)
     for (auto& ddl : load_marks_ddl(st.meta_schema))
       if ((err = st.conn->execute(ddl))) break;
