@@ -68,6 +68,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, tick_atom, "tick")
   CAF_ADD_ATOM(dm, dm, apply_failed_atom, "applyfail")
   CAF_ADD_ATOM(dm, dm, handle_error_atom, "handleerr")
+  CAF_ADD_ATOM(dm, dm, pause_task_atom, "pausetask")
+  CAF_ADD_ATOM(dm, dm, resume_task_atom, "resumetask")
   CAF_ADD_ATOM(dm, dm, plan_atom, "plan")
   CAF_ADD_ATOM(dm, dm, dump_atom, "dump")
   CAF_ADD_ATOM(dm, dm, load_atom, "load")
@@ -115,7 +117,12 @@ using worker_actor = caf::typed_actor<
     // handle-error: for every part of the task paused on an event, skip that event or replace
     // it with SQL ("skip" or "replace", the SQL), and resume.
     caf::replies_to<handle_error_atom, std::string, std::string, std::string>::with<
-        task_status>>;
+        task_status>,
+    // pause-task: stops the task's units, keeping checkpoints; the task stays Paused, also
+    // across worker restarts, until resume-task.
+    caf::replies_to<pause_task_atom, std::string>::with<task_status>,
+    // resume-task: restarts a paused task's units from their checkpoints.
+    caf::replies_to<resume_task_atom, std::string>::with<task_status>>;
 
 // Anything that wants to hear that a relay log grew.
 using relay_listener_actor = caf::typed_actor<caf::reacts_to<relay_head_atom, relay_progress>>;
@@ -153,6 +160,9 @@ using task_actor = caf::typed_actor<
     // The operator's decision about the event the task stopped on ("skip" or "replace", SQL);
     // resumes the task.
     caf::replies_to<handle_error_atom, std::string, std::string>::with<subtask_status>,
+    // The operator pauses or resumes this (task, source).
+    caf::replies_to<pause_task_atom>::with<subtask_status>,
+    caf::replies_to<resume_task_atom>::with<subtask_status>,
     // The status of this (task, source).
     caf::replies_to<status_atom>::with<subtask_status>>;
 

@@ -177,7 +177,7 @@ subtask_status make_status(const task_actor_state& st) {
 task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> self,
                                task_config config, source_config source,
                                std::shared_ptr<storage::database> db, source_actor relay_source,
-                               worker_settings worker) {
+                               worker_settings worker, bool paused) {
   auto& st = self->state;
   st.config = std::move(config);
   st.source = std::move(source);
@@ -201,7 +201,12 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
     else self->quit(msg.reason);
   });
   self->set_down_handler([=](caf::down_msg& msg) { on_unit_down(self, msg.source, msg.reason); });
-  start_units(self);
+  if (paused) {
+    st.stage = "Paused";
+    DM_INFO("{} stays paused (pause-task) until resume-task", label(st));
+  } else {
+    start_units(self);
+  }
   return {
       [=](progress_atom, sync_progress& p) {
         auto& st = self->state;
@@ -273,6 +278,29 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
         st.recent_failures.clear();
         st.backoff = std::chrono::milliseconds{0};
         if (!st.units->any()) start_units(self);
+        return make_status(st);
+      },
+      [=](pause_task_atom) -> subtask_status {
+        auto& st = self->state;
+        if (st.stage == "Finished") return make_status(st);
+        st.stage = "Paused";
+        DM_INFO("{} paused by the operator", label(st));
+        if (st.units->any()) stop_units(self);
+        return make_status(st);
+      },
+      [=](resume_task_atom) -> subtask_status {
+        auto& st = self->state;
+        if (st.stage != "Paused") return make_status(st);
+        DM_INFO("{} resumed by the operator", label(st));
+        st.stage = "Running";
+        st.last_error.clear();
+        st.failed_key.reset();
+        st.failed_position = {};
+        st.recent_failures.clear();
+        st.backoff = std::chrono::milliseconds{0};
+        // Units still ending from the pause are waited for by restart_atom.
+        if (st.units->any()) self->send(self, restart_atom_v);
+        else start_units(self);
         return make_status(st);
       },
       [=](status_atom) { return make_status(self->state); },

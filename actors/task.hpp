@@ -74,9 +74,10 @@ struct task_actor_state {
   double rows_per_second = 0;
 };
 
+// `paused`: the operator paused the task (pause-task) and it starts without its units.
 task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> self,
                                task_config config, source_config source,
                                std::shared_ptr<storage::database> db, source_actor relay_source,
-                               worker_settings worker);
+                               worker_settings worker, bool paused);
 
 }  // namespace dm

@@ -27,6 +27,8 @@ constexpr auto probe_timeout = std::chrono::seconds{30};
 constexpr auto status_timeout = std::chrono::seconds{5};
 constexpr const char* source_kind = "source";
 constexpr const char* task_kind = "task";
+// Present (value "Paused") while the operator holds the task paused.
+constexpr const char* task_stage_kind = "task_stage";
 
 // Runs a blocking check on a thread of its own; replies `true` or the check's error.
 caf::actor spawn_probe(self_ptr self, std::function<caf::error()> check) {
@@ -57,8 +59,9 @@ void spawn_subtasks(self_ptr self, worker_actor_state::task_entry& entry) {
   for (auto& inst : entry.config.mysql_instances) {
     auto src = st.sources.find(inst.source_id);
     if (src == st.sources.end()) continue;  // bound to another worker
-    entry.subtasks[inst.source_id] = self->spawn<caf::monitored>(
-        task, entry.config, src->second.config, st.db, src->second.handle, st.settings);
+    entry.subtasks[inst.source_id] =
+        self->spawn<caf::monitored>(task, entry.config, src->second.config, st.db,
+                                    src->second.handle, st.settings, entry.paused);
   }
 }
 
@@ -98,6 +101,8 @@ void restore(self_ptr self) {
     }
     auto& entry = st.tasks[name];
     entry.config = *cfg;
+    auto stage = st.meta->get(task_stage_kind, name);
+    entry.paused = stage && *stage;
     spawn_subtasks(self, entry);
   }
   DM_INFO("worker {} restored {} sources and {} tasks", st.worker_name, st.sources.size(),
@@ -254,7 +259,7 @@ void on_down(self_ptr self, caf::down_msg& msg) {
         if (src != st.sources.end())
           entry.subtasks[source_id] =
               self->spawn<caf::monitored>(task, entry.config, src->second.config, st.db,
-                                          src->second.handle, st.settings);
+                                          src->second.handle, st.settings, entry.paused);
         return;
       }
       if (!entry.subtasks.empty()) return;
@@ -263,6 +268,7 @@ void on_down(self_ptr self, caf::down_msg& msg) {
       st.tasks.erase(task_name);
       caf::error err = st.checkpoints->erase_task(task_name);
       if (!err) err = st.meta->erase(task_kind, task_name);
+      if (!err) err = st.meta->erase(task_stage_kind, task_name);
       task_status status;
       status.name = task_name;
       status.stage = "Stopped";
@@ -274,6 +280,72 @@ void on_down(self_ptr self, caf::down_msg& msg) {
       return;
     }
   }
+}
+
+// Sends `xs...` to every subtask of task `name` and answers with their statuses; fails with
+// the subtasks' refusals when every one refused.
+template <class... Ts>
+caf::result<task_status> ask_subtasks(self_ptr self, const std::string& name, Ts... xs) {
+  auto& st = self->state;
+  auto it = st.tasks.find(name);
+  if (it == st.tasks.end())
+    return make_error(ec::not_found, "task " + name + " does not exist on worker " + st.worker_name);
+  struct pending {
+    task_status status;
+    size_t waiting = 0;
+    std::vector<std::string> refusals;
+    size_t answered = 0;
+    caf::typed_response_promise<task_status> rp;
+  };
+  auto acc = std::make_shared<pending>();
+  acc->status.name = name;
+  acc->status.task_mode = it->second.config.task_mode;
+  acc->status.stage = "Running";
+  acc->rp = self->make_response_promise<task_status>();
+  acc->waiting = it->second.subtasks.size();
+  if (acc->waiting == 0)
+    return make_error(ec::not_found,
+                      "task " + name + " runs on no source of worker " + st.worker_name);
+  auto finish_one = [acc] {
+    if (--acc->waiting > 0) return;
+    if (acc->answered == 0) {
+      std::string why;
+      for (auto& r : acc->refusals) why += (why.empty() ? "" : "; ") + r;
+      acc->rp.deliver(make_error(ec::invalid_state, why));
+    } else {
+      acc->rp.deliver(std::move(acc->status));
+    }
+  };
+  for (auto& [source_id, handle] : it->second.subtasks)
+    self->request(handle, status_timeout, xs...)
+        .then(
+            [=](subtask_status& s) {
+              ++acc->answered;
+              if (s.stage == "Paused") acc->status.stage = "Paused";
+              acc->status.subtasks.push_back(std::move(s));
+              finish_one();
+            },
+            [=](caf::error& err) {
+              acc->refusals.push_back(describe(err));
+              finish_one();
+            });
+  return acc->rp;
+}
+
+// pause-task / resume-task: records the operator's choice, then tells every subtask.
+caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool paused) {
+  auto& st = self->state;
+  auto it = st.tasks.find(name);
+  if (it == st.tasks.end())
+    return make_error(ec::not_found, "task " + name + " does not exist on worker " + st.worker_name);
+  if (!it->second.stopping.empty())
+    return make_error(ec::invalid_state, "task " + name + " is being stopped");
+  auto err = paused ? st.meta->put(task_stage_kind, name, "Paused")
+                    : st.meta->erase(task_stage_kind, name);
+  if (err) return err;
+  it->second.paused = paused;
+  if (paused) return ask_subtasks(self, name, pause_task_atom_v);
+  return ask_subtasks(self, name, resume_task_atom_v);
 }
 
 }  // namespace
@@ -474,6 +546,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
           // Nothing runs here (its sources are bound elsewhere): remove right away.
           caf::error err = st.checkpoints->erase_task(name);
           if (!err) err = st.meta->erase(task_kind, name);
+          if (!err) err = st.meta->erase(task_stage_kind, name);
           st.tasks.erase(it);
           if (err) return err;
           task_status status;
@@ -503,51 +576,13 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
       },
       [=](handle_error_atom, const std::string& name, const std::string& action,
           const std::string& sql) -> caf::result<task_status> {
-        auto& st = self->state;
-        auto it = st.tasks.find(name);
-        if (it == st.tasks.end())
-          return make_error(ec::not_found,
-                            "task " + name + " does not exist on worker " + st.worker_name);
-        struct pending {
-          task_status status;
-          size_t waiting = 0;
-          std::vector<std::string> refusals;
-          size_t handled = 0;
-          caf::typed_response_promise<task_status> rp;
-        };
-        auto acc = std::make_shared<pending>();
-        acc->status.name = name;
-        acc->status.task_mode = it->second.config.task_mode;
-        acc->status.stage = "Running";
-        acc->rp = self->make_response_promise<task_status>();
-        acc->waiting = it->second.subtasks.size();
-        if (acc->waiting == 0)
-          return make_error(ec::not_found, "task " + name + " runs on no source of worker " +
-                                               st.worker_name);
-        auto finish_one = [acc] {
-          if (--acc->waiting > 0) return;
-          if (acc->handled == 0) {
-            std::string why;
-            for (auto& r : acc->refusals) why += (why.empty() ? "" : "; ") + r;
-            acc->rp.deliver(make_error(ec::invalid_state, why));
-          } else {
-            acc->rp.deliver(std::move(acc->status));
-          }
-        };
-        // Every subtask paused on an event gets the decision; the others refuse harmlessly.
-        for (auto& [source_id, handle] : it->second.subtasks)
-          self->request(handle, status_timeout, handle_error_atom_v, action, sql)
-              .then(
-                  [=](subtask_status& s) {
-                    ++acc->handled;
-                    acc->status.subtasks.push_back(std::move(s));
-                    finish_one();
-                  },
-                  [=](caf::error& err) {
-                    acc->refusals.push_back(describe(err));
-                    finish_one();
-                  });
-        return acc->rp;
+        return ask_subtasks(self, name, handle_error_atom_v, action, sql);
+      },
+      [=](pause_task_atom, const std::string& name) -> caf::result<task_status> {
+        return set_paused(self, name, true);
+      },
+      [=](resume_task_atom, const std::string& name) -> caf::result<task_status> {
+        return set_paused(self, name, false);
       },
       [=](list_member_atom) -> std::vector<member_info> {
         auto& st = self->state;

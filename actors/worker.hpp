@@ -40,6 +40,8 @@ struct worker_actor_state {
     // One task actor per source of the task bound to this worker.
     std::map<std::string, task_actor> subtasks;
     std::vector<caf::typed_response_promise<task_status>> stopping;
+    // Paused by pause-task (persisted); its subtasks start paused.
+    bool paused = false;
   };
 
   worker_settings settings;

@@ -284,6 +284,25 @@ int run_handle_error(caf::actor_system& sys, const options& opts, workers& ws,
   return 0;
 }
 
+// pause-task / resume-task on every worker that runs part of the task.
+int run_pause_resume(caf::actor_system& sys, const options& opts, workers& ws,
+                     const std::string& task, bool pause) {
+  std::vector<status_reply> replies;
+  std::string refusal;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    auto r = pause ? ask<task_status>(sys, ws.require(i), pause_task_atom_v, task)
+                   : ask<task_status>(sys, ws.require(i), resume_task_atom_v, task);
+    if (r) replies.push_back(status_reply{{std::move(*r)}, {}});
+    else if (code_of(r.error()) == ec::not_found) refusal = describe(r.error());
+    else fail(describe(r.error()));
+  }
+  if (replies.empty()) fail(ws.size() == 1 ? refusal : "task " + task + " exists on no worker");
+  auto merged = dmctl::merge(replies);
+  print(opts, dmctl::to_json(merged),
+        std::string{pause ? "paused " : "resumed "} + dmctl::to_text(merged));
+  return 0;
+}
+
 int run_list_member(caf::actor_system& sys, const options& opts, workers& ws) {
   auto list = nlohmann::json::array();
   std::string text;
@@ -347,6 +366,12 @@ int main(int argc, char** argv) {
   pr->add_option("-s,--source", purge_source, "source id")->required();
   pr->add_option("--filename", purge_file, "remove relay files before this binlog file");
 
+  std::string pause_task, resume_task;
+  auto* pt = app.add_subcommand("pause-task", "stop a task's units, keeping its checkpoints");
+  pt->add_option("task", pause_task, "task name")->required();
+  auto* rt = app.add_subcommand("resume-task", "restart a paused task from its checkpoints");
+  rt->add_option("task", resume_task, "task name")->required();
+
   std::string error_task, error_action, error_sql;
   auto* he = app.add_subcommand(
       "handle-error", "resolve the event a paused task stopped on: skip it, or run SQL instead");
@@ -379,6 +404,8 @@ int main(int argc, char** argv) {
     if (lm->parsed()) return run_list_member(sys, opts, ws);
     if (pr->parsed()) return run_purge_relay(sys, opts, ws, purge_source, purge_file);
     if (he->parsed()) return run_handle_error(sys, opts, ws, error_task, error_action, error_sql);
+    if (pt->parsed()) return run_pause_resume(sys, opts, ws, pause_task, true);
+    if (rt->parsed()) return run_pause_resume(sys, opts, ws, resume_task, false);
   } catch (const failure& f) {
     if (opts.json)
       std::cout << nlohmann::json{{"result", false}, {"error", f.message}}.dump(

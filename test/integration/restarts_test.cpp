@@ -1,6 +1,7 @@
 // The worker rides out its peers' restarts: a downstream that goes away for a while (the task
 // retries with backoff and catches up) and an upstream restarted mid-stream (the relay
-// reconnects by itself). Then stop-task and operate-source stop remove everything.
+// reconnects by itself). Then stop-task and operate-source stop remove everything. A task the
+// operator paused applies nothing, stays paused across a worker restart, and resumes exactly.
 #define BOOST_TEST_MODULE restarts
 #include <boost/test/unit_test.hpp>
 
@@ -65,4 +66,59 @@ BOOST_AUTO_TEST_CASE(downstream_and_upstream_restarts_lose_nothing) {
   auto members = worker.dmctl_json({"list-member"});
   BOOST_CHECK(members["members"][0]["sources"].empty());
   BOOST_CHECK(members["members"][0]["tasks"].empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_paused_task_applies_nothing_stays_paused_after_a_restart_and_resumes) {
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  worker_process worker;
+  BOOST_REQUIRE_EQUAL(worker.dmctl({"operate-source", "create",
+                                    worker.write_file("s.yaml", source_yaml("up", upstream))})
+                          .exit_code,
+                      0);
+  BOOST_REQUIRE_EQUAL(
+      worker.dmctl({"start-task", worker.write_file("t.yaml", task_yaml("t", {"up"}, downstream))})
+          .exit_code,
+      0);
+  mixed_workload workload{"app", 11};
+  auto conn = upstream.connect();
+  BOOST_REQUIRE(!conn.execute(workload.schema_sql()));
+  workload.run(conn, 1000);
+  wait_synced(worker, "t", upstream);
+
+  auto paused = worker.dmctl_json({"pause-task", "t"});
+  BOOST_CHECK_EQUAL(paused["tasks"][0]["stage"], "Paused");
+  BOOST_REQUIRE(!conn.execute("CREATE TABLE app.after_pause (id INT PRIMARY KEY)"));
+  BOOST_REQUIRE(!conn.execute("INSERT INTO app.after_pause VALUES (1), (2), (3)"));
+  workload.run(conn, 1000);
+  std::this_thread::sleep_for(std::chrono::seconds{2});
+  auto tables = downstream.query(
+      "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 'after_pause'");
+  BOOST_CHECK_EQUAL(*tables[0][0], "0");
+
+  // SIGKILL and restart: the task comes back paused.
+  worker.kill();
+  worker.start();
+  auto status = worker.dmctl_json({"query-status", "t"});
+  BOOST_CHECK_EQUAL(status["tasks"][0]["stage"], "Paused");
+  BOOST_CHECK_EQUAL(status["tasks"][0]["sources"][0]["stage"], "Paused");
+  std::this_thread::sleep_for(std::chrono::seconds{1});
+  tables = downstream.query(
+      "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 'after_pause'");
+  BOOST_CHECK_EQUAL(*tables[0][0], "0");
+
+  auto resumed = worker.dmctl_json({"resume-task", "t"});
+  BOOST_CHECK_EQUAL(resumed["tasks"][0]["stage"], "Running");
+  workload.run(conn, 500);
+  wait_synced(worker, "t", upstream);
+  auto diff = compare_database(upstream, downstream, "app");
+  BOOST_CHECK_MESSAGE(diff.empty(), diff);
+  BOOST_CHECK_EQUAL(row_count(downstream, "app.after_pause"), 3u);
+
+  // Resuming a running task changes nothing; an unknown task is refused.
+  BOOST_CHECK_EQUAL(worker.dmctl_json({"resume-task", "t"})["tasks"][0]["stage"], "Running");
+  auto unknown = worker.dmctl({"pause-task", "nosuch"});
+  BOOST_CHECK_NE(unknown.exit_code, 0);
+  BOOST_CHECK_MESSAGE(unknown.err.find("task nosuch does not exist") != std::string::npos,
+                      unknown.err);
 }
