@@ -12,18 +12,28 @@
 
 using namespace dm::test;
 
-BOOST_AUTO_TEST_CASE(downstream_and_upstream_restarts_lose_nothing) {
+namespace {
+
+// An upstream, a downstream and a worker replicating the one into the other as task "t".
+struct replication {
   mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
   mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
   worker_process worker;
-  BOOST_REQUIRE_EQUAL(worker.dmctl({"operate-source", "create",
-                                    worker.write_file("s.yaml", source_yaml("up", upstream))})
-                          .exit_code,
-                      0);
-  BOOST_REQUIRE_EQUAL(
-      worker.dmctl({"start-task", worker.write_file("t.yaml", task_yaml("t", {"up"}, downstream))})
-          .exit_code,
-      0);
+
+  replication() {
+    auto created =
+        worker.dmctl({"operate-source", "create",
+                      worker.write_file("s.yaml", source_yaml("up", upstream))});
+    if (created.exit_code != 0) throw std::runtime_error(created.err);
+    auto started = worker.dmctl(
+        {"start-task", worker.write_file("t.yaml", task_yaml("t", {"up"}, downstream))});
+    if (started.exit_code != 0) throw std::runtime_error(started.err);
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(downstream_and_upstream_restarts_lose_nothing, replication) {
   mixed_workload workload{"app", 7};
   {
     auto conn = upstream.connect();
@@ -68,18 +78,8 @@ BOOST_AUTO_TEST_CASE(downstream_and_upstream_restarts_lose_nothing) {
   BOOST_CHECK(members["members"][0]["tasks"].empty());
 }
 
-BOOST_AUTO_TEST_CASE(a_paused_task_applies_nothing_stays_paused_after_a_restart_and_resumes) {
-  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
-  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
-  worker_process worker;
-  BOOST_REQUIRE_EQUAL(worker.dmctl({"operate-source", "create",
-                                    worker.write_file("s.yaml", source_yaml("up", upstream))})
-                          .exit_code,
-                      0);
-  BOOST_REQUIRE_EQUAL(
-      worker.dmctl({"start-task", worker.write_file("t.yaml", task_yaml("t", {"up"}, downstream))})
-          .exit_code,
-      0);
+BOOST_FIXTURE_TEST_CASE(a_paused_task_applies_nothing_stays_paused_after_a_restart_and_resumes,
+                        replication) {
   mixed_workload workload{"app", 11};
   auto conn = upstream.connect();
   BOOST_REQUIRE(!conn.execute(workload.schema_sql()));
