@@ -20,6 +20,8 @@ struct worker_settings {
   int64_t relay_fsync_ms = 1000;
   // The worker's data-dir (default home of dump files).
   std::string data_dir;
+  // Key of passwords encrypted by `dmctl encrypt` (32 bytes; empty: passwords are plain).
+  std::string secret_key;
 };
 
 // A server connection as configured: `from` of a source, `target-database` of a task.

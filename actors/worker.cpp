@@ -12,6 +12,7 @@
 #include "actors/task.hpp"
 #include "protocol/log.hpp"
 #include "protocol/mysql_connection.hpp"
+#include "protocol/password_cipher.hpp"
 #include "storage/checkpoint_store.hpp"
 #include "storage/database.hpp"
 #include "storage/meta_store.hpp"
@@ -41,7 +42,19 @@ caf::actor spawn_probe(self_ptr self, std::function<caf::error()> check) {
   });
 }
 
-caf::error probe_connection(const db_config& db, server_role role, const std::string& label) {
+// The config as the units use it: passwords decrypted (the stored config keeps what was given).
+source_config usable(source_config c, const std::string& key) {
+  c.from.password = plain_password(c.from.password, key);
+  return c;
+}
+task_config usable(task_config c, const std::string& key) {
+  c.target_database.password = plain_password(c.target_database.password, key);
+  return c;
+}
+
+caf::error probe_connection(db_config db, server_role role, const std::string& label,
+                            const std::string& key) {
+  db.password = plain_password(db.password, key);
   auto params = to_connection_params(db);
   params.connect_timeout = std::chrono::seconds{10};
   auto conn = mysql_connection::open(params, role, label);
@@ -50,7 +63,8 @@ caf::error probe_connection(const db_config& db, server_role role, const std::st
 
 void spawn_source(self_ptr self, const source_config& cfg) {
   auto& st = self->state;
-  auto handle = self->spawn<caf::monitored>(source, cfg, st.db, st.settings);
+  auto handle =
+      self->spawn<caf::monitored>(source, usable(cfg, st.settings.secret_key), st.db, st.settings);
   st.sources[cfg.source_id] = worker_actor_state::source_entry{cfg, handle, {}};
 }
 
@@ -60,7 +74,8 @@ void spawn_subtasks(self_ptr self, worker_actor_state::task_entry& entry) {
     auto src = st.sources.find(inst.source_id);
     if (src == st.sources.end()) continue;  // bound to another worker
     entry.subtasks[inst.source_id] =
-        self->spawn<caf::monitored>(task, entry.config, src->second.config, st.db,
+        self->spawn<caf::monitored>(task, usable(entry.config, st.settings.secret_key),
+                                    usable(src->second.config, st.settings.secret_key), st.db,
                                     src->second.handle, st.settings, entry.paused);
   }
 }
@@ -258,8 +273,9 @@ void on_down(self_ptr self, caf::down_msg& msg) {
         auto src = st.sources.find(source_id);
         if (src != st.sources.end())
           entry.subtasks[source_id] =
-              self->spawn<caf::monitored>(task, entry.config, src->second.config, st.db,
-                                          src->second.handle, st.settings, entry.paused);
+              self->spawn<caf::monitored>(task, usable(entry.config, st.settings.secret_key),
+                                          usable(src->second.config, st.settings.secret_key),
+                                          st.db, src->second.handle, st.settings, entry.paused);
         return;
       }
       if (!entry.subtasks.empty()) return;
@@ -382,8 +398,8 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
                      std::to_string(cfg.from.port) + ")";
         st.creating.push_back(cfg.source_id);
         auto rp = self->make_response_promise<source_status>();
-        auto probe = spawn_probe(self, [db = cfg.from, label] {
-          return probe_connection(db, server_role::upstream, label);
+        auto probe = spawn_probe(self, [db = cfg.from, label, key = st.settings.secret_key] {
+          return probe_connection(db, server_role::upstream, label, key);
         });
         self->request(probe, probe_timeout, tick_atom_v)
             .then(
@@ -480,9 +496,10 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
                      std::to_string(cfg.target_database.port) + ")";
         st.creating.push_back(cfg.name);
         auto rp = self->make_response_promise<task_status>();
-        auto probe = spawn_probe(self, [db = cfg.target_database, label] {
-          return probe_connection(db, server_role::downstream, label);
-        });
+        auto probe =
+            spawn_probe(self, [db = cfg.target_database, label, key = st.settings.secret_key] {
+              return probe_connection(db, server_role::downstream, label, key);
+            });
         self->request(probe, probe_timeout, tick_atom_v)
             .then(
                 [=](bool) mutable {

@@ -22,6 +22,7 @@
 #include "app/system_config.hpp"
 #include "protocol/error.hpp"
 #include "protocol/log.hpp"
+#include "protocol/password_cipher.hpp"
 #include "storage/database.hpp"
 
 namespace {
@@ -71,6 +72,11 @@ int main(int argc, char** argv) {
   settings.addr = addr;
   settings.relay_fsync_ms = cfg->relay_fsync_ms;
   settings.data_dir = cfg->data_dir;
+  if (!cfg->secret_key_path.empty()) {
+    auto key = dm::read_secret_key(cfg->secret_key_path);
+    if (!key) return fail(dm::describe(key.error()));
+    settings.secret_key = std::move(*key);
+  }
   auto root = sys.spawn(dm::worker, settings, *db);
   auto port = sys.middleman().publish(root, cfg->worker_addr.port,
                                       cfg->worker_addr.host.c_str(), true);

@@ -89,6 +89,7 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
     else if (key == "worker-addr") err = string_value(addr_text);
     else if (key == "data-dir") err = string_value(cfg.data_dir);
     else if (key == "log-file") err = string_value(cfg.log_file);
+    else if (key == "secret-key-path") err = string_value(cfg.secret_key_path);
     else if (key == "relay-fsync") {
       std::string text;
       err = string_value(text);
@@ -124,7 +125,8 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
         }
       if (!known)
         err = config_error(where + " is not a known key; known keys: name, worker-addr, "
-                                   "data-dir, log-file, log-level, metrics-addr, relay-fsync");
+                                   "data-dir, log-file, log-level, metrics-addr, relay-fsync, "
+                                   "secret-key-path");
     }
     if (err) return err;
   }

@@ -28,6 +28,8 @@ struct worker_config {
   std::string metrics_addr;
   // relay-fsync: "1s" (default), "200ms", "0s" (every commit) or "off"; in milliseconds, -1 off.
   int64_t relay_fsync_ms = 1000;
+  // File holding the key that decrypts passwords made by `dmctl encrypt`; empty: none.
+  std::string secret_key_path;
 };
 
 // Parses `text`, the contents of `file`. Errors are one line naming the file and key.

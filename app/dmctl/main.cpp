@@ -22,6 +22,7 @@
 #include "app/dmctl/render.hpp"
 #include "app/system_config.hpp"
 #include "protocol/error.hpp"
+#include "protocol/password_cipher.hpp"
 
 namespace {
 
@@ -104,6 +105,16 @@ caf::expected<Result> ask(caf::actor_system& sys, const worker_actor& w, Ts&&...
   self->request(w, request_timeout, std::forward<Ts>(xs)...)
       .receive([&](Result& r) { out = std::move(r); }, [&](caf::error& e) { out = e; });
   return out;
+}
+
+// Prints why the command failed (also as JSON with --json); returns the exit code.
+int report(const options& opts, const failure& f) {
+  if (opts.json)
+    std::cout << nlohmann::json{{"result", false}, {"error", f.message}}.dump(
+                     2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << std::endl;
+  std::cerr << "dmctl: " << f.message << std::endl;
+  return 1;
 }
 
 void print(const options& opts, const nlohmann::json& json, const std::string& text) {
@@ -303,6 +314,15 @@ int run_pause_resume(caf::actor_system& sys, const options& opts, workers& ws,
   return 0;
 }
 
+// encrypt: no worker needed; the key file must be the workers' secret-key-path.
+int run_encrypt(const options& opts, const std::string& key_path, const std::string& plain) {
+  auto key = read_secret_key(key_path);
+  if (!key) fail(describe(key.error()));
+  auto sealed = encrypt_password(plain, *key);
+  print(opts, {{"result", true}, {"encrypted", sealed}}, sealed + "\n");
+  return 0;
+}
+
 int run_list_member(caf::actor_system& sys, const options& opts, workers& ws) {
   auto list = nlohmann::json::array();
   std::string text;
@@ -372,6 +392,14 @@ int main(int argc, char** argv) {
   auto* rt = app.add_subcommand("resume-task", "restart a paused task from its checkpoints");
   rt->add_option("task", resume_task, "task name")->required();
 
+  std::string key_path, plain_password;
+  auto* en = app.add_subcommand(
+      "encrypt", "encrypt a password for source and task configs (AES-256-GCM)");
+  en->add_option("--secret-key-path", key_path,
+                 "file with the workers' key: 64 hex characters (openssl rand -hex 32)")
+      ->required();
+  en->add_option("password", plain_password, "the plain password")->required();
+
   std::string error_task, error_action, error_sql;
   auto* he = app.add_subcommand(
       "handle-error", "resolve the event a paused task stopped on: skip it, or run SQL instead");
@@ -388,6 +416,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "dmctl: " << e.what() << " (see dmctl --help)" << std::endl;
     return 1;
+  }
+
+  if (en->parsed()) {
+    try {
+      return run_encrypt(opts, key_path, plain_password);
+    } catch (const failure& f) {
+      return report(opts, f);
+    }
   }
 
   caf::actor_system_config cfg;
@@ -407,12 +443,7 @@ int main(int argc, char** argv) {
     if (pt->parsed()) return run_pause_resume(sys, opts, ws, pause_task, true);
     if (rt->parsed()) return run_pause_resume(sys, opts, ws, resume_task, false);
   } catch (const failure& f) {
-    if (opts.json)
-      std::cout << nlohmann::json{{"result", false}, {"error", f.message}}.dump(
-                       2, ' ', false, nlohmann::json::error_handler_t::replace)
-                << std::endl;
-    std::cerr << "dmctl: " << f.message << std::endl;
-    return 1;
+    return report(opts, f);
   }
   return 1;
 }

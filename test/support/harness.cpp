@@ -42,6 +42,7 @@ worker_process::worker_process(worker_options options) : name_(options.name) {
     metrics_addr_ = "127.0.0.1:" + std::to_string(free_port());
     toml += "metrics-addr = \"" + metrics_addr_ + "\"\n";
   }
+  toml += options.extra_toml;
   write_file("worker.toml", toml);
   start();
 }

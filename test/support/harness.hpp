@@ -20,6 +20,8 @@ struct worker_options {
   std::string data_dir;
   // Serve /metrics on a free port.
   bool metrics = false;
+  // More worker.toml lines.
+  std::string extra_toml;
 };
 
 // A dm-worker process with its own directory (config, data-dir, log).

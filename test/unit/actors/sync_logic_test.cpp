@@ -31,7 +31,7 @@ std::shared_ptr<table_schema> keyed_table() {
   auto s = std::make_shared<table_schema>();
   s->db = "d";
   s->table = "t";
-  s->columns = {{"id", false, "", false}, {"code", false, "utf8mb4", false}};
+  s->columns = {{"id", false, "", false, 0, ""}, {"code", false, "utf8mb4", false, 0, ""}};
   s->primary_key = {0};
   s->unique_keys = {{1}};
   return s;
@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_CASE(changes_sharing_a_key_go_to_the_same_applier) {
 
 BOOST_AUTO_TEST_CASE(rows_without_a_usable_key_serialize_on_the_table) {
   table_schema s;
-  s.columns = {{"a", false, "", false}};
+  s.columns = {{"a", false, "", false, 0, ""}};
   std::vector<std::string> keys;
   append_causality_keys(s, "`d`.`t`", {int_cell(1)}, keys);
   BOOST_REQUIRE_EQUAL(keys.size(), 1u);
@@ -177,7 +177,7 @@ BOOST_AUTO_TEST_CASE(keys_that_may_be_one_row_downstream_keep_their_order) {
   auto s = std::make_shared<table_schema>();
   s->db = "d";
   s->table = "t";
-  s->columns = {{"name", false, "utf8mb4", false}};
+  s->columns = {{"name", false, "utf8mb4", false, 0, ""}};
   s->primary_key = {0};
   for (auto pair : {std::pair{"abc", "ABC"}, std::pair{"é1", "é2"}}) {
     job_batch batch;

@@ -213,6 +213,11 @@ BOOST_AUTO_TEST_CASE(worker_toml) {
   BOOST_CHECK_EQUAL(parse_worker_toml("relay-fsync = \"2s\"\n", "w.toml")->relay_fsync_ms, 2000);
   BOOST_CHECK(contains(error_of(parse_worker_toml("relay-fsync = \"soon\"\n", "w.toml")),
                        "relay-fsync must be a duration"));
+  BOOST_CHECK_EQUAL(parse_worker_toml("secret-key-path = \"/etc/dm/key\"\n", "w.toml")
+                        ->secret_key_path,
+                    "/etc/dm/key");
+  BOOST_CHECK(contains(error_of(parse_worker_toml("secret-key-path = 1\n", "w.toml")),
+                       "secret-key-path must be a string"));
   auto v6 = parse_host_port("[::1]:9000", "addr");
   BOOST_REQUIRE(v6);
   BOOST_CHECK_EQUAL(v6->host, "::1");
