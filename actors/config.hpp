@@ -179,6 +179,14 @@ inline const mysql_instance* find_instance(const task_config& task, const std::s
   return nullptr;
 }
 
+// The dump directory of `task` on `source`: "<loader dir or <data_dir>/dump>/<task>.<source>".
+inline std::string dump_dir_of(const task_config& task, const std::string& source,
+                               const std::string& data_dir) {
+  const auto* inst = find_instance(task, source);
+  auto base = !inst || inst->loader.dir.empty() ? data_dir + "/dump" : inst->loader.dir;
+  return base + "/" + task.name + "." + source;
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, db_config& x) {
   return f(x.host, x.port, x.user, x.password);

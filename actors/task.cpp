@@ -30,9 +30,7 @@ std::string label(const task_actor_state& st) {
 }
 
 std::string dump_dir(const task_actor_state& st) {
-  const auto& dir = find_instance(st.config, st.source.source_id)->loader.dir;
-  auto base = dir.empty() ? st.worker.data_dir + "/dump" : dir;
-  return base + "/" + st.config.name + "." + st.source.source_id;
+  return dump_dir_of(st.config, st.source.source_id, st.worker.data_dir);
 }
 
 void start_syncer(self_ptr self) {

@@ -1,6 +1,7 @@
 #include "actors/worker.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 
 #include <caf/all.hpp>
@@ -86,6 +87,19 @@ bool is_creating(const worker_actor_state& st, const std::string& name) {
 
 void done_creating(worker_actor_state& st, const std::string& name) {
   st.creating.erase(std::remove(st.creating.begin(), st.creating.end(), name), st.creating.end());
+}
+
+// Removes what a stopped task leaves on this worker: checkpoints, its records and the dump
+// files of an unfinished full migration.
+caf::error remove_task_records(worker_actor_state& st, const task_config& config) {
+  for (auto& inst : config.mysql_instances) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dump_dir_of(config, inst.source_id, st.settings.data_dir), ignored);
+  }
+  caf::error err = st.checkpoints->erase_task(config.name);
+  if (!err) err = st.meta->erase(task_kind, config.name);
+  if (!err) err = st.meta->erase(task_stage_kind, config.name);
+  return err;
 }
 
 void restore(self_ptr self) {
@@ -281,10 +295,9 @@ void on_down(self_ptr self, caf::down_msg& msg) {
       if (!entry.subtasks.empty()) return;
       auto task_name = name;
       auto promises = std::move(entry.stopping);
+      auto config = std::move(entry.config);
       st.tasks.erase(task_name);
-      caf::error err = st.checkpoints->erase_task(task_name);
-      if (!err) err = st.meta->erase(task_kind, task_name);
-      if (!err) err = st.meta->erase(task_stage_kind, task_name);
+      auto err = remove_task_records(st, config);
       task_status status;
       status.name = task_name;
       status.stage = "Stopped";
@@ -561,9 +574,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
         auto& entry = it->second;
         if (entry.subtasks.empty()) {
           // Nothing runs here (its sources are bound elsewhere): remove right away.
-          caf::error err = st.checkpoints->erase_task(name);
-          if (!err) err = st.meta->erase(task_kind, name);
-          if (!err) err = st.meta->erase(task_stage_kind, name);
+          auto err = remove_task_records(st, entry.config);
           st.tasks.erase(it);
           if (err) return err;
           task_status status;

@@ -321,6 +321,8 @@ BOOST_AUTO_TEST_CASE(existing_downstream_rows_follow_on_duplicate_and_inexact_va
                           "already holds rows with the same keys") != std::string::npos,
                       refused.dump());
   BOOST_CHECK_EQUAL(rows(), "up=0 down=103");
+  // stop-task removed the paused task's dump files with it.
+  BOOST_CHECK(!std::filesystem::exists(worker.data_dir() + "/dump/dup_error.up"));
 
   auto narrow = copy("replace", "CREATE TABLE d.t (id INT PRIMARY KEY, v VARCHAR(3))", "");
   BOOST_CHECK_EQUAL(narrow["stage"], "Paused");
