@@ -19,7 +19,7 @@ packages=(
   g++ meson ninja-build pkg-config
   libcaf-dev libmariadb-dev librocksdb-dev zlib1g-dev libisal-dev libssl-dev
   libboost-test-dev libyaml-cpp-dev libtoml11-dev libspdlog-dev libfmt-dev
-  libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
+  libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libedit-dev
   mariadb-server mariadb-client sysbench mydumper
   clang libclang-rt-14-dev
   procps iproute2 curl

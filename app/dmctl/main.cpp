@@ -1,9 +1,11 @@
 // dmctl: the admin console of dm-worker. Talks to one or more workers as CAF remote actors.
 //
 //   dmctl [--worker-addr HOST:PORT[,HOST:PORT...]] [--json] COMMAND [ARGS]
+//   dmctl [--worker-addr ...] [--json]        interactive: one command per line
 //
 // Prints the answer (text, or JSON with --json) and exits 0; on any failure prints one line
 // saying why (as {"result": false, "error": ...} with --json) and exits 1.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -19,6 +21,7 @@
 #include "app/config/source_yaml.hpp"
 #include "app/config/task_yaml.hpp"
 #include "app/config/worker_toml.hpp"
+#include "app/dmctl/interactive.hpp"
 #include "app/dmctl/render.hpp"
 #include "app/system_config.hpp"
 #include "protocol/error.hpp"
@@ -353,7 +356,9 @@ int run_list_member(caf::actor_system& sys, const options& opts, workers& ws) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// Runs one dmctl invocation; `args` are its words without the program name. `interactive` is
+// set when no command is given and the caller should read commands instead.
+int run_once(std::vector<std::string> args, bool* interactive) {
   CLI::App app{"dmctl: admin console of dm-worker"};
   options opts;
   if (const char* env = std::getenv("DM_WORKER_ADDR")) opts.worker_addrs = env;
@@ -361,7 +366,7 @@ int main(int argc, char** argv) {
                  "worker admin endpoint(s), HOST:PORT[,HOST:PORT...] (default 127.0.0.1:8262 or "
                  "$DM_WORKER_ADDR)");
   app.add_flag("--json", opts.json, "print the answer as JSON");
-  app.require_subcommand(1, 1);
+  app.require_subcommand(0, 1);
 
   std::string action, target, source_flag;
   auto* os = app.add_subcommand("operate-source", "create, show or stop (remove) a source");
@@ -410,7 +415,8 @@ int main(int argc, char** argv) {
   he->add_option("sql", error_sql, "replace: the statements to run instead, ';'-separated");
 
   try {
-    app.parse(argc, argv);
+    std::reverse(args.begin(), args.end());  // CLI11 takes the words last first
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
@@ -418,6 +424,11 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  if (app.get_subcommands().empty()) {
+    if (interactive) *interactive = true;
+    else std::cerr << "dmctl: a command is needed (see --help)" << std::endl;
+    return interactive ? 0 : 1;
+  }
   if (en->parsed()) {
     try {
       return run_encrypt(opts, key_path, plain_password);
@@ -446,4 +457,17 @@ int main(int argc, char** argv) {
     return report(opts, f);
   }
   return 1;
+}
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  bool interactive = false;
+  int code = run_once(args, &interactive);
+  if (!interactive) return code;
+  // The global options given on the command line apply to every command typed.
+  return dm::dmctl::run_interactive([&](const std::vector<std::string>& words) {
+    auto command = args;
+    command.insert(command.end(), words.begin(), words.end());
+    return run_once(command, nullptr);
+  });
 }

@@ -122,3 +122,22 @@ BOOST_FIXTURE_TEST_CASE(a_paused_task_applies_nothing_stays_paused_after_a_resta
   BOOST_CHECK_MESSAGE(unknown.err.find("task nosuch does not exist") != std::string::npos,
                       unknown.err);
 }
+
+BOOST_FIXTURE_TEST_CASE(dmctl_without_a_command_runs_one_command_per_line, replication) {
+  auto r = worker.dmctl_interactive(
+      "list-member\n"
+      "no-such-command\n"
+      "pause-task 't'\n"
+      "query-status \"t\"\n"
+      "resume-task t\n"
+      "exit\n"
+      "stop-task t\n");
+  BOOST_CHECK_EQUAL(r.exit_code, 0);  // the last command run, resume-task, succeeded
+  BOOST_CHECK_MESSAGE(r.out.find("worker-1") != std::string::npos, r.out);
+  BOOST_CHECK_MESSAGE(r.err.find("no-such-command") != std::string::npos, r.err);
+  BOOST_CHECK_MESSAGE(r.out.find("paused") != std::string::npos, r.out);
+  BOOST_CHECK_MESSAGE(r.out.find("resumed") != std::string::npos, r.out);
+  // Nothing after `exit` ran: the task is still there, and running.
+  auto status = worker.dmctl_json({"query-status", "t"});
+  BOOST_CHECK_EQUAL(status["tasks"][0]["stage"], "Running");
+}

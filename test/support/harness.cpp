@@ -86,6 +86,11 @@ command_result worker_process::dmctl(const std::vector<std::string>& args) const
   return run_command(argv);
 }
 
+command_result worker_process::dmctl_interactive(const std::string& input) const {
+  auto file = write_file("dmctl-input.txt", input);
+  return run_command({"sh", "-c", "\"$0\" --worker-addr \"$1\" < \"$2\"", bin("dmctl"), addr_, file});
+}
+
 nlohmann::json worker_process::dmctl_json(const std::vector<std::string>& args) const {
   std::vector<std::string> full{"--json"};
   full.insert(full.end(), args.begin(), args.end());

@@ -47,6 +47,8 @@ class worker_process {
 
   // Runs dmctl against this worker.
   command_result dmctl(const std::vector<std::string>& args) const;
+  // Runs dmctl without a command (interactive mode) with `input` on its standard input.
+  command_result dmctl_interactive(const std::string& input) const;
   // Runs dmctl --json; throws with dmctl's error when it exits non-zero.
   nlohmann::json dmctl_json(const std::vector<std::string>& args) const;
 

@@ -33,7 +33,7 @@ table_schema two_columns() {
   table_schema s;
   s.db = "d";
   s.table = "t";
-  s.columns = {{"id", false, "", false}, {"name", false, "utf8mb4", false}};
+  s.columns = {{"id", false, "", false, 0, ""}, {"name", false, "utf8mb4", false, 0, ""}};
   s.primary_key = {0};
   return s;
 }
@@ -113,7 +113,7 @@ BOOST_AUTO_TEST_CASE(keyless_rows_match_floats_as_the_doubles_they_widen_to) {
   table_schema s;
   s.db = "d";
   s.table = "t";
-  s.columns = {{"f", false, "", false}, {"g", false, "", false}};
+  s.columns = {{"f", false, "", false, 0, ""}, {"g", false, "", false, 0, ""}};
   auto f = make(cell_kind::float32);
   f.d = static_cast<double>(1.1f);
   auto g = make(cell_kind::float64);
