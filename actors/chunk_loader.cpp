@@ -40,10 +40,10 @@ caf::error ensure_table(self_ptr self, const storage::dump_table& t) {
   return caf::none;
 }
 
-// Loads the chunk's files with LOAD DATA `verb` ("", "REPLACE" or "IGNORE") in the open
-// transaction. Returns how many rows were skipped as duplicates of keys already in the table;
-// fails on any other warning.
-caf::expected<uint64_t> load_files(self_ptr self, const storage::dump_table& t,
+// Loads the chunk's files into `target` (the quoted table) with LOAD DATA `verb` ("",
+// "REPLACE" or "IGNORE") in the open transaction. Returns how many rows were skipped as
+// duplicates of keys already in the table; fails on any other warning.
+caf::expected<uint64_t> load_files(self_ptr self, const std::string& target,
                                    const storage::dump_chunk& chunk, std::string_view verb) {
   auto& st = self->state;
   uint64_t duplicates = 0;
@@ -53,7 +53,7 @@ caf::expected<uint64_t> load_files(self_ptr self, const storage::dump_table& t,
     sql::append_escaped(statement, path);
     statement += ' ';
     statement += verb;
-    statement += " INTO TABLE " + sql::qualified_name(t.target_db, t.target_table) + ' ';
+    statement += " INTO TABLE " + target + ' ';
     statement += sql::load_format;
     statement += ' ' + chunk.load_columns;
     if (auto err = st.conn->load_local_file(statement, path)) {
@@ -67,8 +67,7 @@ caf::expected<uint64_t> load_files(self_ptr self, const storage::dump_table& t,
     for (auto& w : *warnings) {
       if (w.size() >= 3 && w[1] && *w[1] == std::to_string(ER_DUP_ENTRY)) continue;
       return make_error(ec::downstream_rejected,
-                        "loading chunk " + chunk.id + " into " +
-                            sql::qualified_name(t.target_db, t.target_table) + " from " + path +
+                        "loading chunk " + chunk.id + " into " + target + " from " + path +
                             ": the downstream warns: " + (w.size() >= 3 && w[2] ? *w[2] : "?") +
                             "; the value would not be stored exactly, so nothing of the chunk "
                             "was kept; fix the table definition downstream and resume");
@@ -107,7 +106,7 @@ caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump
   // Loads in a new transaction, left open unless loading fails.
   auto attempt = [&](std::string_view verb) -> caf::expected<uint64_t> {
     if (auto err = st.conn->execute("BEGIN")) return err;
-    auto duplicates = load_files(self, t, chunk, verb);
+    auto duplicates = load_files(self, target, chunk, verb);
     if (!duplicates) st.conn->execute("ROLLBACK");
     return duplicates;
   };

@@ -53,9 +53,7 @@ task_config usable(task_config c, const std::string& key) {
   return c;
 }
 
-caf::error probe_connection(db_config db, server_role role, const std::string& label,
-                            const std::string& key) {
-  db.password = plain_password(db.password, key);
+caf::error probe_connection(const db_config& db, server_role role, const std::string& label) {
   auto params = to_connection_params(db);
   params.connect_timeout = std::chrono::seconds{10};
   auto conn = mysql_connection::open(params, role, label);
@@ -411,8 +409,8 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
                      std::to_string(cfg.from.port) + ")";
         st.creating.push_back(cfg.source_id);
         auto rp = self->make_response_promise<source_status>();
-        auto probe = spawn_probe(self, [db = cfg.from, label, key = st.settings.secret_key] {
-          return probe_connection(db, server_role::upstream, label, key);
+        auto probe = spawn_probe(self, [db = usable(cfg, st.settings.secret_key).from, label] {
+          return probe_connection(db, server_role::upstream, label);
         });
         self->request(probe, probe_timeout, tick_atom_v)
             .then(
@@ -509,9 +507,9 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
                      std::to_string(cfg.target_database.port) + ")";
         st.creating.push_back(cfg.name);
         auto rp = self->make_response_promise<task_status>();
-        auto probe =
-            spawn_probe(self, [db = cfg.target_database, label, key = st.settings.secret_key] {
-              return probe_connection(db, server_role::downstream, label, key);
+        auto probe = spawn_probe(
+            self, [db = usable(cfg, st.settings.secret_key).target_database, label] {
+              return probe_connection(db, server_role::downstream, label);
             });
         self->request(probe, probe_timeout, tick_atom_v)
             .then(

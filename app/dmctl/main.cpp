@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <set>
@@ -277,23 +278,40 @@ int run_purge_relay(caf::actor_system& sys, const options& opts, workers& ws,
   fail(ws.size() == 1 ? not_found : "source " + source + " exists on no worker");
 }
 
+// Sends `xs...` to every worker and merges the task statuses of those that answered. A refusal
+// whose code is in `passed_over` (the worker does not run the task, or has nothing to do) is
+// passed over; when every worker refused, fails with `nobody(last refusal)`.
+template <class... Ts>
+status_reply ask_every_worker(caf::actor_system& sys, workers& ws,
+                              std::initializer_list<ec> passed_over,
+                              const std::function<std::string(const std::string&)>& nobody,
+                              Ts... xs) {
+  std::vector<status_reply> replies;
+  std::string refusal;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    auto r = ask<task_status>(sys, ws.require(i), xs...);
+    if (r) {
+      replies.push_back(status_reply{{std::move(*r)}, {}});
+      continue;
+    }
+    auto code = code_of(r.error());
+    if (std::find(passed_over.begin(), passed_over.end(), code) == passed_over.end())
+      fail(describe(r.error()));
+    refusal = describe(r.error());
+  }
+  if (replies.empty()) fail(nobody(refusal));
+  return dmctl::merge(replies);
+}
+
 int run_handle_error(caf::actor_system& sys, const options& opts, workers& ws,
                      const std::string& task, const std::string& action,
                      const std::string& sql) {
   if (action == "replace" && sql.empty())
     fail("handle-error " + task + " replace needs the SQL to run instead, e.g. "
          "handle-error " + task + " replace \"ALTER TABLE ...; ...\"");
-  std::vector<status_reply> replies;
-  std::string refusal;
-  for (size_t i = 0; i < ws.size(); ++i) {
-    auto r = ask<task_status>(sys, ws.require(i), handle_error_atom_v, task, action, sql);
-    if (r) replies.push_back(status_reply{{std::move(*r)}, {}});
-    else if (code_of(r.error()) == ec::not_found || code_of(r.error()) == ec::invalid_state)
-      refusal = describe(r.error());
-    else fail(describe(r.error()));
-  }
-  if (replies.empty()) fail(refusal);
-  auto merged = dmctl::merge(replies);
+  auto merged = ask_every_worker(
+      sys, ws, {ec::not_found, ec::invalid_state}, [](const std::string& r) { return r; },
+      handle_error_atom_v, task, action, sql);
   print(opts, dmctl::to_json(merged), action + " done; resumed " + dmctl::to_text(merged));
   return 0;
 }
@@ -301,17 +319,11 @@ int run_handle_error(caf::actor_system& sys, const options& opts, workers& ws,
 // pause-task / resume-task on every worker that runs part of the task.
 int run_pause_resume(caf::actor_system& sys, const options& opts, workers& ws,
                      const std::string& task, bool pause) {
-  std::vector<status_reply> replies;
-  std::string refusal;
-  for (size_t i = 0; i < ws.size(); ++i) {
-    auto r = pause ? ask<task_status>(sys, ws.require(i), pause_task_atom_v, task)
-                   : ask<task_status>(sys, ws.require(i), resume_task_atom_v, task);
-    if (r) replies.push_back(status_reply{{std::move(*r)}, {}});
-    else if (code_of(r.error()) == ec::not_found) refusal = describe(r.error());
-    else fail(describe(r.error()));
-  }
-  if (replies.empty()) fail(ws.size() == 1 ? refusal : "task " + task + " exists on no worker");
-  auto merged = dmctl::merge(replies);
+  auto nobody = [&](const std::string& refusal) {
+    return ws.size() == 1 ? refusal : "task " + task + " exists on no worker";
+  };
+  auto merged = pause ? ask_every_worker(sys, ws, {ec::not_found}, nobody, pause_task_atom_v, task)
+                      : ask_every_worker(sys, ws, {ec::not_found}, nobody, resume_task_atom_v, task);
   print(opts, dmctl::to_json(merged),
         std::string{pause ? "paused " : "resumed "} + dmctl::to_text(merged));
   return 0;
