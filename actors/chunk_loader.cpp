@@ -9,6 +9,8 @@
 #include "protocol/log.hpp"
 #include "protocol/sql/dump_rows.hpp"
 #include "protocol/sql/quote.hpp"
+#include "protocol/sql/secondary_indexes.hpp"
+#include "storage/dump_store.hpp"
 
 namespace dm {
 
@@ -30,13 +32,54 @@ std::string mark_condition(const chunk_loader_state& st, const std::string& chun
   return out;
 }
 
+caf::expected<bool> table_exists(mysql_connection& conn, const std::string& db,
+                                 const std::string& table) {
+  std::string query = "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ";
+  sql::append_escaped(query, db);
+  query += " AND TABLE_NAME = ";
+  sql::append_escaped(query, table);
+  auto rows = conn.query(query);
+  if (!rows) return rows.error();
+  return !rows->empty();
+}
+
+// Creates the target database and table unless they exist. A table it creates gets its
+// secondary indexes only after the load (recorded first, so that a crash cannot forget them);
+// an existing table is used as it is.
 caf::error ensure_table(self_ptr self, const storage::dump_table& t) {
   auto& st = self->state;
   auto key = std::make_pair(t.target_db, t.target_table);
   if (st.created.count(key)) return caf::none;
   if (auto err = st.conn->execute(t.create_database)) return err;
-  if (auto err = st.conn->execute(t.create_table)) return err;
+  auto split = sql::split_secondary_indexes(t.create_table);
+  auto create = &t.create_table;
+  if (!split.indexes.empty()) {
+    auto exists = table_exists(*st.conn, t.target_db, t.target_table);
+    if (!exists) return exists.error();
+    if (!*exists) {
+      if (auto err = st.store->save_deferred({t.target_db, t.target_table, split.indexes}))
+        return err;
+      create = &split.create_table;
+    }
+  }
+  if (auto err = st.conn->execute(*create)) return err;
   st.created.insert(key);
+  return caf::none;
+}
+
+// ALTER TABLE ... ADD each deferred index: all in one statement, or, if that fails (an index
+// added before a crash is there already, or the downstream takes one change per statement),
+// one by one, where "duplicate key name" means the index is there.
+caf::error add_indexes(self_ptr self, const storage::deferred_indexes& deferred) {
+  auto& st = self->state;
+  auto alter = "ALTER TABLE " + sql::qualified_name(deferred.target_db, deferred.target_table);
+  std::string all;
+  for (auto& definition : deferred.definitions)
+    all += (all.empty() ? " ADD " : ", ADD ") + definition;
+  if (!st.conn->execute(alter + all)) return caf::none;
+  for (auto& definition : deferred.definitions)
+    if (auto err = st.conn->execute(alter + " ADD " + definition))
+      if (st.conn->last_errno() != ER_DUP_KEYNAME) return err;
   return caf::none;
 }
 
@@ -147,10 +190,11 @@ std::vector<std::string> load_marks_ddl(const std::string& meta_schema) {
 
 chunk_loader_actor::behavior_type chunk_loader(
     chunk_loader_actor::stateful_pointer<chunk_loader_state> self, task_config task,
-    std::string source, std::string dir) {
+    std::string source, std::string dir, std::shared_ptr<storage::database> db) {
   auto& st = self->state;
   st.task = task.name;
   st.source = std::move(source);
+  st.store = std::make_shared<storage::dump_store>(std::move(db), st.task, st.source);
   st.meta_schema = task.meta_schema;
   st.dir = std::move(dir);
   st.on_duplicate = find_instance(task, st.source)->loader.on_duplicate;
@@ -171,8 +215,11 @@ chunk_loader_actor::behavior_type chunk_loader(
     self->quit(err);
     return {[](load_atom, const storage::dump_table&,
                const storage::dump_chunk&) -> caf::result<storage::dump_chunk, bool> {
-      return make_error(ec::unavailable, "loader connection failed");
-    }};
+              return make_error(ec::unavailable, "loader connection failed");
+            },
+            [](add_indexes_atom, const storage::deferred_indexes&) -> caf::result<void> {
+              return make_error(ec::unavailable, "loader connection failed");
+            }};
   }
   return {
       [=](load_atom, const storage::dump_table& t,
@@ -192,6 +239,13 @@ chunk_loader_actor::behavior_type chunk_loader(
         }
         chunk.stage = storage::chunk_stage::loaded;
         return {std::move(chunk), already};
+      },
+      [=](add_indexes_atom, const storage::deferred_indexes& deferred) -> caf::result<void> {
+        if (auto err = add_indexes(self, deferred)) {
+          self->quit(err);
+          return err;
+        }
+        return caf::unit;
       },
   };
 }

@@ -8,6 +8,10 @@
 // was not stored exactly. Rows whose keys the table already holds are first skipped (LOAD DATA
 // LOCAL's default, which warns about each); then on-duplicate decides: `ignore` keeps the
 // skip, `replace` loads the chunk again with REPLACE, `error` fails.
+//
+// A table it creates is created without its plain secondary indexes (recorded in the dump
+// store first); the loader has them added back once every chunk is loaded, each built once by
+// sorting instead of kept ordered under every loaded row.
 #pragma once
 
 #include <memory>
@@ -31,12 +35,15 @@ struct chunk_loader_state {
   std::string on_duplicate;
   std::string dir;
   std::set<std::pair<std::string, std::string>> created;
+  // Where the deferred indexes of the tables it creates are recorded.
+  std::shared_ptr<storage::dump_store> store;
 };
 
-// Loads into the task's target database; files are read from `dir`.
+// Loads into the task's target database; files are read from `dir`; deferred indexes are
+// recorded in `db`.
 chunk_loader_actor::behavior_type chunk_loader(
     chunk_loader_actor::stateful_pointer<chunk_loader_state> self, task_config task,
-    std::string source, std::string dir);
+    std::string source, std::string dir, std::shared_ptr<storage::database> db);
 
 // CREATE DATABASE / TABLE IF NOT EXISTS for the completion marks.
 std::vector<std::string> load_marks_ddl(const std::string& meta_schema);

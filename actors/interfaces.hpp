@@ -9,6 +9,7 @@
 //   task --spawns--> loader --spawns--> chunk loader x pool-size
 //   task --spawns--> dumper --spawns--> dump reader x threads
 //   dumper --chunk_dumped--> loader --load--> chunk loader; loader --chunk_loaded--> dumper
+//   loader --add_indexes--> chunk loader (once every chunk is loaded)
 //   dumper, loader --progress--> task
 #pragma once
 
@@ -73,6 +74,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, plan_atom, "plan")
   CAF_ADD_ATOM(dm, dm, dump_atom, "dump")
   CAF_ADD_ATOM(dm, dm, load_atom, "load")
+  CAF_ADD_ATOM(dm, dm, add_indexes_atom, "addindexes")
   CAF_ADD_ATOM(dm, dm, chunk_dumped_atom, "chunkdump")
   CAF_ADD_ATOM(dm, dm, chunk_loaded_atom, "chunkload")
   CAF_ADD_ATOM(dm, dm, dump_done_atom, "dumpdone")
@@ -86,6 +88,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::job_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::storage::relay_key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::storage::dump_table)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::storage::dump_chunk)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::storage::deferred_indexes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<dm::storage::dump_chunk>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::dump_counters)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::load_counters)
@@ -213,6 +216,9 @@ using chunk_loader_actor = caf::typed_actor<
     // Loads a chunk's files and its completion mark in one transaction (skipped when the mark
     // is already there); replies with the chunk, loaded, and whether it was already.
     caf::replies_to<load_atom, storage::dump_table, storage::dump_chunk>::with<storage::dump_chunk,
-                                                                               bool>>;
+                                                                               bool>,
+    // Adds back the secondary indexes it left out when it created a table (an index already
+    // there counts as added).
+    caf::replies_to<add_indexes_atom, storage::deferred_indexes>::with<void>>;
 
 }  // namespace dm

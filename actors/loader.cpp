@@ -16,6 +16,8 @@ namespace {
 
 using self_ptr = loader_actor::stateful_pointer<loader_state>;
 
+void finish_if_done(self_ptr self);
+
 void count_loaded(loader_state& st, const storage::dump_chunk& c) {
   ++st.counters.chunks_loaded;
   st.counters.rows_loaded += c.rows;
@@ -23,9 +25,52 @@ void count_loaded(loader_state& st, const storage::dump_chunk& c) {
   if (++st.loaded_per_table[{c.db, c.table}] == c.chunks_in_table) ++st.counters.tables_loaded;
 }
 
+// Once every chunk is loaded: hands each table's deferred secondary indexes to an idle chunk
+// loader, so that tables get their indexes side by side. Returns whether any are still being
+// added.
+bool add_deferred_indexes(self_ptr self) {
+  auto& st = self->state;
+  if (!st.deferred_listed) {
+    auto deferred = st.store->deferred();
+    if (!deferred) {
+      self->quit(deferred.error());
+      return true;
+    }
+    st.deferred.assign(deferred->begin(), deferred->end());
+    st.deferred_listed = true;
+  }
+  while (!st.idle.empty() && !st.deferred.empty()) {
+    auto worker = st.idle.back();
+    st.idle.pop_back();
+    ++st.busy;
+    auto job = std::move(st.deferred.front());
+    st.deferred.pop_front();
+    DM_INFO("{} adds {} secondary index(es) to {}.{}, left out while loading", st.label,
+            job.definitions.size(), job.target_db, job.target_table);
+    self->request(worker, caf::infinite, add_indexes_atom_v, job)
+        .then(
+            [=]() {
+              auto& st = self->state;
+              if (auto err = st.store->drop_deferred(job.target_db, job.target_table))
+                return self->quit(err);
+              --st.busy;
+              st.idle.push_back(worker);
+              finish_if_done(self);
+            },
+            [=](caf::error& err) {
+              DM_ERROR("{} failed: {}", self->state.label, describe(err));
+              self->quit(err);
+            });
+  }
+  return st.busy > 0;
+}
+
 void finish_if_done(self_ptr self) {
   auto& st = self->state;
-  if (!st.dump_done || !st.queue.empty() || st.busy > 0) return;
+  if (!st.dump_done || !st.queue.empty()) return;
+  // Chunks are still loading (once the indexes are listed, busy counts index jobs only).
+  if (st.busy > 0 && !st.deferred_listed) return;
+  if (add_deferred_indexes(self)) return;
   auto chunks = st.store->chunks();
   if (!chunks) return self->quit(chunks.error());
   if (st.task.task_mode == "all")
@@ -120,7 +165,7 @@ loader_actor::behavior_type loader(loader_actor::stateful_pointer<loader_state> 
     auto pool = std::max<uint32_t>(1, find_instance(st.task, st.source_id)->loader.pool_size);
     for (uint32_t i = 0; i < pool; ++i)
       st.idle.push_back(self->spawn<caf::detached + caf::linked>(chunk_loader, st.task,
-                                                                 st.source_id, st.dir));
+                                                                 st.source_id, st.dir, st.db));
   }
   return {
       [=](chunk_dumped_atom, storage::dump_table& table, storage::dump_chunk& chunk) {

@@ -1,7 +1,8 @@
 // The load of one (task, source): hands chunks from the dumper to `pool-size` chunk loaders,
 // records each loaded chunk in RocksDB, gives the dumper a credit per loaded chunk, and removes
 // a chunk's files once it is loaded (unless clean-dump-file is false). When the dumper is done
-// and every chunk is loaded it records where sync starts (task-mode all, sync_start.hpp), marks
+// and every chunk is loaded it has the secondary indexes left out of the tables it created
+// added back (chunk_loader.hpp), records where sync starts (task-mode all, sync_start.hpp), marks
 // the load finished, and ends normally.
 #pragma once
 
@@ -40,6 +41,10 @@ struct loader_state {
   // loads, if there is one (loads into one table contend with each other).
   std::map<std::pair<std::string, std::string>, size_t> loading;
   bool dump_done = false;
+  // Tables whose secondary indexes wait to be added once every chunk is loaded (listed from
+  // the dump store then).
+  std::deque<storage::deferred_indexes> deferred;
+  bool deferred_listed = false;
   // Loaded chunks per table, to count finished tables.
   std::map<std::pair<std::string, std::string>, uint32_t> loaded_per_table;
   load_counters counters;

@@ -15,12 +15,21 @@ namespace {
 constexpr std::string_view table_unit = "dump/table/";
 constexpr std::string_view chunk_unit = "dump/chunk/";
 constexpr std::string_view finished_unit = "load/finished";
+constexpr std::string_view deferred_unit = "load/indexes/";
 
 std::string table_unit_key(const std::string& db, const std::string& table) {
   std::string out{table_unit};
   out += db;
   out += '\0';
   out += table;
+  return out;
+}
+
+std::string deferred_unit_key(const std::string& target_db, const std::string& target_table) {
+  std::string out{deferred_unit};
+  out += target_db;
+  out += '\0';
+  out += target_table;
   return out;
 }
 
@@ -174,6 +183,38 @@ caf::expected<std::vector<dump_chunk>> dump_store::chunks() const {
 caf::error dump_store::save_chunk(const dump_chunk& chunk) {
   return db_->put(family::checkpoint, checkpoint_key(task_, source_, chunk_unit_key(chunk)),
                   to_json(chunk).dump(), true);
+}
+
+caf::expected<std::vector<deferred_indexes>> dump_store::deferred() const {
+  auto records = scan_records(*db_, task_, source_, deferred_unit);
+  if (!records) return records.error();
+  std::vector<deferred_indexes> out;
+  try {
+    for (auto& j : *records)
+      out.push_back({j.at("target_db").get<std::string>(), j.at("target_table").get<std::string>(),
+                     j.at("definitions").get<std::vector<std::string>>()});
+  } catch (const nlohmann::json::exception&) {
+    return make_error(ec::storage_failed, "a deferred index record of task " + task_ +
+                                              " on source " + source_ + " is malformed");
+  }
+  return out;
+}
+
+caf::error dump_store::save_deferred(const deferred_indexes& indexes) {
+  nlohmann::json j{{"target_db", indexes.target_db},
+                   {"target_table", indexes.target_table},
+                   {"definitions", indexes.definitions}};
+  return db_->put(family::checkpoint,
+                  checkpoint_key(task_, source_,
+                                 deferred_unit_key(indexes.target_db, indexes.target_table)),
+                  j.dump(), true);
+}
+
+caf::error dump_store::drop_deferred(const std::string& target_db,
+                                     const std::string& target_table) {
+  return db_->erase(family::checkpoint,
+                    checkpoint_key(task_, source_, deferred_unit_key(target_db, target_table)),
+                    true);
 }
 
 caf::expected<bool> dump_store::load_finished() const {

@@ -77,6 +77,15 @@ struct dump_chunk {
   chunk_stage stage = chunk_stage::planned;
 };
 
+// Secondary indexes the loader left out of a table it created (sql::split_secondary_indexes),
+// recorded before the table is created and dropped once they are added back.
+struct deferred_indexes {
+  std::string target_db;
+  std::string target_table;
+  // Index definitions as SHOW CREATE TABLE wrote them; each is added by ALTER TABLE ... ADD.
+  std::vector<std::string> definitions;
+};
+
 class dump_store {
  public:
   dump_store(std::shared_ptr<database> db, std::string task, std::string source);
@@ -92,6 +101,11 @@ class dump_store {
   caf::expected<std::vector<dump_chunk>> chunks() const;
   // Records a chunk's new stage, files, snapshot and counts.
   caf::error save_chunk(const dump_chunk& chunk);
+
+  // The tables whose secondary indexes are still to be added, ordered by target name.
+  caf::expected<std::vector<deferred_indexes>> deferred() const;
+  caf::error save_deferred(const deferred_indexes& indexes);
+  caf::error drop_deferred(const std::string& target_db, const std::string& target_table);
 
   // Set once every chunk is loaded: the task proceeds to sync (all) or finishes (full).
   caf::expected<bool> load_finished() const;

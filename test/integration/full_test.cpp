@@ -191,6 +191,10 @@ BOOST_AUTO_TEST_CASE(all_mode_copies_while_the_upstream_writes_and_continues_wit
   BOOST_CHECK_GE(progress["rows_loaded"].get<uint64_t>(), uint64_t{bulk_tables * 200000});
   // The dump files are gone once loaded.
   BOOST_CHECK(!std::filesystem::exists(worker.data_dir() + "/dump/full.up"));
+  // The secondary indexes were built after the load (compare_all found them all).
+  for (int i = 1; i <= bulk_tables; ++i)
+    BOOST_CHECK(worker.log().find("adds 1 secondary index(es) to bulk.sbtest" +
+                                  std::to_string(i)) != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(sigkills_during_dump_and_load_neither_reload_nor_lose) {

@@ -183,9 +183,27 @@ std::string compare_database(const mariadb_sandbox& upstream, const mariadb_sand
     for (auto& t : down_tables) report += " " + t;
     report += "\n";
   }
+  // Every index: name, uniqueness, and its columns in order with their prefix lengths.
+  auto indexes = [&](const mariadb_sandbox& s, const std::string& t) {
+    std::set<std::string> out;
+    for (auto& r : s.query("SELECT INDEX_NAME, NON_UNIQUE, GROUP_CONCAT(CONCAT(COLUMN_NAME, "
+                           "IFNULL(CONCAT('(', SUB_PART, ')'), '')) ORDER BY SEQ_IN_INDEX) FROM "
+                           "information_schema.STATISTICS WHERE TABLE_SCHEMA = '" + db +
+                           "' AND TABLE_NAME = '" + t + "' GROUP BY INDEX_NAME, NON_UNIQUE"))
+      out.insert(*r[0] + (*r[1] == "0" ? " unique (" : " (") + *r[2] + ")");
+    return out;
+  };
   for (auto& t : up_tables) {
     if (!down_tables.count(t)) continue;
     auto name = "`" + db + "`.`" + t + "`";
+    auto up_indexes = indexes(upstream, t), down_indexes = indexes(downstream, t);
+    if (up_indexes != down_indexes) {
+      report += "indexes of " + name + " differ: upstream has";
+      for (auto& i : up_indexes) report += " " + i;
+      report += "; downstream has";
+      for (auto& i : down_indexes) report += " " + i;
+      report += "\n";
+    }
     auto a = upstream.query("CHECKSUM TABLE " + name);
     auto b = downstream.query("CHECKSUM TABLE " + name);
     if (a[0][1] == b[0][1]) continue;

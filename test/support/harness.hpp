@@ -84,8 +84,8 @@ void wait_synced(const worker_process& worker, const std::string& task,
                  std::chrono::seconds timeout = std::chrono::seconds{180},
                  const std::string& source = "");
 
-// Compares every table of `db` upstream and downstream: same table list, same CHECKSUM TABLE,
-// and on a mismatch the first differing rows. Returns an empty string when identical, else a
+// Compares every table of `db` upstream and downstream: same table list, same indexes (names,
+// uniqueness, columns), same CHECKSUM TABLE, and on a mismatch the first differing rows. Returns an empty string when identical, else a
 // description of the differences.
 std::string compare_database(const mariadb_sandbox& upstream, const mariadb_sandbox& downstream,
                              const std::string& db);
