@@ -170,7 +170,20 @@ struct task_config {
   bool clean_dump_file = true;
   db_config target_database;
   std::vector<mysql_instance> mysql_instances;
+  // Precheck items not to run ("all" for every one); see check_item_names().
+  std::vector<std::string> ignore_checking_items;
 };
+
+// The precheck's item names, comma-separated (actors/precheck.hpp).
+inline std::string check_item_names() {
+  return "version, server_id, binlog_enable, binlog_format, binlog_row_image, dump_privilege, "
+         "replication_privilege, table_schema, collation, target_privilege, local_infile";
+}
+inline bool is_check_item_name(const std::string& name) {
+  if (name == "all") return true;
+  auto names = ", " + check_item_names() + ",";
+  return names.find(", " + name + ",") != std::string::npos;
+}
 
 // The mysql-instance of `task` for `source`, or nullptr.
 inline const mysql_instance* find_instance(const task_config& task, const std::string& source) {
@@ -252,7 +265,7 @@ typename Inspector::result_type inspect(Inspector& f, mysql_instance& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_config& x) {
   return f(x.name, x.task_mode, x.meta_schema, x.clean_dump_file, x.target_database,
-           x.mysql_instances);
+           x.mysql_instances, x.ignore_checking_items);
 }
 
 }  // namespace dm

@@ -29,7 +29,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mysql_instance, source_id, meta,
                                                 dumper, loader, block_allow, routes, filters)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(task_config, name, task_mode, meta_schema,
                                                 clean_dump_file, target_database,
-                                                mysql_instances)
+                                                mysql_instances, ignore_checking_items)
 
 namespace {
 

@@ -44,6 +44,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(dm, (dm::purge_result))
   CAF_ADD_TYPE_ID(dm, (dm::member_info))
   CAF_ADD_TYPE_ID(dm, (std::vector<dm::member_info>))
+  CAF_ADD_TYPE_ID(dm, (dm::check_item))
+  CAF_ADD_TYPE_ID(dm, (std::vector<dm::check_item>))
 
   // Admin commands (dmctl -> worker).
   CAF_ADD_ATOM(dm, dm, operate_source_atom, "opsource")
@@ -51,6 +53,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, show_atom, "show")
   CAF_ADD_ATOM(dm, dm, stop_atom, "stop")
   CAF_ADD_ATOM(dm, dm, start_task_atom, "starttask")
+  CAF_ADD_ATOM(dm, dm, check_task_atom, "checktask")
   CAF_ADD_ATOM(dm, dm, query_status_atom, "querystat")
   CAF_ADD_ATOM(dm, dm, stop_task_atom, "stoptask")
   CAF_ADD_ATOM(dm, dm, list_member_atom, "listmember")
@@ -106,7 +109,10 @@ using worker_actor = caf::typed_actor<
     // operate-source stop: stops the source's relay and removes the source and its relay log;
     // refused while a task uses the source.
     caf::replies_to<operate_source_atom, stop_atom, std::string>::with<source_status>,
-    // start-task: persists the task and starts its units on every source it names.
+    // check-task: the precheck of the task on each of its sources bound to this worker.
+    caf::replies_to<check_task_atom, task_config>::with<std::vector<check_item>>,
+    // start-task: runs the precheck, refuses the task if an item fails, else persists the task
+    // and starts its units on every source it names.
     caf::replies_to<start_task_atom, task_config>::with<task_status>,
     // query-status: tasks (one, or all when the name is empty) and this worker's sources.
     caf::replies_to<query_status_atom, std::string>::with<status_reply>,

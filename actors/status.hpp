@@ -111,6 +111,20 @@ struct status_reply {
   std::vector<source_status> sources;
 };
 
+// One item of a task's precheck (check-task, and start-task before it starts anything).
+struct check_item {
+  std::string source_id;
+  // DM's item names: "version", "server_id", "binlog_enable", "binlog_format",
+  // "binlog_row_image", "dump_privilege", "replication_privilege", "table_schema", and ours:
+  // "upstream_connection", "downstream_connection", "target_privilege", "collation",
+  // "local_infile".
+  std::string name;
+  // "ok", "warn" (worth knowing, does not stop the task) or "fail".
+  std::string state;
+  // For a failure: what is missing and the GRANT or setting that fixes it.
+  std::string message;
+};
+
 struct member_info {
   std::string name;
   std::string addr;
@@ -149,6 +163,11 @@ typename Inspector::result_type inspect(Inspector& f, migration_progress& x) {
   return f(x.tables_total, x.tables_loaded, x.chunks_total, x.chunks_dumped, x.chunks_loaded,
            x.rows_total, x.rows_dumped, x.rows_loaded, x.bytes_dumped, x.bytes_loaded,
            x.rows_per_second, x.eta_seconds);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, check_item& x) {
+  return f(x.source_id, x.name, x.state, x.message);
 }
 
 template <class Inspector>

@@ -8,6 +8,7 @@
 
 #include "actors/applier.hpp"
 #include "actors/config_json.hpp"
+#include "actors/precheck.hpp"
 #include "actors/source.hpp"
 #include "actors/table_rules.hpp"
 #include "actors/task.hpp"
@@ -51,6 +52,27 @@ source_config usable(source_config c, const std::string& key) {
 task_config usable(task_config c, const std::string& key) {
   c.target_database.password = plain_password(c.target_database.password, key);
   return c;
+}
+
+// Runs the precheck of `task` on its sources bound to this worker, on a thread of its own;
+// replies with every item.
+caf::actor spawn_precheck(self_ptr self, const task_config& task) {
+  auto& st = self->state;
+  auto usable_task = usable(task, st.settings.secret_key);
+  std::vector<source_config> sources;
+  for (auto& inst : task.mysql_instances)
+    if (auto it = st.sources.find(inst.source_id); it != st.sources.end())
+      sources.push_back(usable(it->second.config, st.settings.secret_key));
+  return self->spawn<caf::detached>(
+      [usable_task, sources](caf::event_based_actor* checker) -> caf::behavior {
+        return {[=](tick_atom) -> std::vector<check_item> {
+          checker->quit();
+          std::vector<check_item> items;
+          for (auto& source : sources)
+            for (auto& item : precheck(usable_task, source)) items.push_back(std::move(item));
+          return items;
+        }};
+      });
 }
 
 caf::error probe_connection(const db_config& db, server_role role, const std::string& label) {
@@ -503,19 +525,19 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
                                                st.worker_name +
                                                "; create them with operate-source create");
         }
-        auto label = "downstream of task " + cfg.name + " (" + cfg.target_database.host + ":" +
-                     std::to_string(cfg.target_database.port) + ")";
         st.creating.push_back(cfg.name);
         auto rp = self->make_response_promise<task_status>();
-        auto probe = spawn_probe(
-            self, [db = usable(cfg, st.settings.secret_key).target_database, label] {
-              return probe_connection(db, server_role::downstream, label);
-            });
-        self->request(probe, probe_timeout, tick_atom_v)
+        self->request(spawn_precheck(self, cfg), probe_timeout, tick_atom_v)
             .then(
-                [=](bool) mutable {
+                [=](std::vector<check_item>& items) mutable {
                   auto& st = self->state;
                   done_creating(st, cfg.name);
+                  if (auto failed = describe_failures(items); !failed.empty()) {
+                    rp.deliver(make_error(ec::invalid_state,
+                                          "task " + cfg.name + " was not started: precheck "
+                                          "failed: " + failed));
+                    return;
+                  }
                   if (auto err = st.meta->put(task_kind, cfg.name, to_json(cfg))) {
                     rp.deliver(err);
                     return;
@@ -546,6 +568,19 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
                                         "task " + cfg.name + " was not started: " +
                                             describe(err)));
                 });
+        return rp;
+      },
+      [=](check_task_atom, task_config cfg) -> caf::result<std::vector<check_item>> {
+        auto& st = self->state;
+        bool any_here = false;
+        for (auto& inst : cfg.mysql_instances) any_here |= st.sources.count(inst.source_id) > 0;
+        if (!any_here)
+          return make_error(ec::not_found, "task " + cfg.name + " names no source of worker " +
+                                               st.worker_name);
+        auto rp = self->make_response_promise<std::vector<check_item>>();
+        self->request(spawn_precheck(self, cfg), probe_timeout, tick_atom_v)
+            .then([=](std::vector<check_item>& items) mutable { rp.deliver(std::move(items)); },
+                  [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
       },
       [=](query_status_atom, const std::string& name) -> caf::result<status_reply> {

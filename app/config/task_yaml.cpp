@@ -179,11 +179,10 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   if (auto err = doc->check_keys(
           {"name", "task-mode", "meta-schema", "target-database", "mysql-instances", "syncers",
            "block-allow-list", "black-white-list", "routes", "filters", "mydumpers", "loaders",
-           "clean-dump-file"},
+           "clean-dump-file", "ignore-checking-items"},
           {{"is-sharding", "shard merging is not implemented yet"},
            {"shard-mode", "shard merging is not implemented yet"},
            {"strict-optimistic-shard-mode", "shard merging is not implemented yet"},
-           {"ignore-checking-items", "prechecks are not implemented yet"},
            {"enable-heartbeat", "lag is measured from binlog event times"},
            {"heartbeat-update-interval", "lag is measured from binlog event times"},
            {"heartbeat-report-interval", "lag is measured from binlog event times"},
@@ -207,6 +206,12 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
                                               task.task_mode + "'");
   if (auto err = doc->read("meta-schema", task.meta_schema)) return err;
   if (auto err = doc->read("clean-dump-file", task.clean_dump_file)) return err;
+  if (auto err = doc->read("ignore-checking-items", task.ignore_checking_items)) return err;
+  for (auto& item : task.ignore_checking_items)
+    if (!is_check_item_name(item))
+      return make_error(ec::invalid_config, doc->where("ignore-checking-items") + ": '" + item +
+                                                "' is not a precheck item; use all or one of " +
+                                                check_item_names());
   if (task.meta_schema.empty() || task.meta_schema.size() > 64)
     return make_error(ec::invalid_config, doc->where("meta-schema") +
                                               " must be a database name of 1 to 64 characters");

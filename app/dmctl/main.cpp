@@ -177,13 +177,17 @@ int run_operate_source(caf::actor_system& sys, const options& opts, workers& ws,
   return 0;
 }
 
-int run_start_task(caf::actor_system& sys, const options& opts, workers& ws,
-                   const std::string& path) {
+task_config read_task(const std::string& path) {
   std::vector<std::string> warnings;
   auto cfg = config::parse_task_yaml(read_file(path), file_name(path), warnings);
   if (!cfg) fail(describe(cfg.error()));
   for (auto& w : warnings) std::cerr << "dmctl: warning: " << w << std::endl;
-  // Find which worker holds each source; every source must be somewhere.
+  return std::move(*cfg);
+}
+
+// The workers (indexes into `ws`) holding the task's sources; fails if a source is on none.
+std::set<size_t> workers_of(caf::actor_system& sys, const options& opts, workers& ws,
+                            const task_config& cfg) {
   std::map<std::string, size_t> owner;
   for (size_t i = 0; i < ws.size(); ++i) {
     auto members = ask<std::vector<member_info>>(sys, ws.require(i), list_member_atom_v);
@@ -192,16 +196,38 @@ int run_start_task(caf::actor_system& sys, const options& opts, workers& ws,
       for (auto& s : m.sources) owner.emplace(s, i);
   }
   std::set<size_t> targets;
-  for (auto& inst : cfg->mysql_instances) {
+  for (auto& inst : cfg.mysql_instances) {
     auto it = owner.find(inst.source_id);
     if (it == owner.end())
-      fail("task " + cfg->name + " names source " + inst.source_id + ", which no worker at " +
+      fail("task " + cfg.name + " names source " + inst.source_id + ", which no worker at " +
            opts.worker_addrs + " has; create it first with operate-source create");
     targets.insert(it->second);
   }
+  return targets;
+}
+
+// check-task: the precheck on every worker holding a source of the task; exits 1 when an item
+// failed (after printing them all).
+int run_check_task(caf::actor_system& sys, const options& opts, workers& ws,
+                   const std::string& path) {
+  auto cfg = read_task(path);
+  std::vector<check_item> items;
+  for (auto i : workers_of(sys, opts, ws, cfg)) {
+    auto part = ask<std::vector<check_item>>(sys, ws.require(i), check_task_atom_v, cfg);
+    if (!part) fail(describe(part.error()));
+    items.insert(items.end(), part->begin(), part->end());
+  }
+  auto json = dmctl::to_json(items);
+  print(opts, json, dmctl::to_text(items));
+  return json["result"].get<bool>() ? 0 : 1;
+}
+
+int run_start_task(caf::actor_system& sys, const options& opts, workers& ws,
+                   const std::string& path) {
+  auto cfg = read_task(path);
   std::vector<status_reply> replies;
-  for (auto i : targets) {
-    auto status = ask<task_status>(sys, ws.require(i), start_task_atom_v, *cfg);
+  for (auto i : workers_of(sys, opts, ws, cfg)) {
+    auto status = ask<task_status>(sys, ws.require(i), start_task_atom_v, cfg);
     if (!status) fail(describe(status.error()));
     replies.push_back(status_reply{{*status}, {}});
   }
@@ -390,6 +416,10 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   std::string task_file;
   auto* st = app.add_subcommand("start-task", "start a task from its config file");
   st->add_option("config", task_file, "task config file (YAML)")->required();
+  std::string check_file;
+  auto* ct = app.add_subcommand(
+      "check-task", "precheck a task: upstream settings, privileges on both sides, schemas");
+  ct->add_option("config", check_file, "task config file (YAML)")->required();
   std::string status_task;
   auto* qs = app.add_subcommand("query-status", "status of one task, or of all tasks and sources");
   qs->add_option("task", status_task, "task name");
@@ -458,6 +488,7 @@ int run_once(std::vector<std::string> args, bool* interactive) {
       return run_operate_source(sys, opts, ws, action, source_flag.empty() ? target : source_flag);
     }
     if (st->parsed()) return run_start_task(sys, opts, ws, task_file);
+    if (ct->parsed()) return run_check_task(sys, opts, ws, check_file);
     if (qs->parsed()) return run_query_status(sys, opts, ws, status_task);
     if (sp->parsed()) return run_stop_task(sys, opts, ws, stop_target);
     if (lm->parsed()) return run_list_member(sys, opts, ws);

@@ -188,6 +188,35 @@ std::string to_text(const purge_result& x) {
   return out + "\n";
 }
 
+nlohmann::json to_json(const std::vector<check_item>& x) {
+  auto checks = nlohmann::json::array();
+  bool passed = true;
+  for (auto& item : x) {
+    passed &= item.state != "fail";
+    checks.push_back({{"source_id", item.source_id},
+                      {"item", item.name},
+                      {"state", item.state},
+                      {"message", item.message}});
+  }
+  return {{"result", passed}, {"checks", checks}};
+}
+
+std::string to_text(const std::vector<check_item>& x) {
+  std::string out;
+  size_t failed = 0, warned = 0;
+  for (auto& item : x) {
+    failed += item.state == "fail";
+    warned += item.state == "warn";
+    auto mark = item.state == "fail" ? "FAIL" : item.state;
+    out += std::string{mark} + std::string(5 - std::string{mark}.size(), ' ') + item.name +
+           " (source " + item.source_id + "): " + item.message + "\n";
+  }
+  out += failed == 0 ? "precheck passed" : "precheck failed: " + std::to_string(failed) +
+                                               " item(s) failed";
+  if (warned > 0) out += ", " + std::to_string(warned) + " warning(s)";
+  return out + "\n";
+}
+
 std::string to_text(const member_info& x) {
   std::ostringstream out;
   out << "worker " << x.name << " at " << x.addr << ": " << x.state << "\n";

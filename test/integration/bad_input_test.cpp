@@ -73,7 +73,8 @@ BOOST_FIXTURE_TEST_CASE(task_naming_an_unknown_source_is_not_started, fixture) {
   auto wrong = task_yaml("t2", {"known"}, downstream);
   wrong.replace(wrong.find("password: \"\""), 12, "password: \"nope\"");
   expect_failure({"start-task", worker.write_file("t2.yaml", wrong)},
-                 "task t2 was not started: downstream of task t2");
+                 "task t2 was not started: precheck failed: downstream_connection (source "
+                 "known): downstream of task t2");
   status = worker.dmctl_json({"query-status"});
   BOOST_CHECK(status["tasks"].empty());
   expect_failure({"query-status", "nosuch"}, "task nosuch does not exist");
