@@ -166,6 +166,8 @@ using task_actor = caf::typed_actor<
     caf::reacts_to<progress_atom, load_counters>,
     // Restarts a failed unit after its backoff delay (sent to itself).
     caf::reacts_to<restart_atom>,
+    // Refreshes its metrics (sent to itself every second).
+    caf::reacts_to<tick_atom>,
     // The operator's decision about the event the task stopped on ("skip" or "replace", SQL);
     // resumes the task.
     caf::replies_to<handle_error_atom, std::string, std::string>::with<subtask_status>,

@@ -8,12 +8,70 @@
 #include "actors/dumper.hpp"
 #include "actors/handle_error.hpp"
 #include "actors/loader.hpp"
+#include "actors/metrics.hpp"
 #include "actors/syncer.hpp"
 #include "storage/dump_store.hpp"
 #include "storage/meta_store.hpp"
 #include "protocol/log.hpp"
 
 namespace dm {
+
+// The (task, source)'s series on the metrics endpoint, refreshed from its status every
+// metrics_interval; the syncer and the relay publish their own.
+struct task_metrics {
+  metrics::gauge* stage;
+  metrics::gauge* restarts;
+  metrics::gauge* failing;
+  metrics::gauge* sync_lag;
+  metrics::gauge* sync_rate;
+  metrics::gauge* dump_rows;
+  metrics::gauge* dump_chunks;
+  metrics::gauge* dump_bytes;
+  metrics::gauge* rows_total;
+  metrics::gauge* load_rows;
+  metrics::gauge* load_chunks;
+  metrics::gauge* load_bytes;
+  metrics::gauge* load_rate;
+  metrics::gauge* load_queue;
+
+  explicit task_metrics(const task_actor_state& st) {
+    auto& reg = metrics::registry::global();
+    metrics::labels l{{"task", st.config.name}, {"source", st.source.source_id}};
+    auto g = [&](const char* name, const char* help) { return reg.get_gauge(name, help, l); };
+    stage = g("dm_task_stage", "Stage of the task on the source: 1 Running, 2 Paused, 3 Finished");
+    restarts = g("dm_task_unit_restarts", "Times a failed unit of the task was restarted");
+    failing = g("dm_task_error", "1 while the task has an error (see query-status last_error)");
+    sync_lag = g("dm_sync_lag_seconds", "Seconds the syncer is behind the upstream");
+    sync_rate = g("dm_sync_rows_per_second", "Row changes applied per second");
+    dump_rows = g("dm_dump_rows", "Rows dumped");
+    dump_chunks = g("dm_dump_chunks", "Chunks dumped");
+    dump_bytes = g("dm_dump_bytes", "Bytes of dump files written");
+    rows_total = g("dm_dump_rows_planned", "Rows the dump plans to copy");
+    load_rows = g("dm_load_rows", "Rows loaded downstream");
+    load_chunks = g("dm_load_chunks", "Chunks loaded downstream");
+    load_bytes = g("dm_load_bytes", "Bytes of dump files loaded");
+    load_rate = g("dm_load_rows_per_second", "Rows loaded per second");
+    load_queue = g("dm_load_queue_chunks", "Chunks dumped and waiting to be loaded");
+  }
+
+  void publish(const subtask_status& s) {
+    stage->set(s.stage == "Running" ? 1 : s.stage == "Paused" ? 2 : 3);
+    restarts->set(s.restarts);
+    failing->set(s.last_error.empty() ? 0 : 1);
+    sync_lag->set(static_cast<double>(s.lag_seconds));
+    sync_rate->set(s.rows_per_second);
+    auto& m = s.migration;
+    dump_rows->set(static_cast<double>(m.rows_dumped));
+    dump_chunks->set(m.chunks_dumped);
+    dump_bytes->set(static_cast<double>(m.bytes_dumped));
+    rows_total->set(static_cast<double>(m.rows_total));
+    load_rows->set(static_cast<double>(m.rows_loaded));
+    load_chunks->set(m.chunks_loaded);
+    load_bytes->set(static_cast<double>(m.bytes_loaded));
+    load_rate->set(m.rows_per_second);
+    load_queue->set(m.chunks_dumped >= m.chunks_loaded ? m.chunks_dumped - m.chunks_loaded : 0);
+  }
+};
 
 namespace {
 
@@ -125,6 +183,8 @@ void on_unit_down(self_ptr self, const caf::actor_addr& source, const caf::error
   if (failed) on_unit_failure(self, reason);
 }
 
+constexpr auto metrics_interval = std::chrono::seconds{1};
+
 subtask_status make_status(const task_actor_state& st) {
   subtask_status s;
   s.source_id = st.source.source_id;
@@ -199,6 +259,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
     else self->quit(msg.reason);
   });
   self->set_down_handler([=](caf::down_msg& msg) { on_unit_down(self, msg.source, msg.reason); });
+  st.metrics = std::make_shared<task_metrics>(st);
+  self->send(self, tick_atom_v);
   if (paused) {
     st.stage = "Paused";
     DM_INFO("{} stays paused (pause-task) until resume-task", label(st));
@@ -229,6 +291,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
         }
       },
       [=](progress_atom, dump_counters& c) { self->state.dump = c; },
+      [=](tick_atom) {
+        self->state.metrics->publish(make_status(self->state));
+        self->delayed_send(self, metrics_interval, tick_atom_v);
+      },
       [=](progress_atom, load_counters& c) {
         auto& st = self->state;
         auto now = std::chrono::steady_clock::now();

@@ -38,6 +38,8 @@ struct task_units {
   bool any() const { return syncer || dumper || loader; }
 };
 
+struct task_metrics;
+
 struct task_actor_state {
   static inline const char* name = "task";
 
@@ -72,6 +74,8 @@ struct task_actor_state {
   uint64_t rate_rows = 0;
   std::chrono::steady_clock::time_point rate_time;
   double rows_per_second = 0;
+  // Its series on the metrics endpoint.
+  std::shared_ptr<task_metrics> metrics;
 };
 
 // `paused`: the operator paused the task (pause-task) and it starts without its units.

@@ -129,13 +129,19 @@ nlohmann::json wait_unit(const worker_process& worker, const std::string& unit,
   throw std::runtime_error("unit " + unit + " not reached; last status " + s.dump());
 }
 
+worker_options with_metrics() {
+  worker_options o;
+  o.metrics = true;
+  return o;
+}
+
 // An upstream populated with `rows` rows per bulk table, an empty downstream, a worker with the
 // upstream as source "up", and a writer thread that changes every table until finish().
 struct migration {
   mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
   mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
   typed_workload typed;
-  worker_process worker;
+  worker_process worker{with_metrics()};
   std::atomic<bool> stop{false};
   std::atomic<size_t> changes{0};
   std::string writer_error;
@@ -191,6 +197,18 @@ BOOST_AUTO_TEST_CASE(all_mode_copies_while_the_upstream_writes_and_continues_wit
   BOOST_CHECK_GE(progress["rows_loaded"].get<uint64_t>(), uint64_t{bulk_tables * 200000});
   // The dump files are gone once loaded.
   BOOST_CHECK(!std::filesystem::exists(worker.data_dir() + "/dump/full.up"));
+  // The metrics endpoint parses and tells the same story.
+  auto samples = scrape_metrics(worker);
+  const std::string l = "{task=\"full\",source=\"up\"}";
+  BOOST_CHECK_EQUAL(samples["dm_task_stage" + l], 1);
+  BOOST_CHECK_EQUAL(samples["dm_load_rows" + l], progress["rows_loaded"].get<double>());
+  BOOST_CHECK_EQUAL(samples["dm_load_chunks" + l], progress["chunks_total"].get<double>());
+  BOOST_CHECK_EQUAL(samples["dm_dump_chunks" + l], progress["chunks_total"].get<double>());
+  BOOST_CHECK_EQUAL(samples["dm_load_queue_chunks" + l], 0);
+  BOOST_CHECK_GT(samples["dm_sync_rows_applied_total" + l], 0);
+  BOOST_CHECK_EQUAL(samples["dm_sync_binlog_pos" + l], master_position(upstream).second);
+  BOOST_CHECK(samples.count("dm_sync_lag_seconds" + l));
+  BOOST_CHECK_GT(samples["dm_relay_events_written_total{source=\"up\"}"], 0);
   // The secondary indexes were built after the load (compare_all found them all).
   for (int i = 1; i <= bulk_tables; ++i)
     BOOST_CHECK(worker.log().find("adds 1 secondary index(es) to bulk.sbtest" +

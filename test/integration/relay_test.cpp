@@ -296,16 +296,8 @@ BOOST_AUTO_TEST_CASE(metrics_endpoint_reports_the_relay) {
   upstream.execute("CREATE DATABASE m; CREATE TABLE m.t (id INT PRIMARY KEY); INSERT INTO m.t "
                    "VALUES (1), (2)");
   wait_relay_caught_up(worker, "src", upstream);
-  auto text = http_get(worker.metrics_addr(), "/metrics");
   // Every sample line parses as: name{labels} value.
-  std::map<std::string, double> samples;
-  std::istringstream in{text};
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    auto space = line.rfind(' ');
-    BOOST_REQUIRE_MESSAGE(space != std::string::npos, "unparsable line: " << line);
-    samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
-  }
+  auto samples = scrape_metrics(worker);
   BOOST_CHECK_GT(samples["dm_relay_bytes_written_total{source=\"src\"}"], 0);
   BOOST_CHECK_GT(samples["dm_relay_events_written_total{source=\"src\"}"], 0);
   BOOST_CHECK_GT(samples["dm_relay_write_seconds_count{source=\"src\"}"], 0);

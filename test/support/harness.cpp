@@ -2,6 +2,7 @@
 
 #include "protocol/position.hpp"
 
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -119,6 +120,38 @@ std::string http_get(const std::string& addr, const std::string& path) {
   auto r = run_command({"curl", "-sS", "--max-time", "10", "http://" + addr + path});
   if (r.exit_code != 0) throw std::runtime_error("GET " + addr + path + " failed: " + r.err);
   return r.out;
+}
+
+std::map<std::string, double> scrape_metrics(const worker_process& worker) {
+  auto text = http_get(worker.metrics_addr(), "/metrics");
+  std::map<std::string, double> samples;
+  std::set<std::string> typed;
+  std::istringstream in{text};
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# TYPE ", 0) == 0) {
+      auto name = line.substr(7, line.find(' ', 7) - 7);
+      typed.insert(name);
+      continue;
+    }
+    if (line.empty() || line[0] == '#') continue;
+    auto space = line.rfind(' ');
+    auto name_end = line.find_first_of("{ ");
+    if (space == std::string::npos || name_end == std::string::npos)
+      throw std::runtime_error("unparsable metrics line: " + line);
+    auto name = line.substr(0, name_end);
+    auto family = name;
+    for (auto suffix : {"_sum", "_count"})
+      if (!typed.count(family) && family.size() > std::strlen(suffix) &&
+          family.compare(family.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
+        family.resize(family.size() - std::strlen(suffix));
+    if (!typed.count(family)) throw std::runtime_error("metric without # TYPE: " + line);
+    size_t used = 0;
+    auto value_text = line.substr(space + 1);
+    double value = std::stod(value_text, &used);
+    if (used != value_text.size()) throw std::runtime_error("unparsable value: " + line);
+    samples[line.substr(0, space)] = value;
+  }
+  return samples;
 }
 
 std::string task_yaml(const std::string& name, const std::vector<std::string>& sources,

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <random>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,10 @@ class worker_process {
 
 // GET http://addr/path; the response body, or throws.
 std::string http_get(const std::string& addr, const std::string& path);
+// GETs the worker's /metrics (it must run with metrics on) and parses every sample line as
+// `name{labels} value`: series -> value. Throws on a line that does not parse, and when a
+// series lacks its # TYPE line.
+std::map<std::string, double> scrape_metrics(const worker_process& worker);
 
 // source.yaml text for `server` (root, no password).
 std::string source_yaml(const std::string& source_id, const mariadb_sandbox& server,
