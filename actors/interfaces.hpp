@@ -47,7 +47,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(dm, (dm::check_item))
   CAF_ADD_TYPE_ID(dm, (std::vector<dm::check_item>))
 
-  // Admin commands (dmctl -> worker).
+  // Admin commands (dmctl -> worker), each wrapped as (admin, token, command) for the gate.
+  CAF_ADD_ATOM(dm, dm, admin_atom, "admin")
   CAF_ADD_ATOM(dm, dm, operate_source_atom, "opsource")
   CAF_ADD_ATOM(dm, dm, create_atom, "create")
   CAF_ADD_ATOM(dm, dm, show_atom, "show")

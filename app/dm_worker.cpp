@@ -13,8 +13,10 @@
 #include <CLI/CLI.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 #include <pthread.h>
 
+#include "actors/admin_gate.hpp"
 #include "actors/worker.hpp"
 #include "app/config/worker_toml.hpp"
 #include "app/logging.hpp"
@@ -63,8 +65,20 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  std::string token;
+  if (!cfg->admin_token_path.empty()) {
+    auto read = dm::read_admin_token(cfg->admin_token_path);
+    if (!read) return fail(dm::describe(read.error()));
+    token = std::move(*read);
+  }
+  bool tls = !cfg->ssl_ca.empty();
+  for (auto* file : {&cfg->ssl_ca, &cfg->ssl_cert, &cfg->ssl_key})
+    if (!file->empty() && !std::filesystem::is_regular_file(*file))
+      return fail("TLS file " + *file + " (ssl-ca, ssl-cert or ssl-key) does not exist");
+
   caf::actor_system_config sys_cfg;
   dm::app::configure_actor_system(sys_cfg);
+  if (tls) dm::app::configure_tls(sys_cfg, cfg->ssl_ca, cfg->ssl_cert, cfg->ssl_key);
   caf::actor_system sys{sys_cfg};
   auto addr = cfg->worker_addr.host + ":" + std::to_string(cfg->worker_addr.port);
   dm::worker_settings settings;
@@ -78,10 +92,14 @@ int main(int argc, char** argv) {
     settings.secret_key = std::move(*key);
   }
   auto root = sys.spawn(dm::worker, settings, *db);
-  auto port = sys.middleman().publish(root, cfg->worker_addr.port,
-                                      cfg->worker_addr.host.c_str(), true);
+  auto gate = sys.spawn(dm::admin_gate, root, token);
+  auto port = tls ? caf::openssl::publish(gate, cfg->worker_addr.port,
+                                          cfg->worker_addr.host.c_str(), true)
+                  : sys.middleman().publish(gate, cfg->worker_addr.port,
+                                            cfg->worker_addr.host.c_str(), true);
   if (!port) {
     caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
     return fail("worker-addr " + addr + " cannot be listened on (" + sys.render(port.error()) +
                 "); is another worker running there?");
   }
@@ -96,7 +114,9 @@ int main(int argc, char** argv) {
     }
     metrics = std::move(*started);
   }
-  DM_INFO("dm-worker {} listens on {} with data-dir {}", cfg->name, addr, cfg->data_dir);
+  DM_INFO("dm-worker {} listens on {} ({}, {}) with data-dir {}", cfg->name, addr,
+          tls ? "TLS" : "no TLS", token.empty() ? "no admin token" : "admin token required",
+          cfg->data_dir);
   std::cout << "dm-worker " << cfg->name << " listening on " << addr << std::endl;
 
   int signal = 0;
@@ -106,6 +126,6 @@ int main(int argc, char** argv) {
   self->monitor(root);
   self->send_exit(root, caf::exit_reason::user_shutdown);
   self->receive([](caf::down_msg&) {});
-  sys.middleman().unpublish(root, port.value());
+  self->send_exit(gate, caf::exit_reason::user_shutdown);
   return 0;
 }

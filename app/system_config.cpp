@@ -1,6 +1,7 @@
 #include "app/system_config.hpp"
 
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "actors/interfaces.hpp"
 #include "protocol/error.hpp"
@@ -22,6 +23,14 @@ void configure_actor_system(caf::actor_system_config& cfg) {
   // small machine while the detached actors (relay, syncers, appliers) do the heavy work; the
   // sharing scheduler waits on a condition variable instead.
   cfg.set("scheduler.policy", caf::atom("sharing"));
+}
+
+void configure_tls(caf::actor_system_config& cfg, const std::string& ca, const std::string& cert,
+                   const std::string& key) {
+  cfg.load<caf::openssl::manager>();
+  cfg.openssl_cafile = ca;
+  cfg.openssl_certificate = cert;
+  cfg.openssl_key = key;
 }
 
 }  // namespace dm::app

@@ -22,7 +22,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libedit-dev
   mariadb-server mariadb-client sysbench mydumper
   clang libclang-rt-14-dev
-  procps iproute2 curl
+  procps iproute2 curl openssl
 )
 
 missing=()

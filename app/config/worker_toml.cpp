@@ -27,11 +27,8 @@ const unsupported_key unsupported_keys[] = {
     {"relay-dir", "the relay log lives in RocksDB under data-dir"},
     {"log-format", "logs are text"},
     {"log-rotate", "rotate log files with logrotate"},
-    {"ssl-ca", "TLS for the admin endpoint is not implemented yet"},
-    {"ssl-cert", "TLS for the admin endpoint is not implemented yet"},
-    {"ssl-key", "TLS for the admin endpoint is not implemented yet"},
-    {"cert-allowed-cn", "TLS for the admin endpoint is not implemented yet"},
-    {"security", "TLS for the admin endpoint is not implemented yet"},
+    {"cert-allowed-cn", "any certificate the ssl-ca signed is accepted; issue them sparingly"},
+    {"security", "the admin endpoint's TLS keys are top-level: ssl-ca, ssl-cert, ssl-key"},
 };
 
 }  // namespace
@@ -90,6 +87,10 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
     else if (key == "data-dir") err = string_value(cfg.data_dir);
     else if (key == "log-file") err = string_value(cfg.log_file);
     else if (key == "secret-key-path") err = string_value(cfg.secret_key_path);
+    else if (key == "ssl-ca") err = string_value(cfg.ssl_ca);
+    else if (key == "ssl-cert") err = string_value(cfg.ssl_cert);
+    else if (key == "ssl-key") err = string_value(cfg.ssl_key);
+    else if (key == "admin-token-path") err = string_value(cfg.admin_token_path);
     else if (key == "relay-fsync") {
       std::string text;
       err = string_value(text);
@@ -126,7 +127,8 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
       if (!known)
         err = config_error(where + " is not a known key; known keys: name, worker-addr, "
                                    "data-dir, log-file, log-level, metrics-addr, relay-fsync, "
-                                   "secret-key-path");
+                                   "secret-key-path, ssl-ca, ssl-cert, ssl-key, "
+                                   "admin-token-path");
     }
     if (err) return err;
   }
@@ -137,6 +139,10 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
   }
   if (cfg.name.empty()) cfg.name = cfg.worker_addr.host + ":" + std::to_string(cfg.worker_addr.port);
   if (cfg.data_dir.empty()) return config_error(file + ": data-dir must not be empty");
+  int tls_keys = !cfg.ssl_ca.empty() + !cfg.ssl_cert.empty() + !cfg.ssl_key.empty();
+  if (tls_keys != 0 && tls_keys != 3)
+    return config_error(file + ": ssl-ca, ssl-cert and ssl-key go together: set all three for "
+                               "TLS on the admin endpoint, or none");
   return cfg;
 }
 

@@ -30,6 +30,13 @@ struct worker_config {
   int64_t relay_fsync_ms = 1000;
   // File holding the key that decrypts passwords made by `dmctl encrypt`; empty: none.
   std::string secret_key_path;
+  // TLS for the admin endpoint: the CA that signs the workers' and dmctl's certificates, and
+  // this worker's certificate and key (PEM files). All three or none.
+  std::string ssl_ca;
+  std::string ssl_cert;
+  std::string ssl_key;
+  // File holding the token every admin command must carry; empty: no token is asked for.
+  std::string admin_token_path;
 };
 
 // Parses `text`, the contents of `file`. Errors are one line naming the file and key.

@@ -17,7 +17,9 @@
 #include <CLI/CLI.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 
+#include "actors/admin_gate.hpp"
 #include "actors/interfaces.hpp"
 #include "app/config/source_yaml.hpp"
 #include "app/config/task_yaml.hpp"
@@ -37,6 +39,11 @@ constexpr auto request_timeout = std::chrono::seconds{90};
 struct options {
   std::string worker_addrs = "127.0.0.1:8262";
   bool json = false;
+  // TLS to the workers (all three or none), and the file with their admin token.
+  std::string ssl_ca;
+  std::string ssl_cert;
+  std::string ssl_key;
+  std::string token_path;
 };
 
 struct failure {
@@ -57,11 +64,17 @@ std::string file_name(const std::string& path) {
   return std::filesystem::path{path}.filename().string();
 }
 
-// The workers named on the command line, connected lazily.
+// A worker's admin endpoint: its gate (actors/admin_gate.hpp) and the token commands carry.
+struct endpoint {
+  caf::actor gate;
+  std::string token;
+};
+
+// The workers named on the command line, connected lazily (over TLS when configured).
 class workers {
  public:
-  workers(caf::actor_system& sys, const std::string& addrs) : sys_(sys) {
-    std::stringstream in{addrs};
+  workers(caf::actor_system& sys, const options& opts) : sys_(sys), tls_(!opts.ssl_ca.empty()) {
+    std::stringstream in{opts.worker_addrs};
     for (std::string item; std::getline(in, item, ',');) {
       if (item.empty()) continue;
       auto hp = config::parse_host_port(item, "--worker-addr");
@@ -70,25 +83,33 @@ class workers {
       parsed_.push_back(*hp);
     }
     if (addrs_.empty()) fail("--worker-addr names no worker");
+    if (!opts.token_path.empty()) {
+      auto token = read_admin_token(opts.token_path);
+      if (!token) fail(describe(token.error()));
+      token_ = std::move(*token);
+    }
   }
 
   size_t size() const { return addrs_.size(); }
   const std::string& addr(size_t i) const { return addrs_[i]; }
 
-  // The worker's handle, or the reason it cannot be reached.
-  caf::expected<worker_actor> handle(size_t i) {
-    auto it = handles_.find(i);
-    if (it != handles_.end()) return it->second;
-    auto h = sys_.middleman().remote_actor<worker_actor>(parsed_[i].host, parsed_[i].port);
-    if (!h)
-      return make_error(ec::unavailable, "cannot reach dm-worker at " + addrs_[i] + " (" +
-                                             sys_.render(h.error()) +
-                                             "); is it running and is --worker-addr right?");
-    handles_.emplace(i, *h);
-    return *h;
+  // The worker's endpoint, or the reason it cannot be reached.
+  caf::expected<endpoint> handle(size_t i) {
+    auto it = gates_.find(i);
+    if (it != gates_.end()) return endpoint{it->second, token_};
+    auto& hp = parsed_[i];
+    auto gate = tls_ ? caf::openssl::remote_actor(sys_, hp.host, hp.port)
+                     : sys_.middleman().remote_actor(hp.host, hp.port);
+    if (!gate)
+      return make_error(ec::unavailable,
+                        "cannot reach dm-worker at " + addrs_[i] + " (" +
+                            sys_.render(gate.error()) + "); is it running, is --worker-addr "
+                            "right, and do --ssl-ca/--ssl-cert/--ssl-key match its TLS?");
+    gates_.emplace(i, *gate);
+    return endpoint{*gate, token_};
   }
 
-  worker_actor require(size_t i) {
+  endpoint require(size_t i) {
     auto h = handle(i);
     if (!h) fail(describe(h.error()));
     return *h;
@@ -96,17 +117,24 @@ class workers {
 
  private:
   caf::actor_system& sys_;
+  bool tls_;
+  std::string token_;
   std::vector<std::string> addrs_;
   std::vector<config::host_port> parsed_;
-  std::map<size_t, worker_actor> handles_;
+  std::map<size_t, caf::actor> gates_;
 };
 
-// Sends a request and waits for its answer; returns the answer or its error.
+// Sends a command of the worker's interface through its gate and waits for the answer; returns
+// the answer or its error. The command is checked against worker_actor at compile time.
 template <class Result, class... Ts>
-caf::expected<Result> ask(caf::actor_system& sys, const worker_actor& w, Ts&&... xs) {
+caf::expected<Result> ask(caf::actor_system& sys, const endpoint& w, Ts&&... xs) {
+  static_assert(caf::response_type_unbox<caf::signatures_of_t<worker_actor>,
+                                         caf::detail::type_list<std::decay_t<Ts>...>>::valid,
+                "not a command of worker_actor");
   caf::scoped_actor self{sys};
   caf::expected<Result> out{caf::error{}};
-  self->request(w, request_timeout, std::forward<Ts>(xs)...)
+  self->request(w.gate, request_timeout, admin_atom_v, w.token,
+                caf::make_message(std::forward<Ts>(xs)...))
       .receive([&](Result& r) { out = std::move(r); }, [&](caf::error& e) { out = e; });
   return out;
 }
@@ -376,6 +404,8 @@ int run_list_member(caf::actor_system& sys, const options& opts, workers& ws) {
                                                         h.error()};
     if (r) {
       members = std::move(*r);
+    } else if (code_of(r.error()) == ec::unauthorized) {
+      fail(describe(r.error()));
     } else {
       member_info offline;
       offline.name = ws.addr(i);
@@ -404,6 +434,11 @@ int run_once(std::vector<std::string> args, bool* interactive) {
                  "worker admin endpoint(s), HOST:PORT[,HOST:PORT...] (default 127.0.0.1:8262 or "
                  "$DM_WORKER_ADDR)");
   app.add_flag("--json", opts.json, "print the answer as JSON");
+  app.add_option("--ssl-ca", opts.ssl_ca, "TLS: the CA that signed the workers' certificates");
+  app.add_option("--ssl-cert", opts.ssl_cert, "TLS: dmctl's certificate (PEM)");
+  app.add_option("--ssl-key", opts.ssl_key, "TLS: dmctl's key (PEM)");
+  app.add_option("--token-path", opts.token_path,
+                 "file with the workers' admin token (their admin-token-path)");
   app.require_subcommand(0, 1);
 
   std::string action, target, source_flag;
@@ -479,11 +514,15 @@ int run_once(std::vector<std::string> args, bool* interactive) {
     }
   }
 
+  int tls_files = !opts.ssl_ca.empty() + !opts.ssl_cert.empty() + !opts.ssl_key.empty();
+  if (tls_files != 0 && tls_files != 3)
+    return report(opts, failure{"--ssl-ca, --ssl-cert and --ssl-key go together"});
   caf::actor_system_config cfg;
   dm::app::configure_actor_system(cfg);
+  if (tls_files == 3) dm::app::configure_tls(cfg, opts.ssl_ca, opts.ssl_cert, opts.ssl_key);
   caf::actor_system sys{cfg};
   try {
-    workers ws{sys, opts.worker_addrs};
+    workers ws{sys, opts};
     if (os->parsed()) {
       return run_operate_source(sys, opts, ws, action, source_flag.empty() ? target : source_flag);
     }

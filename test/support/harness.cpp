@@ -33,7 +33,8 @@ std::string join_rows(const result_rows& rows, size_t limit) {
 
 }  // namespace
 
-worker_process::worker_process(worker_options options) : name_(options.name) {
+worker_process::worker_process(worker_options options)
+    : name_(options.name), dmctl_flags_(options.dmctl_flags) {
   dir_ = make_temp_dir("dm-worker");
   data_dir_ = options.data_dir.empty() ? dir_ + "/data" : options.data_dir;
   addr_ = "127.0.0.1:" + std::to_string(free_port());
@@ -82,7 +83,13 @@ std::string worker_process::log() const {
 }
 
 command_result worker_process::dmctl(const std::vector<std::string>& args) const {
+  return dmctl_with(dmctl_flags_, args);
+}
+
+command_result worker_process::dmctl_with(const std::vector<std::string>& flags,
+                                          const std::vector<std::string>& args) const {
   std::vector<std::string> argv{bin("dmctl"), "--worker-addr", addr_};
+  argv.insert(argv.end(), flags.begin(), flags.end());
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv);
 }

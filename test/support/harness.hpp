@@ -23,6 +23,8 @@ struct worker_options {
   bool metrics = false;
   // More worker.toml lines.
   std::string extra_toml;
+  // Flags every dmctl call carries (TLS files, token), also while the worker starts.
+  std::vector<std::string> dmctl_flags;
 };
 
 // A dm-worker process with its own directory (config, data-dir, log).
@@ -46,8 +48,11 @@ class worker_process {
   const std::string& metrics_addr() const { return metrics_addr_; }
   std::string log() const;
 
-  // Runs dmctl against this worker.
+  // Runs dmctl against this worker (with the options' dmctl_flags).
   command_result dmctl(const std::vector<std::string>& args) const;
+  // Runs dmctl against this worker with `flags` instead of the options' dmctl_flags.
+  command_result dmctl_with(const std::vector<std::string>& flags,
+                            const std::vector<std::string>& args) const;
   // Runs dmctl without a command (interactive mode) with `input` on its standard input.
   command_result dmctl_interactive(const std::string& input) const;
   // Runs dmctl --json; throws with dmctl's error when it exits non-zero.
@@ -58,6 +63,7 @@ class worker_process {
 
  private:
   std::string name_;
+  std::vector<std::string> dmctl_flags_;
   std::string dir_;
   std::string data_dir_;
   std::string addr_;

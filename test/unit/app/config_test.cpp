@@ -213,6 +213,16 @@ BOOST_AUTO_TEST_CASE(worker_toml) {
   BOOST_CHECK_EQUAL(parse_worker_toml("relay-fsync = \"2s\"\n", "w.toml")->relay_fsync_ms, 2000);
   BOOST_CHECK(contains(error_of(parse_worker_toml("relay-fsync = \"soon\"\n", "w.toml")),
                        "relay-fsync must be a duration"));
+  auto tls = parse_worker_toml("ssl-ca = \"ca.pem\"\nssl-cert = \"w.pem\"\nssl-key = \"w.key\"\n"
+                               "admin-token-path = \"token\"\n",
+                               "w.toml");
+  DM_REQUIRE_OK(tls);
+  BOOST_CHECK_EQUAL(tls->ssl_cert, "w.pem");
+  BOOST_CHECK_EQUAL(tls->admin_token_path, "token");
+  BOOST_CHECK(contains(error_of(parse_worker_toml("ssl-ca = \"ca.pem\"\n", "w.toml")),
+                       "w.toml: ssl-ca, ssl-cert and ssl-key go together"));
+  BOOST_CHECK(contains(error_of(parse_worker_toml("[security]\nssl-ca = \"x\"\n", "w.toml")),
+                       "keys are top-level"));
   BOOST_CHECK_EQUAL(parse_worker_toml("secret-key-path = \"/etc/dm/key\"\n", "w.toml")
                         ->secret_key_path,
                     "/etc/dm/key");

@@ -1,0 +1,109 @@
+// The admin endpoint over TLS with a token, against a real worker: dmctl with the CA-signed
+// certificate and the token is served; without the token or with a wrong one the worker
+// refuses the command, logs the attempt and changes nothing; without TLS or with a certificate
+// another CA signed, dmctl does not get through the handshake.
+#define BOOST_TEST_MODULE admin_security
+#include <boost/test/unit_test.hpp>
+
+#include "test/support/harness.hpp"
+
+using namespace dm::test;
+
+namespace {
+
+void openssl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"openssl"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = run_command(argv);
+  if (r.exit_code != 0) throw std::runtime_error("openssl failed: " + r.err);
+}
+
+// A CA ("ca" and "other-ca"), certificates they signed (worker, dmctl by ca; intruder by
+// other-ca), and two admin tokens, in a temp dir.
+struct credentials {
+  std::string dir = make_temp_dir("dm-tls");
+
+  credentials() {
+    for (auto ca : {"ca", "other-ca"})
+      openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path(ca, "key"),
+               "-out", path(ca, "pem"), "-days", "2", "-subj", std::string{"/CN="} + ca});
+    for (auto [name, ca] : {std::pair{"worker", "ca"}, {"dmctl", "ca"}, {"intruder", "other-ca"}}) {
+      openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", path(name, "key"), "-out",
+               path(name, "csr"), "-subj", std::string{"/CN="} + name});
+      openssl({"x509", "-req", "-in", path(name, "csr"), "-CA", path(ca, "pem"), "-CAkey",
+               path(ca, "key"), "-CAcreateserial", "-out", path(name, "pem"), "-days", "2"});
+    }
+    for (auto token : {"token", "wrong-token"})
+      openssl({"rand", "-hex", "-out", dir + "/" + token, "32"});
+  }
+  ~credentials() { remove_tree(dir); }
+
+  std::string path(const std::string& name, const std::string& ext) const {
+    return dir + "/" + name + "." + ext;
+  }
+  std::vector<std::string> tls(const std::string& who) const {
+    return {"--ssl-ca", path("ca", "pem"), "--ssl-cert", path(who, "pem"), "--ssl-key",
+            path(who, "key")};
+  }
+  std::vector<std::string> with_token(std::vector<std::string> flags,
+                                      const std::string& token) const {
+    flags.push_back("--token-path");
+    flags.push_back(dir + "/" + token);
+    return flags;
+  }
+  worker_options worker() const {
+    worker_options o;
+    o.extra_toml = "ssl-ca = \"" + path("ca", "pem") + "\"\nssl-cert = \"" + path("worker", "pem") +
+                   "\"\nssl-key = \"" + path("worker", "key") + "\"\nadmin-token-path = \"" +
+                   dir + "/token\"\n";
+    o.dmctl_flags = with_token(tls("dmctl"), "token");
+    return o;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(only_a_certified_dmctl_with_the_token_is_served) {
+  credentials creds;
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  worker_process worker{creds.worker()};
+  BOOST_CHECK(worker.log().find("(TLS, admin token required)") != std::string::npos);
+  auto created = worker.dmctl(
+      {"operate-source", "create", worker.write_file("s.yaml", source_yaml("src", upstream))});
+  BOOST_REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+
+  // Right certificate, no token or the wrong one: refused by the worker, and logged.
+  auto no_token = worker.dmctl_with(creds.tls("dmctl"), {"operate-source", "stop", "src"});
+  BOOST_CHECK_NE(no_token.exit_code, 0);
+  BOOST_CHECK_MESSAGE(no_token.err.find("the worker refused the command: no admin token") !=
+                          std::string::npos,
+                      no_token.err);
+  auto wrong = worker.dmctl_with(creds.with_token(creds.tls("dmctl"), "wrong-token"),
+                                 {"operate-source", "stop", "src"});
+  BOOST_CHECK_NE(wrong.exit_code, 0);
+  BOOST_CHECK_MESSAGE(wrong.err.find("wrong admin token") != std::string::npos, wrong.err);
+  auto log = worker.log();
+  BOOST_CHECK(log.find("refused an admin command from node") != std::string::npos);
+  BOOST_CHECK(log.find("a wrong admin token") != std::string::npos);
+  BOOST_CHECK(log.find("no admin token") != std::string::npos);
+
+  // The token without TLS, or with a certificate of another CA: no handshake.
+  auto plain = worker.dmctl_with(creds.with_token({}, "token"), {"query-status"});
+  BOOST_CHECK_NE(plain.exit_code, 0);
+  BOOST_CHECK_MESSAGE(plain.err.find("cannot reach dm-worker") != std::string::npos, plain.err);
+  auto intruder = worker.dmctl_with(creds.with_token(creds.tls("intruder"), "token"),
+                                    {"operate-source", "stop", "src"});
+  BOOST_CHECK_NE(intruder.exit_code, 0);
+  BOOST_CHECK_MESSAGE(intruder.err.find("cannot reach dm-worker") != std::string::npos,
+                      intruder.err);
+
+  auto partial = worker.dmctl_with({"--ssl-ca", creds.path("ca", "pem")}, {"query-status"});
+  BOOST_CHECK_NE(partial.exit_code, 0);
+  BOOST_CHECK(partial.err.find("--ssl-ca, --ssl-cert and --ssl-key go together") !=
+              std::string::npos);
+
+  // None of the refused commands changed anything.
+  auto sources = worker.dmctl_json({"operate-source", "show"})["sources"];
+  BOOST_REQUIRE_EQUAL(sources.size(), 1u);
+  BOOST_CHECK_EQUAL(sources[0]["source_id"], "src");
+}
