@@ -1,4 +1,7 @@
 // Config parsing: DM's source.yaml, task.yaml and the worker's TOML, good and bad.
+#include <fstream>
+#include <sstream>
+
 #include <boost/test/unit_test.hpp>
 
 #include "test/unit/test_util.hpp"
@@ -231,6 +234,28 @@ BOOST_AUTO_TEST_CASE(worker_toml) {
   auto v6 = parse_host_port("[::1]:9000", "addr");
   BOOST_REQUIRE(v6);
   BOOST_CHECK_EQUAL(v6->host, "::1");
+}
+
+BOOST_AUTO_TEST_CASE(the_example_configs_in_deploy_parse) {
+  auto read = [](const std::string& name) {
+    std::ifstream in{std::string{DM_EXAMPLES_DIR} + "/" + name};
+    std::stringstream text;
+    text << in.rdbuf();
+    BOOST_REQUIRE_MESSAGE(!text.str().empty(), name << " is missing");
+    return text.str();
+  };
+  auto worker = parse_worker_toml(read("worker.toml"), "worker.toml");
+  DM_REQUIRE_OK(worker);
+  BOOST_CHECK_EQUAL(worker->worker_addr.port, 8262);
+  auto source = parse_source_yaml(read("source.yaml"), "source.yaml");
+  DM_REQUIRE_OK(source);
+  BOOST_CHECK_EQUAL(source->source_id, "mysql-01");
+  std::vector<std::string> warnings;
+  auto task = parse_task_yaml(read("task.yaml"), "task.yaml", warnings);
+  DM_REQUIRE_OK(task);
+  BOOST_CHECK_EQUAL(task->task_mode, "all");
+  BOOST_CHECK_EQUAL(task->mysql_instances.at(0).loader.pool_size, 4u);
+  BOOST_CHECK(warnings.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
