@@ -25,6 +25,7 @@
 #include "app/config/task_yaml.hpp"
 #include "app/config/worker_toml.hpp"
 #include "app/dmctl/interactive.hpp"
+#include "app/dmctl/reachability.hpp"
 #include "app/dmctl/render.hpp"
 #include "app/system_config.hpp"
 #include "protocol/error.hpp"
@@ -35,6 +36,8 @@ namespace {
 using namespace dm;
 
 constexpr auto request_timeout = std::chrono::seconds{90};
+// A worker that does not accept a TCP connection within this is reported unreachable.
+constexpr auto connect_timeout = std::chrono::milliseconds{5000};
 
 struct options {
   std::string worker_addrs = "127.0.0.1:8262";
@@ -98,6 +101,9 @@ class workers {
     auto it = gates_.find(i);
     if (it != gates_.end()) return endpoint{it->second, token_};
     auto& hp = parsed_[i];
+    if (auto why = dmctl::probe_tcp(hp.host, hp.port, connect_timeout); !why.empty())
+      return make_error(ec::unavailable, "cannot reach dm-worker at " + addrs_[i] + " (" + why +
+                                             "); is it running and is --worker-addr right?");
     auto gate = tls_ ? caf::openssl::remote_actor(sys_, hp.host, hp.port)
                      : sys_.middleman().remote_actor(hp.host, hp.port);
     if (!gate)

@@ -16,7 +16,7 @@ namespace dm::test {
 
 namespace {
 
-std::string bin(const std::string& name) { return build_dir() + "/app/" + name; }
+std::string bin(const std::string& name) { return binary_path(name); }
 
 std::string join_rows(const result_rows& rows, size_t limit) {
   std::string out;
@@ -33,15 +33,17 @@ std::string join_rows(const result_rows& rows, size_t limit) {
 
 }  // namespace
 
+std::string binary_path(const std::string& name) { return build_dir() + "/app/" + name; }
+
 worker_process::worker_process(worker_options options)
-    : name_(options.name), dmctl_flags_(options.dmctl_flags) {
+    : name_(options.name), dmctl_flags_(options.dmctl_flags), launcher_(options.launcher) {
   dir_ = make_temp_dir("dm-worker");
   data_dir_ = options.data_dir.empty() ? dir_ + "/data" : options.data_dir;
-  addr_ = "127.0.0.1:" + std::to_string(free_port());
+  addr_ = options.host + ":" + std::to_string(free_port());
   std::string toml = "name = \"" + name_ + "\"\nworker-addr = \"" + addr_ + "\"\ndata-dir = \"" +
                      data_dir_ + "\"\nlog-file = \"" + dir_ + "/worker.log\"\nlog-level = \"debug\"\n";
   if (options.metrics) {
-    metrics_addr_ = "127.0.0.1:" + std::to_string(free_port());
+    metrics_addr_ = options.host + ":" + std::to_string(free_port());
     toml += "metrics-addr = \"" + metrics_addr_ + "\"\n";
   }
   toml += options.extra_toml;
@@ -55,8 +57,9 @@ worker_process::~worker_process() {
 }
 
 void worker_process::start() {
-  process_ = child_process{{bin("dm-worker"), "--config", dir_ + "/worker.toml"},
-                           dir_ + "/worker.out"};
+  auto argv = launcher_;
+  argv.insert(argv.end(), {bin("dm-worker"), "--config", dir_ + "/worker.toml"});
+  process_ = child_process{argv, dir_ + "/worker.out"};
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
   while (std::chrono::steady_clock::now() < deadline) {
     if (!process_.running())
@@ -117,7 +120,7 @@ std::string worker_process::write_file(const std::string& name, const std::strin
 std::string source_yaml(const std::string& source_id, const mariadb_sandbox& server,
                         const std::string& extra) {
   // remain-space 0: the tests' machines may have little free disk; purge tests set their own.
-  auto text = "source-id: \"" + source_id + "\"\nfrom:\n  host: \"127.0.0.1\"\n  port: " +
+  auto text = "source-id: \"" + source_id + "\"\nfrom:\n  host: \"" + server.host() + "\"\n  port: " +
               std::to_string(server.port()) + "\n  user: \"root\"\n  password: \"\"\n" + extra;
   if (extra.find("purge:") == std::string::npos) text += "purge:\n  remain-space: 0\n";
   return text;
@@ -164,7 +167,7 @@ std::map<std::string, double> scrape_metrics(const worker_process& worker) {
 std::string task_yaml(const std::string& name, const std::vector<std::string>& sources,
                       const mariadb_sandbox& target, const std::string& extra) {
   std::string out = "name: \"" + name + "\"\ntask-mode: incremental\ntarget-database:\n" +
-                    "  host: \"127.0.0.1\"\n  port: " + std::to_string(target.port()) +
+                    "  host: \"" + target.host() + "\"\n  port: " + std::to_string(target.port()) +
                     "\n  user: \"root\"\n  password: \"\"\nmysql-instances:\n";
   for (auto& s : sources) out += "  - source-id: \"" + s + "\"\n";
   return out + extra;

@@ -25,7 +25,14 @@ struct worker_options {
   std::string extra_toml;
   // Flags every dmctl call carries (TLS files, token), also while the worker starts.
   std::vector<std::string> dmctl_flags;
+  // The address its admin (and metrics) endpoint listens on.
+  std::string host = "127.0.0.1";
+  // Words run before dm-worker (see sandbox_options::launcher).
+  std::vector<std::string> launcher;
 };
+
+// The path of one of the project's binaries in the build dir ("dm-worker", "dmctl", ...).
+std::string binary_path(const std::string& name);
 
 // A dm-worker process with its own directory (config, data-dir, log).
 class worker_process {
@@ -64,6 +71,7 @@ class worker_process {
  private:
   std::string name_;
   std::vector<std::string> dmctl_flags_;
+  std::vector<std::string> launcher_;
   std::string dir_;
   std::string data_dir_;
   std::string addr_;

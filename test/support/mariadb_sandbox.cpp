@@ -68,12 +68,13 @@ void mariadb_sandbox::install() {
 
 void mariadb_sandbox::start() {
   auto& o = options_;
-  std::vector<std::string> args{"mariadbd",
+  std::vector<std::string> args = o.launcher;
+  args.insert(args.end(), {"mariadbd",
                                 "--no-defaults",
                                 "--datadir=" + o.dir + "/data",
                                 "--user=root",
                                 "--port=" + std::to_string(o.port),
-                                "--bind-address=127.0.0.1",
+                                "--bind-address=" + o.host,
                                 "--socket=" + o.dir + "/mariadbd.sock",
                                 "--pid-file=" + o.dir + "/mariadbd.pid",
                                 "--server-id=" + std::to_string(o.server_id),
@@ -85,12 +86,19 @@ void mariadb_sandbox::start() {
                                 "--character-set-server=utf8mb4",
                                 "--collation-server=utf8mb4_general_ci",
                                 // Tests need speed, not durability against power loss.
-                                "--innodb-flush-log-at-trx-commit=2"};
+                                "--innodb-flush-log-at-trx-commit=2"});
   if (o.log_bin) {
     args.push_back("--log-bin=" + o.dir + "/data/binlog");
     args.push_back("--binlog-format=" + o.binlog_format);
     args.push_back("--binlog-row-image=FULL");
     args.push_back("--binlog-row-metadata=" + o.row_metadata);
+  }
+  if (o.host != "127.0.0.1") {
+    // Clients come from other addresses than localhost: root may log in from anywhere.
+    auto init = o.dir + "/remote-root.sql";
+    std::ofstream{init} << "CREATE USER IF NOT EXISTS root@'%';\n"
+                           "GRANT ALL PRIVILEGES ON *.* TO root@'%' WITH GRANT OPTION;\n";
+    args.push_back("--init-file=" + init);
   }
   args.insert(args.end(), o.extra_args.begin(), o.extra_args.end());
   server_ = child_process{args, o.dir + "/mariadbd.log", true};
@@ -104,6 +112,7 @@ void mariadb_sandbox::wait_ready() {
       throw std::runtime_error("mariadbd in " + options_.dir + " exited while starting:\n" +
                                tail_of(options_.dir + "/mariadbd.log"));
     connection_params p;
+    p.host = options_.host;
     p.port = static_cast<uint16_t>(options_.port);
     p.connect_timeout = std::chrono::seconds{1};
     if (mysql_connection::open(p, server_role::downstream, "sandbox")) return;
@@ -129,6 +138,7 @@ void mariadb_sandbox::move_to_port(int port) {
 
 mysql_connection mariadb_sandbox::connect() const {
   connection_params p;
+  p.host = options_.host;
   p.port = static_cast<uint16_t>(options_.port);
   auto conn = mysql_connection::open(p, server_role::downstream,
                                      "sandbox on port " + std::to_string(options_.port));

@@ -26,6 +26,11 @@ struct sandbox_options {
   std::string dir;
   // 0 picks a free port.
   int port = 0;
+  // The address it listens on and tests connect to.
+  std::string host = "127.0.0.1";
+  // Words run before mariadbd, e.g. {"ip", "netns", "exec", "ns1"} to start it in another
+  // network namespace (the command must exec mariadbd in place, keeping its pid).
+  std::vector<std::string> launcher;
 
   // Defaults with the given server id.
   static sandbox_options with_server_id(uint32_t id) {
@@ -45,6 +50,7 @@ class mariadb_sandbox {
   mariadb_sandbox& operator=(const mariadb_sandbox&) = delete;
 
   int port() const { return options_.port; }
+  const std::string& host() const { return options_.host; }
   const std::string& dir() const { return options_.dir; }
   uint32_t server_id() const { return options_.server_id; }
 
