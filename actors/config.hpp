@@ -31,6 +31,10 @@ struct db_config {
   std::string user = "root";
   // Plain text, or encrypted by `dmctl encrypt` (decrypted by the worker before use).
   std::string password;
+  // TLS (DM's `security`): CA to verify the server, client certificate and key; PEM files.
+  std::string ssl_ca;
+  std::string ssl_cert;
+  std::string ssl_key;
 };
 
 // Relay log purging (DM's `purge` section).
@@ -202,7 +206,7 @@ inline std::string dump_dir_of(const task_config& task, const std::string& sourc
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, db_config& x) {
-  return f(x.host, x.port, x.user, x.password);
+  return f(x.host, x.port, x.user, x.password, x.ssl_ca, x.ssl_cert, x.ssl_key);
 }
 
 template <class Inspector>

@@ -6,7 +6,8 @@
 
 namespace dm {
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(db_config, host, port, user, password)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(db_config, host, port, user, password, ssl_ca,
+                                                ssl_cert, ssl_key)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(purge_config, interval, expires, remain_space)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(source_config, source_id, enable_gtid,
                                                 enable_relay, relay_binlog_name,

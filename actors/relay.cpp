@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/applier.hpp"
 #include "protocol/binlog/events.hpp"
 #include "protocol/log.hpp"
 #include "storage/database.hpp"
@@ -179,11 +180,7 @@ caf::error connect(self_ptr self) {
   auto& st = self->state;
   const auto& cfg = st.config;
   auto label = upstream_label(cfg);
-  connection_params params;
-  params.host = cfg.from.host;
-  params.port = cfg.from.port;
-  params.user = cfg.from.user;
-  params.password = cfg.from.password;
+  auto params = to_connection_params(cfg.from);
   params.read_timeout = std::chrono::seconds{cfg.read_timeout};
   params.max_allowed_packet = 1ul << 30;
   auto conn = mysql_connection::open(params, server_role::upstream, label);

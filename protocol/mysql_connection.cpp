@@ -105,6 +105,14 @@ caf::expected<mysql_connection> mysql_connection::open(const connection_params& 
   }
   if (params.max_allowed_packet)
     mysql_optionsv(m.get(), MYSQL_OPT_MAX_ALLOWED_PACKET, &params.max_allowed_packet);
+  if (!params.ssl_ca.empty() || !params.ssl_cert.empty()) {
+    auto or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+    mysql_ssl_set(m.get(), or_null(params.ssl_key), or_null(params.ssl_cert),
+                  or_null(params.ssl_ca), nullptr, nullptr);
+    my_bool on = 1;
+    mysql_optionsv(m.get(), MYSQL_OPT_SSL_ENFORCE, &on);
+    if (!params.ssl_ca.empty()) mysql_optionsv(m.get(), MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+  }
   // Never read option files: the connection is exactly what the config says.
   if (!mysql_real_connect(m.get(), params.host.c_str(), params.user.c_str(),
                           params.password.c_str(), nullptr, params.port, nullptr,

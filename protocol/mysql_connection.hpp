@@ -36,6 +36,11 @@ struct connection_params {
   // Lets the connection send files for LOAD DATA LOCAL INFILE; it then sends only the file
   // named to load_local_file, whatever file the server asks for.
   bool local_files = false;
+  // TLS: set ssl_ca to require TLS and verify the server's certificate (its name must match
+  // host); ssl_cert and ssl_key present a client certificate. PEM files; empty: no TLS.
+  std::string ssl_ca;
+  std::string ssl_cert;
+  std::string ssl_key;
 };
 
 // Which side a connection talks to; decides how server errors are classified.

@@ -1,5 +1,6 @@
 #include "app/config/source_yaml.hpp"
 
+#include "app/config/db_yaml.hpp"
 #include "app/config/yaml_map.hpp"
 #include "protocol/error.hpp"
 #include "protocol/gtid_set.hpp"
@@ -45,16 +46,7 @@ caf::expected<source_config> parse_source_yaml(const std::string& text, const st
   auto from = doc->child("from");
   if (!from) return from.error();
   if (!doc->has("from")) return make_error(ec::invalid_config, doc->where("from") + " is required");
-  if (auto err = from->check_keys(
-          {"host", "port", "user", "password"},
-          {{"security", "TLS to the upstream is not supported yet"},
-           {"max-allowed-packet", "the relay always accepts events up to 1 GiB"},
-           {"session", "session variables of the upstream connection are fixed"}}))
-    return err;
-  if (auto err = from->read("host", cfg.from.host, true)) return err;
-  if (auto err = from->read("port", cfg.from.port, 1)) return err;
-  if (auto err = from->read("user", cfg.from.user, true)) return err;
-  if (auto err = from->read("password", cfg.from.password)) return err;
+  if (auto err = parse_db(*from, cfg.from)) return err;
 
   if (auto err = doc->read("heartbeat-period", cfg.heartbeat_period, 1)) return err;
   if (auto err = doc->read("read-timeout", cfg.read_timeout, 1)) return err;

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "app/config/db_yaml.hpp"
 #include "app/config/yaml_map.hpp"
 #include "protocol/error.hpp"
 #include "protocol/gtid_set.hpp"
@@ -13,18 +14,6 @@ namespace dm::config {
 namespace {
 
 constexpr const char* later = "not implemented yet; remove it";
-
-caf::error parse_db(const yaml_map& m, db_config& out) {
-  if (auto err = m.check_keys({"host", "port", "user", "password"},
-                              {{"security", "TLS to the downstream is not supported yet"},
-                               {"session", "downstream session variables are fixed"},
-                               {"max-allowed-packet", "statements are sized automatically"}}))
-    return err;
-  if (auto err = m.read("host", out.host, true)) return err;
-  if (auto err = m.read("port", out.port, 1)) return err;
-  if (auto err = m.read("user", out.user, true)) return err;
-  return m.read("password", out.password);
-}
 
 caf::error parse_syncer(const yaml_map& m, syncer_config& out) {
   if (auto err = m.check_keys({"worker-count", "batch", "safe-mode", "memory-budget"},

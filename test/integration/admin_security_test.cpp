@@ -1,9 +1,12 @@
 // The admin endpoint over TLS with a token, against a real worker: dmctl with the CA-signed
 // certificate and the token is served; without the token or with a wrong one the worker
 // refuses the command, logs the attempt and changes nothing; without TLS or with a certificate
-// another CA signed, dmctl does not get through the handshake.
+// another CA signed, dmctl does not get through the handshake. Also TLS from the worker to the
+// upstream and downstream servers.
 #define BOOST_TEST_MODULE admin_security
 #include <boost/test/unit_test.hpp>
+
+#include <fstream>
 
 #include "test/support/harness.hpp"
 
@@ -33,6 +36,13 @@ struct credentials {
       openssl({"x509", "-req", "-in", path(name, "csr"), "-CA", path(ca, "pem"), "-CAkey",
                path(ca, "key"), "-CAcreateserial", "-out", path(name, "pem"), "-days", "2"});
     }
+    // A server certificate for MariaDB on 127.0.0.1 (its name is verified).
+    std::ofstream{dir + "/san.cnf"} << "subjectAltName=IP:127.0.0.1\n";
+    openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", path("server", "key"), "-out",
+             path("server", "csr"), "-subj", "/CN=127.0.0.1"});
+    openssl({"x509", "-req", "-in", path("server", "csr"), "-CA", path("ca", "pem"), "-CAkey",
+             path("ca", "key"), "-CAcreateserial", "-out", path("server", "pem"), "-days", "2",
+             "-extfile", dir + "/san.cnf"});
     for (auto token : {"token", "wrong-token"})
       openssl({"rand", "-hex", "-out", dir + "/" + token, "32"});
   }
@@ -106,4 +116,58 @@ BOOST_AUTO_TEST_CASE(only_a_certified_dmctl_with_the_token_is_served) {
   auto sources = worker.dmctl_json({"operate-source", "show"})["sources"];
   BOOST_REQUIRE_EQUAL(sources.size(), 1u);
   BOOST_CHECK_EQUAL(sources[0]["source_id"], "src");
+}
+
+// TLS to the servers (DM's `security` under from and target-database): the source's user needs
+// a client certificate (REQUIRE X509), the downstream's TLS (REQUIRE SSL); replication runs
+// over TLS, and a connection without it, or trusting another CA, is refused.
+BOOST_AUTO_TEST_CASE(sources_and_targets_connect_over_tls) {
+  credentials creds;
+  auto tls_server = [&](uint32_t id) {
+    auto o = sandbox_options::with_server_id(id);
+    o.extra_args = {"--ssl-ca=" + creds.path("ca", "pem"), "--ssl-cert=" + creds.path("server", "pem"),
+                    "--ssl-key=" + creds.path("server", "key")};
+    return o;
+  };
+  mariadb_sandbox upstream{tls_server(1)};
+  mariadb_sandbox downstream{tls_server(2)};
+  upstream.execute("CREATE USER tls@'%' REQUIRE X509; GRANT ALL ON *.* TO tls@'%'");
+  downstream.execute("CREATE USER tls@'%' REQUIRE SSL; GRANT ALL ON *.* TO tls@'%'");
+  worker_process worker;
+  auto as_tls = [](std::string yaml, const std::string& security) {
+    yaml.replace(yaml.find("user: \"root\""), 12, "user: \"tls\"");
+    auto at = yaml.find("password: \"\"\n") + 13;
+    return yaml.insert(at, security);
+  };
+  auto client = "  security:\n    ssl-ca: \"" + creds.path("ca", "pem") + "\"\n    ssl-cert: \"" +
+                creds.path("dmctl", "pem") + "\"\n    ssl-key: \"" + creds.path("dmctl", "key") +
+                "\"\n";
+  // Without TLS, or trusting another CA than the server's, no connection.
+  auto plain = worker.dmctl({"operate-source", "create",
+                             worker.write_file("plain.yaml", as_tls(source_yaml("s", upstream), ""))});
+  BOOST_CHECK_NE(plain.exit_code, 0);
+  BOOST_CHECK_MESSAGE(plain.err.find("Access denied") != std::string::npos, plain.err);
+  auto other = client;
+  other.replace(other.find(creds.path("ca", "pem")), creds.path("ca", "pem").size(),
+                creds.path("other-ca", "pem"));
+  auto distrust = worker.dmctl(
+      {"operate-source", "create", worker.write_file("other.yaml", as_tls(source_yaml("s", upstream), other))});
+  BOOST_CHECK_NE(distrust.exit_code, 0);
+  BOOST_CHECK_MESSAGE(distrust.err.find("source s was not created") != std::string::npos,
+                      distrust.err);
+
+  auto created = worker.dmctl(
+      {"operate-source", "create", worker.write_file("s.yaml", as_tls(source_yaml("s", upstream), client))});
+  BOOST_REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  auto target = "  security:\n    ssl-ca: \"" + creds.path("ca", "pem") + "\"\n";
+  auto started = worker.dmctl(
+      {"start-task", worker.write_file("t.yaml", as_tls(task_yaml("t", {"s"}, downstream), target))});
+  BOOST_REQUIRE_MESSAGE(started.exit_code == 0, started.err);
+  upstream.execute("CREATE DATABASE x; CREATE TABLE x.t (id INT PRIMARY KEY, v TEXT)");
+  upstream.execute("INSERT INTO x.t VALUES (1, 'over TLS'), (2, 'both ways')");
+  wait_synced(worker, "t", upstream);
+  auto diff = compare_database(upstream, downstream, "x");
+  BOOST_CHECK_MESSAGE(diff.empty(), diff);
+  // The users REQUIRE X509 / SSL: every session of the relay, the syncer and the precheck
+  // was encrypted, or it would have been refused.
 }
