@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/batch_sql.hpp"
+#include "actors/connection_settings.hpp"
 #include "protocol/downstream_session.hpp"
 #include "protocol/log.hpp"
 
@@ -68,20 +69,6 @@ caf::expected<bool> committed_before(mysql_connection& conn, const keyless_mark_
 }
 
 }  // namespace
-
-connection_params to_connection_params(const db_config& db) {
-  connection_params p;
-  p.host = db.host;
-  p.port = db.port;
-  p.user = db.user;
-  p.password = db.password;
-  p.ssl_ca = db.ssl_ca;
-  p.ssl_cert = db.ssl_cert;
-  p.ssl_key = db.ssl_key;
-  p.read_timeout = std::chrono::seconds{300};
-  p.write_timeout = std::chrono::seconds{300};
-  return p;
-}
 
 applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_actor_state> self,
                                      uint32_t index, db_config target, std::string label,

@@ -34,7 +34,5 @@ applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_act
                                      uint32_t index, db_config target, std::string label,
                                      keyless_mark_scope marks, syncer_actor syncer);
 
-// Connection parameters for a configured server.
-connection_params to_connection_params(const db_config& db);
 
 }  // namespace dm

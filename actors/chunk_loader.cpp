@@ -4,7 +4,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/applier.hpp"
+#include "actors/connection_settings.hpp"
 #include "protocol/downstream_session.hpp"
 #include "protocol/log.hpp"
 #include "protocol/sql/dump_rows.hpp"

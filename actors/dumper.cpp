@@ -6,7 +6,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/applier.hpp"
+#include "actors/connection_settings.hpp"
 #include "actors/dump_reader.hpp"
 #include "actors/sync_start.hpp"
 #include "actors/table_rules.hpp"

@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "actors/applier.hpp"
+#include "actors/connection_settings.hpp"
 #include "actors/table_rules.hpp"
 #include "protocol/error.hpp"
 #include "protocol/mysql_connection.hpp"

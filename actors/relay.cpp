@@ -4,7 +4,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/applier.hpp"
+#include "actors/connection_settings.hpp"
 #include "protocol/binlog/events.hpp"
 #include "protocol/log.hpp"
 #include "storage/database.hpp"

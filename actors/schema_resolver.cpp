@@ -1,6 +1,6 @@
 #include "actors/schema_resolver.hpp"
 
-#include "actors/applier.hpp"
+#include "actors/connection_settings.hpp"
 #include "protocol/error.hpp"
 #include "protocol/sql/quote.hpp"
 

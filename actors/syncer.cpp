@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/applier.hpp"
+#include "actors/connection_settings.hpp"
 #include "actors/ddl_plan.hpp"
 #include "actors/handle_error.hpp"
 #include "protocol/downstream_session.hpp"

@@ -6,7 +6,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/applier.hpp"
+#include "actors/connection_settings.hpp"
 #include "actors/config_json.hpp"
 #include "actors/precheck.hpp"
 #include "actors/source.hpp"
