@@ -284,9 +284,12 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
         }
         st.progress = std::move(p);
         if (st.progress.caught_up && !st.last_error.empty() && st.stage == "Running") {
-          // Recovered: the error is history; keep the restart count.
+          // Recovered: the error is history, and so are the failures counting towards a
+          // pause (one outage of a peer must not use up the budget of the next); keep the
+          // restart count.
           st.last_error.clear();
           st.failed_key.reset();
+          st.recent_failures.clear();
           st.backoff = std::chrono::milliseconds{0};
         }
       },

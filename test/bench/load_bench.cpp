@@ -17,6 +17,7 @@
 
 #include "test/bench/bench_util.hpp"
 #include "test/support/harness.hpp"
+#include "test/support/sysbench.hpp"
 
 using namespace dm::test;
 using dm::bench::median;
@@ -118,11 +119,10 @@ int main(int argc, char** argv) {
 
     upstream.execute("CREATE DATABASE sbtest");
     std::fprintf(stderr, "preparing %d x %d rows...\n", s.tables, s.table_size);
-    auto prepared = run_command(
-        {"sysbench", "oltp_write_only", "--db-driver=mysql", "--mysql-host=127.0.0.1",
-         "--mysql-port=" + std::to_string(upstream.port()), "--mysql-user=root",
-         "--mysql-db=sbtest", "--tables=" + std::to_string(s.tables),
-         "--table-size=" + std::to_string(s.table_size), "prepare"});
+    sysbench_options prepare;
+    prepare.tables = s.tables;
+    prepare.table_size = s.table_size;
+    auto prepared = run_sysbench(upstream, "prepare", prepare);
     if (prepared.exit_code != 0) throw std::runtime_error("sysbench prepare: " + prepared.err);
     // The source starts its relay at the upstream's current position: the copies are timed
     // without a relay still reading the binlog of the preparation.

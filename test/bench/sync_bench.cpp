@@ -23,6 +23,7 @@
 #include "protocol/position.hpp"
 #include "test/bench/bench_util.hpp"
 #include "test/support/harness.hpp"
+#include "test/support/sysbench.hpp"
 
 using namespace dm::test;
 using dm::bench::median;
@@ -45,14 +46,13 @@ struct settings {
 
 void sysbench(const settings& s, const mariadb_sandbox& upstream, const std::string& command,
               int seed) {
-  auto r = run_command({"sysbench", "oltp_write_only", "--db-driver=mysql",
-                        "--mysql-host=127.0.0.1", "--mysql-port=" + std::to_string(upstream.port()),
-                        "--mysql-user=root", "--mysql-db=sbtest",
-                        "--tables=" + std::to_string(s.tables),
-                        "--table-size=" + std::to_string(s.table_size),
-                        "--threads=" + std::to_string(command == "prepare" ? 1 : s.threads),
-                        "--time=" + std::to_string(s.seconds), "--rand-seed=" + std::to_string(seed),
-                        "--mysql-ignore-errors=all", command});
+  sysbench_options o;
+  o.tables = s.tables;
+  o.table_size = s.table_size;
+  o.threads = s.threads;
+  o.seconds = s.seconds;
+  o.seed = seed;
+  auto r = run_sysbench(upstream, command, o);
   if (r.exit_code != 0) throw std::runtime_error("sysbench " + command + " failed: " + r.err);
 }
 
