@@ -14,7 +14,7 @@ build_dir="${1:-build}"
 case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 
 # Build toolchain, libraries (DESIGN.md "Dependencies"), the test peers, and clang for the
-# fuzz target (libFuzzer with ASan/UBSan).
+# fuzz target (libFuzzer with ASan/UBSan), gnuplot for the benchmark report's plots.
 packages=(
   g++ meson ninja-build pkg-config
   libcaf-dev libmariadb-dev librocksdb-dev zlib1g-dev libisal-dev libssl-dev
@@ -22,7 +22,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libedit-dev
   mariadb-server mariadb-client sysbench mydumper
   clang libclang-rt-14-dev
-  procps iproute2 curl openssl
+  procps iproute2 curl openssl gnuplot-nox
 )
 
 missing=()

@@ -2,9 +2,16 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "protocol/position.hpp"
 #include "test/support/mariadb_sandbox.hpp"
 
 namespace dm::bench {
@@ -28,5 +35,77 @@ inline std::string sbtest_checksums(const test::mariadb_sandbox& server, int tab
     out += *server.query("CHECKSUM TABLE sbtest.sbtest" + std::to_string(t))[0][1] + " ";
   return out;
 }
+
+// Where binlog positions of `server` lie in its whole binlog, in bytes: file number -> bytes of
+// the files before it (SHOW BINARY LOGS when constructed; later files are not known).
+class binlog_offsets {
+ public:
+  explicit binlog_offsets(const test::mariadb_sandbox& server) {
+    uint64_t before = 0;
+    for (auto& row : server.query("SHOW BINARY LOGS")) {
+      start_[file_number(*row[0])] = before;
+      before += std::stoull(*row[1]);
+    }
+  }
+  // Bytes from the start of the first file to position `pos` of file number `file`.
+  double at(uint32_t file, uint64_t pos) const {
+    auto it = start_.find(file);
+    if (it == start_.end())
+      throw std::runtime_error("binlog file number " + std::to_string(file) + " is not known");
+    return static_cast<double>(it->second + pos);
+  }
+  double at(const std::string& file, uint64_t pos) const { return at(file_number(file), pos); }
+
+ private:
+  static uint32_t file_number(const std::string& file) {
+    auto n = binlog_file_index(file);
+    if (!n) throw std::runtime_error("not a binlog file name: " + file);
+    return *n;
+  }
+  std::map<uint32_t, uint64_t> start_;
+};
+
+// Progress over time of the timed runs, for the report's plots (test/bench/run.sh). Appends CSV
+// lines "series,run,seconds,progress,rate" to a file: `progress` is what the caller measures
+// (MB relayed, MB applied, MB left), `rate` its growth per second since the series' previous
+// line. Lines are at least 0.2 s apart per series and run, but for the first and the last.
+// Without a path it records nothing.
+class series_log {
+ public:
+  explicit series_log(const std::string& path) {
+    if (path.empty()) return;
+    out_.open(path, std::ios::app);
+    if (!out_) throw std::runtime_error("cannot write the series file " + path);
+  }
+
+  // Starts the clock of `series` in `run`, at `progress`.
+  void start(const std::string& series, int run, double progress = 0) {
+    auto now = std::chrono::steady_clock::now();
+    last_[{series, run}] = {now, progress};
+    starts_[{series, run}] = now;
+    if (out_.is_open()) out_ << series << "," << run << ",0," << progress << ",0\n";
+  }
+
+  // Records `progress` of a started series, unless its previous line is under 0.2 s old and
+  // this is not the `last` one.
+  void add(const std::string& series, int run, double progress, bool last = false) {
+    if (!out_.is_open()) return;
+    auto now = std::chrono::steady_clock::now();
+    auto& [at, value] = last_.at({series, run});
+    double since = std::chrono::duration<double>(now - at).count();
+    if (since < 0.2 && !last) return;
+    double t = std::chrono::duration<double>(now - starts_.at({series, run})).count();
+    out_ << series << "," << run << "," << t << "," << progress << ","
+         << (since > 0 ? (progress - value) / since : 0.0) << "\n";
+    at = now;
+    value = progress;
+  }
+
+ private:
+  using key = std::pair<std::string, int>;
+  std::ofstream out_;
+  std::map<key, std::pair<std::chrono::steady_clock::time_point, double>> last_;
+  std::map<key, std::chrono::steady_clock::time_point> starts_;
+};
 
 }  // namespace dm::bench

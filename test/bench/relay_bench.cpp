@@ -3,7 +3,9 @@
 // log) and with dm-worker's relay (into RocksDB), alternately, --runs times each, and prints
 // MB/s of both and the ratio of the medians.
 //
-//   relay_bench [--megabytes 200] [--runs 3]
+//   relay_bench [--megabytes 200] [--runs 3] [--series FILE]
+//
+// --series appends each run's MB read over time (see bench_util.hpp's series_log).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,15 +26,20 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
+const std::string native_series = "MariaDB replica I/O thread";
+const std::string dm_series = "dm-worker relay";
+
 
 // Seconds until the native replica's I/O thread has read up to `end`.
 double native_io_thread(mariadb_sandbox& replica, const mariadb_sandbox& upstream,
-                        const std::pair<std::string, uint32_t>& end) {
+                        const std::pair<std::string, uint32_t>& end, int run,
+                        const dm::bench::binlog_offsets& offsets, dm::bench::series_log& series) {
   replica.execute("STOP SLAVE; RESET SLAVE ALL");
   replica.execute("CHANGE MASTER TO master_host='127.0.0.1', master_port=" +
                   std::to_string(upstream.port()) +
                   ", master_user='root', master_log_file='binlog.000001', master_log_pos=4");
   auto start = clock_type::now();
+  series.start(native_series, run);
   replica.execute("START SLAVE IO_THREAD");
   auto conn = replica.connect();
   for (;;) {
@@ -40,7 +47,11 @@ double native_io_thread(mariadb_sandbox& replica, const mariadb_sandbox& upstrea
     if (rows && !rows->empty()) {
       // Master_Log_File and Read_Master_Log_Pos are columns 6 and 7.
       auto& r = rows->front();
-      if (r[5] && r[6] && *r[5] == end.first && std::stoul(*r[6]) >= end.second) break;
+      if (r[5] && r[6]) {
+        bool done = *r[5] == end.first && std::stoul(*r[6]) >= end.second;
+        series.add(native_series, run, offsets.at(*r[5], std::stoul(*r[6])) / 1048576.0, done);
+        if (done) break;
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds{10});
   }
@@ -54,7 +65,8 @@ double native_io_thread(mariadb_sandbox& replica, const mariadb_sandbox& upstrea
 // endpoint (as cheap a question as the I/O thread's SHOW SLAVE STATUS). Each run uses a fresh
 // worker, so that it starts from empty storage as the I/O thread does after RESET SLAVE ALL.
 double dm_relay(const mariadb_sandbox& upstream, int run,
-                const std::pair<std::string, uint32_t>& end) {
+                const std::pair<std::string, uint32_t>& end,
+                const dm::bench::binlog_offsets& offsets, dm::bench::series_log& series) {
   worker_options wo;
   wo.metrics = true;
   worker_process worker{wo};
@@ -71,12 +83,19 @@ double dm_relay(const mariadb_sandbox& upstream, int run,
   auto created = worker.dmctl({"operate-source", "create", yaml});
   if (created.exit_code != 0) throw std::runtime_error(created.err);
   auto start = clock_type::now();
+  series.start(dm_series, run);
   for (;;) {
     auto res = http.Get("/metrics");
-    if (res && res->status == 200 &&
-        sample(res->body, "dm_relay_binlog_file{source=\"" + id + "\"}") == std::stod(file) &&
-        sample(res->body, "dm_relay_binlog_pos{source=\"" + id + "\"}") == end.second)
-      break;
+    auto body = res && res->status == 200 ? res->body : std::string{};
+    auto at_file = sample(body, "dm_relay_binlog_file{source=\"" + id + "\"}");
+    auto at_pos = sample(body, "dm_relay_binlog_pos{source=\"" + id + "\"}");
+    bool done = at_file == std::stod(file) && at_pos == end.second;
+    if (at_file > 0 && at_pos >= 0)
+      series.add(dm_series, run,
+                 offsets.at(static_cast<uint32_t>(at_file), static_cast<uint64_t>(at_pos)) /
+                     1048576.0,
+                 done);
+    if (done) break;
     std::this_thread::sleep_for(std::chrono::milliseconds{10});
   }
   return std::chrono::duration<double>(clock_type::now() - start).count();
@@ -87,8 +106,10 @@ double dm_relay(const mariadb_sandbox& upstream, int run,
 int main(int argc, char** argv) {
   CLI::App app{"relay_bench: dm-worker's relay versus MariaDB's replica I/O thread"};
   int megabytes = 200, runs = 3;
+  std::string series_path;
   app.add_option("--megabytes", megabytes, "binlog size to generate");
   app.add_option("--runs", runs, "timed runs of each");
+  app.add_option("--series", series_path, "CSV file to append MB read over time to");
   CLI11_PARSE(app, argc, argv);
 
   auto opts = sandbox_options::with_server_id(1);
@@ -112,10 +133,12 @@ int main(int argc, char** argv) {
     upstream.execute(sql + ";COMMIT");
   }
   auto end = master_position(upstream);
+  dm::bench::binlog_offsets offsets{upstream};
+  dm::bench::series_log series{series_path};
   std::vector<double> native, ours;
   for (int i = 0; i < runs; ++i) {
-    native.push_back(native_io_thread(replica, upstream, end));
-    ours.push_back(dm_relay(upstream, i, end));
+    native.push_back(native_io_thread(replica, upstream, end, i + 1, offsets, series));
+    ours.push_back(dm_relay(upstream, i + 1, end, offsets, series));
     std::fprintf(stderr, "run %d: I/O thread %.2f s, dm-worker relay %.2f s\n", i + 1,
                  native.back(), ours.back());
   }

@@ -12,7 +12,10 @@
 // run all three servers' tables must have equal checksums.
 //
 //   sync_bench [--tables 4] [--table-size 500000] [--seconds 60] [--threads 8] [--runs 3]
-//              [--replica-threads 4]
+//              [--replica-threads 4] [--series FILE]
+//
+// --series appends each run's MB of backlog applied over time, and MB of backlog left over time
+// (series names ending in " backlog"), see bench_util.hpp's series_log.
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -103,11 +106,52 @@ void master_pos_wait(const mariadb_sandbox& replica, const position& end) {
                              std::to_string(end.second));
 }
 
-// Seconds the replica's SQL threads take to apply everything up to `end`.
-double native_apply(const mariadb_sandbox& replica, const position& end) {
+const std::string native_series = "MariaDB parallel replica";
+const std::string dm_series = "dm-worker syncer";
+
+// What one timed run of an applier records: the backlog (from, end) and where it lies.
+struct backlog {
+  int run;
+  position from, end;
+  const dm::bench::binlog_offsets& offsets;
+  dm::bench::series_log& series;
+
+  static constexpr double mb = 1048576.0;
+
+  void start(const std::string& name) const {
+    series.start(name, run);
+    series.start(name + " backlog", run,
+                 (offsets.at(end.first, end.second) - offsets.at(from.first, from.second)) / mb);
+  }
+  // Records that the applier `name` has applied up to (file, pos); `last` when it is done.
+  void record(const std::string& name, uint32_t file, uint64_t pos, bool last = false) const {
+    double applied = offsets.at(file, pos) - offsets.at(from.first, from.second);
+    series.add(name, run, applied / mb, last);
+    series.add(name + " backlog", run,
+               std::max(0.0, offsets.at(end.first, end.second) - offsets.at(file, pos)) / mb, last);
+  }
+};
+
+// Seconds the replica's SQL threads take to apply everything up to the backlog's end (polled
+// every 10 ms, as dm-worker's metrics are).
+double native_apply(const mariadb_sandbox& replica, const backlog& b) {
+  auto conn = replica.connect();
   auto start = clock_type::now();
+  b.start(native_series);
   replica.execute("START SLAVE SQL_THREAD");
-  master_pos_wait(replica, end);
+  for (;; std::this_thread::sleep_for(std::chrono::milliseconds{10})) {
+    auto rows = conn.query("SHOW SLAVE STATUS");
+    if (!rows || rows->empty()) continue;
+    // Relay_Master_Log_File and Exec_Master_Log_Pos are columns 10 and 22.
+    auto& r = rows->front();
+    if (!r[9] || !r[21]) continue;
+    auto file = *dm::binlog_file_index(*r[9]);
+    auto pos = std::stoull(*r[21]);
+    bool done = file > *dm::binlog_file_index(b.end.first) ||
+                (*r[9] == b.end.first && pos >= b.end.second);
+    b.record(native_series, file, pos, done);
+    if (done) break;
+  }
   auto seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   replica.execute("STOP SLAVE SQL_THREAD");
   return seconds;
@@ -122,17 +166,22 @@ std::string task_from(const std::string& name, const mariadb_sandbox& downstream
 
 // Seconds dm-worker takes to apply `from`..`end` with a new task; `rows` gets its row count.
 double dm_apply(worker_process& worker, metrics_reader& m, const mariadb_sandbox& downstream,
-                const std::string& name, const position& from, const position& end,
-                double& rows) {
-  auto yaml = worker.write_file(name + ".yaml", task_from(name, downstream, from));
+                const std::string& name, const backlog& b, double& rows) {
+  auto yaml = worker.write_file(name + ".yaml", task_from(name, downstream, b.from));
   auto labels = "{task=\"" + name + "\",source=\"up\"}";
   auto start = clock_type::now();
+  b.start(dm_series);
   auto r = worker.dmctl({"start-task", yaml});
   if (r.exit_code != 0) throw std::runtime_error("start-task failed: " + r.err);
   std::string text;
   for (;; std::this_thread::sleep_for(std::chrono::milliseconds{10})) {
     text = m.text();
-    if (reaches(text, "dm_sync_binlog", labels, end)) break;
+    auto file = sample(text, "dm_sync_binlog_file" + labels);
+    auto pos = sample(text, "dm_sync_binlog_pos" + labels);
+    bool done = reaches(text, "dm_sync_binlog", labels, b.end);
+    if (file > 0 && pos >= 0)
+      b.record(dm_series, static_cast<uint32_t>(file), static_cast<uint64_t>(pos), done);
+    if (done) break;
   }
   auto seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   rows = sample(text, "dm_sync_rows_applied_total" + labels);
@@ -152,6 +201,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", s.threads, "sysbench threads writing the backlog");
   app.add_option("--runs", s.runs, "backlogs (timed runs of each)");
   app.add_option("--replica-threads", s.replica_threads, "slave_parallel_threads of the replica");
+  std::string series_path;
+  app.add_option("--series", series_path, "CSV file to append progress over time to");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -198,6 +249,7 @@ int main(int argc, char** argv) {
     master_pos_wait(replica, prepared);
     replica.execute("STOP SLAVE SQL_THREAD");
 
+    dm::bench::series_log series{series_path};
     std::vector<double> ours, native, row_counts;  // rows/s of each run
     for (int run = 1; run <= s.runs; ++run) {
       auto from = master_position(upstream);
@@ -206,14 +258,16 @@ int main(int argc, char** argv) {
       auto end = master_position(upstream);
       wait_relay(metrics, end);
       wait_io_thread(replica, end);
+      dm::bench::binlog_offsets offsets{upstream};
+      backlog log{run, from, end, offsets, series};
       double rows = 0, a = 0, b = 0;
       auto name = "bench" + std::to_string(run);
       if (run % 2) {
-        a = dm_apply(worker, metrics, ours_down, name, from, end, rows);
-        b = native_apply(replica, end);
+        a = dm_apply(worker, metrics, ours_down, name, log, rows);
+        b = native_apply(replica, log);
       } else {
-        b = native_apply(replica, end);
-        a = dm_apply(worker, metrics, ours_down, name, from, end, rows);
+        b = native_apply(replica, log);
+        a = dm_apply(worker, metrics, ours_down, name, log, rows);
       }
       ours.push_back(rows / a);
       native.push_back(rows / b);
