@@ -48,6 +48,8 @@ class worker_process {
   // SIGTERM and wait.
   int stop();
 
+  // The running worker's process id (-1 when stopped).
+  pid_t pid() const { return process_.pid(); }
   const std::string& addr() const { return addr_; }
   const std::string& dir() const { return dir_; }
   const std::string& data_dir() const { return data_dir_; }
