@@ -7,6 +7,7 @@
 
 #include "actors/applier.hpp"
 #include "actors/connection_settings.hpp"
+#include "actors/relay_repair.hpp"
 #include "actors/ddl_plan.hpp"
 #include "actors/handle_error.hpp"
 #include "protocol/downstream_session.hpp"
@@ -521,8 +522,21 @@ void pump(self_ptr self) {
       if (!n) return fail(self, n.error());
       if (*n == 0) break;
     }
-    const auto& event = st.pending[st.pending_index];
+    auto& event = st.pending[st.pending_index];
     auto done = process(self, event);
+    if (!done && code_of(done.error()) == ec::checksum_mismatch && st.repaired != event.key) {
+      // Damaged on the local disk (the relay checked it on arrival): fetch it again, once.
+      DM_WARN("{}: {}; fetching the event again from the upstream", st.label,
+              describe(done.error()));
+      auto fresh = refetch_relay_event(st.source, *st.relay, event.key, st.current_file,
+                                       event.bytes.size());
+      if (!fresh) return fail_at(self, event.key, fresh.error());
+      event.bytes = std::move(*fresh);
+      st.repaired = event.key;
+      DM_INFO("{}: repaired the relay event at {}:{} with the upstream's copy", st.label,
+              st.current_file, event.key.offset);
+      continue;
+    }
     if (!done) return fail_at(self, event.key, done.error());
     if (!*done) break;
     ++st.pending_index;

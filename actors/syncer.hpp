@@ -87,6 +87,9 @@ struct syncer_actor_state {
   std::pair<uint32_t, uint32_t> format_file{UINT32_MAX, UINT32_MAX};
   gtid_set gtids;
   std::vector<storage::stored_event> pending;
+  // The last event fetched again from the upstream after failing its checksum (a second
+  // failure of the same event is not repaired again).
+  std::optional<storage::relay_key> repaired;
   size_t pending_index = 0;
   bool started = false;
   bool pump_scheduled = false;

@@ -155,6 +155,10 @@ caf::error relay_log::truncate_from(const relay_key& head) {
   return db_->write(batch, false);
 }
 
+caf::error relay_log::overwrite_event(const relay_key& key, std::string_view event) {
+  return db_->put(family::relay, relay_event_key(source_, key), event, true);
+}
+
 caf::error relay_log::erase_all() {
   auto batch = db_->new_batch();
   batch.erase_range(family::relay, relay_source_begin(source_), relay_source_end(source_));

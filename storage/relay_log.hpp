@@ -98,6 +98,10 @@ class relay_log {
   // being stored when the process died (the state never covers it).
   caf::error truncate_from(const relay_key& head);
 
+  // Stores `event` over the event at `key` (a copy that failed its checksum, fetched again from
+  // the upstream). REQUIRES: `event` is the upstream's event at that offset, of the same length.
+  caf::error overwrite_event(const relay_key& key, std::string_view event);
+
   // Removes every event, file name and the state of this source.
   caf::error erase_all();
 
