@@ -71,6 +71,11 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
     }
     return config_error(file + ": invalid TOML" + (line.empty() ? "" : " at line " + line) + ": " +
                         reason);
+  } catch (const std::exception& e) {
+    // toml11 can fail outside its syntax errors, e.g. on bytes that are not UTF-8.
+    std::string what = e.what();
+    return config_error(file + ": invalid TOML (" + what.substr(0, what.find('\n')) +
+                        "); check that the file is UTF-8 text in TOML syntax");
   }
   worker_config cfg;
   std::string addr_text;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <stdexcept>
@@ -67,9 +68,10 @@ class binlog_offsets {
 
 // Progress over time of the timed runs, for the report's plots (test/bench/run.sh). Appends CSV
 // lines "series,run,seconds,progress,rate" to a file: `progress` is what the caller measures
-// (MB relayed, MB applied, MB left), `rate` its growth per second since the series' previous
-// line. Lines are at least 0.2 s apart per series and run, but for the first and the last.
-// Without a path it records nothing.
+// (MB relayed, MB applied, MB left), `rate` its growth per second over the trailing 0.25 s (or
+// since the start, when younger), which smooths the steps of group commits. Lines are at least
+// 0.05 s apart per series and run, but for the first and the last. Without a path it records
+// nothing.
 class series_log {
  public:
   explicit series_log(const std::string& path) {
@@ -81,30 +83,36 @@ class series_log {
   // Starts the clock of `series` in `run`, at `progress`.
   void start(const std::string& series, int run, double progress = 0) {
     auto now = std::chrono::steady_clock::now();
-    last_[{series, run}] = {now, progress};
     starts_[{series, run}] = now;
+    auto& h = history_[{series, run}];
+    h.clear();
+    h.push_back({now, progress});
     if (out_.is_open()) out_ << series << "," << run << ",0," << progress << ",0\n";
   }
 
-  // Records `progress` of a started series, unless its previous line is under 0.2 s old and
+  // Records `progress` of a started series, unless its previous line is under 0.05 s old and
   // this is not the `last` one.
   void add(const std::string& series, int run, double progress, bool last = false) {
     if (!out_.is_open()) return;
+    using seconds = std::chrono::duration<double>;
     auto now = std::chrono::steady_clock::now();
-    auto& [at, value] = last_.at({series, run});
-    double since = std::chrono::duration<double>(now - at).count();
-    if (since < 0.2 && !last) return;
-    double t = std::chrono::duration<double>(now - starts_.at({series, run})).count();
+    auto& h = history_.at({series, run});
+    if (seconds(now - h.back().first).count() < 0.05 && !last) return;
+    // The oldest kept point at least 0.25 s back (the start is kept while younger).
+    while (h.size() > 1 && seconds(now - h[1].first).count() >= 0.25) h.pop_front();
+    double since = seconds(now - h.front().first).count();
+    double t = seconds(now - starts_.at({series, run})).count();
     out_ << series << "," << run << "," << t << "," << progress << ","
-         << (since > 0 ? (progress - value) / since : 0.0) << "\n";
-    at = now;
-    value = progress;
+         << (since > 0 ? (progress - h.front().second) / since : 0.0) << "\n";
+    h.push_back({now, progress});
   }
 
  private:
   using key = std::pair<std::string, int>;
+  using point = std::pair<std::chrono::steady_clock::time_point, double>;
+
   std::ofstream out_;
-  std::map<key, std::pair<std::chrono::steady_clock::time_point, double>> last_;
+  std::map<key, std::deque<point>> history_;
   std::map<key, std::chrono::steady_clock::time_point> starts_;
 };
 

@@ -141,7 +141,7 @@ mariadb_version="$(mariadbd --version | sed 's/^.*Ver //')"
     cat "$work/${name}_bench.out"
     echo '```'
     echo
-    runs="$(grep '^run ' "$work/${name}_bench.log" || true)"
+    runs="$(grep '^run ' "$work/${name}_bench.log" | grep -v 'writing' || true)"
     if [ -n "$runs" ]; then
       echo "Per run:"
       echo

@@ -18,6 +18,22 @@ namespace {
 
 std::string bin(const std::string& name) { return binary_path(name); }
 
+// The test's own quoting (independent of the product's): a string literal and an identifier.
+std::string literal(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string identifier(const std::string& name) {
+  std::string out = "`";
+  for (char c : name) out += c == '`' ? std::string{"``"} : std::string{c};
+  return out + "`";
+}
+
 std::string join_rows(const result_rows& rows, size_t limit) {
   std::string out;
   for (size_t i = 0; i < rows.size() && i < limit; ++i) {
@@ -213,7 +229,7 @@ std::string compare_database(const mariadb_sandbox& upstream, const mariadb_sand
   auto list = [&](const mariadb_sandbox& s) {
     std::set<std::string> names;
     for (auto& r : s.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
-                           "TABLE_SCHEMA = '" + db + "' AND TABLE_TYPE = 'BASE TABLE'"))
+                           "TABLE_SCHEMA = " + literal(db) + " AND TABLE_TYPE = 'BASE TABLE'"))
       names.insert(*r[0]);
     return names;
   };
@@ -231,14 +247,14 @@ std::string compare_database(const mariadb_sandbox& upstream, const mariadb_sand
     std::set<std::string> out;
     for (auto& r : s.query("SELECT INDEX_NAME, NON_UNIQUE, GROUP_CONCAT(CONCAT(COLUMN_NAME, "
                            "IFNULL(CONCAT('(', SUB_PART, ')'), '')) ORDER BY SEQ_IN_INDEX) FROM "
-                           "information_schema.STATISTICS WHERE TABLE_SCHEMA = '" + db +
-                           "' AND TABLE_NAME = '" + t + "' GROUP BY INDEX_NAME, NON_UNIQUE"))
+                           "information_schema.STATISTICS WHERE TABLE_SCHEMA = " + literal(db) +
+                           " AND TABLE_NAME = " + literal(t) + " GROUP BY INDEX_NAME, NON_UNIQUE"))
       out.insert(*r[0] + (*r[1] == "0" ? " unique (" : " (") + *r[2] + ")");
     return out;
   };
   for (auto& t : up_tables) {
     if (!down_tables.count(t)) continue;
-    auto name = "`" + db + "`.`" + t + "`";
+    auto name = identifier(db) + "." + identifier(t);
     auto up_indexes = indexes(upstream, t), down_indexes = indexes(downstream, t);
     if (up_indexes != down_indexes) {
       report += "indexes of " + name + " differ: upstream has";
@@ -251,9 +267,10 @@ std::string compare_database(const mariadb_sandbox& upstream, const mariadb_sand
     auto b = downstream.query("CHECKSUM TABLE " + name);
     if (a[0][1] == b[0][1]) continue;
     // Show the rows only one side has.
-    auto cols = upstream.query("SELECT GROUP_CONCAT(CONCAT('`', COLUMN_NAME, '`') ORDER BY "
-                               "ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE "
-                               "TABLE_SCHEMA = '" + db + "' AND TABLE_NAME = '" + t + "'");
+    auto cols = upstream.query("SELECT GROUP_CONCAT(CONCAT('`', REPLACE(COLUMN_NAME, '`', '``'), "
+                               "'`') ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS "
+                               "WHERE TABLE_SCHEMA = " + literal(db) + " AND TABLE_NAME = " +
+                               literal(t));
     auto order = *cols[0][0];
     auto rows_a = upstream.query("SELECT * FROM " + name + " ORDER BY " + order);
     auto rows_b = downstream.query("SELECT * FROM " + name + " ORDER BY " + order);
@@ -269,8 +286,8 @@ std::string compare_database(const mariadb_sandbox& upstream, const mariadb_sand
               " only upstream, " + std::to_string(only_b.size()) + " only downstream\n";
     // Rows that differ in some columns (paired by their first column): name those columns.
     auto names = upstream.query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE "
-                                "TABLE_SCHEMA = '" + db + "' AND TABLE_NAME = '" + t +
-                                "' ORDER BY ORDINAL_POSITION");
+                                "TABLE_SCHEMA = " + literal(db) + " AND TABLE_NAME = " +
+                                literal(t) + " ORDER BY ORDINAL_POSITION");
     std::map<std::optional<std::string>, const result_row*> by_first;
     for (auto& r : only_b)
       if (!r.empty()) by_first[r[0]] = &r;
