@@ -9,9 +9,10 @@ namespace dm::storage {
 namespace {
 
 // The writer commits without waiting for a boundary once this much is staged (a transaction
-// bigger than this is written in pieces), and the reader waits once twice as much is.
+// bigger than this is written in pieces); the reader waits while `staging_limit` is staged and
+// not yet taken by the writer, which bounds the relay's memory (see README "memory-budget").
 constexpr size_t chunk_bytes = 8 << 20;
-constexpr size_t staging_limit = 64 << 20;
+constexpr size_t staging_limit = 32 << 20;
 
 }  // namespace
 
