@@ -119,11 +119,7 @@ int main(int argc, char** argv) {
   upstream.execute("CREATE DATABASE bench; CREATE TABLE bench.t (id BIGINT PRIMARY KEY, k INT, "
                    "note VARCHAR(200), at DATETIME(6))");
   uint64_t next = 1, bytes = 0;
-  auto measure = [&] {
-    bytes = 0;
-    for (auto& row : upstream.query("SHOW BINARY LOGS")) bytes += std::stoull(*row[1]);
-    return bytes;
-  };
+  auto measure = [&] { return bytes = binlog_bytes(upstream); };
   // Transactions of 1,000 rows in 10 statements: many events of usual sizes.
   while (measure() < static_cast<uint64_t>(megabytes) << 20) {
     std::string sql = "USE bench;BEGIN";

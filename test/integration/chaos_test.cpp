@@ -160,11 +160,7 @@ BOOST_AUTO_TEST_CASE(an_all_mode_task_under_load_survives_random_faults_with_ide
   require_ok(run_sysbench(upstream, "prepare", load), "sysbench prepare");
   writers writing{upstream, load, seed};
 
-  require_ok(worker.dmctl({"operate-source", "create",
-                           worker.write_file("up.yaml", source_yaml("up", upstream))}),
-             "operate-source create");
-  require_ok(worker.dmctl({"start-task", worker.write_file("task.yaml", all_task_yaml(downstream))}),
-             "start-task");
+  create_source_and_start_task(worker, "up", upstream, all_task_yaml(downstream));
 
   // Every kind at least once when there are enough faults, then uniformly random kinds; shuffled.
   std::vector<fault> plan;

@@ -54,13 +54,9 @@ BOOST_AUTO_TEST_CASE(awkward_names_and_non_utf8_bytes_replicate_exactly) {
   upstream.execute("CREATE TABLE `データ`.`表` (`列` INT PRIMARY KEY, `値` VARCHAR(20))");
   write_rows(upstream, 1, 200);
 
-  auto created = worker.dmctl(
-      {"operate-source", "create", worker.write_file("s.yaml", source_yaml("up", upstream))});
-  BOOST_REQUIRE_MESSAGE(created.exit_code == 0, created.err);
   auto task = task_yaml("names", {"up"}, downstream);
   task.replace(task.find("task-mode: incremental"), 22, "task-mode: all");
-  auto started = worker.dmctl({"start-task", worker.write_file("t.yaml", task)});
-  BOOST_REQUIRE_MESSAGE(started.exit_code == 0, started.err);
+  create_source_and_start_task(worker, "up", upstream, task);
 
   // Changes while and after the copy: rows, then DDL with awkward names, then rows again.
   write_rows(upstream, 200, 300);

@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <thread>
 
 #include "test/support/harness.hpp"
 
@@ -29,19 +28,6 @@ double proc_status_mb(pid_t pid, const std::string& field) {
   while (std::getline(in, line))
     if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024;
   throw std::runtime_error("no " + field + " in /proc/" + std::to_string(pid) + "/status");
-}
-
-uint64_t binlog_bytes(const mariadb_sandbox& server) {
-  uint64_t bytes = 0;
-  for (auto& row : server.query("SHOW BINARY LOGS")) bytes += std::stoull(*row[1]);
-  return bytes;
-}
-
-// True once the worker's relay of source "up" stores everything up to `end`.
-bool relay_reached(const worker_process& worker, const std::pair<std::string, uint32_t>& end) {
-  auto status = worker.dmctl_json({"query-status"});
-  auto& relay = status["sources"].at(0)["relay"]["relay_binlog"];
-  return relay.is_object() && relay["file"] == end.first && relay["pos"] == end.second;
 }
 
 // Writes at least `megabytes` MB of binlog into mem.t.
@@ -84,14 +70,7 @@ BOOST_AUTO_TEST_CASE(a_stopped_downstream_keeps_the_worker_under_its_memory_boun
   mariadb_sandbox upstream{options};
   mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
   worker_process worker;
-  BOOST_REQUIRE_EQUAL(worker.dmctl({"operate-source", "create",
-                                    worker.write_file("up.yaml", source_yaml("up", upstream))})
-                          .exit_code,
-                      0);
-  BOOST_REQUIRE_EQUAL(
-      worker.dmctl({"start-task", worker.write_file("t.yaml", task_yaml("t", {"up"}, downstream))})
-          .exit_code,
-      0);
+  create_source_and_start_task(worker, "up", upstream, task_yaml("t", {"up"}, downstream));
   upstream.execute(
       "CREATE DATABASE mem; CREATE TABLE mem.t (id BIGINT PRIMARY KEY, k INT, payload TEXT, "
       "KEY k (k))");
@@ -102,17 +81,10 @@ BOOST_AUTO_TEST_CASE(a_stopped_downstream_keeps_the_worker_under_its_memory_boun
   write_binlog(upstream, megabytes);
   auto write_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - write_started).count();
-  auto end = master_position(upstream);
   auto written_mb = binlog_bytes(upstream) / 1048576.0;
 
   // The relay keeps up: it stores the last write within seconds.
-  auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (!relay_reached(worker, end)) {
-    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
-                          "the relay did not store the binlog within 60 s of the last write: "
-                              << worker.dmctl_json({"query-status"}).dump());
-    std::this_thread::sleep_for(200ms);
-  }
+  wait_relay_caught_up(worker, "up", upstream, 60s);
   auto relay_done = std::chrono::steady_clock::now();
   auto stalled = worker.dmctl_json({"query-status", "t"})["tasks"][0]["sources"][0];
   BOOST_TEST_MESSAGE("syncer while the downstream is away: " << stalled.dump());

@@ -25,12 +25,7 @@ struct paused_with_backlog {
   mixed_workload workload{"app", 5};
 
   paused_with_backlog() {
-    auto created = worker.dmctl(
-        {"operate-source", "create", worker.write_file("s.yaml", source_yaml("up", upstream))});
-    if (created.exit_code != 0) throw std::runtime_error(created.err);
-    auto started = worker.dmctl(
-        {"start-task", worker.write_file("t.yaml", task_yaml("t", {"up"}, downstream))});
-    if (started.exit_code != 0) throw std::runtime_error(started.err);
+    create_source_and_start_task(worker, "up", upstream, task_yaml("t", {"up"}, downstream));
     auto conn = upstream.connect();
     if (auto err = conn.execute(workload.schema_sql())) throw std::runtime_error(dm::describe(err));
     workload.run(conn, 300);
@@ -39,16 +34,6 @@ struct paused_with_backlog {
     workload.run(conn, 300);
   }
 
-  // Waits until the relay stores everything up to the upstream's current position.
-  void wait_relay() {
-    auto end = master_position(upstream);
-    for (int i = 0; i < 300; ++i) {
-      auto relay = worker.dmctl_json({"query-status"})["sources"][0]["relay"]["relay_binlog"];
-      if (relay.is_object() && relay["file"] == end.first && relay["pos"] == end.second) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds{100});
-    }
-    throw std::runtime_error("the relay did not reach " + end.first);
-  }
 };
 
 bool is_rows_event(const std::string& event) {
@@ -91,7 +76,7 @@ std::string stored_bytes(const worker_process& worker, const dm::storage::relay_
 
 BOOST_FIXTURE_TEST_CASE(a_damaged_relay_event_is_fetched_again_from_the_upstream,
                         paused_with_backlog) {
-  wait_relay();
+  wait_relay_caught_up(worker, "up", upstream);
   worker.stop();
   auto original = damage_last_rows_event(worker, 1);
   BOOST_REQUIRE_NE(stored_bytes(worker, original.key), original.bytes);
@@ -113,7 +98,7 @@ BOOST_FIXTURE_TEST_CASE(a_damaged_relay_event_is_fetched_again_from_the_upstream
 BOOST_FIXTURE_TEST_CASE(a_damaged_relay_event_the_upstream_purged_pauses_the_task_clearly,
                         paused_with_backlog) {
   upstream.execute("FLUSH BINARY LOGS");
-  wait_relay();
+  wait_relay_caught_up(worker, "up", upstream);
   worker.stop();
   auto original = damage_last_rows_event(worker, 1);
   upstream.execute("PURGE BINARY LOGS TO 'binlog.000002'");

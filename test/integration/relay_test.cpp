@@ -19,35 +19,6 @@ using namespace dm::test;
 
 namespace {
 
-uint64_t binlog_bytes(const mariadb_sandbox& server) {
-  uint64_t total = 0;
-  for (auto& row : server.query("SHOW BINARY LOGS")) total += std::stoull(*row[1]);
-  return total;
-}
-
-// Waits until the relay of `source` has stored everything the upstream has written.
-void wait_relay_caught_up(const worker_process& worker, const std::string& source,
-                          const mariadb_sandbox& upstream,
-                          std::chrono::seconds timeout = std::chrono::seconds{180}) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::string last;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto target = master_position(upstream);
-    auto r = worker.dmctl({"--json", "operate-source", "show", "-s", source});
-    last = r.out + r.err;
-    if (r.exit_code == 0) {
-      auto j = nlohmann::json::parse(r.out, nullptr, false);
-      if (!j.is_discarded() && !j["sources"].empty()) {
-        auto& pos = j["sources"][0]["relay"]["relay_binlog"];
-        if (!pos.is_null() && pos["file"] == target.first && pos["pos"] == target.second) return;
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds{200});
-  }
-  throw std::runtime_error("relay of " + source + " did not catch up; last status:\n" + last +
-                           "\nworker log:\n" + worker.log());
-}
-
 nlohmann::json source_status(const worker_process& worker, const std::string& source) {
   return worker.dmctl_json({"operate-source", "show", "-s", source})["sources"][0];
 }

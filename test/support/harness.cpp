@@ -189,6 +189,43 @@ std::string task_yaml(const std::string& name, const std::vector<std::string>& s
   return out + extra;
 }
 
+void create_source_and_start_task(const worker_process& worker, const std::string& source_id,
+                                  const mariadb_sandbox& upstream, const std::string& task_text) {
+  auto created = worker.dmctl({"operate-source", "create",
+                               worker.write_file(source_id + ".yaml", source_yaml(source_id, upstream))});
+  if (created.exit_code != 0) throw std::runtime_error("operate-source create: " + created.err);
+  auto started = worker.dmctl({"start-task", worker.write_file("task.yaml", task_text)});
+  if (started.exit_code != 0) throw std::runtime_error("start-task: " + started.err);
+}
+
+void wait_relay_caught_up(const worker_process& worker, const std::string& source,
+                          const mariadb_sandbox& upstream,
+                          std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto target = master_position(upstream);
+    auto r = worker.dmctl({"--json", "operate-source", "show", "-s", source});
+    last = r.out + r.err;
+    if (r.exit_code == 0) {
+      auto j = nlohmann::json::parse(r.out, nullptr, false);
+      if (!j.is_discarded() && !j["sources"].empty()) {
+        auto& pos = j["sources"][0]["relay"]["relay_binlog"];
+        if (!pos.is_null() && pos["file"] == target.first && pos["pos"] == target.second) return;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  }
+  throw std::runtime_error("relay of " + source + " did not catch up; last status:\n" + last +
+                           "\nworker log:\n" + worker.log());
+}
+
+uint64_t binlog_bytes(const mariadb_sandbox& server) {
+  uint64_t bytes = 0;
+  for (auto& row : server.query("SHOW BINARY LOGS")) bytes += std::stoull(*row[1]);
+  return bytes;
+}
+
 std::pair<std::string, uint32_t> master_position(const mariadb_sandbox& server) {
   auto rows = server.query("SHOW MASTER STATUS");
   if (rows.empty()) throw std::runtime_error("SHOW MASTER STATUS returned nothing");

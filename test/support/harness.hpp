@@ -95,6 +95,20 @@ std::string source_yaml(const std::string& source_id, const mariadb_sandbox& ser
 std::string task_yaml(const std::string& name, const std::vector<std::string>& sources,
                       const mariadb_sandbox& target, const std::string& extra = "");
 
+// Creates source `source_id` on `upstream` (source_yaml) and starts the task of `task_text`
+// (task.yaml text); throws with dmctl's error when either is refused.
+void create_source_and_start_task(const worker_process& worker, const std::string& source_id,
+                                  const mariadb_sandbox& upstream, const std::string& task_text);
+
+// Waits until the relay of `source` has stored everything the upstream has written (up to its
+// position when asked); throws with the last status and the worker's log after `timeout`.
+void wait_relay_caught_up(const worker_process& worker, const std::string& source,
+                          const mariadb_sandbox& upstream,
+                          std::chrono::seconds timeout = std::chrono::seconds{180});
+
+// Bytes of all binlog files of `server` (SHOW BINARY LOGS).
+uint64_t binlog_bytes(const mariadb_sandbox& server);
+
 // SHOW MASTER STATUS as (file, pos).
 std::pair<std::string, uint32_t> master_position(const mariadb_sandbox& server);
 
