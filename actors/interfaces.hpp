@@ -59,6 +59,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, stop_task_atom, "stoptask")
   CAF_ADD_ATOM(dm, dm, list_member_atom, "listmember")
   CAF_ADD_ATOM(dm, dm, purge_relay_atom, "purgerelay")
+  CAF_ADD_ATOM(dm, dm, update_task_atom, "updatetask")
 
   // Internal messages.
   CAF_ADD_ATOM(dm, dm, relay_head_atom, "relayhead")
@@ -132,7 +133,12 @@ using worker_actor = caf::typed_actor<
     // across worker restarts, until resume-task.
     caf::replies_to<pause_task_atom, std::string>::with<task_status>,
     // resume-task: restarts a paused task's units from their checkpoints.
-    caf::replies_to<resume_task_atom, std::string>::with<task_status>>;
+    caf::replies_to<resume_task_atom, std::string>::with<task_status>,
+    // update-task: replaces the rules (block-allow-list, routes, filters) of a task whose every
+    // part on this worker is Paused in its Sync unit, persists the task, and answers with its
+    // status; the rules apply from the checkpoint on when the task resumes. Any other change
+    // is refused (actors/task_update.hpp).
+    caf::replies_to<update_task_atom, task_config>::with<task_status>>;
 
 // Anything that wants to hear that a relay log grew.
 using relay_listener_actor = caf::typed_actor<caf::reacts_to<relay_head_atom, relay_progress>>;
@@ -175,6 +181,9 @@ using task_actor = caf::typed_actor<
     // The operator pauses or resumes this (task, source).
     caf::replies_to<pause_task_atom>::with<subtask_status>,
     caf::replies_to<resume_task_atom>::with<subtask_status>,
+    // The task's new config (only its rules changed): taken while Paused with no unit running
+    // and the full migration (if any) finished; applies when the units start again.
+    caf::replies_to<update_task_atom, task_config>::with<subtask_status>,
     // The status of this (task, source).
     caf::replies_to<status_atom>::with<subtask_status>>;
 

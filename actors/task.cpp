@@ -370,6 +370,29 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
         else start_units(self);
         return make_status(st);
       },
+      [=](update_task_atom, task_config& updated) -> caf::result<subtask_status> {
+        auto& st = self->state;
+        if (st.stage != "Paused")
+          return make_error(ec::invalid_state, label(st) + " is " + st.stage +
+                                                   "; pause it (pause-task) before update-task");
+        if (st.units->any())
+          return make_error(ec::invalid_state,
+                            label(st) + " is still stopping its units; try again in a moment");
+        if (st.config.task_mode != "incremental") {
+          storage::dump_store store{st.db, st.config.name, st.source.source_id};
+          auto finished = store.load_finished();
+          if (!finished) return finished.error();
+          if (!*finished)
+            return make_error(ec::invalid_state,
+                              label(st) + " has not finished its full migration; rules can "
+                                          "change once it syncs (or stop the task and start it "
+                                          "again with the new rules)");
+        }
+        st.config = std::move(updated);
+        DM_INFO("{} took updated rules; they apply from its checkpoint when it resumes",
+                label(st));
+        return make_status(st);
+      },
       [=](status_atom) { return make_status(self->state); },
   };
 }

@@ -12,6 +12,7 @@
 #include "actors/source.hpp"
 #include "actors/table_rules.hpp"
 #include "actors/task.hpp"
+#include "actors/task_update.hpp"
 #include "protocol/log.hpp"
 #include "protocol/mysql_connection.hpp"
 #include "protocol/password_cipher.hpp"
@@ -331,6 +332,53 @@ void on_down(self_ptr self, caf::down_msg& msg) {
   }
 }
 
+// Sends `xs...` to every subtask of `entry` and, once each answered, calls
+// `done(statuses, refusals)` with the subtasks' statuses and the one-line reasons of those that
+// refused.
+template <class Done, class... Ts>
+void gather_subtasks(self_ptr self, const worker_actor_state::task_entry& entry, Done done,
+                     Ts... xs) {
+  struct pending {
+    std::vector<subtask_status> statuses;
+    std::vector<std::string> refusals;
+    size_t waiting = 0;
+  };
+  auto acc = std::make_shared<pending>();
+  acc->waiting = entry.subtasks.size();
+  auto finish_one = [acc, done]() mutable {
+    if (--acc->waiting == 0) done(std::move(acc->statuses), std::move(acc->refusals));
+  };
+  for (auto& [source_id, handle] : entry.subtasks)
+    self->request(handle, status_timeout, xs...)
+        .then(
+            [=](subtask_status& s) mutable {
+              acc->statuses.push_back(std::move(s));
+              finish_one();
+            },
+            [=](caf::error& err) mutable {
+              acc->refusals.push_back(describe(err));
+              finish_one();
+            });
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+  return out;
+}
+
+task_status make_task_status(const std::string& name, const task_config& config,
+                             std::vector<subtask_status> subtasks) {
+  task_status status;
+  status.name = name;
+  status.task_mode = config.task_mode;
+  status.stage = "Running";
+  for (auto& s : subtasks)
+    if (s.stage == "Paused") status.stage = "Paused";
+  status.subtasks = std::move(subtasks);
+  return status;
+}
+
 // Sends `xs...` to every subtask of task `name` and answers with their statuses; fails with
 // the subtasks' refusals when every one refused.
 template <class... Ts>
@@ -339,46 +387,98 @@ caf::result<task_status> ask_subtasks(self_ptr self, const std::string& name, Ts
   auto it = st.tasks.find(name);
   if (it == st.tasks.end())
     return make_error(ec::not_found, "task " + name + " does not exist on worker " + st.worker_name);
-  struct pending {
-    task_status status;
-    size_t waiting = 0;
-    std::vector<std::string> refusals;
-    size_t answered = 0;
-    caf::typed_response_promise<task_status> rp;
-  };
-  auto acc = std::make_shared<pending>();
-  acc->status.name = name;
-  acc->status.task_mode = it->second.config.task_mode;
-  acc->status.stage = "Running";
-  acc->rp = self->make_response_promise<task_status>();
-  acc->waiting = it->second.subtasks.size();
-  if (acc->waiting == 0)
+  if (it->second.subtasks.empty())
     return make_error(ec::not_found,
                       "task " + name + " runs on no source of worker " + st.worker_name);
-  auto finish_one = [acc] {
-    if (--acc->waiting > 0) return;
-    if (acc->answered == 0) {
-      std::string why;
-      for (auto& r : acc->refusals) why += (why.empty() ? "" : "; ") + r;
-      acc->rp.deliver(make_error(ec::invalid_state, why));
-    } else {
-      acc->rp.deliver(std::move(acc->status));
-    }
-  };
-  for (auto& [source_id, handle] : it->second.subtasks)
-    self->request(handle, status_timeout, xs...)
-        .then(
-            [=](subtask_status& s) {
-              ++acc->answered;
-              if (s.stage == "Paused") acc->status.stage = "Paused";
-              acc->status.subtasks.push_back(std::move(s));
-              finish_one();
+  auto rp = self->make_response_promise<task_status>();
+  auto config = it->second.config;
+  gather_subtasks(
+      self, it->second,
+      [=](std::vector<subtask_status> statuses, std::vector<std::string> refusals) mutable {
+        if (statuses.empty()) rp.deliver(make_error(ec::invalid_state, join(refusals)));
+        else rp.deliver(make_task_status(name, config, std::move(statuses)));
+      },
+      xs...);
+  return rp;
+}
+
+// update-task: checks that only rules change and that every subtask here is Paused, then
+// persists the new config and hands it to the subtasks.
+caf::result<task_status> update_task(self_ptr self, task_config updated) {
+  auto& st = self->state;
+  auto it = st.tasks.find(updated.name);
+  if (it == st.tasks.end())
+    return make_error(ec::not_found,
+                      "task " + updated.name + " does not exist on worker " + st.worker_name);
+  if (!it->second.stopping.empty())
+    return make_error(ec::invalid_state, "task " + updated.name + " is being stopped");
+  if (it->second.subtasks.empty())
+    return make_error(ec::not_found,
+                      "task " + updated.name + " runs on no source of worker " + st.worker_name);
+  if (auto err = check_rules_only_update(it->second.config, updated)) return err;
+  for (auto& inst : updated.mysql_instances)
+    if (auto rules = table_rules::compile(inst); !rules)
+      return make_error(code_of(rules.error()), "task " + updated.name + ", source " +
+                                                    inst.source_id + ": " +
+                                                    describe(rules.error()));
+  auto rp = self->make_response_promise<task_status>();
+  auto name = updated.name;
+  // First every subtask must be paused: refusing before anything changes keeps the parts of
+  // the task on one set of rules.
+  gather_subtasks(
+      self, it->second,
+      [=](std::vector<subtask_status> statuses, std::vector<std::string> refusals) mutable {
+        auto& st = self->state;
+        std::vector<std::string> running;
+        for (auto& s : statuses)
+          if (s.stage != "Paused") running.push_back("source " + s.source_id + " is " + s.stage);
+        if (!refusals.empty() || !running.empty()) {
+          refusals.insert(refusals.end(), running.begin(), running.end());
+          rp.deliver(make_error(ec::invalid_state,
+                                "task " + name + " was not updated: " + join(refusals) +
+                                    "; pause it first (pause-task)"));
+          return;
+        }
+        auto entry = st.tasks.find(name);
+        if (entry == st.tasks.end() || !entry->second.stopping.empty()) {
+          rp.deliver(make_error(ec::invalid_state, "task " + name + " was stopped meanwhile"));
+          return;
+        }
+        gather_subtasks(
+            self, entry->second,
+            [=](std::vector<subtask_status> statuses,
+                std::vector<std::string> refusals) mutable {
+              auto& st = self->state;
+              auto entry = st.tasks.find(name);
+              if (entry == st.tasks.end()) {
+                rp.deliver(make_error(ec::invalid_state, "task " + name + " was stopped meanwhile"));
+                return;
+              }
+              // A subtask refuses when its full migration is not finished or the operator
+              // resumed it meanwhile: the ones that took the new rules get the old ones back,
+              // so every part runs the persisted config.
+              if (!refusals.empty()) {
+                auto previous = usable(entry->second.config, st.settings.secret_key);
+                for (auto& s : statuses)
+                  if (auto h = entry->second.subtasks.find(s.source_id);
+                      h != entry->second.subtasks.end())
+                    caf::anon_send(h->second, update_task_atom_v, previous);
+                rp.deliver(make_error(ec::invalid_state,
+                                      "task " + name + " was not updated: " + join(refusals)));
+                return;
+              }
+              if (auto err = st.meta->put(task_kind, name, to_json(updated))) {
+                rp.deliver(err);
+                return;
+              }
+              entry->second.config = updated;
+              DM_INFO("worker {} updated the rules of task {}", st.worker_name, name);
+              rp.deliver(make_task_status(name, updated, std::move(statuses)));
             },
-            [=](caf::error& err) {
-              acc->refusals.push_back(describe(err));
-              finish_one();
-            });
-  return acc->rp;
+            update_task_atom_v, usable(updated, st.settings.secret_key));
+      },
+      status_atom_v);
+  return rp;
 }
 
 // pause-task / resume-task: records the operator's choice, then tells every subtask.
@@ -644,6 +744,9 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
       },
       [=](resume_task_atom, const std::string& name) -> caf::result<task_status> {
         return set_paused(self, name, false);
+      },
+      [=](update_task_atom, task_config cfg) -> caf::result<task_status> {
+        return update_task(self, std::move(cfg));
       },
       [=](list_member_atom) -> std::vector<member_info> {
         auto& st = self->state;

@@ -389,6 +389,34 @@ int run_pause_resume(caf::actor_system& sys, const options& opts, workers& ws,
   return 0;
 }
 
+// update-task: the task file's new rules for a task paused on every worker that runs part of
+// it. Every part is checked paused before any worker changes anything.
+int run_update_task(caf::actor_system& sys, const options& opts, workers& ws,
+                    const std::string& path) {
+  auto cfg = read_task(path);
+  auto targets = workers_of(sys, opts, ws, cfg);
+  for (auto i : targets) {
+    auto r = ask<status_reply>(sys, ws.require(i), query_status_atom_v, cfg.name);
+    if (!r) fail(describe(r.error()));
+    for (auto& t : r->tasks)
+      for (auto& s : t.subtasks)
+        if (s.stage != "Paused")
+          fail("task " + cfg.name + " was not updated: source " + s.source_id + " on worker " +
+               ws.addr(i) + " is " + s.stage + "; pause it first (pause-task " + cfg.name + ")");
+  }
+  std::vector<status_reply> replies;
+  for (auto i : targets) {
+    auto status = ask<task_status>(sys, ws.require(i), update_task_atom_v, cfg);
+    if (!status) fail(describe(status.error()));
+    replies.push_back(status_reply{{*status}, {}});
+  }
+  auto merged = dmctl::merge(replies);
+  print(opts, dmctl::to_json(merged),
+        "updated the rules of " + dmctl::to_text(merged) +
+            "(they apply from the checkpoint on: resume-task " + cfg.name + ")\n");
+  return 0;
+}
+
 // encrypt: no worker needed; the key file must be the workers' secret-key-path.
 int run_encrypt(const options& opts, const std::string& key_path, const std::string& plain) {
   auto key = read_secret_key(key_path);
@@ -479,6 +507,11 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   pt->add_option("task", pause_task, "task name")->required();
   auto* rt = app.add_subcommand("resume-task", "restart a paused task from its checkpoints");
   rt->add_option("task", resume_task, "task name")->required();
+  std::string update_file;
+  auto* ut = app.add_subcommand(
+      "update-task",
+      "change a paused task's block-allow-list, routes and filters from its config file");
+  ut->add_option("config", update_file, "task config file (YAML)")->required();
 
   std::string key_path, plain_password;
   auto* en = app.add_subcommand(
@@ -541,6 +574,7 @@ int run_once(std::vector<std::string> args, bool* interactive) {
     if (he->parsed()) return run_handle_error(sys, opts, ws, error_task, error_action, error_sql);
     if (pt->parsed()) return run_pause_resume(sys, opts, ws, pause_task, true);
     if (rt->parsed()) return run_pause_resume(sys, opts, ws, resume_task, false);
+    if (ut->parsed()) return run_update_task(sys, opts, ws, update_file);
   } catch (const failure& f) {
     return report(opts, f);
   }

@@ -141,3 +141,106 @@ BOOST_FIXTURE_TEST_CASE(dmctl_without_a_command_runs_one_command_per_line, repli
   auto status = worker.dmctl_json({"query-status", "t"});
   BOOST_CHECK_EQUAL(status["tasks"][0]["stage"], "Running");
 }
+
+// update-task: a paused task's block-allow-list, routes and filters change; the new rules apply
+// from the checkpoint on, and survive a worker restart. A running task, a change to anything
+// else and a rule that does not compile are refused with one line, changing nothing.
+BOOST_AUTO_TEST_CASE(a_paused_task_takes_new_rules_with_update_task) {
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  worker_process worker;
+  // First: app only, and app's deletes filtered out.
+  auto first_rules = task_yaml("r", {"up"}, downstream,
+                               "    block-allow-list: \"bal\"\n"
+                               "    filter-rules: [\"keep-rows\"]\n"
+                               "block-allow-list:\n  bal:\n    do-dbs: [\"app\"]\n"
+                               "filters:\n  keep-rows:\n    schema-pattern: \"app\"\n"
+                               "    table-pattern: \"*\"\n    events: [\"delete\"]\n"
+                               "    action: Ignore\n");
+  create_source_and_start_task(worker, "up", upstream, first_rules);
+  auto conn = upstream.connect();
+  // Rows first..last of a table, value expression over n.
+  auto rows = [](const std::string& table, int first, int last, const std::string& value) {
+    return "INSERT INTO " + table + " WITH RECURSIVE s(n) AS (SELECT " + std::to_string(first) +
+           " UNION ALL SELECT n + 1 FROM s WHERE n < " + std::to_string(last) + ") SELECT n, " +
+           value + " FROM s";
+  };
+  auto rows_100 = rows("app.t", 1, 100, "CONCAT('v', n)");
+  for (auto sql : {"CREATE DATABASE app", "CREATE DATABASE extra",
+                   "CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(20))",
+                   rows_100.c_str(),
+                   "DELETE FROM app.t WHERE id <= 10",
+                   "CREATE TABLE extra.early (id INT PRIMARY KEY)",
+                   "INSERT INTO extra.early VALUES (1)"})
+    BOOST_REQUIRE_MESSAGE(!conn.execute(sql), sql);
+  wait_synced(worker, "r", upstream);
+  BOOST_CHECK_EQUAL(row_count(downstream, "app.t"), 100u);  // the deletes were filtered
+  auto has_db = [&](const std::string& db) {
+    return *downstream.query("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE "
+                             "SCHEMA_NAME = '" + db + "'")[0][0] != "0";
+  };
+  BOOST_CHECK(!has_db("extra"));
+
+  // Second: app and extra, extra routed to extra_routed, no filter.
+  auto second_rules = task_yaml("r", {"up"}, downstream,
+                                "    block-allow-list: \"bal\"\n"
+                                "    route-rules: [\"extra-to-routed\", \"extra-db\"]\n"
+                                "block-allow-list:\n  bal:\n    do-dbs: [\"app\", \"extra\"]\n"
+                                "routes:\n  extra-to-routed:\n    schema-pattern: \"extra\"\n"
+                                "    table-pattern: \"*\"\n    target-schema: \"extra_routed\"\n"
+                                "  extra-db:\n    schema-pattern: \"extra\"\n"
+                                "    target-schema: \"extra_routed\"\n");
+  auto second_file = worker.write_file("second.yaml", second_rules);
+  auto running = worker.dmctl({"update-task", second_file});
+  BOOST_CHECK_NE(running.exit_code, 0);
+  BOOST_CHECK_MESSAGE(running.err.find("is Running; pause it first") != std::string::npos,
+                      running.err);
+
+  BOOST_REQUIRE_EQUAL(worker.dmctl({"pause-task", "r"}).exit_code, 0);
+  // Written while paused: the new rules must see these (they are after the checkpoint).
+  auto rows_50 = rows("extra.late", 1, 50, "n * 7");
+  for (auto sql : {"DELETE FROM app.t WHERE id BETWEEN 11 AND 20",
+                   "CREATE TABLE extra.late (id INT PRIMARY KEY, v INT)", rows_50.c_str()})
+    BOOST_REQUIRE_MESSAGE(!conn.execute(sql), sql);
+
+  // Refused, changing nothing: another task mode; a route naming no target.
+  auto mode_change = second_rules;
+  mode_change.replace(mode_change.find("task-mode: incremental"), 22, "task-mode: all");
+  auto refused = worker.dmctl({"update-task", worker.write_file("mode.yaml", mode_change)});
+  BOOST_CHECK_NE(refused.exit_code, 0);
+  BOOST_CHECK_MESSAGE(refused.err.find("changes task-mode") != std::string::npos, refused.err);
+  auto bad_rule = first_rules;
+  bad_rule.replace(bad_rule.find("do-dbs: [\"app\"]"), 15, "do-dbs: [\"~(\"]");
+  refused = worker.dmctl({"update-task", worker.write_file("bad.yaml", bad_rule)});
+  BOOST_CHECK_NE(refused.exit_code, 0);
+  BOOST_CHECK_MESSAGE(refused.err.find('\n') == refused.err.size() - 1, refused.err);
+
+  auto updated = worker.dmctl_json({"update-task", second_file});
+  BOOST_CHECK_MESSAGE(updated["result"] == true, updated.dump());
+  BOOST_CHECK_EQUAL(updated["tasks"][0]["stage"], "Paused");
+  std::this_thread::sleep_for(std::chrono::seconds{1});
+  BOOST_CHECK(!has_db("extra_routed"));  // nothing applies before resume-task
+  // A database newly replicated is the operator's to create (its CREATE DATABASE is history).
+  BOOST_REQUIRE(!downstream.connect().execute("CREATE DATABASE extra_routed"));
+
+  BOOST_REQUIRE_EQUAL(worker.dmctl({"resume-task", "r"}).exit_code, 0);
+  wait_synced(worker, "r", upstream);
+  // The deletes after the checkpoint applied; the ones filtered before stay undone.
+  BOOST_CHECK_EQUAL(row_count(downstream, "app.t"), 90u);
+  BOOST_CHECK_EQUAL(*downstream.query("SELECT COUNT(*) FROM app.t WHERE id BETWEEN 11 AND 20")[0][0],
+                    "0");
+  BOOST_CHECK_EQUAL(row_count(downstream, "extra_routed.late"), 50u);
+  BOOST_CHECK(!has_db("extra"));
+
+  // The new rules are the task's now, also after a worker restart.
+  worker.kill();
+  worker.start();
+  BOOST_REQUIRE(!conn.execute(rows("extra.late", 51, 80, "n")));
+  BOOST_REQUIRE(!conn.execute("DELETE FROM app.t WHERE id BETWEEN 21 AND 25"));
+  wait_synced(worker, "r", upstream);
+  auto sums = [](const mariadb_sandbox& s, const std::string& table) {
+    return *s.query("SELECT CONCAT(COUNT(*), '/', SUM(v)) FROM " + table)[0][0];
+  };
+  BOOST_CHECK_EQUAL(sums(downstream, "extra_routed.late"), sums(upstream, "extra.late"));
+  BOOST_CHECK_EQUAL(row_count(downstream, "app.t"), 85u);
+}
