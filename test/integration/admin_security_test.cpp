@@ -1,7 +1,8 @@
 // The admin endpoint over TLS with a token, against a real worker: dmctl with the CA-signed
 // certificate and the token is served; without the token or with a wrong one the worker
 // refuses the command, logs the attempt and changes nothing; without TLS or with a certificate
-// another CA signed, dmctl does not get through the handshake. Also TLS from the worker to the
+// another CA signed, dmctl does not get through the handshake, and the worker logs the refused
+// handshake with the peer and the reason. Also TLS from the worker to the
 // upstream and downstream servers.
 #define BOOST_TEST_MODULE admin_security
 #include <boost/test/unit_test.hpp>
@@ -106,6 +107,19 @@ BOOST_AUTO_TEST_CASE(only_a_certified_dmctl_with_the_token_is_served) {
   BOOST_CHECK_NE(intruder.exit_code, 0);
   BOOST_CHECK_MESSAGE(intruder.err.find("cannot reach dm-worker") != std::string::npos,
                       intruder.err);
+  // Both refused handshakes are in the worker's log, with the peer and the reason.
+  log = worker.log();
+  auto refused_at = [&](const std::string& reason) {
+    for (auto at = log.find("admin endpoint refused a TLS connection from 127.0.0.1:");
+         at != std::string::npos;
+         at = log.find("admin endpoint refused a TLS connection from 127.0.0.1:", at + 1))
+      if (log.substr(at, log.find('\n', at) - at).find(reason) != std::string::npos) return true;
+    return false;
+  };
+  BOOST_CHECK_MESSAGE(refused_at("certificate verify failed"), log);
+  BOOST_CHECK_MESSAGE(refused_at("wrong version number"), log);  // the dmctl without TLS
+  // A peer that only opens and closes a connection (dmctl's reachability probe) is not one.
+  BOOST_CHECK_MESSAGE(log.find("unexpected eof") == std::string::npos, log);
 
   auto partial = worker.dmctl_with({"--ssl-ca", creds.path("ca", "pem")}, {"query-status"});
   BOOST_CHECK_NE(partial.exit_code, 0);

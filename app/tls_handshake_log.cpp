@@ -1,0 +1,83 @@
+// Logs every TLS connection the worker's admin endpoint refuses during the handshake: a dmctl
+// (or anything else) with a certificate the worker's ssl-ca did not sign, without a
+// certificate, or speaking plain TCP. One warning line names the peer and OpenSSL's reason.
+//
+// How: CAF 0.17's openssl module (caf::openssl::session) runs the handshake with SSL_accept and
+// offers no callback when it fails, and Debian's CAF build compiles its own logging out. This
+// file defines SSL_accept in the dm-worker executable; the dynamic linker looks symbols up in
+// the executable first, so libcaf_openssl's call lands here. It calls OpenSSL's SSL_accept
+// (the next definition, from libssl), and when the handshake failed for good it logs, leaving
+// the result and OpenSSL's error queue exactly as they were for CAF. dm-worker is the only
+// program that accepts TLS connections (its MariaDB connections are clients).
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <string>
+
+#include "protocol/log.hpp"
+
+namespace {
+
+using ssl_accept_fn = int (*)(SSL*);
+
+// "host:port" of the socket's peer, or "an unknown peer".
+std::string peer_of(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return "an unknown peer";
+  char host[INET6_ADDRSTRLEN] = "?";
+  uint16_t port = 0;
+  if (addr.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    port = ntohs(in->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    port = ntohs(in6->sin6_port);
+  }
+  return std::string{host} + ":" + std::to_string(port);
+}
+
+// OpenSSL's reason for the failure, read without taking it off the error queue.
+std::string reason_of(SSL* ssl) {
+  std::string reason;
+  if (auto code = ERR_peek_last_error(); code != 0) {
+    const char* text = ERR_reason_error_string(code);
+    reason = text ? text : "TLS error " + std::to_string(ERR_GET_REASON(code));
+  } else {
+    reason = "TLS protocol error";
+  }
+  if (auto verify = SSL_get_verify_result(ssl); verify != X509_V_OK)
+    reason += std::string{" ("} + X509_verify_cert_error_string(verify) + ")";
+  return reason;
+}
+
+// The peer closed the connection before the handshake finished (OpenSSL 3 reports that as a
+// protocol error).
+bool closed_early() {
+  return ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+}
+
+}  // namespace
+
+extern "C" int SSL_accept(SSL* ssl) {
+  static const auto openssl_accept =
+      reinterpret_cast<ssl_accept_fn>(dlsym(RTLD_NEXT, "SSL_accept"));
+  if (openssl_accept == nullptr) return -1;  // no libssl loaded: nothing can be accepted
+  int result = openssl_accept(ssl);
+  // Waiting for more bytes is no failure; a peer closing before or during the handshake (a
+  // reachability probe) is not worth a line; a protocol or certificate failure is.
+  if (result <= 0 && SSL_get_error(ssl, result) == SSL_ERROR_SSL && !closed_early())
+    DM_WARN("admin endpoint refused a TLS connection from {}: {}; a dmctl needs --ssl-ca, "
+            "--ssl-cert and --ssl-key with a certificate signed by the worker's ssl-ca",
+            peer_of(SSL_get_fd(ssl)), reason_of(ssl));
+  return result;
+}
