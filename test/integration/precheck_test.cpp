@@ -1,8 +1,13 @@
 // check-task against real servers and real users: each missing privilege, upstream setting and
 // downstream setting is reported alone, with the GRANT or setting that fixes it, and passes
-// once fixed; start-task refuses a task whose precheck fails and starts it once it passes.
+// once fixed; start-task refuses a task whose precheck fails and starts it once it passes. A
+// collation the downstream lacks is made real with a site-defined collation on the upstream.
 #define BOOST_TEST_MODULE precheck
 #include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "test/support/harness.hpp"
 
@@ -210,4 +215,68 @@ BOOST_AUTO_TEST_CASE(an_upstream_without_binary_log_is_reported) {
                  c["message"].get<std::string>().find("start it with log-bin") != std::string::npos;
     }
   BOOST_CHECK_MESSAGE(reported, reply.dump());
+}
+
+// A column whose collation the downstream does not have (a collation added to the upstream
+// from its character-sets-dir, as a site-defined collation is) fails the collation item,
+// naming the collation and the table; converting the column makes it pass.
+BOOST_AUTO_TEST_CASE(a_collation_the_downstream_lacks_is_reported_until_converted) {
+  // The server's own charset definitions plus one collation of utf8mb3 ("b" sorts as "a").
+  auto charsets = make_temp_dir("dm-charsets");
+  struct removed_at_end {
+    std::string dir;
+    ~removed_at_end() { remove_tree(dir); }
+  } cleanup{charsets};
+  std::filesystem::copy("/usr/share/mysql/charsets", charsets,
+                        std::filesystem::copy_options::recursive);
+  std::string index;
+  {
+    std::ifstream in{charsets + "/Index.xml"};
+    index.assign(std::istreambuf_iterator<char>{in}, {});
+  }
+  auto at = index.find("<charset name=\"utf8mb3\">");
+  BOOST_REQUIRE(at != std::string::npos);
+  index.insert(index.find('\n', at) + 1,
+               "  <collation name=\"utf8mb3_site_ci\" id=\"1029\">\n"
+               "    <rules><reset>a</reset><s>b</s></rules>\n  </collation>\n");
+  std::ofstream{charsets + "/Index.xml"} << index;
+
+  auto options = sandbox_options::with_server_id(5);
+  options.extra_args.push_back("--character-sets-dir=" + charsets);
+  mariadb_sandbox upstream{options};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(6)};
+  upstream.execute("CREATE DATABASE app");
+  upstream.execute("CREATE TABLE app.names (id INT PRIMARY KEY, "
+                   "name VARCHAR(20) CHARACTER SET utf8mb3 COLLATE utf8mb3_site_ci)");
+  worker_process worker;
+  auto created = worker.dmctl(
+      {"operate-source", "create", worker.write_file("s.yaml", source_yaml("up", upstream))});
+  BOOST_REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  auto task_file = worker.write_file("t.yaml", task_yaml("t", {"up"}, downstream));
+
+  auto collation_item = [&] {
+    auto r = worker.dmctl({"--json", "check-task", task_file});
+    auto reply = nlohmann::json::parse(r.out);
+    nlohmann::json item;
+    for (auto& c : reply["checks"]) {
+      if (c["item"] == "collation") item = c;
+      else BOOST_CHECK_MESSAGE(c["state"] != "fail", c.dump());
+    }
+    BOOST_CHECK_EQUAL(r.exit_code == 0, item["state"] != "fail");
+    return item;
+  };
+  auto item = collation_item();
+  BOOST_CHECK_EQUAL(item["state"], "fail");
+  auto message = item["message"].get<std::string>();
+  BOOST_CHECK_MESSAGE(message.find("the downstream lacks collation utf8mb3_site_ci (used by "
+                                   "`app`.`names`)") != std::string::npos,
+                      message);
+  BOOST_CHECK_MESSAGE(message.find("convert those columns upstream") != std::string::npos,
+                      message);
+  auto refused = worker.dmctl({"start-task", task_file});
+  BOOST_CHECK_NE(refused.exit_code, 0);
+
+  upstream.execute("ALTER TABLE app.names MODIFY name VARCHAR(20) CHARACTER SET utf8mb3 "
+                   "COLLATE utf8mb3_general_ci");
+  BOOST_CHECK_EQUAL(collation_item()["state"], "ok");
 }
