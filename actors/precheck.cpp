@@ -16,6 +16,21 @@ namespace dm {
 
 namespace {
 
+// Whether the task runs precheck item `item` (not named in ignore-checking-items, nor "all").
+bool item_wanted(const task_config& task, const std::string& item) {
+  auto& ignored = task.ignore_checking_items;
+  return std::find(ignored.begin(), ignored.end(), item) == ignored.end() &&
+         std::find(ignored.begin(), ignored.end(), "all") == ignored.end();
+}
+
+bool supported_version(const std::string& version) {
+  bool mariadb = version.find("MariaDB") != std::string::npos;
+  int major = 0, minor = 0;
+  std::sscanf(version.c_str(), "%d.%d", &major, &minor);
+  return mariadb ? (major > 10 || (major == 10 && minor >= 1))
+                 : (major > 5 || (major == 5 && minor >= 7));
+}
+
 // The tables the task replicates from the source: (db, table) -> (target db, target table).
 using table_map = std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>>;
 
@@ -48,11 +63,7 @@ class checker {
   bool syncs() const { return task_.task_mode != "full"; }
   bool loads() const { return task_.task_mode != "incremental"; }
 
-  bool wanted(const std::string& item) const {
-    auto& ignored = task_.ignore_checking_items;
-    return std::find(ignored.begin(), ignored.end(), item) == ignored.end() &&
-           std::find(ignored.begin(), ignored.end(), "all") == ignored.end();
-  }
+  bool wanted(const std::string& item) const { return item_wanted(task_, item); }
 
   void report(const std::string& item, const std::string& state, const std::string& message) {
     items_.push_back({source_.source_id, item, state, message});
@@ -87,48 +98,9 @@ class checker {
                           "@@binlog_row_image", "version");
     if (!rows || rows->empty() || (*rows)[0].size() < 5) return;
     auto value = [&](size_t i) { return (*rows)[0][i].value_or(""); };
-    if (wanted("version")) check_version(value(0));
-    if (wanted("server_id")) {
-      if (value(1) == "0" || value(1).empty())
-        report("server_id", "fail",
-               "the upstream's server_id is 0; give it a unique non-zero server_id in its "
-               "config (and SET GLOBAL server_id = N)");
-      else
-        report("server_id", "ok", "server_id " + value(1));
-    }
-    if (!syncs()) return;
-    if (wanted("binlog_enable")) {
-      if (value(2) != "1" && value(2) != "ON")
-        report("binlog_enable", "fail",
-               "the upstream's binary log is off; start it with log-bin (and binlog_format=ROW)");
-      else
-        report("binlog_enable", "ok", "binary log on");
-    }
-    auto setting = [&](const std::string& item, const std::string& name, const std::string& is) {
-      if (!wanted(item)) return;
-      if (is != "ROW" && is != "FULL")
-        report(item, "fail", "the upstream's " + name + " is " + is + "; SET GLOBAL " + name +
-                                 " = '" + (item == "binlog_format" ? "ROW" : "FULL") +
-                                 "' and set it in the server's config");
-      else
-        report(item, "ok", name + " " + is);
-    };
-    setting("binlog_format", "binlog_format", value(3));
-    setting("binlog_row_image", "binlog_row_image", value(4));
-  }
-
-  void check_version(const std::string& version) {
-    bool mariadb = version.find("MariaDB") != std::string::npos;
-    int major = 0, minor = 0;
-    std::sscanf(version.c_str(), "%d.%d", &major, &minor);
-    bool supported = mariadb ? (major > 10 || (major == 10 && minor >= 1))
-                             : (major > 5 || (major == 5 && minor >= 7));
-    if (supported)
-      report("version", "ok", version);
-    else
-      report("version", "fail", "the upstream runs " + version +
-                                    "; supported are MySQL 5.7 and later and MariaDB 10.1 and "
-                                    "later: upgrade it");
+    auto judged = judge_upstream_settings({value(0), value(1), value(2), value(3), value(4)},
+                                          task_, source_.source_id);
+    items_.insert(items_.end(), judged.begin(), judged.end());
   }
 
   table_map replicated_tables(mysql_connection& up) {
@@ -368,6 +340,43 @@ class checker {
 };
 
 }  // namespace
+
+std::vector<check_item> judge_upstream_settings(const upstream_settings& s,
+                                               const task_config& task,
+                                               const std::string& source_id) {
+  std::vector<check_item> out;
+  auto report = [&](const std::string& item, const std::string& state, const std::string& text) {
+    if (item_wanted(task, item)) out.push_back({source_id, item, state, text});
+  };
+  if (supported_version(s.version))
+    report("version", "ok", s.version);
+  else
+    report("version", "fail", "the upstream runs " + s.version +
+                                  "; supported are MySQL 5.7 and later and MariaDB 10.1 and "
+                                  "later: upgrade it");
+  if (s.server_id == "0" || s.server_id.empty())
+    report("server_id", "fail",
+           "the upstream's server_id is 0; give it a unique non-zero server_id in its config "
+           "(and SET GLOBAL server_id = N)");
+  else
+    report("server_id", "ok", "server_id " + s.server_id);
+  if (task.task_mode == "full") return out;  // nothing reads its binary log
+  if (s.log_bin != "1" && s.log_bin != "ON")
+    report("binlog_enable", "fail",
+           "the upstream's binary log is off; start it with log-bin (and binlog_format=ROW)");
+  else
+    report("binlog_enable", "ok", "binary log on");
+  auto setting = [&](const std::string& name, const std::string& is, const std::string& needed) {
+    if (is != needed)
+      report(name, "fail", "the upstream's " + name + " is " + is + "; SET GLOBAL " + name +
+                               " = '" + needed + "' and set it in the server's config");
+    else
+      report(name, "ok", name + " " + is);
+  };
+  setting("binlog_format", s.binlog_format, "ROW");
+  setting("binlog_row_image", s.binlog_row_image, "FULL");
+  return out;
+}
 
 std::vector<check_item> precheck(const task_config& task, const source_config& source) {
   return checker{task, source}.run();

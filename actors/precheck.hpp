@@ -16,12 +16,29 @@
 // its own.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "actors/config.hpp"
 #include "actors/status.hpp"
 
 namespace dm {
+
+// What the upstream answers to SELECT VERSION(), @@server_id, @@log_bin, @@binlog_format,
+// @@binlog_row_image.
+struct upstream_settings {
+  std::string version;
+  std::string server_id;
+  std::string log_bin;
+  std::string binlog_format;
+  std::string binlog_row_image;
+};
+
+// The version and server_id items, and for a task that syncs binlog_enable, binlog_format and
+// binlog_row_image, judged from `settings` (the items ignore-checking-items names left out).
+std::vector<check_item> judge_upstream_settings(const upstream_settings& settings,
+                                               const task_config& task,
+                                               const std::string& source_id);
 
 // `task` and `source` with their passwords usable (decrypted).
 std::vector<check_item> precheck(const task_config& task, const source_config& source);
