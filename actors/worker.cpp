@@ -343,6 +343,10 @@ void gather_subtasks(self_ptr self, const worker_actor_state::task_entry& entry,
     std::vector<std::string> refusals;
     size_t waiting = 0;
   };
+  if (entry.subtasks.empty()) {
+    done(std::vector<subtask_status>{}, std::vector<std::string>{});
+    return;
+  }
   auto acc = std::make_shared<pending>();
   acc->waiting = entry.subtasks.size();
   auto finish_one = [acc, done]() mutable {
@@ -402,16 +406,29 @@ caf::result<task_status> ask_subtasks(self_ptr self, const std::string& name, Ts
   return rp;
 }
 
-// update-task: checks that only rules change and that every subtask here is Paused, then
-// persists the new config and hands it to the subtasks.
+// Refuses a command about a task that is being stopped or updated (nothing may resume, pause
+// or stop it while update-task changes its parts' rules).
+caf::error busy(const worker_actor_state::task_entry& entry, const std::string& name) {
+  if (!entry.stopping.empty())
+    return make_error(ec::invalid_state, "task " + name + " is being stopped");
+  if (entry.updating)
+    return make_error(ec::invalid_state,
+                      "task " + name + " is being updated (update-task); try again in a moment");
+  return {};
+}
+
+// update-task: checks that only rules change and that every subtask here is Paused, then hands
+// the new config to the subtasks and persists it. While it runs the task is marked updating, so
+// that no subtask resumes in between; if any subtask refuses (its full migration is not
+// finished, it is still stopping its units) or the config cannot be persisted, every subtask
+// gets the previous config back.
 caf::result<task_status> update_task(self_ptr self, task_config updated) {
   auto& st = self->state;
   auto it = st.tasks.find(updated.name);
   if (it == st.tasks.end())
     return make_error(ec::not_found,
                       "task " + updated.name + " does not exist on worker " + st.worker_name);
-  if (!it->second.stopping.empty())
-    return make_error(ec::invalid_state, "task " + updated.name + " is being stopped");
+  if (auto err = busy(it->second, updated.name)) return err;
   if (it->second.subtasks.empty())
     return make_error(ec::not_found,
                       "task " + updated.name + " runs on no source of worker " + st.worker_name);
@@ -423,25 +440,36 @@ caf::result<task_status> update_task(self_ptr self, task_config updated) {
                                                     describe(rules.error()));
   auto rp = self->make_response_promise<task_status>();
   auto name = updated.name;
-  // First every subtask must be paused: refusing before anything changes keeps the parts of
-  // the task on one set of rules.
+  it->second.updating = true;
+  // Ends the update: clears the mark and answers.
+  auto finish = [self, name, rp](caf::expected<task_status> result) mutable {
+    auto entry = self->state.tasks.find(name);
+    if (entry != self->state.tasks.end()) entry->second.updating = false;
+    if (result) rp.deliver(std::move(*result));
+    else rp.deliver(result.error());
+  };
+  // Every subtask back on the persisted config.
+  auto roll_back = [self, name] {
+    auto& st = self->state;
+    auto entry = st.tasks.find(name);
+    if (entry == st.tasks.end()) return;
+    auto previous = usable(entry->second.config, st.settings.secret_key);
+    for (auto& [source_id, handle] : entry->second.subtasks)
+      caf::anon_send(handle, update_task_atom_v, previous);
+  };
   gather_subtasks(
       self, it->second,
       [=](std::vector<subtask_status> statuses, std::vector<std::string> refusals) mutable {
-        auto& st = self->state;
-        std::vector<std::string> running;
         for (auto& s : statuses)
-          if (s.stage != "Paused") running.push_back("source " + s.source_id + " is " + s.stage);
-        if (!refusals.empty() || !running.empty()) {
-          refusals.insert(refusals.end(), running.begin(), running.end());
-          rp.deliver(make_error(ec::invalid_state,
-                                "task " + name + " was not updated: " + join(refusals) +
-                                    "; pause it first (pause-task)"));
+          if (s.stage != "Paused") refusals.push_back("source " + s.source_id + " is " + s.stage);
+        if (!refusals.empty()) {
+          finish(make_error(ec::invalid_state, "task " + name + " was not updated: " +
+                                                   join(refusals) + "; pause it first (pause-task)"));
           return;
         }
-        auto entry = st.tasks.find(name);
-        if (entry == st.tasks.end() || !entry->second.stopping.empty()) {
-          rp.deliver(make_error(ec::invalid_state, "task " + name + " was stopped meanwhile"));
+        auto entry = self->state.tasks.find(name);
+        if (entry == self->state.tasks.end()) {
+          finish(make_error(ec::invalid_state, "task " + name + " ended meanwhile"));
           return;
         }
         gather_subtasks(
@@ -449,33 +477,26 @@ caf::result<task_status> update_task(self_ptr self, task_config updated) {
             [=](std::vector<subtask_status> statuses,
                 std::vector<std::string> refusals) mutable {
               auto& st = self->state;
-              auto entry = st.tasks.find(name);
-              if (entry == st.tasks.end()) {
-                rp.deliver(make_error(ec::invalid_state, "task " + name + " was stopped meanwhile"));
+              caf::error err;
+              if (!refusals.empty())
+                err = make_error(ec::invalid_state,
+                                 "task " + name + " was not updated: " + join(refusals));
+              else if (statuses.empty())
+                err = make_error(ec::invalid_state,
+                                 "task " + name + " was not updated: its parts ended meanwhile");
+              else
+                err = st.meta->put(task_kind, name, to_json(updated));
+              if (err) {
+                roll_back();
+                finish(err);
                 return;
               }
-              // A subtask refuses when its full migration is not finished or the operator
-              // resumed it meanwhile: the ones that took the new rules get the old ones back,
-              // so every part runs the persisted config.
-              if (!refusals.empty()) {
-                auto previous = usable(entry->second.config, st.settings.secret_key);
-                for (auto& s : statuses)
-                  if (auto h = entry->second.subtasks.find(s.source_id);
-                      h != entry->second.subtasks.end())
-                    caf::anon_send(h->second, update_task_atom_v, previous);
-                rp.deliver(make_error(ec::invalid_state,
-                                      "task " + name + " was not updated: " + join(refusals)));
-                return;
-              }
-              if (auto err = st.meta->put(task_kind, name, to_json(updated))) {
-                rp.deliver(err);
-                return;
-              }
-              entry->second.config = updated;
+              if (auto entry = st.tasks.find(name); entry != st.tasks.end())
+                entry->second.config = updated;
               DM_INFO("worker {} updated the rules of task {}", st.worker_name, name);
-              rp.deliver(make_task_status(name, updated, std::move(statuses)));
+              finish(make_task_status(name, updated, std::move(statuses)));
             },
-            update_task_atom_v, usable(updated, st.settings.secret_key));
+            update_task_atom_v, usable(updated, self->state.settings.secret_key));
       },
       status_atom_v);
   return rp;
@@ -487,8 +508,7 @@ caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool
   auto it = st.tasks.find(name);
   if (it == st.tasks.end())
     return make_error(ec::not_found, "task " + name + " does not exist on worker " + st.worker_name);
-  if (!it->second.stopping.empty())
-    return make_error(ec::invalid_state, "task " + name + " is being stopped");
+  if (auto err = busy(it->second, name)) return err;
   auto err = paused ? st.meta->put(task_stage_kind, name, "Paused")
                     : st.meta->erase(task_stage_kind, name);
   if (err) return err;
@@ -705,6 +725,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
           return make_error(ec::not_found,
                             "task " + name + " does not exist on worker " + st.worker_name);
         auto& entry = it->second;
+        if (entry.updating) return busy(entry, name);
         if (entry.subtasks.empty()) {
           // Nothing runs here (its sources are bound elsewhere): remove right away.
           auto err = remove_task_records(st, entry.config);
@@ -737,6 +758,8 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
       },
       [=](handle_error_atom, const std::string& name, const std::string& action,
           const std::string& sql) -> caf::result<task_status> {
+        if (auto it = self->state.tasks.find(name); it != self->state.tasks.end())
+          if (auto err = busy(it->second, name)) return err;
         return ask_subtasks(self, name, handle_error_atom_v, action, sql);
       },
       [=](pause_task_atom, const std::string& name) -> caf::result<task_status> {

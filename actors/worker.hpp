@@ -42,6 +42,9 @@ struct worker_actor_state {
     std::vector<caf::typed_response_promise<task_status>> stopping;
     // Paused by pause-task (persisted); its subtasks start paused.
     bool paused = false;
+    // update-task is changing its subtasks' rules (pause, resume, handle-error, stop and
+    // another update wait).
+    bool updating = false;
   };
 
   worker_settings settings;

@@ -1,6 +1,7 @@
 // Logs every TLS connection the worker's admin endpoint refuses during the handshake: a dmctl
 // (or anything else) with a certificate the worker's ssl-ca did not sign, without a
-// certificate, or speaking plain TCP. One warning line names the peer and OpenSSL's reason.
+// certificate, or speaking plain TCP. One warning line names the peer and OpenSSL's reason (at
+// most one per peer host and reason every 10 s).
 //
 // How: CAF 0.17's openssl module (caf::openssl::session) runs the handshake with SSL_accept and
 // offers no callback when it fails, and Debian's CAF build compiles its own logging out. This
@@ -18,6 +19,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <chrono>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "protocol/log.hpp"
@@ -26,25 +30,64 @@ namespace {
 
 using ssl_accept_fn = int (*)(SSL*);
 
-// "host:port" of the socket's peer, or "an unknown peer".
-std::string peer_of(int fd) {
+struct peer {
+  std::string host = "an unknown peer";
+  uint16_t port = 0;
+};
+
+peer peer_of(int fd) {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
-  if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    return "an unknown peer";
+  peer out;
+  if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return out;
   char host[INET6_ADDRSTRLEN] = "?";
-  uint16_t port = 0;
   if (addr.ss_family == AF_INET) {
     auto* in = reinterpret_cast<sockaddr_in*>(&addr);
     inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-    port = ntohs(in->sin_port);
+    out.port = ntohs(in->sin_port);
   } else if (addr.ss_family == AF_INET6) {
     auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
     inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-    port = ntohs(in6->sin6_port);
+    out.port = ntohs(in6->sin6_port);
   }
-  return std::string{host} + ":" + std::to_string(port);
+  out.host = host;
+  return out;
 }
+
+// At most one line per peer host and reason per window, so that a peer retrying in a loop
+// cannot flood the log; the next such line says how many were left out.
+class refusal_log {
+ public:
+  void refused(const peer& from, const std::string& reason) {
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto& entry = hosts_[from.host + " " + reason];
+    if (entry.logged_at.time_since_epoch().count() != 0 && now - entry.logged_at < window) {
+      ++entry.suppressed;
+      return;
+    }
+    std::string earlier;
+    if (entry.suppressed > 0)
+      earlier = " (and " + std::to_string(entry.suppressed) + " more alike from " + from.host +
+                " not logged)";
+    DM_WARN("admin endpoint refused a TLS connection from {}:{}: {}; a dmctl needs --ssl-ca, "
+            "--ssl-cert and --ssl-key with a certificate signed by the worker's ssl-ca{}",
+            from.host, from.port, reason, earlier);
+    entry = {now, 0};
+    if (hosts_.size() > max_hosts) hosts_.clear();  // bounded memory under a scan
+  }
+
+ private:
+  static constexpr std::chrono::seconds window{10};
+  static constexpr size_t max_hosts = 10000;
+  struct host_state {
+    std::chrono::steady_clock::time_point logged_at;
+    uint64_t suppressed = 0;
+  };
+  std::mutex mutex_;
+  // By "host reason".
+  std::map<std::string, host_state> hosts_;
+};
 
 // OpenSSL's reason for the failure, read without taking it off the error queue.
 std::string reason_of(SSL* ssl) {
@@ -75,9 +118,9 @@ extern "C" int SSL_accept(SSL* ssl) {
   int result = openssl_accept(ssl);
   // Waiting for more bytes is no failure; a peer closing before or during the handshake (a
   // reachability probe) is not worth a line; a protocol or certificate failure is.
-  if (result <= 0 && SSL_get_error(ssl, result) == SSL_ERROR_SSL && !closed_early())
-    DM_WARN("admin endpoint refused a TLS connection from {}: {}; a dmctl needs --ssl-ca, "
-            "--ssl-cert and --ssl-key with a certificate signed by the worker's ssl-ca",
-            peer_of(SSL_get_fd(ssl)), reason_of(ssl));
+  if (result <= 0 && SSL_get_error(ssl, result) == SSL_ERROR_SSL && !closed_early()) {
+    static refusal_log log;
+    log.refused(peer_of(SSL_get_fd(ssl)), reason_of(ssl));
+  }
   return result;
 }

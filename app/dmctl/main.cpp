@@ -390,7 +390,8 @@ int run_pause_resume(caf::actor_system& sys, const options& opts, workers& ws,
 }
 
 // update-task: the task file's new rules for a task paused on every worker that runs part of
-// it. Every part is checked paused before any worker changes anything.
+// it. Every part is checked paused before any worker is asked; a worker that still refuses
+// (e.g. a part still copying its data) is named with the workers already updated.
 int run_update_task(caf::actor_system& sys, const options& opts, workers& ws,
                     const std::string& path) {
   auto cfg = read_task(path);
@@ -405,9 +406,15 @@ int run_update_task(caf::actor_system& sys, const options& opts, workers& ws,
                ws.addr(i) + " is " + s.stage + "; pause it first (pause-task " + cfg.name + ")");
   }
   std::vector<status_reply> replies;
+  std::string updated_on;
   for (auto i : targets) {
     auto status = ask<task_status>(sys, ws.require(i), update_task_atom_v, cfg);
-    if (!status) fail(describe(status.error()));
+    if (!status)
+      fail(describe(status.error()) +
+           (updated_on.empty() ? ""
+                               : " (worker(s) " + updated_on + " took the new rules; run "
+                                 "update-task again once this is fixed)"));
+    updated_on += (updated_on.empty() ? "" : ", ") + ws.addr(i);
     replies.push_back(status_reply{{*status}, {}});
   }
   auto merged = dmctl::merge(replies);

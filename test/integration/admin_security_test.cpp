@@ -107,8 +107,15 @@ BOOST_AUTO_TEST_CASE(only_a_certified_dmctl_with_the_token_is_served) {
   BOOST_CHECK_NE(intruder.exit_code, 0);
   BOOST_CHECK_MESSAGE(intruder.err.find("cannot reach dm-worker") != std::string::npos,
                       intruder.err);
+  // A second attempt right away is not logged again (a peer in a retry loop cannot flood it).
+  worker.dmctl_with(creds.with_token(creds.tls("intruder"), "token"), {"query-status"});
   // Both refused handshakes are in the worker's log, with the peer and the reason.
   log = worker.log();
+  size_t verify_lines = 0;
+  for (auto at = log.find("certificate verify failed"); at != std::string::npos;
+       at = log.find("certificate verify failed", at + 1))
+    ++verify_lines;
+  BOOST_CHECK_EQUAL(verify_lines, 1u);
   auto refused_at = [&](const std::string& reason) {
     for (auto at = log.find("admin endpoint refused a TLS connection from 127.0.0.1:");
          at != std::string::npos;

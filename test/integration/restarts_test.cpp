@@ -213,7 +213,9 @@ BOOST_AUTO_TEST_CASE(a_paused_task_takes_new_rules_with_update_task) {
   bad_rule.replace(bad_rule.find("do-dbs: [\"app\"]"), 15, "do-dbs: [\"~(\"]");
   refused = worker.dmctl({"update-task", worker.write_file("bad.yaml", bad_rule)});
   BOOST_CHECK_NE(refused.exit_code, 0);
-  BOOST_CHECK_MESSAGE(refused.err.find('\n') == refused.err.size() - 1, refused.err);
+  BOOST_CHECK_MESSAGE(refused.err.find("is not a valid regular expression") != std::string::npos,
+                      refused.err);
+  BOOST_CHECK_MESSAGE(refused.err.find('\n') == refused.err.size() - 1, refused.err);  // one line
 
   auto updated = worker.dmctl_json({"update-task", second_file});
   BOOST_CHECK_MESSAGE(updated["result"] == true, updated.dump());

@@ -79,6 +79,14 @@ BOOST_AUTO_TEST_CASE(binlog_settings_matter_only_to_tasks_that_sync) {
   BOOST_CHECK(fails_with(items["binlog_enable"], "log-bin"));
   BOOST_CHECK(fails_with(items["binlog_format"], "SET GLOBAL binlog_format = 'ROW'"));
   BOOST_CHECK(fails_with(items["binlog_row_image"], "SET GLOBAL binlog_row_image = 'FULL'"));
+  // Each setting has its one right value (ROW is a format, not a row image).
+  s = good();
+  s.binlog_format = "FULL";
+  s.binlog_row_image = "ROW";
+  items = judged(s, task("incremental"));
+  BOOST_CHECK(fails_with(items["binlog_format"], "is FULL"));
+  BOOST_CHECK(fails_with(items["binlog_row_image"], "is ROW"));
+  s.log_bin = "0";
   auto full = judged(s, task("full"));
   BOOST_CHECK_EQUAL(full.size(), 2u);  // version and server_id only
 }
