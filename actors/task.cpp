@@ -98,33 +98,39 @@ void start_syncer(self_ptr self) {
       syncer, st.config, st.source, st.db, task_actor{self}, st.relay_source);
 }
 
-// Starts what the task still has to do: dump and load (until recorded finished), then sync.
+// What the task has to do next, as recorded in RocksDB: "Dump" (dump and load, until the load is
+// recorded finished), "Finished" (task-mode full, everything loaded) or "Sync".
+caf::expected<std::string> next_unit(const task_actor_state& st) {
+  if (st.config.task_mode == "incremental") return std::string{"Sync"};
+  storage::dump_store store{st.db, st.config.name, st.source.source_id};
+  auto finished = store.load_finished();
+  if (!finished) return finished.error();
+  if (!*finished) return std::string{"Dump"};
+  return std::string{st.config.task_mode == "full" ? "Finished" : "Sync"};
+}
+
+// Starts what the task still has to do (next_unit).
 void start_units(self_ptr self) {
   auto& st = self->state;
-  if (st.config.task_mode != "incremental") {
-    storage::dump_store store{st.db, st.config.name, st.source.source_id};
-    auto finished = store.load_finished();
-    if (!finished) {
-      st.stage = "Paused";
-      st.last_error = describe(finished.error());
-      return;
-    }
-    if (!*finished) {
-      st.unit = "Dump";
-      auto dir = dump_dir(st);
-      st.units->loader = self->spawn<caf::monitored>(loader, st.config, st.source.source_id,
-                                                     st.db, task_actor{self}, dir);
-      st.units->dumper = self->spawn<caf::detached + caf::monitored>(
-          dumper, st.config, st.source, st.db, task_actor{self}, st.units->loader, dir);
-      return;
-    }
-    if (st.config.task_mode == "full") {
-      st.stage = "Finished";
-      st.unit = "Finished";
-      return;
-    }
+  auto unit = next_unit(st);
+  if (!unit) {
+    st.stage = "Paused";
+    st.last_error = describe(unit.error());
+    return;
   }
-  start_syncer(self);
+  if (*unit == "Dump") {
+    st.unit = "Dump";
+    auto dir = dump_dir(st);
+    st.units->loader = self->spawn<caf::monitored>(loader, st.config, st.source.source_id, st.db,
+                                                   task_actor{self}, dir);
+    st.units->dumper = self->spawn<caf::detached + caf::monitored>(
+        dumper, st.config, st.source, st.db, task_actor{self}, st.units->loader, dir);
+  } else if (*unit == "Finished") {
+    st.stage = "Finished";
+    st.unit = "Finished";
+  } else {
+    start_syncer(self);
+  }
 }
 
 void stop_units(self_ptr self) {
@@ -262,7 +268,11 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
   st.metrics = std::make_shared<task_metrics>(st);
   self->send(self, tick_atom_v);
   if (paused) {
-    st.stage = "Paused";
+    // Paused where it would go on: its status shows that unit.
+    auto unit = next_unit(st);
+    st.unit = unit ? *unit : "Sync";
+    st.stage = st.unit == "Finished" ? "Finished" : "Paused";
+    if (!unit) st.last_error = describe(unit.error());
     DM_INFO("{} stays paused (pause-task) until resume-task", label(st));
   } else {
     start_units(self);
@@ -378,16 +388,13 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
         if (st.units->any())
           return make_error(ec::invalid_state,
                             label(st) + " is still stopping its units; try again in a moment");
-        if (st.config.task_mode != "incremental") {
-          storage::dump_store store{st.db, st.config.name, st.source.source_id};
-          auto finished = store.load_finished();
-          if (!finished) return finished.error();
-          if (!*finished)
-            return make_error(ec::invalid_state,
-                              label(st) + " has not finished its full migration; rules can "
-                                          "change once it syncs (or stop the task and start it "
-                                          "again with the new rules)");
-        }
+        auto unit = next_unit(st);
+        if (!unit) return unit.error();
+        if (*unit == "Dump")
+          return make_error(ec::invalid_state,
+                            label(st) + " has not finished its full migration; rules can "
+                                        "change once it syncs (or stop the task and start it "
+                                        "again with the new rules)");
         st.config = std::move(updated);
         DM_INFO("{} took updated rules; they apply from its checkpoint when it resumes",
                 label(st));

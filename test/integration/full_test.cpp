@@ -353,3 +353,30 @@ BOOST_AUTO_TEST_CASE(existing_downstream_rows_follow_on_duplicate_and_inexact_va
                       narrow.dump());
   BOOST_CHECK_EQUAL(rows(), "up=0 down=0");
 }
+
+// A finished full migration that the operator paused comes back Finished after a worker
+// restart, not as a paused task in the Sync unit.
+BOOST_AUTO_TEST_CASE(a_paused_task_comes_back_in_the_unit_it_would_go_on_with) {
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  upstream.execute("CREATE DATABASE d");
+  upstream.execute("CREATE TABLE d.t (id INT PRIMARY KEY)");
+  upstream.execute("INSERT INTO d.t SELECT seq FROM d.seq_1_to_50");
+  worker_process worker;
+  auto yaml = std::regex_replace(task_yaml("full", {"up"}, downstream),
+                                 std::regex{"task-mode: incremental"}, "task-mode: full");
+  create_source_and_start_task(worker, "up", upstream, yaml);
+  nlohmann::json s;
+  for (int i = 0; i < 300 && s["stage"] != "Finished"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    s = subtask(worker);
+  }
+  BOOST_REQUIRE_EQUAL(s["stage"], "Finished");
+  BOOST_REQUIRE_EQUAL(worker.dmctl({"pause-task", "full"}).exit_code, 0);
+  worker.kill();
+  worker.start();
+  s = subtask(worker);
+  BOOST_CHECK_EQUAL(s["stage"], "Finished");
+  BOOST_CHECK_EQUAL(s["unit"], "Finished");
+  BOOST_CHECK_EQUAL(row_count(downstream, "d.t"), 50u);
+}
