@@ -365,10 +365,21 @@ void gather_subtasks(self_ptr self, const worker_actor_state::task_entry& entry,
             });
 }
 
-std::string join(const std::vector<std::string>& parts) {
+std::string join(const std::vector<std::string>& parts, const char* separator = "; ") {
   std::string out;
-  for (auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+  for (auto& p : parts) out += (out.empty() ? "" : separator) + p;
   return out;
+}
+
+// The first of the task's instances whose rules do not compile, as an error naming the task
+// and the source; nothing when all compile.
+caf::error rules_error(const task_config& cfg) {
+  for (auto& inst : cfg.mysql_instances)
+    if (auto rules = table_rules::compile(inst); !rules)
+      return make_error(code_of(rules.error()), "task " + cfg.name + ", source " +
+                                                    inst.source_id + ": " +
+                                                    describe(rules.error()));
+  return {};
 }
 
 task_status make_task_status(const std::string& name, const task_config& config,
@@ -433,11 +444,7 @@ caf::result<task_status> update_task(self_ptr self, task_config updated) {
     return make_error(ec::not_found,
                       "task " + updated.name + " runs on no source of worker " + st.worker_name);
   if (auto err = check_rules_only_update(it->second.config, updated)) return err;
-  for (auto& inst : updated.mysql_instances)
-    if (auto rules = table_rules::compile(inst); !rules)
-      return make_error(code_of(rules.error()), "task " + updated.name + ", source " +
-                                                    inst.source_id + ": " +
-                                                    describe(rules.error()));
+  if (auto err = rules_error(updated)) return err;
   auto rp = self->make_response_promise<task_status>();
   auto name = updated.name;
   it->second.updating = true;
@@ -613,9 +620,8 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
         for (auto& [name, entry] : st.tasks)
           if (find_instance(entry.config, id)) users.push_back(name);
         if (!users.empty()) {
-          std::string list;
-          for (auto& u : users) list += (list.empty() ? "" : ", ") + u;
-          return make_error(ec::invalid_state, "source " + id + " is used by task(s) " + list +
+          return make_error(ec::invalid_state, "source " + id + " is used by task(s) " +
+                                                   join(users, ", ") +
                                                    "; stop them first");
         }
         auto rp = self->make_response_promise<source_status>();
@@ -629,18 +635,13 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
         if (st.tasks.count(cfg.name) || is_creating(st, cfg.name))
           return make_error(ec::already_exists, "task " + cfg.name + " already exists on worker " +
                                                     st.worker_name + "; stop it first");
-        for (auto& inst : cfg.mysql_instances)
-          if (auto rules = table_rules::compile(inst); !rules)
-            return make_error(code_of(rules.error()), "task " + cfg.name + ", source " +
-                                                          inst.source_id + ": " +
-                                                          describe(rules.error()));
+        if (auto err = rules_error(cfg)) return err;
         std::vector<std::string> here, elsewhere;
         for (auto& inst : cfg.mysql_instances)
           (st.sources.count(inst.source_id) ? here : elsewhere).push_back(inst.source_id);
         if (here.empty()) {
-          std::string list;
-          for (auto& s : elsewhere) list += (list.empty() ? "" : ", ") + s;
-          return make_error(ec::not_found, "task " + cfg.name + " names source(s) " + list +
+          return make_error(ec::not_found, "task " + cfg.name + " names source(s) " +
+                                               join(elsewhere, ", ") +
                                                ", none of which exists on worker " +
                                                st.worker_name +
                                                "; create them with operate-source create");
