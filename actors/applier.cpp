@@ -49,22 +49,22 @@ caf::error run_transaction(mysql_connection& conn, const std::vector<std::string
   return flush(chunk);
 }
 
-// For each table without a key that `batch` changes: its last change in the batch, by job index.
-std::map<std::string, size_t> last_keyless_changes(const job_batch& batch) {
+// For each serial group that `batch` changes: its last change in the batch, by job index.
+std::map<std::string, size_t> last_group_changes(const job_batch& batch) {
   std::map<std::string, size_t> last;
   for (size_t i = 0; i < batch.jobs.size(); ++i)
-    if (batch.jobs[i].schema->identity_key().empty()) last[batch.jobs[i].target] = i;
+    if (auto& group = batch.jobs[i].serial_group) last[*group] = i;
   return last;
 }
 
-// Whether an earlier attempt at `batch` committed, judged by the keyless marks it wrote.
-caf::expected<bool> committed_before(mysql_connection& conn, const keyless_mark_scope& scope,
+// Whether an earlier attempt at `batch` committed, judged by the apply marks it wrote.
+caf::expected<bool> committed_before(mysql_connection& conn, const meta_scope& scope,
                                      const job_batch& batch,
-                                     const std::map<std::string, size_t>& keyless) {
-  auto marks = load_keyless_marks(conn, scope);
+                                     const std::map<std::string, size_t>& groups) {
+  auto marks = load_apply_marks(conn, scope, batch.run);
   if (!marks) return marks.error();
-  auto& [target, job] = *keyless.begin();
-  auto it = marks->find(target);
+  auto& [group, job] = *groups.begin();
+  auto it = marks->find(group);
   return it != marks->end() && batch.jobs[job].origin <= it->second;
 }
 
@@ -72,7 +72,7 @@ caf::expected<bool> committed_before(mysql_connection& conn, const keyless_mark_
 
 applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_actor_state> self,
                                      uint32_t index, db_config target, std::string label,
-                                     keyless_mark_scope marks, syncer_actor syncer) {
+                                     meta_scope marks, syncer_actor syncer) {
   auto& st = self->state;
   st.index = index;
   st.params = to_connection_params(target);
@@ -84,7 +84,7 @@ applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_act
         auto& st = self->state;
         bool force_safe = false;
         caf::error last;
-        auto keyless = last_keyless_changes(batch);
+        auto groups = last_group_changes(batch);
         for (int attempt = 0; attempt < max_attempts; ++attempt) {
           if (attempt > 0) {
             auto delay = std::chrono::milliseconds{100} * (1 << std::min(attempt, 6));
@@ -100,9 +100,10 @@ applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_act
             }
             st.conn.emplace(std::move(*conn));
           }
-          if (force_safe && !keyless.empty()) {
-            // The failed attempt may have committed; replaying keyless changes would double them.
-            auto done = committed_before(*st.conn, st.marks, batch, keyless);
+          if (force_safe && !groups.empty()) {
+            // The failed attempt may have committed; replaying a serial group's changes would
+            // apply them twice.
+            auto done = committed_before(*st.conn, st.marks, batch, groups);
             if (!done) {
               last = done.error();
               st.conn.reset();
@@ -116,9 +117,9 @@ applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_act
           }
           auto statements = render_batch(batch, force_safe, max_statement_bytes);
           if (!statements) return self->quit(statements.error());
-          for (auto& [target, job] : keyless) {
+          for (auto& [group, job] : groups) {
             statements->statements.push_back(
-                keyless_mark_sql(st.marks, target, batch.jobs[job].origin));
+                apply_mark_sql(st.marks, batch.run, group, batch.jobs[job].origin));
             statements->first_job.push_back(job);
           }
           size_t failed = 0;

@@ -3,10 +3,10 @@
 //
 // Transient downstream failures (lost connection, deadlock, lock wait timeout) are retried with
 // backoff, reconnecting as needed and in safe mode (the failed attempt may have committed). Any
-// other failure is reported to the syncer with the event it came from. Changes to tables
-// without a key are not idempotent: a transaction holding them also writes their keyless marks
-// (see keyless_marks.hpp), and a retry first reads the marks to learn whether the failed
-// attempt committed. When retrying does not help within its attempts, the applier ends with
+// other failure is reported to the syncer with the event it came from. Changes to serial groups
+// are not idempotent: a transaction holding them also writes their apply marks (see
+// apply_marks.hpp), and a retry first reads the marks to learn whether the failed attempt
+// committed. When retrying does not help within its attempts, the applier ends with
 // the last error; being linked to its syncer, that ends the syncer too.
 #pragma once
 
@@ -14,7 +14,7 @@
 #include <string>
 
 #include "actors/interfaces.hpp"
-#include "actors/keyless_marks.hpp"
+#include "actors/apply_marks.hpp"
 #include "protocol/mysql_connection.hpp"
 
 namespace dm {
@@ -25,14 +25,14 @@ struct applier_actor_state {
   uint32_t index = 0;
   connection_params params;
   std::string label;
-  keyless_mark_scope marks;
+  meta_scope marks;
   syncer_actor syncer;
   std::optional<mysql_connection> conn;
 };
 
 applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_actor_state> self,
                                      uint32_t index, db_config target, std::string label,
-                                     keyless_mark_scope marks, syncer_actor syncer);
+                                     meta_scope marks, syncer_actor syncer);
 
 
 }  // namespace dm

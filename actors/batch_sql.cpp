@@ -79,6 +79,12 @@ class batch_renderer {
     std::vector<std::string> order;
   };
 
+  // Whether `job` is written in safe mode: as the syncer says, or all of a retried batch; never
+  // a serial group's job, whose exactly-once marks say what was applied (apply_marks.hpp).
+  bool safe_for(const row_job& job) const {
+    return !job.serial_group && (job.safe || force_safe_);
+  }
+
   void emit(std::string& sql, size_t job_index) {
     out_.statements.push_back(std::move(sql));
     out_.first_job.push_back(job_index);
@@ -114,7 +120,7 @@ class batch_renderer {
   // could not have produced).
   bool apply(table_changes& t, size_t i) {
     auto& job = jobs_[i];
-    bool safe = job.safe || force_safe_;
+    bool safe = safe_for(job);
     switch (job.kind) {
       case rows_kind::write:
         return full_image(job.after) && change(t, i, op::insert, job.after, safe);
@@ -182,14 +188,14 @@ class batch_renderer {
     while (n < indexes.size()) {
       auto i = indexes[n];
       const auto& job = jobs_[i];
-      bool safe = job.safe || force_safe_;
+      bool safe = safe_for(job);
       if (job.kind == rows_kind::write) {
         std::vector<const sql::row_image*> rows{&job.after};
         size_t bytes = 0, m = n + 1;
         for (; m < indexes.size(); ++m) {
           const auto& next = jobs_[indexes[m]];
           if (next.kind != rows_kind::write || next.target != job.target ||
-              next.schema != job.schema || (next.safe || force_safe_) != safe ||
+              next.schema != job.schema || safe_for(next) != safe ||
               !same_columns(job.after, next.after) || bytes > max_bytes_)
             break;
           rows.push_back(&next.after);

@@ -23,7 +23,7 @@ struct rendered_batch {
 
 // The statements of `batch`, each at most about `max_statement_bytes` long (a multi-row insert
 // is split there). `force_safe` writes every job in safe mode (used when a batch is retried and
-// may have committed already).
+// may have committed already), except the jobs of serial groups (apply_marks.hpp).
 caf::expected<rendered_batch> render_batch(const job_batch& batch, bool force_safe,
                                            size_t max_statement_bytes);
 

@@ -82,6 +82,8 @@ void append_key_value(std::string& key, const binlog::cell& value, const column_
 
 }  // namespace
 
+std::string serial_group_key(const std::string& group) { return "\x02group " + group; }
+
 void append_causality_keys(const table_schema& schema, const std::string& target,
                            const std::vector<binlog::cell>& image,
                            std::vector<std::string>& keys) {

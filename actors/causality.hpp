@@ -44,6 +44,10 @@ class causality {
   std::unordered_map<std::string, owner> owners_;
 };
 
+// The one causality key of every change to a serial group (apply_marks.hpp): distinct from any
+// row key, so the whole group goes to one applier.
+std::string serial_group_key(const std::string& group);
+
 // The causality keys of a row image: one per primary/unique key of the table whose columns are
 // all present and not NULL, or one key for the whole table when the row has no such key (those
 // changes are then applied in order by one applier). String values are folded so that values a

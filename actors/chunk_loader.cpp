@@ -5,6 +5,8 @@
 #include <caf/all.hpp>
 
 #include "actors/connection_settings.hpp"
+#include "actors/downstream_meta.hpp"
+#include "actors/loaded_chunks.hpp"
 #include "protocol/downstream_session.hpp"
 #include "protocol/log.hpp"
 #include "protocol/sql/dump_rows.hpp"
@@ -18,18 +20,33 @@ namespace {
 
 using self_ptr = chunk_loader_actor::stateful_pointer<chunk_loader_state>;
 
-std::string marks_table(const std::string& meta_schema) {
-  return sql::qualified_name(meta_schema, "load_chunks");
+std::string marks_table(const chunk_loader_state& st) {
+  return meta_table(st.scope.meta_schema, "load_marks");
 }
 
 std::string mark_condition(const chunk_loader_state& st, const std::string& chunk) {
-  std::string out = " WHERE task = ";
-  sql::append_escaped(out, st.task);
-  out += " AND source = ";
-  sql::append_escaped(out, st.source);
+  auto out = scope_condition(st.scope);
   out += " AND chunk = ";
   sql::append_escaped(out, chunk);
   return out;
+}
+
+// Whether the chunk's mark can be trusted: it is of this run, and the target table exists and
+// holds at least as many rows where the chunk's rows go as the chunk has (the table was not
+// dropped or emptied since; only the loader writes to it before sync starts).
+caf::expected<bool> trust_mark(self_ptr self, const storage::dump_table& t,
+                               const storage::dump_chunk& chunk) {
+  auto& st = self->state;
+  auto marked = st.conn->query("SELECT run FROM " + marks_table(st) + mark_condition(st, chunk.id));
+  if (!marked) return marked.error();
+  if (marked->empty()) return false;
+  if (!(*marked)[0][0] || *(*marked)[0][0] != std::to_string(st.run)) return false;
+  auto missing = missing_chunk_rows(*st.conn, t, chunk);
+  if (!missing) return missing.error();
+  if (!*missing) return true;
+  DM_WARN("loader of task {}: chunk {} is marked loaded, but {}; loading it again", st.task,
+          chunk.id, **missing);
+  return false;
 }
 
 caf::expected<bool> table_exists(mysql_connection& conn, const std::string& db,
@@ -131,21 +148,33 @@ caf::expected<uint64_t> load_files(self_ptr self, const std::string& target,
 
 caf::error add_mark_and_commit(self_ptr self, const storage::dump_chunk& chunk) {
   auto& st = self->state;
-  std::string mark = "INSERT INTO " + marks_table(st.meta_schema) + " (task, source, chunk) VALUES (";
+  std::string mark = "INSERT INTO " + marks_table(st) + " (task, source, chunk, run) VALUES (";
   sql::append_escaped(mark, st.task);
   mark += ',';
   sql::append_escaped(mark, st.source);
   mark += ',';
   sql::append_escaped(mark, chunk.id);
-  mark += ')';
+  mark += ',' + std::to_string(st.run) + ") ON DUPLICATE KEY UPDATE run = VALUES(run)";
   if (auto err = st.conn->execute(mark)) return err;
   return st.conn->execute("COMMIT");
 }
 
-// Loads the chunk and its mark in one transaction, resolving duplicate keys by on_duplicate.
+// Loads the chunk and its mark in one transaction, resolving duplicate keys by on_duplicate. A
+// table without a key cannot tell the copy's rows from rows it already holds, so its chunk (the
+// whole table, in one transaction) is refused if the table is not empty.
 caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump_chunk& chunk) {
   auto& st = self->state;
   auto target = sql::qualified_name(t.target_db, t.target_table);
+  if (chunk.whole_table) {
+    auto any = st.conn->query("SELECT 1 FROM " + target + " LIMIT 1");
+    if (!any) return any.error();
+    if (!any->empty())
+      return make_error(ec::downstream_rejected,
+                        "loading chunk " + chunk.id + ": the downstream table " + target +
+                            " already holds rows, and without a primary or NOT NULL unique key "
+                            "the copy's rows cannot be told from them (loading would duplicate "
+                            "them); empty it downstream (TRUNCATE) and resume-task");
+  }
   // Loads in a new transaction, left open unless loading fails.
   auto attempt = [&](std::string_view verb) -> caf::expected<uint64_t> {
     if (auto err = st.conn->execute("BEGIN")) return err;
@@ -179,23 +208,15 @@ caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump
 
 }  // namespace
 
-std::vector<std::string> load_marks_ddl(const std::string& meta_schema) {
-  std::string db = "CREATE DATABASE IF NOT EXISTS ";
-  sql::append_identifier(db, meta_schema);
-  return {db, "CREATE TABLE IF NOT EXISTS " + marks_table(meta_schema) +
-                  " (task VARCHAR(128) NOT NULL, source VARCHAR(128) NOT NULL, chunk "
-                  "VARCHAR(1000) CHARACTER SET ascii NOT NULL, PRIMARY KEY (task, source, "
-                  "chunk)) DEFAULT CHARSET=utf8mb4"};
-}
-
 chunk_loader_actor::behavior_type chunk_loader(
     chunk_loader_actor::stateful_pointer<chunk_loader_state> self, task_config task,
-    std::string source, std::string dir, std::shared_ptr<storage::database> db) {
+    std::string source, std::string dir, std::shared_ptr<storage::database> db, uint64_t run) {
   auto& st = self->state;
   st.task = task.name;
   st.source = std::move(source);
+  st.scope = {task.meta_schema, st.task, st.source};
+  st.run = run;
   st.store = std::make_shared<storage::dump_store>(std::move(db), st.task, st.source);
-  st.meta_schema = task.meta_schema;
   st.dir = std::move(dir);
   st.on_duplicate = find_instance(task, st.source)->loader.on_duplicate;
   auto label = "loader of task " + st.task + " on source " + st.source + " (downstream " +
@@ -209,8 +230,12 @@ chunk_loader_actor::behavior_type chunk_loader(
   // Lists up to the most warnings a session can, so that each one is checked.
   if (!err) err = st.conn->execute("SET SESSION max_error_count = 65535");
   if (!err)
-    for (auto& ddl : load_marks_ddl(st.meta_schema))
+    for (auto& ddl : meta_tables_ddl(st.scope.meta_schema))
       if ((err = st.conn->execute(ddl))) break;
+  // Marks of other runs (a stopped task of the same name) are of no use to anyone.
+  if (!err)
+    err = st.conn->execute("DELETE FROM " + marks_table(st) + scope_condition(st.scope) +
+                           " AND run <> " + std::to_string(st.run));
   if (err) {
     self->quit(err);
     return {[](load_atom, const storage::dump_table&,
@@ -224,21 +249,18 @@ chunk_loader_actor::behavior_type chunk_loader(
   return {
       [=](load_atom, const storage::dump_table& t,
           storage::dump_chunk& chunk) -> caf::result<storage::dump_chunk, bool> {
-        auto& st = self->state;
         auto fail = [&](caf::error e) -> caf::result<storage::dump_chunk, bool> {
           self->quit(e);
           return e;
         };
-        auto marked = st.conn->query("SELECT 1 FROM " + marks_table(st.meta_schema) +
-                                     mark_condition(st, chunk.id));
-        if (!marked) return fail(marked.error());
-        bool already = !marked->empty();
-        if (!already) {
+        auto already = trust_mark(self, t, chunk);
+        if (!already) return fail(already.error());
+        if (!*already) {
           if (auto e = ensure_table(self, t)) return fail(std::move(e));
           if (auto e = load(self, t, chunk)) return fail(std::move(e));
         }
         chunk.stage = storage::chunk_stage::loaded;
-        return {std::move(chunk), already};
+        return {std::move(chunk), *already};
       },
       [=](add_indexes_atom, const storage::deferred_indexes& deferred) -> caf::result<void> {
         if (auto err = add_indexes(self, deferred)) {

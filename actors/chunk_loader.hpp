@@ -1,7 +1,9 @@
 // One downstream connection of a loader. A chunk is loaded in one transaction together with its
-// completion mark, a row of `<meta-schema>`.`load_chunks`; a chunk whose mark is already there
-// was committed before a crash and is not loaded again. Before its first chunk of a table it
-// creates the target database and table if they do not exist (an existing table is kept).
+// completion mark, a row of `<meta-schema>`.`load_marks` (downstream_meta.hpp); a chunk whose
+// mark of this run is already there, and whose table holds at least the chunk's number of rows
+// in the chunk's key range, was committed before a crash and is not loaded again (a table
+// dropped or emptied since is loaded again). Before its first chunk of a table it creates the
+// target database and table if they do not exist (an existing table is kept).
 //
 // Files are loaded with LOAD DATA LOCAL INFILE (the connection sends only the chunk's files).
 // Any warning but a duplicate key rolls the chunk back and fails it: a warning means a value
@@ -19,6 +21,7 @@
 #include <set>
 #include <string>
 
+#include "actors/downstream_meta.hpp"
 #include "actors/interfaces.hpp"
 #include "protocol/mysql_connection.hpp"
 
@@ -30,7 +33,9 @@ struct chunk_loader_state {
   std::optional<mysql_connection> conn;
   std::string task;
   std::string source;
-  std::string meta_schema;
+  // Its rows in the meta tables, and the run of the full migration (downstream_meta.hpp).
+  meta_scope scope;
+  uint64_t run = 0;
   // The loader's on-duplicate: "replace", "ignore" or "error".
   std::string on_duplicate;
   std::string dir;
@@ -40,12 +45,9 @@ struct chunk_loader_state {
 };
 
 // Loads into the task's target database; files are read from `dir`; deferred indexes are
-// recorded in `db`.
+// recorded in `db`; marks carry the full migration's `run`.
 chunk_loader_actor::behavior_type chunk_loader(
     chunk_loader_actor::stateful_pointer<chunk_loader_state> self, task_config task,
-    std::string source, std::string dir, std::shared_ptr<storage::database> db);
-
-// CREATE DATABASE / TABLE IF NOT EXISTS for the completion marks.
-std::vector<std::string> load_marks_ddl(const std::string& meta_schema);
+    std::string source, std::string dir, std::shared_ptr<storage::database> db, uint64_t run);
 
 }  // namespace dm

@@ -168,7 +168,7 @@ struct task_config {
   std::string name;
   // "incremental", "full" or "all".
   std::string task_mode = "incremental";
-  // Downstream schema for the worker's own bookkeeping there (keyless_marks.hpp).
+  // Downstream schema for the worker's own bookkeeping there (downstream_meta.hpp).
   std::string meta_schema = "dm_meta";
   // Remove a source's dump files once all of them are loaded.
   bool clean_dump_file = true;

@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/chunk_loader.hpp"
+#include "actors/downstream_meta.hpp"
 #include "actors/sync_start.hpp"
 #include "protocol/log.hpp"
 #include "storage/dump_store.hpp"
@@ -150,8 +151,14 @@ loader_actor::behavior_type loader(loader_actor::stateful_pointer<loader_state> 
   st.clean_files = st.task.clean_dump_file;
   st.label = "loader of task " + st.task.name + " on source " + st.source_id;
   auto chunks = st.store->chunks();
-  if (!chunks) {
-    self->quit(chunks.error());
+  // The first start of this full migration begins its run (downstream_meta.hpp).
+  auto run = st.store->run();
+  if (run && *run == 0) {
+    *run = new_run_id();
+    if (auto err = st.store->save_run(*run)) run = err;
+  }
+  if (!chunks || !run) {
+    self->quit(chunks ? run.error() : chunks.error());
   } else {
     size_t done = 0;
     for (auto& c : *chunks)
@@ -164,8 +171,8 @@ loader_actor::behavior_type loader(loader_actor::stateful_pointer<loader_state> 
     self->send(st.parent, progress_atom_v, st.counters);
     auto pool = std::max<uint32_t>(1, find_instance(st.task, st.source_id)->loader.pool_size);
     for (uint32_t i = 0; i < pool; ++i)
-      st.idle.push_back(self->spawn<caf::detached + caf::linked>(chunk_loader, st.task,
-                                                                 st.source_id, st.dir, st.db));
+      st.idle.push_back(self->spawn<caf::detached + caf::linked>(
+          chunk_loader, st.task, st.source_id, st.dir, st.db, *run));
   }
   return {
       [=](chunk_dumped_atom, storage::dump_table& table, storage::dump_chunk& chunk) {

@@ -27,6 +27,11 @@ struct relay_progress {
   uint64_t bytes_stored = 0;
   // Upstream timestamp of the last stored event.
   uint32_t last_event_time = 0;
+  // relay -> source: `upstream` is the upstream's own end of binlog, learned from a heartbeat
+  // (the upstream sends one when it has nothing more to send). source -> syncers: the relay runs
+  // and has heard such a heartbeat since it connected, so `relay == upstream` means the relay
+  // has everything; false while the relay connects, retries or is paused.
+  bool upstream_confirmed = false;
 };
 
 // syncer -> task: what has been applied downstream.
@@ -91,7 +96,10 @@ struct row_job {
   binlog::rows_kind kind = binlog::rows_kind::write;
   // Write idempotently: INSERT as REPLACE, UPDATE as DELETE + REPLACE.
   bool safe = false;
-  // Where the change came from (named when applying it fails; marks keyless progress).
+  // The serial group of the table (apply_marks.hpp): the applier records the group's last change
+  // in the same transaction. Null for tables whose changes are keyed.
+  std::shared_ptr<const std::string> serial_group;
+  // Where the change came from (named when applying it fails; apply marks record it).
   change_origin origin;
   std::vector<binlog::cell> before;
   std::vector<binlog::cell> after;
@@ -101,6 +109,8 @@ struct row_job {
 struct job_batch {
   // Sequence number the applier acknowledges once the transaction committed.
   uint64_t seq = 0;
+  // The run of the syncer's checkpoint, which the batch's apply marks carry.
+  uint64_t run = 0;
   std::vector<row_job> jobs;
 };
 

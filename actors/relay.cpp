@@ -39,10 +39,12 @@ relay_progress make_progress(const storage::relay_state& state, const binlog_pos
   return p;
 }
 
-// Reports the durable state with the newest upstream position the reader knows.
-void announce(self_ptr self) {
+// Reports the durable state with the newest upstream position the reader knows; `confirmed`
+// when that position comes from a heartbeat (see relay_progress::upstream_confirmed).
+void announce(self_ptr self, bool confirmed) {
   auto& st = self->state;
   auto p = make_progress(st.committed, st.upstream);
+  p.upstream_confirmed = confirmed;
   st.upstream_pos->set(p.upstream.pos);
   self->send(st.parent, relay_head_atom_v, std::move(p));
 }
@@ -280,7 +282,7 @@ caf::error connect(self_ptr self) {
   st.format = binlog::default_format_description(st.stream->checksum());
   DM_INFO("relay {} streams {} from {} as replica {}", cfg.source_id, label, from,
           request.server_id);
-  announce(self);
+  announce(self, false);
   return caf::none;
 }
 
@@ -457,7 +459,7 @@ relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_actor_state
           if (type == binlog::event_type::heartbeat) {
             // The upstream is idle: once everything is written, report its position.
             if (auto err = drain(self)) return fail(self, std::move(err));
-            announce(self);
+            announce(self, true);
             break;
           }
           if (std::chrono::steady_clock::now() >= deadline) break;

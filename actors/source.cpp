@@ -154,6 +154,9 @@ source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_s
     if (msg.source == *st.relay) {
       *st.relay = relay_actor{};
       if (st.stopping) return self->quit(st.stop_reason);
+      // Until the relay runs again, nobody can tell how far the upstream is.
+      st.progress.upstream_confirmed = false;
+      for (auto& l : st.listeners) self->send(l, relay_head_atom_v, st.progress);
       if (msg.reason == caf::exit_reason::user_shutdown) return;
       st.last_error = describe(msg.reason);
       ++st.reconnects;
@@ -197,6 +200,7 @@ source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_s
         auto& st = self->state;
         bool new_file = progress.head.segment != st.progress.head.segment ||
                         progress.head.file_index != st.progress.head.file_index;
+        progress.upstream_confirmed |= st.progress.upstream_confirmed;
         st.progress = progress;
         if (new_file) {
           storage::relay_log log{st.db, st.config.source_id};

@@ -35,6 +35,8 @@ struct source_actor_state {
   // The running relay; shared with the cleanup that stops it when the source ends.
   std::shared_ptr<relay_actor> relay;
   std::vector<relay_listener_actor> listeners;
+  // What the relay reported last; upstream_confirmed is kept true from the relay's first
+  // heartbeat until it stops.
   relay_progress progress;
   std::string stage = "Connecting";
   std::string last_error;

@@ -79,6 +79,7 @@ sync_progress make_progress(const syncer_actor_state& st) {
   p.synced_gtid = st.checkpoint.gtid_set;
   p.relay = st.relay_head.relay;
   p.caught_up = st.started && !(st.cursor < st.relay_head.head) && st.commits.idle() &&
+                st.relay_head.upstream_confirmed &&
                 st.relay_head.relay == st.relay_head.upstream;
   p.events_applied = st.events_applied;
   p.rows_applied = st.rows_applied;
@@ -89,7 +90,7 @@ sync_progress make_progress(const syncer_actor_state& st) {
   return p;
 }
 
-keyless_mark_scope mark_scope(const syncer_actor_state& st) {
+meta_scope mark_scope(const syncer_actor_state& st) {
   return {st.task.meta_schema, st.task_name, st.source.source_id};
 }
 
@@ -169,6 +170,7 @@ caf::error send_open(self_ptr self, uint32_t a) {
     if (auto err = persist_checkpoint(self, true)) return err;
   }
   --st.credits[a];
+  st.open[a].run = st.checkpoint.run;
   self->send(st.appliers[a], apply_atom_v, std::move(st.open[a]));
   st.open[a] = job_batch{};
   return caf::none;
@@ -196,10 +198,15 @@ caf::expected<bool> dispatch_rows(self_ptr self) {
   for (; st.row_index < st.rows.size(); ++st.row_index) {
     auto& change = st.rows[st.row_index];
     keys.clear();
-    append_causality_keys(*st.rows_schema, st.rows_target, change.before, keys);
-    append_causality_keys(*st.rows_schema, st.rows_target, change.after, keys);
-    std::sort(keys.begin(), keys.end());
-    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    if (st.rows_group) {
+      // One key for the whole group: one applier takes its changes, in binlog order.
+      keys.push_back(serial_group_key(*st.rows_group));
+    } else {
+      append_causality_keys(*st.rows_schema, st.rows_target, change.before, keys);
+      append_causality_keys(*st.rows_schema, st.rows_target, change.after, keys);
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    }
     auto target = st.causes->route(keys);
     if (!target) {
       if (auto err = send_all_open(self)) return err;
@@ -207,9 +214,9 @@ caf::expected<bool> dispatch_rows(self_ptr self) {
       return false;
     }
     change_origin origin{st.rows_origin, static_cast<uint32_t>(st.row_index)};
-    if (!st.keyless_marks.empty() && st.rows_schema->identity_key().empty()) {
-      auto mark = st.keyless_marks.find(st.rows_target);
-      if (mark != st.keyless_marks.end() && origin <= mark->second) {
+    if (!st.apply_marks.empty() && st.rows_group) {
+      auto mark = st.apply_marks.find(*st.rows_group);
+      if (mark != st.apply_marks.end() && origin <= mark->second) {
         if (origin.row == 0)
           DM_INFO("{} skips changes to {} up to {} row {}: applied before the last stop",
                   st.label, st.rows_target, storage::to_string(mark->second.event),
@@ -236,7 +243,9 @@ caf::expected<bool> dispatch_rows(self_ptr self) {
     job.schema = st.rows_schema;
     job.target = st.rows_target;
     job.kind = st.rows_kind;
-    job.safe = safe_mode_active(st);
+    // A serial group is applied exactly once (its marks), never in safe mode.
+    job.safe = !st.rows_group && safe_mode_active(st);
+    job.serial_group = st.rows_group;
     job.origin = origin;
     job.before = std::move(change.before);
     job.after = std::move(change.after);
@@ -303,19 +312,24 @@ caf::error run_downstream(self_ptr self, const std::string& use_db,
   return caf::none;
 }
 
-// Creates the keyless marks table downstream, once per run, before the first change to a
-// table without a key leaves.
-caf::error ensure_keyless_marks(self_ptr self) {
+// Creates the meta tables downstream, once per run, before the first change to a serial group
+// leaves.
+caf::error ensure_meta_tables(self_ptr self) {
   auto& st = self->state;
-  if (st.keyless_marks_ready) return caf::none;
+  if (st.meta_tables_ready) return caf::none;
   auto conn = ddl_connection(self);
   if (!conn) return conn.error();
-  for (auto& statement : keyless_marks_ddl(st.task.meta_schema))
+  auto statements = meta_tables_ddl(st.task.meta_schema);
+  // Marks of other runs (a stopped task of the same name) are of no use to anyone.
+  statements.push_back("DELETE FROM " + meta_table(st.task.meta_schema, "apply_marks") +
+                       scope_condition(mark_scope(st)) + " AND run <> " +
+                       std::to_string(st.checkpoint.run));
+  for (auto& statement : statements)
     if (auto err = (*conn)->execute(statement)) {
       st.ddl_conn.reset();
       return err;
     }
-  st.keyless_marks_ready = true;
+  st.meta_tables_ready = true;
   return caf::none;
 }
 
@@ -368,11 +382,19 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
   }
   std::optional<binlog::rotate_event> rotate;
   if (!st.rows_active) {
-    auto decoded = st.decoder.decode(stored.bytes);
-    if (!decoded)
-      return make_error(code_of(decoded.error()),
-                        st.label + ": relay event at " + to_string(position_of(st, stored.key)) +
-                            ": " + describe(decoded.error()));
+    // An event processed again after a hold is not decoded again: decoding has effects on the
+    // decoder (the last rows event of a statement retires its table maps).
+    if (!st.decoded || st.decoded_key != stored.key) {
+      st.decoded.reset();
+      auto fresh = st.decoder.decode(stored.bytes);
+      if (!fresh)
+        return make_error(code_of(fresh.error()),
+                          st.label + ": relay event at " + to_string(position_of(st, stored.key)) +
+                              ": " + describe(fresh.error()));
+      st.decoded = std::move(*fresh);
+      st.decoded_key = stored.key;
+    }
+    auto& decoded = st.decoded;
     st.view = decoded->view;
     auto& body = decoded->body;
     auto decided = apply_decision(self, stored.key);
@@ -438,10 +460,14 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
                               st.label + ": relay event at " +
                                   to_string(position_of(st, stored.key)) + ": " +
                                   describe(changes.error()));
+          st.rows_group.reset();
           if ((*schema)->identity_key().empty()) {
             st.keyless_tables.insert(table.db + "." + table.table);
-            if (auto err = ensure_keyless_marks(self)) return err;
+            st.rows_group = std::make_shared<const std::string>(
+                sql::qualified_name(target->first, target->second));
           }
+          if (st.rows_group)
+            if (auto err = ensure_meta_tables(self)) return err;
           st.rows = std::move(*changes);
           st.row_index = 0;
           st.rows_schema = std::move(*schema);
@@ -461,6 +487,7 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
     st.rows.clear();
   }
   // The event is fully handed over: move past it.
+  st.decoded.reset();
   auto outcome = st.tracker.observe(st.view, st.decoder.format());
   if (!outcome) return outcome.error();
   if (outcome->closed_group) st.tracker.add_closed_gtid(st.gtids);
@@ -616,13 +643,15 @@ caf::error start(self_ptr self, const relay_progress& progress) {
   st.metric.pos->set(st.checkpoint.next.offset);
   auto gtids = gtid_set::parse(st.checkpoint.gtid_set);
   st.gtids = gtids ? *gtids : gtid_set{};
-  if (stored->has_value() && !(*stored)->clean_stop) {
+  if (stored->has_value() && !(*stored)->clean_stop && st.checkpoint.run != 0) {
     auto conn = ddl_connection(self);
     if (!conn) return conn.error();
-    auto marks = load_keyless_marks(**conn, mark_scope(st));
+    auto marks = load_apply_marks(**conn, mark_scope(st), st.checkpoint.run);
     if (!marks) return marks.error();
-    st.keyless_marks = std::move(*marks);
+    st.apply_marks = std::move(*marks);
   }
+  // The first start from this checkpoint begins its run (downstream_meta.hpp).
+  if (st.checkpoint.run == 0) st.checkpoint.run = new_run_id();
   // Until it stops in order, this run counts as unclean.
   st.checkpoint.clean_stop = false;
   if (auto err = persist_checkpoint(self, true)) return err;

@@ -7,7 +7,9 @@
 // changes have committed downstream; it is flushed every second and at every DDL. Before any
 // change is sent, a high-water mark at or past it is persisted; after an unclean stop, events
 // up to that mark are replayed in safe mode, so nothing is lost or applied twice; changes to
-// tables without a key are not idempotent and are skipped up to their keyless marks instead.
+// serial groups (tables without a NOT NULL key; tables linked by foreign keys) are not
+// idempotent: they are applied exactly once, skipped up to their apply marks instead
+// (apply_marks.hpp).
 #pragma once
 
 #include <cstdint>
@@ -22,7 +24,7 @@
 #include "actors/causality.hpp"
 #include "actors/commit_tracker.hpp"
 #include "actors/interfaces.hpp"
-#include "actors/keyless_marks.hpp"
+#include "actors/apply_marks.hpp"
 #include "actors/metrics.hpp"
 #include "actors/schema_resolver.hpp"
 #include "actors/table_rules.hpp"
@@ -97,6 +99,10 @@ struct syncer_actor_state {
   // applier to drain before a DDL.
   enum class hold { none, credit, conflict, drain, memory } holding = hold::none;
 
+  // The decoded event at `decoded_key` while it is being processed (kept when processing must
+  // wait, so that it is decoded once).
+  std::optional<binlog::decoded_event> decoded;
+  storage::relay_key decoded_key;
   // The event being processed, and the rows of a rows event being dispatched (dispatch can
   // pause mid-event; `view` points into `pending`, which is kept meanwhile).
   binlog::event_view view;
@@ -106,6 +112,8 @@ struct syncer_actor_state {
   std::shared_ptr<const table_schema> rows_schema;
   std::string rows_target;
   binlog::rows_kind rows_kind = binlog::rows_kind::write;
+  // The serial group of the rows' table (apply_marks.hpp); null when its changes are keyed.
+  std::shared_ptr<const std::string> rows_group;
   storage::relay_key rows_origin;
 
   // Dispatch.
@@ -137,9 +145,9 @@ struct syncer_actor_state {
   uint64_t events_applied = 0;
   uint64_t rows_applied = 0;
   std::set<std::string> keyless_tables;
-  // Exactly-once for keyless tables (keyless_marks.hpp): the marks table exists downstream,
-  // and after an unclean stop, the last change applied to each keyless target.
-  bool keyless_marks_ready = false;
+  // Exactly-once for serial groups (apply_marks.hpp): the meta tables exist downstream, and
+  // after an unclean stop, the last change applied to each group in this run.
+  bool meta_tables_ready = false;
   // Metrics series of this (task, source); owned by the global registry.
   struct {
     metrics::gauge* file = nullptr;
@@ -148,7 +156,7 @@ struct syncer_actor_state {
     metrics::counter* events = nullptr;
     metrics::gauge* bytes_in_flight = nullptr;
   } metric;
-  std::map<std::string, change_origin> keyless_marks;
+  std::map<std::string, change_origin> apply_marks;
   // Keyless tables that a full migration copied at a later snapshot than where sync starts
   // ("db" NUL "table" -> key of that snapshot): their row events before it are already in the
   // copy and are skipped.

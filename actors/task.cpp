@@ -6,12 +6,15 @@
 #include <caf/all.hpp>
 
 #include "actors/dumper.hpp"
+#include "actors/connection_settings.hpp"
 #include "actors/handle_error.hpp"
+#include "actors/loaded_chunks.hpp"
 #include "actors/loader.hpp"
 #include "actors/metrics.hpp"
 #include "actors/syncer.hpp"
 #include "storage/dump_store.hpp"
 #include "storage/meta_store.hpp"
+#include "protocol/downstream_session.hpp"
 #include "protocol/log.hpp"
 
 namespace dm {
@@ -109,6 +112,45 @@ caf::expected<std::string> next_unit(const task_actor_state& st) {
   return std::string{st.config.task_mode == "full" ? "Finished" : "Sync"};
 }
 
+void start_dump_and_load(self_ptr self) {
+  auto& st = self->state;
+  auto dir = dump_dir(st);
+  st.units->loader = self->spawn<caf::monitored>(loader, st.config, st.source.source_id, st.db,
+                                                 task_actor{self}, dir);
+  st.units->dumper = self->spawn<caf::detached + caf::monitored>(
+      dumper, st.config, st.source, st.db, task_actor{self}, st.units->loader, dir);
+}
+
+// Before dump and load (re)start: chunks recorded loaded whose rows are not downstream any more
+// go back to be dumped and loaded again (loaded_chunks.hpp). Runs on a thread of its own and
+// ends normally, or with the error; on_unit_down then starts the dump and load.
+void start_load_check(self_ptr self) {
+  auto& st = self->state;
+  auto db = st.db;
+  auto task_name = st.config.name;
+  auto source_id = st.source.source_id;
+  auto target = st.config.target_database;
+  auto label = "loader of task " + task_name + " on source " + source_id;
+  st.units->load_check = self->spawn<caf::detached + caf::monitored>(
+      [=](caf::event_based_actor* checker) -> caf::behavior {
+        storage::dump_store store{db, task_name, source_id};
+        auto chunks = store.chunks();
+        caf::error err;
+        if (!chunks) {
+          err = chunks.error();
+        } else if (std::any_of(chunks->begin(), chunks->end(), [](const auto& c) {
+                     return c.stage == storage::chunk_stage::loaded;
+                   })) {
+          auto conn = open_downstream_session(to_connection_params(target),
+                                              "downstream of task " + task_name);
+          if (!conn) err = conn.error();
+          else if (auto n = recheck_loaded_chunks(*conn, store, label); !n) err = n.error();
+        }
+        checker->quit(err);
+        return {};
+      });
+}
+
 // Starts what the task still has to do (next_unit).
 void start_units(self_ptr self) {
   auto& st = self->state;
@@ -120,11 +162,7 @@ void start_units(self_ptr self) {
   }
   if (*unit == "Dump") {
     st.unit = "Dump";
-    auto dir = dump_dir(st);
-    st.units->loader = self->spawn<caf::monitored>(loader, st.config, st.source.source_id, st.db,
-                                                   task_actor{self}, dir);
-    st.units->dumper = self->spawn<caf::detached + caf::monitored>(
-        dumper, st.config, st.source, st.db, task_actor{self}, st.units->loader, dir);
+    start_load_check(self);
   } else if (*unit == "Finished") {
     st.stage = "Finished";
     st.unit = "Finished";
@@ -138,6 +176,7 @@ void stop_units(self_ptr self) {
   if (u.syncer) self->send_exit(u.syncer, caf::exit_reason::user_shutdown);
   if (u.dumper) self->send_exit(u.dumper, caf::exit_reason::user_shutdown);
   if (u.loader) self->send_exit(u.loader, caf::exit_reason::user_shutdown);
+  // The load check ends by itself, soon.
 }
 
 void on_unit_failure(self_ptr self, const caf::error& reason) {
@@ -165,6 +204,9 @@ void on_unit_down(self_ptr self, const caf::actor_addr& source, const caf::error
   bool failed = reason && reason != caf::exit_reason::user_shutdown;
   if (source == u.syncer) {
     u.syncer = syncer_actor{};
+  } else if (source == u.load_check) {
+    u.load_check = caf::actor{};
+    if (!failed && !st.stopping && st.stage == "Running") return start_dump_and_load(self);
   } else if (source == u.dumper) {
     u.dumper = dumper_actor{};
     if (!failed && u.loader) st.unit = "Load";
@@ -281,13 +323,17 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
       [=](progress_atom, sync_progress& p) {
         auto& st = self->state;
         auto now = std::chrono::steady_clock::now();
-        auto elapsed = std::chrono::duration<double>(now - st.rate_time).count();
-        if (elapsed >= 1.0) {
-          st.rows_per_second = (p.rows_applied - st.rate_rows) / elapsed;
+        if (p.rows_applied < st.rate_rows) {
+          // A new syncer counts from 0: the rate starts over with it.
           st.rate_rows = p.rows_applied;
           st.rate_time = now;
         }
-        if (p.rows_applied < st.rate_rows) st.rate_rows = p.rows_applied;  // a new unit
+        auto elapsed = std::chrono::duration<double>(now - st.rate_time).count();
+        if (elapsed >= 1.0) {
+          st.rows_per_second = static_cast<double>(p.rows_applied - st.rate_rows) / elapsed;
+          st.rate_rows = p.rows_applied;
+          st.rate_time = now;
+        }
         if (p.failed) {
           st.failed_key = p.failed_key;
           st.failed_position = p.failed_position;
@@ -312,7 +358,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
         auto& st = self->state;
         auto now = std::chrono::steady_clock::now();
         auto elapsed = std::chrono::duration<double>(now - st.load_rate_time).count();
-        if (c.rows_loaded < st.load_rate_rows) st.load_rate_rows = c.rows_loaded;  // restarted
+        if (c.rows_loaded < st.load_rate_rows) {  // restarted
+          st.load_rate_rows = c.rows_loaded;
+          st.load_rate_time = now;
+        }
         if (elapsed >= 1.0) {
           st.load_rows_per_second = (c.rows_loaded - st.load_rate_rows) / elapsed;
           st.load_rate_rows = c.rows_loaded;

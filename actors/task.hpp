@@ -34,8 +34,10 @@ struct task_units {
   syncer_actor syncer;
   dumper_actor dumper;
   loader_actor loader;
+  // Rechecks the chunks recorded loaded before dump and load resume (loaded_chunks.hpp).
+  caf::actor load_check;
 
-  bool any() const { return syncer || dumper || loader; }
+  bool any() const { return syncer || dumper || loader || load_check; }
 };
 
 struct task_metrics;

@@ -8,6 +8,7 @@
 
 #include "actors/connection_settings.hpp"
 #include "actors/config_json.hpp"
+#include "actors/downstream_meta.hpp"
 #include "actors/precheck.hpp"
 #include "actors/source.hpp"
 #include "actors/table_rules.hpp"
@@ -121,6 +122,97 @@ caf::error remove_task_records(worker_actor_state& st, const task_config& config
   if (!err) err = st.meta->erase(task_kind, config.name);
   if (!err) err = st.meta->erase(task_stage_kind, config.name);
   return err;
+}
+
+// Removes the task's rows from its meta tables downstream (downstream_meta.hpp) for each of its
+// sources in `source_ids`, on a thread of its own; replies `true` or the error.
+caf::actor spawn_meta_removal(self_ptr self, const task_config& config,
+                              std::vector<std::string> source_ids) {
+  auto target = usable(config, self->state.settings.secret_key).target_database;
+  auto name = config.name;
+  auto meta_schema = config.meta_schema;
+  return spawn_probe(self, [=] {
+    auto conn = mysql_connection::open(to_connection_params(target), server_role::downstream,
+                                       "downstream of task " + name);
+    if (!conn) return conn.error();
+    for (auto& id : source_ids)
+      if (auto err = erase_meta_rows(*conn, {meta_schema, name, id})) return err;
+    return caf::error{};
+  });
+}
+
+// The last step of stop-task on this worker: the task's local records go, then its rows in the
+// downstream meta tables. A downstream that cannot be reached does not stop the stop (those rows
+// belong to a run no later task trusts, see downstream_meta.hpp); the reply says so.
+void finish_stop(self_ptr self, const std::string& name, const task_config& config,
+                 std::vector<caf::typed_response_promise<task_status>> promises) {
+  auto& st = self->state;
+  auto err = remove_task_records(st, config);
+  if (err) {
+    for (auto& rp : promises) rp.deliver(err);
+    return;
+  }
+  std::vector<std::string> here;
+  for (auto& inst : config.mysql_instances)
+    if (st.sources.count(inst.source_id)) here.push_back(inst.source_id);
+  auto reply = [=](const std::string& warning) mutable {
+    task_status status;
+    status.name = name;
+    status.stage = "Stopped";
+    status.task_mode = config.task_mode;
+    for (auto& id : here) {
+      subtask_status s;
+      s.source_id = id;
+      s.worker = self->state.worker_name;
+      s.stage = "Stopped";
+      if (!warning.empty()) s.warnings.push_back(warning);
+      status.subtasks.push_back(std::move(s));
+    }
+    for (auto& rp : promises) rp.deliver(status);
+    DM_INFO("worker {} removed task {}", self->state.worker_name, name);
+  };
+  if (here.empty()) return reply("");
+  self->request(spawn_meta_removal(self, config, here), probe_timeout, tick_atom_v)
+      .then([=](bool) mutable { reply(""); },
+            [=](caf::error& err) mutable {
+              auto warning = "its rows in " + config.meta_schema +
+                             ".load_marks and .apply_marks downstream could not be removed (" +
+                             describe(err) +
+                             "); they are left unused: no later task trusts them";
+              DM_WARN("worker {} stopped task {}, but {}", self->state.worker_name, name, warning);
+              reply(warning);
+            });
+}
+
+// Delivers a value or its error.
+template <class T>
+void deliver(caf::typed_response_promise<T>& rp, caf::expected<T> result) {
+  if (result) rp.deliver(std::move(*result));
+  else rp.deliver(result.error());
+}
+
+// Persists a task that passed its precheck and starts it on its sources here.
+caf::expected<task_status> launch_task(self_ptr self, const task_config& cfg) {
+  auto& st = self->state;
+  if (auto err = st.meta->put(task_kind, cfg.name, to_json(cfg))) return err;
+  auto& entry = st.tasks[cfg.name];
+  entry.config = cfg;
+  spawn_subtasks(self, entry);
+  DM_INFO("worker {} started task {} on {} source(s)", st.worker_name, cfg.name,
+          entry.subtasks.size());
+  task_status status;
+  status.name = cfg.name;
+  status.stage = "Running";
+  status.task_mode = cfg.task_mode;
+  for (auto& [source_id, handle] : entry.subtasks) {
+    subtask_status s;
+    s.source_id = source_id;
+    s.worker = st.worker_name;
+    s.stage = "Running";
+    s.unit = "Sync";
+    status.subtasks.push_back(std::move(s));
+  }
+  return status;
 }
 
 void restore(self_ptr self) {
@@ -318,15 +410,7 @@ void on_down(self_ptr self, caf::down_msg& msg) {
       auto promises = std::move(entry.stopping);
       auto config = std::move(entry.config);
       st.tasks.erase(task_name);
-      auto err = remove_task_records(st, config);
-      task_status status;
-      status.name = task_name;
-      status.stage = "Stopped";
-      for (auto& rp : promises) {
-        if (err) rp.deliver(err);
-        else rp.deliver(status);
-      }
-      DM_INFO("worker {} removed task {}", st.worker_name, task_name);
+      finish_stop(self, task_name, config, std::move(promises));
       return;
     }
   }
@@ -630,7 +714,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
           self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
         return rp;
       },
-      [=](start_task_atom, task_config cfg) -> caf::result<task_status> {
+      [=](start_task_atom, task_config cfg, bool remove_meta) -> caf::result<task_status> {
         auto& st = self->state;
         if (st.tasks.count(cfg.name) || is_creating(st, cfg.name))
           return make_error(ec::already_exists, "task " + cfg.name + " already exists on worker " +
@@ -652,35 +736,39 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
             .then(
                 [=](std::vector<check_item>& items) mutable {
                   auto& st = self->state;
-                  done_creating(st, cfg.name);
                   if (auto failed = describe_failures(items); !failed.empty()) {
+                    done_creating(st, cfg.name);
                     rp.deliver(make_error(ec::invalid_state,
                                           "task " + cfg.name + " was not started: precheck "
                                           "failed: " + failed));
                     return;
                   }
-                  if (auto err = st.meta->put(task_kind, cfg.name, to_json(cfg))) {
+                  if (!remove_meta) {
+                    done_creating(st, cfg.name);
+                    return deliver(rp, launch_task(self, cfg));
+                  }
+                  // start-task --remove-meta: nothing of an earlier task of the name stays.
+                  if (auto err = remove_task_records(st, cfg)) {
+                    done_creating(st, cfg.name);
                     rp.deliver(err);
                     return;
                   }
-                  auto& entry = st.tasks[cfg.name];
-                  entry.config = cfg;
-                  spawn_subtasks(self, entry);
-                  DM_INFO("worker {} started task {} on {} source(s)", st.worker_name, cfg.name,
-                          entry.subtasks.size());
-                  task_status status;
-                  status.name = cfg.name;
-                  status.stage = "Running";
-                  status.task_mode = cfg.task_mode;
-                  for (auto& [source_id, handle] : entry.subtasks) {
-                    subtask_status s;
-                    s.source_id = source_id;
-                    s.worker = st.worker_name;
-                    s.stage = "Running";
-                    s.unit = "Sync";
-                    status.subtasks.push_back(std::move(s));
-                  }
-                  rp.deliver(std::move(status));
+                  self->request(spawn_meta_removal(self, cfg, here), probe_timeout, tick_atom_v)
+                      .then(
+                          [=](bool) mutable {
+                            done_creating(self->state, cfg.name);
+                            DM_INFO("worker {} removed the meta of earlier task {} downstream",
+                                    self->state.worker_name, cfg.name);
+                            deliver(rp, launch_task(self, cfg));
+                          },
+                          [=](caf::error& err) mutable {
+                            done_creating(self->state, cfg.name);
+                            rp.deliver(make_error(code_of(err),
+                                                  "task " + cfg.name +
+                                                      " was not started: --remove-meta could "
+                                                      "not remove its rows downstream: " +
+                                                      describe(err)));
+                          });
                 },
                 [=](caf::error& err) mutable {
                   done_creating(self->state, cfg.name);
@@ -727,17 +815,14 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
                             "task " + name + " does not exist on worker " + st.worker_name);
         auto& entry = it->second;
         if (entry.updating) return busy(entry, name);
-        if (entry.subtasks.empty()) {
-          // Nothing runs here (its sources are bound elsewhere): remove right away.
-          auto err = remove_task_records(st, entry.config);
-          st.tasks.erase(it);
-          if (err) return err;
-          task_status status;
-          status.name = name;
-          status.stage = "Stopped";
-          return status;
-        }
         auto rp = self->make_response_promise<task_status>();
+        if (entry.subtasks.empty()) {
+          // Nothing runs here: remove right away.
+          auto config = std::move(entry.config);
+          st.tasks.erase(it);
+          finish_stop(self, name, config, {rp});
+          return rp;
+        }
         entry.stopping.push_back(rp);
         if (entry.stopping.size() > 1) return rp;
         for (auto& [source_id, handle] : entry.subtasks)

@@ -40,6 +40,7 @@ caf::expected<std::optional<sync_checkpoint>> checkpoint_store::load_sync(
   cp.position.pos = j.value("pos", 0u);
   cp.gtid_set = j.value("gtid_set", "");
   cp.clean_stop = j.value("clean_stop", false);
+  cp.run = j.value("run", uint64_t{0});
   return std::optional<sync_checkpoint>{std::move(cp)};
 }
 
@@ -47,7 +48,8 @@ caf::error checkpoint_store::save_sync(std::string_view task, std::string_view s
                                        const sync_checkpoint& cp, bool sync) {
   nlohmann::json j{{"next", key_json(cp.next)},       {"file", cp.position.file},
                    {"pos", cp.position.pos},          {"gtid_set", cp.gtid_set},
-                   {"safe_until", key_json(cp.safe_until)}, {"clean_stop", cp.clean_stop}};
+                   {"safe_until", key_json(cp.safe_until)}, {"clean_stop", cp.clean_stop},
+                   {"run", cp.run}};
   return db_->put(family::checkpoint, checkpoint_key(task, source, sync_unit), j.dump(), sync);
 }
 

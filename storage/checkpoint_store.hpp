@@ -32,6 +32,9 @@ struct sync_checkpoint {
   relay_key safe_until;
   // Set by an orderly stop: then nothing beyond `next` was applied and replay is not needed.
   bool clean_stop = false;
+  // The run this checkpoint belongs to (a random number made when the syncer first starts from
+  // it; 0 before): downstream marks of other runs are not this checkpoint's.
+  uint64_t run = 0;
 };
 
 class checkpoint_store {

@@ -16,6 +16,7 @@ constexpr std::string_view table_unit = "dump/table/";
 constexpr std::string_view chunk_unit = "dump/chunk/";
 constexpr std::string_view finished_unit = "load/finished";
 constexpr std::string_view deferred_unit = "load/indexes/";
+constexpr std::string_view run_unit = "load/run";
 
 std::string table_unit_key(const std::string& db, const std::string& table) {
   std::string out{table_unit};
@@ -221,6 +222,23 @@ caf::expected<bool> dump_store::load_finished() const {
   auto raw = db_->get(family::checkpoint, checkpoint_key(task_, source_, finished_unit));
   if (!raw) return raw.error();
   return raw->has_value();
+}
+
+caf::expected<uint64_t> dump_store::run() const {
+  auto raw = db_->get(family::checkpoint, checkpoint_key(task_, source_, run_unit));
+  if (!raw) return raw.error();
+  if (!*raw) return uint64_t{0};
+  try {
+    return static_cast<uint64_t>(std::stoull(**raw));
+  } catch (const std::exception&) {
+    return make_error(ec::storage_failed, "the load run of task " + task_ + " on source " +
+                                              source_ + " is corrupt");
+  }
+}
+
+caf::error dump_store::save_run(uint64_t run) {
+  return db_->put(family::checkpoint, checkpoint_key(task_, source_, run_unit),
+                  std::to_string(run), true);
 }
 
 caf::error dump_store::set_load_finished() {

@@ -107,6 +107,11 @@ class dump_store {
   caf::error save_deferred(const deferred_indexes& indexes);
   caf::error drop_deferred(const std::string& target_db, const std::string& target_table);
 
+  // The run of this full migration (downstream load marks of other runs are not its own); 0
+  // until save_run.
+  caf::expected<uint64_t> run() const;
+  caf::error save_run(uint64_t run);
+
   // Set once every chunk is loaded: the task proceeds to sync (all) or finishes (full).
   caf::expected<bool> load_finished() const;
   caf::error set_load_finished();

@@ -257,11 +257,11 @@ int run_check_task(caf::actor_system& sys, const options& opts, workers& ws,
 }
 
 int run_start_task(caf::actor_system& sys, const options& opts, workers& ws,
-                   const std::string& path) {
+                   const std::string& path, bool remove_meta) {
   auto cfg = read_task(path);
   std::vector<status_reply> replies;
   for (auto i : workers_of(sys, opts, ws, cfg)) {
-    auto status = ask<task_status>(sys, ws.require(i), start_task_atom_v, cfg);
+    auto status = ask<task_status>(sys, ws.require(i), start_task_atom_v, cfg, remove_meta);
     if (!status) fail(describe(status.error()));
     replies.push_back(status_reply{{*status}, {}});
   }
@@ -308,15 +308,26 @@ int run_stop_task(caf::actor_system& sys, const options& opts, workers& ws,
   }
   bool stopped = false;
   std::string not_found;
+  std::vector<std::string> stop_warnings;
   for (size_t i = 0; i < ws.size(); ++i) {
     auto r = ask<task_status>(sys, ws.require(i), stop_task_atom_v, name);
-    if (r) stopped = true;
+    if (r) {
+      stopped = true;
+      for (auto& s : r->subtasks)
+        for (auto& w : s.warnings) stop_warnings.push_back("source " + s.source_id + ": " + w);
+    }
     else if (code_of(r.error()) == ec::not_found) not_found = describe(r.error());
     else fail(describe(r.error()));
   }
   if (!stopped) fail(ws.size() == 1 ? not_found : "task " + name + " exists on no worker");
-  print(opts, {{"result", true}, {"task", name}, {"stage", "Stopped"}},
-        "task " + name + " stopped and removed\n");
+  nlohmann::json warnings = nlohmann::json::array();
+  std::string text = "task " + name + " stopped and removed\n";
+  for (auto& w : stop_warnings) {
+    warnings.push_back(w);
+    text += "warning: " + w + "\n";
+  }
+  print(opts, {{"result", true}, {"task", name}, {"stage", "Stopped"}, {"warnings", warnings}},
+        text);
   return 0;
 }
 
@@ -492,6 +503,10 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   std::string task_file;
   auto* st = app.add_subcommand("start-task", "start a task from its config file");
   st->add_option("config", task_file, "task config file (YAML)")->required();
+  bool remove_meta = false;
+  st->add_flag("--remove-meta", remove_meta,
+               "first remove what an earlier task of the same name left downstream (its rows "
+               "in the meta schema)");
   std::string check_file;
   auto* ct = app.add_subcommand(
       "check-task", "precheck a task: upstream settings, privileges on both sides, schemas");
@@ -572,7 +587,7 @@ int run_once(std::vector<std::string> args, bool* interactive) {
     if (os->parsed()) {
       return run_operate_source(sys, opts, ws, action, source_flag.empty() ? target : source_flag);
     }
-    if (st->parsed()) return run_start_task(sys, opts, ws, task_file);
+    if (st->parsed()) return run_start_task(sys, opts, ws, task_file, remove_meta);
     if (ct->parsed()) return run_check_task(sys, opts, ws, check_file);
     if (qs->parsed()) return run_query_status(sys, opts, ws, status_task);
     if (sp->parsed()) return run_stop_task(sys, opts, ws, stop_target);

@@ -9,8 +9,8 @@ namespace dm::dmctl {
 
 namespace {
 
+// A position as the documented schema spells it: {"file": "", "pos": 0} when there is none.
 nlohmann::json position_json(const binlog_position& p) {
-  if (p.empty()) return nullptr;
   return {{"file", p.file}, {"pos", p.pos}};
 }
 

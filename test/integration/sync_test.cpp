@@ -264,7 +264,7 @@ BOOST_AUTO_TEST_CASE(handle_error_skips_a_row_and_replaces_a_ddl) {
   BOOST_CHECK_MESSAGE(paused["last_error"].get<std::string>().find("Duplicate entry") !=
                           std::string::npos,
                       paused.dump());
-  BOOST_REQUIRE_MESSAGE(!paused["error_binlog"].is_null(), paused.dump());
+  BOOST_REQUIRE_MESSAGE(paused["error_binlog"]["file"] != "", paused.dump());
   auto text = worker.dmctl({"query-status", "he"});
   BOOST_CHECK_MESSAGE(text.out.find("handle-error he skip") != std::string::npos, text.out);
   // Nothing to handle for an unknown task; a bad action is refused by dmctl.

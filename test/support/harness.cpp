@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -45,6 +46,18 @@ std::string join_rows(const result_rows& rows, size_t limit) {
     out += ")\n";
   }
   return out;
+}
+
+// SHOW CREATE TABLE of `name` (quoted db.table) on one line, without its AUTO_INCREMENT counter
+// (which each server advances on its own).
+std::string show_create_table(const mariadb_sandbox& server, const std::string& name) {
+  auto rows = server.query("SHOW CREATE TABLE " + name);
+  std::string text = rows.empty() || !rows[0][1] ? std::string{} : *rows[0][1];
+  static const std::regex counter{" AUTO_INCREMENT=[0-9]+"};
+  text = std::regex_replace(text, counter, "");
+  for (auto& c : text)
+    if (c == '\n') c = ' ';
+  return text;
 }
 
 }  // namespace
@@ -99,6 +112,13 @@ std::string worker_process::log() const {
   s << out.rdbuf();
   auto text = s.str();
   return text.size() > 4000 ? text.substr(text.size() - 4000) : text;
+}
+
+size_t worker_process::count_log_lines(const std::string& needle) const {
+  std::ifstream in{dir_ + "/worker.log"};
+  size_t count = 0;
+  for (std::string line; std::getline(in, line);) count += line.find(needle) != std::string::npos;
+  return count;
 }
 
 command_result worker_process::dmctl(const std::vector<std::string>& args) const {
@@ -261,6 +281,29 @@ void wait_synced(const worker_process& worker, const std::string& task,
                            last + "\nworker log tail:\n" + worker.log());
 }
 
+nlohmann::json task_source_status(const worker_process& worker, const std::string& task,
+                                  const std::string& source) {
+  auto j = worker.dmctl_json({"query-status", task});
+  for (auto& t : j["tasks"])
+    for (auto& s : t["sources"])
+      if (source.empty() || s["source_id"] == source) return s;
+  throw std::runtime_error("task " + task + " has no source " + source + ": " + j.dump());
+}
+
+nlohmann::json wait_task_stage(const worker_process& worker, const std::string& task,
+                               const std::string& stage, std::chrono::seconds timeout,
+                               const std::string& source) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  nlohmann::json last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = task_source_status(worker, task, source);
+    if (last["stage"] == stage) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  }
+  throw std::runtime_error("task " + task + " did not reach " + stage + "; last status:\n" +
+                           last.dump() + "\nworker log tail:\n" + worker.log());
+}
+
 std::string compare_database(const mariadb_sandbox& upstream, const mariadb_sandbox& downstream,
                              const std::string& db) {
   auto list = [&](const mariadb_sandbox& s) {
@@ -272,6 +315,16 @@ std::string compare_database(const mariadb_sandbox& upstream, const mariadb_sand
   };
   auto up_tables = list(upstream), down_tables = list(downstream);
   std::string report;
+  // The database's default character set and collation.
+  auto db_defaults = [&](const mariadb_sandbox& s) {
+    auto rows = s.query("SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
+                        "information_schema.SCHEMATA WHERE SCHEMA_NAME = " + literal(db));
+    return rows.empty() ? std::string{"(no database)"} : *rows[0][0] + "/" + *rows[0][1];
+  };
+  auto up_defaults = db_defaults(upstream), down_defaults = db_defaults(downstream);
+  if (up_defaults != down_defaults)
+    report += "database " + identifier(db) + " defaults differ: upstream " + up_defaults +
+              ", downstream " + down_defaults + "\n";
   if (up_tables != down_tables) {
     report += "table lists differ: upstream has";
     for (auto& t : up_tables) report += " " + t;
@@ -300,6 +353,10 @@ std::string compare_database(const mariadb_sandbox& upstream, const mariadb_sand
       for (auto& i : down_indexes) report += " " + i;
       report += "\n";
     }
+    auto up_create = show_create_table(upstream, name), down_create = show_create_table(downstream, name);
+    if (up_create != down_create)
+      report += "SHOW CREATE TABLE " + name + " differs:\n upstream:   " + up_create +
+                "\n downstream: " + down_create + "\n";
     auto a = upstream.query("CHECKSUM TABLE " + name);
     auto b = downstream.query("CHECKSUM TABLE " + name);
     if (a[0][1] == b[0][1]) continue;

@@ -56,6 +56,8 @@ class worker_process {
   // host:port of /metrics (empty without metrics).
   const std::string& metrics_addr() const { return metrics_addr_; }
   std::string log() const;
+  // Lines of the worker's log file that contain `needle`.
+  size_t count_log_lines(const std::string& needle) const;
 
   // Runs dmctl against this worker (with the options' dmctl_flags).
   command_result dmctl(const std::vector<std::string>& args) const;
@@ -119,9 +121,23 @@ void wait_synced(const worker_process& worker, const std::string& task,
                  std::chrono::seconds timeout = std::chrono::seconds{180},
                  const std::string& source = "");
 
-// Compares every table of `db` upstream and downstream: same table list, same indexes (names,
-// uniqueness, columns), same CHECKSUM TABLE, and on a mismatch the first differing rows. Returns an empty string when identical, else a
-// description of the differences.
+// The query-status JSON of `source` of `task` (its first source when empty); throws with dmctl's
+// error when the query fails or the task has no such source.
+nlohmann::json task_source_status(const worker_process& worker, const std::string& task,
+                                  const std::string& source = "");
+
+// Waits until `source` of `task` (its first source when empty) is in `stage` ("Paused",
+// "Running", "Finished"); returns its status. Throws with the last status and the worker's log
+// tail after `timeout`.
+nlohmann::json wait_task_stage(const worker_process& worker, const std::string& task,
+                               const std::string& stage,
+                               std::chrono::seconds timeout = std::chrono::seconds{120},
+                               const std::string& source = "");
+
+// Compares `db` upstream and downstream: the database's default charset and collation, the
+// table list, and per table its SHOW CREATE TABLE (AUTO_INCREMENT counter aside), its indexes
+// (names, uniqueness, columns), its CHECKSUM TABLE and, on a mismatch, the first differing rows.
+// Returns an empty string when identical, else a description of the differences.
 std::string compare_database(const mariadb_sandbox& upstream, const mariadb_sandbox& downstream,
                              const std::string& db);
 
