@@ -14,13 +14,52 @@ namespace dm {
 
 namespace {
 
+// Statements are split (multi-row inserts) and joined (round trips) at this size, or at a quarter
+// of the downstream's max_allowed_packet when that is smaller.
 constexpr size_t max_statement_bytes = 4 << 20;
+// Room left in a packet beside the statement (command byte, BEGIN/COMMIT, separators).
+constexpr size_t packet_overhead = 1024;
 constexpr int max_attempts = 8;
 
-// Sends the statements in as few round trips as possible inside one transaction. On failure,
-// `failed` is the index of the statement that failed (statements.size() for BEGIN/COMMIT).
+// The downstream's max_allowed_packet for this session.
+caf::expected<size_t> packet_limit(mysql_connection& conn) {
+  auto value = conn.query_value("SELECT @@max_allowed_packet");
+  if (!value) return value.error();
+  try {
+    return static_cast<size_t>(std::stoull(value->value_or("")));
+  } catch (const std::exception&) {
+    return make_error(ec::invalid_state, "the downstream reports no max_allowed_packet");
+  }
+}
+
+// The first statement the downstream cannot take in one packet (it would drop the connection,
+// every time), or nullopt.
+std::optional<size_t> oversized_statement(const rendered_batch& rendered, size_t packet) {
+  for (size_t i = 0; i < rendered.statements.size(); ++i)
+    if (rendered.statements[i].size() + packet_overhead > packet) return i;
+  return std::nullopt;
+}
+
+// Why statement `i` cannot be sent: names the table, the size and the setting to raise.
+caf::error packet_error(const job_batch& batch, const rendered_batch& rendered, size_t i,
+                        size_t packet) {
+  auto size = rendered.statements[i].size();
+  auto wanted = size_t{1} << 20;
+  while (wanted < size + packet_overhead) wanted <<= 1;
+  return make_error(ec::downstream_rejected,
+                    "a change to " + batch.jobs[rendered.first_job[i]].target +
+                        " needs a statement of " + std::to_string(size) +
+                        " bytes (one row), more than the downstream's max_allowed_packet of " +
+                        std::to_string(packet) +
+                        " bytes; raise it downstream (SET GLOBAL max_allowed_packet = " +
+                        std::to_string(wanted) + ", and in the server's config) and resume-task");
+}
+
+// Sends the statements in as few round trips as possible inside one transaction, each round trip
+// at most `chunk_bytes` long unless one statement is longer. On failure, `failed` is the index of
+// the statement that failed (statements.size() for BEGIN/COMMIT).
 caf::error run_transaction(mysql_connection& conn, const std::vector<std::string>& statements,
-                           size_t& failed) {
+                           size_t chunk_bytes, size_t& failed) {
   std::string chunk = "BEGIN";
   // Statement index of the first statement in `chunk`, counting BEGIN as -1.
   long first = -1;
@@ -37,7 +76,7 @@ caf::error run_transaction(mysql_connection& conn, const std::vector<std::string
   };
   for (; next < statements.size(); ++next) {
     const auto& s = statements[next];
-    if (chunk.size() + s.size() > max_statement_bytes && !chunk.empty()) {
+    if (chunk.size() + s.size() + 1 > chunk_bytes && !chunk.empty()) {
       if (auto err = flush(chunk)) return err;
       chunk.clear();
       first = static_cast<long>(next);
@@ -99,6 +138,14 @@ applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_act
               return self->quit(last);
             }
             st.conn.emplace(std::move(*conn));
+            auto packet = packet_limit(*st.conn);
+            if (!packet) {
+              last = packet.error();
+              st.conn.reset();
+              if (is_resumable(last)) continue;
+              return self->quit(last);
+            }
+            st.packet = *packet;
           }
           if (force_safe && !groups.empty()) {
             // The failed attempt may have committed; replaying a serial group's changes would
@@ -115,15 +162,22 @@ applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_act
               return;
             }
           }
-          auto statements = render_batch(batch, force_safe, max_statement_bytes);
+          auto chunk_bytes = std::min(max_statement_bytes, st.packet / 4);
+          auto statements = render_batch(batch, force_safe, chunk_bytes);
           if (!statements) return self->quit(statements.error());
+          if (auto i = oversized_statement(*statements, st.packet)) {
+            self->send(st.syncer, apply_failed_atom_v, st.index,
+                       batch.jobs[statements->first_job[*i]].origin.event,
+                       packet_error(batch, *statements, *i, st.packet));
+            return;
+          }
           for (auto& [group, job] : groups) {
             statements->statements.push_back(
                 apply_mark_sql(st.marks, batch.run, group, batch.jobs[job].origin));
             statements->first_job.push_back(job);
           }
           size_t failed = 0;
-          auto err = run_transaction(*st.conn, statements->statements, failed);
+          auto err = run_transaction(*st.conn, statements->statements, chunk_bytes, failed);
           if (!err) {
             self->send(st.syncer, ack_atom_v, st.index, batch.seq);
             return;

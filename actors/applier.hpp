@@ -28,6 +28,8 @@ struct applier_actor_state {
   meta_scope marks;
   syncer_actor syncer;
   std::optional<mysql_connection> conn;
+  // The connection's max_allowed_packet (read when it opens).
+  size_t packet = 0;
 };
 
 applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_actor_state> self,

@@ -13,6 +13,8 @@ connection_params to_connection_params(const db_config& db) {
   p.ssl_key = db.ssl_key;
   p.read_timeout = std::chrono::seconds{300};
   p.write_timeout = std::chrono::seconds{300};
+  // The client side never limits a row or statement; the server's max_allowed_packet does.
+  p.max_allowed_packet = 1ul << 30;
   return p;
 }
 
