@@ -69,8 +69,9 @@ const char* filter_event_name(statement_kind kind) {
   }
 }
 
-ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_rules& rules) {
-  auto ddl = sql::analyze_ddl(text, default_db);
+ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_rules& rules,
+                  const sql::lexer_mode& mode) {
+  auto ddl = sql::analyze_ddl(text, default_db, mode);
   ddl_plan plan;
   plan.kind = ddl.kind;
   if (!sql::is_replicated_ddl(ddl.kind))

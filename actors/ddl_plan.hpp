@@ -24,7 +24,9 @@ struct ddl_plan {
 // The DM filter event name of a statement kind ("create table", ...).
 const char* filter_event_name(sql::statement_kind kind);
 
-// Plans statement `sql` logged with default database `default_db`.
-ddl_plan plan_ddl(const std::string& sql, const std::string& default_db, table_rules& rules);
+// Plans statement `sql` logged with default database `default_db`, read as its session's sql_mode
+// says (`mode`).
+ddl_plan plan_ddl(const std::string& sql, const std::string& default_db, table_rules& rules,
+                  const sql::lexer_mode& mode = {});
 
 }  // namespace dm

@@ -275,14 +275,39 @@ caf::expected<mysql_connection*> ddl_connection(self_ptr self) {
   return &*st.ddl_conn;
 }
 
-// Runs statements on the DDL connection (after USE `use_db`, when the database exists).
+// The session of query event `q` (ddl_session.hpp), with what the upstream's ids mean, read from
+// the upstream once per run.
+caf::expected<event_session> session_of_event(self_ptr self, const binlog::query_event& q) {
+  auto& st = self->state;
+  if (!st.session_facts) {
+    auto conn = mysql_connection::open(to_connection_params(st.source.from), server_role::upstream,
+                                       "upstream of source " + st.source.source_id);
+    if (!conn) return conn.error();
+    auto facts = read_session_facts(*conn);
+    if (!facts) return facts.error();
+    st.session_facts = std::move(*facts);
+  }
+  return session_of(q.status, st.view.header.timestamp, st.decoder.format().is_mariadb(),
+                    *st.session_facts);
+}
+
+// Runs statements on the DDL connection (after USE `use_db`, when the database exists), in
+// `session` when given (then back in the appliers' session after).
 // REQUIRES: every applier drained.
 caf::error run_downstream(self_ptr self, const std::string& use_db,
                           const std::vector<std::string>& statements, const std::string& what,
-                          const binlog_position& at) {
+                          const binlog_position& at,
+                          const std::optional<event_session>& session = std::nullopt) {
   auto& st = self->state;
   auto conn = ddl_connection(self);
   if (!conn) return conn.error();
+  if (session) {
+    if (auto err = set_event_session(**conn, *session, st.label)) {
+      st.ddl_conn.reset();
+      return make_error(code_of(err), describe(err) + " (setting the session of the " + what +
+                                          " at " + to_string(at) + ")");
+    }
+  }
   if (!use_db.empty()) {
     std::string use = "USE ";
     sql::append_identifier(use, use_db);
@@ -309,6 +334,11 @@ caf::error run_downstream(self_ptr self, const std::string& use_db,
     }
   }
   st.schemas->invalidate();
+  if (session)
+    if (auto err = restore_applier_session(**conn)) {
+      st.ddl_conn.reset();
+      return err;
+    }
   return caf::none;
 }
 
@@ -409,7 +439,7 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
     } else if (*decided) {
       // Handled by the operator's decision: neither applied nor dispatched.
     } else if (auto* q = std::get_if<binlog::query_event>(&body)) {
-      auto plan = plan_ddl(q->query, q->db, *st.rules);
+      auto plan = plan_ddl(q->query, q->db, *st.rules, lexer_mode_of(q->status.sql_mode));
       auto at = position_of(st, stored.key);
       if (plan.kind != sql::statement_kind::transaction_control) {
         if (plan.what == ddl_plan::action::skip) {
@@ -428,8 +458,10 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
           // crash cannot make rows of the old structure replay onto the new one.
           advance_checkpoint(self);
           if (auto err = persist_checkpoint(self, true)) return err;
+          auto session = session_of_event(self, *q);
+          if (!session) return session.error();
           if (auto err = run_downstream(self, plan.use_db, plan.statements,
-                                        sql::to_string(plan.kind), at))
+                                        sql::to_string(plan.kind), at, *session))
             return err;
           DM_INFO("{} applied {} at {}", st.label, sql::to_string(plan.kind), to_string(at));
           was_ddl = true;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "actors/causality.hpp"
+#include "actors/ddl_session.hpp"
 #include "actors/commit_tracker.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/apply_marks.hpp"
@@ -72,6 +73,9 @@ struct syncer_actor_state {
   std::optional<table_rules> rules;
   std::unique_ptr<schema_resolver> schemas;
   std::optional<mysql_connection> ddl_conn;
+  // What the upstream's collation ids and SYSTEM time zone mean, for the sessions of schema
+  // changes (read once per run, when the first one comes).
+  std::optional<upstream_session_facts> session_facts;
   // An operator's decision (dmctl handle-error) about the event at `decision_key`.
   std::optional<storage::relay_key> decision_key;
   std::string decision_action;

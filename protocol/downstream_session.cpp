@@ -2,14 +2,19 @@
 
 namespace dm {
 
+const std::string& downstream_session_sql() {
+  static const std::string sql =
+      "SET SESSION time_zone = '+00:00', "
+      "SESSION sql_mode = 'IGNORE_SPACE,NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES', "
+      "SESSION foreign_key_checks = 0";
+  return sql;
+}
+
 caf::expected<mysql_connection> open_downstream_session(const connection_params& params,
                                                         std::string label) {
   auto conn = mysql_connection::open(params, server_role::downstream, std::move(label));
   if (!conn) return conn.error();
-  auto err = conn->execute(
-      "SET SESSION time_zone = '+00:00', "
-      "SESSION sql_mode = 'IGNORE_SPACE,NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES', "
-      "SESSION foreign_key_checks = 0");
+  auto err = conn->execute(downstream_session_sql());
   if (err) return err;
   // Appliers write disjoint rows; without gap locks their transactions do not deadlock on
   // each other's neighbouring keys. A downstream that logs its own binlog in STATEMENT

@@ -15,4 +15,7 @@ namespace dm {
 caf::expected<mysql_connection> open_downstream_session(const connection_params& params,
                                                         std::string label);
 
+// The SET statement of that session's time zone, sql_mode and foreign key checks.
+const std::string& downstream_session_sql();
+
 }  // namespace dm

@@ -80,7 +80,7 @@ void parse_status_vars(byte_reader r, query_status& s) {
       case 18: s.default_collation_for_utf8mb4 = r.u16(); break;
       case 19: s.sql_require_primary_key = r.u8() != 0; break;
       case 20: s.default_table_encryption = r.u8() != 0; break;
-      case 128: r.skip(3); break;  // Q_HRNOW (MariaDB): microseconds of the event time
+      case 128: s.microseconds = r.u24(); break;  // Q_HRNOW (MariaDB): microseconds of the event time
       case 129: s.xid = r.u64(); break;
       case 130: r.skip(1); break;  // Q_GTID_FLAGS3 (MariaDB)
       default: return;

@@ -193,8 +193,9 @@ void read_rename(reader& r, ddl_statement& out) {
 
 }  // namespace
 
-ddl_statement analyze_ddl(std::string_view sql, std::string_view default_db) {
-  reader r{tokenize(sql), default_db};
+ddl_statement analyze_ddl(std::string_view sql, std::string_view default_db,
+                          const lexer_mode& mode) {
+  reader r{tokenize(sql, mode), default_db};
   ddl_statement out;
   if (r.done()) return out;
   if (r.keyword("BEGIN") || r.keyword("COMMIT") || r.keyword("ROLLBACK") || r.keyword("XA") ||

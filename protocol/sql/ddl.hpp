@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/sql/lexer.hpp"
+
 namespace dm::sql {
 
 enum class statement_kind {
@@ -54,8 +56,9 @@ struct ddl_statement {
   bool creates_from_other = false;
 };
 
-// Reads `sql`; unqualified names take `default_db`.
-ddl_statement analyze_ddl(std::string_view sql, std::string_view default_db);
+// Reads `sql`, logged under `mode`; unqualified names take `default_db`.
+ddl_statement analyze_ddl(std::string_view sql, std::string_view default_db,
+                          const lexer_mode& mode = {});
 
 statement_kind classify_statement(std::string_view sql);
 

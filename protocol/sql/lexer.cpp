@@ -20,7 +20,7 @@ bool word_char(char c) {
 
 }  // namespace
 
-std::vector<token> tokenize(std::string_view sql) {
+std::vector<token> tokenize(std::string_view sql, const lexer_mode& mode) {
   std::vector<token> out;
   size_t i = 0, n = sql.size();
   while (i < n) {
@@ -52,13 +52,13 @@ std::vector<token> tokenize(std::string_view sql) {
     }
     token t;
     t.begin = i;
-    if (c == '`') {
+    if (c == '`' || (c == '"' && mode.ansi_quotes)) {
       t.type = token::kind::quoted_identifier;
       ++i;
       while (i < n) {
-        if (sql[i] == '`') {
-          if (i + 1 < n && sql[i + 1] == '`') {
-            t.text += '`';
+        if (sql[i] == c) {
+          if (i + 1 < n && sql[i + 1] == c) {
+            t.text += c;
             i += 2;
             continue;
           }
@@ -71,7 +71,7 @@ std::vector<token> tokenize(std::string_view sql) {
       t.type = token::kind::string;
       ++i;
       while (i < n) {
-        if (sql[i] == '\\' && i + 1 < n) {
+        if (sql[i] == '\\' && i + 1 < n && !mode.no_backslash_escapes) {
           i += 2;
           continue;
         }

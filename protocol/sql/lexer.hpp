@@ -28,7 +28,15 @@ struct token {
   }
 };
 
+// How the statement's session reads quotes (from its sql_mode).
+struct lexer_mode {
+  // ANSI_QUOTES: "..." quotes an identifier, not a string.
+  bool ansi_quotes = false;
+  // NO_BACKSLASH_ESCAPES: a backslash in a string is an ordinary character.
+  bool no_backslash_escapes = false;
+};
+
 // The tokens of `sql`. An unterminated string or quoted identifier ends the input.
-std::vector<token> tokenize(std::string_view sql);
+std::vector<token> tokenize(std::string_view sql, const lexer_mode& mode = {});
 
 }  // namespace dm::sql
