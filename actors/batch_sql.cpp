@@ -101,7 +101,8 @@ class batch_renderer {
       auto& t = it->second;
       if (fresh) {
         t.sample = &job;
-        t.compactable = commutes_by_key(*job.schema);
+        // Foreign-key tables keep binlog order: their cascades and checks see each step.
+        t.compactable = commutes_by_key(*job.schema) && !job.fk_table;
         table_order.push_back(job.target);
       }
       t.jobs.push_back(i);
@@ -180,6 +181,15 @@ class batch_renderer {
     return true;
   }
 
+  // Switches the session's foreign key checks to `on` before job `i` if they are not so. The
+  // appliers' session has them off (downstream_session.hpp), and so has it after each batch.
+  void set_fk_checks(bool on, size_t i) {
+    if (on == fk_checks_) return;
+    std::string sql = on ? "SET SESSION foreign_key_checks = 1" : "SET SESSION foreign_key_checks = 0";
+    emit(sql, i);
+    fk_checks_ = on;
+  }
+
   // Consecutive inserts into one table become one multi-row INSERT (REPLACE in safe mode);
   // updates and deletes address one row each by its identity key.
   caf::error render_in_order(const std::vector<size_t>& indexes) {
@@ -189,12 +199,14 @@ class batch_renderer {
       auto i = indexes[n];
       const auto& job = jobs_[i];
       bool safe = safe_for(job);
+      set_fk_checks(job.fk_checks, i);
       if (job.kind == rows_kind::write) {
         std::vector<const sql::row_image*> rows{&job.after};
         size_t bytes = 0, m = n + 1;
         for (; m < indexes.size(); ++m) {
           const auto& next = jobs_[indexes[m]];
           if (next.kind != rows_kind::write || next.target != job.target ||
+              next.fk_checks != job.fk_checks ||
               next.schema != job.schema || safe_for(next) != safe ||
               !same_columns(job.after, next.after) || bytes > max_bytes_)
             break;
@@ -220,6 +232,7 @@ class batch_renderer {
       emit(sql, i);
       ++n;
     }
+    if (!indexes.empty()) set_fk_checks(false, indexes.back());
     return caf::none;
   }
 
@@ -269,6 +282,8 @@ class batch_renderer {
 
   const std::vector<row_job>& jobs_;
   bool force_safe_;
+  // The session's foreign key checks at the point rendered so far.
+  bool fk_checks_ = false;
   size_t max_bytes_;
   std::unordered_map<std::string, table_changes> tables_;
   rendered_batch out_;

@@ -165,7 +165,7 @@ caf::error add_mark_and_commit(self_ptr self, const storage::dump_chunk& chunk) 
 caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump_chunk& chunk) {
   auto& st = self->state;
   auto target = sql::qualified_name(t.target_db, t.target_table);
-  if (chunk.whole_table) {
+  if (chunk.whole_table && !chunk.reload) {
     auto any = st.conn->query("SELECT 1 FROM " + target + " LIMIT 1");
     if (!any) return any.error();
     if (!any->empty())
@@ -178,6 +178,16 @@ caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump
   // Loads in a new transaction, left open unless loading fails.
   auto attempt = [&](std::string_view verb) -> caf::expected<uint64_t> {
     if (auto err = st.conn->execute("BEGIN")) return err;
+    if (chunk.reload) {
+      // What the chunk loaded at its earlier snapshot goes (foreign key checks are off: no
+      // cascades), replaced by what it holds now.
+      auto clear = "DELETE FROM " + target +
+                   (chunk.condition.empty() ? "" : " WHERE " + chunk.condition);
+      if (auto err = st.conn->execute(clear)) {
+        st.conn->execute("ROLLBACK");
+        return err;
+      }
+    }
     auto duplicates = load_files(self, target, chunk, verb);
     if (!duplicates) st.conn->execute("ROLLBACK");
     return duplicates;
@@ -253,7 +263,8 @@ chunk_loader_actor::behavior_type chunk_loader(
           self->quit(e);
           return e;
         };
-        auto already = trust_mark(self, t, chunk);
+        // A reloaded chunk replaces its range whatever its mark says (reloading is idempotent).
+        auto already = chunk.reload ? caf::expected<bool>{false} : trust_mark(self, t, chunk);
         if (!already) return fail(already.error());
         if (!*already) {
           if (auto e = ensure_table(self, t)) return fail(std::move(e));

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <caf/all.hpp>
 
 #include "actors/connection_settings.hpp"
 #include "actors/dump_reader.hpp"
+#include "actors/fk_groups.hpp"
 #include "actors/sync_start.hpp"
 #include "actors/table_rules.hpp"
 #include "protocol/binlog/event_header.hpp"
@@ -154,6 +156,52 @@ caf::error write_schema_files(const std::string& dir, const storage::dump_table&
                          t.create_table + ";\n");
 }
 
+// Names the foreign-key group (fk_groups.hpp) of each chosen table that a foreign key links to
+// another upstream table.
+caf::error assign_fk_groups(mysql_connection& conn, std::vector<storage::dump_table>& tables) {
+  auto rows = conn.query(
+      "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME "
+      "FROM information_schema.REFERENTIAL_CONSTRAINTS");
+  if (!rows) return rows.error();
+  std::vector<fk_edge> edges;
+  for (auto& r : *rows)
+    if (r.size() == 4 && r[0] && r[1] && r[2] && r[3])
+      edges.push_back({sql::qualified_name(*r[0], *r[1]), sql::qualified_name(*r[2], *r[3])});
+  auto groups = fk_groups(edges);
+  for (auto& t : tables)
+    if (auto it = groups.find(sql::qualified_name(t.db, t.table)); it != groups.end())
+      t.fk_group = it->second;
+  return caf::none;
+}
+
+// A resumed dump reads what is left at a new snapshot. The tables of a foreign-key group must
+// all come from one snapshot (their cascades are not in the binlog, so replaying across two
+// snapshots cannot reconcile them): when a group has something left to dump, its chunks copied
+// at the old snapshot are dumped again too, and loaded in place of what they loaded (reload).
+caf::error regroup_fk_chunks(self_ptr self, std::vector<storage::dump_chunk>& chunks) {
+  auto& st = self->state;
+  std::set<std::string> moving;
+  for (auto& [key, t] : st.tables)
+    if (!t.fk_group.empty() && !t.planned) moving.insert(t.fk_group);
+  for (auto& c : chunks) {
+    auto& group = st.tables.at({c.db, c.table}).fk_group;
+    if (!group.empty() && c.stage == storage::chunk_stage::planned) moving.insert(group);
+  }
+  size_t again = 0;
+  for (auto& c : chunks) {
+    if (c.stage == storage::chunk_stage::planned) continue;
+    if (!moving.count(st.tables.at({c.db, c.table}).fk_group)) continue;
+    c.stage = storage::chunk_stage::planned;
+    c.reload = true;
+    if (auto err = st.store->save_chunk(c)) return err;
+    ++again;
+  }
+  if (again > 0)
+    DM_INFO("{} dumps {} chunk(s) of foreign-key linked tables again, so that each group of "
+            "them is read at one snapshot", st.label, again);
+  return caf::none;
+}
+
 // Chooses the tables of the first run: base tables the block-allow list keeps, routed.
 caf::error choose_tables(self_ptr self, mysql_connection& conn) {
   auto& st = self->state;
@@ -191,6 +239,15 @@ caf::error choose_tables(self_ptr self, mysql_connection& conn) {
     t.create_table = std::move(*create_table);
     chosen.push_back(std::move(t));
   }
+  if (auto err = assign_fk_groups(conn, chosen)) return err;
+  if (st.instance.dumper.consistency != "flush")
+    for (auto& t : chosen)
+      if (!t.fk_group.empty())
+        return make_error(ec::invalid_config,
+                          st.label + ": " + sql::qualified_name(t.db, t.table) +
+                              " is linked to other tables by foreign keys, which must be copied "
+                              "at one snapshot; --consistency none reads each connection at its "
+                              "own; remove it from mydumpers extra-args (flush is the default)");
   for (auto& t : chosen)
     if (auto err = write_schema_files(st.dir, t)) return err;
   if (auto err = st.store->save_tables(chosen)) return err;
@@ -360,12 +417,15 @@ caf::error start(self_ptr self) {
   auto chunks = st.store->chunks();
   if (!chunks) return chunks.error();
   size_t resumed = 0;
-  for (auto& c : *chunks) {
+  for (auto& c : *chunks)
     if (c.stage == storage::chunk_stage::dumped && !files_intact(st.dir, c)) {
       DM_WARN("{}: the data files of chunk {} are missing or damaged; it is dumped again",
               st.label, c.id);
       c.stage = storage::chunk_stage::planned;
     }
+  if (!first_run)
+    if (auto err = regroup_fk_chunks(self, *chunks)) return err;
+  for (auto& c : *chunks) {
     if (c.stage == storage::chunk_stage::planned) {
       st.to_dump.push_back(c.id);
     } else {

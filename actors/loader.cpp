@@ -19,7 +19,9 @@ using self_ptr = loader_actor::stateful_pointer<loader_state>;
 
 void finish_if_done(self_ptr self);
 
+// Counts a chunk loaded, once (a chunk dumped again to be reloaded was counted before).
 void count_loaded(loader_state& st, const storage::dump_chunk& c) {
+  if (!st.counted.insert(c.id).second) return;
   ++st.counters.chunks_loaded;
   st.counters.rows_loaded += c.rows;
   st.counters.bytes_loaded += c.bytes;

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,6 +48,8 @@ struct loader_state {
   bool deferred_listed = false;
   // Loaded chunks per table, to count finished tables.
   std::map<std::pair<std::string, std::string>, uint32_t> loaded_per_table;
+  // Chunks counted in `counters` (by id).
+  std::set<std::string> counted;
   load_counters counters;
 };
 

@@ -99,6 +99,10 @@ struct row_job {
   // The serial group of the table (apply_marks.hpp): the applier records the group's last change
   // in the same transaction. Null for tables whose changes are keyed.
   std::shared_ptr<const std::string> serial_group;
+  // The table is in a foreign-key group (fk_groups.hpp): its changes are written in order, with
+  // foreign key checks on (cascades run) unless the upstream ran them with checks off.
+  bool fk_table = false;
+  bool fk_checks = false;
   // Where the change came from (named when applying it fails; apply marks record it).
   change_origin origin;
   std::vector<binlog::cell> before;

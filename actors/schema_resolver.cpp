@@ -1,6 +1,7 @@
 #include "actors/schema_resolver.hpp"
 
 #include "actors/connection_settings.hpp"
+#include "actors/fk_groups.hpp"
 #include "protocol/error.hpp"
 #include "protocol/sql/quote.hpp"
 
@@ -41,6 +42,28 @@ void merge_by_name(table_schema& logged, const table_schema& current) {
 }
 
 }  // namespace
+
+caf::expected<std::string> schema_resolver::fk_group(const std::string& target_db,
+                                                    const std::string& target_table) {
+  if (!fk_groups_) {
+    auto conn = connection(false);
+    if (!conn) return conn.error();
+    auto rows = (*conn)->query(
+        "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME "
+        "FROM information_schema.REFERENTIAL_CONSTRAINTS");
+    if (!rows) {
+      downstream_conn_.reset();
+      return rows.error();
+    }
+    std::vector<fk_edge> edges;
+    for (auto& r : *rows)
+      if (r.size() == 4 && r[0] && r[1] && r[2] && r[3])
+        edges.push_back({sql::qualified_name(*r[0], *r[1]), sql::qualified_name(*r[2], *r[3])});
+    fk_groups_ = fk_groups(edges);
+  }
+  auto it = fk_groups_->find(sql::qualified_name(target_db, target_table));
+  return it == fk_groups_->end() ? std::string{} : it->second;
+}
 
 schema_resolver::schema_resolver(db_config upstream, db_config downstream, std::string label)
     : upstream_(std::move(upstream)), downstream_(std::move(downstream)), label_(std::move(label)) {}

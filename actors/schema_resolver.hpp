@@ -11,6 +11,7 @@
 // Thread-safety: used by one actor.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,8 +36,17 @@ class schema_resolver {
                                                              const std::string& target_db,
                                                              const std::string& target_table);
 
-  // Forgets every structure (after a schema change).
-  void invalidate() { cache_.clear(); }
+  // The serial group (fk_groups.hpp) of downstream table `target_db`.`target_table` when a
+  // foreign key touches it, else an empty string. Read from the downstream once, until the next
+  // invalidate().
+  caf::expected<std::string> fk_group(const std::string& target_db,
+                                      const std::string& target_table);
+
+  // Forgets every structure and the foreign keys (after a schema change).
+  void invalidate() {
+    cache_.clear();
+    fk_groups_.reset();
+  }
 
   // The table map with the fractional digits of MariaDB 5.3 hires temporal columns filled in
   // from `schema` (the binlog does not carry them); nullopt when the table has none.
@@ -51,6 +61,7 @@ class schema_resolver {
   std::optional<mysql_connection> upstream_conn_, downstream_conn_;
   std::optional<collation_charsets> charsets_;
   std::unordered_map<std::string, std::shared_ptr<const table_schema>> cache_;
+  std::optional<std::map<std::string, std::string>> fk_groups_;
 };
 
 }  // namespace dm

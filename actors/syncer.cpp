@@ -30,6 +30,8 @@ constexpr size_t read_max_bytes = 8 << 20;
 // Batches each applier may have in flight.
 constexpr uint32_t applier_credits = 2;
 constexpr auto tick_interval = std::chrono::milliseconds{500};
+// Rows event flag: the statement ran with foreign_key_checks = 0.
+constexpr uint16_t no_foreign_key_checks_flag = 0x02;
 // How far past the relay head the high-water mark moves at once: one synced write per this
 // much binlog, at the price of replaying up to this much in safe mode after a crash.
 constexpr uint32_t high_water_step = 16 << 20;
@@ -246,6 +248,8 @@ caf::expected<bool> dispatch_rows(self_ptr self) {
     // A serial group is applied exactly once (its marks), never in safe mode.
     job.safe = !st.rows_group && safe_mode_active(st);
     job.serial_group = st.rows_group;
+    job.fk_table = st.rows_fk_table;
+    job.fk_checks = st.rows_fk_table && st.rows_fk_checks;
     job.origin = origin;
     job.before = std::move(change.before);
     job.after = std::move(change.after);
@@ -493,11 +497,17 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
                                   to_string(position_of(st, stored.key)) + ": " +
                                   describe(changes.error()));
           st.rows_group.reset();
-          if ((*schema)->identity_key().empty()) {
+          auto fk_group = st.schemas->fk_group(target->first, target->second);
+          if (!fk_group) return fk_group.error();
+          st.rows_fk_table = !fk_group->empty();
+          st.rows_fk_checks = !(rows->flags & no_foreign_key_checks_flag);
+          if ((*schema)->identity_key().empty())
             st.keyless_tables.insert(table.db + "." + table.table);
+          if (st.rows_fk_table)
+            st.rows_group = std::make_shared<const std::string>(std::move(*fk_group));
+          else if ((*schema)->identity_key().empty())
             st.rows_group = std::make_shared<const std::string>(
                 sql::qualified_name(target->first, target->second));
-          }
           if (st.rows_group)
             if (auto err = ensure_meta_tables(self)) return err;
           st.rows = std::move(*changes);
@@ -612,14 +622,20 @@ void pump(self_ptr self) {
   }
 }
 
-// Keyless tables a full migration read at a snapshot after the sync start (see table_starts).
+// Tables a full migration read at a snapshot after the sync start (see table_starts): keyless
+// tables and foreign-key groups, whose changes are applied exactly once rather than replayed.
 caf::error load_table_starts(syncer_actor_state& st) {
   if (st.task.task_mode != "all") return caf::none;
   storage::dump_store store{st.database, st.task.name, st.source.source_id};
+  auto tables = store.tables();
+  if (!tables) return tables.error();
+  std::set<std::pair<std::string, std::string>> in_fk_groups;
+  for (auto& t : *tables)
+    if (!t.fk_group.empty()) in_fk_groups.insert({t.db, t.table});
   auto chunks = store.chunks();
   if (!chunks) return chunks.error();
   for (auto& c : *chunks) {
-    if (!c.whole_table || c.snapshot.empty()) continue;
+    if (!(c.whole_table || in_fk_groups.count({c.db, c.table})) || c.snapshot.empty()) continue;
     storage::relay_key key{st.checkpoint.next.segment,
                            binlog_file_index(c.snapshot.file).value_or(0), c.snapshot.pos};
     if (st.checkpoint.next < key) st.table_starts[c.db + '\0' + c.table] = key;

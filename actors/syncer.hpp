@@ -118,6 +118,9 @@ struct syncer_actor_state {
   binlog::rows_kind rows_kind = binlog::rows_kind::write;
   // The serial group of the rows' table (apply_marks.hpp); null when its changes are keyed.
   std::shared_ptr<const std::string> rows_group;
+  // The table is in a foreign-key group, and the rows were logged with foreign key checks on.
+  bool rows_fk_table = false;
+  bool rows_fk_checks = false;
   storage::relay_key rows_origin;
 
   // Dispatch.
@@ -161,9 +164,9 @@ struct syncer_actor_state {
     metrics::gauge* bytes_in_flight = nullptr;
   } metric;
   std::map<std::string, change_origin> apply_marks;
-  // Keyless tables that a full migration copied at a later snapshot than where sync starts
-  // ("db" NUL "table" -> key of that snapshot): their row events before it are already in the
-  // copy and are skipped.
+  // Keyless and foreign-key linked tables that a full migration copied at a later snapshot than
+  // where sync starts ("db" NUL "table" -> key of that snapshot): their row events before it are
+  // already in the copy and are skipped.
   std::map<std::string, storage::relay_key> table_starts;
 };
 

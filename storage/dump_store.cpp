@@ -54,6 +54,7 @@ nlohmann::json to_json(const dump_table& t) {
           {"create_table", t.create_table},
           {"estimated_rows", t.estimated_rows},
           {"keyless", t.keyless},
+          {"fk_group", t.fk_group},
           {"planned", t.planned}};
 }
 
@@ -65,6 +66,7 @@ nlohmann::json to_json(const dump_chunk& c) {
           {"chunks_in_table", c.chunks_in_table},
           {"condition", c.condition},
           {"whole_table", c.whole_table},
+          {"reload", c.reload},
           {"files", c.files},
           {"snapshot_file", c.snapshot.file},
           {"snapshot_pos", c.snapshot.pos},
@@ -118,6 +120,7 @@ caf::expected<std::vector<dump_table>> dump_store::tables() const {
       t.create_table = j.at("create_table").get<std::string>();
       t.estimated_rows = j.at("estimated_rows").get<uint64_t>();
       t.keyless = j.at("keyless").get<bool>();
+      t.fk_group = j.value("fk_group", "");
       t.planned = j.at("planned").get<bool>();
       out.push_back(std::move(t));
     }
@@ -161,6 +164,7 @@ caf::expected<std::vector<dump_chunk>> dump_store::chunks() const {
       c.chunks_in_table = j.at("chunks_in_table").get<uint32_t>();
       c.condition = j.at("condition").get<std::string>();
       c.whole_table = j.at("whole_table").get<bool>();
+      c.reload = j.value("reload", false);
       c.files = j.at("files").get<std::vector<std::string>>();
       c.snapshot.file = j.at("snapshot_file").get<std::string>();
       c.snapshot.pos = j.at("snapshot_pos").get<uint32_t>();

@@ -37,6 +37,9 @@ struct dump_table {
   uint64_t estimated_rows = 0;
   // The table has no usable key: its chunk is the whole table (see dump_chunk::whole_table).
   bool keyless = false;
+  // The upstream tables foreign keys link it to share this name (empty when none): they are
+  // copied at one snapshot, and their row events before it are skipped.
+  std::string fk_group;
   // Its chunks are planned (recorded with the table in one batch).
   bool planned = false;
 };
@@ -58,6 +61,9 @@ struct dump_chunk {
   // A keyless table's only chunk: its files are loaded in one transaction, and when it is
   // dumped again it is read whole from the new snapshot.
   bool whole_table = false;
+  // Loaded at an earlier snapshot and dumped again at a later one (its foreign-key group must
+  // be at one snapshot): loading it first deletes the rows of its range.
+  bool reload = false;
   // Data files, relative to the dump directory (one per `rows` rows), and the column list and
   // SET clause of the LOAD DATA that loads them (sql::load_column_clause; set when dumped).
   std::vector<std::string> files;
