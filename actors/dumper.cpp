@@ -12,6 +12,7 @@
 #include "actors/fk_groups.hpp"
 #include "actors/sync_start.hpp"
 #include "actors/table_rules.hpp"
+#include "actors/upstream_position.hpp"
 #include "protocol/binlog/event_header.hpp"
 #include "protocol/log.hpp"
 #include "protocol/sql/dump_rows.hpp"
@@ -33,21 +34,6 @@ struct snapshot {
   std::vector<std::string> gtids;
 };
 
-caf::expected<binlog_position> master_position(mysql_connection& conn) {
-  auto rows = conn.query("SHOW MASTER STATUS");
-  if (!rows) return rows.error();
-  if (rows->empty() || !(*rows)[0][0] || !(*rows)[0][1]) return binlog_position{};
-  return binlog_position{*(*rows)[0][0], static_cast<uint32_t>(std::stoul(*(*rows)[0][1]))};
-}
-
-std::string executed_gtids(mysql_connection& conn) {
-  for (auto* query : {"SELECT @@GLOBAL.gtid_binlog_pos", "SELECT @@GLOBAL.gtid_executed"}) {
-    auto value = conn.query_value(query);
-    if (value) return value->value_or("");
-  }
-  return "";
-}
-
 // MariaDB reports the binlog position a consistent snapshot reads at; elsewhere the current
 // position right after the snapshot opened stands in for it.
 caf::expected<binlog_position> snapshot_position(mysql_connection& conn) {
@@ -61,7 +47,7 @@ caf::expected<binlog_position> snapshot_position(mysql_connection& conn) {
     }
     if (!p.file.empty()) return p;
   }
-  return master_position(conn);
+  return current_binlog_position(conn);
 }
 
 caf::expected<snapshot> open_snapshot(self_ptr self, size_t count) {
@@ -94,14 +80,14 @@ caf::expected<snapshot> open_snapshot(self_ptr self, size_t count) {
       auto pos = snapshot_position(*conn);
       if (!pos) return pos.error();
       snap.positions.push_back(*pos);
-      snap.gtids.push_back(executed_gtids(*conn));
+      snap.gtids.push_back(executed_gtid_set(*conn));
     }
     snap.connections.push_back(std::make_shared<mysql_connection>(std::move(*conn)));
   }
   if (locked) {
-    auto pos = master_position(*control);
+    auto pos = current_binlog_position(*control);
     if (!pos) return pos.error();
-    auto gtid = executed_gtids(*control);
+    auto gtid = executed_gtid_set(*control);
     if (auto err = control->execute("UNLOCK TABLES")) return err;
     snap.positions.assign(count, *pos);
     snap.gtids.assign(count, gtid);

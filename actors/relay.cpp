@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/connection_settings.hpp"
+#include "actors/upstream_position.hpp"
 #include "protocol/binlog/events.hpp"
 #include "protocol/log.hpp"
 #include "storage/database.hpp"
@@ -241,20 +242,13 @@ caf::error connect(self_ptr self) {
     } else if (!cfg.relay_binlog_name.empty()) {
       init.next = {cfg.relay_binlog_name, 4};
     } else {
-      auto status = conn->query("SHOW MASTER STATUS");
-      if (!status) return explain_dump_error(status.error(), label, "now", cfg.from.user);
-      if (status->empty() || !status->front()[0] || !status->front()[1])
+      auto now = current_binlog_position(*conn);
+      if (!now) return explain_dump_error(now.error(), label, "now", cfg.from.user);
+      if (now->empty())
         return make_error(ec::upstream_misconfigured,
                           label + ": SHOW MASTER STATUS returns nothing; is binary logging on?");
-      init.next = {*status->front()[0],
-                   static_cast<uint32_t>(std::stoul(*status->front()[1]))};
-      auto gtid = query_text(*conn, facts->mariadb ? "SELECT @@global.gtid_binlog_pos"
-                                                   : "SELECT @@global.gtid_executed");
-      if (!gtid) return gtid.error();
-      init.gtid_set = *gtid;
-      // MySQL prints multi-server sets over several lines.
-      init.gtid_set.erase(std::remove(init.gtid_set.begin(), init.gtid_set.end(), '\n'),
-                          init.gtid_set.end());
+      init.next = *now;
+      init.gtid_set = executed_gtid_set(*conn);
     }
     request.start = init.next;
     st.committed = init;

@@ -13,7 +13,9 @@
 #include "actors/source.hpp"
 #include "actors/table_rules.hpp"
 #include "actors/task.hpp"
+#include "actors/sync_start.hpp"
 #include "actors/task_update.hpp"
+#include "actors/upstream_position.hpp"
 #include "protocol/log.hpp"
 #include "protocol/mysql_connection.hpp"
 #include "protocol/password_cipher.hpp"
@@ -213,6 +215,54 @@ caf::expected<task_status> launch_task(self_ptr self, const task_config& cfg) {
     status.subtasks.push_back(std::move(s));
   }
   return status;
+}
+
+// The last steps of start-task: an incremental task without `meta` starts where the upstream's
+// binlog stands now, recorded as its sync checkpoint before start-task answers (so that every
+// change made after the answer is replicated, however long its syncer takes to start); then
+// the task is persisted and started. Ends the task's creating mark.
+void start_from_now(self_ptr self, const task_config& cfg, const std::vector<std::string>& here,
+                    caf::typed_response_promise<task_status> rp) {
+  auto& st = self->state;
+  std::vector<source_config> sources;
+  if (cfg.task_mode == "incremental")
+    for (auto& id : here)
+      if (auto* inst = find_instance(cfg, id); inst && inst->meta.empty())
+        sources.push_back(usable(st.sources.at(id).config, st.settings.secret_key));
+  if (sources.empty()) {
+    done_creating(st, cfg.name);
+    return deliver(rp, launch_task(self, cfg));
+  }
+  auto db = st.db;
+  auto name = cfg.name;
+  auto probe = spawn_probe(self, [=]() -> caf::error {
+    for (auto& source : sources) {
+      auto conn = mysql_connection::open(to_connection_params(source.from), server_role::upstream,
+                                         "upstream of source " + source.source_id);
+      if (!conn) return conn.error();
+      auto now = current_binlog_position(*conn);
+      if (!now) return now.error();
+      if (now->empty())
+        return make_error(ec::upstream_misconfigured,
+                          "upstream of source " + source.source_id +
+                              ": SHOW MASTER STATUS returns nothing; is binary logging on?");
+      auto gtid = executed_gtid_set(*conn);
+      if (auto err = save_sync_start(db, name, source.source_id, *now, gtid, *now)) return err;
+    }
+    return caf::none;
+  });
+  self->request(probe, probe_timeout, tick_atom_v)
+      .then(
+          [=](bool) mutable {
+            done_creating(self->state, name);
+            deliver(rp, launch_task(self, cfg));
+          },
+          [=](caf::error& err) mutable {
+            done_creating(self->state, name);
+            remove_task_records(self->state, cfg);
+            rp.deliver(make_error(code_of(err), "task " + name + " was not started: " +
+                                                    describe(err)));
+          });
 }
 
 void restore(self_ptr self) {
@@ -743,10 +793,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
                                           "failed: " + failed));
                     return;
                   }
-                  if (!remove_meta) {
-                    done_creating(st, cfg.name);
-                    return deliver(rp, launch_task(self, cfg));
-                  }
+                  if (!remove_meta) return start_from_now(self, cfg, here, rp);
                   // start-task --remove-meta: nothing of an earlier task of the name stays.
                   if (auto err = remove_task_records(st, cfg)) {
                     done_creating(st, cfg.name);
@@ -756,10 +803,9 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
                   self->request(spawn_meta_removal(self, cfg, here), probe_timeout, tick_atom_v)
                       .then(
                           [=](bool) mutable {
-                            done_creating(self->state, cfg.name);
                             DM_INFO("worker {} removed the meta of earlier task {} downstream",
                                     self->state.worker_name, cfg.name);
-                            deliver(rp, launch_task(self, cfg));
+                            start_from_now(self, cfg, here, rp);
                           },
                           [=](caf::error& err) mutable {
                             done_creating(self->state, cfg.name);

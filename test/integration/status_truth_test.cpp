@@ -91,3 +91,27 @@ BOOST_AUTO_TEST_CASE(a_task_is_not_synced_while_its_relay_cannot_reach_the_upstr
   auto diff = compare_database(upstream, downstream, "rs");
   BOOST_CHECK_MESSAGE(diff.empty(), diff);
 }
+
+// An incremental task without `meta` starts where the upstream stood when start-task answered,
+// however late its syncer subscribes to the relay: changes made right after the answer are
+// replicated (they used to be skipped when the relay stored them first).
+BOOST_AUTO_TEST_CASE(every_change_after_start_task_answers_is_replicated) {
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  worker_process worker;
+  auto source = worker.write_file("up.yaml", source_yaml("up", upstream));
+  BOOST_REQUIRE_EQUAL(worker.dmctl({"operate-source", "create", source}).exit_code, 0);
+  for (int round = 0; round < 6; ++round) {
+    auto db = "now" + std::to_string(round);
+    auto task = worker.write_file("t.yaml", task_yaml("t", {"up"}, downstream));
+    auto started = worker.dmctl({"start-task", task});
+    BOOST_REQUIRE_MESSAGE(started.exit_code == 0, started.err);
+    upstream.execute("CREATE DATABASE " + db + "; CREATE TABLE " + db +
+                     ".t (id INT PRIMARY KEY); INSERT INTO " + db + ".t VALUES (1), (2)");
+    wait_synced(worker, "t", upstream);
+    auto diff = compare_database(upstream, downstream, db);
+    BOOST_CHECK_MESSAGE(diff.empty(), db << ": " << diff);
+    BOOST_CHECK_EQUAL(row_count(downstream, db + ".t"), 2u);
+    BOOST_REQUIRE_EQUAL(worker.dmctl({"stop-task", "t"}).exit_code, 0);
+  }
+}
