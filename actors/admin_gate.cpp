@@ -6,8 +6,8 @@
 #include <caf/all.hpp>
 #include <openssl/crypto.h>
 
-#include "protocol/error.hpp"
-#include "protocol/log.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
 
 namespace dm {
 

@@ -1,25 +1,20 @@
 #include "actors/applier.hpp"
 
 #include <map>
-#include <thread>
 
 #include <caf/all.hpp>
 
-#include "actors/batch_sql.hpp"
-#include "actors/connection_settings.hpp"
+#include "common/defaults.hpp"
+#include "sync/batch_sql.hpp"
+#include "io/connection_settings.hpp"
 #include "protocol/downstream_session.hpp"
-#include "protocol/log.hpp"
+#include "common/log.hpp"
 
 namespace dm {
 
 namespace {
 
-// Statements are split (multi-row inserts) and joined (round trips) at this size, or at a quarter
-// of the downstream's max_allowed_packet when that is smaller.
-constexpr size_t max_statement_bytes = 4 << 20;
-// Room left in a packet beside the statement (command byte, BEGIN/COMMIT, separators).
-constexpr size_t packet_overhead = 1024;
-constexpr int max_attempts = 8;
+using defaults::packet_overhead;
 
 // The downstream's max_allowed_packet for this session.
 caf::expected<size_t> packet_limit(mysql_connection& conn) {
@@ -107,6 +102,108 @@ caf::expected<bool> committed_before(mysql_connection& conn, const meta_scope& s
   return it != marks->end() && batch.jobs[job].origin <= it->second;
 }
 
+// The outcome of one attempt at a batch.
+enum class attempt_result { done, retry, stopped };
+
+// Tries the head of the queue once. `done`: acknowledged (or reported as failing for good);
+// `retry`: a transient failure, `last_error` set; `stopped`: the applier quit.
+attempt_result attempt(applier_actor::stateful_pointer<applier_actor_state> self) {
+  auto& st = self->state;
+  auto& batch = st.queue.front();
+  auto groups = last_group_changes(batch);
+  auto transient = [&](caf::error err) {
+    st.last_error = std::move(err);
+    st.conn.reset();
+    if (is_resumable(st.last_error)) return attempt_result::retry;
+    self->quit(st.last_error);
+    return attempt_result::stopped;
+  };
+  if (!st.conn) {
+    auto conn = open_downstream_session(st.params, st.label);
+    if (!conn) return transient(conn.error());
+    st.conn.emplace(std::move(*conn));
+    auto packet = packet_limit(*st.conn);
+    if (!packet) return transient(packet.error());
+    st.packet = *packet;
+  }
+  if (st.force_safe && !groups.empty()) {
+    // The failed attempt may have committed; replaying a serial group's changes would apply
+    // them twice.
+    auto done = committed_before(*st.conn, st.marks, batch, groups);
+    if (!done) return transient(done.error());
+    if (*done) {
+      self->send(st.syncer, ack_atom_v, st.index, batch.seq);
+      return attempt_result::done;
+    }
+  }
+  auto chunk_bytes = std::min(defaults::max_statement_bytes, st.packet / 4);
+  auto statements = render_batch(batch, st.force_safe, chunk_bytes);
+  if (!statements) {
+    self->quit(statements.error());
+    return attempt_result::stopped;
+  }
+  if (auto i = oversized_statement(*statements, st.packet)) {
+    self->send(st.syncer, apply_failed_atom_v, st.index,
+               batch.jobs[statements->first_job[*i]].origin.event,
+               packet_error(batch, *statements, *i, st.packet));
+    return attempt_result::done;
+  }
+  for (auto& [group, job] : groups) {
+    statements->statements.push_back(
+        apply_mark_sql(st.marks, batch.run, group, batch.jobs[job].origin));
+    statements->first_job.push_back(job);
+  }
+  size_t failed = 0;
+  auto err = run_transaction(*st.conn, statements->statements, chunk_bytes, failed);
+  if (!err) {
+    self->send(st.syncer, ack_atom_v, st.index, batch.seq);
+    return attempt_result::done;
+  }
+  // The transaction may have committed before the failure was noticed: retry in safe mode,
+  // which is idempotent (and serial groups check their marks first).
+  st.force_safe = true;
+  if (st.conn->execute("ROLLBACK")) st.conn.reset();
+  if (!is_resumable(err)) {
+    auto text = describe(err) + " (statement: " +
+                (failed < statements->statements.size() ? excerpt(statements->statements[failed])
+                                                         : std::string{"BEGIN/COMMIT"}) +
+                ")";
+    // The syncer stops on the event the failing statement came from; this applier waits to
+    // be stopped with it.
+    auto origin = batch.jobs.front().origin.event;
+    if (failed < statements->first_job.size())
+      origin = batch.jobs[statements->first_job[failed]].origin.event;
+    self->send(st.syncer, apply_failed_atom_v, st.index, origin, make_error(code_of(err), text));
+    return attempt_result::done;
+  }
+  return transient(std::move(err));
+}
+
+// Works through the queue until it is empty or an attempt must wait for its retry.
+void drain(applier_actor::stateful_pointer<applier_actor_state> self) {
+  auto& st = self->state;
+  while (!st.queue.empty() && !st.waiting) {
+    switch (attempt(self)) {
+      case attempt_result::stopped:
+        return;
+      case attempt_result::done:
+        st.queue.pop_front();
+        st.force_safe = false;
+        st.retry.recovered();
+        break;
+      case attempt_result::retry: {
+        auto delay = st.retry.on_failure(restart_policy::clock::now(), st.random);
+        if (!delay) return self->quit(st.last_error);
+        DM_WARN("{} retries a batch in {} ms: {}", st.label, delay->count(),
+                describe(st.last_error));
+        st.waiting = true;
+        self->delayed_send(self, *delay, restart_atom_v);
+        return;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_actor_state> self,
@@ -118,93 +215,15 @@ applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_act
   st.label = std::move(label);
   st.marks = std::move(marks);
   st.syncer = std::move(syncer);
+  st.retry = restart_policy{defaults::applier_retry};
   return {
       [=](apply_atom, job_batch& batch) {
-        auto& st = self->state;
-        bool force_safe = false;
-        caf::error last;
-        auto groups = last_group_changes(batch);
-        for (int attempt = 0; attempt < max_attempts; ++attempt) {
-          if (attempt > 0) {
-            auto delay = std::chrono::milliseconds{100} * (1 << std::min(attempt, 6));
-            DM_WARN("{} retries a batch in {} ms: {}", st.label, delay.count(), describe(last));
-            std::this_thread::sleep_for(delay);
-          }
-          if (!st.conn) {
-            auto conn = open_downstream_session(st.params, st.label);
-            if (!conn) {
-              last = conn.error();
-              if (is_resumable(last)) continue;
-              return self->quit(last);
-            }
-            st.conn.emplace(std::move(*conn));
-            auto packet = packet_limit(*st.conn);
-            if (!packet) {
-              last = packet.error();
-              st.conn.reset();
-              if (is_resumable(last)) continue;
-              return self->quit(last);
-            }
-            st.packet = *packet;
-          }
-          if (force_safe && !groups.empty()) {
-            // The failed attempt may have committed; replaying a serial group's changes would
-            // apply them twice.
-            auto done = committed_before(*st.conn, st.marks, batch, groups);
-            if (!done) {
-              last = done.error();
-              st.conn.reset();
-              if (is_resumable(last)) continue;
-              return self->quit(last);
-            }
-            if (*done) {
-              self->send(st.syncer, ack_atom_v, st.index, batch.seq);
-              return;
-            }
-          }
-          auto chunk_bytes = std::min(max_statement_bytes, st.packet / 4);
-          auto statements = render_batch(batch, force_safe, chunk_bytes);
-          if (!statements) return self->quit(statements.error());
-          if (auto i = oversized_statement(*statements, st.packet)) {
-            self->send(st.syncer, apply_failed_atom_v, st.index,
-                       batch.jobs[statements->first_job[*i]].origin.event,
-                       packet_error(batch, *statements, *i, st.packet));
-            return;
-          }
-          for (auto& [group, job] : groups) {
-            statements->statements.push_back(
-                apply_mark_sql(st.marks, batch.run, group, batch.jobs[job].origin));
-            statements->first_job.push_back(job);
-          }
-          size_t failed = 0;
-          auto err = run_transaction(*st.conn, statements->statements, chunk_bytes, failed);
-          if (!err) {
-            self->send(st.syncer, ack_atom_v, st.index, batch.seq);
-            return;
-          }
-          // The transaction may have committed before the failure was noticed: retry in safe
-          // mode, which is idempotent.
-          force_safe = true;
-          if (st.conn->execute("ROLLBACK")) st.conn.reset();
-          if (!is_resumable(err)) {
-            auto text = describe(err) + " (statement: " +
-                        (failed < statements->statements.size()
-                             ? excerpt(statements->statements[failed])
-                                                     : std::string{"BEGIN/COMMIT"}) +
-                        ")";
-            // The syncer stops on the event the failing statement came from; this applier
-            // waits to be stopped with it.
-            auto origin = batch.jobs.front().origin.event;
-            if (failed < statements->first_job.size())
-              origin = batch.jobs[statements->first_job[failed]].origin.event;
-            self->send(st.syncer, apply_failed_atom_v, st.index, origin,
-                       make_error(code_of(err), text));
-            return;
-          }
-          last = std::move(err);
-          st.conn.reset();
-        }
-        self->quit(last);
+        self->state.queue.push_back(std::move(batch));
+        drain(self);
+      },
+      [=](restart_atom) {
+        self->state.waiting = false;
+        drain(self);
       },
   };
 }

@@ -1,8 +1,10 @@
 // One downstream connection of a syncer: applies each job batch it receives in one transaction
 // and acknowledges it. Detached (it blocks on the downstream).
 //
-// Transient downstream failures (lost connection, deadlock, lock wait timeout) are retried with
-// backoff, reconnecting as needed and in safe mode (the failed attempt may have committed). Any
+// Transient downstream failures (lost connection, deadlock, lock wait timeout) are retried after
+// a backoff (defaults::applier_retry: a delayed message, never a sleep, so the applier stays
+// responsive to its stop), reconnecting as needed and in safe mode (the failed attempt may have
+// committed). Batches that arrive meanwhile wait in order behind the one being retried. Any
 // other failure is reported to the syncer with the event it came from. Changes to serial groups
 // are not idempotent: a transaction holding them also writes their apply marks (see
 // apply_marks.hpp), and a retry first reads the marks to learn whether the failed attempt
@@ -10,11 +12,15 @@
 // the last error; being linked to its syncer, that ends the syncer too.
 #pragma once
 
+#include <deque>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "actors/interfaces.hpp"
-#include "actors/apply_marks.hpp"
+#include "common/restart_policy.hpp"
+#include "io/meta_tables.hpp"
+#include "sync/apply_marks.hpp"
 #include "protocol/mysql_connection.hpp"
 
 namespace dm {
@@ -28,6 +34,14 @@ struct applier_actor_state {
   meta_scope marks;
   syncer_actor syncer;
   std::optional<mysql_connection> conn;
+  // Batches to apply, in order; the head is being applied (or waits for its retry).
+  std::deque<job_batch> queue;
+  // Retrying the head: safe mode from the second attempt on, the last error, the backoff.
+  bool force_safe = false;
+  bool waiting = false;
+  caf::error last_error;
+  restart_policy retry{};
+  std::mt19937_64 random{std::random_device{}()};
   // The connection's max_allowed_packet (read when it opens).
   size_t packet = 0;
 };

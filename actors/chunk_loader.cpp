@@ -4,11 +4,11 @@
 
 #include <caf/all.hpp>
 
-#include "actors/connection_settings.hpp"
-#include "actors/downstream_meta.hpp"
-#include "actors/loaded_chunks.hpp"
+#include "io/connection_settings.hpp"
+#include "sync/downstream_meta.hpp"
+#include "io/loaded_chunks.hpp"
 #include "protocol/downstream_session.hpp"
-#include "protocol/log.hpp"
+#include "common/log.hpp"
 #include "protocol/sql/dump_rows.hpp"
 #include "protocol/sql/quote.hpp"
 #include "protocol/sql/secondary_indexes.hpp"
@@ -192,14 +192,14 @@ caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump
     if (!duplicates) st.conn->execute("ROLLBACK");
     return duplicates;
   };
-  auto duplicates = attempt(st.on_duplicate == "ignore" ? "IGNORE" : "");
+  auto duplicates = attempt(st.on_duplicate == on_duplicate::ignore ? "IGNORE" : "");
   if (!duplicates) return duplicates.error();
-  if (*duplicates > 0 && st.on_duplicate == "ignore") {
+  if (*duplicates > 0 && st.on_duplicate == on_duplicate::ignore) {
     DM_INFO("loader of task {}: chunk {} skipped {} row(s) whose keys {} already held "
             "(on-duplicate ignore)", st.task, chunk.id, *duplicates, target);
   } else if (*duplicates > 0) {
     st.conn->execute("ROLLBACK");
-    if (st.on_duplicate != "replace")
+    if (st.on_duplicate != on_duplicate::replace)
       return make_error(ec::downstream_rejected,
                         "loading chunk " + chunk.id + ": the downstream table " + target +
                             " already holds rows with the same keys; empty it, or set the "

@@ -21,7 +21,7 @@
 #include <set>
 #include <string>
 
-#include "actors/downstream_meta.hpp"
+#include "sync/downstream_meta.hpp"
 #include "actors/interfaces.hpp"
 #include "protocol/mysql_connection.hpp"
 
@@ -36,8 +36,8 @@ struct chunk_loader_state {
   // Its rows in the meta tables, and the run of the full migration (downstream_meta.hpp).
   meta_scope scope;
   uint64_t run = 0;
-  // The loader's on-duplicate: "replace", "ignore" or "error".
-  std::string on_duplicate;
+  // The loader's on-duplicate.
+  dm::on_duplicate on_duplicate = dm::on_duplicate::replace;
   std::string dir;
   std::set<std::pair<std::string, std::string>> created;
   // Where the deferred indexes of the tables it creates are recorded.

@@ -1,5 +1,7 @@
 #include "actors/dump_reader.hpp"
 
+#include "common/defaults.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -8,7 +10,7 @@
 #include <caf/all.hpp>
 
 #include "protocol/binlog/event_header.hpp"
-#include "protocol/log.hpp"
+#include "common/log.hpp"
 #include "protocol/schema_loader.hpp"
 #include "protocol/sql/dump_rows.hpp"
 #include "protocol/sql/quote.hpp"
@@ -20,7 +22,7 @@ namespace {
 using self_ptr = dump_reader_actor::stateful_pointer<dump_reader_state>;
 
 // Rows are written to the file in blocks of about this size.
-constexpr size_t block_bytes = 1 << 20;
+constexpr size_t block_bytes = defaults::dump_block_bytes;
 
 caf::expected<const table_schema*> schema_of(self_ptr self, const std::string& db,
                                              const std::string& table) {

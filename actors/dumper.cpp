@@ -7,14 +7,14 @@
 
 #include <caf/all.hpp>
 
-#include "actors/connection_settings.hpp"
+#include "io/connection_settings.hpp"
 #include "actors/dump_reader.hpp"
-#include "actors/fk_groups.hpp"
-#include "actors/sync_start.hpp"
-#include "actors/table_rules.hpp"
-#include "actors/upstream_position.hpp"
+#include "sync/fk_groups.hpp"
+#include "io/sync_start.hpp"
+#include "sync/table_rules.hpp"
+#include "io/upstream_position.hpp"
 #include "protocol/binlog/event_header.hpp"
-#include "protocol/log.hpp"
+#include "common/log.hpp"
 #include "protocol/sql/dump_rows.hpp"
 #include "protocol/sql/quote.hpp"
 #include "storage/checkpoint_store.hpp"
@@ -55,7 +55,7 @@ caf::expected<snapshot> open_snapshot(self_ptr self, size_t count) {
   auto params = to_connection_params(st.source.from);
   auto label = "upstream of source " + st.source.source_id + " (" + st.source.from.host + ":" +
                std::to_string(st.source.from.port) + ")";
-  bool locked = st.instance.dumper.consistency == "flush";
+  bool locked = st.instance.dumper.consistency == dump_consistency::flush;
   std::optional<mysql_connection> control;
   if (locked) {
     auto conn = mysql_connection::open(params, server_role::upstream, label);
@@ -92,7 +92,7 @@ caf::expected<snapshot> open_snapshot(self_ptr self, size_t count) {
     snap.positions.assign(count, *pos);
     snap.gtids.assign(count, gtid);
   }
-  if (st.task.task_mode == "all" && snap.positions.front().empty())
+  if (st.task.task_mode == task_mode::all && snap.positions.front().empty())
     return make_error(ec::upstream_misconfigured,
                       st.label + ": the upstream has no binlog position (log_bin off?); "
                                  "task-mode all needs the binlog from the snapshot on");
@@ -226,7 +226,7 @@ caf::error choose_tables(self_ptr self, mysql_connection& conn) {
     chosen.push_back(std::move(t));
   }
   if (auto err = assign_fk_groups(conn, chosen)) return err;
-  if (st.instance.dumper.consistency != "flush")
+  if (st.instance.dumper.consistency != dump_consistency::flush)
     for (auto& t : chosen)
       if (!t.fk_group.empty())
         return make_error(ec::invalid_config,
@@ -438,7 +438,7 @@ caf::error start(self_ptr self) {
       storage::checkpoint_store checkpoints{st.db};
       auto existing = checkpoints.load_sync(st.task.name, st.source.source_id);
       if (!existing) return existing.error();
-      if (st.task.task_mode == "all" && !*existing) {
+      if (st.task.task_mode == task_mode::all && !*existing) {
         // Hold the relay at the snapshot until sync starts there.
         if (auto err = save_sync_start(st.db, st.task.name, st.source.source_id,
                                        snap->positions.front(), snap->gtids.front(),

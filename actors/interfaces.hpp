@@ -18,9 +18,9 @@
 #include <caf/type_id.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/config.hpp"
-#include "actors/messages.hpp"
-#include "actors/status.hpp"
+#include "model/config.hpp"
+#include "model/messages.hpp"
+#include "model/status.hpp"
 #include "storage/dump_store.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
@@ -64,7 +64,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   // Internal messages.
   CAF_ADD_ATOM(dm, dm, relay_head_atom, "relayhead")
   CAF_ADD_ATOM(dm, dm, subscribe_atom, "subscribe")
-  CAF_ADD_ATOM(dm, dm, unsubscribe_atom, "unsubscrib")
   CAF_ADD_ATOM(dm, dm, pump_atom, "pump")
   CAF_ADD_ATOM(dm, dm, status_atom, "status")
   CAF_ADD_ATOM(dm, dm, progress_atom, "progress")
@@ -72,6 +71,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, ack_atom, "ack")
   CAF_ADD_ATOM(dm, dm, restart_atom, "restart")
   CAF_ADD_ATOM(dm, dm, tick_atom, "tick")
+  CAF_ADD_ATOM(dm, dm, run_atom, "run")
   CAF_ADD_ATOM(dm, dm, apply_failed_atom, "applyfail")
   CAF_ADD_ATOM(dm, dm, handle_error_atom, "handleerr")
   CAF_ADD_ATOM(dm, dm, pause_task_atom, "pausetask")
@@ -90,18 +90,24 @@ CAF_END_TYPE_ID_BLOCK(dm)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::relay_progress)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::sync_progress)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::job_batch)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::storage::relay_key)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::relay_key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::storage::dump_table)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::storage::dump_chunk)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::storage::deferred_indexes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<dm::storage::dump_chunk>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::dump_counters)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::load_counters)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::blocking_job)
 
 namespace dm {
 
+// Runs the blocking work of the event-based actors (worker, source, task): synced RocksDB
+// writes, file removal, compaction, one job at a time on its own thread (detached), so that the
+// scheduler's threads never wait for the disk. Replies when the job is done, or its error.
+using store_actor = caf::typed_actor<caf::replies_to<run_atom, blocking_job>::with<void>>;
+
 // The worker's admin endpoint, published on worker-addr for dmctl. Every handler answers with
-// the affected objects' status, or fails with a one-line error (protocol/error.hpp).
+// the affected objects' status, or fails with a one-line error (common/error.hpp).
 using worker_actor = caf::typed_actor<
     // operate-source create: binds the source to this worker, persists it, starts its relay.
     caf::replies_to<operate_source_atom, create_atom, source_config>::with<source_status>,
@@ -139,7 +145,13 @@ using worker_actor = caf::typed_actor<
     // part on this worker is Paused in its Sync unit, persists the task, and answers with its
     // status; the rules apply from the checkpoint on when the task resumes. Any other change
     // is refused (actors/task_update.hpp).
-    caf::replies_to<update_task_atom, task_config>::with<task_status>>;
+    caf::replies_to<update_task_atom, task_config>::with<task_status>,
+    // Internal: spawns a source (by id), or a task part (task, source id), that ended
+    // unexpectedly, after its backoff.
+    caf::reacts_to<restart_atom, std::string>,
+    caf::reacts_to<restart_atom, std::string, std::string>,
+    // Internal: the shutdown grace is over; kills what still runs and ends the worker.
+    caf::reacts_to<stop_atom>>;
 
 // Anything that wants to hear that a relay log grew.
 using relay_listener_actor = caf::typed_actor<caf::reacts_to<relay_head_atom, relay_progress>>;
@@ -148,8 +160,6 @@ using relay_listener_actor = caf::typed_actor<caf::reacts_to<relay_head_atom, re
 using source_actor = caf::typed_actor<
     // Subscribes a listener to relay growth; replies with the relay's current progress.
     caf::replies_to<subscribe_atom, relay_listener_actor>::with<relay_progress>,
-    // Ends a subscription.
-    caf::reacts_to<unsubscribe_atom, relay_listener_actor>,
     // From the relay: the relay log grew or the upstream moved on.
     caf::reacts_to<relay_head_atom, relay_progress>,
     // Restarts the relay after a backoff delay (sent to itself).
@@ -174,11 +184,13 @@ using task_actor = caf::typed_actor<
     caf::reacts_to<progress_atom, load_counters>,
     // Restarts a failed unit after its backoff delay (sent to itself).
     caf::reacts_to<restart_atom>,
+    // The shutdown grace is over: kills the units still running (sent to itself).
+    caf::reacts_to<stop_atom>,
     // Refreshes its metrics (sent to itself every second).
     caf::reacts_to<tick_atom>,
-    // The operator's decision about the event the task stopped on ("skip" or "replace", SQL);
-    // resumes the task.
-    caf::replies_to<handle_error_atom, std::string, std::string>::with<subtask_status>,
+    // The operator's decision about the event the task stopped on (skip, or replace with the
+    // SQL); resumes the task.
+    caf::replies_to<handle_error_atom, error_action, std::string>::with<subtask_status>,
     // The operator pauses or resumes this (task, source).
     caf::replies_to<pause_task_atom>::with<subtask_status>,
     caf::replies_to<resume_task_atom>::with<subtask_status>,
@@ -198,14 +210,16 @@ using syncer_actor = caf::typed_actor<
     caf::reacts_to<ack_atom, uint32_t, uint64_t>,
     // From applier `index`: the change from this relay event failed in a way retrying cannot
     // fix; the syncer stops on that event.
-    caf::reacts_to<apply_failed_atom, uint32_t, storage::relay_key, caf::error>,
+    caf::reacts_to<apply_failed_atom, uint32_t, relay_key, caf::error>,
     // Flushes the checkpoint on an interval (sent to itself).
     caf::reacts_to<tick_atom>>;
 
 // One downstream connection of a syncer (detached: it blocks on the downstream).
 using applier_actor = caf::typed_actor<
     // Applies the jobs in one transaction, then acknowledges to the syncer.
-    caf::reacts_to<apply_atom, job_batch>>;
+    caf::reacts_to<apply_atom, job_batch>,
+    // Retries the batch that failed transiently, after its backoff (sent to itself).
+    caf::reacts_to<restart_atom>>;
 
 // One upstream connection of a dumper, inside the dump's snapshot (detached: it blocks on the
 // upstream). Fails the request, and ends, on any error.

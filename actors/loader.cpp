@@ -6,9 +6,9 @@
 #include <caf/all.hpp>
 
 #include "actors/chunk_loader.hpp"
-#include "actors/downstream_meta.hpp"
-#include "actors/sync_start.hpp"
-#include "protocol/log.hpp"
+#include "sync/downstream_meta.hpp"
+#include "io/sync_start.hpp"
+#include "common/log.hpp"
 #include "storage/dump_store.hpp"
 
 namespace dm {
@@ -76,7 +76,7 @@ void finish_if_done(self_ptr self) {
   if (add_deferred_indexes(self)) return;
   auto chunks = st.store->chunks();
   if (!chunks) return self->quit(chunks.error());
-  if (st.task.task_mode == "all")
+  if (st.task.task_mode == task_mode::all)
     if (auto err = save_sync_start(st.db, st.task.name, st.source_id, *chunks))
       return self->quit(err);
   if (auto err = st.store->set_load_finished()) return self->quit(err);

@@ -4,10 +4,11 @@
 
 #include <caf/all.hpp>
 
-#include "actors/connection_settings.hpp"
-#include "actors/upstream_position.hpp"
+#include "common/defaults.hpp"
+#include "io/connection_settings.hpp"
+#include "io/upstream_position.hpp"
 #include "protocol/binlog/events.hpp"
-#include "protocol/log.hpp"
+#include "common/log.hpp"
 #include "storage/database.hpp"
 
 namespace dm {
@@ -17,10 +18,6 @@ namespace {
 using self_ptr = relay_actor::stateful_pointer<relay_actor_state>;
 
 // Bounds of one pump: the actor returns to its mailbox after this many events or this long.
-constexpr size_t pump_max_events = 4096;
-constexpr auto pump_max_time = std::chrono::milliseconds{200};
-constexpr auto heartbeat = std::chrono::milliseconds{1000};
-constexpr auto read_timeout = std::chrono::seconds{30};
 
 std::string upstream_label(const source_config& cfg) {
   return "upstream of source " + cfg.source_id + " (" + cfg.from.host + ":" +
@@ -190,7 +187,7 @@ caf::error connect(self_ptr self) {
   if (!conn) return conn.error();
 
   dump_request request;
-  request.server_id = cfg.server_id ? cfg.server_id : default_relay_server_id(cfg.source_id);
+  request.server_id = relay_server_id(cfg);
   request.heartbeat = std::chrono::seconds{cfg.heartbeat_period};
   request.report_host = "dm-worker:" + cfg.source_id;
   auto facts = check_upstream(*conn, cfg, label, request.server_id, request.report_host);
@@ -299,9 +296,9 @@ caf::error handle_artificial(self_ptr self, const binlog::event_header& hdr, std
     // format of the file, if the relay log does not have it yet.
     auto index = binlog_file_index(st.reading.next.file);
     if (index) {
-      storage::relay_key key{st.reading.segment, *index, 4};
+      relay_key key{st.reading.segment, *index, 4};
       std::vector<storage::stored_event> found;
-      auto n = st.log->read(key, storage::relay_key{key.segment, key.file_index, 5}, 1, 1, found);
+      auto n = st.log->read(key, relay_key{key.segment, key.file_index, 5}, 1, 1, found);
       if (!n) return n.error();
       if (*n == 0) st.writer->stage(key, raw);
     }
@@ -343,7 +340,7 @@ caf::error handle_event(self_ptr self, std::string_view raw) {
   if (!index)
     return make_error(ec::decode_failed, upstream_label(st.config) + ": binlog file name '" +
                                              next.file + "' has no numeric suffix");
-  st.writer->stage(storage::relay_key{st.reading.segment, *index, offset}, raw);
+  st.writer->stage(relay_key{st.reading.segment, *index, offset}, raw);
   st.started = true;
   next.pos = hdr->log_pos;
   st.reading.events_stored += 1;
@@ -398,12 +395,6 @@ void fail(self_ptr self, caf::error err) {
 
 }  // namespace
 
-uint32_t default_relay_server_id(const std::string& source_id) {
-  uint32_t h = 2166136261u;  // FNV-1a
-  for (unsigned char c : source_id) h = (h ^ c) * 16777619u;
-  return 0x40000000u | (h & 0x3fffffffu);
-}
-
 relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_actor_state> self,
                                  source_config config, std::shared_ptr<storage::database> db,
                                  source_actor parent, std::chrono::milliseconds fsync) {
@@ -437,8 +428,8 @@ relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_actor_state
           if (auto err = connect(self)) return fail(self, std::move(err));
         }
         if (auto err = st.writer->error()) return fail(self, std::move(err));
-        auto deadline = std::chrono::steady_clock::now() + pump_max_time;
-        for (size_t n = 0; n < pump_max_events; ++n) {
+        auto deadline = std::chrono::steady_clock::now() + defaults::relay_pump_max_time;
+        for (size_t n = 0; n < defaults::relay_pump_max_events; ++n) {
           auto raw = st.stream->next();
           if (!raw) {
             // Refusals of the dump request arrive as the stream's first packet.

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "actors/interfaces.hpp"
-#include "actors/metrics.hpp"
+#include "common/metrics.hpp"
 #include "protocol/binlog/event_header.hpp"
 #include "protocol/binlog/transaction_tracker.hpp"
 #include "protocol/binlog_stream.hpp"
@@ -75,9 +75,5 @@ struct relay_actor_state {
 relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_actor_state> self,
                                  source_config config, std::shared_ptr<storage::database> db,
                                  source_actor parent, std::chrono::milliseconds fsync);
-
-// The server id a relay registers with when the source config gives none: derived from the
-// source id, in a range (0x40000000..0x7fffffff) that servers and DBA-chosen ids rarely use.
-uint32_t default_relay_server_id(const std::string& source_id);
 
 }  // namespace dm

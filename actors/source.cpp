@@ -6,11 +6,13 @@
 #include <caf/all.hpp>
 
 #include "actors/relay.hpp"
-#include "actors/relay_purge.hpp"
-#include "protocol/log.hpp"
+#include "actors/store.hpp"
+#include "common/defaults.hpp"
+#include "common/log.hpp"
 #include "storage/checkpoint_store.hpp"
 #include "storage/database.hpp"
 #include "storage/relay_log.hpp"
+#include "sync/relay_purge.hpp"
 
 namespace dm {
 
@@ -18,53 +20,56 @@ namespace {
 
 using self_ptr = source_actor::stateful_pointer<source_actor_state>;
 
-constexpr std::chrono::milliseconds first_backoff{500};
-constexpr std::chrono::milliseconds max_backoff{30000};
-// Retry interval after an error retrying cannot fix quickly (a setting on the upstream, a full
-// disk): slow, so that a fix the operator makes upstream is picked up without hammering.
-constexpr std::chrono::milliseconds paused_retry{60000};
-
-// Purges relay files as `request` asks, and reports what went and what stayed.
-purge_result run_purge(source_actor_state& st, const purge_request& request) {
+// What a purge did: the result for dmctl, and what the source shows afterwards.
+struct purge_outcome {
   purge_result result;
-  result.source_id = st.config.source_id;
-  storage::relay_log log{st.db, st.config.source_id};
+  std::string summary;
+  uint32_t files_left = 0;
+};
+
+// Purges relay files of `source_id` as `request` asks (never one a task still needs, nor past
+// `head`), then gives the disk space back. Blocking: runs on the store.
+purge_outcome run_purge(const std::shared_ptr<storage::database>& db,
+                        const std::string& source_id, const relay_key& head,
+                        const purge_request& request) {
+  purge_outcome out;
+  out.result.source_id = source_id;
+  storage::relay_log log{db, source_id};
   auto files = log.files();
-  storage::checkpoint_store checkpoints{st.db};
-  auto holders = checkpoints.list_for_source(st.config.source_id);
+  storage::checkpoint_store checkpoints{db};
+  auto holders = checkpoints.list_for_source(source_id);
   if (!files || !holders) {
-    DM_ERROR("source {} cannot plan a purge: {}", st.config.source_id,
+    DM_ERROR("source {} cannot plan a purge: {}", source_id,
              describe(files ? holders.error() : files.error()));
-    return result;
+    return out;
   }
-  std::vector<std::pair<std::string, storage::relay_key>> needed;
+  std::vector<std::pair<std::string, relay_key>> needed;
   for (auto& [task, cp] : *holders) needed.emplace_back(task, cp.next);
-  auto plan = plan_purge(*files, st.progress.head, needed, request,
-                         static_cast<uint32_t>(std::time(nullptr)));
+  auto plan = plan_purge(*files, head, needed, request, static_cast<uint32_t>(std::time(nullptr)));
   for (auto& f : plan.purge) {
     if (auto err = log.purge_file(f.segment, f.file_index)) {
-      DM_ERROR("source {} could not purge {}: {}", st.config.source_id, f.name, describe(err));
+      DM_ERROR("source {} could not purge {}: {}", source_id, f.name, describe(err));
       break;
     }
-    result.purged.push_back(f.name);
+    out.result.purged.push_back(f.name);
   }
-  for (auto& [f, task] : plan.kept) result.kept.push_back(f.name + " (needed by task " + task + ")");
-  if (!plan.purge.empty()) {
+  for (auto& [f, task] : plan.kept)
+    out.result.kept.push_back(f.name + " (needed by task " + task + ")");
+  if (!out.result.purged.empty()) {
     // Give the disk space back now rather than at RocksDB's next compaction.
     auto first = plan.purge.front(), last = plan.purge.back();
-    auto err = st.db->compact(
-        storage::family::relay,
-        storage::relay_event_key(st.config.source_id, {first.segment, first.file_index, 0}),
-        storage::relay_event_key(st.config.source_id, {last.segment, last.file_index + 1, 0}));
-    if (err) DM_WARN("source {} could not compact after purging: {}", st.config.source_id,
-                     describe(err));
-    st.last_purge = result.purged.front() +
-                    (result.purged.size() > 1 ? ".." + result.purged.back() : "") + " (" +
-                    request.reason + ")";
-    DM_INFO("source {} purged relay files {}", st.config.source_id, st.last_purge);
+    auto err = db->compact(storage::family::relay,
+                           storage::relay_event_key(source_id, {first.segment, first.file_index, 0}),
+                           storage::relay_event_key(source_id,
+                                                    {last.segment, last.file_index + 1, 0}));
+    if (err) DM_WARN("source {} could not compact after purging: {}", source_id, describe(err));
+    out.summary = out.result.purged.front() +
+                  (out.result.purged.size() > 1 ? ".." + out.result.purged.back() : "") + " (" +
+                  request.reason + ")";
+    DM_INFO("source {} purged relay files {}", source_id, out.summary);
   }
-  if (auto left = log.files()) st.files_stored = static_cast<uint32_t>(left->size());
-  return result;
+  if (auto left = log.files()) out.files_left = static_cast<uint32_t>(left->size());
+  return out;
 }
 
 // The purge rules of the source config, with the disk's state.
@@ -83,6 +88,28 @@ purge_request rules_request(const source_actor_state& st) {
       r.reason = "low disk space";
     }
   return r;
+}
+
+// Runs a purge on the store; `done` gets its result on the source.
+template <class Done>
+void purge(self_ptr self, const purge_request& request, Done done) {
+  auto& st = self->state;
+  auto outcome = std::make_shared<purge_outcome>();
+  auto db = st.db;
+  auto id = st.config.source_id;
+  auto head = st.progress.head;
+  on_store(self, st.store,
+           [=] {
+             *outcome = run_purge(db, id, head, request);
+             return caf::error{};
+           },
+           [=](caf::error err) mutable {
+             auto& st = self->state;
+             if (err) DM_ERROR("source {} could not purge: {}", id, describe(err));
+             if (!outcome->summary.empty()) st.last_purge = outcome->summary;
+             st.files_stored = outcome->files_left;
+             done(outcome->result);
+           });
 }
 
 void start_relay(self_ptr self) {
@@ -115,16 +142,41 @@ source_status make_status(const source_actor_state& st) {
   return s;
 }
 
+// The relay ended with `reason` while the source runs: restart it after a delay.
+void on_relay_down(self_ptr self, const caf::error& reason) {
+  auto& st = self->state;
+  st.last_error = describe(reason);
+  ++st.reconnects;
+  std::chrono::milliseconds delay;
+  if (code_of(reason) == ec::disk_full) {
+    st.stage = relay_stage::paused;
+    purge(self, rules_request(st), [](const purge_result&) {});
+    delay = defaults::relay_paused_retry / 2;
+  } else if (!is_resumable(reason)) {
+    st.stage = relay_stage::paused;
+    delay = defaults::relay_paused_retry;
+  } else {
+    st.stage = relay_stage::connecting;
+    delay = st.restart.on_failure(restart_policy::clock::now(), st.random)
+                .value_or(defaults::relay_restart.max);
+  }
+  DM_WARN("source {} restarts its relay in {} ms: {}", st.config.source_id, delay.count(),
+          st.last_error);
+  self->delayed_send(self, delay, restart_atom_v);
+}
+
 }  // namespace
 
 source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_state> self,
                                    source_config config, std::shared_ptr<storage::database> db,
-                                   worker_settings settings) {
+                                   store_actor store, worker_settings settings) {
   auto& st = self->state;
   st.config = std::move(config);
   st.db = std::move(db);
+  st.store = std::move(store);
   st.worker_name = settings.name;
   st.settings = std::move(settings);
+  st.restart = restart_policy{defaults::relay_restart};
   st.relay = std::make_shared<relay_actor>();
   // Start from what the relay log already holds, so syncers can read it while the upstream is
   // unreachable.
@@ -158,25 +210,7 @@ source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_s
       st.progress.upstream_confirmed = false;
       for (auto& l : st.listeners) self->send(l, relay_head_atom_v, st.progress);
       if (msg.reason == caf::exit_reason::user_shutdown) return;
-      st.last_error = describe(msg.reason);
-      ++st.reconnects;
-      std::chrono::milliseconds delay;
-      if (code_of(msg.reason) == ec::disk_full) {
-        st.stage = "Paused";
-        run_purge(st, rules_request(st));
-        delay = paused_retry / 2;
-      } else if (!is_resumable(msg.reason)) {
-        st.stage = "Paused";
-        delay = paused_retry;
-      } else {
-        st.stage = "Connecting";
-        st.backoff = std::min(max_backoff, st.backoff.count() ? st.backoff * 2 : first_backoff);
-        delay = st.backoff;
-      }
-      DM_WARN("source {} restarts its relay in {} ms: {}", st.config.source_id, delay.count(),
-              st.last_error);
-      self->delayed_send(self, delay, restart_atom_v);
-      return;
+      return on_relay_down(self, msg.reason);
     }
     auto& ls = st.listeners;
     ls.erase(std::remove_if(ls.begin(), ls.end(),
@@ -192,24 +226,17 @@ source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_s
         self->state.listeners.push_back(listener);
         return self->state.progress;
       },
-      [=](unsubscribe_atom, relay_listener_actor listener) {
-        auto& ls = self->state.listeners;
-        ls.erase(std::remove(ls.begin(), ls.end(), listener), ls.end());
-      },
       [=](relay_head_atom, relay_progress& progress) {
         auto& st = self->state;
         bool new_file = progress.head.segment != st.progress.head.segment ||
                         progress.head.file_index != st.progress.head.file_index;
         progress.upstream_confirmed |= st.progress.upstream_confirmed;
         st.progress = progress;
-        if (new_file) {
-          storage::relay_log log{st.db, st.config.source_id};
-          if (auto files = log.files()) st.files_stored = static_cast<uint32_t>(files->size());
-        }
-        if (st.stage != "Running") {
+        if (new_file) ++st.files_stored;
+        if (st.stage != relay_stage::running) {
           // Connected again: the error is history (reconnects keeps count).
-          st.stage = "Running";
-          st.backoff = std::chrono::milliseconds{0};
+          st.stage = relay_stage::running;
+          st.restart.recovered();
           st.last_error.clear();
         }
         for (auto& l : st.listeners) self->send(l, relay_head_atom_v, st.progress);
@@ -217,7 +244,7 @@ source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_s
       [=](restart_atom) {
         if (!*self->state.relay && !self->state.stopping) start_relay(self);
       },
-      [=](purge_relay_atom, const std::string& before_file) {
+      [=](purge_relay_atom, const std::string& before_file) -> caf::result<purge_result> {
         auto& st = self->state;
         purge_request request;
         if (before_file.empty()) {
@@ -226,11 +253,13 @@ source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_s
           request.before_file = before_file;
           request.reason = "purge-relay";
         }
-        return run_purge(st, request);
+        auto rp = self->make_response_promise<purge_result>();
+        purge(self, request, [rp](const purge_result& r) mutable { rp.deliver(r); });
+        return rp;
       },
       [=](tick_atom) {
         auto& st = self->state;
-        run_purge(st, rules_request(st));
+        purge(self, rules_request(st), [](const purge_result&) {});
         self->delayed_send(self, std::chrono::seconds{st.config.purge.interval}, tick_atom_v);
       },
       [=](status_atom) { return make_status(self->state); },

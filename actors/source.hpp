@@ -6,18 +6,21 @@
 //
 // Purging: every purge.interval seconds the source removes relay files by its purge rules
 // (expires, remain-space, enable-relay: false), never one a task still needs; dmctl purge-relay
-// asks for it explicitly. A relay that failed on an error retrying cannot fix, or on a full
-// disk, is Paused (and retried slowly); transient failures are retried with backoff.
+// asks for it explicitly. Purges run on the store (they write and compact RocksDB). A relay
+// that failed on an error retrying cannot fix, or on a full disk, is Paused (and retried
+// slowly); transient failures are retried with backoff (defaults::relay_restart).
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
 #include <caf/error.hpp>
 
 #include "actors/interfaces.hpp"
+#include "common/restart_policy.hpp"
 
 namespace dm {
 
@@ -38,10 +41,13 @@ struct source_actor_state {
   // What the relay reported last; upstream_confirmed is kept true from the relay's first
   // heartbeat until it stops.
   relay_progress progress;
-  std::string stage = "Connecting";
+  relay_stage stage = relay_stage::connecting;
   std::string last_error;
   uint32_t reconnects = 0;
-  std::chrono::milliseconds backoff{0};
+  restart_policy restart{};
+  std::mt19937_64 random{std::random_device{}()};
+  // Runs its purges.
+  store_actor store;
   // Set by an exit message: the source ends once its relay has ended.
   bool stopping = false;
   caf::error stop_reason;
@@ -51,6 +57,6 @@ struct source_actor_state {
 
 source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_state> self,
                                    source_config config, std::shared_ptr<storage::database> db,
-                                   worker_settings settings);
+                                   store_actor store, worker_settings settings);
 
 }  // namespace dm

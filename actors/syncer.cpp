@@ -1,20 +1,25 @@
 #include "actors/syncer.hpp"
 
+#include <mysqld_error.h>
+
 #include <algorithm>
-#include <ctime>
 
 #include <caf/all.hpp>
 
 #include "actors/applier.hpp"
-#include "actors/connection_settings.hpp"
-#include "actors/relay_repair.hpp"
-#include "actors/ddl_plan.hpp"
-#include "actors/handle_error.hpp"
+#include "common/defaults.hpp"
+#include "common/log.hpp"
+#include "io/connection_settings.hpp"
+#include "io/meta_tables.hpp"
+#include "io/operator_decision.hpp"
+#include "io/relay_repair.hpp"
 #include "protocol/downstream_session.hpp"
-#include "protocol/log.hpp"
 #include "protocol/sql/quote.hpp"
 #include "storage/database.hpp"
 #include "storage/dump_store.hpp"
+#include "sync/apply_marks.hpp"
+#include "sync/ddl_session.hpp"
+#include "sync/row_images.hpp"
 
 namespace dm {
 
@@ -22,42 +27,25 @@ namespace {
 
 using self_ptr = syncer_actor::stateful_pointer<syncer_actor_state>;
 using hold = syncer_actor_state::hold;
+using step = event_plan::step;
 
-// Bounds of one pump and of one read from the relay log.
-constexpr size_t pump_max_events = 2048;
-constexpr size_t read_max_events = 1024;
-constexpr size_t read_max_bytes = 8 << 20;
-// Batches each applier may have in flight.
-constexpr uint32_t applier_credits = 2;
-constexpr auto tick_interval = std::chrono::milliseconds{500};
 // Rows event flag: the statement ran with foreign_key_checks = 0.
 constexpr uint16_t no_foreign_key_checks_flag = 0x02;
-// How far past the relay head the high-water mark moves at once: one synced write per this
-// much binlog, at the price of replaying up to this much in safe mode after a crash.
-constexpr uint32_t high_water_step = 16 << 20;
 
 // Errors of DDL that was applied already; skipped while replaying in safe mode.
 bool is_already_applied(unsigned errnum) {
   switch (errnum) {
-    case 1007:  // database exists
-    case 1008:  // database does not exist
-    case 1050:  // table exists
-    case 1051:  // unknown table
-    case 1060:  // duplicate column
-    case 1061:  // duplicate key name
-    case 1091:  // can't drop field or key
-    case 1146:  // table does not exist
+    case ER_DB_CREATE_EXISTS:
+    case ER_DB_DROP_EXISTS:
+    case ER_TABLE_EXISTS_ERROR:
+    case ER_BAD_TABLE_ERROR:
+    case ER_DUP_FIELDNAME:
+    case ER_DUP_KEYNAME:
+    case ER_CANT_DROP_FIELD_OR_KEY:
+    case ER_NO_SUCH_TABLE:
       return true;
     default:
       return false;
-  }
-}
-
-const char* dml_event_name(binlog::rows_kind kind) {
-  switch (kind) {
-    case binlog::rows_kind::write: return "insert";
-    case binlog::rows_kind::update: return "update";
-    default: return "delete";
   }
 }
 
@@ -65,7 +53,7 @@ bool safe_mode_active(const syncer_actor_state& st) {
   return st.instance.syncer.safe_mode || st.cursor < st.safe_until;
 }
 
-binlog_position position_of(const syncer_actor_state& st, const storage::relay_key& key) {
+binlog_position position_of(const syncer_actor_state& st, const relay_key& key) {
   return {st.current_file, key.offset};
 }
 
@@ -80,14 +68,13 @@ sync_progress make_progress(const syncer_actor_state& st) {
   p.synced = st.checkpoint.position;
   p.synced_gtid = st.checkpoint.gtid_set;
   p.relay = st.relay_head.relay;
-  p.caught_up = st.started && !(st.cursor < st.relay_head.head) && st.commits.idle() &&
-                st.relay_head.upstream_confirmed &&
-                st.relay_head.relay == st.relay_head.upstream;
+  p.caught_up = st.started && !(st.cursor < st.relay_head.head) && st.dispatch->idle() &&
+                st.relay_head.upstream_confirmed && st.relay_head.relay == st.relay_head.upstream;
   p.events_applied = st.events_applied;
   p.rows_applied = st.rows_applied;
   p.safe_mode = safe_mode_active(st);
   p.last_event_time = st.checkpoint_event_time;
-  p.bytes_in_flight = st.bytes_in_flight;
+  p.bytes_in_flight = st.dispatch->bytes_in_flight();
   p.keyless_tables.assign(st.keyless_tables.begin(), st.keyless_tables.end());
   return p;
 }
@@ -101,7 +88,7 @@ void report(self_ptr self) { self->send(self->state.parent, progress_atom_v, mak
 // Moves the in-memory checkpoint to the newest boundary whose changes all committed.
 void advance_checkpoint(self_ptr self) {
   auto& st = self->state;
-  if (auto safe = st.commits.take_safe()) {
+  if (auto safe = st.dispatch->take_safe()) {
     st.checkpoint.next = safe->next;
     st.checkpoint.position = safe->position;
     st.checkpoint.gtid_set = safe->gtid_set;
@@ -119,7 +106,7 @@ void save_stop_checkpoint(self_ptr self) {
   auto& st = self->state;
   if (!st.started) return;
   advance_checkpoint(self);
-  st.checkpoint.clean_stop = st.commits.idle() && !st.rows_active;
+  st.checkpoint.clean_stop = st.dispatch->idle() && !st.rows_active;
   if (!st.checkpoint.clean_stop) {
     auto dispatched = st.cursor;
     if (st.rows_active) dispatched = {st.rows_origin.segment, st.rows_origin.file_index,
@@ -133,7 +120,7 @@ void save_stop_checkpoint(self_ptr self) {
 
 // Stops the syncer because of the event at `key`: the task learns where, for query-status and
 // handle-error.
-void fail_at(self_ptr self, const storage::relay_key& key, caf::error err) {
+void fail_at(self_ptr self, const relay_key& key, caf::error err) {
   auto& st = self->state;
   auto p = make_progress(st);
   p.failed = true;
@@ -151,7 +138,6 @@ void fail(self_ptr self, caf::error err) {
   self->quit(std::move(err));
 }
 
-
 void schedule_pump(self_ptr self) {
   auto& st = self->state;
   if (st.pump_scheduled || !st.started) return;
@@ -159,88 +145,46 @@ void schedule_pump(self_ptr self) {
   self->send(self, pump_atom_v);
 }
 
-// Sends applier `a` its open batch if it has credit. Before the first change beyond the
-// persisted high-water mark leaves, the mark moves past the relay head and reaches the disk.
-caf::error send_open(self_ptr self, uint32_t a) {
+// Sends batches to their appliers. Before the first change beyond the persisted high-water
+// mark leaves, the mark moves past the relay head and reaches the disk.
+caf::error send(self_ptr self, std::vector<std::pair<uint32_t, job_batch>> batches) {
   auto& st = self->state;
-  if (st.open[a].jobs.empty() || st.credits[a] == 0) return caf::none;
-  if (!(st.cursor < st.checkpoint.safe_until)) {
-    auto head = st.relay_head.head;
-    head.offset = head.offset > UINT32_MAX - high_water_step ? UINT32_MAX
-                                                             : head.offset + high_water_step;
-    st.checkpoint.safe_until = head;
+  if (batches.empty()) return caf::none;
+  if (auto mark = raise_high_water(st.cursor, st.checkpoint.safe_until, st.relay_head.head,
+                                   defaults::high_water_step)) {
+    st.checkpoint.safe_until = *mark;
     if (auto err = persist_checkpoint(self, true)) return err;
   }
-  --st.credits[a];
-  st.open[a].run = st.checkpoint.run;
-  self->send(st.appliers[a], apply_atom_v, std::move(st.open[a]));
-  st.open[a] = job_batch{};
+  for (auto& [a, batch] : batches) {
+    batch.run = st.checkpoint.run;
+    self->send(st.appliers[a], apply_atom_v, std::move(batch));
+  }
+  st.metric.bytes_in_flight->set(static_cast<double>(st.dispatch->bytes_in_flight()));
   return caf::none;
 }
 
-caf::error send_all_open(self_ptr self) {
-  for (uint32_t a = 0; a < self->state.appliers.size(); ++a)
-    if (auto err = send_open(self, a)) return err;
-  return caf::none;
-}
-
-size_t estimated_bytes(const row_job& job) {
-  size_t bytes = sizeof(row_job);
-  for (auto* image : {&job.before, &job.after})
-    for (auto& c : *image) bytes += sizeof(c) + c.text.size();
-  return bytes;
+// The causality keys of a change: its group's one key, or its primary and unique key values.
+void change_keys(const syncer_actor_state& st, const binlog::row_change& change,
+                 std::vector<std::string>& keys) {
+  keys.clear();
+  if (st.rows_group) {
+    keys.push_back(serial_group_key(*st.rows_group));
+    return;
+  }
+  append_causality_keys(*st.rows_schema, st.rows_target, change.before, keys);
+  append_causality_keys(*st.rows_schema, st.rows_target, change.after, keys);
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
 }
 
 // Dispatches the rows of the current rows event from row_index on. False when dispatch must
 // wait (credits, memory budget or a key conflict); it then resumes at the same row.
 caf::expected<bool> dispatch_rows(self_ptr self) {
   auto& st = self->state;
-  auto batch_size = std::max<uint32_t>(1, st.instance.syncer.batch);
   std::vector<std::string> keys;
   for (; st.row_index < st.rows.size(); ++st.row_index) {
     auto& change = st.rows[st.row_index];
-    keys.clear();
-    if (st.rows_group) {
-      // One key for the whole group: one applier takes its changes, in binlog order.
-      keys.push_back(serial_group_key(*st.rows_group));
-    } else {
-      append_causality_keys(*st.rows_schema, st.rows_target, change.before, keys);
-      append_causality_keys(*st.rows_schema, st.rows_target, change.after, keys);
-      std::sort(keys.begin(), keys.end());
-      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    }
-    auto target = st.causes->route(keys);
-    if (!target) {
-      if (auto err = send_all_open(self)) return err;
-      st.holding = hold::conflict;
-      return false;
-    }
-    change_origin origin{st.rows_origin, static_cast<uint32_t>(st.row_index)};
-    if (!st.apply_marks.empty() && st.rows_group) {
-      auto mark = st.apply_marks.find(*st.rows_group);
-      if (mark != st.apply_marks.end() && origin <= mark->second) {
-        if (origin.row == 0)
-          DM_INFO("{} skips changes to {} up to {} row {}: applied before the last stop",
-                  st.label, st.rows_target, storage::to_string(mark->second.event),
-                  mark->second.row);
-        continue;
-      }
-    }
-    auto a = *target;
-    auto& batch = st.open[a];
-    if (batch.jobs.size() >= batch_size && st.credits[a] == 0) {
-      st.holding = hold::credit;
-      return false;
-    }
-    if (st.bytes_in_flight > st.memory_budget) {
-      if (auto err = send_all_open(self)) return err;
-      st.holding = hold::memory;
-      return false;
-    }
-    if (batch.jobs.empty()) {
-      batch.seq = st.commits.open_batch();
-      st.in_flight[batch.seq] = {};
-    }
+    change_keys(st, change, keys);
     row_job job;
     job.schema = st.rows_schema;
     job.target = st.rows_target;
@@ -250,20 +194,30 @@ caf::expected<bool> dispatch_rows(self_ptr self) {
     job.serial_group = st.rows_group;
     job.fk_table = st.rows_fk_table;
     job.fk_checks = st.rows_fk_table && st.rows_fk_checks;
-    job.origin = origin;
+    job.origin = {st.rows_origin, static_cast<uint32_t>(st.row_index)};
     job.before = std::move(change.before);
     job.after = std::move(change.after);
-    auto bytes = estimated_bytes(job);
-    batch.jobs.push_back(std::move(job));
-    st.causes->hold(keys, a);
-    auto& flight = st.in_flight[batch.seq];
-    flight.keys.insert(flight.keys.end(), keys.begin(), keys.end());
-    ++flight.rows;
-    flight.bytes += bytes;
-    st.bytes_in_flight += bytes;
-    if (batch.jobs.size() >= batch_size) {
-      if (auto err = send_open(self, a)) return err;
+    auto verdict = st.dispatch->offer(job, keys);
+    if (verdict == dispatcher::verdict::taken) {
+      if (auto err = send(self, st.dispatch->take_sendable(false))) return err;
+      continue;
     }
+    if (verdict == dispatcher::verdict::skipped) {
+      if (job.origin.row == 0)
+        DM_INFO("{} skips changes to {} at {}: applied before the last stop", st.label,
+                st.rows_target, to_string(st.rows_origin));
+      continue;
+    }
+    // Waiting: the change stays where it was, to be offered again.
+    change.before = std::move(job.before);
+    change.after = std::move(job.after);
+    if (verdict == dispatcher::verdict::wait_credit) {
+      st.holding = hold::credit;
+    } else {
+      if (auto err = send(self, st.dispatch->take_sendable(true))) return err;
+      st.holding = verdict == dispatcher::verdict::wait_conflict ? hold::conflict : hold::memory;
+    }
+    return false;
   }
   return true;
 }
@@ -281,7 +235,8 @@ caf::expected<mysql_connection*> ddl_connection(self_ptr self) {
 
 // The session of query event `q` (ddl_session.hpp), with what the upstream's ids mean, read from
 // the upstream once per run.
-caf::expected<event_session> session_of_event(self_ptr self, const binlog::query_event& q) {
+caf::expected<event_session> session_of_event(self_ptr self, const binlog::query_event& q,
+                                              uint32_t timestamp) {
   auto& st = self->state;
   if (!st.session_facts) {
     auto conn = mysql_connection::open(to_connection_params(st.source.from), server_role::upstream,
@@ -291,8 +246,7 @@ caf::expected<event_session> session_of_event(self_ptr self, const binlog::query
     if (!facts) return facts.error();
     st.session_facts = std::move(*facts);
   }
-  return session_of(q.status, st.view.header.timestamp, st.decoder.format().is_mariadb(),
-                    *st.session_facts);
+  return session_of(q.status, timestamp, st.decoder.format().is_mariadb(), *st.session_facts);
 }
 
 // Runs statements on the DDL connection (after USE `use_db`, when the database exists), in
@@ -317,7 +271,7 @@ caf::error run_downstream(self_ptr self, const std::string& use_db,
     sql::append_identifier(use, use_db);
     if (auto err = (*conn)->execute(use)) {
       // CREATE DATABASE issued while its own name was the default database, and the like.
-      if ((*conn)->last_errno() != 1049) {
+      if ((*conn)->last_errno() != ER_BAD_DB_ERROR) {
         st.ddl_conn.reset();
         return err;
       }
@@ -367,57 +321,99 @@ caf::error ensure_meta_tables(self_ptr self) {
   return caf::none;
 }
 
-// What to do with the event at `key` per the operator's decision, if one is pending for it.
-// Returns true when the event is handled (skipped, or replaced by the operator's SQL).
-caf::expected<bool> apply_decision(self_ptr self, const storage::relay_key& key) {
+// Runs the operator's decision about the event at `key` (its plan's step).
+caf::error run_decision(self_ptr self, const relay_key& key) {
   auto& st = self->state;
-  if (!st.decision_key || *st.decision_key != key) return false;
-  if (!st.commits.idle()) {
-    if (auto err = send_all_open(self)) return err;
-    st.holding = hold::drain;
-    return caf::error{};
-  }
   auto at = position_of(st, key);
-  if (st.decision_action == "replace") {
-    auto statements = split_statements(st.decision_sql);
-    if (auto err = run_downstream(self, "", statements, "handle-error replace", at)) return err;
-  }
+  if (st.plan.what == step::operator_replace)
+    if (auto err = run_downstream(self, "", st.plan.ddl.statements, "handle-error replace", at))
+      return err;
   DM_INFO("{} {} the event at {} as the operator decided", st.label,
-          st.decision_action == "skip" ? "skipped" : "replaced", to_string(at));
+          st.plan.what == step::operator_skip ? "skipped" : "replaced", to_string(at));
   if (auto err = clear_decision(*st.db_meta, st.task_name, st.source.source_id)) return err;
-  st.decision_key.reset();
-  return true;
+  st.decision.reset();
+  return caf::none;
 }
 
-// Processes one relay event. False when it must be processed again later (dispatch on hold);
-// the event is then not consumed.
-// True for row events of a table whose copy (task-mode all) already holds them.
-bool before_table_start(const syncer_actor_state& st, const std::string& db, const std::string& table,
-                        const storage::relay_key& key) {
-  if (st.table_starts.empty()) return false;
-  auto it = st.table_starts.find(db + '\0' + table);
-  return it != st.table_starts.end() && key < it->second;
+// Applies the schema change of query event `q` at `key` (its plan's ddl).
+caf::error run_ddl(self_ptr self, const binlog::query_event& q, const relay_key& key) {
+  auto& st = self->state;
+  auto at = position_of(st, key);
+  // Everything before the change is applied: make that the checkpoint first, so that a crash
+  // cannot make rows of the old structure replay onto the new one.
+  advance_checkpoint(self);
+  if (auto err = persist_checkpoint(self, true)) return err;
+  auto session = session_of_event(self, q, st.decoded->view.header.timestamp);
+  if (!session) return session.error();
+  auto what = sql::to_string(st.plan.ddl.kind);
+  if (auto err = run_downstream(self, st.plan.ddl.use_db, st.plan.ddl.statements, what, at,
+                                *session))
+    return err;
+  DM_INFO("{} applied {} at {}", st.label, what, to_string(at));
+  return caf::none;
 }
 
+// Decodes the rows of rows event `rows` (of `table`) going to `target` and makes them the rows
+// to dispatch.
+caf::error prepare_rows(self_ptr self, const binlog::rows_event& rows,
+                        const binlog::table_map_event& table,
+                        const std::pair<std::string, std::string>& target, const relay_key& key) {
+  auto& st = self->state;
+  auto schema = st.schemas->resolve(table, target.first, target.second);
+  if (!schema) return schema.error();
+  auto legacy = schema_resolver::with_legacy_fsp(table, **schema);
+  auto changes = binlog::decode_rows(rows, legacy ? *legacy : table);
+  if (!changes)
+    return make_error(code_of(changes.error()), st.label + ": relay event at " +
+                                                    to_string(position_of(st, key)) + ": " +
+                                                    describe(changes.error()));
+  restore_binary_padding(**schema, *changes);
+  auto fk_group = st.schemas->fk_group(target.first, target.second);
+  if (!fk_group) return fk_group.error();
+  auto quoted_target = sql::qualified_name(target.first, target.second);
+  bool keyless = (*schema)->identity_key().empty();
+  if (keyless) st.keyless_tables.insert(table.db + "." + table.table);
+  st.rows_fk_table = !fk_group->empty();
+  st.rows_fk_checks = !(rows.flags & no_foreign_key_checks_flag);
+  st.rows_group.reset();
+  if (st.rows_fk_table)
+    st.rows_group = std::make_shared<const std::string>(std::move(*fk_group));
+  else if (keyless)
+    st.rows_group = std::make_shared<const std::string>(quoted_target);
+  if (st.rows_group)
+    if (auto err = ensure_meta_tables(self)) return err;
+  st.rows = std::move(*changes);
+  st.row_index = 0;
+  st.rows_schema = std::move(*schema);
+  st.rows_target = std::move(quoted_target);
+  st.rows_kind = rows.kind;
+  st.rows_origin = key;
+  st.rows_active = true;
+  return caf::none;
+}
+
+// Names the upstream file of the event at `key`. Files change at rotate events, but also where
+// the upstream restarted (a stop event, then a rotate the server makes up and the relay does
+// not store): the relay's index knows.
+caf::error follow_file(syncer_actor_state& st, const relay_key& key) {
+  if (key.file_index == st.current_file_index) return caf::none;
+  auto name = st.relay->file_name(key.segment, key.file_index);
+  if (!name) return name.error();
+  if (!*name)
+    return make_error(ec::storage_failed, st.label + ": the relay log has no file name for file "
+                                                     "index " +
+                                              std::to_string(key.file_index));
+  st.current_file = **name;
+  st.current_file_index = key.file_index;
+  return caf::none;
+}
+
+// Processes one relay event: plan, then run the plan's step. False when it must be processed
+// again later (a hold); the event is then not consumed, and keeps its decoding and plan.
 caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) {
   auto& st = self->state;
-  bool was_ddl = false;
-  if (stored.key.file_index != st.current_file_index) {
-    // Files change at rotate events, but also where the upstream restarted (a stop event, then
-    // a rotate the server makes up and the relay does not store): ask the relay's index.
-    auto name = st.relay->file_name(stored.key.segment, stored.key.file_index);
-    if (!name) return name.error();
-    if (!*name)
-      return make_error(ec::storage_failed, st.label + ": the relay log has no file name for "
-                                                       "file index " +
-                                                std::to_string(stored.key.file_index));
-    st.current_file = **name;
-    st.current_file_index = stored.key.file_index;
-  }
-  std::optional<binlog::rotate_event> rotate;
+  if (auto err = follow_file(st, stored.key)) return err;
   if (!st.rows_active) {
-    // An event processed again after a hold is not decoded again: decoding has effects on the
-    // decoder (the last rows event of a statement retires its table maps).
     if (!st.decoded || st.decoded_key != stored.key) {
       st.decoded.reset();
       auto fresh = st.decoder.decode(stored.bytes);
@@ -427,98 +423,45 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
                               ": " + describe(fresh.error()));
       st.decoded = std::move(*fresh);
       st.decoded_key = stored.key;
+      event_context context{stored.key, &*st.rules, st.decision ? &*st.decision : nullptr,
+                            &st.table_starts};
+      st.plan = plan_event(*st.decoded, context);
     }
-    auto& decoded = st.decoded;
-    st.view = decoded->view;
-    auto& body = decoded->body;
-    auto decided = apply_decision(self, stored.key);
-    if (!decided) {
-      if (!decided.error()) return false;  // draining first
-      return decided.error();
+    if (st.plan.barrier && !st.dispatch->idle()) {
+      if (auto err = send(self, st.dispatch->take_sendable(true))) return err;
+      st.holding = hold::drain;
+      return false;
     }
-    if (std::holds_alternative<binlog::format_description>(body)) {
-      st.format_file = {stored.key.segment, stored.key.file_index};
-    } else if (auto* rot = std::get_if<binlog::rotate_event>(&body)) {
-      rotate = *rot;
-    } else if (*decided) {
-      // Handled by the operator's decision: neither applied nor dispatched.
-    } else if (auto* q = std::get_if<binlog::query_event>(&body)) {
-      auto plan = plan_ddl(q->query, q->db, *st.rules, lexer_mode_of(q->status.sql_mode));
-      auto at = position_of(st, stored.key);
-      if (plan.kind != sql::statement_kind::transaction_control) {
-        if (plan.what == ddl_plan::action::skip) {
-          DM_INFO("{} skips {} at {} ({}): {}", st.label, sql::to_string(plan.kind),
-                  to_string(at), plan.reason, excerpt(q->query, 120));
-        } else if (plan.what == ddl_plan::action::fail) {
-          return make_error(ec::invalid_state,
-                            st.label + ": " + plan.reason + " (at " + to_string(at) + ")");
-        } else {
-          if (!st.commits.idle()) {
-            if (auto err = send_all_open(self)) return err;
-            st.holding = hold::drain;
-            return false;
-          }
-          // Everything before the change is applied: make that the checkpoint first, so that a
-          // crash cannot make rows of the old structure replay onto the new one.
-          advance_checkpoint(self);
-          if (auto err = persist_checkpoint(self, true)) return err;
-          auto session = session_of_event(self, *q);
-          if (!session) return session.error();
-          if (auto err = run_downstream(self, plan.use_db, plan.statements,
-                                        sql::to_string(plan.kind), at, *session))
-            return err;
-          DM_INFO("{} applied {} at {}", st.label, sql::to_string(plan.kind), to_string(at));
-          was_ddl = true;
-        }
-      }
-    } else if (auto* rows = std::get_if<binlog::rows_event>(&body)) {
-      const auto& table = *decoded->table;
-      if (st.rules->replicated(table.db, table.table) &&
-          !before_table_start(st, table.db, table.table, stored.key)) {
-        std::string rule;
-        auto verdict = st.rules->filter(table.db, table.table, dml_event_name(rows->kind), "",
-                                        &rule);
-        if (verdict == table_rules::verdict::fail)
-          return make_error(ec::invalid_state,
-                            st.label + ": filter " + rule + " makes " +
-                                dml_event_name(rows->kind) + " on " + table.db + "." +
-                                table.table + " an error (at " +
-                                to_string(position_of(st, stored.key)) + ")");
-        if (verdict == table_rules::verdict::apply) {
-          auto target = st.rules->route(table.db, table.table);
-          if (!target) return target.error();
-          auto schema = st.schemas->resolve(table, target->first, target->second);
-          if (!schema) return schema.error();
-          auto legacy = schema_resolver::with_legacy_fsp(table, **schema);
-          auto changes = binlog::decode_rows(*rows, legacy ? *legacy : table);
-          if (!changes)
-            return make_error(code_of(changes.error()),
-                              st.label + ": relay event at " +
-                                  to_string(position_of(st, stored.key)) + ": " +
-                                  describe(changes.error()));
-          st.rows_group.reset();
-          auto fk_group = st.schemas->fk_group(target->first, target->second);
-          if (!fk_group) return fk_group.error();
-          st.rows_fk_table = !fk_group->empty();
-          st.rows_fk_checks = !(rows->flags & no_foreign_key_checks_flag);
-          if ((*schema)->identity_key().empty())
-            st.keyless_tables.insert(table.db + "." + table.table);
-          if (st.rows_fk_table)
-            st.rows_group = std::make_shared<const std::string>(std::move(*fk_group));
-          else if ((*schema)->identity_key().empty())
-            st.rows_group = std::make_shared<const std::string>(
-                sql::qualified_name(target->first, target->second));
-          if (st.rows_group)
-            if (auto err = ensure_meta_tables(self)) return err;
-          st.rows = std::move(*changes);
-          st.row_index = 0;
-          st.rows_schema = std::move(*schema);
-          st.rows_target = sql::qualified_name(target->first, target->second);
-          st.rows_kind = rows->kind;
-          st.rows_origin = stored.key;
-          st.rows_active = true;
-        }
-      }
+    const auto& body = st.decoded->body;
+    auto at = position_of(st, stored.key);
+    switch (st.plan.what) {
+      case step::pass:
+      case step::rotate:
+        break;
+      case step::new_format:
+        st.format_file = {stored.key.segment, stored.key.file_index};
+        break;
+      case step::operator_skip:
+      case step::operator_replace:
+        if (auto err = run_decision(self, stored.key)) return err;
+        break;
+      case step::apply_ddl:
+        if (auto err = run_ddl(self, std::get<binlog::query_event>(body), stored.key)) return err;
+        break;
+      case step::skip:
+        if (!st.plan.reason.empty())
+          DM_INFO("{} skips {} at {} ({}): {}", st.label, sql::to_string(st.plan.ddl.kind),
+                  to_string(at), st.plan.reason,
+                  excerpt(std::get<binlog::query_event>(body).query, 120));
+        break;
+      case step::fail:
+        return make_error(ec::invalid_state,
+                          st.label + ": " + st.plan.reason + " (at " + to_string(at) + ")");
+      case step::rows:
+        if (auto err = prepare_rows(self, std::get<binlog::rows_event>(body),
+                                    *st.decoded->table, st.plan.target, stored.key))
+          return err;
+        break;
     }
   }
   if (st.rows_active) {
@@ -529,12 +472,12 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
     st.rows.clear();
   }
   // The event is fully handed over: move past it.
-  st.decoded.reset();
-  auto outcome = st.tracker.observe(st.view, st.decoder.format());
+  const auto& view = st.decoded->view;
+  auto outcome = st.tracker.observe(view, st.decoder.format());
   if (!outcome) return outcome.error();
   if (outcome->closed_group) st.tracker.add_closed_gtid(st.gtids);
-  storage::relay_key next{stored.key.segment, stored.key.file_index, st.view.header.log_pos};
-  if (rotate) {
+  relay_key next{stored.key.segment, stored.key.file_index, view.header.log_pos};
+  if (auto* rotate = std::get_if<binlog::rotate_event>(&st.decoded->body)) {
     next = {stored.key.segment, binlog_file_index(rotate->next_file).value_or(0),
             static_cast<uint32_t>(rotate->position)};
     st.current_file = rotate->next_file;
@@ -544,8 +487,10 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
   ++st.events_applied;
   st.metric.events->add();
   if (outcome->at_boundary)
-    st.commits.boundary(sync_position{next, {st.current_file, next.offset}, st.gtids.to_string(),
-                                      st.view.header.timestamp});
+    st.dispatch->boundary(sync_position{next, {st.current_file, next.offset},
+                                        st.gtids.to_string(), view.header.timestamp});
+  bool was_ddl = st.plan.what == step::apply_ddl;
+  st.decoded.reset();
   if (was_ddl) {
     advance_checkpoint(self);
     if (auto err = persist_checkpoint(self, true)) return err;
@@ -561,7 +506,7 @@ caf::error load_format(self_ptr self) {
   if (c.offset <= 4 || st.format_file == std::make_pair(c.segment, c.file_index))
     return caf::none;
   std::vector<storage::stored_event> fde;
-  storage::relay_key at{c.segment, c.file_index, 4};
+  relay_key at{c.segment, c.file_index, 4};
   auto n = st.relay->read(at, {at.segment, at.file_index, 5}, 1, 1 << 20, fde);
   if (!n) return n.error();
   if (*n == 0)
@@ -578,7 +523,7 @@ void pump(self_ptr self) {
   auto& st = self->state;
   st.pump_scheduled = false;
   if (st.holding != hold::none) return;
-  for (size_t processed = 0; processed < pump_max_events; ++processed) {
+  for (size_t processed = 0; processed < defaults::sync_pump_max_events; ++processed) {
     if (st.pending_index == st.pending.size()) {
       if (st.cursor < st.relay_head.head) {
         if (auto err = load_format(self)) return fail(self, std::move(err));
@@ -586,8 +531,8 @@ void pump(self_ptr self) {
       st.pending.clear();
       st.pending_index = 0;
       if (!(st.cursor < st.relay_head.head)) break;
-      auto n = st.relay->read(st.cursor, st.relay_head.head, read_max_events, read_max_bytes,
-                              st.pending);
+      auto n = st.relay->read(st.cursor, st.relay_head.head, defaults::sync_read_max_events,
+                              defaults::sync_read_max_bytes, st.pending);
       if (!n) return fail(self, n.error());
       if (*n == 0) break;
     }
@@ -615,7 +560,7 @@ void pump(self_ptr self) {
   bool idle = st.pending_index == st.pending.size() && !(st.cursor < st.relay_head.head);
   if (idle) {
     // Nothing more to read: let partly filled batches go.
-    if (auto err = send_all_open(self)) return fail(self, std::move(err));
+    if (auto err = send(self, st.dispatch->take_sendable(true))) return fail(self, std::move(err));
     report(self);
   } else {
     schedule_pump(self);
@@ -625,7 +570,7 @@ void pump(self_ptr self) {
 // Tables a full migration read at a snapshot after the sync start (see table_starts): keyless
 // tables and foreign-key groups, whose changes are applied exactly once rather than replayed.
 caf::error load_table_starts(syncer_actor_state& st) {
-  if (st.task.task_mode != "all") return caf::none;
+  if (st.task.task_mode != task_mode::all) return caf::none;
   storage::dump_store store{st.database, st.task.name, st.source.source_id};
   auto tables = store.tables();
   if (!tables) return tables.error();
@@ -636,10 +581,35 @@ caf::error load_table_starts(syncer_actor_state& st) {
   if (!chunks) return chunks.error();
   for (auto& c : *chunks) {
     if (!(c.whole_table || in_fk_groups.count({c.db, c.table})) || c.snapshot.empty()) continue;
-    storage::relay_key key{st.checkpoint.next.segment,
-                           binlog_file_index(c.snapshot.file).value_or(0), c.snapshot.pos};
+    relay_key key{st.checkpoint.next.segment, binlog_file_index(c.snapshot.file).value_or(0),
+                  c.snapshot.pos};
     if (st.checkpoint.next < key) st.table_starts[c.db + '\0' + c.table] = key;
   }
+  return caf::none;
+}
+
+// The checkpoint of a task's first start: its meta position, or the end of the relay log.
+caf::error first_checkpoint(syncer_actor_state& st, const relay_progress& progress) {
+  const auto& meta = st.instance.meta;
+  if (!meta.empty()) {
+    auto index = binlog_file_index(meta.binlog_name);
+    st.checkpoint.next = {progress.head.segment, index.value_or(0), meta.binlog_pos};
+    st.checkpoint.position = {meta.binlog_name, meta.binlog_pos};
+    st.checkpoint.gtid_set = meta.binlog_gtid;
+    auto first = st.relay->first_key();
+    if (!first) return first.error();
+    if (!*first || st.checkpoint.next < **first)
+      return make_error(ec::not_found,
+                        st.label + ": the relay log of source " + st.source.source_id +
+                            " does not reach back to the task's meta position " +
+                            to_string(st.checkpoint.position) +
+                            "; create the source with relay-binlog-name at or before it");
+  } else {
+    st.checkpoint.next = progress.head;
+    st.checkpoint.position = progress.relay;
+    st.checkpoint.gtid_set = progress.relay_gtid;
+  }
+  st.checkpoint.safe_until = st.checkpoint.next;
   return caf::none;
 }
 
@@ -652,37 +622,18 @@ caf::error start(self_ptr self, const relay_progress& progress) {
   st.relay_head = progress;
   auto stored = st.checkpoints->load_sync(st.task_name, st.source.source_id);
   if (!stored) return stored.error();
+  bool unclean = *stored && !(*stored)->clean_stop;
   if (*stored) {
     st.checkpoint = **stored;
-    st.cursor = st.checkpoint.next;
-    if (!st.checkpoint.clean_stop) {
-      // The mark reached the disk before anything past it was sent (see send_open).
-      st.safe_until = st.checkpoint.safe_until;
-      DM_INFO("{} resumes after an unclean stop: safe mode from {} until {}", st.label,
-              to_string(st.checkpoint.position), storage::to_string(st.safe_until));
-    }
-  } else {
-    const auto& meta = st.instance.meta;
-    if (!meta.empty()) {
-      auto index = binlog_file_index(meta.binlog_name);
-      st.checkpoint.next = {progress.head.segment, index.value_or(0), meta.binlog_pos};
-      st.checkpoint.position = {meta.binlog_name, meta.binlog_pos};
-      st.checkpoint.gtid_set = meta.binlog_gtid;
-      auto first = st.relay->first_key();
-      if (!first) return first.error();
-      if (!*first || st.checkpoint.next < **first)
-        return make_error(ec::not_found,
-                          st.label + ": the relay log of source " + st.source.source_id +
-                              " does not reach back to the task's meta position " +
-                              to_string(st.checkpoint.position) +
-                              "; create the source with relay-binlog-name at or before it");
-    } else {
-      st.checkpoint.next = progress.head;
-      st.checkpoint.position = progress.relay;
-      st.checkpoint.gtid_set = progress.relay_gtid;
-    }
-    st.cursor = st.checkpoint.next;
-    st.checkpoint.safe_until = st.cursor;
+  } else if (auto err = first_checkpoint(st, progress)) {
+    return err;
+  }
+  st.cursor = st.checkpoint.next;
+  if (unclean) {
+    // The mark reached the disk before anything past it was sent (see send).
+    st.safe_until = st.checkpoint.safe_until;
+    DM_INFO("{} resumes after an unclean stop: safe mode from {} until {}", st.label,
+            to_string(st.checkpoint.position), to_string(st.safe_until));
   }
   if (auto err = load_table_starts(st)) return err;
   st.current_file = st.checkpoint.position.file;
@@ -691,12 +642,12 @@ caf::error start(self_ptr self, const relay_progress& progress) {
   st.metric.pos->set(st.checkpoint.next.offset);
   auto gtids = gtid_set::parse(st.checkpoint.gtid_set);
   st.gtids = gtids ? *gtids : gtid_set{};
-  if (stored->has_value() && !(*stored)->clean_stop && st.checkpoint.run != 0) {
+  if (unclean && st.checkpoint.run != 0) {
     auto conn = ddl_connection(self);
     if (!conn) return conn.error();
     auto marks = load_apply_marks(**conn, mark_scope(st), st.checkpoint.run);
     if (!marks) return marks.error();
-    st.apply_marks = std::move(*marks);
+    st.dispatch->set_apply_marks(std::move(*marks));
   }
   // The first start from this checkpoint begins its run (downstream_meta.hpp).
   if (st.checkpoint.run == 0) st.checkpoint.run = new_run_id();
@@ -705,11 +656,7 @@ caf::error start(self_ptr self, const relay_progress& progress) {
   if (auto err = persist_checkpoint(self, true)) return err;
   auto decision = load_decision(*st.db_meta, st.task_name, st.source.source_id);
   if (!decision) return decision.error();
-  if (*decision) {
-    st.decision_key = (*decision)->key;
-    st.decision_action = (*decision)->action;
-    st.decision_sql = (*decision)->sql;
-  }
+  st.decision = std::move(*decision);
   st.started = true;
   DM_INFO("{} starts at {}{}", st.label, to_string(st.checkpoint.position),
           safe_mode_active(st) ? " in safe mode" : "");
@@ -738,7 +685,6 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
   st.schemas = std::make_unique<schema_resolver>(st.source.from, st.task.target_database,
                                                  "task " + st.task_name + " on source " +
                                                      st.source.source_id);
-  st.memory_budget = static_cast<size_t>(st.instance.syncer.memory_budget_mb) << 20;
   auto& reg = metrics::registry::global();
   metrics::labels l{{"task", st.task_name}, {"source", st.source.source_id}};
   st.metric.file = reg.get_gauge("dm_sync_binlog_file",
@@ -751,9 +697,12 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
   st.metric.bytes_in_flight = reg.get_gauge(
       "dm_sync_bytes_in_flight", "Estimated bytes of row changes not yet committed", l);
   auto workers = std::max<uint32_t>(1, st.instance.syncer.worker_count);
-  st.causes = std::make_unique<causality>(workers);
-  st.credits.assign(workers, applier_credits);
-  st.open.resize(workers);
+  dispatch_settings settings;
+  settings.appliers = workers;
+  settings.credits = defaults::applier_credits;
+  settings.batch_rows = std::max<uint32_t>(1, st.instance.syncer.batch);
+  settings.memory_budget = static_cast<size_t>(st.instance.syncer.memory_budget_mb) << 20;
+  st.dispatch = std::make_unique<dispatcher>(settings);
   for (uint32_t i = 0; i < workers; ++i)
     st.appliers.push_back(self->spawn<caf::detached + caf::linked>(
         applier, i, st.task.target_database,
@@ -767,7 +716,7 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
       .then([=](relay_progress& progress) {
         if (auto err = start(self, progress)) fail(self, std::move(err));
       });
-  self->delayed_send(self, tick_interval, tick_atom_v);
+  self->delayed_send(self, defaults::sync_tick, tick_atom_v);
   return {
       [=](relay_head_atom, relay_progress& progress) {
         self->state.relay_head = std::move(progress);
@@ -776,24 +725,22 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
       [=](pump_atom) { pump(self); },
       [=](ack_atom, uint32_t a, uint64_t seq) {
         auto& st = self->state;
-        ++st.credits[a];
-        st.commits.committed(seq);
-        if (auto it = st.in_flight.find(seq); it != st.in_flight.end()) {
-          st.causes->release(it->second.keys);
-          st.rows_applied += it->second.rows;
-          st.metric.rows->add(it->second.rows);
-          st.bytes_in_flight -= it->second.bytes;
-          st.metric.bytes_in_flight->set(static_cast<double>(st.bytes_in_flight));
-          st.in_flight.erase(it);
-        }
+        auto rows = st.dispatch->acknowledge(a, seq);
+        st.rows_applied += rows;
+        st.metric.rows->add(rows);
+        st.metric.bytes_in_flight->set(static_cast<double>(st.dispatch->bytes_in_flight()));
         advance_checkpoint(self);
-        if (auto err = send_open(self, a)) return fail(self, std::move(err));
+        if (auto open = st.dispatch->take_open(a)) {
+          std::vector<std::pair<uint32_t, job_batch>> one;
+          one.emplace_back(a, std::move(*open));
+          if (auto err = send(self, std::move(one))) return fail(self, std::move(err));
+        }
         if (st.holding != hold::none) {
           st.holding = hold::none;
           schedule_pump(self);
         }
       },
-      [=](apply_failed_atom, uint32_t, const storage::relay_key& origin, caf::error& err) {
+      [=](apply_failed_atom, uint32_t, const relay_key& origin, caf::error& err) {
         fail_at(self, origin, std::move(err));
       },
       [=](tick_atom) {
@@ -802,7 +749,7 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
           if (auto err = persist_checkpoint(self, false)) return fail(self, std::move(err));
         }
         if (st.started) report(self);
-        self->delayed_send(self, tick_interval, tick_atom_v);
+        self->delayed_send(self, defaults::sync_tick, tick_atom_v);
       },
   };
 }

@@ -1,15 +1,16 @@
 // The syncer of one (task, source): reads the source's relay log from its checkpoint, decodes
-// row changes, and hands them to its appliers by causality; applies DDL itself as a barrier.
+// row changes, and hands them to its appliers; applies DDL itself as a barrier. Its loop reads
+// receive -> plan (sync/event_plan.hpp) -> dispatch (sync/dispatcher.hpp) -> send.
 //
 // Detached (it reads RocksDB and runs DDL). Flow control: each pump reads a bounded batch of
-// relay events; dispatch stops when an applier's credits run out or keys conflict, and resumes
-// on acknowledgements. The checkpoint only ever names a transaction boundary all of whose
-// changes have committed downstream; it is flushed every second and at every DDL. Before any
-// change is sent, a high-water mark at or past it is persisted; after an unclean stop, events
-// up to that mark are replayed in safe mode, so nothing is lost or applied twice; changes to
-// serial groups (tables without a NOT NULL key; tables linked by foreign keys) are not
-// idempotent: they are applied exactly once, skipped up to their apply marks instead
-// (apply_marks.hpp).
+// relay events; dispatch stops when an applier's credits run out, keys conflict or the memory
+// budget is reached, and resumes on acknowledgements. The checkpoint only ever names a
+// transaction boundary all of whose changes have committed downstream; it is flushed every
+// half second and at every DDL. Before any change is sent, a high-water mark at or past it is
+// persisted; after an unclean stop, events up to that mark are replayed in safe mode, so nothing
+// is lost or applied twice; changes to serial groups (tables without a NOT NULL key; tables
+// linked by foreign keys) are not idempotent: they are applied exactly once, skipped up to their
+// apply marks instead (sync/apply_marks.hpp).
 #pragma once
 
 #include <cstdint>
@@ -18,39 +19,28 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
-#include "actors/causality.hpp"
-#include "actors/ddl_session.hpp"
-#include "actors/commit_tracker.hpp"
 #include "actors/interfaces.hpp"
-#include "actors/apply_marks.hpp"
-#include "actors/metrics.hpp"
-#include "actors/schema_resolver.hpp"
-#include "actors/table_rules.hpp"
+#include "common/metrics.hpp"
+#include "io/event_session.hpp"
+#include "io/schema_resolver.hpp"
 #include "protocol/binlog/stream_decoder.hpp"
 #include "protocol/binlog/transaction_tracker.hpp"
 #include "protocol/gtid_set.hpp"
 #include "protocol/mysql_connection.hpp"
-#include "protocol/schema_loader.hpp"
 #include "storage/checkpoint_store.hpp"
 #include "storage/meta_store.hpp"
 #include "storage/relay_log.hpp"
+#include "sync/dispatcher.hpp"
+#include "sync/event_plan.hpp"
+#include "sync/table_rules.hpp"
 
 namespace dm {
 
 namespace storage {
 class database;
 }
-
-// A checkpoint candidate: the position after a transaction boundary.
-struct sync_position {
-  storage::relay_key next;
-  binlog_position position;
-  std::string gtid_set;
-  uint32_t event_time = 0;
-};
 
 struct syncer_actor_state {
   static inline const char* name = "syncer";
@@ -76,16 +66,14 @@ struct syncer_actor_state {
   // What the upstream's collation ids and SYSTEM time zone mean, for the sessions of schema
   // changes (read once per run, when the first one comes).
   std::optional<upstream_session_facts> session_facts;
-  // An operator's decision (dmctl handle-error) about the event at `decision_key`.
-  std::optional<storage::relay_key> decision_key;
-  std::string decision_action;
-  std::string decision_sql;
+  // An operator's pending decision (dmctl handle-error) about one event.
+  std::optional<operator_decision> decision;
 
   // Reading.
   binlog::stream_decoder decoder;
   binlog::transaction_tracker tracker;
   relay_progress relay_head;
-  storage::relay_key cursor;
+  relay_key cursor;
   // Upstream file name and index of the event at the cursor.
   std::string current_file;
   uint32_t current_file_index = 0;
@@ -93,52 +81,40 @@ struct syncer_actor_state {
   std::pair<uint32_t, uint32_t> format_file{UINT32_MAX, UINT32_MAX};
   gtid_set gtids;
   std::vector<storage::stored_event> pending;
+  size_t pending_index = 0;
   // The last event fetched again from the upstream after failing its checksum (a second
   // failure of the same event is not repaired again).
-  std::optional<storage::relay_key> repaired;
-  size_t pending_index = 0;
+  std::optional<relay_key> repaired;
   bool started = false;
   bool pump_scheduled = false;
-  // Why dispatch is on hold: waiting for credits, for keys to be released, or for every
-  // applier to drain before a DDL.
+  // Why processing is on hold: waiting for credits, for keys to be released, for every applier
+  // to drain before a barrier, or for memory.
   enum class hold { none, credit, conflict, drain, memory } holding = hold::none;
 
-  // The decoded event at `decoded_key` while it is being processed (kept when processing must
-  // wait, so that it is decoded once).
+  // The event being processed, decoded once, with its plan (both kept while processing waits:
+  // decoding has effects on the decoder, the last rows event of a statement retires its table
+  // maps).
   std::optional<binlog::decoded_event> decoded;
-  storage::relay_key decoded_key;
-  // The event being processed, and the rows of a rows event being dispatched (dispatch can
-  // pause mid-event; `view` points into `pending`, which is kept meanwhile).
-  binlog::event_view view;
+  relay_key decoded_key;
+  event_plan plan;
+  // The rows of a rows event being dispatched (dispatch can pause mid-event; the decoded event
+  // points into `pending`, which is kept meanwhile).
   bool rows_active = false;
   std::vector<binlog::row_change> rows;
   size_t row_index = 0;
   std::shared_ptr<const table_schema> rows_schema;
   std::string rows_target;
   binlog::rows_kind rows_kind = binlog::rows_kind::write;
+  relay_key rows_origin;
   // The serial group of the rows' table (apply_marks.hpp); null when its changes are keyed.
   std::shared_ptr<const std::string> rows_group;
   // The table is in a foreign-key group, and the rows were logged with foreign key checks on.
   bool rows_fk_table = false;
   bool rows_fk_checks = false;
-  storage::relay_key rows_origin;
 
   // Dispatch.
   std::vector<applier_actor> appliers;
-  std::vector<uint32_t> credits;
-  std::vector<job_batch> open;
-  // What each batch in flight holds: its causality keys, rows and estimated bytes.
-  struct flight {
-    std::vector<std::string> keys;
-    size_t rows = 0;
-    size_t bytes = 0;
-  };
-  std::unordered_map<uint64_t, flight> in_flight;
-  // Estimated bytes of row changes in flight, and the task's budget for them.
-  size_t bytes_in_flight = 0;
-  size_t memory_budget = 0;
-  std::unique_ptr<causality> causes;
-  commit_tracker<sync_position> commits;
+  std::unique_ptr<dispatcher> dispatch;
 
   // Checkpointing and safe mode.
   storage::sync_checkpoint checkpoint;
@@ -146,14 +122,14 @@ struct syncer_actor_state {
   // Upstream time of the checkpoint's last event, for lag.
   uint32_t checkpoint_event_time = 0;
   // Replay in safe mode while the cursor is below this key.
-  storage::relay_key safe_until;
+  relay_key safe_until;
 
   // Counters, and tables replicated without a usable key (for query-status warnings).
   uint64_t events_applied = 0;
   uint64_t rows_applied = 0;
   std::set<std::string> keyless_tables;
-  // Exactly-once for serial groups (apply_marks.hpp): the meta tables exist downstream, and
-  // after an unclean stop, the last change applied to each group in this run.
+  // The meta tables exist downstream (created once per run, before the first change to a serial
+  // group leaves).
   bool meta_tables_ready = false;
   // Metrics series of this (task, source); owned by the global registry.
   struct {
@@ -163,11 +139,10 @@ struct syncer_actor_state {
     metrics::counter* events = nullptr;
     metrics::gauge* bytes_in_flight = nullptr;
   } metric;
-  std::map<std::string, change_origin> apply_marks;
   // Keyless and foreign-key linked tables that a full migration copied at a later snapshot than
   // where sync starts ("db" NUL "table" -> key of that snapshot): their row events before it are
   // already in the copy and are skipped.
-  std::map<std::string, storage::relay_key> table_starts;
+  std::map<std::string, relay_key> table_starts;
 };
 
 syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_state> self,

@@ -6,21 +6,24 @@
 #include <caf/all.hpp>
 
 #include "actors/dumper.hpp"
-#include "actors/connection_settings.hpp"
-#include "actors/handle_error.hpp"
-#include "actors/loaded_chunks.hpp"
 #include "actors/loader.hpp"
-#include "actors/metrics.hpp"
+#include "actors/store.hpp"
 #include "actors/syncer.hpp"
+#include "common/defaults.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "io/connection_settings.hpp"
+#include "io/loaded_chunks.hpp"
+#include "io/operator_decision.hpp"
+#include "protocol/downstream_session.hpp"
 #include "storage/dump_store.hpp"
 #include "storage/meta_store.hpp"
-#include "protocol/downstream_session.hpp"
-#include "protocol/log.hpp"
+#include "sync/statements.hpp"
 
 namespace dm {
 
 // The (task, source)'s series on the metrics endpoint, refreshed from its status every
-// metrics_interval; the syncer and the relay publish their own.
+// defaults::task_metrics_interval; the syncer and the relay publish their own.
 struct task_metrics {
   metrics::gauge* stage;
   metrics::gauge* restarts;
@@ -58,7 +61,9 @@ struct task_metrics {
   }
 
   void publish(const subtask_status& s) {
-    stage->set(s.stage == "Running" ? 1 : s.stage == "Paused" ? 2 : 3);
+    stage->set(s.stage == task_stage::running  ? 1
+               : s.stage == task_stage::paused ? 2
+                                               : 3);
     restarts->set(s.restarts);
     failing->set(s.last_error.empty() ? 0 : 1);
     sync_lag->set(static_cast<double>(s.lag_seconds));
@@ -76,129 +81,138 @@ struct task_metrics {
   }
 };
 
+unit_spawner real_units() {
+  unit_spawner s;
+  s.syncer = [](task_self self) {
+    auto& st = self->state;
+    return self->spawn<caf::detached + caf::monitored>(syncer, st.config, st.source, st.db,
+                                                       task_actor{self}, st.relay_source);
+  };
+  s.loader = [](task_self self) {
+    auto& st = self->state;
+    // Detached: it records every chunk in RocksDB and removes loaded files.
+    return self->spawn<caf::detached + caf::monitored>(
+        loader, st.config, st.source.source_id, st.db, task_actor{self},
+        dump_dir_of(st.config, st.source.source_id, st.worker.data_dir));
+  };
+  s.dumper = [](task_self self, loader_actor loader_handle) {
+    auto& st = self->state;
+    return self->spawn<caf::detached + caf::monitored>(
+        dumper, st.config, st.source, st.db, task_actor{self}, loader_handle,
+        dump_dir_of(st.config, st.source.source_id, st.worker.data_dir));
+  };
+  s.load_check = [](task_self self) {
+    auto& st = self->state;
+    auto db = st.db;
+    auto task_name = st.config.name;
+    auto source_id = st.source.source_id;
+    auto target = st.config.target_database;
+    auto label = "loader of task " + task_name + " on source " + source_id;
+    return self->spawn<caf::detached + caf::monitored>(
+        [=](caf::event_based_actor* checker) -> caf::behavior {
+          storage::dump_store store{db, task_name, source_id};
+          auto chunks = store.chunks();
+          caf::error err;
+          if (!chunks) {
+            err = chunks.error();
+          } else if (std::any_of(chunks->begin(), chunks->end(), [](const auto& c) {
+                       return c.stage == storage::chunk_stage::loaded;
+                     })) {
+            auto conn = open_downstream_session(to_connection_params(target),
+                                                "downstream of task " + task_name);
+            if (!conn) err = conn.error();
+            else if (auto n = recheck_loaded_chunks(*conn, store, label); !n) err = n.error();
+          }
+          checker->quit(err);
+          return {};
+        });
+  };
+  return s;
+}
+
 namespace {
-
-using self_ptr = task_actor::stateful_pointer<task_actor_state>;
-
-constexpr std::chrono::milliseconds first_backoff{1000};
-constexpr std::chrono::milliseconds max_backoff{60000};
-// A unit failing this often within the window pauses the subtask.
-constexpr size_t max_failures = 10;
-constexpr auto failure_window = std::chrono::minutes{10};
 
 std::string label(const task_actor_state& st) {
   return "task " + st.config.name + " on source " + st.source.source_id;
 }
 
-std::string dump_dir(const task_actor_state& st) {
-  return dump_dir_of(st.config, st.source.source_id, st.worker.data_dir);
-}
-
-void start_syncer(self_ptr self) {
-  auto& st = self->state;
-  st.unit = "Sync";
-  st.units->syncer = self->spawn<caf::detached + caf::monitored>(
-      syncer, st.config, st.source, st.db, task_actor{self}, st.relay_source);
-}
-
-// What the task has to do next, as recorded in RocksDB: "Dump" (dump and load, until the load is
-// recorded finished), "Finished" (task-mode full, everything loaded) or "Sync".
-caf::expected<std::string> next_unit(const task_actor_state& st) {
-  if (st.config.task_mode == "incremental") return std::string{"Sync"};
+// What the task has to do next, as recorded in RocksDB: dump (dump and load, until the load is
+// recorded finished), finished (task-mode full, everything loaded) or sync.
+caf::expected<task_unit> next_unit(const task_actor_state& st) {
+  if (!copies(st.config.task_mode)) return task_unit::sync;
   storage::dump_store store{st.db, st.config.name, st.source.source_id};
   auto finished = store.load_finished();
   if (!finished) return finished.error();
-  if (!*finished) return std::string{"Dump"};
-  return std::string{st.config.task_mode == "full" ? "Finished" : "Sync"};
+  if (!*finished) return task_unit::dump;
+  return syncs(st.config.task_mode) ? task_unit::sync : task_unit::finished;
 }
 
-void start_dump_and_load(self_ptr self) {
-  auto& st = self->state;
-  auto dir = dump_dir(st);
-  st.units->loader = self->spawn<caf::monitored>(loader, st.config, st.source.source_id, st.db,
-                                                 task_actor{self}, dir);
-  st.units->dumper = self->spawn<caf::detached + caf::monitored>(
-      dumper, st.config, st.source, st.db, task_actor{self}, st.units->loader, dir);
-}
-
-// Before dump and load (re)start: chunks recorded loaded whose rows are not downstream any more
-// go back to be dumped and loaded again (loaded_chunks.hpp). Runs on a thread of its own and
-// ends normally, or with the error; on_unit_down then starts the dump and load.
-void start_load_check(self_ptr self) {
-  auto& st = self->state;
-  auto db = st.db;
-  auto task_name = st.config.name;
-  auto source_id = st.source.source_id;
-  auto target = st.config.target_database;
-  auto label = "loader of task " + task_name + " on source " + source_id;
-  st.units->load_check = self->spawn<caf::detached + caf::monitored>(
-      [=](caf::event_based_actor* checker) -> caf::behavior {
-        storage::dump_store store{db, task_name, source_id};
-        auto chunks = store.chunks();
-        caf::error err;
-        if (!chunks) {
-          err = chunks.error();
-        } else if (std::any_of(chunks->begin(), chunks->end(), [](const auto& c) {
-                     return c.stage == storage::chunk_stage::loaded;
-                   })) {
-          auto conn = open_downstream_session(to_connection_params(target),
-                                              "downstream of task " + task_name);
-          if (!conn) err = conn.error();
-          else if (auto n = recheck_loaded_chunks(*conn, store, label); !n) err = n.error();
-        }
-        checker->quit(err);
-        return {};
-      });
-}
-
-// Starts what the task still has to do (next_unit).
-void start_units(self_ptr self) {
+// Starts what the task still has to do (next_unit). The copy starts with a check of what it
+// loaded before (on_unit_down starts dumper and loader when it ends).
+void start_units(task_self self) {
   auto& st = self->state;
   auto unit = next_unit(st);
   if (!unit) {
-    st.stage = "Paused";
+    st.stage = task_stage::paused;
     st.last_error = describe(unit.error());
     return;
   }
-  if (*unit == "Dump") {
-    st.unit = "Dump";
-    start_load_check(self);
-  } else if (*unit == "Finished") {
-    st.stage = "Finished";
-    st.unit = "Finished";
-  } else {
-    start_syncer(self);
+  st.unit = *unit;
+  switch (*unit) {
+    case task_unit::dump:
+    case task_unit::load:
+      st.units->load_check = st.spawn.load_check(self);
+      break;
+    case task_unit::finished:
+      st.stage = task_stage::finished;
+      break;
+    case task_unit::sync:
+      st.units->syncer = st.spawn.syncer(self);
+      break;
   }
 }
 
-void stop_units(self_ptr self) {
-  auto& u = *self->state.units;
-  if (u.syncer) self->send_exit(u.syncer, caf::exit_reason::user_shutdown);
-  if (u.dumper) self->send_exit(u.dumper, caf::exit_reason::user_shutdown);
-  if (u.loader) self->send_exit(u.loader, caf::exit_reason::user_shutdown);
-  // The load check ends by itself, soon.
+void start_dump_and_load(task_self self) {
+  auto& st = self->state;
+  st.units->loader = st.spawn.loader(self);
+  st.units->dumper = st.spawn.dumper(self, st.units->loader);
 }
 
-void on_unit_failure(self_ptr self, const caf::error& reason) {
+void stop_units(task_self self, caf::exit_reason reason = caf::exit_reason::user_shutdown) {
+  auto& u = *self->state.units;
+  for (auto handle : {caf::actor_cast<caf::actor>(u.syncer), caf::actor_cast<caf::actor>(u.dumper),
+                      caf::actor_cast<caf::actor>(u.loader), u.load_check})
+    if (handle) self->send_exit(handle, reason);
+}
+
+// A unit ended with `reason`: restart it after the policy's backoff, or pause when retrying
+// cannot help or failed too often.
+void on_unit_failure(task_self self, const caf::error& reason) {
   auto& st = self->state;
   st.last_error = describe(reason);
-  auto now = std::chrono::steady_clock::now();
-  st.recent_failures.push_back(now);
-  while (!st.recent_failures.empty() && now - st.recent_failures.front() > failure_window)
-    st.recent_failures.pop_front();
-  if (!is_resumable(reason) || st.recent_failures.size() >= max_failures) {
-    st.stage = "Paused";
+  auto delay = st.restart.on_failure(restart_policy::clock::now(), st.random);
+  if (!is_resumable(reason) || !delay) {
+    st.stage = task_stage::paused;
     DM_ERROR("{} paused: {}", label(st), st.last_error);
     return;
   }
   ++st.restarts;
-  st.backoff = std::min(max_backoff, st.backoff.count() ? st.backoff * 2 : first_backoff);
-  DM_WARN("{} restarts its {} unit in {} ms: {}", label(st), st.unit, st.backoff.count(),
+  DM_WARN("{} restarts its {} unit in {} ms: {}", label(st), to_string(st.unit), delay->count(),
           st.last_error);
-  self->delayed_send(self, st.backoff, restart_atom_v);
+  self->delayed_send(self, *delay, restart_atom_v);
 }
 
-void on_unit_down(self_ptr self, const caf::actor_addr& source, const caf::error& reason) {
+// Recovered (or resumed by the operator): the error is history, and so are the failures
+// counting towards a pause (one outage of a peer must not use up the budget of the next); the
+// restart count stays.
+void forget_failures(task_actor_state& st) {
+  st.last_error.clear();
+  st.failed_key.reset();
+  st.failed_position = {};
+  st.restart.recovered();
+}
+
+void on_unit_down(task_self self, const caf::actor_addr& source, const caf::error& reason) {
   auto& st = self->state;
   auto& u = *st.units;
   bool failed = reason && reason != caf::exit_reason::user_shutdown;
@@ -206,10 +220,11 @@ void on_unit_down(self_ptr self, const caf::actor_addr& source, const caf::error
     u.syncer = syncer_actor{};
   } else if (source == u.load_check) {
     u.load_check = caf::actor{};
-    if (!failed && !st.stopping && st.stage == "Running") return start_dump_and_load(self);
+    if (!failed && !st.stopping && st.stage == task_stage::running)
+      return start_dump_and_load(self);
   } else if (source == u.dumper) {
     u.dumper = dumper_actor{};
-    if (!failed && u.loader) st.unit = "Load";
+    if (!failed && u.loader) st.unit = task_unit::load;
     // The dumper and the loader restart together.
     if (failed && u.loader) self->send_exit(u.loader, caf::exit_reason::user_shutdown);
   } else if (source == u.loader) {
@@ -231,18 +246,16 @@ void on_unit_down(self_ptr self, const caf::actor_addr& source, const caf::error
   if (failed) on_unit_failure(self, reason);
 }
 
-constexpr auto metrics_interval = std::chrono::seconds{1};
-
 subtask_status make_status(const task_actor_state& st) {
   subtask_status s;
   s.source_id = st.source.source_id;
   s.worker = st.worker.name;
   s.stage = st.stage;
-  s.unit = st.unit;
+  s.unit = st.stage == task_stage::finished ? task_unit::finished : st.unit;
   s.synced = st.progress.synced;
   s.synced_gtid = st.progress.synced_gtid;
   s.relay = st.progress.relay;
-  s.synced_upstream = st.stage == "Running" && st.progress.caught_up;
+  s.synced_upstream = st.stage == task_stage::running && st.progress.caught_up;
   if (!s.synced_upstream && st.progress.last_event_time)
     s.lag_seconds = std::max<int64_t>(0, std::time(nullptr) - st.progress.last_event_time);
   s.events_applied = st.progress.events_applied;
@@ -269,42 +282,64 @@ subtask_status make_status(const task_actor_state& st) {
   m.rows_loaded = st.load.rows_loaded;
   m.bytes_loaded = st.load.bytes_loaded;
   m.rows_per_second = st.load_rows_per_second;
-  if (st.unit == "Dump" || st.unit == "Load") {
+  if (st.unit == task_unit::dump || st.unit == task_unit::load) {
     if (st.load_rows_per_second > 0 && m.rows_total >= m.rows_loaded)
-      m.eta_seconds = static_cast<int64_t>((m.rows_total - m.rows_loaded) / st.load_rows_per_second);
-  } else if (st.config.task_mode != "incremental" && m.chunks_total > 0) {
+      m.eta_seconds =
+          static_cast<int64_t>((m.rows_total - m.rows_loaded) / st.load_rows_per_second);
+  } else if (copies(st.config.task_mode) && m.chunks_total > 0) {
     m.eta_seconds = 0;
   }
   return s;
 }
 
+// A rate over the last interval of at least a second; a counter that went back (a unit that
+// restarted counts from 0) starts the interval again.
+void update_rate(uint64_t count, uint64_t& last_count,
+                 std::chrono::steady_clock::time_point& last_time, double& rate) {
+  auto now = std::chrono::steady_clock::now();
+  if (count < last_count) {
+    last_count = count;
+    last_time = now;
+  }
+  auto elapsed = std::chrono::duration<double>(now - last_time).count();
+  if (elapsed < 1.0) return;
+  rate = static_cast<double>(count - last_count) / elapsed;
+  last_count = count;
+  last_time = now;
+}
+
 }  // namespace
 
-task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> self,
-                               task_config config, source_config source,
+task_actor::behavior_type task(task_self self, task_config config, source_config source,
                                std::shared_ptr<storage::database> db, source_actor relay_source,
-                               worker_settings worker, bool paused) {
+                               store_actor store, worker_settings worker, bool paused,
+                               unit_spawner spawn) {
   auto& st = self->state;
   st.config = std::move(config);
   st.source = std::move(source);
   st.db = std::move(db);
   st.relay_source = std::move(relay_source);
+  st.store = std::move(store);
   st.worker = std::move(worker);
+  st.spawn = std::move(spawn);
+  st.restart = restart_policy{defaults::unit_restart};
   st.units = std::make_shared<task_units>();
   st.rate_time = st.load_rate_time = std::chrono::steady_clock::now();
   // If the task ends without its exit handler (a crash of the actor), still stop the units.
   self->attach_functor([units = st.units] {
     for (auto handle : {caf::actor_cast<caf::actor>(units->syncer),
                         caf::actor_cast<caf::actor>(units->dumper),
-                        caf::actor_cast<caf::actor>(units->loader)})
+                        caf::actor_cast<caf::actor>(units->loader), units->load_check})
       if (handle) caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
   });
   self->set_exit_handler([=](caf::exit_msg& msg) {
     auto& st = self->state;
+    if (st.stopping) return;
     st.stopping = true;
     st.stop_reason = msg.reason;
-    if (st.units->any()) stop_units(self);
-    else self->quit(msg.reason);
+    if (!st.units->any()) return self->quit(msg.reason);
+    stop_units(self);
+    self->delayed_send(self, defaults::shutdown_grace, stop_atom_v);
   });
   self->set_down_handler([=](caf::down_msg& msg) { on_unit_down(self, msg.source, msg.reason); });
   st.metrics = std::make_shared<task_metrics>(st);
@@ -312,8 +347,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
   if (paused) {
     // Paused where it would go on: its status shows that unit.
     auto unit = next_unit(st);
-    st.unit = unit ? *unit : "Sync";
-    st.stage = st.unit == "Finished" ? "Finished" : "Paused";
+    st.unit = unit ? *unit : task_unit::sync;
+    st.stage = st.unit == task_unit::finished ? task_stage::finished : task_stage::paused;
     if (!unit) st.last_error = describe(unit.error());
     DM_INFO("{} stays paused (pause-task) until resume-task", label(st));
   } else {
@@ -322,56 +357,29 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
   return {
       [=](progress_atom, sync_progress& p) {
         auto& st = self->state;
-        auto now = std::chrono::steady_clock::now();
-        if (p.rows_applied < st.rate_rows) {
-          // A new syncer counts from 0: the rate starts over with it.
-          st.rate_rows = p.rows_applied;
-          st.rate_time = now;
-        }
-        auto elapsed = std::chrono::duration<double>(now - st.rate_time).count();
-        if (elapsed >= 1.0) {
-          st.rows_per_second = static_cast<double>(p.rows_applied - st.rate_rows) / elapsed;
-          st.rate_rows = p.rows_applied;
-          st.rate_time = now;
-        }
+        update_rate(p.rows_applied, st.rate_rows, st.rate_time, st.rows_per_second);
         if (p.failed) {
           st.failed_key = p.failed_key;
           st.failed_position = p.failed_position;
         }
         st.progress = std::move(p);
-        if (st.progress.caught_up && !st.last_error.empty() && st.stage == "Running") {
-          // Recovered: the error is history, and so are the failures counting towards a
-          // pause (one outage of a peer must not use up the budget of the next); keep the
-          // restart count.
-          st.last_error.clear();
-          st.failed_key.reset();
-          st.recent_failures.clear();
-          st.backoff = std::chrono::milliseconds{0};
-        }
+        if (st.progress.caught_up && !st.last_error.empty() && st.stage == task_stage::running)
+          forget_failures(st);
       },
       [=](progress_atom, dump_counters& c) { self->state.dump = c; },
-      [=](tick_atom) {
-        self->state.metrics->publish(make_status(self->state));
-        self->delayed_send(self, metrics_interval, tick_atom_v);
-      },
       [=](progress_atom, load_counters& c) {
         auto& st = self->state;
-        auto now = std::chrono::steady_clock::now();
-        auto elapsed = std::chrono::duration<double>(now - st.load_rate_time).count();
-        if (c.rows_loaded < st.load_rate_rows) {  // restarted
-          st.load_rate_rows = c.rows_loaded;
-          st.load_rate_time = now;
-        }
-        if (elapsed >= 1.0) {
-          st.load_rows_per_second = (c.rows_loaded - st.load_rate_rows) / elapsed;
-          st.load_rate_rows = c.rows_loaded;
-          st.load_rate_time = now;
-        }
+        update_rate(c.rows_loaded, st.load_rate_rows, st.load_rate_time,
+                    st.load_rows_per_second);
         st.load = c;
+      },
+      [=](tick_atom) {
+        self->state.metrics->publish(make_status(self->state));
+        self->delayed_send(self, defaults::task_metrics_interval, tick_atom_v);
       },
       [=](restart_atom) {
         auto& st = self->state;
-        if (st.stopping || st.stage != "Running") return;
+        if (st.stopping || st.stage != task_stage::running) return;
         // A unit still ending (the other of dumper and loader) is waited for.
         if (st.units->any()) {
           self->delayed_send(self, std::chrono::milliseconds{200}, restart_atom_v);
@@ -379,51 +387,63 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
         }
         start_units(self);
       },
-      [=](handle_error_atom, const std::string& action,
+      [=](stop_atom) {
+        // The shutdown grace is over: what still runs is killed.
+        auto& st = self->state;
+        if (!st.units->any()) return;
+        DM_WARN("{} kills units that did not stop within {} s", label(st),
+                defaults::shutdown_grace.count());
+        stop_units(self, caf::exit_reason::kill);
+        self->quit(st.stop_reason);
+      },
+      [=](handle_error_atom, error_action action,
           const std::string& sql) -> caf::result<subtask_status> {
         auto& st = self->state;
-        if (st.stage != "Paused" || !st.failed_key)
+        if (st.stage != task_stage::paused || !st.failed_key)
           return make_error(ec::invalid_state,
                             label(st) + " is not paused on a failed event; nothing to handle");
-        if (action != "skip" && action != "replace")
-          return make_error(ec::invalid_argument, "handle-error takes skip or replace, not '" +
-                                                      action + "'");
-        if (action == "replace" && split_statements(sql).empty())
+        if (action == error_action::replace && split_statements(sql).empty())
           return make_error(ec::invalid_argument,
                             "handle-error replace needs the SQL to run instead of the event");
-        storage::meta_store meta{st.db};
-        if (auto err = save_decision(meta, st.config.name, st.source.source_id,
-                                     {*st.failed_key, action, sql}))
-          return err;
-        DM_INFO("{} resumes: the operator chose to {} the event at {}", label(st), action,
-                to_string(st.failed_position));
-        st.failed_key.reset();
-        st.failed_position = {};
-        st.stage = "Running";
-        st.last_error.clear();
-        st.recent_failures.clear();
-        st.backoff = std::chrono::milliseconds{0};
-        if (!st.units->any()) start_units(self);
-        return make_status(st);
+        auto rp = self->make_response_promise<subtask_status>();
+        operator_decision decision{*st.failed_key, action, sql};
+        auto db = st.db;
+        auto task_name = st.config.name;
+        auto source_id = st.source.source_id;
+        on_store(self, st.store,
+                 [=] {
+                   storage::meta_store meta{db};
+                   return save_decision(meta, task_name, source_id, decision);
+                 },
+                 [=](caf::error err) mutable {
+                   auto& st = self->state;
+                   if (err) {
+  rp.deliver(err);
+  return;
+}
+                   DM_INFO("{} resumes: the operator chose to {} the event at {}", label(st),
+                           to_string(action), to_string(st.failed_position));
+                   forget_failures(st);
+                   st.stage = task_stage::running;
+                   if (!st.units->any()) start_units(self);
+                   rp.deliver(make_status(st));
+                 });
+        return rp;
       },
       [=](pause_task_atom) -> subtask_status {
         auto& st = self->state;
-        if (st.stage == "Finished") return make_status(st);
-        st.stage = "Paused";
+        if (st.stage == task_stage::finished) return make_status(st);
+        st.stage = task_stage::paused;
         DM_INFO("{} paused by the operator", label(st));
         if (st.units->any()) stop_units(self);
         return make_status(st);
       },
       [=](resume_task_atom) -> subtask_status {
         auto& st = self->state;
-        if (st.stage != "Paused") return make_status(st);
+        if (st.stage != task_stage::paused) return make_status(st);
         DM_INFO("{} resumed by the operator", label(st));
-        st.stage = "Running";
-        st.last_error.clear();
-        st.failed_key.reset();
-        st.failed_position = {};
-        st.recent_failures.clear();
-        st.backoff = std::chrono::milliseconds{0};
+        st.stage = task_stage::running;
+        forget_failures(st);
         // Units still ending from the pause are waited for by restart_atom.
         if (st.units->any()) self->send(self, restart_atom_v);
         else start_units(self);
@@ -431,15 +451,15 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_actor_state> se
       },
       [=](update_task_atom, task_config& updated) -> caf::result<subtask_status> {
         auto& st = self->state;
-        if (st.stage != "Paused")
-          return make_error(ec::invalid_state, label(st) + " is " + st.stage +
+        if (st.stage != task_stage::paused)
+          return make_error(ec::invalid_state, label(st) + " is " + to_string(st.stage) +
                                                    "; pause it (pause-task) before update-task");
         if (st.units->any())
           return make_error(ec::invalid_state,
                             label(st) + " is still stopping its units; try again in a moment");
         auto unit = next_unit(st);
         if (!unit) return unit.error();
-        if (*unit == "Dump")
+        if (*unit == task_unit::dump)
           return make_error(ec::invalid_state,
                             label(st) + " has not finished its full migration; rules can "
                                         "change once it syncs (or stop the task and start it "

@@ -2,14 +2,21 @@
 // dmctl. Sources and tasks are persisted in the meta store and restored when the worker starts.
 //
 // Creating objects is all or nothing: a source is persisted only after its upstream accepted a
-// connection, a task only after its downstream did and every source it needs here exists.
-// Removing waits until the object's units have ended, then deletes its stored data.
+// connection, a task only after its precheck passed and every source it needs here exists.
+// Removing waits until the object's units have ended, then deletes its stored data. A source or
+// task part that ends unexpectedly is spawned again after a backoff (defaults::actor_respawn).
 // Shutting down (an exit message, e.g. on SIGTERM) stops every task, then every source, waits
-// for them to end (each saves its checkpoint), and then ends the worker; stored data stays.
+// for them to end (each saves its checkpoint; the tasks kill units that do not stop within
+// defaults::shutdown_grace), and then ends the worker; stored data stays.
+//
+// The behavior is split by concern: worker.cpp (wiring, restore, supervision, shutdown),
+// worker_sources.cpp (operate-source, purge-relay), worker_tasks.cpp (task commands and status).
+// Blocking storage work runs on the store (store.hpp); blocking checks on probes of their own.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -17,6 +24,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/interfaces.hpp"
+#include "common/restart_policy.hpp"
 #include "storage/checkpoint_store.hpp"
 #include "storage/meta_store.hpp"
 
@@ -34,6 +42,8 @@ struct worker_actor_state {
     source_actor handle;
     // Set while operate-source stop waits for the source to end.
     std::vector<caf::typed_response_promise<source_status>> stopping;
+    // Respawning after unexpected ends.
+    restart_policy respawn{};
   };
   struct task_entry {
     task_config config;
@@ -45,6 +55,8 @@ struct worker_actor_state {
     // update-task is changing its subtasks' rules (pause, resume, handle-error, stop and
     // another update wait).
     bool updating = false;
+    // Respawning parts after unexpected ends, by source.
+    std::map<std::string, restart_policy> respawn;
   };
 
   worker_settings settings;
@@ -53,10 +65,12 @@ struct worker_actor_state {
   std::shared_ptr<storage::database> db;
   std::unique_ptr<storage::meta_store> meta;
   std::unique_ptr<storage::checkpoint_store> checkpoints;
+  store_actor store;
   std::map<std::string, source_entry> sources;
   std::map<std::string, task_entry> tasks;
   // Names being created (between the connection check and the spawn).
   std::vector<std::string> creating;
+  std::mt19937_64 random{std::random_device{}()};
   // Set by an exit message: tasks stop first, then sources, then the worker ends.
   bool shutting_down = false;
   caf::error shutdown_reason;

@@ -20,7 +20,7 @@
 
 #include "protocol/binlog/printer.hpp"
 #include "protocol/binlog/stream_decoder.hpp"
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 #include "storage/database.hpp"
 #include "storage/keys.hpp"
 #include "storage/relay_log.hpp"
@@ -142,7 +142,7 @@ int print_relay(printer_state& st, output& out, const std::string& data_dir,
     return 1;
   }
   auto head = (*state)->head();
-  storage::relay_key from{0, 0, 0};
+  relay_key from{0, 0, 0};
   std::pair<uint32_t, uint32_t> current{UINT32_MAX, UINT32_MAX};
   std::vector<storage::stored_event> batch;
   for (;;) {

@@ -22,8 +22,8 @@
 #include "app/logging.hpp"
 #include "app/metrics_server.hpp"
 #include "app/system_config.hpp"
-#include "protocol/error.hpp"
-#include "protocol/log.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
 #include "protocol/password_cipher.hpp"
 #include "storage/database.hpp"
 

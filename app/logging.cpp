@@ -6,7 +6,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::app {
 

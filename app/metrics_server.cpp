@@ -4,8 +4,8 @@
 
 #include <httplib.h>
 
-#include "actors/metrics.hpp"
-#include "protocol/error.hpp"
+#include "common/metrics.hpp"
+#include "common/error.hpp"
 
 namespace dm::app {
 

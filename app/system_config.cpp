@@ -4,7 +4,7 @@
 #include <caf/openssl/manager.hpp>
 
 #include "actors/interfaces.hpp"
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::app {
 

@@ -24,7 +24,7 @@
 #include <mutex>
 #include <string>
 
-#include "protocol/log.hpp"
+#include "common/log.hpp"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include "protocol/binlog/event_header.hpp"
 #include "protocol/gtid_set.hpp"
 #include "protocol/mysql_connection.hpp"
-#include "protocol/position.hpp"
+#include "common/position.hpp"
 
 namespace dm {
 

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm {
 

@@ -15,7 +15,7 @@
 
 #include <caf/expected.hpp>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 typedef struct st_mysql MYSQL;
 
@@ -111,7 +111,7 @@ class mysql_connection {
   std::string label_;
 };
 
-// Classifies a server or client error number for `role` (see protocol/error.hpp).
+// Classifies a server or client error number for `role` (see common/error.hpp).
 ec classify_mysql_error(unsigned errnum, server_role role);
 
 }  // namespace dm

@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm {
 

@@ -23,6 +23,16 @@ std::string lower(std::string s) {
   return s;
 }
 
+// A number information_schema printed; 0 for anything else.
+uint64_t number_or_zero(const std::string& text) {
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9' || v > UINT64_MAX / 10) return 0;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
 }  // namespace
 
 caf::expected<collation_charsets> load_collation_charsets(mysql_connection& conn) {
@@ -56,6 +66,8 @@ std::optional<table_schema> schema_from_table_map(const binlog::table_map_event&
       auto it = charsets.find(*c.collation);
       if (it == charsets.end()) return std::nullopt;  // unknown collation: ask the server
       def.charset = it->second;
+      if (def.charset == "binary" && c.real_type == binlog::column_type::string)
+        def.binary_length = c.max_length;
     } else if (c.real_type == binlog::column_type::geometry) {
       def.charset = "binary";
     } else if (binlog::is_character_type(c.type) && c.real_type != binlog::column_type::enum_ &&
@@ -76,7 +88,7 @@ caf::expected<table_schema> load_table_schema(mysql_connection& conn, const std:
   sql::append_escaped(where, table);
   auto cols = conn.query(
       "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, EXTRA, DATA_TYPE, IS_NULLABLE, "
-      "DATETIME_PRECISION FROM information_schema.COLUMNS" +
+      "DATETIME_PRECISION, CHARACTER_OCTET_LENGTH FROM information_schema.COLUMNS" +
       where + " ORDER BY ORDINAL_POSITION");
   if (!cols) return cols.error();
   if (cols->empty())
@@ -95,8 +107,10 @@ caf::expected<table_schema> load_table_schema(mysql_connection& conn, const std:
     auto data_type = lower(r[4].value_or(""));
     def.is_unsigned = column_type.find("unsigned") != std::string::npos;
     def.generated = extra.find("generated") != std::string::npos;
-    if (r[6]) def.fsp = static_cast<uint8_t>(std::min(6, std::stoi(*r[6])));
+    if (r[6]) def.fsp = static_cast<uint8_t>(std::min<uint64_t>(6, number_or_zero(*r[6])));
     def.data_type = data_type;
+    if (data_type == "binary" && r[7])
+      def.binary_length = static_cast<uint32_t>(number_or_zero(*r[7]));
     if (r[2]) def.charset = *r[2];
     else if (is_binary_type(data_type)) def.charset = "binary";
     index_of[def.name] = s.columns.size();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct column_def {
   // information_schema's DATA_TYPE in lower case ("int", "varchar", "enum", ...); empty when the
   // structure came from a table map event rather than from the server.
   std::string data_type;
+  // BINARY(n): n. The server stores such values padded with 0x00 to n bytes, and the binlog
+  // logs them with the padding stripped; 0 for every other column.
+  uint32_t binary_length = 0;
 };
 
 struct table_schema {

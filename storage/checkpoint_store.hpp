@@ -14,7 +14,7 @@
 
 #include <caf/expected.hpp>
 
-#include "protocol/position.hpp"
+#include "common/position.hpp"
 #include "storage/keys.hpp"
 
 namespace dm::storage {

@@ -10,7 +10,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::storage {
 

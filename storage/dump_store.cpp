@@ -4,8 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 #include "storage/database.hpp"
+#include "storage/json_bytes.hpp"
 #include "storage/keys.hpp"
 
 namespace dm::storage {
@@ -50,8 +51,8 @@ nlohmann::json to_json(const dump_table& t) {
           {"table", t.table},
           {"target_db", t.target_db},
           {"target_table", t.target_table},
-          {"create_database", t.create_database},
-          {"create_table", t.create_table},
+          {"create_database", bytes_to_json(t.create_database)},
+          {"create_table", bytes_to_json(t.create_table)},
           {"estimated_rows", t.estimated_rows},
           {"keyless", t.keyless},
           {"fk_group", t.fk_group},
@@ -64,7 +65,7 @@ nlohmann::json to_json(const dump_chunk& c) {
           {"table", c.table},
           {"number", c.number},
           {"chunks_in_table", c.chunks_in_table},
-          {"condition", c.condition},
+          {"condition", bytes_to_json(c.condition)},
           {"whole_table", c.whole_table},
           {"reload", c.reload},
           {"files", c.files},
@@ -74,7 +75,7 @@ nlohmann::json to_json(const dump_chunk& c) {
           {"rows", c.rows},
           {"bytes", c.bytes},
           {"crc32", c.crc32},
-          {"load_columns", c.load_columns},
+          {"load_columns", bytes_to_json(c.load_columns)},
           {"stage", static_cast<int>(c.stage)}};
 }
 
@@ -116,8 +117,8 @@ caf::expected<std::vector<dump_table>> dump_store::tables() const {
       t.table = j.at("table").get<std::string>();
       t.target_db = j.at("target_db").get<std::string>();
       t.target_table = j.at("target_table").get<std::string>();
-      t.create_database = j.at("create_database").get<std::string>();
-      t.create_table = j.at("create_table").get<std::string>();
+      t.create_database = bytes_from_json(j.at("create_database"));
+      t.create_table = bytes_from_json(j.at("create_table"));
       t.estimated_rows = j.at("estimated_rows").get<uint64_t>();
       t.keyless = j.at("keyless").get<bool>();
       t.fk_group = j.value("fk_group", "");
@@ -162,7 +163,7 @@ caf::expected<std::vector<dump_chunk>> dump_store::chunks() const {
       c.table = j.at("table").get<std::string>();
       c.number = j.at("number").get<uint32_t>();
       c.chunks_in_table = j.at("chunks_in_table").get<uint32_t>();
-      c.condition = j.at("condition").get<std::string>();
+      c.condition = bytes_from_json(j.at("condition"));
       c.whole_table = j.at("whole_table").get<bool>();
       c.reload = j.value("reload", false);
       c.files = j.at("files").get<std::vector<std::string>>();
@@ -172,7 +173,7 @@ caf::expected<std::vector<dump_chunk>> dump_store::chunks() const {
       c.rows = j.at("rows").get<uint64_t>();
       c.bytes = j.at("bytes").get<uint64_t>();
       c.crc32 = j.at("crc32").get<uint32_t>();
-      c.load_columns = j.at("load_columns").get<std::string>();
+      c.load_columns = bytes_from_json(j.at("load_columns"));
       auto stage = j.at("stage").get<int>();
       if (stage < 0 || stage > 2) throw nlohmann::json::other_error::create(0, "stage", nullptr);
       c.stage = static_cast<chunk_stage>(stage);
@@ -195,9 +196,12 @@ caf::expected<std::vector<deferred_indexes>> dump_store::deferred() const {
   if (!records) return records.error();
   std::vector<deferred_indexes> out;
   try {
-    for (auto& j : *records)
+    for (auto& j : *records) {
+      std::vector<std::string> definitions;
+      for (auto& d : j.at("definitions")) definitions.push_back(bytes_from_json(d));
       out.push_back({j.at("target_db").get<std::string>(), j.at("target_table").get<std::string>(),
-                     j.at("definitions").get<std::vector<std::string>>()});
+                     std::move(definitions)});
+    }
   } catch (const nlohmann::json::exception&) {
     return make_error(ec::storage_failed, "a deferred index record of task " + task_ +
                                               " on source " + source_ + " is malformed");
@@ -206,9 +210,11 @@ caf::expected<std::vector<deferred_indexes>> dump_store::deferred() const {
 }
 
 caf::error dump_store::save_deferred(const deferred_indexes& indexes) {
+  auto definitions = nlohmann::json::array();
+  for (auto& d : indexes.definitions) definitions.push_back(bytes_to_json(d));
   nlohmann::json j{{"target_db", indexes.target_db},
                    {"target_table", indexes.target_table},
-                   {"definitions", indexes.definitions}};
+                   {"definitions", definitions}};
   return db_->put(family::checkpoint,
                   checkpoint_key(task_, source_,
                                  deferred_unit_key(indexes.target_db, indexes.target_table)),

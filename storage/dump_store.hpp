@@ -17,7 +17,7 @@
 
 #include <caf/expected.hpp>
 
-#include "protocol/position.hpp"
+#include "common/position.hpp"
 
 namespace dm::storage {
 

@@ -19,11 +19,6 @@ std::string prefix_end(std::string prefix) {
 
 }  // namespace
 
-std::string to_string(const relay_key& k) {
-  return std::to_string(k.segment) + "/" + std::to_string(k.file_index) + "/" +
-         std::to_string(k.offset);
-}
-
 void append_be32(std::string& out, uint32_t v) {
   out += static_cast<char>(v >> 24);
   out += static_cast<char>(v >> 16);

@@ -10,35 +10,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/position.hpp"
+
 namespace dm::storage {
-
-// Position of one event in the relay log of a source. Ordered by segment (a new one starts when
-// the upstream's identity changes), then by upstream binlog file index, then by offset.
-struct relay_key {
-  uint32_t segment = 0;
-  uint32_t file_index = 0;
-  // Offset of the event's first byte in the upstream binlog file.
-  uint32_t offset = 0;
-
-  friend bool operator==(const relay_key& a, const relay_key& b) {
-    return a.segment == b.segment && a.file_index == b.file_index && a.offset == b.offset;
-  }
-  friend bool operator!=(const relay_key& a, const relay_key& b) { return !(a == b); }
-  friend bool operator<(const relay_key& a, const relay_key& b) {
-    if (a.segment != b.segment) return a.segment < b.segment;
-    if (a.file_index != b.file_index) return a.file_index < b.file_index;
-    return a.offset < b.offset;
-  }
-  friend bool operator<=(const relay_key& a, const relay_key& b) { return !(b < a); }
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, relay_key& x) {
-  return f(x.segment, x.file_index, x.offset);
-}
-
-// "segment/file_index/offset", for logs and status.
-std::string to_string(const relay_key& k);
 
 void append_be32(std::string& out, uint32_t v);
 uint32_t read_be32(std::string_view bytes);

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 #include "storage/database.hpp"
 
 namespace dm::storage {

@@ -18,7 +18,7 @@
 
 #include <caf/expected.hpp>
 
-#include "protocol/position.hpp"
+#include "common/position.hpp"
 #include "storage/keys.hpp"
 
 namespace dm::storage {

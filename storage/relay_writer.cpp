@@ -1,5 +1,7 @@
 #include "storage/relay_writer.hpp"
 
+#include "common/defaults.hpp"
+
 #include <chrono>
 
 #include "storage/database.hpp"
@@ -11,8 +13,8 @@ namespace {
 // The writer commits without waiting for a boundary once this much is staged (a transaction
 // bigger than this is written in pieces); the reader waits while `staging_limit` is staged and
 // not yet taken by the writer, which bounds the relay's memory (see README "memory-budget").
-constexpr size_t chunk_bytes = 8 << 20;
-constexpr size_t staging_limit = 32 << 20;
+constexpr size_t chunk_bytes = defaults::relay_write_chunk_bytes;
+constexpr size_t staging_limit = defaults::relay_staging_limit;
 
 }  // namespace
 

@@ -1,6 +1,6 @@
 #include "app/config/db_yaml.hpp"
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::config {
 

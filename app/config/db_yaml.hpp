@@ -4,7 +4,7 @@
 
 #include <caf/error.hpp>
 
-#include "actors/config.hpp"
+#include "model/config.hpp"
 #include "app/config/yaml_map.hpp"
 
 namespace dm::config {

@@ -2,9 +2,9 @@
 
 #include "app/config/db_yaml.hpp"
 #include "app/config/yaml_map.hpp"
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 #include "protocol/gtid_set.hpp"
-#include "protocol/position.hpp"
+#include "common/position.hpp"
 
 namespace dm::config {
 

@@ -5,7 +5,7 @@
 
 #include <caf/expected.hpp>
 
-#include "actors/config.hpp"
+#include "model/config.hpp"
 
 namespace dm::config {
 

@@ -5,9 +5,9 @@
 
 #include "app/config/db_yaml.hpp"
 #include "app/config/yaml_map.hpp"
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 #include "protocol/gtid_set.hpp"
-#include "protocol/position.hpp"
+#include "common/position.hpp"
 
 namespace dm::config {
 
@@ -60,8 +60,8 @@ caf::error parse_dumper(const yaml_map& m, dumper_config& out) {
       return make_error(ec::invalid_config,
                         m.where("extra-args") + ": '" + words[i] +
                             "' is not supported; only --consistency flush|none is");
-    if (value == "flush" || value == "auto") out.consistency = "flush";
-    else if (value == "none" || value == "snapshot") out.consistency = "none";
+    if (value == "flush" || value == "auto") out.consistency = dump_consistency::flush;
+    else if (value == "none" || value == "snapshot") out.consistency = dump_consistency::none;
     else
       return make_error(ec::invalid_config, m.where("extra-args") + ": --consistency '" + value +
                                                 "' is not supported; use flush or none");
@@ -78,11 +78,13 @@ caf::error parse_loader(const yaml_map& m, loader_config& out) {
     return make_error(ec::invalid_config, m.where("pool-size") + " must be at most 256");
   if (auto err = m.read("dir", out.dir)) return err;
   for (const char* key : {"on-duplicate", "on-duplicate-logical"}) {
-    if (auto err = m.read(key, out.on_duplicate)) return err;
-    if (out.on_duplicate != "replace" && out.on_duplicate != "ignore" &&
-        out.on_duplicate != "error")
+    std::string text = to_string(out.on_duplicate);
+    if (auto err = m.read(key, text)) return err;
+    auto value = on_duplicate_from(text);
+    if (!value)
       return make_error(ec::invalid_config, m.where(key) + " must be replace, ignore or error, "
-                                                           "got '" + out.on_duplicate + "'");
+                                                           "got '" + text + "'");
+    out.on_duplicate = *value;
   }
   std::string mode = "logical";
   if (auto err = m.read("import-mode", mode)) return err;
@@ -188,11 +190,14 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   task_config task;
   if (auto err = doc->read("name", task.name, true)) return err;
   if (auto err = check_name(task.name, doc->where("name"))) return err;
-  if (auto err = doc->read("task-mode", task.task_mode, true)) return err;
-  if (task.task_mode != "incremental" && task.task_mode != "full" && task.task_mode != "all")
+  std::string mode;
+  if (auto err = doc->read("task-mode", mode, true)) return err;
+  auto parsed_mode = task_mode_from(mode);
+  if (!parsed_mode)
     return make_error(ec::invalid_config, doc->where("task-mode") +
-                                              " must be full, incremental or all, got '" +
-                                              task.task_mode + "'");
+                                              " must be full, incremental or all, got '" + mode +
+                                              "'");
+  task.task_mode = *parsed_mode;
   if (auto err = doc->read("meta-schema", task.meta_schema)) return err;
   if (auto err = doc->read("clean-dump-file", task.clean_dump_file)) return err;
   if (auto err = doc->read("ignore-checking-items", task.ignore_checking_items)) return err;

@@ -6,7 +6,7 @@
 
 #include <toml.hpp>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::config {
 

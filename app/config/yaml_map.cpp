@@ -7,7 +7,7 @@
 #include <cstring>
 #include <limits>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::config {
 

@@ -28,16 +28,17 @@
 #include "app/dmctl/reachability.hpp"
 #include "app/dmctl/render.hpp"
 #include "app/system_config.hpp"
-#include "protocol/error.hpp"
+#include "common/defaults.hpp"
+#include "common/error.hpp"
 #include "protocol/password_cipher.hpp"
 
 namespace {
 
 using namespace dm;
 
-constexpr auto request_timeout = std::chrono::seconds{90};
+constexpr auto request_timeout = dm::defaults::dmctl_request_timeout;
 // A worker that does not accept a TCP connection within this is reported unreachable.
-constexpr auto connect_timeout = std::chrono::milliseconds{5000};
+constexpr auto connect_timeout = dm::defaults::dmctl_connect_timeout;
 
 struct options {
   std::string worker_addrs = "127.0.0.1:8262";
@@ -412,9 +413,9 @@ int run_update_task(caf::actor_system& sys, const options& opts, workers& ws,
     if (!r) fail(describe(r.error()));
     for (auto& t : r->tasks)
       for (auto& s : t.subtasks)
-        if (s.stage != "Paused")
+        if (s.stage != task_stage::paused)
           fail("task " + cfg.name + " was not updated: source " + s.source_id + " on worker " +
-               ws.addr(i) + " is " + s.stage + "; pause it first (pause-task " + cfg.name + ")");
+               ws.addr(i) + " is " + to_string(s.stage) + "; pause it first (pause-task " + cfg.name + ")");
   }
   std::vector<status_reply> replies;
   std::string updated_on;

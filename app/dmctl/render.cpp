@@ -39,8 +39,8 @@ nlohmann::json migration_json(const migration_progress& m) {
 nlohmann::json subtask_json(const subtask_status& s) {
   return {{"source_id", s.source_id},
           {"worker", s.worker},
-          {"stage", s.stage},
-          {"unit", s.unit},
+          {"stage", to_string(s.stage)},
+          {"unit", to_string(s.unit)},
           {"synced_binlog", position_json(s.synced)},
           {"synced_gtid", s.synced_gtid},
           {"relay_binlog", position_json(s.relay)},
@@ -76,7 +76,7 @@ nlohmann::json to_json(const source_status& x) {
           {"worker", x.worker},
           {"upstream", x.upstream},
           {"relay",
-           {{"stage", r.stage},
+           {{"stage", to_string(r.stage)},
             {"upstream_binlog", position_json(r.upstream)},
             {"relay_binlog", position_json(r.relay)},
             {"relay_gtid", r.relay_gtid},
@@ -92,7 +92,10 @@ nlohmann::json to_json(const source_status& x) {
 nlohmann::json to_json(const task_status& x) {
   auto subtasks = nlohmann::json::array();
   for (auto& s : x.subtasks) subtasks.push_back(subtask_json(s));
-  return {{"name", x.name}, {"stage", x.stage}, {"task_mode", x.task_mode}, {"sources", subtasks}};
+  return {{"name", x.name},
+          {"stage", to_string(x.stage)},
+          {"task_mode", to_string(x.task_mode)},
+          {"sources", subtasks}};
 }
 
 nlohmann::json to_json(const status_reply& x) {
@@ -115,7 +118,7 @@ std::string to_text(const source_status& x) {
   const auto& r = x.relay;
   std::ostringstream out;
   out << "source " << x.source_id << " on worker " << x.worker << " (upstream " << x.upstream
-      << "): relay " << r.stage << "\n";
+      << "): relay " << to_string(r.stage) << "\n";
   out << "  upstream " << to_string(r.upstream) << "   relay " << to_string(r.relay);
   if (!r.relay_gtid.empty()) out << "   gtid " << r.relay_gtid;
   out << "\n  stored " << r.events_stored << " events, " << human_bytes(r.bytes_stored) << " in "
@@ -128,14 +131,15 @@ std::string to_text(const source_status& x) {
 
 std::string to_text(const task_status& x) {
   std::ostringstream out;
-  out << "task " << x.name << ": " << x.stage << " (" << x.task_mode << ")\n";
+  out << "task " << x.name << ": " << to_string(x.stage) << " (" << to_string(x.task_mode)
+      << ")\n";
   for (auto& s : x.subtasks) {
     char rate[32];
     std::snprintf(rate, sizeof rate, "%.1f", s.rows_per_second);
-    out << "  source " << s.source_id << " on worker " << s.worker << ": " << s.stage << ", unit "
-        << s.unit << "\n";
+    out << "  source " << s.source_id << " on worker " << s.worker << ": " << to_string(s.stage)
+        << ", unit " << to_string(s.unit) << "\n";
     const auto& m = s.migration;
-    if (x.task_mode != "incremental" && m.chunks_total > 0) {
+    if (x.task_mode != task_mode::incremental && m.chunks_total > 0) {
       char line[160];
       std::snprintf(line, sizeof line,
                     "    load %s  tables %u/%u  chunks %u dumped %u loaded of %u  rows %llu/%llu",
@@ -144,7 +148,7 @@ std::string to_text(const task_status& x) {
                     static_cast<unsigned long long>(m.rows_loaded),
                     static_cast<unsigned long long>(m.rows_total));
       out << line;
-      if (s.unit == "Dump" || s.unit == "Load") {
+      if (s.unit == task_unit::dump || s.unit == task_unit::load) {
         std::snprintf(rate, sizeof rate, "%.0f", m.rows_per_second);
         out << "  " << rate << " rows/s  ETA "
             << (m.eta_seconds >= 0 ? std::to_string(m.eta_seconds) + " s" : "unknown");
@@ -243,7 +247,7 @@ status_reply merge(const std::vector<status_reply>& replies) {
       }
       auto& merged = out.tasks[it->second];
       merged.subtasks.insert(merged.subtasks.end(), t.subtasks.begin(), t.subtasks.end());
-      if (t.stage != "Running") merged.stage = t.stage;
+      if (t.stage != task_stage::running) merged.stage = t.stage;
     }
     out.sources.insert(out.sources.end(), r.sources.begin(), r.sources.end());
   }

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/status.hpp"
+#include "model/status.hpp"
 
 namespace dm::dmctl {
 

@@ -6,7 +6,7 @@
 #include <isa-l/crc.h>
 
 #include "protocol/binlog/byte_reader.hpp"
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::binlog {
 

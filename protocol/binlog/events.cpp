@@ -5,7 +5,7 @@
 #include <zlib.h>
 
 #include "protocol/binlog/byte_reader.hpp"
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::binlog {
 

@@ -6,7 +6,7 @@
 
 #include "protocol/binlog/byte_reader.hpp"
 #include "protocol/binlog/decimal.hpp"
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::binlog {
 

@@ -4,7 +4,7 @@
 
 #include "protocol/binlog/byte_reader.hpp"
 #include "protocol/binlog/events.hpp"
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::binlog {
 

@@ -1,6 +1,6 @@
 #include "protocol/binlog/stream_decoder.hpp"
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::binlog {
 

@@ -1,7 +1,7 @@
 #include "protocol/binlog/table_map.hpp"
 
 #include "protocol/binlog/byte_reader.hpp"
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::binlog {
 

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <string_view>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 #include "protocol/sql/literal.hpp"
 #include "protocol/sql/quote.hpp"
 

@@ -122,9 +122,9 @@ void append_dump_value(std::string& out, std::optional<std::string_view> value,
       // MySQL's JSON columns report no charset; their text is utf8mb4 (and a binary string
       // is refused there).
       if (column.data_type == "json" && column.charset.empty())
-        append_string_literal(out, *value, "utf8mb4");
+        append_hex_literal(out, *value, "utf8mb4");
       else
-        append_string_literal(out, *value, column.charset.empty() ? "binary" : column.charset);
+        append_hex_literal(out, *value, column.charset.empty() ? "binary" : column.charset);
       return;
   }
 }

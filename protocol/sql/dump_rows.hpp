@@ -4,7 +4,8 @@
 // separated by TAB, NULL as \N, and backslash, TAB, newline, carriage return and NUL escaped
 // with a backslash; the bytes are the stored bytes (CHARACTER SET binary). The loader's LOAD
 // DATA names the columns with load_column_clause, which turns the numbers of BIT, ENUM and SET
-// back into their values. Key bounds of chunks are SQL literals (append_dump_value).
+// back into their values. Key bounds of chunks are SQL literals (append_dump_value; strings as
+// hexadecimal literals with their charset, so that a bound is plain ASCII whatever its bytes).
 //
 // The reading session must use `SET NAMES binary` (values arrive as stored, unconverted) and
 // time_zone '+00:00', like the loading session (protocol/downstream_session.hpp).

@@ -5,7 +5,7 @@
 
 #include "protocol/binlog/json_binary.hpp"
 #include "protocol/binlog/temporal.hpp"
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 #include "protocol/sql/quote.hpp"
 
 namespace dm::sql {

@@ -36,13 +36,32 @@ void append_escaped(std::string& out, std::string_view bytes) {
   out += '\'';
 }
 
+namespace {
+
+void append_introducer(std::string& out, std::string_view charset) {
+  if (charset.empty()) return;
+  out += '_';
+  // utf8mb3 is spelled utf8 by TiDB and by older MySQL/MariaDB servers.
+  out += charset == "utf8mb3" ? std::string_view{"utf8"} : charset;
+}
+
+}  // namespace
+
 void append_string_literal(std::string& out, std::string_view bytes, std::string_view charset) {
-  if (!charset.empty()) {
-    out += '_';
-    // utf8mb3 is spelled utf8 by TiDB and by older MySQL/MariaDB servers.
-    out += charset == "utf8mb3" ? std::string_view{"utf8"} : charset;
-  }
+  append_introducer(out, charset);
   append_escaped(out, bytes);
+}
+
+void append_hex_literal(std::string& out, std::string_view bytes, std::string_view charset) {
+  static const char* digits = "0123456789ABCDEF";
+  append_introducer(out, charset);
+  if (!charset.empty()) out += ' ';
+  out += "X'";
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 0xF];
+  }
+  out += '\'';
 }
 
 }  // namespace dm::sql

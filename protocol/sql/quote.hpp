@@ -25,4 +25,8 @@ void append_escaped(std::string& out, std::string_view bytes);
 // a server charset name ("binary" for binary strings), empty for none.
 void append_string_literal(std::string& out, std::string_view bytes, std::string_view charset);
 
+// The same as a hexadecimal literal ("_latin1 X'E9'"): plain ASCII whatever the bytes, for SQL
+// text that is kept or logged (the key bounds of dump chunks).
+void append_hex_literal(std::string& out, std::string_view bytes, std::string_view charset);
+
 }  // namespace dm::sql

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "protocol/position.hpp"
+#include "common/position.hpp"
 #include "test/support/mariadb_sandbox.hpp"
 
 namespace dm::bench {

@@ -23,7 +23,7 @@
 #include <CLI/CLI.hpp>
 #include <httplib.h>
 
-#include "protocol/position.hpp"
+#include "common/position.hpp"
 #include "test/bench/bench_util.hpp"
 #include "test/support/harness.hpp"
 #include "test/support/sysbench.hpp"

@@ -13,7 +13,7 @@ work="${2:-$root/build/fuzz}"
 mkdir -p "$work/corpus" "$work/obj"
 
 sources=(
-  protocol/error.cpp protocol/position.cpp protocol/gtid_set.cpp
+  common/error.cpp common/position.cpp protocol/gtid_set.cpp
   protocol/binlog/event_type.cpp protocol/binlog/event_header.cpp protocol/binlog/events.cpp
   protocol/binlog/column_type.cpp protocol/binlog/table_map.cpp protocol/binlog/rows_event.cpp
   protocol/binlog/value_decoder.cpp protocol/binlog/decimal.cpp protocol/binlog/json_binary.cpp

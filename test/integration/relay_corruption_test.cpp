@@ -62,7 +62,7 @@ dm::storage::stored_event damage_last_rows_event(const worker_process& worker,
   throw std::runtime_error("no rows event in the relay log");
 }
 
-std::string stored_bytes(const worker_process& worker, const dm::storage::relay_key& key) {
+std::string stored_bytes(const worker_process& worker, const dm::relay_key& key) {
   auto db = dm::storage::database::open_read_only(worker.data_dir());
   if (!db) throw std::runtime_error(dm::describe(db.error()));
   dm::storage::relay_log relay{*db, "up"};

@@ -1,6 +1,6 @@
 #include "test/support/harness.hpp"
 
-#include "protocol/position.hpp"
+#include "common/position.hpp"
 
 #include <cstring>
 #include <fstream>

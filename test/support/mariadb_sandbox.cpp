@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::test {
 

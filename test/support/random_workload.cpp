@@ -6,15 +6,36 @@
 #include <optional>
 #include <set>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 namespace dm::test {
 
 namespace {
 
 enum class base_type {
-  tinyint, smallint, int_, bigint, decimal, float_, double_, char_, varchar, text, mediumtext,
-  binary, varbinary, blob, mediumblob, date, datetime, timestamp, time, year, enum_, set_, bit,
+  tinyint,
+  smallint,
+  int_,
+  bigint,
+  decimal,
+  float_,
+  double_,
+  char_,
+  varchar,
+  text,
+  mediumtext,
+  binary,
+  varbinary,
+  blob,
+  mediumblob,
+  date,
+  datetime,
+  timestamp,
+  time,
+  year,
+  enum_,
+  set_,
+  bit,
   json
 };
 
@@ -117,8 +138,8 @@ const std::vector<charset_info>& charsets() {
       {"latin1",
        {"latin1_swedish_ci", "latin1_bin", "latin1_general_cs", "latin1_german2_ci",
         "latin1_spanish_ci"}},
-      {"utf8mb3", {"utf8mb3_general_ci", "utf8mb3_bin", "utf8mb3_unicode_ci",
-                   "utf8mb3_unicode_520_ci"}},
+      {"utf8mb3",
+       {"utf8mb3_general_ci", "utf8mb3_bin", "utf8mb3_unicode_ci", "utf8mb3_unicode_520_ci"}},
   };
   return all;
 }
@@ -145,13 +166,15 @@ bool needs_prefix(base_type b) {
          b == base_type::mediumblob || b == base_type::json;
 }
 
-bool takes_now(base_type b) { return b == base_type::datetime || b == base_type::timestamp; }
+bool takes_now(base_type b) {
+  return b == base_type::datetime || b == base_type::timestamp;
+}
 
 bool is_connection_loss(unsigned errnum) {
   // CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, CR_SERVER_GONE_ERROR, CR_SERVER_LOST,
   // CR_SERVER_LOST_EXTENDED, ER_CONNECTION_KILLED, ER_SERVER_SHUTDOWN.
-  return errnum == 2002 || errnum == 2003 || errnum == 2006 || errnum == 2013 ||
-         errnum == 2055 || errnum == 1927 || errnum == 1053;
+  return errnum == 2002 || errnum == 2003 || errnum == 2006 || errnum == 2013 || errnum == 2055 ||
+         errnum == 1927 || errnum == 1053;
 }
 
 // The test's own quoting, independent of the product's: a string literal in the default
@@ -160,13 +183,26 @@ std::string literal(const std::string& text) {
   std::string out = "'";
   for (char c : text) {
     switch (c) {
-      case '\'': out += "\\'"; break;
-      case '\\': out += "\\\\"; break;
-      case '\0': out += "\\0"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\x1a': out += "\\Z"; break;
-      default: out += c;
+      case '\'':
+        out += "\\'";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\0':
+        out += "\\0";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\x1a':
+        out += "\\Z";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "'";
@@ -195,11 +231,17 @@ std::string to_latin1(const std::string& utf8) {
   return out;
 }
 
-std::string two(int64_t v) { return (v < 10 ? "0" : "") + std::to_string(v); }
+std::string two(int64_t v) {
+  return (v < 10 ? "0" : "") + std::to_string(v);
+}
 
-std::string fsp_suffix(int fsp) { return fsp ? "(" + std::to_string(fsp) + ")" : ""; }
+std::string fsp_suffix(int fsp) {
+  return fsp ? "(" + std::to_string(fsp) + ")" : "";
+}
 
-std::string now_sql(int fsp) { return "CURRENT_TIMESTAMP" + fsp_suffix(fsp); }
+std::string now_sql(int fsp) {
+  return "CURRENT_TIMESTAMP" + fsp_suffix(fsp);
+}
 
 // A schema change ready to run: an optional USE, the statement, and the model change to make
 // once the server accepted it.
@@ -292,9 +334,8 @@ struct random_workload::model {
   bool referenced_column(const table& t, const std::string& col) const {
     for (auto& o : tables)
       for (auto& fk : o.fks)
-        if (fk.parent == t.id &&
-            std::find(fk.parent_columns.begin(), fk.parent_columns.end(), col) !=
-                fk.parent_columns.end())
+        if (fk.parent == t.id && std::find(fk.parent_columns.begin(), fk.parent_columns.end(),
+                                           col) != fk.parent_columns.end())
           return true;
     return false;
   }
@@ -332,8 +373,10 @@ struct random_workload::model {
   static std::string flip_case(const std::string& s) {
     std::string out = s;
     for (auto& ch : out) {
-      if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
-      else if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+      if (ch >= 'a' && ch <= 'z')
+        ch = static_cast<char>(ch - 'a' + 'A');
+      else if (ch >= 'A' && ch <= 'Z')
+        ch = static_cast<char>(ch - 'A' + 'a');
     }
     return out;
   }
@@ -344,13 +387,16 @@ struct random_workload::model {
       std::vector<std::string> twins;
       for (auto& t : tables) {
         if (t.db != db) continue;
-        auto variant = chance(50) ? flip_case(t.name) : flip_case(t.name.substr(0, 1)) + t.name.substr(1);
+        auto variant =
+            chance(50) ? flip_case(t.name) : flip_case(t.name.substr(0, 1)) + t.name.substr(1);
         if (variant != t.name && !name_taken(db, variant)) twins.push_back(variant);
       }
       if (!twins.empty()) return pick(twins);
     }
     for (;;) {
-      auto name = std::string{chance(20) ? "T" : "t"} + std::to_string(next_table_no++);
+      // Now and then a name outside ASCII (but in latin1, so that a latin1 session can spell it).
+      static const std::vector<std::string> stems = {"t", "T", "t", "t", "t", "té", "Ümlaut_"};
+      auto name = pick(stems) + std::to_string(next_table_no++);
       if (!name_taken(db, name)) return name;
     }
   }
@@ -374,32 +420,78 @@ struct random_workload::model {
       return "(" + out + ")";
     };
     switch (t.base) {
-      case base_type::tinyint: s = "TINYINT"; break;
-      case base_type::smallint: s = "SMALLINT"; break;
-      case base_type::int_: s = "INT"; break;
-      case base_type::bigint: s = "BIGINT"; break;
+      case base_type::tinyint:
+        s = "TINYINT";
+        break;
+      case base_type::smallint:
+        s = "SMALLINT";
+        break;
+      case base_type::int_:
+        s = "INT";
+        break;
+      case base_type::bigint:
+        s = "BIGINT";
+        break;
       case base_type::decimal:
         s = "DECIMAL(" + std::to_string(t.length) + "," + std::to_string(t.scale) + ")";
         break;
-      case base_type::float_: s = "FLOAT"; break;
-      case base_type::double_: s = "DOUBLE"; break;
-      case base_type::char_: s = "CHAR" + n(t.length); break;
-      case base_type::varchar: s = "VARCHAR" + n(t.length); break;
-      case base_type::text: s = "TEXT"; break;
-      case base_type::mediumtext: s = "MEDIUMTEXT"; break;
-      case base_type::binary: s = "BINARY" + n(t.length); break;
-      case base_type::varbinary: s = "VARBINARY" + n(t.length); break;
-      case base_type::blob: s = "BLOB"; break;
-      case base_type::mediumblob: s = "MEDIUMBLOB"; break;
-      case base_type::date: s = "DATE"; break;
-      case base_type::datetime: s = "DATETIME" + fsp_suffix(t.scale); break;
-      case base_type::timestamp: s = "TIMESTAMP" + fsp_suffix(t.scale); break;
-      case base_type::time: s = "TIME" + fsp_suffix(t.scale); break;
-      case base_type::year: s = "YEAR"; break;
-      case base_type::enum_: s = "ENUM" + members(); break;
-      case base_type::set_: s = "SET" + members(); break;
-      case base_type::bit: s = "BIT" + n(t.length); break;
-      case base_type::json: s = "JSON"; break;
+      case base_type::float_:
+        s = "FLOAT";
+        break;
+      case base_type::double_:
+        s = "DOUBLE";
+        break;
+      case base_type::char_:
+        s = "CHAR" + n(t.length);
+        break;
+      case base_type::varchar:
+        s = "VARCHAR" + n(t.length);
+        break;
+      case base_type::text:
+        s = "TEXT";
+        break;
+      case base_type::mediumtext:
+        s = "MEDIUMTEXT";
+        break;
+      case base_type::binary:
+        s = "BINARY" + n(t.length);
+        break;
+      case base_type::varbinary:
+        s = "VARBINARY" + n(t.length);
+        break;
+      case base_type::blob:
+        s = "BLOB";
+        break;
+      case base_type::mediumblob:
+        s = "MEDIUMBLOB";
+        break;
+      case base_type::date:
+        s = "DATE";
+        break;
+      case base_type::datetime:
+        s = "DATETIME" + fsp_suffix(t.scale);
+        break;
+      case base_type::timestamp:
+        s = "TIMESTAMP" + fsp_suffix(t.scale);
+        break;
+      case base_type::time:
+        s = "TIME" + fsp_suffix(t.scale);
+        break;
+      case base_type::year:
+        s = "YEAR";
+        break;
+      case base_type::enum_:
+        s = "ENUM" + members();
+        break;
+      case base_type::set_:
+        s = "SET" + members();
+        break;
+      case base_type::bit:
+        s = "BIT" + n(t.length);
+        break;
+      case base_type::json:
+        s = "JSON";
+        break;
     }
     if (t.is_unsigned && is_integer(t.base)) s += " UNSIGNED";
     if (!t.charset.empty()) s += " CHARACTER SET " + t.charset;
@@ -409,8 +501,10 @@ struct random_workload::model {
 
   static std::string column_sql(const column& c, const session& s = {}) {
     std::string out = q(c.name, s) + " " + type_sql(c.type) + (c.nullable ? " NULL" : " NOT NULL");
-    if (c.default_now) out += " DEFAULT " + now_sql(c.type.scale);
-    else if (!c.default_value.empty()) out += " DEFAULT " + c.default_value;
+    if (c.default_now)
+      out += " DEFAULT " + now_sql(c.type.scale);
+    else if (!c.default_value.empty())
+      out += " DEFAULT " + c.default_value;
     if (c.on_update_now) out += " ON UPDATE " + now_sql(c.type.scale);
     if (!c.comment.empty()) out += " COMMENT " + literal(c.comment);
     return out;
@@ -434,8 +528,8 @@ struct random_workload::model {
     auto* parent = find_table(fk.parent);
     if (!parent) throw std::logic_error("random_workload: foreign key to a dropped table");
     return "CONSTRAINT " + q(fk.name, s) + " FOREIGN KEY " + names_sql(fk.columns, s) +
-           " REFERENCES " + qt(*parent, s) + " " + names_sql(fk.parent_columns, s) +
-           " ON DELETE " + fk.on_delete + " ON UPDATE CASCADE";
+           " REFERENCES " + qt(*parent, s) + " " + names_sql(fk.parent_columns, s) + " ON DELETE " +
+           fk.on_delete + " ON UPDATE CASCADE";
   }
 
   std::string create_table_sql(const table& t, const session& s = {}) {
@@ -470,34 +564,93 @@ struct random_workload::model {
   column_type random_type() {
     column_type t;
     switch (range(0, 23)) {
-      case 0: t.base = base_type::tinyint; t.is_unsigned = chance(50); break;
-      case 1: t.base = base_type::smallint; t.is_unsigned = chance(30); break;
-      case 2: t.base = base_type::int_; t.is_unsigned = chance(50); break;
-      case 3: t.base = base_type::bigint; t.is_unsigned = chance(50); break;
+      case 0:
+        t.base = base_type::tinyint;
+        t.is_unsigned = chance(50);
+        break;
+      case 1:
+        t.base = base_type::smallint;
+        t.is_unsigned = chance(30);
+        break;
+      case 2:
+        t.base = base_type::int_;
+        t.is_unsigned = chance(50);
+        break;
+      case 3:
+        t.base = base_type::bigint;
+        t.is_unsigned = chance(50);
+        break;
       case 4:
         t.base = base_type::decimal;
         t.length = static_cast<int>(range(2, 30));
         t.scale = static_cast<int>(range(0, std::min(t.length - 1, 10)));
         break;
-      case 5: t.base = base_type::float_; break;
-      case 6: t.base = base_type::double_; break;
-      case 7: t.base = base_type::char_; t.length = static_cast<int>(range(1, 30)); break;
+      case 5:
+        t.base = base_type::float_;
+        break;
+      case 6:
+        t.base = base_type::double_;
+        break;
+      case 7:
+        t.base = base_type::char_;
+        t.length = static_cast<int>(range(1, 30));
+        break;
       case 8:
-      case 9: t.base = base_type::varchar; t.length = static_cast<int>(range(1, 200)); break;
-      case 10: t.base = chance(70) ? base_type::text : base_type::mediumtext; break;
-      case 11: t.base = base_type::binary; t.length = static_cast<int>(range(1, 16)); break;
-      case 12: t.base = base_type::varbinary; t.length = static_cast<int>(range(1, 64)); break;
-      case 13: t.base = chance(70) ? base_type::blob : base_type::mediumblob; break;
-      case 14: t.base = base_type::date; break;
-      case 15: t.base = base_type::datetime; t.scale = static_cast<int>(range(0, 6)); break;
-      case 16: t.base = base_type::timestamp; t.scale = static_cast<int>(range(0, 6)); break;
-      case 17: t.base = base_type::time; t.scale = static_cast<int>(range(0, 6)); break;
-      case 18: t.base = base_type::year; break;
-      case 19: t.base = base_type::enum_; t.members = random_members(); break;
-      case 20: t.base = base_type::set_; t.members = random_members(); break;
-      case 21: t.base = base_type::bit; t.length = static_cast<int>(range(1, 64)); break;
-      case 22: t.base = base_type::json; break;
-      default: t.base = base_type::varchar; t.length = static_cast<int>(range(10, 60)); break;
+      case 9:
+        t.base = base_type::varchar;
+        t.length = static_cast<int>(range(1, 200));
+        break;
+      case 10:
+        t.base = chance(70) ? base_type::text : base_type::mediumtext;
+        break;
+      case 11:
+        t.base = base_type::binary;
+        t.length = static_cast<int>(range(1, 16));
+        break;
+      case 12:
+        t.base = base_type::varbinary;
+        t.length = static_cast<int>(range(1, 64));
+        break;
+      case 13:
+        t.base = chance(70) ? base_type::blob : base_type::mediumblob;
+        break;
+      case 14:
+        t.base = base_type::date;
+        break;
+      case 15:
+        t.base = base_type::datetime;
+        t.scale = static_cast<int>(range(0, 6));
+        break;
+      case 16:
+        t.base = base_type::timestamp;
+        t.scale = static_cast<int>(range(0, 6));
+        break;
+      case 17:
+        t.base = base_type::time;
+        t.scale = static_cast<int>(range(0, 6));
+        break;
+      case 18:
+        t.base = base_type::year;
+        break;
+      case 19:
+        t.base = base_type::enum_;
+        t.members = random_members();
+        break;
+      case 20:
+        t.base = base_type::set_;
+        t.members = random_members();
+        break;
+      case 21:
+        t.base = base_type::bit;
+        t.length = static_cast<int>(range(1, 64));
+        break;
+      case 22:
+        t.base = base_type::json;
+        break;
+      default:
+        t.base = base_type::varchar;
+        t.length = static_cast<int>(range(10, 60));
+        break;
     }
     if (is_text(t.base) && chance(60)) std::tie(t.charset, t.collation) = random_charset();
     return t;
@@ -509,10 +662,13 @@ struct random_workload::model {
       case base_type::tinyint:
       case base_type::smallint:
       case base_type::int_:
-      case base_type::bigint: return std::to_string(range(0, 100));
-      case base_type::decimal: return "0";
+      case base_type::bigint:
+        return std::to_string(range(0, 100));
+      case base_type::decimal:
+        return "0";
       case base_type::float_:
-      case base_type::double_: return chance(50) ? "1.5" : "-0.25";
+      case base_type::double_:
+        return chance(50) ? "1.5" : "-0.25";
       case base_type::char_:
       case base_type::varchar:
       case base_type::text:
@@ -523,16 +679,25 @@ struct random_workload::model {
       case base_type::binary:
       case base_type::varbinary:
       case base_type::blob:
-      case base_type::mediumblob: return chance(50) ? "''" : "x'00'";
-      case base_type::date: return "'2000-01-01'";
+      case base_type::mediumblob:
+        return chance(50) ? "''" : "x'00'";
+      case base_type::date:
+        return "'2000-01-01'";
       case base_type::datetime:
-      case base_type::timestamp: return "'2001-02-03 04:05:06'";
-      case base_type::time: return "'12:34:56'";
-      case base_type::year: return "2000";
-      case base_type::enum_: return literal(t.members.front());
-      case base_type::set_: return chance(50) ? "''" : literal(t.members.back());
-      case base_type::bit: return "b'1'";
-      case base_type::json: return "'{}'";
+      case base_type::timestamp:
+        return "'2001-02-03 04:05:06'";
+      case base_type::time:
+        return "'12:34:56'";
+      case base_type::year:
+        return "2000";
+      case base_type::enum_:
+        return literal(t.members.front());
+      case base_type::set_:
+        return chance(50) ? "''" : literal(t.members.back());
+      case base_type::bit:
+        return "b'1'";
+      case base_type::json:
+        return "'{}'";
     }
     return "NULL";
   }
@@ -560,7 +725,7 @@ struct random_workload::model {
   }
 
   std::string text_value(const std::string& charset, int64_t max_chars) {
-    static const std::vector<std::string> latin = {"a", "b", "Z", " ",  "0", "_", "%",  "'",
+    static const std::vector<std::string> latin = {"a",  "b",  "Z",  " ",  "0", "_", "%", "'",
                                                    "\\", "\"", "\n", "\t", "é", "ß", "ü", "¿"};
     static const std::vector<std::string> bmp = {"中", "ą", "Ж"};
     static const std::vector<std::string> astral = {"😀", "𝄞"};
@@ -568,9 +733,12 @@ struct random_workload::model {
     std::string s;
     for (int64_t i = 0; i < n; ++i) {
       int r = static_cast<int>(range(0, 99));
-      if (charset == "utf8mb4" && r < 5) s += pick(astral);
-      else if (charset != "latin1" && r < 12) s += pick(bmp);
-      else s += pick(latin);
+      if (charset == "utf8mb4" && r < 5)
+        s += pick(astral);
+      else if (charset != "latin1" && r < 12)
+        s += pick(bmp);
+      else
+        s += pick(latin);
     }
     return literal(s);
   }
@@ -599,18 +767,22 @@ struct random_workload::model {
   }
 
   std::string integer_value(const column_type& t) {
-    int bits = t.base == base_type::tinyint ? 8 : t.base == base_type::smallint ? 16
-             : t.base == base_type::int_    ? 32 : 64;
+    int bits = t.base == base_type::tinyint    ? 8
+               : t.base == base_type::smallint ? 16
+               : t.base == base_type::int_     ? 32
+                                               : 64;
     if (t.is_unsigned) {
       uint64_t hi = bits == 64 ? UINT64_MAX : (uint64_t{1} << bits) - 1;
       if (chance(10)) return std::to_string(chance(50) ? 0 : hi);
-      if (chance(50)) return std::to_string(range(0, static_cast<int64_t>(std::min<uint64_t>(1000, hi))));
+      if (chance(50))
+        return std::to_string(range(0, static_cast<int64_t>(std::min<uint64_t>(1000, hi))));
       return std::to_string(std::uniform_int_distribution<uint64_t>(0, hi)(rng));
     }
     int64_t hi = bits == 64 ? INT64_MAX : (int64_t{1} << (bits - 1)) - 1;
     int64_t lo = -hi - 1;
     if (chance(10)) return std::to_string(chance(50) ? lo : hi);
-    if (chance(50)) return std::to_string(range(std::max<int64_t>(lo, -1000), std::min<int64_t>(hi, 1000)));
+    if (chance(50))
+      return std::to_string(range(std::max<int64_t>(lo, -1000), std::min<int64_t>(hi, 1000)));
     return std::to_string(range(lo, hi));
   }
 
@@ -635,7 +807,8 @@ struct random_workload::model {
       case base_type::tinyint:
       case base_type::smallint:
       case base_type::int_:
-      case base_type::bigint: return integer_value(ty);
+      case base_type::bigint:
+        return integer_value(ty);
       case base_type::decimal: {
         std::string s = chance(40) ? "-" : "";
         auto digits = range(1, std::max(1, ty.length - ty.scale));
@@ -644,17 +817,23 @@ struct random_workload::model {
           s += static_cast<char>('0' + range(i == 0 ? 1 : 0, 9));
         return s + fraction(ty.scale);
       }
-      case base_type::float_: return float_value(false, !has_not_null_key(t));
-      case base_type::double_: return float_value(true, !has_not_null_key(t));
+      case base_type::float_:
+        return float_value(false, !has_not_null_key(t));
+      case base_type::double_:
+        return float_value(true, !has_not_null_key(t));
       case base_type::char_:
-      case base_type::varchar: return text_value(value_charset(t, c), ty.length);
-      case base_type::text: return text_value(value_charset(t, c), 60);
+      case base_type::varchar:
+        return text_value(value_charset(t, c), ty.length);
+      case base_type::text:
+        return text_value(value_charset(t, c), 60);
       case base_type::mediumtext:
         if (chance(3)) return "REPEAT('ab é ', " + std::to_string(range(100, 3000)) + ")";
         return text_value(value_charset(t, c), 100);
       case base_type::binary:
-      case base_type::varbinary: return bytes_value(ty.length);
-      case base_type::blob: return bytes_value(60);
+      case base_type::varbinary:
+        return bytes_value(ty.length);
+      case base_type::blob:
+        return bytes_value(60);
       case base_type::mediumblob:
         if (chance(3)) return "REPEAT(x'00ff', " + std::to_string(range(100, 5000)) + ")";
         return bytes_value(200);
@@ -672,8 +851,10 @@ struct random_workload::model {
       case base_type::time:
         return std::string{"'"} + (chance(30) ? "-" : "") + std::to_string(range(0, 837)) + ":" +
                two(range(0, 59)) + ":" + two(range(0, 59)) + fraction(ty.scale) + "'";
-      case base_type::year: return std::to_string(chance(3) ? 0 : range(1901, 2155));
-      case base_type::enum_: return literal(pick(ty.members));
+      case base_type::year:
+        return std::to_string(chance(3) ? 0 : range(1901, 2155));
+      case base_type::enum_:
+        return literal(pick(ty.members));
       case base_type::set_: {
         std::string v;
         for (auto& m : ty.members)
@@ -688,8 +869,13 @@ struct random_workload::model {
       }
       case base_type::json: {
         static const std::vector<std::string> docs = {
-            "{}", "[]", "{\"a\": 1, \"b\": [true, null, 2.5]}", "\"é and \\\"quotes\\\"\"",
-            "[[[1]], {\"x\": {}}]", "{\"emoji\": \"😀\", \"n\": -12345678901234567890}", "null"};
+            "{}",
+            "[]",
+            "{\"a\": 1, \"b\": [true, null, 2.5]}",
+            "\"é and \\\"quotes\\\"\"",
+            "[[[1]], {\"x\": {}}]",
+            "{\"emoji\": \"😀\", \"n\": -12345678901234567890}",
+            "null"};
         return literal(pick(docs));
       }
     }
@@ -708,7 +894,9 @@ struct random_workload::model {
     return t ? existing_key(*t) : range(1, 50);
   }
 
-  std::string key_string(int64_t n) { return literal((chance(10) ? "K" : "k") + std::to_string(n)); }
+  std::string key_string(int64_t n) {
+    return literal((chance(10) ? "K" : "k") + std::to_string(n));
+  }
 
   // A value for `c` of a row of `t` whose own key number is `row_key`.
   std::string value(const table& t, const column& c, int64_t row_key) {
@@ -717,10 +905,14 @@ struct random_workload::model {
     switch (c.dom) {
       case domain::counter_int:
         return std::to_string(own ? row_key : existing_key_of(c.domain_table));
-      case domain::counter_str: return key_string(own ? row_key : existing_key_of(c.domain_table));
-      case domain::tag: return tag_value();
-      case domain::group: return std::to_string(range(0, 20));
-      case domain::free: return free_value(t, c);
+      case domain::counter_str:
+        return key_string(own ? row_key : existing_key_of(c.domain_table));
+      case domain::tag:
+        return tag_value();
+      case domain::group:
+        return std::to_string(range(0, 20));
+      case domain::free:
+        return free_value(t, c);
     }
     return "NULL";
   }
@@ -839,7 +1031,8 @@ struct random_workload::model {
       t.depth = parent->depth + 1;
     }
     auto free_columns = range(2, 7);
-    for (int64_t i = 0; i < free_columns; ++i) t.columns.push_back(random_column(new_column_name(t)));
+    for (int64_t i = 0; i < free_columns; ++i)
+      t.columns.push_back(random_column(new_column_name(t)));
     // Shuffle the free columns in among the others now and then.
     if (chance(30)) std::shuffle(t.columns.begin(), t.columns.end(), rng);
     auto secondary = range(0, 2);
@@ -961,8 +1154,8 @@ struct random_workload::model {
   std::vector<const column*> insert_columns(const table& t, bool all) {
     std::vector<const column*> out;
     for (auto& c : t.columns) {
-      bool required = c.dom != domain::free || (!c.nullable && c.default_value.empty() &&
-                                                !c.default_now);
+      bool required =
+          c.dom != domain::free || (!c.nullable && c.default_value.empty() && !c.default_now);
       if (all || required || chance(70)) out.push_back(&c);
     }
     return out;
@@ -985,7 +1178,8 @@ struct random_workload::model {
   std::string assignments(table& t, size_t how_many) {
     std::vector<const column*> candidates;
     for (auto& c : t.columns)
-      if (!in_identity(t, c.name) && (c.dom == domain::free || c.dom == domain::group || chance(30)))
+      if (!in_identity(t, c.name) &&
+          (c.dom == domain::free || c.dom == domain::group || chance(30)))
         candidates.push_back(&c);
     std::string out;
     std::set<std::string> used;
@@ -1003,9 +1197,9 @@ struct random_workload::model {
     std::string out;
     for (auto& name : identity(t)) {
       auto* c = find_column(t, name);
-      std::string v = c->dom == domain::tag ? tag_value()
-                    : c->dom == domain::counter_str ? key_string(key)
-                                                   : std::to_string(key);
+      std::string v = c->dom == domain::tag           ? tag_value()
+                      : c->dom == domain::counter_str ? key_string(key)
+                                                      : std::to_string(key);
       out += (out.empty() ? "" : " AND ") + equals(name, v);
     }
     return out;
@@ -1028,10 +1222,14 @@ struct random_workload::model {
     if (!find_column(t, "g")) return "1 = 0";
     auto g = range(0, 20);
     switch (range(0, 3)) {
-      case 0: return "`g` = " + std::to_string(g);
-      case 1: return "`g` BETWEEN " + std::to_string(g) + " AND " + std::to_string(g + 1);
-      case 2: return "`g` IS NULL";
-      default: return "`g` > " + std::to_string(g) + " AND `g` < " + std::to_string(g + 3);
+      case 0:
+        return "`g` = " + std::to_string(g);
+      case 1:
+        return "`g` BETWEEN " + std::to_string(g) + " AND " + std::to_string(g + 1);
+      case 2:
+        return "`g` IS NULL";
+      default:
+        return "`g` > " + std::to_string(g) + " AND `g` < " + std::to_string(g + 3);
     }
   }
 
@@ -1057,8 +1255,7 @@ struct random_workload::model {
     if (!id.empty() && chance(15)) {
       auto* c = find_column(t, id.front());
       if (c->dom == domain::counter_int || c->dom == domain::counter_str)
-        set += (set.empty() ? "" : ", ") + q(c->name) + " = " +
-               value(t, *c, t.next_key++);
+        set += (set.empty() ? "" : ", ") + q(c->name) + " = " + value(t, *c, t.next_key++);
     }
     if (set.empty()) set = q(cols.front()->name) + " = " + q(cols.front()->name);
     return "INSERT INTO " + qt(t) + " " + column_list(cols) + " VALUES " + row +
@@ -1085,15 +1282,16 @@ struct random_workload::model {
     auto* first = find_column(*parent, fk.parent_columns.front());
     auto from = existing_key(*parent);
     std::string bound = first->dom == domain::counter_str ? literal("k" + std::to_string(from))
-                      : first->dom == domain::tag ? literal("a")
-                                                  : std::to_string(from);
-    return "INSERT INTO " + qt(t) + " (" + names + ") SELECT " + select + " FROM " +
-           qt(*parent) + " p WHERE p." + q(first->name) + " >= " + bound + " ORDER BY " +
+                        : first->dom == domain::tag       ? literal("a")
+                                                          : std::to_string(from);
+    return "INSERT INTO " + qt(t) + " (" + names + ") SELECT " + select + " FROM " + qt(*parent) +
+           " p WHERE p." + q(first->name) + " >= " + bound + " ORDER BY " +
            [&] {
              std::string order;
              for (auto& pc : fk.parent_columns) order += (order.empty() ? "p." : ", p.") + q(pc);
              return order;
-           }() + " LIMIT 1";
+           }() +
+           " LIMIT 1";
   }
 
   // Moves one row's key to a fresh value (cascading to its children).
@@ -1107,9 +1305,9 @@ struct random_workload::model {
     }
     if (movable.empty()) return "DELETE FROM " + qt(t) + " WHERE " + key_condition(t);
     auto* c = pick(movable);
-    auto v = c->dom == domain::tag ? tag_value()
-           : c->dom == domain::counter_str ? key_string(t.next_key++)
-                                           : std::to_string(t.next_key++);
+    auto v = c->dom == domain::tag           ? tag_value()
+             : c->dom == domain::counter_str ? key_string(t.next_key++)
+                                             : std::to_string(t.next_key++);
     return "UPDATE " + qt(t) + " SET " + q(c->name) + " = " + v + " WHERE " + key_condition(t);
   }
 
@@ -1198,9 +1396,10 @@ struct random_workload::model {
     size_t rest = rows - std::min(rows, large.size() * (rows / 4));
     size_t per_table = order.size() > large.size() ? rest / (order.size() - large.size()) : 0;
     for (auto* t : order) {
-      size_t n = large.count(t->id) ? rows / 4
-                                    : static_cast<size_t>(range(static_cast<int64_t>(per_table / 2),
-                                                                static_cast<int64_t>(per_table * 3 / 2)));
+      size_t n = large.count(t->id)
+                     ? rows / 4
+                     : static_cast<size_t>(range(static_cast<int64_t>(per_table / 2),
+                                                 static_cast<int64_t>(per_table * 3 / 2)));
       while (n > 0) {
         auto batch = std::min<size_t>(n, 100);
         auto cols = insert_columns(*t, true);
@@ -1220,14 +1419,22 @@ struct random_workload::model {
     auto settings = chance(30) ? 2 : 1;
     for (int i = 0; i < settings; ++i) {
       switch (range(0, 4)) {
-        case 0: s.latin1 = true; break;
-        case 1: s.ansi_quotes = !s.empty_mode; break;
-        case 2: s.empty_mode = !s.ansi_quotes; break;
-        case 3: s.time_zone = true; break;
+        case 0:
+          s.latin1 = true;
+          break;
+        case 1:
+          s.ansi_quotes = !s.empty_mode;
+          break;
+        case 2:
+          s.empty_mode = !s.ansi_quotes;
+          break;
+        case 3:
+          s.time_zone = true;
+          break;
         default:
           // A fixed past moment between 2000 and 2020, with microseconds now and then.
-          s.timestamp_us = range(946684800, 1577836800) * 1000000 +
-                           (chance(50) ? range(0, 999999) : 0);
+          s.timestamp_us =
+              range(946684800, 1577836800) * 1000000 + (chance(50) ? range(0, 999999) : 0);
           break;
       }
     }
@@ -1276,7 +1483,18 @@ struct random_workload::model {
     column c = random_column(new_column_name(*t));
     c.comment = chance(15) ? "ajouté" : "";
     std::string variant;
-    if (now_default || chance(20)) {
+    if (now_default && s.time_zone && chance(35)) {
+      // A TIMESTAMP literal is read in the session's time zone: the stored default (and the value
+      // existing rows get) depends on it.
+      c.type = column_type{};
+      c.type.base = base_type::timestamp;
+      c.type.scale = static_cast<int>(range(0, 6));
+      c.default_now = false;
+      c.on_update_now = false;
+      c.default_value = "'2001-02-03 04:05:06'";
+      c.nullable = chance(50);
+      variant = "TIMESTAMP with a literal DEFAULT";
+    } else if (now_default || chance(20)) {
       c.type.base = chance(50) ? base_type::datetime : base_type::timestamp;
       c.type.scale = static_cast<int>(range(0, 6));
       c.type.charset.clear();
@@ -1300,8 +1518,11 @@ struct random_workload::model {
     } else {
       variant = "as generated";
     }
-    if (c.type.base == base_type::timestamp && !c.nullable && !c.default_now &&
-        c.default_value.empty())
+    // Existing rows get the implicit default of a NOT NULL column without one: for a TIMESTAMP
+    // that depends on explicit_defaults_for_timestamp, for JSON it is '', which its CHECK
+    // (json_valid) refuses on every later change of the row.
+    if ((c.type.base == base_type::timestamp || c.type.base == base_type::json) && !c.nullable &&
+        !c.default_now && c.default_value.empty())
       c.default_value = random_default(c.type);
     std::string position;
     size_t at = t->columns.size();
@@ -1395,14 +1616,22 @@ struct random_workload::model {
   std::optional<column_type> wider(const column_type& t) {
     column_type w = t;
     switch (t.base) {
-      case base_type::tinyint: w.base = base_type::smallint; return w;
-      case base_type::smallint: w.base = base_type::int_; return w;
-      case base_type::int_: w.base = base_type::bigint; return w;
+      case base_type::tinyint:
+        w.base = base_type::smallint;
+        return w;
+      case base_type::smallint:
+        w.base = base_type::int_;
+        return w;
+      case base_type::int_:
+        w.base = base_type::bigint;
+        return w;
       case base_type::decimal:
         if (t.length > 60) return std::nullopt;
         w.length = t.length + static_cast<int>(range(1, 4));
         return w;
-      case base_type::float_: w.base = base_type::double_; return w;
+      case base_type::float_:
+        w.base = base_type::double_;
+        return w;
       case base_type::char_:
         if (t.length >= 200) return std::nullopt;
         w.length = t.length + static_cast<int>(range(1, 20));
@@ -1411,12 +1640,16 @@ struct random_workload::model {
         if (t.length >= 250) return std::nullopt;
         w.length = std::min(255, t.length * 2);
         return w;
-      case base_type::text: w.base = base_type::mediumtext; return w;
+      case base_type::text:
+        w.base = base_type::mediumtext;
+        return w;
       case base_type::varbinary:
         if (t.length >= 250) return std::nullopt;
         w.length = std::min(255, t.length * 2);
         return w;
-      case base_type::blob: w.base = base_type::mediumblob; return w;
+      case base_type::blob:
+        w.base = base_type::mediumblob;
+        return w;
       case base_type::datetime:
       case base_type::timestamp:
       case base_type::time:
@@ -1432,17 +1665,62 @@ struct random_workload::model {
         if (t.length >= 64) return std::nullopt;
         w.length = std::min(64, t.length + static_cast<int>(range(1, 16)));
         return w;
-      default: return std::nullopt;
+      default:
+        return std::nullopt;
     }
   }
 
-  std::optional<ddl_plan> modify_column(const session& s) {
+  // A type that loses values of `t`: they are clamped, truncated or rounded when the column
+  // changes to it in a session without strict mode.
+  std::optional<column_type> narrower(const column_type& t) {
+    column_type n = t;
+    switch (t.base) {
+      case base_type::smallint:
+        n.base = base_type::tinyint;
+        return n;
+      case base_type::int_:
+        n.base = base_type::smallint;
+        return n;
+      case base_type::bigint:
+        n.base = base_type::int_;
+        return n;
+      case base_type::decimal:
+        if (t.length - t.scale <= 2) return std::nullopt;
+        n.length = t.length - 2;
+        return n;
+      case base_type::double_:
+        n.base = base_type::float_;
+        return n;
+      case base_type::char_:
+      case base_type::varchar:
+        if (t.length <= 4) return std::nullopt;
+        n.length = t.length / 2;
+        return n;
+      case base_type::text:
+        n.base = base_type::varchar;
+        n.length = 20;
+        return n;
+      case base_type::datetime:
+      case base_type::timestamp:
+      case base_type::time:
+        if (t.scale == 0) return std::nullopt;
+        n.scale = static_cast<int>(range(0, t.scale - 1));
+        return n;
+      default:
+        return std::nullopt;
+    }
+  }
+
+  // MODIFY COLUMN to a wider type, or (`narrow`, for a session without strict mode) to a
+  // narrower one of a column in no index.
+  std::optional<ddl_plan> modify_column(const session& s, bool narrow = false) {
     auto* t = random_table();
     if (!t) return std::nullopt;
     std::vector<std::pair<std::string, column_type>> candidates;
     for (auto& c : t->columns) {
       if (is_fk_column(*t, c.name) || referenced_column(*t, c.name)) continue;
-      if (auto w = wider(c.type)) candidates.emplace_back(c.name, *w);
+      if (narrow && (c.dom != domain::free || in_some_index(*t, c.name))) continue;
+      if (auto w = narrow ? narrower(c.type) : wider(c.type)) candidates.emplace_back(c.name, *w);
     }
     if (candidates.empty()) return std::nullopt;
     auto [name, type] = pick(candidates);
@@ -1455,7 +1733,8 @@ struct random_workload::model {
       p.sql = "ALTER TABLE " + target + " MODIFY COLUMN " + column_sql(c, s);
     else
       p.sql = "ALTER TABLE " + target + " CHANGE COLUMN " + q(name, s) + " " + column_sql(c, s);
-    p.what = "MODIFY COLUMN " + t->db + "." + t->name + "." + name + " to " + type_sql(type);
+    p.what = std::string{narrow ? "MODIFY COLUMN (narrower) " : "MODIFY COLUMN "} + t->db + "." +
+             t->name + "." + name + " to " + type_sql(type);
     p.apply = [this, id, c] { *find_column(*find_table(id), c.name) = c; };
     return p;
   }
@@ -1533,9 +1812,9 @@ struct random_workload::model {
     p.sql = std::string{chance(30) ? "DROP TABLE IF EXISTS " : "DROP TABLE "} + qt(t, s);
     p.what = "DROP TABLE " + t.db + "." + t.name;
     p.apply = [this, id] {
-      tables.erase(std::remove_if(tables.begin(), tables.end(),
-                                  [&](const table& t) { return t.id == id; }),
-                   tables.end());
+      tables.erase(
+          std::remove_if(tables.begin(), tables.end(), [&](const table& t) { return t.id == id; }),
+          tables.end());
     };
     return p;
   }
@@ -1601,18 +1880,53 @@ struct random_workload::model {
       std::optional<ddl_plan> p;
       // The statement's time and time zone show in CURRENT_TIMESTAMP fills above all.
       if ((s.timestamp_us || s.time_zone) && chance(60)) p = add_column(s, true);
-      else switch (range(0, 17)) {
-          case 0: case 1: case 2: p = add_column(s, false); break;
-          case 3: p = drop_column(s); break;
-          case 4: case 5: p = add_index(s); break;
-          case 6: p = drop_index(s); break;
-          case 7: case 8: p = modify_column(s); break;
-          case 9: case 10: p = rename_table(s); break;
-          case 11: case 12: p = create_table(s); break;
-          case 13: p = create_table_like(s); break;
-          case 14: p = drop_table(s); break;
-          case 15: case 16: p = truncate_table(s); break;
-          default: p = create_database(s); break;
+      // Without strict mode a narrowing MODIFY clamps and truncates values instead of failing.
+      else if (s.empty_mode && chance(40))
+        p = modify_column(s, true);
+      else
+        switch (range(0, 17)) {
+          case 0:
+          case 1:
+          case 2:
+            p = add_column(s, false);
+            break;
+          case 3:
+            p = drop_column(s);
+            break;
+          case 4:
+          case 5:
+            p = add_index(s);
+            break;
+          case 6:
+            p = drop_index(s);
+            break;
+          case 7:
+          case 8:
+            p = modify_column(s);
+            break;
+          case 9:
+          case 10:
+            p = rename_table(s);
+            break;
+          case 11:
+          case 12:
+            p = create_table(s);
+            break;
+          case 13:
+            p = create_table_like(s);
+            break;
+          case 14:
+            p = drop_table(s);
+            break;
+          case 15:
+            p = truncate_table(s);
+            break;
+          case 16:
+            p = add_column(s, false);
+            break;
+          default:
+            p = create_database(s);
+            break;
         }
       if (p) return std::move(*p);
     }
@@ -1628,16 +1942,18 @@ struct random_workload::model {
     bool ok = exec(conn, sql);
     auto outcome = ok ? std::string{} : " -> refused: " + last_message;
     exec_setup(conn, "SET NAMES utf8mb4");
-    exec_setup(conn, "SET SESSION collation_server = DEFAULT, SESSION sql_mode = DEFAULT, "
-                     "SESSION time_zone = '+00:00', SESSION timestamp = DEFAULT");
+    exec_setup(conn,
+               "SET SESSION collation_server = DEFAULT, SESSION sql_mode = DEFAULT, "
+               "SESSION time_zone = '+00:00', SESSION timestamp = DEFAULT");
     if (ok) {
       p.apply();
       ++counts.ddl;
     } else {
       ++counts.ddl_refused;
     }
-    return p.what + " [" + session_text(s) + "]" + (p.use_db.empty() ? "" : " [USE " + p.use_db + "]") +
-           ": " + p.sql.substr(0, 400) + outcome;
+    return p.what + " [" + session_text(s) + "]" +
+           (p.use_db.empty() ? "" : " [USE " + p.use_db + "]") + ": " + p.sql.substr(0, 400) +
+           outcome;
   }
 };
 
@@ -1648,7 +1964,9 @@ random_workload::random_workload(uint64_t seed)
 
 random_workload::~random_workload() = default;
 
-std::vector<std::string> random_workload::schema_sql() const { return model_->initial_sql; }
+std::vector<std::string> random_workload::schema_sql() const {
+  return model_->initial_sql;
+}
 
 void random_workload::create_schema(mysql_connection& conn) {
   for (auto& sql : model_->initial_sql) model_->exec_setup(conn, sql);
@@ -1662,7 +1980,9 @@ void random_workload::run_dml(mysql_connection& conn, size_t statements) {
   model_->run_dml(conn, statements);
 }
 
-std::string random_workload::run_ddl(mysql_connection& conn) { return model_->run_ddl(conn); }
+std::string random_workload::run_ddl(mysql_connection& conn) {
+  return model_->run_ddl(conn);
+}
 
 std::vector<std::string> random_workload::databases() const {
   std::vector<std::string> out;

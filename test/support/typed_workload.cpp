@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 #include "protocol/sql/quote.hpp"
 
 namespace dm::test {

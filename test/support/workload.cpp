@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 #include "protocol/sql/quote.hpp"
 
 namespace dm::test {

@@ -5,7 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 // REQUIRES: `x` is a variable of type caf::expected<T>.
 #define DM_REQUIRE_OK(x)                               \

@@ -11,7 +11,7 @@
 #include "app/config/source_yaml.hpp"
 #include "app/config/task_yaml.hpp"
 #include "app/config/worker_toml.hpp"
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 using namespace dm;
 using namespace dm::config;

@@ -9,7 +9,7 @@
 #include "app/config/source_yaml.hpp"
 #include "app/config/task_yaml.hpp"
 #include "app/config/worker_toml.hpp"
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 
 using namespace dm;
 using namespace dm::config;
@@ -253,7 +253,7 @@ BOOST_AUTO_TEST_CASE(the_example_configs_in_deploy_parse) {
   std::vector<std::string> warnings;
   auto task = parse_task_yaml(read("task.yaml"), "task.yaml", warnings);
   DM_REQUIRE_OK(task);
-  BOOST_CHECK_EQUAL(task->task_mode, "all");
+  BOOST_CHECK(task->task_mode == task_mode::all);
   BOOST_CHECK_EQUAL(task->mysql_instances.at(0).loader.pool_size, 4u);
   BOOST_CHECK(warnings.empty());
 }

@@ -3,8 +3,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include "protocol/binlog/events.hpp"
-#include "protocol/error.hpp"
-#include "protocol/position.hpp"
+#include "common/error.hpp"
+#include "common/position.hpp"
 
 using namespace dm;
 

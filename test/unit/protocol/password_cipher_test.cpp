@@ -5,7 +5,7 @@
 
 #include <unistd.h>
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 #include "protocol/password_cipher.hpp"
 #include "test/unit/test_util.hpp"
 

@@ -2,7 +2,7 @@
 
 #include "test/unit/test_util.hpp"
 
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 #include "storage/checkpoint_store.hpp"
 #include "storage/database.hpp"
 #include "storage/keys.hpp"

@@ -19,7 +19,7 @@
 #include "protocol/binlog/byte_reader.hpp"
 #include "protocol/binlog/stream_decoder.hpp"
 #include "protocol/binlog/transaction_tracker.hpp"
-#include "protocol/error.hpp"
+#include "common/error.hpp"
 #include "protocol/sql/literal.hpp"
 
 using namespace dm;

@@ -1,0 +1,77 @@
+// What the worker's files share (worker.hpp): not for use outside the worker.
+#pragma once
+
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "actors/worker.hpp"
+
+namespace dm::worker_detail {
+
+using self_ptr = worker_actor::stateful_pointer<worker_actor_state>;
+
+// Meta store kinds of the worker's records.
+inline constexpr const char* source_kind = "source";
+inline constexpr const char* task_kind = "task";
+// Present (value "Paused") while the operator holds the task paused.
+inline constexpr const char* task_stage_kind = "task_stage";
+
+// The config as the units use it: passwords decrypted (the stored config keeps what was given).
+source_config usable(source_config c, const std::string& key);
+task_config usable(task_config c, const std::string& key);
+
+// Runs a blocking check on a thread of its own; the returned actor replies `true` to run_atom,
+// or the check's error.
+caf::actor spawn_probe(self_ptr self, std::function<caf::error()> check);
+
+std::string join(const std::vector<std::string>& parts, const char* separator = "; ");
+
+// Names being created (between their checks and their spawn) are taken.
+inline bool is_creating(const worker_actor_state& st, const std::string& name) {
+  return std::find(st.creating.begin(), st.creating.end(), name) != st.creating.end();
+}
+inline void done_creating(worker_actor_state& st, const std::string& name) {
+  st.creating.erase(std::remove(st.creating.begin(), st.creating.end(), name), st.creating.end());
+}
+
+// Delivers a value or its error.
+template <class T>
+void deliver(caf::typed_response_promise<T>& rp, caf::expected<T> result) {
+  if (result) rp.deliver(std::move(*result));
+  else rp.deliver(result.error());
+}
+
+// The source's actor, spawned and monitored.
+void spawn_source(self_ptr self, const source_config& cfg);
+// A task actor for each source of `entry` bound here.
+void spawn_subtasks(self_ptr self, const std::string& name,
+                    worker_actor_state::task_entry& entry);
+// The task part of `name` on `source_id`, spawned and monitored.
+void spawn_subtask(self_ptr self, const std::string& name, worker_actor_state::task_entry& entry,
+                   const std::string& source_id);
+
+// A source that ended (operate-source stop, or unexpectedly); a task part that ended.
+void on_source_down(self_ptr self, const std::string& id, const caf::error& reason);
+void on_subtask_down(self_ptr self, const std::string& name, const std::string& source_id,
+                     const caf::error& reason);
+
+// Source commands (worker_sources.cpp).
+caf::result<source_status> create_source(self_ptr self, source_config cfg);
+caf::result<std::vector<source_status>> show_sources(self_ptr self, const std::string& id);
+caf::result<source_status> stop_source(self_ptr self, const std::string& id);
+caf::result<purge_result> purge_relay(self_ptr self, const std::string& id,
+                                      const std::string& before_file);
+
+// Task commands (worker_tasks.cpp).
+caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_meta);
+caf::result<std::vector<check_item>> check_task(self_ptr self, task_config cfg);
+caf::result<status_reply> query_status(self_ptr self, const std::string& name);
+caf::result<task_status> stop_task(self_ptr self, const std::string& name);
+caf::result<task_status> handle_error(self_ptr self, const std::string& name,
+                                      const std::string& action, const std::string& sql);
+caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool paused);
+caf::result<task_status> update_task(self_ptr self, task_config updated);
+
+}  // namespace dm::worker_detail

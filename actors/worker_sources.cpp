@@ -1,0 +1,175 @@
+// The worker's source commands: operate-source create / show / stop, purge-relay, and what
+// happens when a source's actor ends.
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+#include "actors/fan_out.hpp"
+#include "actors/store.hpp"
+#include "actors/worker_internal.hpp"
+#include "common/defaults.hpp"
+#include "common/log.hpp"
+#include "io/connection_settings.hpp"
+#include "model/config_json.hpp"
+#include "storage/relay_log.hpp"
+
+namespace dm::worker_detail {
+
+namespace {
+
+caf::error probe_connection(const db_config& db, server_role role, const std::string& label) {
+  auto params = to_connection_params(db);
+  params.connect_timeout = std::chrono::seconds{10};
+  auto conn = mysql_connection::open(params, role, label);
+  return conn ? caf::none : conn.error();
+}
+
+// The last step of operate-source stop: the relay log and the source's record go (on the
+// store), then the waiting commands are answered.
+void finish_source_stop(self_ptr self, const std::string& id,
+                        std::vector<caf::typed_response_promise<source_status>> promises) {
+  auto& st = self->state;
+  auto db = st.db;
+  on_store(self, st.store,
+           [=] {
+             storage::relay_log log{db, id};
+             if (auto err = log.erase_all()) return err;
+             return storage::meta_store{db}.erase(source_kind, id);
+           },
+           [=](caf::error err) mutable {
+             source_status status;
+             status.source_id = id;
+             status.worker = self->state.worker_name;
+             status.relay.stage = relay_stage::stopped;
+             for (auto& rp : promises) {
+               if (err) rp.deliver(err);
+               else rp.deliver(status);
+             }
+             if (!err) DM_INFO("worker {} removed source {}", self->state.worker_name, id);
+           });
+}
+
+}  // namespace
+
+void on_source_down(self_ptr self, const std::string& id, const caf::error& reason) {
+  auto& st = self->state;
+  auto it = st.sources.find(id);
+  if (it == st.sources.end()) return;
+  auto& entry = it->second;
+  entry.handle = source_actor{};
+  if (!entry.stopping.empty()) {
+    auto promises = std::move(entry.stopping);
+    st.sources.erase(it);
+    return finish_source_stop(self, id, std::move(promises));
+  }
+  auto delay = entry.respawn.on_failure(restart_policy::clock::now(), st.random)
+                   .value_or(defaults::actor_respawn.max);
+  DM_ERROR("worker {} lost source {} ({}); spawning it again in {} ms", st.worker_name, id,
+           describe(reason), delay.count());
+  self->delayed_send(self, delay, restart_atom_v, id);
+}
+
+caf::result<source_status> create_source(self_ptr self, source_config cfg) {
+  auto& st = self->state;
+  if (st.sources.count(cfg.source_id) || is_creating(st, cfg.source_id))
+    return make_error(ec::already_exists, "source " + cfg.source_id + " already exists on worker " +
+                                              st.worker_name + "; stop it first to change it");
+  auto label = "upstream of source " + cfg.source_id + " (" + cfg.from.host + ":" +
+               std::to_string(cfg.from.port) + ")";
+  st.creating.push_back(cfg.source_id);
+  auto rp = self->make_response_promise<source_status>();
+  auto db = st.db;
+  auto from = usable(cfg, st.settings.secret_key).from;
+  auto record = to_json(cfg);
+  // The upstream must answer before anything is kept; then the record, then the actor.
+  auto probe = spawn_probe(self, [=]() -> caf::error {
+    if (auto err = probe_connection(from, server_role::upstream, label)) return err;
+    return storage::meta_store{db}.put(source_kind, cfg.source_id, record);
+  });
+  self->request(probe, defaults::probe_timeout, run_atom_v)
+      .then(
+          [=](bool) mutable {
+            auto& st = self->state;
+            done_creating(st, cfg.source_id);
+            spawn_source(self, cfg);
+            DM_INFO("worker {} created source {}", st.worker_name, cfg.source_id);
+            self->request(st.sources[cfg.source_id].handle, defaults::status_timeout, status_atom_v)
+                .then([=](source_status& s) mutable { rp.deliver(std::move(s)); },
+                      [=](caf::error& err) mutable { rp.deliver(err); });
+          },
+          [=](caf::error& err) mutable {
+            done_creating(self->state, cfg.source_id);
+            rp.deliver(make_error(code_of(err) == ec::none ? ec::upstream_unreachable
+                                                           : code_of(err),
+                                  "source " + cfg.source_id + " was not created: " +
+                                      describe(err)));
+          });
+  return rp;
+}
+
+caf::result<std::vector<source_status>> show_sources(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  if (!id.empty() && !st.sources.count(id))
+    return make_error(ec::not_found, "source " + id + " does not exist on worker " +
+                                         st.worker_name);
+  std::vector<std::pair<std::string, source_actor>> targets;
+  for (auto& [sid, entry] : st.sources)
+    if ((id.empty() || sid == id) && entry.handle) targets.emplace_back(sid, entry.handle);
+  auto rp = self->make_response_promise<std::vector<source_status>>();
+  fan_out<source_status>(
+      self, targets, defaults::status_timeout,
+      [rp](fan_in<std::string, source_status> in) mutable {
+        if (!in.errors.empty()) {
+  rp.deliver(in.errors.front().second);
+  return;
+}
+        std::vector<source_status> out;
+        for (auto& [sid, s] : in.results) out.push_back(std::move(s));
+        rp.deliver(std::move(out));
+      },
+      status_atom_v);
+  return rp;
+}
+
+caf::result<source_status> stop_source(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.sources.find(id);
+  if (it == st.sources.end())
+    return make_error(ec::not_found, "source " + id + " does not exist on worker " +
+                                         st.worker_name);
+  std::vector<std::string> users;
+  for (auto& [name, entry] : st.tasks)
+    if (find_instance(entry.config, id)) users.push_back(name);
+  if (!users.empty())
+    return make_error(ec::invalid_state,
+                      "source " + id + " is used by task(s) " + join(users, ", ") +
+                          "; stop them first");
+  auto rp = self->make_response_promise<source_status>();
+  it->second.stopping.push_back(rp);
+  if (it->second.stopping.size() > 1) return rp;
+  if (it->second.handle) {
+    self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
+  } else {
+    // Between an unexpected end and its respawn: nothing runs.
+    auto promises = std::move(it->second.stopping);
+    st.sources.erase(it);
+    finish_source_stop(self, id, std::move(promises));
+  }
+  return rp;
+}
+
+caf::result<purge_result> purge_relay(self_ptr self, const std::string& id,
+                                      const std::string& before_file) {
+  auto& st = self->state;
+  auto it = st.sources.find(id);
+  if (it == st.sources.end() || !it->second.handle)
+    return make_error(ec::not_found, "source " + id + " does not exist on worker " +
+                                         st.worker_name);
+  auto rp = self->make_response_promise<purge_result>();
+  self->request(it->second.handle, defaults::probe_timeout, purge_relay_atom_v, before_file)
+      .then([=](purge_result& r) mutable { rp.deliver(std::move(r)); },
+            [=](caf::error& err) mutable { rp.deliver(err); });
+  return rp;
+}
+
+}  // namespace dm::worker_detail

@@ -1,0 +1,601 @@
+// The worker's task commands: start-task (with its precheck and start position), check-task,
+// query-status, stop-task, pause / resume, handle-error, update-task, and what happens when a
+// task part's actor ends.
+#include <algorithm>
+#include <filesystem>
+
+#include <caf/all.hpp>
+
+#include "actors/dumper.hpp"
+#include "actors/fan_out.hpp"
+#include "actors/store.hpp"
+#include "actors/worker_internal.hpp"
+#include "common/defaults.hpp"
+#include "common/log.hpp"
+#include "io/connection_settings.hpp"
+#include "io/meta_tables.hpp"
+#include "io/precheck.hpp"
+#include "io/sync_start.hpp"
+#include "io/upstream_position.hpp"
+#include "model/config_json.hpp"
+#include "sync/table_rules.hpp"
+#include "sync/task_update.hpp"
+
+namespace dm::worker_detail {
+
+namespace {
+
+using parts = std::vector<std::pair<std::string, task_actor>>;
+
+parts parts_of(const worker_actor_state::task_entry& entry) {
+  return {entry.subtasks.begin(), entry.subtasks.end()};
+}
+
+// Removes what a stopped task leaves on this worker: checkpoints, its records and the dump
+// files of an unfinished full migration. Blocking: runs on the store.
+std::function<caf::error()> remove_task_records(const worker_actor_state& st,
+                                                const task_config& config) {
+  auto db = st.db;
+  std::vector<std::string> dirs;
+  for (auto& inst : config.mysql_instances)
+    dirs.push_back(dump_dir_of(config, inst.source_id, st.settings.data_dir));
+  auto name = config.name;
+  return [=]() -> caf::error {
+    for (auto& dir : dirs) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+    if (auto err = storage::checkpoint_store{db}.erase_task(name)) return err;
+    storage::meta_store meta{db};
+    if (auto err = meta.erase(task_kind, name)) return err;
+    return meta.erase(task_stage_kind, name);
+  };
+}
+
+// Removes the task's rows from its meta tables downstream (sync/downstream_meta.hpp) for each of
+// its sources in `source_ids`, on a thread of its own; replies `true` or the error.
+caf::actor spawn_meta_removal(self_ptr self, const task_config& config,
+                              std::vector<std::string> source_ids) {
+  auto target = usable(config, self->state.settings.secret_key).target_database;
+  auto name = config.name;
+  auto meta_schema = config.meta_schema;
+  return spawn_probe(self, [=]() -> caf::error {
+    auto conn = mysql_connection::open(to_connection_params(target), server_role::downstream,
+                                       "downstream of task " + name);
+    if (!conn) return conn.error();
+    for (auto& id : source_ids)
+      if (auto err = erase_meta_rows(*conn, {meta_schema, name, id})) return err;
+    return caf::none;
+  });
+}
+
+// Runs the precheck of `task` on its sources bound to this worker, on a thread of its own;
+// replies with every item.
+caf::actor spawn_precheck(self_ptr self, const task_config& task) {
+  auto& st = self->state;
+  auto usable_task = usable(task, st.settings.secret_key);
+  std::vector<source_config> sources;
+  for (auto& inst : task.mysql_instances)
+    if (auto it = st.sources.find(inst.source_id); it != st.sources.end())
+      sources.push_back(usable(it->second.config, st.settings.secret_key));
+  return self->spawn<caf::detached>(
+      [usable_task, sources](caf::event_based_actor* checker) -> caf::behavior {
+        return {[=](run_atom) -> std::vector<check_item> {
+          checker->quit();
+          std::vector<check_item> items;
+          for (auto& source : sources)
+            for (auto& item : precheck(usable_task, source)) items.push_back(std::move(item));
+          return items;
+        }};
+      });
+}
+
+// The sources of `cfg` bound to this worker.
+std::vector<std::string> sources_here(const worker_actor_state& st, const task_config& cfg) {
+  std::vector<std::string> here;
+  for (auto& inst : cfg.mysql_instances)
+    if (st.sources.count(inst.source_id)) here.push_back(inst.source_id);
+  return here;
+}
+
+// The last step of stop-task on this worker: the task's local records go, then its rows in the
+// downstream meta tables. A downstream that cannot be reached does not stop the stop (those rows
+// belong to a run no later task trusts, see downstream_meta.hpp); the reply says so.
+void finish_stop(self_ptr self, const std::string& name, const task_config& config,
+                 std::vector<caf::typed_response_promise<task_status>> promises) {
+  auto& st = self->state;
+  auto here = sources_here(st, config);
+  auto reply = [=](const std::string& warning) mutable {
+    task_status status;
+    status.name = name;
+    status.stage = task_stage::stopped;
+    status.task_mode = config.task_mode;
+    for (auto& id : here) {
+      subtask_status s;
+      s.source_id = id;
+      s.worker = self->state.worker_name;
+      s.stage = task_stage::stopped;
+      if (!warning.empty()) s.warnings.push_back(warning);
+      status.subtasks.push_back(std::move(s));
+    }
+    for (auto& rp : promises) rp.deliver(status);
+    DM_INFO("worker {} removed task {}", self->state.worker_name, name);
+  };
+  on_store(self, st.store, remove_task_records(st, config), [=](caf::error err) mutable {
+    if (err) {
+      for (auto& rp : promises) rp.deliver(err);
+      return;
+    }
+    if (here.empty()) return reply("");
+    self->request(spawn_meta_removal(self, config, here), defaults::probe_timeout, run_atom_v)
+        .then([=](bool) mutable { reply(""); },
+              [=](caf::error& err) mutable {
+                auto warning = "its rows in " + config.meta_schema +
+                               ".load_marks and .apply_marks downstream could not be removed (" +
+                               describe(err) + "); they are left unused: no later task trusts them";
+                DM_WARN("worker {} stopped task {}, but {}", self->state.worker_name, name,
+                        warning);
+                reply(warning);
+              });
+  });
+}
+
+// Persists a task that passed its precheck (on the store) and starts it on its sources here.
+void launch_task(self_ptr self, const task_config& cfg,
+                 caf::typed_response_promise<task_status> rp) {
+  auto& st = self->state;
+  auto db = st.db;
+  auto record = to_json(cfg);
+  on_store(self, st.store,
+           [=] { return storage::meta_store{db}.put(task_kind, cfg.name, record); },
+           [=](caf::error err) mutable {
+             auto& st = self->state;
+             done_creating(st, cfg.name);
+             if (err) {
+  rp.deliver(err);
+  return;
+}
+             auto& entry = st.tasks[cfg.name];
+             entry.config = cfg;
+             spawn_subtasks(self, cfg.name, entry);
+             DM_INFO("worker {} started task {} on {} source(s)", st.worker_name, cfg.name,
+                     entry.subtasks.size());
+             task_status status;
+             status.name = cfg.name;
+             status.stage = task_stage::running;
+             status.task_mode = cfg.task_mode;
+             for (auto& [source_id, handle] : entry.subtasks) {
+               subtask_status s;
+               s.source_id = source_id;
+               s.worker = st.worker_name;
+               status.subtasks.push_back(std::move(s));
+             }
+             rp.deliver(std::move(status));
+           });
+}
+
+// The last steps of start-task: an incremental task without `meta` starts where the upstream's
+// binlog stands now, recorded as its sync checkpoint before start-task answers (so that every
+// change made after the answer is replicated, however long its syncer takes to start); then
+// the task is persisted and started. Ends the task's creating mark.
+void start_from_now(self_ptr self, const task_config& cfg, const std::vector<std::string>& here,
+                    caf::typed_response_promise<task_status> rp) {
+  auto& st = self->state;
+  std::vector<source_config> sources;
+  if (cfg.task_mode == task_mode::incremental)
+    for (auto& id : here)
+      if (auto* inst = find_instance(cfg, id); inst && inst->meta.empty())
+        sources.push_back(usable(st.sources.at(id).config, st.settings.secret_key));
+  if (sources.empty()) return launch_task(self, cfg, rp);
+  auto db = st.db;
+  auto name = cfg.name;
+  auto probe = spawn_probe(self, [=]() -> caf::error {
+    for (auto& source : sources) {
+      auto conn = mysql_connection::open(to_connection_params(source.from), server_role::upstream,
+                                         "upstream of source " + source.source_id);
+      if (!conn) return conn.error();
+      auto now = current_binlog_position(*conn);
+      if (!now) return now.error();
+      if (now->empty())
+        return make_error(ec::upstream_misconfigured,
+                          "upstream of source " + source.source_id +
+                              ": SHOW MASTER STATUS returns nothing; is binary logging on?");
+      auto gtid = executed_gtid_set(*conn);
+      if (auto err = save_sync_start(db, name, source.source_id, *now, gtid, *now)) return err;
+    }
+    return caf::none;
+  });
+  self->request(probe, defaults::probe_timeout, run_atom_v)
+      .then([=](bool) mutable { launch_task(self, cfg, rp); },
+            [=](caf::error& err) mutable {
+              auto& st = self->state;
+              done_creating(st, name);
+              on_store(self, st.store, remove_task_records(st, cfg), [](caf::error) {});
+              rp.deliver(make_error(code_of(err), "task " + name + " was not started: " +
+                                                      describe(err)));
+            });
+}
+
+// The first of the task's instances whose rules do not compile, as an error naming the task
+// and the source; nothing when all compile.
+caf::error rules_error(const task_config& cfg) {
+  for (auto& inst : cfg.mysql_instances)
+    if (auto rules = table_rules::compile(inst); !rules)
+      return make_error(code_of(rules.error()), "task " + cfg.name + ", source " +
+                                                    inst.source_id + ": " +
+                                                    describe(rules.error()));
+  return {};
+}
+
+// A task's status from its parts': Paused when any part is, Finished when every part is.
+task_status make_task_status(const std::string& name, const task_config& config,
+                             std::vector<subtask_status> subtasks, size_t expected_parts) {
+  task_status status;
+  status.name = name;
+  status.task_mode = config.task_mode;
+  status.stage = task_stage::running;
+  bool all_finished = !subtasks.empty() && subtasks.size() == expected_parts;
+  for (auto& s : subtasks) {
+    if (s.stage == task_stage::paused) status.stage = task_stage::paused;
+    all_finished = all_finished && s.stage == task_stage::finished;
+  }
+  if (status.stage == task_stage::running && all_finished) status.stage = task_stage::finished;
+  status.subtasks = std::move(subtasks);
+  return status;
+}
+
+std::vector<std::string> refusals_of(const std::vector<std::pair<std::string, caf::error>>& errors) {
+  std::vector<std::string> out;
+  for (auto& [source_id, err] : errors) out.push_back(describe(err));
+  return out;
+}
+
+// Sends `xs...` to every part of task `name` and answers `rp` with their statuses; fails with
+// the parts' refusals when every one refused.
+template <class... Ts>
+void ask_parts(self_ptr self, const std::string& name,
+               caf::typed_response_promise<task_status> rp, Ts... xs) {
+  auto& st = self->state;
+  auto it = st.tasks.find(name);
+  if (it == st.tasks.end()) {
+    rp.deliver(make_error(ec::not_found,
+                          "task " + name + " does not exist on worker " + st.worker_name));
+    return;
+  }
+  if (it->second.subtasks.empty()) {
+    rp.deliver(make_error(ec::not_found,
+                          "task " + name + " runs on no source of worker " + st.worker_name));
+    return;
+  }
+  auto config = it->second.config;
+  auto count = it->second.subtasks.size();
+  fan_out<subtask_status>(
+      self, parts_of(it->second), defaults::status_timeout,
+      [=](fan_in<std::string, subtask_status> in) mutable {
+        if (in.results.empty()) {
+          rp.deliver(make_error(ec::invalid_state, join(refusals_of(in.errors))));
+          return;
+        }
+        std::vector<subtask_status> statuses;
+        for (auto& [id, s] : in.results) statuses.push_back(std::move(s));
+        rp.deliver(make_task_status(name, config, std::move(statuses), count));
+      },
+      xs...);
+}
+
+// Refuses a command about a task that is being stopped or updated (nothing may resume, pause
+// or stop it while update-task changes its parts' rules).
+caf::error busy(const worker_actor_state::task_entry& entry, const std::string& name) {
+  if (!entry.stopping.empty())
+    return make_error(ec::invalid_state, "task " + name + " is being stopped");
+  if (entry.updating)
+    return make_error(ec::invalid_state,
+                      "task " + name + " is being updated (update-task); try again in a moment");
+  return {};
+}
+
+}  // namespace
+
+void on_subtask_down(self_ptr self, const std::string& name, const std::string& source_id,
+                     const caf::error& reason) {
+  auto& st = self->state;
+  auto it = st.tasks.find(name);
+  if (it == st.tasks.end()) return;
+  auto& entry = it->second;
+  entry.subtasks.erase(source_id);
+  if (entry.stopping.empty()) {
+    auto& policy = entry.respawn.try_emplace(source_id, defaults::actor_respawn).first->second;
+    auto delay = policy.on_failure(restart_policy::clock::now(), st.random)
+                     .value_or(defaults::actor_respawn.max);
+    DM_ERROR("worker {} lost task {} on source {} ({}); spawning it again in {} ms",
+             st.worker_name, name, source_id, describe(reason), delay.count());
+    self->delayed_send(self, delay, restart_atom_v, name, source_id);
+    return;
+  }
+  if (!entry.subtasks.empty()) return;
+  auto promises = std::move(entry.stopping);
+  auto config = std::move(entry.config);
+  st.tasks.erase(it);
+  finish_stop(self, name, config, std::move(promises));
+}
+
+caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_meta) {
+  auto& st = self->state;
+  if (st.tasks.count(cfg.name) || is_creating(st, cfg.name))
+    return make_error(ec::already_exists, "task " + cfg.name + " already exists on worker " +
+                                              st.worker_name + "; stop it first");
+  if (auto err = rules_error(cfg)) return err;
+  std::vector<std::string> here, elsewhere;
+  for (auto& inst : cfg.mysql_instances)
+    (st.sources.count(inst.source_id) ? here : elsewhere).push_back(inst.source_id);
+  if (here.empty())
+    return make_error(ec::not_found, "task " + cfg.name + " names source(s) " +
+                                         join(elsewhere, ", ") + ", none of which exists on worker " +
+                                         st.worker_name + "; create them with operate-source create");
+  st.creating.push_back(cfg.name);
+  auto rp = self->make_response_promise<task_status>();
+  self->request(spawn_precheck(self, cfg), defaults::probe_timeout, run_atom_v)
+      .then(
+          [=](std::vector<check_item>& items) mutable {
+            auto& st = self->state;
+            if (auto failed = describe_failures(items); !failed.empty()) {
+              done_creating(st, cfg.name);
+              rp.deliver(make_error(ec::invalid_state, "task " + cfg.name +
+                                                           " was not started: precheck failed: " +
+                                                           failed));
+              return;
+            }
+            if (!remove_meta) return start_from_now(self, cfg, here, rp);
+            // start-task --remove-meta: nothing of an earlier task of the name stays.
+            on_store(self, st.store, remove_task_records(st, cfg), [=](caf::error err) mutable {
+              if (err) {
+                done_creating(self->state, cfg.name);
+                rp.deliver(err);
+                return;
+              }
+              self->request(spawn_meta_removal(self, cfg, here), defaults::probe_timeout,
+                            run_atom_v)
+                  .then(
+                      [=](bool) mutable {
+                        DM_INFO("worker {} removed the meta of earlier task {} downstream",
+                                self->state.worker_name, cfg.name);
+                        start_from_now(self, cfg, here, rp);
+                      },
+                      [=](caf::error& err) mutable {
+                        done_creating(self->state, cfg.name);
+                        rp.deliver(make_error(code_of(err),
+                                              "task " + cfg.name +
+                                                  " was not started: --remove-meta could not "
+                                                  "remove its rows downstream: " +
+                                                  describe(err)));
+                      });
+            });
+          },
+          [=](caf::error& err) mutable {
+            done_creating(self->state, cfg.name);
+            rp.deliver(make_error(code_of(err) == ec::none ? ec::downstream_unavailable
+                                                           : code_of(err),
+                                  "task " + cfg.name + " was not started: " + describe(err)));
+          });
+  return rp;
+}
+
+caf::result<std::vector<check_item>> check_task(self_ptr self, task_config cfg) {
+  auto& st = self->state;
+  if (sources_here(st, cfg).empty())
+    return make_error(ec::not_found, "task " + cfg.name + " names no source of worker " +
+                                         st.worker_name);
+  auto rp = self->make_response_promise<std::vector<check_item>>();
+  self->request(spawn_precheck(self, cfg), defaults::probe_timeout, run_atom_v)
+      .then([=](std::vector<check_item>& items) mutable { rp.deliver(std::move(items)); },
+            [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+caf::result<status_reply> query_status(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  if (!name.empty() && !st.tasks.count(name))
+    return make_error(ec::not_found, "task " + name + " does not exist on worker " +
+                                         st.worker_name);
+  // Every part of the tasks asked for, keyed by (task, source), then every source.
+  std::vector<std::pair<std::pair<std::string, std::string>, task_actor>> targets;
+  for (auto& [task_name, entry] : st.tasks)
+    if (name.empty() || task_name == name)
+      for (auto& [source_id, handle] : entry.subtasks)
+        targets.push_back({{task_name, source_id}, handle});
+  auto rp = self->make_response_promise<status_reply>();
+  fan_out<subtask_status>(
+      self, targets, defaults::status_timeout,
+      [=](fan_in<std::pair<std::string, std::string>, subtask_status> in) mutable {
+        auto& st = self->state;
+        status_reply reply;
+        std::map<std::string, std::vector<subtask_status>> by_task;
+        for (auto& [key, s] : in.results) by_task[key.first].push_back(std::move(s));
+        for (auto& [key, err] : in.errors) {
+          subtask_status s;
+          s.source_id = key.second;
+          s.stage = task_stage::unknown;
+          s.last_error = describe(err);
+          by_task[key.first].push_back(std::move(s));
+        }
+        for (auto& [task_name, entry] : st.tasks) {
+          if (!name.empty() && task_name != name) continue;
+          auto status = make_task_status(task_name, entry.config, std::move(by_task[task_name]),
+                                         entry.subtasks.size());
+          if (!entry.stopping.empty()) status.stage = task_stage::stopping;
+          reply.tasks.push_back(std::move(status));
+        }
+        std::vector<std::pair<std::string, source_actor>> sources;
+        for (auto& [id, entry] : st.sources)
+          if (entry.handle) sources.emplace_back(id, entry.handle);
+        fan_out<source_status>(
+            self, sources, defaults::status_timeout,
+            [rp, reply](fan_in<std::string, source_status> in) mutable {
+              for (auto& [id, s] : in.results) reply.sources.push_back(std::move(s));
+              for (auto& [id, err] : in.errors) {
+                source_status s;
+                s.source_id = id;
+                s.relay.stage = relay_stage::unknown;
+                s.relay.last_error = describe(err);
+                reply.sources.push_back(std::move(s));
+              }
+              rp.deliver(std::move(reply));
+            },
+            status_atom_v);
+      },
+      status_atom_v);
+  return rp;
+}
+
+caf::result<task_status> stop_task(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  auto it = st.tasks.find(name);
+  if (it == st.tasks.end())
+    return make_error(ec::not_found, "task " + name + " does not exist on worker " +
+                                         st.worker_name);
+  auto& entry = it->second;
+  if (entry.updating) return busy(entry, name);
+  auto rp = self->make_response_promise<task_status>();
+  if (entry.subtasks.empty()) {
+    // Nothing runs here: remove right away.
+    auto config = std::move(entry.config);
+    st.tasks.erase(it);
+    finish_stop(self, name, config, {rp});
+    return rp;
+  }
+  entry.stopping.push_back(rp);
+  if (entry.stopping.size() > 1) return rp;
+  for (auto& [source_id, handle] : entry.subtasks)
+    self->send_exit(handle, caf::exit_reason::user_shutdown);
+  return rp;
+}
+
+caf::result<task_status> handle_error(self_ptr self, const std::string& name,
+                                      const std::string& action, const std::string& sql) {
+  auto decided = error_action_from(action);
+  if (!decided)
+    return make_error(ec::invalid_argument,
+                      "handle-error takes skip or replace, not '" + action + "'");
+  if (auto it = self->state.tasks.find(name); it != self->state.tasks.end())
+    if (auto err = busy(it->second, name)) return err;
+  auto rp = self->make_response_promise<task_status>();
+  ask_parts(self, name, rp, handle_error_atom_v, *decided, sql);
+  return rp;
+}
+
+caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool paused) {
+  auto& st = self->state;
+  auto it = st.tasks.find(name);
+  if (it == st.tasks.end())
+    return make_error(ec::not_found, "task " + name + " does not exist on worker " +
+                                         st.worker_name);
+  if (auto err = busy(it->second, name)) return err;
+  auto rp = self->make_response_promise<task_status>();
+  auto db = st.db;
+  // The operator's choice is kept first, so that a restart keeps the task as it was left.
+  on_store(self, st.store,
+           [=] {
+             storage::meta_store meta{db};
+             return paused ? meta.put(task_stage_kind, name, "Paused")
+                           : meta.erase(task_stage_kind, name);
+           },
+           [=](caf::error err) mutable {
+             auto& st = self->state;
+             if (err) {
+  rp.deliver(err);
+  return;
+}
+             auto it = st.tasks.find(name);
+             if (it == st.tasks.end()) {
+               rp.deliver(make_error(ec::invalid_state, "task " + name + " ended meanwhile"));
+               return;
+             }
+             it->second.paused = paused;
+             if (paused) ask_parts(self, name, rp, pause_task_atom_v);
+             else ask_parts(self, name, rp, resume_task_atom_v);
+           });
+  return rp;
+}
+
+caf::result<task_status> update_task(self_ptr self, task_config updated) {
+  auto& st = self->state;
+  auto it = st.tasks.find(updated.name);
+  if (it == st.tasks.end())
+    return make_error(ec::not_found,
+                      "task " + updated.name + " does not exist on worker " + st.worker_name);
+  if (auto err = busy(it->second, updated.name)) return err;
+  if (it->second.subtasks.empty())
+    return make_error(ec::not_found,
+                      "task " + updated.name + " runs on no source of worker " + st.worker_name);
+  if (auto err = check_rules_only_update(it->second.config, updated)) return err;
+  if (auto err = rules_error(updated)) return err;
+  auto rp = self->make_response_promise<task_status>();
+  auto name = updated.name;
+  it->second.updating = true;
+  // Ends the update: clears the mark and answers.
+  auto finish = [self, name, rp](caf::expected<task_status> result) mutable {
+    auto entry = self->state.tasks.find(name);
+    if (entry != self->state.tasks.end()) entry->second.updating = false;
+    deliver(rp, std::move(result));
+  };
+  // Every part back on the persisted config.
+  auto roll_back = [self, name] {
+    auto& st = self->state;
+    auto entry = st.tasks.find(name);
+    if (entry == st.tasks.end()) return;
+    auto previous = usable(entry->second.config, st.settings.secret_key);
+    for (auto& [source_id, handle] : entry->second.subtasks)
+      caf::anon_send(handle, update_task_atom_v, previous);
+  };
+  auto count = it->second.subtasks.size();
+  fan_out<subtask_status>(
+      self, parts_of(it->second), defaults::status_timeout,
+      [=](fan_in<std::string, subtask_status> in) mutable {
+        auto refusals = refusals_of(in.errors);
+        for (auto& [id, s] : in.results)
+          if (s.stage != task_stage::paused)
+            refusals.push_back("source " + s.source_id + " is " + to_string(s.stage));
+        if (!refusals.empty())
+          return finish(make_error(ec::invalid_state, "task " + name + " was not updated: " +
+                                                          join(refusals) +
+                                                          "; pause it first (pause-task)"));
+        auto entry = self->state.tasks.find(name);
+        if (entry == self->state.tasks.end())
+          return finish(make_error(ec::invalid_state, "task " + name + " ended meanwhile"));
+        fan_out<subtask_status>(
+            self, parts_of(entry->second), defaults::status_timeout,
+            [=](fan_in<std::string, subtask_status> in) mutable {
+              auto& st = self->state;
+              if (!in.errors.empty() || in.results.empty()) {
+                roll_back();
+                return finish(make_error(
+                    ec::invalid_state,
+                    "task " + name + " was not updated: " +
+                        (in.errors.empty() ? std::string{"its parts ended meanwhile"}
+                                           : join(refusals_of(in.errors)))));
+              }
+              std::vector<subtask_status> statuses;
+              for (auto& [id, s] : in.results) statuses.push_back(std::move(s));
+              auto db = st.db;
+              auto record = to_json(updated);
+              on_store(self, st.store,
+                       [=] { return storage::meta_store{db}.put(task_kind, name, record); },
+                       [=](caf::error err) mutable {
+                         auto& st = self->state;
+                         if (err) {
+                           roll_back();
+                           return finish(err);
+                         }
+                         if (auto e = st.tasks.find(name); e != st.tasks.end())
+                           e->second.config = updated;
+                         DM_INFO("worker {} updated the rules of task {}", st.worker_name, name);
+                         finish(make_task_status(name, updated, std::move(statuses), count));
+                       });
+            },
+            update_task_atom_v, usable(updated, self->state.settings.secret_key));
+      },
+      status_atom_v);
+  return rp;
+}
+
+}  // namespace dm::worker_detail

@@ -1,0 +1,26 @@
+// The meta tables downstream (sync/downstream_meta.hpp), read and cleared over a connection.
+// Blocking.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "model/messages.hpp"
+#include "protocol/mysql_connection.hpp"
+#include "sync/downstream_meta.hpp"
+
+namespace dm {
+
+// The apply marks of the scope's run `run`, by group; empty when the table does not exist yet.
+caf::expected<std::map<std::string, change_origin>> load_apply_marks(mysql_connection& conn,
+                                                                     const meta_scope& scope,
+                                                                     uint64_t run);
+
+// Removes every row of the scope from both tables (stop-task, start-task --remove-meta). A
+// meta schema or table that does not exist holds nothing to remove.
+caf::error erase_meta_rows(mysql_connection& conn, const meta_scope& scope);
+
+}  // namespace dm

@@ -1,0 +1,180 @@
+#include "sync/ddl_plan.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/error.hpp"
+#include "protocol/sql/quote.hpp"
+
+namespace dm {
+
+namespace {
+
+using sql::statement_kind;
+
+ddl_plan skip(ddl_plan plan, std::string why) {
+  plan.what = ddl_plan::action::skip;
+  plan.reason = std::move(why);
+  return plan;
+}
+
+ddl_plan fail(ddl_plan plan, std::string why) {
+  plan.what = ddl_plan::action::fail;
+  plan.reason = std::move(why);
+  return plan;
+}
+
+std::string name_of(const sql::object_ref& ref) { return ref.db + "." + ref.table; }
+
+// Checks the filters for one object; fills `plan` on skip or fail.
+bool passes(table_rules& rules, const std::string& db, const std::string& table,
+            statement_kind kind, const std::string& text, ddl_plan& plan) {
+  std::string rule;
+  switch (rules.filter(db, table, filter_event_name(kind), text, &rule)) {
+    case table_rules::verdict::apply:
+      return true;
+    case table_rules::verdict::skip:
+      plan = skip(plan, "a filter ignores " + std::string{filter_event_name(kind)} + " on " +
+                            (table.empty() ? db : db + "." + table));
+      return false;
+    case table_rules::verdict::fail:
+      plan = fail(plan, "filter " + rule + " makes " + filter_event_name(kind) + " on " +
+                            (table.empty() ? db : db + "." + table) + " an error");
+      return false;
+  }
+  return false;
+}
+
+bool has_if_not_exists(const std::string& text, size_t before) {
+  auto head = text.substr(0, before);
+  std::transform(head.begin(), head.end(), head.begin(), ::toupper);
+  return head.find("EXISTS") != std::string::npos;
+}
+
+}  // namespace
+
+const char* filter_event_name(statement_kind kind) {
+  switch (kind) {
+    case statement_kind::create_database: return "create database";
+    case statement_kind::drop_database: return "drop database";
+    case statement_kind::alter_database: return "alter database";
+    case statement_kind::create_table: return "create table";
+    case statement_kind::drop_table: return "drop table";
+    case statement_kind::truncate_table: return "truncate table";
+    case statement_kind::rename_table: return "rename table";
+    case statement_kind::alter_table: return "alter table";
+    case statement_kind::create_index: return "create index";
+    case statement_kind::drop_index: return "drop index";
+    default: return "other";
+  }
+}
+
+ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_rules& rules,
+                  const sql::lexer_mode& mode) {
+  auto ddl = sql::analyze_ddl(text, default_db, mode);
+  ddl_plan plan;
+  plan.kind = ddl.kind;
+  if (!sql::is_replicated_ddl(ddl.kind))
+    return skip(plan, "not a change of tables or databases");
+  if (!default_db.empty() && rules.replicated(default_db, "")) {
+    auto target = rules.route(default_db, "");
+    if (target) plan.use_db = target->first;
+  }
+  auto target_name = [&](const sql::object_ref& ref) -> caf::expected<std::string> {
+    auto t = rules.route(ref.db, ref.table);
+    if (!t) return t.error();
+    return sql::qualified_name(t->first, t->second);
+  };
+
+  // Database statements.
+  if (ddl.kind == statement_kind::create_database || ddl.kind == statement_kind::drop_database ||
+      ddl.kind == statement_kind::alter_database) {
+    auto db = ddl.database ? ddl.database->db : default_db;
+    if (db.empty() || !rules.replicated(db, ""))
+      return skip(plan, "database " + db + " is not replicated");
+    if (!passes(rules, db, "", ddl.kind, text, plan)) return plan;
+    auto target = rules.route(db, "");
+    if (!target) return fail(plan, describe(target.error()));
+    bool routed = target->first != db;
+    // A routed database usually merges several upstream ones: dropping one of them must not
+    // drop the others' data, and each of them creates it.
+    if (routed && ddl.kind == statement_kind::drop_database)
+      return skip(plan, "database " + db + " is routed to " + target->first +
+                            ", which may hold other databases' tables; drop it by hand");
+    std::string quoted;
+    if (routed && ddl.kind == statement_kind::create_database && ddl.database &&
+        !has_if_not_exists(text, ddl.database->begin))
+      quoted = "IF NOT EXISTS ";
+    sql::append_identifier(quoted, target->first);
+    plan.statements.push_back(ddl.database ? sql::rewrite(text, {{*ddl.database, quoted}}) : text);
+    if (!ddl.database) plan.use_db = target->first;
+    plan.what = ddl_plan::action::apply;
+    return plan;
+  }
+
+  if (ddl.kind == statement_kind::drop_table) {
+    std::string targets;
+    for (auto& t : ddl.tables) {
+      if (!rules.replicated(t.db, t.table)) continue;
+      ddl_plan probe = plan;
+      if (!passes(rules, t.db, t.table, ddl.kind, text, probe)) {
+        if (probe.what == ddl_plan::action::fail) return probe;
+        continue;
+      }
+      auto name = target_name(t);
+      if (!name) return fail(plan, describe(name.error()));
+      targets += (targets.empty() ? "" : ", ") + *name;
+    }
+    if (targets.empty()) return skip(plan, "no table it drops is replicated");
+    plan.statements.push_back("DROP TABLE IF EXISTS " + targets);
+    plan.what = ddl_plan::action::apply;
+    return plan;
+  }
+
+  if (ddl.kind == statement_kind::rename_table) {
+    std::string pairs;
+    for (size_t i = 0; i + 1 < ddl.tables.size(); i += 2) {
+      auto& from = ddl.tables[i];
+      auto& to = ddl.tables[i + 1];
+      bool a = rules.replicated(from.db, from.table), b = rules.replicated(to.db, to.table);
+      if (!a && !b) continue;
+      if (a != b)
+        return fail(plan, "RENAME TABLE " + name_of(from) + " TO " + name_of(to) +
+                              " moves a table between the replicated and the filtered ones; "
+                              "skip it with handle-error once the downstream is arranged");
+      if (!passes(rules, from.db, from.table, ddl.kind, text, plan)) {
+        if (plan.what == ddl_plan::action::fail) return plan;
+        continue;
+      }
+      auto f = target_name(from), t = target_name(to);
+      if (!f || !t) return fail(plan, describe(f ? t.error() : f.error()));
+      pairs += (pairs.empty() ? "" : ", ") + *f + " TO " + *t;
+    }
+    if (pairs.empty()) return skip(plan, "no table it renames is replicated");
+    plan.statements.push_back("RENAME TABLE " + pairs);
+    plan.what = ddl_plan::action::apply;
+    return plan;
+  }
+
+  // One table changed (with perhaps a second one named: LIKE source, RENAME target).
+  auto& primary = ddl.tables.front();
+  if (!rules.replicated(primary.db, primary.table))
+    return skip(plan, "table " + name_of(primary) + " is not replicated");
+  if (!passes(rules, primary.db, primary.table, ddl.kind, text, plan)) return plan;
+  std::vector<std::pair<sql::object_ref, std::string>> replacements;
+  for (size_t i = 0; i < ddl.tables.size(); ++i) {
+    auto name = target_name(ddl.tables[i]);
+    if (!name) return fail(plan, describe(name.error()));
+    auto routed = *name != sql::qualified_name(ddl.tables[i].db, ddl.tables[i].table);
+    // Several upstream tables may route to one: the first CREATE makes it, the others find it.
+    if (i == 0 && routed && ddl.kind == statement_kind::create_table &&
+        !has_if_not_exists(text, ddl.tables[i].begin))
+      *name = "IF NOT EXISTS " + *name;
+    replacements.emplace_back(ddl.tables[i], *name);
+  }
+  plan.statements.push_back(sql::rewrite(text, replacements));
+  plan.what = ddl_plan::action::apply;
+  return plan;
+}
+
+}  // namespace dm

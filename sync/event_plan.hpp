@@ -1,0 +1,78 @@
+// What the syncer does with one decoded relay event, decided without I/O: the first half of the
+// syncer's loop (receive -> event_plan -> dispatcher -> send).
+//
+// The plan says which step to take and whether every applier must drain first (a barrier:
+// schema changes and operator decisions run alone, after everything before them committed).
+// Executing it (resolving table structures, decoding rows, running DDL) is the syncer's part.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "model/messages.hpp"
+#include "model/stages.hpp"
+#include "protocol/binlog/stream_decoder.hpp"
+#include "sync/ddl_plan.hpp"
+#include "sync/table_rules.hpp"
+
+namespace dm {
+
+// An operator's decision about one event (handle-error / binlog skip|replace).
+struct operator_decision {
+  relay_key key;
+  error_action action = error_action::skip;
+  // For replace: the statements to run instead.
+  std::string sql;
+};
+
+// What the plan needs to know besides the event.
+struct event_context {
+  // The event's place in the relay log.
+  relay_key key;
+  // The task's rules for this source.
+  table_rules* rules = nullptr;
+  // The operator's pending decision, if any.
+  const operator_decision* decision = nullptr;
+  // Tables copied at a snapshot after the sync start ("db" NUL "table" -> key of that
+  // snapshot): their row events before it are in the copy already.
+  const std::map<std::string, relay_key>* table_starts = nullptr;
+};
+
+struct event_plan {
+  enum class step {
+    // Nothing to apply (transaction control, GTID, XID, an event of no interest).
+    pass,
+    // A format description: later events of its file are read with it.
+    new_format,
+    // A rotate event: the file changes.
+    rotate,
+    // The operator decided to skip this event, or to run `ddl.statements` instead of it.
+    operator_skip,
+    operator_replace,
+    // A schema change to apply downstream (`ddl`).
+    apply_ddl,
+    // A schema change or row event that is not replicated, or filtered out (`reason`).
+    skip,
+    // Stop the task on this event (`reason`): a filter with action Error, or a schema change
+    // the rules cannot place.
+    fail,
+    // Row changes to dispatch, to `target` (db, table).
+    rows,
+  };
+  step what = step::pass;
+  // Every applier must have committed everything before the step runs.
+  bool barrier = false;
+  ddl_plan ddl;
+  std::string reason;
+  std::pair<std::string, std::string> target;
+};
+
+// The plan for `event` (decoded with its table map, for rows events) in `context`.
+event_plan plan_event(const binlog::decoded_event& event, const event_context& context);
+
+// The DM filter event name of a rows event ("insert", "update", "delete").
+const char* dml_event_name(binlog::rows_kind kind);
+
+}  // namespace dm

@@ -1,0 +1,291 @@
+#include "sync/table_rules.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/error.hpp"
+
+namespace dm {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out{s};
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// Glob match with * (any run), ? (one character) and [...] (a class, ! or ^ negates).
+bool glob(std::string_view p, std::string_view s) {
+  size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
+  auto class_match = [&](size_t& at, char c) {
+    size_t j = at + 1;
+    bool negate = j < p.size() && (p[j] == '!' || p[j] == '^');
+    if (negate) ++j;
+    bool hit = false;
+    size_t start = j;
+    for (; j < p.size() && (p[j] != ']' || j == start); ++j) {
+      if (j + 2 < p.size() && p[j + 1] == '-' && p[j + 2] != ']') {
+        hit |= c >= p[j] && c <= p[j + 2];
+        j += 2;
+      } else {
+        hit |= p[j] == c;
+      }
+    }
+    at = j < p.size() ? j + 1 : j;
+    return hit != negate;
+  };
+  while (si < s.size()) {
+    if (pi < p.size() && p[pi] == '*') {
+      star = pi++;
+      mark = si;
+      continue;
+    }
+    if (pi < p.size() && p[pi] == '[') {
+      size_t next = pi;
+      if (class_match(next, s[si])) {
+        pi = next;
+        ++si;
+        continue;
+      }
+    } else if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
+      ++pi;
+      ++si;
+      continue;
+    }
+    if (star == std::string_view::npos) return false;
+    pi = star + 1;
+    si = ++mark;
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
+bool is_system_db(const std::string& db) {
+  auto d = lower(db);
+  return d == "mysql" || d == "information_schema" || d == "performance_schema" || d == "sys";
+}
+
+const char* dml_events[] = {"insert", "update", "delete"};
+const char* ddl_events[] = {"create database", "drop database", "alter database",
+                            "create table",    "drop table",    "truncate table",
+                            "rename table",    "alter table",   "create index",
+                            "drop index"};
+
+bool in(const char* const* list, size_t n, std::string_view e) {
+  return std::any_of(list, list + n, [&](const char* x) { return e == x; });
+}
+
+bool event_matches(const std::string& rule_event, std::string_view event) {
+  if (rule_event == "all") return true;
+  if (rule_event == "all dml") return in(dml_events, 3, event);
+  if (rule_event == "all ddl") return in(ddl_events, 10, event);
+  return rule_event == event;
+}
+
+}  // namespace
+
+bool is_filter_event_name(const std::string& name) {
+  static const char* groups[] = {"all", "all dml", "all ddl", "none", "none dml", "none ddl"};
+  return in(groups, 6, name) || in(dml_events, 3, name) || in(ddl_events, 10, name);
+}
+
+caf::expected<name_pattern> name_pattern::compile(const std::string& text,
+                                                  const std::string& where) {
+  name_pattern p;
+  if (text.empty() || text == "*") return p;
+  p.any_ = false;
+  if (text[0] == '~') {
+    try {
+      p.regex_ = std::make_shared<std::regex>(text.substr(1), std::regex::ECMAScript |
+                                                                  std::regex::icase |
+                                                                  std::regex::optimize);
+    } catch (const std::regex_error& e) {
+      return make_error(ec::invalid_config, where + ": '" + text.substr(1) +
+                                                "' is not a valid regular expression (" +
+                                                e.what() + ")");
+    }
+  } else {
+    p.wildcard_ = lower(text);
+  }
+  return p;
+}
+
+bool name_pattern::matches(std::string_view name) const {
+  if (any_) return true;
+  if (regex_) return std::regex_search(name.begin(), name.end(), *regex_);
+  return glob(wildcard_, lower(name));
+}
+
+caf::expected<table_rules> table_rules::compile(const mysql_instance& inst) {
+  table_rules out;
+  auto where = "mysql-instances of source " + inst.source_id;
+  auto pattern = [&](const std::string& text, const std::string& what) {
+    return name_pattern::compile(text, where + ", " + what);
+  };
+  for (auto& d : inst.block_allow.do_dbs) {
+    auto p = pattern(d, "block-allow-list do-dbs");
+    if (!p) return p.error();
+    out.ba_.do_dbs.push_back(*p);
+  }
+  for (auto& d : inst.block_allow.ignore_dbs) {
+    auto p = pattern(d, "block-allow-list ignore-dbs");
+    if (!p) return p.error();
+    out.ba_.ignore_dbs.push_back(*p);
+  }
+  for (auto* list : {&inst.block_allow.do_tables, &inst.block_allow.ignore_tables}) {
+    for (auto& t : *list) {
+      auto d = pattern(t.db, "block-allow-list db-name");
+      auto n = pattern(t.table, "block-allow-list tbl-name");
+      if (!d) return d.error();
+      if (!n) return n.error();
+      (list == &inst.block_allow.do_tables ? out.ba_.do_tables : out.ba_.ignore_tables)
+          .emplace_back(*d, *n);
+    }
+  }
+  for (auto& r : inst.routes) {
+    compiled_route c;
+    auto s = pattern(r.schema_pattern, "routes schema-pattern");
+    auto t = pattern(r.table_pattern, "routes table-pattern");
+    if (!s) return s.error();
+    if (!t) return t.error();
+    c.schema = *s;
+    c.table = *t;
+    c.has_table = !r.table_pattern.empty();
+    c.target_schema = r.target_schema;
+    c.target_table = r.target_table;
+    out.routes_.push_back(std::move(c));
+  }
+  for (auto& f : inst.filters) {
+    compiled_filter c;
+    c.name = f.name;
+    auto s = pattern(f.schema_pattern, "filter " + f.name + " schema-pattern");
+    auto t = pattern(f.table_pattern, "filter " + f.name + " table-pattern");
+    if (!s) return s.error();
+    if (!t) return t.error();
+    c.schema = *s;
+    c.table = *t;
+    c.has_table = !f.table_pattern.empty();
+    for (auto& e : f.events) {
+      auto name = lower(e);
+      if (!is_filter_event_name(name))
+        return make_error(ec::invalid_config, where + ", filter " + f.name + ": '" + e +
+                                                  "' is not an event name DM filters know");
+      if (name.rfind("none", 0) != 0) c.events.push_back(name);
+    }
+    for (auto& sql : f.sql_patterns) {
+      try {
+        c.sql.emplace_back(sql, std::regex::ECMAScript | std::regex::icase);
+      } catch (const std::regex_error& e) {
+        return make_error(ec::invalid_config, where + ", filter " + f.name + ": sql-pattern '" +
+                                                  sql + "' is not a valid regular expression");
+      }
+    }
+    auto action = lower(f.action);
+    if (action == "ignore") c.what = compiled_filter::action::ignore;
+    else if (action == "do") c.what = compiled_filter::action::do_;
+    else if (action == "error") c.what = compiled_filter::action::error;
+    else
+      return make_error(ec::invalid_config, where + ", filter " + f.name +
+                                                ": action must be Ignore, Do or Error, got '" +
+                                                f.action + "'");
+    out.filters_.push_back(std::move(c));
+  }
+  return out;
+}
+
+const table_rules::decision& table_rules::decide(const std::string& db, const std::string& table) {
+  auto key = db + '\0' + table;
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return it->second;
+  decision d;
+  // Block-allow list: database level first, then table level (DM's order).
+  bool pass = !is_system_db(db);
+  if (pass && !ba_.do_dbs.empty())
+    pass = std::any_of(ba_.do_dbs.begin(), ba_.do_dbs.end(),
+                       [&](const name_pattern& p) { return p.matches(db); });
+  else if (pass && !ba_.ignore_dbs.empty())
+    pass = std::none_of(ba_.ignore_dbs.begin(), ba_.ignore_dbs.end(),
+                        [&](const name_pattern& p) { return p.matches(db); });
+  if (pass && !table.empty()) {
+    auto hit = [&](const std::pair<name_pattern, name_pattern>& p) {
+      return p.first.matches(db) && p.second.matches(table);
+    };
+    if (!ba_.do_tables.empty())
+      pass = std::any_of(ba_.do_tables.begin(), ba_.do_tables.end(), hit);
+    else if (!ba_.ignore_tables.empty())
+      pass = std::none_of(ba_.ignore_tables.begin(), ba_.ignore_tables.end(), hit);
+  }
+  d.replicated = pass;
+  // Routes: a table rule wins over a schema rule; two table rules are ambiguous.
+  const compiled_route* by_table = nullptr;
+  const compiled_route* by_schema = nullptr;
+  bool ambiguous = false;
+  for (auto& r : routes_) {
+    if (!r.schema.matches(db)) continue;
+    if (r.has_table) {
+      if (table.empty() || !r.table.matches(table)) continue;
+      if (by_table) ambiguous = true;
+      by_table = &r;
+    } else if (!by_schema) {
+      by_schema = &r;
+    }
+  }
+  if (ambiguous)
+    d.target = make_error(ec::invalid_config,
+                          "table " + db + "." + table + " matches more than one route rule");
+  else if (by_table)
+    d.target = std::make_pair(by_table->target_schema,
+                              by_table->target_table.empty() ? table : by_table->target_table);
+  else if (by_schema)
+    d.target = std::make_pair(by_schema->target_schema, table);
+  else
+    d.target = std::make_pair(db, table);
+  for (auto& f : filters_)
+    if (f.schema.matches(db) && (!f.has_table || (!table.empty() && f.table.matches(table))))
+      d.filters.push_back(&f);
+  return cache_.emplace(std::move(key), std::move(d)).first->second;
+}
+
+bool table_rules::replicated(const std::string& db, const std::string& table) {
+  return decide(db, table).replicated;
+}
+
+caf::expected<std::pair<std::string, std::string>> table_rules::route(const std::string& db,
+                                                                      const std::string& table) {
+  return decide(db, table).target;
+}
+
+table_rules::verdict table_rules::filter(const std::string& db, const std::string& table,
+                                         std::string_view event, std::string_view sql,
+                                         std::string* rule) {
+  const auto& d = decide(db, table);
+  bool has_do = false, do_matched = false;
+  for (auto* f : d.filters) {
+    bool matched = std::any_of(f->events.begin(), f->events.end(),
+                               [&](const std::string& e) { return event_matches(e, event); });
+    if (!matched && !sql.empty())
+      matched = std::any_of(f->sql.begin(), f->sql.end(), [&](const std::regex& r) {
+        return std::regex_search(sql.begin(), sql.end(), r);
+      });
+    switch (f->what) {
+      case compiled_filter::action::ignore:
+        if (matched) return verdict::skip;
+        break;
+      case compiled_filter::action::error:
+        if (matched) {
+          if (rule) *rule = f->name;
+          return verdict::fail;
+        }
+        break;
+      case compiled_filter::action::do_:
+        has_do = true;
+        do_matched |= matched;
+        break;
+    }
+  }
+  return has_do && !do_matched ? verdict::skip : verdict::apply;
+}
+
+}  // namespace dm

@@ -1,0 +1,94 @@
+// A task's rules for one source, compiled: which tables it replicates (block-allow list), where
+// their changes go (routes), and which events it ignores, keeps or fails on (filters). Pure
+// logic, no CAF; decisions are cached per table, so the hot path is one hash lookup.
+//
+// Semantics follow DM: names match case-insensitively; patterns are wildcards (* ? [..]) or,
+// with a leading ~, regular expressions searched in the name. System databases are never
+// replicated.
+#pragma once
+
+#include <memory>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "model/config.hpp"
+
+namespace dm {
+
+// A database or table name pattern, compiled.
+class name_pattern {
+ public:
+  // Fails with ec::invalid_config on an invalid regular expression, naming `where`.
+  static caf::expected<name_pattern> compile(const std::string& text, const std::string& where);
+  // Matches anything (an empty pattern).
+  name_pattern() = default;
+
+  bool matches(std::string_view name) const;
+
+ private:
+  bool any_ = true;
+  std::string wildcard_;
+  std::shared_ptr<std::regex> regex_;
+};
+
+class table_rules {
+ public:
+  enum class verdict { apply, skip, fail };
+
+  // Fails with a one-line error naming the rule for invalid patterns or event names.
+  static caf::expected<table_rules> compile(const mysql_instance& instance);
+
+  // Whether changes to db.table (table empty: the database itself) are replicated.
+  bool replicated(const std::string& db, const std::string& table);
+
+  // Where db.table's changes go: (target db, target table). Fails when two table routes match.
+  caf::expected<std::pair<std::string, std::string>> route(const std::string& db,
+                                                           const std::string& table);
+
+  // The filters' verdict on an event of kind `event` ("insert", "drop table", ...) on db.table
+  // (table empty for database events), with the statement text for sql-pattern (empty for
+  // row events). On fail, `rule` names the filter.
+  verdict filter(const std::string& db, const std::string& table, std::string_view event,
+                 std::string_view sql, std::string* rule = nullptr);
+
+ private:
+  struct compiled_ba {
+    std::vector<name_pattern> do_dbs, ignore_dbs;
+    std::vector<std::pair<name_pattern, name_pattern>> do_tables, ignore_tables;
+  };
+  struct compiled_route {
+    name_pattern schema, table;
+    bool has_table = false;
+    std::string target_schema, target_table;
+  };
+  struct compiled_filter {
+    std::string name;
+    name_pattern schema, table;
+    bool has_table = false;
+    std::vector<std::string> events;
+    std::vector<std::regex> sql;
+    enum class action { ignore, do_, error } what = action::ignore;
+  };
+  struct decision {
+    bool replicated = false;
+    caf::expected<std::pair<std::string, std::string>> target{caf::error{}};
+    std::vector<const compiled_filter*> filters;
+  };
+  const decision& decide(const std::string& db, const std::string& table);
+
+  compiled_ba ba_;
+  std::vector<compiled_route> routes_;
+  std::vector<compiled_filter> filters_;
+  std::unordered_map<std::string, decision> cache_;
+};
+
+// The DM event names filters accept.
+bool is_filter_event_name(const std::string& name);
+
+}  // namespace dm

@@ -1,0 +1,75 @@
+// How schema changes are planned under a task's rules, and how an operator's replacement SQL
+// is split into statements.
+#include <boost/test/unit_test.hpp>
+
+#include "sync/ddl_plan.hpp"
+#include "sync/statements.hpp"
+#include "test/unit/test_util.hpp"
+
+using namespace dm;
+
+namespace {
+
+table_rules merging_rules() {
+  mysql_instance inst;
+  inst.block_allow.ignore_dbs = {"secret"};
+  inst.routes = {{"shard_*", "", "merged", ""}};
+  inst.filters = {{"no-truncate", "shard_*", "logs", {"truncate table"}, {}, "Ignore"},
+                  {"no-drop-index", "", "", {}, {"^DROP\\s+INDEX"}, "Error"}};
+  auto r = table_rules::compile(inst);
+  DM_REQUIRE_OK(r);
+  return std::move(*r);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(ddl_plan_test)
+
+BOOST_AUTO_TEST_CASE(routed_statements_are_rewritten_and_merged_creates_tolerate_each_other) {
+  auto rules = merging_rules();
+  auto create = plan_ddl("CREATE TABLE users (id INT PRIMARY KEY)", "shard_1", rules);
+  BOOST_CHECK(create.what == ddl_plan::action::apply);
+  BOOST_CHECK_EQUAL(create.use_db, "merged");
+  BOOST_REQUIRE_EQUAL(create.statements.size(), 1u);
+  BOOST_CHECK_EQUAL(create.statements[0],
+                    "CREATE TABLE IF NOT EXISTS `merged`.`users` (id INT PRIMARY KEY)");
+  auto db = plan_ddl("CREATE DATABASE shard_2", "", rules);
+  BOOST_REQUIRE(db.what == ddl_plan::action::apply);
+  BOOST_CHECK_EQUAL(db.statements.at(0), "CREATE DATABASE IF NOT EXISTS `merged`");
+  auto alter = plan_ddl("ALTER TABLE shard_2.users ADD COLUMN c INT", "", rules);
+  BOOST_CHECK_EQUAL(alter.statements.at(0), "ALTER TABLE `merged`.`users` ADD COLUMN c INT");
+  auto rename = plan_ddl("RENAME TABLE shard_1.a TO shard_1.b, x.c TO x.d", "", rules);
+  BOOST_CHECK_EQUAL(rename.statements.at(0),
+                    "RENAME TABLE `merged`.`a` TO `merged`.`b`, `x`.`c` TO `x`.`d`");
+  auto drop = plan_ddl("DROP TABLE shard_1.t, secret.t", "", rules);
+  BOOST_CHECK_EQUAL(drop.statements.at(0), "DROP TABLE IF EXISTS `merged`.`t`");
+}
+
+BOOST_AUTO_TEST_CASE(filtered_and_foreign_statements_are_skipped_or_fail) {
+  auto rules = merging_rules();
+  BOOST_CHECK(plan_ddl("DROP DATABASE shard_1", "", rules).what == ddl_plan::action::skip);
+  BOOST_CHECK(plan_ddl("CREATE TABLE secret.t (a INT)", "", rules).what ==
+              ddl_plan::action::skip);
+  BOOST_CHECK(plan_ddl("TRUNCATE TABLE shard_3.logs", "", rules).what == ddl_plan::action::skip);
+  BOOST_CHECK(plan_ddl("TRUNCATE TABLE shard_3.other", "", rules).what ==
+              ddl_plan::action::apply);
+  auto index = plan_ddl("DROP INDEX i ON shard_1.t", "", rules);
+  BOOST_CHECK(index.what == ddl_plan::action::fail);
+  BOOST_CHECK(index.reason.find("no-drop-index") != std::string::npos);
+  BOOST_CHECK(plan_ddl("GRANT ALL ON *.* TO u", "", rules).what == ddl_plan::action::skip);
+  BOOST_CHECK(plan_ddl("CREATE VIEW v AS SELECT 1", "shard_1", rules).what ==
+              ddl_plan::action::skip);
+  auto across = plan_ddl("RENAME TABLE shard_1.t TO secret.t", "", rules);
+  BOOST_CHECK(across.what == ddl_plan::action::fail);
+}
+
+BOOST_AUTO_TEST_CASE(replacement_sql_splits_outside_quotes_and_comments) {
+  auto parts = split_statements(
+      "ALTER TABLE t ADD c INT DEFAULT ';' ; /* ; */ UPDATE `a;b` SET x = \"y;z\";; ");
+  BOOST_REQUIRE_EQUAL(parts.size(), 2u);
+  BOOST_CHECK_EQUAL(parts[0], "ALTER TABLE t ADD c INT DEFAULT ';' ");
+  BOOST_CHECK(parts[1].find("UPDATE `a;b` SET x = \"y;z\"") != std::string::npos);
+  BOOST_CHECK(split_statements(" ; ;").empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
