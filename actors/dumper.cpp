@@ -15,6 +15,7 @@
 #include "io/upstream_position.hpp"
 #include "protocol/binlog/event_header.hpp"
 #include "common/log.hpp"
+#include "common/numbers.hpp"
 #include "protocol/sql/dump_rows.hpp"
 #include "protocol/sql/quote.hpp"
 #include "storage/checkpoint_store.hpp"
@@ -43,7 +44,7 @@ caf::expected<binlog_position> snapshot_position(mysql_connection& conn) {
     for (auto& r : *rows) {
       if (r[0] == std::string{"Binlog_snapshot_file"} && r[1]) p.file = *r[1];
       if (r[0] == std::string{"Binlog_snapshot_position"} && r[1])
-        p.pos = static_cast<uint32_t>(std::stoul(*r[1]));
+        p.pos = static_cast<uint32_t>(to_unsigned(*r[1]).value_or(0));
     }
     if (!p.file.empty()) return p;
   }
@@ -209,7 +210,7 @@ caf::error choose_tables(self_ptr self, mysql_connection& conn) {
     if (!target) return target.error();
     t.target_db = target->first;
     t.target_table = target->second;
-    t.estimated_rows = r[2] ? std::stoull(*r[2]) : 0;
+    t.estimated_rows = r[2] ? to_unsigned(*r[2]).value_or(0) : 0;
     std::string db_name, table_name;
     sql::append_identifier(db_name, t.db);
     sql::append_identifier(table_name, t.table);

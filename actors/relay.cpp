@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "common/defaults.hpp"
+#include "common/numbers.hpp"
 #include "io/connection_settings.hpp"
 #include "io/upstream_position.hpp"
 #include "protocol/binlog/events.hpp"
@@ -126,7 +127,7 @@ caf::expected<upstream_facts> check_upstream(mysql_connection& conn, const sourc
     return make_error(ec::upstream_misconfigured,
                       label + ": binlog_format is " + row[2].value_or("unset") +
                           "; set binlog_format=ROW on the upstream");
-  facts.server_id = static_cast<uint32_t>(std::stoul(row[3].value_or("0")));
+  facts.server_id = static_cast<uint32_t>(to_unsigned(row[3].value_or("0")).value_or(0));
   facts.identity = row[3].value_or("");
   if (!facts.mariadb) {
     auto uuid = query_text(conn, "SELECT @@global.server_uuid");

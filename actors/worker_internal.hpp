@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "actors/worker.hpp"
+#include "common/error.hpp"
 
 namespace dm::worker_detail {
 
@@ -27,6 +28,13 @@ task_config usable(task_config c, const std::string& key);
 caf::actor spawn_probe(self_ptr self, std::function<caf::error()> check);
 
 std::string join(const std::vector<std::string>& parts, const char* separator = "; ");
+
+// "task T does not exist on worker W" (kind "task" or "source").
+inline caf::error not_on_worker(const worker_actor_state& st, const char* kind,
+                                const std::string& name) {
+  return make_error(ec::not_found,
+                    std::string{kind} + " " + name + " does not exist on worker " + st.worker_name);
+}
 
 // Names being created (between their checks and their spawn) are taken.
 inline bool is_creating(const worker_actor_state& st, const std::string& name) {

@@ -110,8 +110,7 @@ caf::result<source_status> create_source(self_ptr self, source_config cfg) {
 caf::result<std::vector<source_status>> show_sources(self_ptr self, const std::string& id) {
   auto& st = self->state;
   if (!id.empty() && !st.sources.count(id))
-    return make_error(ec::not_found, "source " + id + " does not exist on worker " +
-                                         st.worker_name);
+    return not_on_worker(st, "source", id);
   std::vector<std::pair<std::string, source_actor>> targets;
   for (auto& [sid, entry] : st.sources)
     if ((id.empty() || sid == id) && entry.handle) targets.emplace_back(sid, entry.handle);
@@ -135,8 +134,7 @@ caf::result<source_status> stop_source(self_ptr self, const std::string& id) {
   auto& st = self->state;
   auto it = st.sources.find(id);
   if (it == st.sources.end())
-    return make_error(ec::not_found, "source " + id + " does not exist on worker " +
-                                         st.worker_name);
+    return not_on_worker(st, "source", id);
   std::vector<std::string> users;
   for (auto& [name, entry] : st.tasks)
     if (find_instance(entry.config, id)) users.push_back(name);
@@ -163,8 +161,7 @@ caf::result<purge_result> purge_relay(self_ptr self, const std::string& id,
   auto& st = self->state;
   auto it = st.sources.find(id);
   if (it == st.sources.end() || !it->second.handle)
-    return make_error(ec::not_found, "source " + id + " does not exist on worker " +
-                                         st.worker_name);
+    return not_on_worker(st, "source", id);
   auto rp = self->make_response_promise<purge_result>();
   self->request(it->second.handle, defaults::probe_timeout, purge_relay_atom_v, before_file)
       .then([=](purge_result& r) mutable { rp.deliver(std::move(r)); },

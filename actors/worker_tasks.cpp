@@ -258,8 +258,7 @@ void ask_parts(self_ptr self, const std::string& name,
   auto& st = self->state;
   auto it = st.tasks.find(name);
   if (it == st.tasks.end()) {
-    rp.deliver(make_error(ec::not_found,
-                          "task " + name + " does not exist on worker " + st.worker_name));
+    rp.deliver(not_on_worker(st, "task", name));
     return;
   }
   if (it->second.subtasks.empty()) {
@@ -395,8 +394,7 @@ caf::result<std::vector<check_item>> check_task(self_ptr self, task_config cfg) 
 caf::result<status_reply> query_status(self_ptr self, const std::string& name) {
   auto& st = self->state;
   if (!name.empty() && !st.tasks.count(name))
-    return make_error(ec::not_found, "task " + name + " does not exist on worker " +
-                                         st.worker_name);
+    return not_on_worker(st, "task", name);
   // Every part of the tasks asked for, keyed by (task, source), then every source.
   std::vector<std::pair<std::pair<std::string, std::string>, task_actor>> targets;
   for (auto& [task_name, entry] : st.tasks)
@@ -451,8 +449,7 @@ caf::result<task_status> stop_task(self_ptr self, const std::string& name) {
   auto& st = self->state;
   auto it = st.tasks.find(name);
   if (it == st.tasks.end())
-    return make_error(ec::not_found, "task " + name + " does not exist on worker " +
-                                         st.worker_name);
+    return not_on_worker(st, "task", name);
   auto& entry = it->second;
   if (entry.updating) return busy(entry, name);
   auto rp = self->make_response_promise<task_status>();
@@ -487,8 +484,7 @@ caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool
   auto& st = self->state;
   auto it = st.tasks.find(name);
   if (it == st.tasks.end())
-    return make_error(ec::not_found, "task " + name + " does not exist on worker " +
-                                         st.worker_name);
+    return not_on_worker(st, "task", name);
   if (auto err = busy(it->second, name)) return err;
   auto rp = self->make_response_promise<task_status>();
   auto db = st.db;
@@ -521,8 +517,7 @@ caf::result<task_status> update_task(self_ptr self, task_config updated) {
   auto& st = self->state;
   auto it = st.tasks.find(updated.name);
   if (it == st.tasks.end())
-    return make_error(ec::not_found,
-                      "task " + updated.name + " does not exist on worker " + st.worker_name);
+    return not_on_worker(st, "task", updated.name);
   if (auto err = busy(it->second, updated.name)) return err;
   if (it->second.subtasks.empty())
     return make_error(ec::not_found,

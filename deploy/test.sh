@@ -23,7 +23,10 @@ if [ "${DM_SANITIZE:-1}" != 0 ] && [ $# -eq 0 ]; then
   echo "test: unit tests under ASan and UBSan"
   sanitize="$root/build-sanitize"
   if [ ! -f "$sanitize/build.ninja" ]; then
-    meson setup "$sanitize" "$root" --buildtype=debugoptimized -Db_sanitize=address,undefined \
+    # No optimization and no debug info keep the build short; GCC 12 warns falsely under the
+    # sanitizers (maybe-uninitialized in std::function), so warnings do not fail this build.
+    meson setup "$sanitize" "$root" --buildtype=plain -Dwerror=false \
+      -Db_sanitize=address,undefined \
       -Db_lundef=false >/dev/null
   fi
   ninja -C "$sanitize" -j "${DM_JOBS:-2}" test/unit/unit_tests

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/numbers.hpp"
 #include "protocol/sql/quote.hpp"
 
 namespace dm {
@@ -23,15 +24,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-// A number information_schema printed; 0 for anything else.
-uint64_t number_or_zero(const std::string& text) {
-  uint64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9' || v > UINT64_MAX / 10) return 0;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return v;
-}
 
 }  // namespace
 
@@ -41,14 +33,16 @@ caf::expected<collation_charsets> load_collation_charsets(mysql_connection& conn
       "SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS WHERE ID IS NOT NULL");
   if (!rows) return rows.error();
   for (auto& r : *rows)
-    if (r[0] && r[1]) out[static_cast<uint32_t>(std::stoul(*r[0]))] = *r[1];
+    if (r[0] && r[1])
+      if (auto id = to_unsigned(*r[0])) out[static_cast<uint32_t>(*id)] = *r[1];
   // MariaDB 10.10+ lists the ids of collations shared by several charsets (uca1400) here.
   auto extra = conn.query("SELECT ID, CHARACTER_SET_NAME FROM "
                           "information_schema.COLLATION_CHARACTER_SET_APPLICABILITY "
                           "WHERE ID IS NOT NULL");
   if (extra)
     for (auto& r : *extra)
-      if (r[0] && r[1]) out[static_cast<uint32_t>(std::stoul(*r[0]))] = *r[1];
+      if (r[0] && r[1])
+      if (auto id = to_unsigned(*r[0])) out[static_cast<uint32_t>(*id)] = *r[1];
   return out;
 }
 
@@ -107,10 +101,10 @@ caf::expected<table_schema> load_table_schema(mysql_connection& conn, const std:
     auto data_type = lower(r[4].value_or(""));
     def.is_unsigned = column_type.find("unsigned") != std::string::npos;
     def.generated = extra.find("generated") != std::string::npos;
-    if (r[6]) def.fsp = static_cast<uint8_t>(std::min<uint64_t>(6, number_or_zero(*r[6])));
+    if (r[6]) def.fsp = static_cast<uint8_t>(std::min<uint64_t>(6, to_unsigned(*r[6]).value_or(0)));
     def.data_type = data_type;
     if (data_type == "binary" && r[7])
-      def.binary_length = static_cast<uint32_t>(number_or_zero(*r[7]));
+      def.binary_length = static_cast<uint32_t>(to_unsigned(*r[7]).value_or(0));
     if (r[2]) def.charset = *r[2];
     else if (is_binary_type(data_type)) def.charset = "binary";
     index_of[def.name] = s.columns.size();

@@ -1,22 +1,10 @@
 #include "storage/json_bytes.hpp"
 
+#include "common/utf8.hpp"
+
 namespace dm::storage {
 
 namespace {
-
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
-    if (extra == 4 || (extra > 0 && c < 0xC2) || i + extra >= s.size() + (extra == 0 ? 1 : 0))
-      return false;
-    for (size_t k = 1; k <= extra; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += extra + 1;
-  }
-  return true;
-}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -28,7 +16,7 @@ int hex_digit(char c) {
 }  // namespace
 
 nlohmann::json bytes_to_json(std::string_view bytes) {
-  if (valid_utf8(bytes)) return std::string{bytes};
+  if (!first_invalid_utf8(bytes)) return std::string{bytes};
   static const char* digits = "0123456789abcdef";
   std::string hex;
   hex.reserve(bytes.size() * 2);

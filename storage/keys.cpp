@@ -53,20 +53,26 @@ std::optional<relay_key> parse_relay_event_key(std::string_view source, std::str
   return relay_key{read_be32(body), read_be32(body.substr(4)), read_be32(body.substr(8))};
 }
 
-std::string relay_file_key(std::string_view source, uint32_t segment, uint32_t file_index) {
+namespace {
+
+// source NUL kind segment file_index: the relay-file records of kind 'f' and 't'.
+std::string relay_file_record_key(std::string_view source, char kind, uint32_t segment,
+                                  uint32_t file_index) {
   auto out = owner_prefix(source);
-  out += 'f';
+  out += kind;
   append_be32(out, segment);
   append_be32(out, file_index);
   return out;
 }
 
+}  // namespace
+
+std::string relay_file_key(std::string_view source, uint32_t segment, uint32_t file_index) {
+  return relay_file_record_key(source, 'f', segment, file_index);
+}
+
 std::string relay_file_time_key(std::string_view source, uint32_t segment, uint32_t file_index) {
-  auto out = owner_prefix(source);
-  out += 't';
-  append_be32(out, segment);
-  append_be32(out, file_index);
-  return out;
+  return relay_file_record_key(source, 't', segment, file_index);
 }
 
 std::optional<std::pair<uint32_t, uint32_t>> parse_relay_file_key(std::string_view source,

@@ -7,6 +7,7 @@
 #include <toml.hpp>
 
 #include "common/error.hpp"
+#include "common/utf8.hpp"
 
 namespace dm::config {
 
@@ -53,6 +54,11 @@ caf::expected<host_port> parse_host_port(const std::string& text, const std::str
 }
 
 caf::expected<worker_config> parse_worker_toml(const std::string& text, const std::string& file) {
+  // toml11 reads past its buffer on some bytes that are not UTF-8 (seen under ASan on a
+  // literal string holding 0x80 0x81): such a file never reaches it.
+  if (auto at = first_invalid_utf8(text))
+    return config_error(file + ": invalid TOML (byte " + std::to_string(*at) +
+                        " is not UTF-8); check that the file is UTF-8 text in TOML syntax");
   toml::value root;
   try {
     std::istringstream in{text};

@@ -378,7 +378,7 @@ status_reply ask_every_worker(caf::actor_system& sys, workers& ws,
 int run_handle_error(caf::actor_system& sys, const options& opts, workers& ws,
                      const std::string& task, const std::string& action,
                      const std::string& sql) {
-  if (action == "replace" && sql.empty())
+  if (error_action_from(action) == error_action::replace && sql.empty())
     fail("handle-error " + task + " replace needs the SQL to run instead, e.g. "
          "handle-error " + task + " replace \"ALTER TABLE ...; ...\"");
   auto merged = ask_every_worker(

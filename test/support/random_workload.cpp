@@ -1571,6 +1571,11 @@ struct random_workload::model {
     if (!t) return std::nullopt;
     auto idx = random_index(*t);
     if (!idx || idx->parts.empty()) return std::nullopt;
+    // Known limitation (README, "Full migration"): an index InnoDB made by itself for a foreign
+    // key is copied as an explicit one, as mysqldump and mydumper copy it; a later index that
+    // leads with the same column makes InnoDB drop its own index upstream but not the copied
+    // one downstream (a difference of indexes only). Such indexes are left out here.
+    if (is_fk_column(*t, idx->parts.front().column)) return std::nullopt;
     int id = t->id;
     ddl_plan p;
     if (chance(50))

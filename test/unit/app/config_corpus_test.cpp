@@ -70,11 +70,11 @@ std::string mutate(const std::string& text, std::mt19937_64& rng) {
       lines[at] = lines[at].substr(0, sep + 1) + " " + odd_values[pick(odd_values.size())];
       return joined(lines);
     }
-    case 4: {  // a huge value (1 MB)
+    case 4: {  // a large value (64 KiB)
       auto at = pick(lines.size());
       auto sep = lines[at].find_first_of(":=");
       if (sep == std::string::npos) return text;
-      lines[at] = lines[at].substr(0, sep + 1) + " \"" + std::string(1 << 20, 'x') + "\"";
+      lines[at] = lines[at].substr(0, sep + 1) + " \"" + std::string(1 << 16, 'x') + "\"";
       return joined(lines);
     }
     default: {  // deep nesting

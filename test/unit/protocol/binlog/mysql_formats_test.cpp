@@ -166,7 +166,9 @@ BOOST_AUTO_TEST_CASE(v2_rows_event_with_extra_data_and_a_json_column) {
   DM_REQUIRE_OK(format);
   auto map = decoder.decode(event(event_type::table_map, tm.b));
   DM_REQUIRE_OK(map);
-  auto ev = decoder.decode(event(event_type::write_rows_v2, rows.b));
+  // The decoded event points into its bytes: they must outlive it.
+  auto rows_bytes = event(event_type::write_rows_v2, rows.b);
+  auto ev = decoder.decode(rows_bytes);
   DM_REQUIRE_OK(ev);
   auto& r = std::get<rows_event>(ev->body);
   BOOST_CHECK_EQUAL(r.extra_data, "xyz");
