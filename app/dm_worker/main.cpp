@@ -20,7 +20,7 @@
 #include "actors/worker.hpp"
 #include "app/config/worker_toml.hpp"
 #include "app/logging.hpp"
-#include "app/metrics_server.hpp"
+#include "app/dm_worker/metrics_server.hpp"
 #include "app/system_config.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"

@@ -1,4 +1,4 @@
-#include "app/metrics_server.hpp"
+#include "app/dm_worker/metrics_server.hpp"
 
 #include <thread>
 
