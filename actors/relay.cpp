@@ -256,6 +256,12 @@ caf::error connect(self_ptr self) {
     return make_error(ec::upstream_misconfigured,
                       label + ": the GTID set " + request.gtid->to_string() +
                           " is MariaDB's, but the upstream is MySQL");
+  if (request.gtid && request.gtid->kind() == gtid_set::flavor::mysql && facts->mariadb)
+    return make_error(ec::upstream_misconfigured,
+                      label + ": the GTID set " + request.gtid->to_string() +
+                          " is MySQL's (server-uuid:ranges), but the upstream is MariaDB; give a "
+                          "MariaDB GTID list (domain-server-sequence, as in SELECT "
+                          "@@gtid_binlog_pos) in relay-binlog-gtid");
   if (!st.committed.next.empty()) {
     if (auto err = st.log->truncate_from(st.committed.head())) return err;
   }

@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <utility>
+
+#include <unistd.h>
 
 #include <errmsg.h>
 #include <mysql.h>
@@ -34,6 +37,28 @@ const char* advice(ec code, server_role role) {
       return role == server_role::upstream ? "check the upstream server"
                                            : "check the statement and the downstream table";
   }
+}
+
+// Where an operator sets the TLS files of a connection in role `role`.
+const char* tls_settings(server_role role) {
+  return role == server_role::upstream ? "from.security in the source config"
+                                       : "target-database.security in the task config";
+}
+
+// Connector/C reports an unreadable TLS file as a generic TLS failure; name the file instead.
+caf::error check_tls_files(const connection_params& params, server_role role,
+                           const std::string& label) {
+  const std::pair<const char*, const std::string*> files[] = {
+      {"ssl-ca", &params.ssl_ca}, {"ssl-cert", &params.ssl_cert}, {"ssl-key", &params.ssl_key}};
+  for (auto& [key, path] : files) {
+    if (path->empty() || ::access(path->c_str(), R_OK) == 0) continue;
+    return make_error(role == server_role::upstream ? ec::upstream_misconfigured
+                                                    : ec::downstream_rejected,
+                      label + ": TLS file " + *path + " (" + key + ") cannot be read: " +
+                          std::strerror(errno) + "; check " + key + " under " +
+                          tls_settings(role));
+  }
+  return {};
 }
 
 }  // namespace
@@ -106,6 +131,7 @@ caf::expected<mysql_connection> mysql_connection::open(const connection_params& 
   if (params.max_allowed_packet)
     mysql_optionsv(m.get(), MYSQL_OPT_MAX_ALLOWED_PACKET, &params.max_allowed_packet);
   if (!params.ssl_ca.empty() || !params.ssl_cert.empty()) {
+    if (auto err = check_tls_files(params, role, label)) return err;
     auto or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
     mysql_ssl_set(m.get(), or_null(params.ssl_key), or_null(params.ssl_cert),
                   or_null(params.ssl_ca), nullptr, nullptr);
@@ -276,7 +302,11 @@ caf::error mysql_connection::last_error(std::string_view what) const {
   auto errnum = mysql_errno(mysql_.get());
   auto code = classify_mysql_error(errnum, role_);
   std::string text = label_ + ": " + std::string{what} + " failed: [" + std::to_string(errnum) +
-                     "] " + mysql_error(mysql_.get()) + "; " + advice(code, role_);
+                     "] " + mysql_error(mysql_.get()) + "; " +
+                     (errnum == CR_SSL_CONNECTION_ERROR
+                          ? std::string{"check that the server accepts TLS and the files under "} +
+                                tls_settings(role_)
+                          : std::string{advice(code, role_)});
   return make_error(code, std::move(text));
 }
 

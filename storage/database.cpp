@@ -109,6 +109,12 @@ caf::expected<std::shared_ptr<database>> database::open(const std::string& dir) 
       families[1].options.bottommost_compression = rocksdb::kSnappyCompression;
       status = rocksdb::DB::Open(options, dir, families, &handles, &raw);
     }
+    if (!status.ok() && status.IsIOError() &&
+        status.ToString().find("lock") != std::string::npos)
+      return make_error(ec::storage_failed,
+                        "local store: " + dir + " is in use by another process (" +
+                            status.ToString() + "); another dm-worker runs on this data-dir: "
+                            "stop it, or give this worker a data-dir of its own");
     if (!status.ok()) return to_error(status, "opening " + dir);
   }
   state->db.reset(raw);

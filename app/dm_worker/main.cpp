@@ -29,8 +29,13 @@
 
 namespace {
 
+// Set once the log file is open: from then on a failure to start is also in the log, where an
+// operator of a service looks first.
+bool logging_ready = false;
+
 int fail(const std::string& message) {
   std::cerr << "dm-worker: " << message << std::endl;
+  if (logging_ready) DM_ERROR("dm-worker cannot start: {}", message);
   return 1;
 }
 
@@ -50,6 +55,7 @@ int main(int argc, char** argv) {
   if (!cfg) return fail(dm::describe(cfg.error()));
   if (auto err = dm::app::setup_logging(cfg->log_file, cfg->log_level, "dm-worker"))
     return fail(dm::describe(err));
+  logging_ready = true;
 
   std::error_code ec;
   std::filesystem::create_directories(cfg->data_dir, ec);

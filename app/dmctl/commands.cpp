@@ -1,5 +1,6 @@
 #include "app/dmctl/commands.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -177,22 +178,42 @@ caf::expected<reply> start_task(workers& ws, const std::string& task_file, bool 
   return reply{to_json(status), "started " + to_text(status)};
 }
 
-caf::expected<reply> query_status(workers& ws, const std::string& task) {
+caf::expected<reply> query_status(workers& ws, const std::string& task,
+                                  const std::vector<std::string>& sources) {
   auto a = ask_each<status_reply>(ws, ws.all(), {ec::not_found}, query_status_atom_v, task);
   if (!a) return a.error();
   if (!task.empty() && a->from.empty()) return on_no_worker(ws, a->refusal, "task " + task);
   std::vector<status_reply> replies;
   for (auto& [i, r] : a->from) replies.push_back(std::move(r));
   auto status = merge(replies);
-  if (!task.empty()) {
-    // Sources of other tasks are noise when asking about one task.
-    std::set<std::string> used;
-    for (auto& t : status.tasks)
-      for (auto& s : t.subtasks) used.insert(s.source_id);
+  std::set<std::string> wanted(sources.begin(), sources.end());
+  if (!wanted.empty()) {
+    for (auto& t : status.tasks) {
+      std::vector<subtask_status> keep;
+      for (auto& s : t.subtasks)
+        if (wanted.count(s.source_id)) keep.push_back(s);
+      t.subtasks = std::move(keep);
+    }
+    status.tasks.erase(std::remove_if(status.tasks.begin(), status.tasks.end(),
+                                      [](const task_status& t) { return t.subtasks.empty(); }),
+                       status.tasks.end());
+  }
+  // Sources of other tasks, or not asked for, are noise.
+  std::set<std::string> used;
+  for (auto& t : status.tasks)
+    for (auto& s : t.subtasks) used.insert(s.source_id);
+  if (!task.empty() || !wanted.empty()) {
     std::vector<source_status> keep;
     for (auto& s : status.sources)
-      if (used.count(s.source_id)) keep.push_back(s);
+      if (wanted.empty() ? used.count(s.source_id) > 0 : wanted.count(s.source_id) > 0)
+        keep.push_back(s);
     status.sources = std::move(keep);
+  }
+  for (auto& id : wanted) {
+    bool known = std::any_of(status.sources.begin(), status.sources.end(),
+                             [&](const source_status& s) { return s.source_id == id; }) ||
+                 used.count(id) > 0;
+    if (!known) return on_no_worker(ws, "", "source " + id);
   }
   return reply{to_json(status), to_text(status)};
 }

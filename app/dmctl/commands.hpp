@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
@@ -27,8 +28,10 @@ caf::expected<reply> operate_source(workers& ws, const std::string& action,
                                     const std::string& target);
 caf::expected<reply> check_task(workers& ws, const std::string& task_file);
 caf::expected<reply> start_task(workers& ws, const std::string& task_file, bool remove_meta);
-// `task` empty: every task and source.
-caf::expected<reply> query_status(workers& ws, const std::string& task);
+// `task` empty: every task and source. `sources` not empty: only these sources and the parts
+// of tasks that replicate them (DM's query-status -s).
+caf::expected<reply> query_status(workers& ws, const std::string& task,
+                                  const std::vector<std::string>& sources);
 // `target`: a task name or its config file.
 caf::expected<reply> stop_task(workers& ws, const std::string& target);
 caf::expected<reply> pause_task(workers& ws, const std::string& task);

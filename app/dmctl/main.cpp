@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
+#include <optional>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <caf/all.hpp>
@@ -39,6 +42,39 @@ int print(bool json, const caf::expected<dmctl::reply>& r) {
   return r->exit_code;
 }
 
+// After a parse error: when no command was recognised and CLI11 left a word over, "unknown
+// command X; did you mean Y?" with the nearest command name.
+std::optional<std::string> unknown_command_hint(const CLI::App& app) {
+  if (!app.get_subcommands().empty()) return std::nullopt;
+  auto left_over = app.remaining();
+  if (left_over.empty() || left_over.front().empty() || left_over.front()[0] == '-')
+    return std::nullopt;
+  const std::string& word = left_over.front();
+  // Levenshtein distance, by one row.
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        size_t above = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+        diagonal = above;
+      }
+    }
+    return row[b.size()];
+  };
+  std::string nearest;
+  size_t best = std::numeric_limits<size_t>::max();
+  for (const auto* sub : app.get_subcommands({})) {
+    auto d = distance(word, sub->get_name());
+    if (d < best) best = d, nearest = sub->get_name();
+  }
+  if (best > word.size() / 2 + 2) return "unknown command '" + word + "'";
+  return "unknown command '" + word + "'; did you mean '" + nearest + "'?";
+}
+
 }  // namespace
 
 // Runs one dmctl invocation; `args` are its words without the program name. `interactive` is
@@ -50,9 +86,9 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   dmctl::client_options opts;
   bool json = false;
   if (const char* env = std::getenv("DM_WORKER_ADDR")) opts.worker_addrs = env;
-  app.add_option("--worker-addr", opts.worker_addrs,
+  app.add_option("--worker-addr,--master-addr", opts.worker_addrs,
                  "worker admin endpoint(s), HOST:PORT[,HOST:PORT...] (default 127.0.0.1:8262 or "
-                 "$DM_WORKER_ADDR)");
+                 "$DM_WORKER_ADDR; --master-addr is DM's name for it)");
   app.add_flag("--json", json, "print the answer as JSON");
   app.add_option("--ssl-ca", opts.ssl_ca, "TLS: the CA that signed the workers' certificates");
   app.add_option("--ssl-cert", opts.ssl_cert, "TLS: dmctl's certificate (PEM)");
@@ -80,8 +116,11 @@ int run_once(std::vector<std::string> args, bool* interactive) {
       "check-task", "precheck a task: upstream settings, privileges on both sides, schemas");
   ct->add_option("config", check_file, "task config file (YAML)")->required();
   std::string status_task;
+  std::vector<std::string> status_sources;
   auto* qs = app.add_subcommand("query-status", "status of one task, or of all tasks and sources");
   qs->add_option("task", status_task, "task name");
+  qs->add_option("-s,--source", status_sources, "only these sources (repeat or comma-separate)")
+      ->delimiter(',');
   std::string stop_target;
   auto* sp = app.add_subcommand("stop-task", "stop a task and remove it with its checkpoints");
   sp->add_option("task", stop_target, "task name or config file")->required();
@@ -119,6 +158,14 @@ int run_once(std::vector<std::string> args, bool* interactive) {
       ->required()
       ->check(CLI::IsMember({"skip", "replace"}));
   he->add_option("sql", error_sql, "replace: the statements to run instead, ';'-separated");
+  // DM's newer name for handle-error, with the operation first: binlog skip|replace TASK [SQL].
+  auto* bl = app.add_subcommand(
+      "binlog", "DM's name for handle-error: binlog skip TASK | binlog replace TASK \"SQL\"");
+  bl->add_option("operation", error_action, "skip | replace")
+      ->required()
+      ->check(CLI::IsMember({"skip", "replace"}));
+  bl->add_option("task", error_task, "task name")->required();
+  bl->add_option("sql", error_sql, "replace: the statements to run instead, ';'-separated");
 
   try {
     std::reverse(args.begin(), args.end());  // CLI11 takes the words last first
@@ -126,7 +173,8 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "dmctl: " << e.what() << " (see dmctl --help)" << std::endl;
+    std::cerr << "dmctl: " << unknown_command_hint(app).value_or(e.what())
+              << " (see dmctl --help)" << std::endl;
     return 1;
   }
 
@@ -152,11 +200,11 @@ int run_once(std::vector<std::string> args, bool* interactive) {
       return dmctl::operate_source(ws, action, source_flag.empty() ? target : source_flag);
     if (st->parsed()) return dmctl::start_task(ws, task_file, remove_meta);
     if (ct->parsed()) return dmctl::check_task(ws, check_file);
-    if (qs->parsed()) return dmctl::query_status(ws, status_task);
+    if (qs->parsed()) return dmctl::query_status(ws, status_task, status_sources);
     if (sp->parsed()) return dmctl::stop_task(ws, stop_target);
     if (lm->parsed()) return dmctl::list_member(ws);
     if (pr->parsed()) return dmctl::purge_relay(ws, purge_source, purge_file);
-    if (he->parsed()) return dmctl::handle_error(ws, error_task, error_action, error_sql);
+    if (he->parsed() || bl->parsed()) return dmctl::handle_error(ws, error_task, error_action, error_sql);
     if (pt->parsed()) return dmctl::pause_task(ws, pause_task);
     if (rt->parsed()) return dmctl::resume_task(ws, resume_task);
     if (ut->parsed()) return dmctl::update_task(ws, update_file);

@@ -3,6 +3,9 @@
 #define BOOST_TEST_MODULE bad_input
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include "test/support/harness.hpp"
 
 using namespace dm::test;
@@ -80,4 +83,44 @@ BOOST_FIXTURE_TEST_CASE(task_naming_an_unknown_source_is_not_started, fixture) {
   expect_failure({"query-status", "nosuch"}, "task nosuch does not exist");
   expect_failure({"stop-task", "nosuch"}, "task nosuch does not exist");
   expect_failure({"operate-source", "stop", "nosuch"}, "source nosuch does not exist");
+}
+
+// Mistakes whose first symptom points elsewhere are named by their real cause: an unreadable
+// TLS file (not "check the statement"), a MySQL GTID set for a MariaDB upstream (not "[1047]
+// Unknown command"), a second worker on a data-dir in use (not "check the disk space").
+BOOST_FIXTURE_TEST_CASE(each_mistake_is_named_by_its_real_cause, fixture) {
+  auto tls = source_yaml("tls", upstream, "  security:\n    ssl-ca: \"/nonexistent/ca.pem\"\n");
+  expect_failure({"operate-source", "create", worker.write_file("tls.yaml", tls)},
+                 "TLS file /nonexistent/ca.pem (ssl-ca) cannot be read");
+
+  auto gtid = source_yaml("mysql_gtid", upstream,
+                          "enable-gtid: true\n"
+                          "relay-binlog-gtid: \"3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5\"\n");
+  auto created = worker.dmctl({"operate-source", "create", worker.write_file("g.yaml", gtid)});
+  std::string relay_error;
+  if (created.exit_code != 0) {
+    relay_error = created.err;
+  } else {
+    for (int i = 0; i < 300 && relay_error.empty(); ++i) {
+      auto shown = worker.dmctl_json({"operate-source", "show", "mysql_gtid"});
+      relay_error = shown["sources"][0]["relay"]["last_error"].get<std::string>();
+      if (relay_error.empty()) std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    }
+  }
+  BOOST_CHECK_MESSAGE(relay_error.find("is MySQL's") != std::string::npos &&
+                          relay_error.find("the upstream is MariaDB") != std::string::npos,
+                      relay_error);
+
+  worker_options second;
+  second.name = "worker-2";
+  second.data_dir = worker.data_dir();
+  try {
+    worker_process again{second};
+    BOOST_ERROR("a second worker started on a data-dir in use");
+  } catch (const std::runtime_error& e) {
+    std::string why = e.what();
+    BOOST_CHECK_MESSAGE(why.find("in use by another process") != std::string::npos &&
+                            why.find("disk space") == std::string::npos,
+                        why);
+  }
 }

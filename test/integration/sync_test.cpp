@@ -296,4 +296,34 @@ BOOST_AUTO_TEST_CASE(handle_error_skips_a_row_and_replaces_a_ddl) {
   BOOST_CHECK_EQUAL(subtask_status(worker, "he")["stage"], "Running");
   // The worker's log says what the operator decided.
   BOOST_CHECK(worker.log().find("replaced the event") != std::string::npos);
+
+  // DM's spelling: binlog skip TASK, with a global option after the command.
+  downstream.execute("INSERT INTO he.t VALUES (8, 0, 0)");
+  upstream.execute("INSERT INTO he.t VALUES (8, 8, 8)");
+  wait_paused(worker, "he");
+  auto dm_skip = worker.dmctl({"binlog", "skip", "he", "--json"});
+  BOOST_REQUIRE_MESSAGE(dm_skip.exit_code == 0, dm_skip.err);
+  auto skip_json = nlohmann::json::parse(dm_skip.out);
+  BOOST_CHECK_MESSAGE(skip_json["result"] == true && skip_json["tasks"][0]["name"] == "he",
+                      dm_skip.out);
+  upstream.execute("UPDATE he.t SET v = 0, z = 0 WHERE id = 8");
+  wait_synced(worker, "he", upstream);
+  diff = compare_database(upstream, downstream, "he");
+  BOOST_CHECK_MESSAGE(diff.empty(), diff);
+  // query-status -s keeps the named sources; an unknown one is an error; a mistyped command
+  // is named with the nearest one.
+  auto by_source = worker.dmctl({"query-status", "he", "-s", "up", "--json"});
+  BOOST_REQUIRE_MESSAGE(by_source.exit_code == 0, by_source.err);
+  auto by_source_json = nlohmann::json::parse(by_source.out);
+  BOOST_CHECK_MESSAGE(by_source_json["tasks"][0]["sources"].size() == 1 &&
+                          by_source_json["sources"].size() == 1,
+                      by_source.out);
+  auto no_source = worker.dmctl({"query-status", "he", "-s", "nope"});
+  BOOST_CHECK_MESSAGE(no_source.exit_code != 0 &&
+                          no_source.err.find("source nope") != std::string::npos,
+                      no_source.err);
+  auto typo = worker.dmctl({"query-stauts", "he"});
+  BOOST_CHECK_MESSAGE(typo.exit_code != 0 &&
+                          typo.err.find("did you mean 'query-status'") != std::string::npos,
+                      typo.err);
 }
