@@ -15,12 +15,15 @@ namespace {
 
 constexpr const char* later = "not implemented yet; remove it";
 
-caf::error parse_syncer(const yaml_map& m, syncer_config& out) {
+caf::error parse_syncer(yaml_map& m, syncer_config& out, std::vector<std::string>& warnings) {
+  if (auto err = m.take_tolerated(
+          {{"queue-size", nullptr, "in-flight work is bounded by credits per applier", false},
+           {"multiple-rows", "true", "multi-row statements are always used", false}},
+          warnings))
+    return err;
   if (auto err = m.check_keys({"worker-count", "batch", "safe-mode", "memory-budget"},
-                              {{"queue-size", "in-flight work is bounded by credits per applier"},
-                               {"checkpoint-flush-interval", later},
+                              {{"checkpoint-flush-interval", later},
                                {"compact", later},
-                               {"multiple-rows", "multi-row statements are always used"},
                                {"safe-mode-duration", later},
                                {"enable-ansi-quotes", later}}))
     return err;
@@ -32,10 +35,13 @@ caf::error parse_syncer(const yaml_map& m, syncer_config& out) {
   return m.read("safe-mode", out.safe_mode);
 }
 
-caf::error parse_dumper(const yaml_map& m, dumper_config& out) {
-  if (auto err = m.check_keys({"threads", "rows", "extra-args"},
-                              {{"chunk-filesize", "chunks are sized by rows; use rows"},
-                               {"skip-tz-utc", "dumps are always read and written in UTC"}}))
+caf::error parse_dumper(yaml_map& m, dumper_config& out, std::vector<std::string>& warnings) {
+  if (auto err = m.take_tolerated(
+          {{"chunk-filesize", nullptr, "chunks are sized by rows; use rows", false},
+           {"skip-tz-utc", nullptr, "dumps are always read and written in UTC", false}},
+          warnings))
+    return err;
+  if (auto err = m.check_keys({"threads", "rows", "extra-args"}))
     return err;
   if (auto err = m.read("threads", out.threads, 1)) return err;
   if (auto err = m.read("rows", out.rows, 1)) return err;
@@ -167,21 +173,28 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
                                            std::vector<std::string>& warnings) {
   auto doc = parse_yaml_document(text, file);
   if (!doc) return doc.error();
+  constexpr const char* no_shards = "shard merging is not implemented yet";
+  constexpr const char* no_heartbeat =
+      "lag is measured from binlog event times and the relay's heartbeats";
+  constexpr const char* no_online_ddl = "online schema-change tools are not handled yet";
+  if (auto err = doc->take_tolerated(
+          {{"is-sharding", "false", no_shards, true},
+           {"shard-mode", "", no_shards, true},
+           {"strict-optimistic-shard-mode", "false", no_shards, true},
+           {"enable-heartbeat", "false", no_heartbeat, false},
+           {"heartbeat-update-interval", nullptr, no_heartbeat, false},
+           {"heartbeat-report-interval", nullptr, no_heartbeat, false},
+           {"online-ddl", "false", no_online_ddl, true},
+           {"online-ddl-scheme", "", no_online_ddl, true}},
+          warnings))
+    return err;
   if (auto err = doc->check_keys(
           {"name", "task-mode", "meta-schema", "target-database", "mysql-instances", "syncers",
            "block-allow-list", "black-white-list", "routes", "filters", "mydumpers", "loaders",
            "clean-dump-file", "ignore-checking-items"},
-          {{"is-sharding", "shard merging is not implemented yet"},
-           {"shard-mode", "shard merging is not implemented yet"},
-           {"strict-optimistic-shard-mode", "shard merging is not implemented yet"},
-           {"enable-heartbeat", "lag is measured from binlog event times"},
-           {"heartbeat-update-interval", "lag is measured from binlog event times"},
-           {"heartbeat-report-interval", "lag is measured from binlog event times"},
-           {"timezone", "rows are written in UTC; no time zone is needed"},
+          {{"timezone", "rows are written in UTC; no time zone is needed"},
            {"case-sensitive", later},
            {"collation_compatible", later},
-           {"online-ddl", later},
-           {"online-ddl-scheme", later},
            {"column-mappings", later},
            {"expression-filter", later},
            {"validators", later},
@@ -221,7 +234,7 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   if (!named) return named.error();
   for (auto& [name, m] : *named) {
     syncer_config s;
-    if (auto err = parse_syncer(m, s)) return err;
+    if (auto err = parse_syncer(m, s, warnings)) return err;
     syncers[name] = s;
   }
 
@@ -229,7 +242,7 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   auto named_dumpers = doc->named_children("mydumpers");
   if (!named_dumpers) return named_dumpers.error();
   for (auto& [name, m] : *named_dumpers)
-    if (auto err = parse_dumper(m, dumpers[name])) return err;
+    if (auto err = parse_dumper(m, dumpers[name], warnings)) return err;
   std::map<std::string, loader_config> loaders;
   auto named_loaders = doc->named_children("loaders");
   if (!named_loaders) return named_loaders.error();

@@ -59,6 +59,31 @@ caf::error yaml_map::check_keys(std::initializer_list<const char*> known,
   return caf::none;
 }
 
+caf::error yaml_map::take_tolerated(std::initializer_list<tolerated_key> tolerated,
+                                    std::vector<std::string>& warnings) {
+  if (auto err = expect_map()) return err;
+  if (!node_ || node_.IsNull()) return caf::none;
+  for (const auto& t : tolerated) {
+    if (!node_[t.key]) continue;
+    auto value = node_[t.key];
+    std::string text = value.IsScalar() ? value.Scalar() : value.IsNull() ? "" : "(a structure)";
+    std::transform(text.begin(), text.end(), text.begin(), ::tolower);
+    bool off = false;
+    if (t.off_values != nullptr) {
+      std::string list = std::string{t.off_values} + "|";
+      for (size_t start = 0, bar; (bar = list.find('|', start)) != std::string::npos;
+           start = bar + 1)
+        off = off || list.compare(start, bar - start, text) == 0;
+    }
+    if (!off && t.refused_otherwise)
+      return config_error(where(t.key) + ": '" + text + "' is not supported: " + t.why +
+                          (t.off_values ? std::string{"; remove the key"} : std::string{}));
+    if (!off) warnings.push_back(where(t.key) + " has no effect here: " + t.why);
+    node_.remove(t.key);
+  }
+  return caf::none;
+}
+
 bool yaml_map::has(const char* key) const {
   return node_ && node_.IsMap() && node_[key] && !node_[key].IsNull();
 }

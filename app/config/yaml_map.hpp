@@ -21,6 +21,17 @@ struct unsupported_key {
   const char* reason;
 };
 
+// A DM key dm-worker takes without acting on it. Its value is one of `off_values` (DM's "off"
+// or default; '|'-separated, "" matches an empty value; nullptr: none): accepted silently.
+// Any other value: refused with `why` when `refused_otherwise`, else accepted with a warning
+// that says `why` it has no effect here.
+struct tolerated_key {
+  const char* key;
+  const char* off_values;
+  const char* why;
+  bool refused_otherwise;
+};
+
 class yaml_map {
  public:
   // `path` is the dotted path of this mapping ("" for the document's top level).
@@ -33,6 +44,11 @@ class yaml_map {
   // with their reason.
   caf::error check_keys(std::initializer_list<const char*> known,
                         std::initializer_list<unsupported_key> unsupported = {}) const;
+
+  // Takes the `tolerated` keys present out of this mapping (so check_keys does not see them),
+  // adding a warning for each that has no effect; fails on the first with a refused value.
+  caf::error take_tolerated(std::initializer_list<tolerated_key> tolerated,
+                            std::vector<std::string>& warnings);
 
   bool has(const char* key) const;
 

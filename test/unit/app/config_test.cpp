@@ -159,6 +159,53 @@ BOOST_AUTO_TEST_CASE(bad_task_files_name_file_and_key) {
                        "target-database is required"));
 }
 
+// DM keys taken without effect: their "off" or default value is accepted silently, a value that
+// only means "no effect here" with one warning naming the key, a value that asks for something
+// missing is refused naming the key.
+BOOST_AUTO_TEST_CASE(task_yaml_dm_keys_off_warned_or_refused) {
+  enum class outcome { silent, warned, refused };
+  struct row {
+    const char* replace;  // the line put in place of meta-schema's
+    outcome expected;
+    const char* mentions;  // in the warning or error
+  };
+  const row rows[] = {
+      {"is-sharding: false", outcome::silent, ""},
+      {"is-sharding: true", outcome::refused, "is-sharding: 'true' is not supported"},
+      {"shard-mode: \"\"", outcome::silent, ""},
+      {"shard-mode: pessimistic", outcome::refused, "shard merging is not implemented"},
+      {"strict-optimistic-shard-mode: false", outcome::silent, ""},
+      {"enable-heartbeat: false", outcome::silent, ""},
+      {"enable-heartbeat: true", outcome::warned, "task.yaml: enable-heartbeat has no effect"},
+      {"heartbeat-update-interval: 1", outcome::warned, "heartbeat-update-interval has no effect"},
+      {"heartbeat-report-interval: 10", outcome::warned, "heartbeat-report-interval has no"},
+      {"online-ddl: false", outcome::silent, ""},
+      {"online-ddl: true", outcome::refused, "online-ddl: 'true' is not supported"},
+      {"online-ddl-scheme: \"\"", outcome::silent, ""},
+      {"online-ddl-scheme: pt", outcome::refused, "online schema-change tools"},
+  };
+  for (const auto& r : rows) {
+    std::vector<std::string> warnings;
+    auto text = std::string{good_task};
+    text.replace(text.find("meta-schema: \"dm_meta\""), 22, r.replace);
+    auto task = parse_task_yaml(text, "task.yaml", warnings);
+    std::string said = task ? (warnings.empty() ? "" : warnings.front()) : error_of(task);
+    BOOST_TEST_CONTEXT(r.replace << " -> " << said) {
+      BOOST_CHECK_EQUAL(bool(task), r.expected != outcome::refused);
+      BOOST_CHECK_EQUAL(warnings.size(), r.expected == outcome::warned ? 1u : 0u);
+      BOOST_CHECK(contains(said, r.mentions));
+    }
+  }
+  // In the syncer and dumper blocks too.
+  std::vector<std::string> warnings;
+  auto text = std::string{good_task};
+  text.replace(text.find("batch: 500"), 10, "batch: 500\n    queue-size: 1024\n    multiple-rows: true");
+  auto task = parse_task_yaml(text, "task.yaml", warnings);
+  BOOST_REQUIRE_MESSAGE(task, (task ? "" : error_of(task)));
+  BOOST_REQUIRE_EQUAL(warnings.size(), 1u);
+  BOOST_CHECK(contains(warnings[0], "syncers.fast.queue-size has no effect here"));
+}
+
 BOOST_AUTO_TEST_CASE(task_yaml_resolves_rules_per_instance) {
   std::vector<std::string> warnings;
   auto text = std::string{good_task};
