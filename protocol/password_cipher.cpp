@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "common/error.hpp"
+#include "common/utf8.hpp"
 
 namespace dm {
 
@@ -70,6 +71,31 @@ std::optional<std::string> decrypt(std::string_view sealed, const std::string& k
   return plain;
 }
 
+// DM's `dmctl encrypt` form (DM v7 and later, under the same secret-key-path key): base64 of a
+// 16-byte IV, the byte '@', and the password under AES-256 in CFB mode. CFB carries no tag, so a
+// wrong key yields other bytes; only a result that reads as a password (printable UTF-8, no
+// control characters) is taken.
+std::optional<std::string> decrypt_dm(std::string_view sealed, const std::string& key) {
+  constexpr size_t iv_bytes = 16;
+  if (sealed.size() <= iv_bytes + 1 || sealed[iv_bytes] != '@') return std::nullopt;
+  auto body = sealed.substr(iv_bytes + 1);
+  cipher_context ctx{EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free};
+  std::string plain(body.size(), '\0');
+  int n = 0, final_n = 0;
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_cfb128(), nullptr, bytes_of(key),
+                                 bytes_of(sealed.substr(0, iv_bytes))) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &n,
+                        bytes_of(body), static_cast<int>(body.size())) != 1 ||
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + n,
+                          &final_n) != 1)
+    return std::nullopt;
+  plain.resize(static_cast<size_t>(n + final_n));
+  for (unsigned char c : plain)
+    if (c < 0x20 || c == 0x7f) return std::nullopt;
+  if (first_invalid_utf8(plain)) return std::nullopt;
+  return plain;
+}
+
 }  // namespace
 
 caf::expected<std::string> read_secret_key(const std::string& path) {
@@ -116,8 +142,9 @@ std::string plain_password(const std::string& text, const std::string& key) {
   if (key.size() != key_bytes) return text;
   auto sealed = unbase64(text);
   if (!sealed) return text;
-  auto plain = decrypt(*sealed, key);
-  return plain ? *plain : text;
+  if (auto plain = decrypt(*sealed, key)) return *plain;
+  if (auto plain = decrypt_dm(*sealed, key)) return *plain;
+  return text;
 }
 
 }  // namespace dm
