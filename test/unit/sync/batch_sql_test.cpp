@@ -4,37 +4,16 @@
 
 #include "sync/batch_sql.hpp"
 #include "sync/causality.hpp"
+#include "test/unit/sync/sample_rows.hpp"
 
 using namespace dm;
+using dm::test::int_cell;
+using dm::test::str_cell;
+using dm::test::keyed_table;
 using binlog::cell;
 using binlog::cell_kind;
 
 namespace {
-
-cell int_cell(uint64_t v) {
-  cell c;
-  c.kind = cell_kind::integer;
-  c.u = v;
-  c.width = 4;
-  return c;
-}
-
-cell str_cell(std::string v) {
-  cell c;
-  c.kind = cell_kind::string;
-  c.text = std::move(v);
-  return c;
-}
-
-std::shared_ptr<table_schema> keyed_table() {
-  auto s = std::make_shared<table_schema>();
-  s->db = "d";
-  s->table = "t";
-  s->columns = {{"id", false, "", false, 0, ""}, {"code", false, "utf8mb4", false, 0, ""}};
-  s->primary_key = {0};
-  s->unique_keys = {{1}};
-  return s;
-}
 
 // Appends a change of `schema` to `batch`, targeting `d`.`t`.
 void add_job(job_batch& batch, const std::shared_ptr<table_schema>& schema, binlog::rows_kind kind,

@@ -7,20 +7,14 @@
 
 #include "sync/causality.hpp"
 #include "sync/dispatcher.hpp"
+#include "test/unit/sync/sample_rows.hpp"
 
 using namespace dm;
+using dm::test::int_cell;
 using binlog::cell;
 using binlog::cell_kind;
 
 namespace {
-
-cell int_cell(uint64_t v) {
-  cell c;
-  c.kind = cell_kind::integer;
-  c.u = v;
-  c.width = 4;
-  return c;
-}
 
 std::shared_ptr<table_schema> keyed() {
   auto s = std::make_shared<table_schema>();
