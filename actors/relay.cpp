@@ -118,8 +118,13 @@ caf::expected<upstream_facts> check_upstream(mysql_connection& conn, const sourc
   const auto& row = settings->at(0);
   upstream_facts facts;
   auto version = row[0].value_or("");
-  facts.mariadb = cfg.flavor.empty() ? version.find("MariaDB") != std::string::npos
-                                     : cfg.flavor == "mariadb";
+  // The server says what it is; a `flavor` in the source config that disagrees is corrected.
+  facts.mariadb = version.find("MariaDB") != std::string::npos;
+  if (!cfg.flavor.empty() && (cfg.flavor == "mariadb") != facts.mariadb)
+    DM_WARN("{}: the source config says flavor {}, but the upstream is {} ({}); replicating "
+            "it as {}; correct the flavor in the source config",
+            label, cfg.flavor, facts.mariadb ? "MariaDB" : "MySQL", version,
+            facts.mariadb ? "mariadb" : "mysql");
   if (row[1].value_or("0") != "1")
     return make_error(ec::upstream_misconfigured,
                       label + ": binary logging is off; start the server with --log-bin");

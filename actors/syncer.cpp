@@ -616,7 +616,7 @@ caf::error first_checkpoint(syncer_actor_state& st, const relay_progress& progre
 // Starts reading once the source answered the subscription.
 caf::error start(self_ptr self, const relay_progress& progress) {
   auto& st = self->state;
-  auto rules = table_rules::compile(st.instance);
+  auto rules = table_rules::compile(st.instance, st.source.filters);
   if (!rules) return rules.error();
   st.rules = std::move(*rules);
   st.relay_head = progress;

@@ -212,6 +212,17 @@ void forget_failures(task_actor_state& st) {
   st.restart.recovered();
 }
 
+// The source's checker (DM's auto-resume) as the restart settings of the task's units; the
+// jitter and the failure budget stay the project's.
+restart_settings unit_restart_settings(const auto_resume_config& checker) {
+  auto settings = defaults::unit_restart;
+  settings.first = std::chrono::milliseconds{checker.backoff_min_ms};
+  settings.max = std::chrono::milliseconds{checker.backoff_max_ms};
+  settings.window = std::chrono::milliseconds{checker.rollback_ms};
+  if (!checker.enabled) settings.max_failures = 1;
+  return settings;
+}
+
 void on_unit_down(task_self self, const caf::actor_addr& source, const caf::error& reason) {
   auto& st = self->state;
   auto& u = *st.units;
@@ -322,7 +333,7 @@ task_actor::behavior_type task(task_self self, task_config config, source_config
   st.store = std::move(store);
   st.worker = std::move(worker);
   st.spawn = std::move(spawn);
-  st.restart = restart_policy{defaults::unit_restart};
+  st.restart = restart_policy{unit_restart_settings(st.source.auto_resume)};
   st.units = std::make_shared<task_units>();
   st.rate_time = st.load_rate_time = std::chrono::steady_clock::now();
   // If the task ends without its exit handler (a crash of the actor), still stop the units.

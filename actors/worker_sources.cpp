@@ -11,6 +11,7 @@
 #include "common/log.hpp"
 #include "io/connection_settings.hpp"
 #include "model/config_json.hpp"
+#include "protocol/password_cipher.hpp"
 #include "storage/relay_log.hpp"
 
 namespace dm::worker_detail {
@@ -74,6 +75,9 @@ caf::result<source_status> create_source(self_ptr self, source_config cfg) {
   if (st.sources.count(cfg.source_id) || is_creating(st, cfg.source_id))
     return make_error(ec::already_exists, "source " + cfg.source_id + " already exists on worker " +
                                               st.worker_name + "; stop it first to change it");
+  if (auto err = check_encrypted_form(cfg.from.password, st.settings.secret_key,
+                                      "source " + cfg.source_id + ": from.password"))
+    return err;
   auto label = "upstream of source " + cfg.source_id + " (" + cfg.from.host + ":" +
                std::to_string(cfg.from.port) + ")";
   st.creating.push_back(cfg.source_id);

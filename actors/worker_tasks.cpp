@@ -13,6 +13,7 @@
 #include "common/defaults.hpp"
 #include "common/log.hpp"
 #include "io/connection_settings.hpp"
+#include "protocol/password_cipher.hpp"
 #include "io/meta_tables.hpp"
 #include "io/precheck.hpp"
 #include "io/sync_start.hpp"
@@ -324,6 +325,9 @@ caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_
     return make_error(ec::already_exists, "task " + cfg.name + " already exists on worker " +
                                               st.worker_name + "; stop it first");
   if (auto err = rules_error(cfg)) return err;
+  if (auto err = check_encrypted_form(cfg.target_database.password, st.settings.secret_key,
+                                      "task " + cfg.name + ": target-database.password"))
+    return err;
   std::vector<std::string> here, elsewhere;
   for (auto& inst : cfg.mysql_instances)
     (st.sources.count(inst.source_id) ? here : elsewhere).push_back(inst.source_id);

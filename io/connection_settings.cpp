@@ -15,6 +15,9 @@ connection_params to_connection_params(const db_config& db) {
   p.write_timeout = std::chrono::seconds{300};
   // The client side never limits a row or statement; the server's max_allowed_packet does.
   p.max_allowed_packet = 1ul << 30;
+  for (const auto& [name, value] : db.session)
+    p.init_command += (p.init_command.empty() ? "SET SESSION " : ", SESSION ") + name + " = " +
+                      value;
   return p;
 }
 

@@ -7,7 +7,8 @@
 
 namespace dm {
 
-// Host, port, user, password and TLS files as configured, with 300 s read and write timeouts.
+// Host, port, user, password and TLS files as configured, with 300 s read and write timeouts;
+// the target's session variables run on every connect (init_command).
 connection_params to_connection_params(const db_config& db);
 
 }  // namespace dm

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/stages.hpp"
@@ -37,6 +38,9 @@ struct db_config {
   std::string ssl_ca;
   std::string ssl_cert;
   std::string ssl_key;
+  // DM's `session` of the target database: (variable, value as an SQL literal) set on every
+  // connection to it; variables the worker sets itself are not in it (config readers drop them).
+  std::vector<std::pair<std::string, std::string>> session;
 };
 
 // Relay log purging (DM's `purge` section).
@@ -47,6 +51,30 @@ struct purge_config {
   int64_t expires = 0;
   // Purge when the data-dir's free space drops below this many GiB.
   int64_t remain_space = 15;
+};
+
+// DM's binlog event filters: events of the listed kinds (or statements matching the SQL
+// patterns) on matching tables are ignored, are the only ones kept ("Do"), or are errors.
+struct filter_rule {
+  std::string name;
+  std::string schema_pattern;
+  std::string table_pattern;
+  // Lower case DM event names: "insert", "delete", "all dml", "drop table", ...
+  std::vector<std::string> events;
+  std::vector<std::string> sql_patterns;
+  // "Ignore", "Do" or "Error"
+  std::string action;
+};
+
+// DM's `checker` of a source: how its tasks resume by themselves after a failure that retrying
+// can fix (an outage of a server). Each failure doubles the delay from backoff_min up to
+// backoff_max; failures older than `rollback` are forgotten, and 10 within it pause the task.
+struct auto_resume_config {
+  // check-enable: false pauses a task at its first failure.
+  bool enabled = true;
+  int64_t backoff_min_ms = 1000;
+  int64_t backoff_max_ms = 60000;
+  int64_t rollback_ms = 600000;
 };
 
 struct source_config {
@@ -67,6 +95,11 @@ struct source_config {
   // relay reconnects when nothing arrives for `read_timeout` seconds.
   int64_t heartbeat_period = 1;
   int64_t read_timeout = 30;
+  // DM's `checker`: auto-resume of this source's tasks.
+  auto_resume_config auto_resume;
+  // DM's source-level `filters`: binlog event filters every task on this source applies before
+  // its own (their names are "source.<index>").
+  std::vector<filter_rule> filters;
 };
 
 // Where an incremental task starts (DM's `meta` of a mysql-instance).
@@ -138,19 +171,6 @@ struct route_rule {
   std::string target_table;
 };
 
-// DM's binlog event filters: events of the listed kinds (or statements matching the SQL
-// patterns) on matching tables are ignored, are the only ones kept ("Do"), or are errors.
-struct filter_rule {
-  std::string name;
-  std::string schema_pattern;
-  std::string table_pattern;
-  // Lower case DM event names: "insert", "delete", "all dml", "drop table", ...
-  std::vector<std::string> events;
-  std::vector<std::string> sql_patterns;
-  // "Ignore", "Do" or "Error"
-  std::string action;
-};
-
 struct mysql_instance {
   std::string source_id;
   binlog_meta meta;
@@ -207,7 +227,7 @@ inline std::string dump_dir_of(const task_config& task, const std::string& sourc
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, db_config& x) {
-  return f(x.host, x.port, x.user, x.password, x.ssl_ca, x.ssl_cert, x.ssl_key);
+  return f(x.host, x.port, x.user, x.password, x.ssl_ca, x.ssl_cert, x.ssl_key, x.session);
 }
 
 template <class Inspector>
@@ -216,9 +236,15 @@ typename Inspector::result_type inspect(Inspector& f, purge_config& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, auto_resume_config& x) {
+  return f(x.enabled, x.backoff_min_ms, x.backoff_max_ms, x.rollback_ms);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, source_config& x) {
   return f(x.source_id, x.enable_gtid, x.enable_relay, x.relay_binlog_name, x.relay_binlog_gtid,
-           x.server_id, x.flavor, x.from, x.purge, x.heartbeat_period, x.read_timeout);
+           x.server_id, x.flavor, x.from, x.purge, x.heartbeat_period, x.read_timeout,
+           x.auto_resume, x.filters);
 }
 
 template <class Inspector>

@@ -17,12 +17,8 @@ NLOHMANN_JSON_SERIALIZE_ENUM(on_duplicate, {{on_duplicate::replace, "replace"},
                                             {on_duplicate::error, "error"}})
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(db_config, host, port, user, password, ssl_ca,
-                                                ssl_cert, ssl_key)
+                                                ssl_cert, ssl_key, session)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(purge_config, interval, expires, remain_space)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(source_config, source_id, enable_gtid,
-                                                enable_relay, relay_binlog_name,
-                                                relay_binlog_gtid, server_id, flavor, from, purge,
-                                                heartbeat_period, read_timeout)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(binlog_meta, binlog_name, binlog_pos,
                                                 binlog_gtid)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(syncer_config, worker_count, batch, safe_mode,
@@ -36,6 +32,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(route_rule, schema_pattern, tabl
                                                 target_schema, target_table)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(filter_rule, name, schema_pattern, table_pattern,
                                                 events, sql_patterns, action)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(auto_resume_config, enabled, backoff_min_ms,
+                                                backoff_max_ms, rollback_ms)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(source_config, source_id, enable_gtid,
+                                                enable_relay, relay_binlog_name,
+                                                relay_binlog_gtid, server_id, flavor, from, purge,
+                                                heartbeat_period, read_timeout, auto_resume,
+                                                filters)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mysql_instance, source_id, meta, syncer,
                                                 dumper, loader, block_allow, routes, filters)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(task_config, name, task_mode, meta_schema,

@@ -128,6 +128,8 @@ caf::expected<mysql_connection> mysql_connection::open(const connection_params& 
     unsigned on = 1;
     mysql_options(m.get(), MYSQL_OPT_LOCAL_INFILE, &on);
   }
+  if (!params.init_command.empty())
+    mysql_options(m.get(), MYSQL_INIT_COMMAND, params.init_command.c_str());
   if (params.max_allowed_packet)
     mysql_optionsv(m.get(), MYSQL_OPT_MAX_ALLOWED_PACKET, &params.max_allowed_packet);
   if (!params.ssl_ca.empty() || !params.ssl_cert.empty()) {

@@ -41,6 +41,9 @@ struct connection_params {
   std::string ssl_ca;
   std::string ssl_cert;
   std::string ssl_key;
+  // Statement the server runs on every (re)connect before any other, e.g. "SET SESSION a = 1";
+  // empty: none.
+  std::string init_command;
 };
 
 // Which side a connection talks to; decides how server errors are classified.

@@ -75,9 +75,15 @@ std::optional<std::string> decrypt(std::string_view sealed, const std::string& k
 // 16-byte IV, the byte '@', and the password under AES-256 in CFB mode. CFB carries no tag, so a
 // wrong key yields other bytes; only a result that reads as a password (printable UTF-8, no
 // control characters) is taken.
+constexpr size_t dm_iv_bytes = 16;
+
+bool has_dm_form(std::string_view sealed) {
+  return sealed.size() > dm_iv_bytes + 1 && sealed[dm_iv_bytes] == '@';
+}
+
 std::optional<std::string> decrypt_dm(std::string_view sealed, const std::string& key) {
-  constexpr size_t iv_bytes = 16;
-  if (sealed.size() <= iv_bytes + 1 || sealed[iv_bytes] != '@') return std::nullopt;
+  constexpr size_t iv_bytes = dm_iv_bytes;
+  if (!has_dm_form(sealed)) return std::nullopt;
   auto body = sealed.substr(iv_bytes + 1);
   cipher_context ctx{EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free};
   std::string plain(body.size(), '\0');
@@ -145,6 +151,19 @@ std::string plain_password(const std::string& text, const std::string& key) {
   if (auto plain = decrypt(*sealed, key)) return *plain;
   if (auto plain = decrypt_dm(*sealed, key)) return *plain;
   return text;
+}
+
+caf::error check_encrypted_form(const std::string& text, const std::string& key,
+                                const std::string& what) {
+  auto sealed = unbase64(text);
+  if (!sealed || !has_dm_form(*sealed)) return caf::none;
+  if (key.size() == key_bytes && decrypt_dm(*sealed, key)) return caf::none;
+  return make_error(ec::invalid_config,
+                    what + " looks encrypted by DM's dmctl encrypt but does not decrypt " +
+                        (key.size() == key_bytes ? std::string{"under the worker's secret key"}
+                                                 : std::string{"(the worker has no "
+                                                               "secret-key-path)"}) +
+                        "; set secret-key-path to the key DM used, or give the plain password");
 }
 
 }  // namespace dm

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include <caf/error.hpp>
 #include <caf/expected.hpp>
 
 namespace dm {
@@ -23,5 +24,11 @@ std::string encrypt_password(std::string_view plain, const std::string& key);
 // (authenticated by its tag), otherwise `text` itself, as a plain password. An empty key
 // (no secret-key-path) leaves every password as it is.
 std::string plain_password(const std::string& text, const std::string& key);
+
+// Fails when `text` has the shape of DM's encrypted form (base64 of a 16-byte IV, '@' and the
+// ciphertext) but does not decrypt under `key`, or there is no key: used as a plain password it
+// would only earn a misleading "Access denied". `what` names the field in the one-line error.
+caf::error check_encrypted_form(const std::string& text, const std::string& key,
+                                const std::string& what);
 
 }  // namespace dm

@@ -72,6 +72,9 @@ const char* ddl_events[] = {"create database", "drop database", "alter database"
                             "create table",    "drop table",    "truncate table",
                             "rename table",    "alter table",   "create index",
                             "drop index"};
+// Statements that are never replicated (views are skipped as a whole), so a filter naming them
+// has nothing to decide; DM knows the names.
+const char* never_replicated_events[] = {"create view", "drop view"};
 
 bool in(const char* const* list, size_t n, std::string_view e) {
   return std::any_of(list, list + n, [&](const char* x) { return e == x; });
@@ -86,9 +89,30 @@ bool event_matches(const std::string& rule_event, std::string_view event) {
 
 }  // namespace
 
+const char* event_groups[] = {"all", "all dml", "all ddl", "none", "none dml", "none ddl"};
+
+std::string canonical_event_name(const std::string& name) {
+  auto out = lower(name);
+  if (auto at = out.find(" schema"); at != std::string::npos && at + 7 == out.size())
+    out = out.substr(0, at) + " database";
+  return out;
+}
+
 bool is_filter_event_name(const std::string& name) {
-  static const char* groups[] = {"all", "all dml", "all ddl", "none", "none dml", "none ddl"};
-  return in(groups, 6, name) || in(dml_events, 3, name) || in(ddl_events, 10, name);
+  return in(event_groups, 6, name) || in(dml_events, 3, name) || in(ddl_events, 10, name) ||
+         in(never_replicated_events, 2, name);
+}
+
+std::string filter_event_names() {
+  std::string out;
+  auto add = [&](const char* const* list, size_t n) {
+    for (size_t i = 0; i < n; ++i) out += (out.empty() ? "" : ", ") + std::string{list[i]};
+  };
+  add(event_groups, 6);
+  add(dml_events, 3);
+  add(ddl_events, 10);
+  add(never_replicated_events, 2);
+  return out;
 }
 
 caf::expected<name_pattern> name_pattern::compile(const std::string& text,
@@ -118,7 +142,8 @@ bool name_pattern::matches(std::string_view name) const {
   return glob(wildcard_, lower(name));
 }
 
-caf::expected<table_rules> table_rules::compile(const mysql_instance& inst) {
+caf::expected<table_rules> table_rules::compile(const mysql_instance& inst,
+                                                const std::vector<filter_rule>& source_filters) {
   table_rules out;
   auto where = "mysql-instances of source " + inst.source_id;
   auto pattern = [&](const std::string& text, const std::string& what) {
@@ -157,7 +182,9 @@ caf::expected<table_rules> table_rules::compile(const mysql_instance& inst) {
     c.target_table = r.target_table;
     out.routes_.push_back(std::move(c));
   }
-  for (auto& f : inst.filters) {
+  std::vector<filter_rule> filters = source_filters;
+  filters.insert(filters.end(), inst.filters.begin(), inst.filters.end());
+  for (auto& f : filters) {
     compiled_filter c;
     c.name = f.name;
     auto s = pattern(f.schema_pattern, "filter " + f.name + " schema-pattern");
@@ -168,7 +195,7 @@ caf::expected<table_rules> table_rules::compile(const mysql_instance& inst) {
     c.table = *t;
     c.has_table = !f.table_pattern.empty();
     for (auto& e : f.events) {
-      auto name = lower(e);
+      auto name = canonical_event_name(e);
       if (!is_filter_event_name(name))
         return make_error(ec::invalid_config, where + ", filter " + f.name + ": '" + e +
                                                   "' is not an event name DM filters know");

@@ -42,7 +42,10 @@ class table_rules {
   enum class verdict { apply, skip, fail };
 
   // Fails with a one-line error naming the rule for invalid patterns or event names.
-  static caf::expected<table_rules> compile(const mysql_instance& instance);
+  // `source_filters` (the source config's own, DM's source `filters`) come before the
+  // instance's.
+  static caf::expected<table_rules> compile(const mysql_instance& instance,
+                                            const std::vector<filter_rule>& source_filters = {});
 
   // Whether changes to db.table (table empty: the database itself) are replicated.
   bool replicated(const std::string& db, const std::string& table);
@@ -88,7 +91,12 @@ class table_rules {
   std::unordered_map<std::string, decision> cache_;
 };
 
-// The DM event names filters accept.
+// DM's spelling of an event name made canonical: lower case, "create schema" as "create
+// database" (DM's aliases).
+std::string canonical_event_name(const std::string& name);
+// The DM event names filters accept (canonical).
 bool is_filter_event_name(const std::string& name);
+// The same, comma-separated, for messages.
+std::string filter_event_names();
 
 }  // namespace dm

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -9,7 +10,10 @@
 
 namespace dm::config {
 
-// Parses `text`, the contents of `file`. Errors are one line naming the file and key.
-caf::expected<source_config> parse_source_yaml(const std::string& text, const std::string& file);
+// Parses `text`, the contents of `file`. Every problem of the file is in the one error, a line
+// each naming the file and key. Keys accepted for DM's sake that have no effect here add a line
+// to `warnings`.
+caf::expected<source_config> parse_source_yaml(const std::string& text, const std::string& file,
+                                               std::vector<std::string>& warnings);
 
 }  // namespace dm::config

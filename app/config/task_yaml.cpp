@@ -4,361 +4,374 @@
 #include <set>
 
 #include "app/config/db_yaml.hpp"
+#include "app/config/dump_args.hpp"
+#include "app/config/filter_yaml.hpp"
 #include "app/config/yaml_map.hpp"
 #include "common/error.hpp"
-#include "protocol/gtid_set.hpp"
 #include "common/position.hpp"
+#include "protocol/gtid_set.hpp"
 
 namespace dm::config {
 
 namespace {
 
 constexpr const char* later = "not implemented yet; remove it";
+constexpr const char* no_shards = "shard merging is not implemented yet";
+constexpr const char* no_heartbeat =
+    "lag is measured from binlog event times and the relay's heartbeats";
+constexpr const char* no_online_ddl = "online schema-change tools are not handled yet";
+constexpr const char* no_validator =
+    "continuous validation is not implemented yet; compare tables with CHECKSUM TABLE";
+constexpr const char* physical_only = "it applies to import-mode physical, which is not "
+                                      "supported (loading is logical)";
 
-caf::error parse_syncer(yaml_map& m, syncer_config& out, std::vector<std::string>& warnings) {
-  if (auto err = m.take_tolerated(
-          {{"queue-size", nullptr, "in-flight work is bounded by credits per applier", false},
-           {"multiple-rows", "true", "multi-row statements are always used", false}},
-          warnings))
-    return err;
-  if (auto err = m.check_keys({"worker-count", "batch", "safe-mode", "memory-budget"},
-                              {{"checkpoint-flush-interval", later},
-                               {"compact", later},
-                               {"safe-mode-duration", later},
-                               {"enable-ansi-quotes", later}}))
-    return err;
-  if (auto err = m.read("worker-count", out.worker_count, 1)) return err;
-  if (auto err = m.read("batch", out.batch, 1)) return err;
-  if (out.worker_count > 256)
-    return make_error(ec::invalid_config, m.where("worker-count") + " must be at most 256");
-  if (auto err = m.read("memory-budget", out.memory_budget_mb, 16)) return err;
-  return m.read("safe-mode", out.safe_mode);
+void parse_syncer(yaml_map& m, syncer_config& out, problem_list& problems,
+                  std::vector<std::string>& warnings) {
+  constexpr const char* exactly_once =
+      "a restart replays the binlog exactly once through the apply marks";
+  problems.add(m.take_tolerated(
+      {{"queue-size", nullptr, "in-flight work is bounded by credits per applier", false},
+       {"multiple-rows", "true", "multi-row statements are always used", false},
+       {"compact", "true", "changes to one row in one batch are always merged", false},
+       {"checkpoint-flush-interval", nullptr,
+        "the checkpoint is written in the same transaction as the changes it covers", false},
+       {"safe-mode-duration", nullptr, exactly_once, false},
+       {"enable-ansi-quotes", nullptr, "each DDL is read under its own event's sql_mode", false},
+       {"max-retry", nullptr, "retries follow the source's checker backoff", false},
+       {"auto-fix-gtid", "false", "the relay follows the upstream's GTIDs itself", false},
+       {"enable-gtid", nullptr, "GTIDs are set per source (enable-gtid in the source config)",
+        false},
+       {"disable-detect", nullptr, "causality between rows is always tracked", false},
+       {"meta-file", nullptr, "the checkpoint lives in the worker and downstream", false}},
+      warnings));
+  problems.add(m.check_keys({"worker-count", "batch", "safe-mode", "memory-budget"}));
+  problems.add(m.read("worker-count", out.worker_count, 1));
+  problems.add(m.read("batch", out.batch, 1));
+  if (out.worker_count > 256) problems.add(m.where("worker-count") + " must be at most 256");
+  problems.add(m.read("memory-budget", out.memory_budget_mb, 16));
+  problems.add(m.read("safe-mode", out.safe_mode));
 }
 
-caf::error parse_dumper(yaml_map& m, dumper_config& out, std::vector<std::string>& warnings) {
-  if (auto err = m.take_tolerated(
-          {{"chunk-filesize", nullptr, "chunks are sized by rows; use rows", false},
-           {"skip-tz-utc", nullptr, "dumps are always read and written in UTC", false}},
-          warnings))
-    return err;
-  if (auto err = m.check_keys({"threads", "rows", "extra-args"}))
-    return err;
-  if (auto err = m.read("threads", out.threads, 1)) return err;
-  if (auto err = m.read("rows", out.rows, 1)) return err;
-  if (out.threads > 128)
-    return make_error(ec::invalid_config, m.where("threads") + " must be at most 128");
+void parse_dumper(yaml_map& m, dumper_config& out, problem_list& problems,
+                  std::vector<std::string>& warnings) {
+  problems.add(m.take_tolerated(
+      {{"chunk-filesize", nullptr, "chunks are sized by rows; use rows", false},
+       {"statement-size", nullptr, "statements are sized by the downstream's "
+                                   "max_allowed_packet", false},
+       {"skip-tz-utc", nullptr, "dumps are always read and written in UTC", false},
+       {"mydumper-path", nullptr, "the dump is read by the worker itself", false},
+       {"where", "", "a WHERE on the copy would leave the downstream different from the "
+                     "upstream", true}},
+      warnings));
+  problems.add(m.check_keys({"threads", "rows", "extra-args"}));
+  problems.add(m.read("threads", out.threads, 1));
+  // DM's rows: 0 means "its default"; so it does here.
+  uint32_t rows = 0;
+  problems.add(m.read("rows", rows));
+  if (rows > 0) out.rows = rows;
+  if (out.threads > 128) problems.add(m.where("threads") + " must be at most 128");
   std::string extra;
-  if (auto err = m.read("extra-args", extra)) return err;
-  // DM passes extra-args to its dumper; of those, only the consistency mode means something
-  // here: "--consistency flush|auto" (the default) or "--consistency none|snapshot".
-  std::vector<std::string> words;
-  for (size_t at = 0; at < extra.size();) {
-    auto end = extra.find(' ', at);
-    if (end == std::string::npos) end = extra.size();
-    if (end > at) words.push_back(extra.substr(at, end - at));
-    at = end + 1;
-  }
-  for (size_t i = 0; i < words.size(); ++i) {
-    std::string value;
-    if (words[i] == "--consistency" && i + 1 < words.size()) value = words[++i];
-    else if (words[i].rfind("--consistency=", 0) == 0) value = words[i].substr(14);
-    else
-      return make_error(ec::invalid_config,
-                        m.where("extra-args") + ": '" + words[i] +
-                            "' is not supported; only --consistency flush|none is");
-    if (value == "flush" || value == "auto") out.consistency = dump_consistency::flush;
-    else if (value == "none" || value == "snapshot") out.consistency = dump_consistency::none;
-    else
-      return make_error(ec::invalid_config, m.where("extra-args") + ": --consistency '" + value +
-                                                "' is not supported; use flush or none");
-  }
-  return caf::none;
+  problems.add(m.read("extra-args", extra));
+  apply_dump_args(extra, m.where("extra-args"), out, problems, warnings);
 }
 
-caf::error parse_loader(const yaml_map& m, loader_config& out) {
-  if (auto err = m.check_keys({"pool-size", "dir", "on-duplicate", "on-duplicate-logical",
-                               "import-mode"}))
-    return err;
-  if (auto err = m.read("pool-size", out.pool_size, 1)) return err;
-  if (out.pool_size > 256)
-    return make_error(ec::invalid_config, m.where("pool-size") + " must be at most 256");
-  if (auto err = m.read("dir", out.dir)) return err;
+void parse_loader(yaml_map& m, loader_config& out, problem_list& problems,
+                  std::vector<std::string>& warnings) {
+  problems.add(m.take_tolerated(
+      {{"on-duplicate-physical", "none", physical_only, false},
+       {"disk-quota-physical", "0", physical_only, false},
+       {"checksum-physical", "required", physical_only, false},
+       {"analyze", "optional|off", physical_only, false},
+       {"range-concurrency", "0", physical_only, false},
+       {"compress-kv-pairs", "", physical_only, false},
+       {"pd-addr", "", physical_only, false},
+       {"sorting-dir-physical", "", physical_only, false},
+       {"sql-mode", nullptr, "rows are loaded under the worker's own exact sql_mode", false}},
+      warnings));
+  problems.add(m.check_keys({"pool-size", "dir", "on-duplicate", "on-duplicate-logical",
+                             "import-mode"}));
+  problems.add(m.read("pool-size", out.pool_size, 1));
+  if (out.pool_size > 256) problems.add(m.where("pool-size") + " must be at most 256");
+  problems.add(m.read("dir", out.dir));
   for (const char* key : {"on-duplicate", "on-duplicate-logical"}) {
     std::string text = to_string(out.on_duplicate);
-    if (auto err = m.read(key, text)) return err;
+    if (problems.add(m.read(key, text))) continue;
     auto value = on_duplicate_from(text);
-    if (!value)
-      return make_error(ec::invalid_config, m.where(key) + " must be replace, ignore or error, "
-                                                           "got '" + text + "'");
-    out.on_duplicate = *value;
+    if (value) out.on_duplicate = *value;
+    else problems.add(m.where(key) + " must be replace, ignore or error, got '" + text + "'");
   }
   std::string mode = "logical";
-  if (auto err = m.read("import-mode", mode)) return err;
-  if (mode != "logical" && mode != "sql")
-    return make_error(ec::invalid_config, m.where("import-mode") + " '" + mode +
-                                              "' is not supported; only logical (SQL) loading is");
-  return caf::none;
+  problems.add(m.read("import-mode", mode));
+  if (mode != "logical" && mode != "sql" && mode != "loader")
+    problems.add(m.where("import-mode") + " '" + mode +
+                 "' is not supported; only logical (SQL) loading is");
 }
 
-caf::error parse_block_allow(const yaml_map& m, block_allow_rule& out) {
-  if (auto err = m.check_keys({"do-dbs", "ignore-dbs", "do-tables", "ignore-tables"})) return err;
-  if (auto err = m.read("do-dbs", out.do_dbs)) return err;
-  if (auto err = m.read("ignore-dbs", out.ignore_dbs)) return err;
+void parse_block_allow(const yaml_map& m, block_allow_rule& out, problem_list& problems) {
+  problems.add(m.check_keys({"do-dbs", "ignore-dbs", "do-tables", "ignore-tables"}));
+  problems.add(m.read("do-dbs", out.do_dbs));
+  problems.add(m.read("ignore-dbs", out.ignore_dbs));
   for (auto [key, list] : {std::make_pair("do-tables", &out.do_tables),
                            std::make_pair("ignore-tables", &out.ignore_tables)}) {
     auto items = m.child_list(key);
-    if (!items) return items.error();
+    if (problems.failed(items)) continue;
     for (auto& item : *items) {
-      if (auto err = item.check_keys({"db-name", "tbl-name"})) return err;
+      problems.add(item.check_keys({"db-name", "tbl-name"}));
       table_pattern t;
-      if (auto err = item.read("db-name", t.db, true)) return err;
-      if (auto err = item.read("tbl-name", t.table, true)) return err;
+      problems.add(item.read("db-name", t.db, true));
+      problems.add(item.read("tbl-name", t.table, true));
       list->push_back(std::move(t));
     }
   }
-  return caf::none;
 }
 
-caf::error parse_route(const yaml_map& m, route_rule& out) {
-  if (auto err = m.check_keys({"schema-pattern", "table-pattern", "target-schema",
-                               "target-table"},
-                              {{"extract-table", later},
-                               {"extract-schema", later},
-                               {"extract-source", later}}))
-    return err;
-  if (auto err = m.read("schema-pattern", out.schema_pattern, true)) return err;
-  if (auto err = m.read("table-pattern", out.table_pattern)) return err;
-  if (auto err = m.read("target-schema", out.target_schema, true)) return err;
-  return m.read("target-table", out.target_table);
+void parse_route(const yaml_map& m, route_rule& out, problem_list& problems) {
+  problems.add(m.check_keys({"schema-pattern", "table-pattern", "target-schema", "target-table"},
+                            {{"extract-table", no_shards},
+                             {"extract-schema", no_shards},
+                             {"extract-source", no_shards}}));
+  problems.add(m.read("schema-pattern", out.schema_pattern, true));
+  problems.add(m.read("table-pattern", out.table_pattern));
+  problems.add(m.read("target-schema", out.target_schema, true));
+  problems.add(m.read("target-table", out.target_table));
 }
 
-caf::error parse_filter(const yaml_map& m, filter_rule& out) {
-  if (auto err = m.check_keys({"schema-pattern", "table-pattern", "events", "sql-pattern",
-                               "action"}))
-    return err;
-  if (auto err = m.read("schema-pattern", out.schema_pattern, true)) return err;
-  if (auto err = m.read("table-pattern", out.table_pattern)) return err;
-  if (auto err = m.read("events", out.events)) return err;
-  if (auto err = m.read("sql-pattern", out.sql_patterns)) return err;
-  if (auto err = m.read("action", out.action, true)) return err;
-  if (out.events.empty() && out.sql_patterns.empty())
-    return make_error(ec::invalid_config, m.where("events") + " or sql-pattern is required");
-  return caf::none;
-}
-
-caf::error parse_meta(const yaml_map& m, binlog_meta& out) {
-  if (auto err = m.check_keys({"binlog-name", "binlog-pos", "binlog-gtid"})) return err;
-  if (auto err = m.read("binlog-name", out.binlog_name)) return err;
-  if (auto err = m.read("binlog-pos", out.binlog_pos, 4)) return err;
-  if (auto err = m.read("binlog-gtid", out.binlog_gtid)) return err;
+void parse_meta(const yaml_map& m, binlog_meta& out, problem_list& problems) {
+  problems.add(m.check_keys({"binlog-name", "binlog-pos", "binlog-gtid"}));
+  problems.add(m.read("binlog-name", out.binlog_name));
+  problems.add(m.read("binlog-pos", out.binlog_pos, 4));
+  problems.add(m.read("binlog-gtid", out.binlog_gtid));
   if (!out.binlog_name.empty() && !binlog_file_index(out.binlog_name))
-    return make_error(ec::invalid_config, m.where("binlog-name") + " '" + out.binlog_name +
-                                              "' is not a binlog file name like mysql-bin.000001");
+    problems.add(m.where("binlog-name") + " '" + out.binlog_name +
+                 "' is not a binlog file name like mysql-bin.000001");
   if (!out.binlog_gtid.empty()) {
     auto parsed = gtid_set::parse(out.binlog_gtid);
-    if (!parsed)
-      return make_error(ec::invalid_config, m.where("binlog-gtid") + ": " +
-                                                describe(parsed.error()));
-    if (out.binlog_name.empty())
-      return make_error(ec::invalid_config,
-                        m.where("binlog-gtid") + ": starting a task from a GTID alone is not "
-                                                 "implemented yet; give binlog-name and binlog-pos");
+    if (!parsed) problems.add(m.where("binlog-gtid") + ": " + describe(parsed.error()));
+    else if (out.binlog_name.empty())
+      problems.add(m.where("binlog-gtid") + ": starting a task from a GTID alone is not "
+                                            "implemented yet; give binlog-name and binlog-pos");
   }
-  return caf::none;
+}
+
+// DM's `validators`: accepted when every one is off (mode none).
+void parse_validators(const yaml_map& doc, std::set<std::string>& names, problem_list& problems) {
+  auto named = doc.named_children("validators");
+  if (problems.failed(named)) return;
+  for (auto& [name, m] : *named) {
+    names.insert(name);
+    problems.add(m.check_keys({"mode", "worker-count", "validate-interval", "check-interval",
+                               "row-error-delay", "meta-flush-interval", "batch-query-size",
+                               "max-pending-row-size", "max-pending-row-count"}));
+    std::string mode = "none";
+    problems.add(m.read("mode", mode));
+    if (mode != "none" && !mode.empty())
+      problems.add(m.where("mode") + ": '" + mode + "' is not supported: " + no_validator +
+                   "; use mode none");
+  }
+}
+
+// One named section (syncers, mydumpers, loaders): each entry parsed by `parse`.
+template <class Config, class Parse>
+std::map<std::string, Config> parse_section(yaml_map& doc, const char* key, problem_list& problems,
+                                            Parse parse) {
+  std::map<std::string, Config> out;
+  auto named = doc.named_children(key);
+  if (problems.failed(named)) return out;
+  for (auto& [name, m] : *named) parse(m, out[name]);
+  return out;
+}
+
+// The unit settings of one instance: `name_key` names an entry of `section`, or `inline_key`
+// holds them inline (DM allows either).
+template <class Config, class Parse>
+void resolve_unit(yaml_map& inst, const char* name_key, const char* inline_key,
+                  const char* section, const std::map<std::string, Config>& entries, Config& out,
+                  problem_list& problems, Parse parse) {
+  std::string name;
+  problems.add(inst.read(name_key, name));
+  if (!name.empty() && inst.has(inline_key)) {
+    problems.add(inst.where(inline_key) + " and " + name_key + " are both given; keep one");
+    return;
+  }
+  if (!name.empty()) {
+    auto it = entries.find(name);
+    if (it == entries.end())
+      problems.add(inst.where(name_key) + " '" + name + "' names no entry under " + section);
+    else
+      out = it->second;
+  } else if (inst.has(inline_key)) {
+    auto block = inst.child(inline_key);
+    if (!problems.failed(block)) parse(*block, out);
+  }
 }
 
 }  // namespace
 
 caf::expected<task_config> parse_task_yaml(const std::string& text, const std::string& file,
                                            std::vector<std::string>& warnings) {
-  auto doc = parse_yaml_document(text, file);
+  problem_list problems;
+  auto doc = parse_yaml_document(text, file, problems);
   if (!doc) return doc.error();
-  constexpr const char* no_shards = "shard merging is not implemented yet";
-  constexpr const char* no_heartbeat =
-      "lag is measured from binlog event times and the relay's heartbeats";
-  constexpr const char* no_online_ddl = "online schema-change tools are not handled yet";
-  if (auto err = doc->take_tolerated(
-          {{"is-sharding", "false", no_shards, true},
-           {"shard-mode", "", no_shards, true},
-           {"strict-optimistic-shard-mode", "false", no_shards, true},
-           {"enable-heartbeat", "false", no_heartbeat, false},
-           {"heartbeat-update-interval", nullptr, no_heartbeat, false},
-           {"heartbeat-report-interval", nullptr, no_heartbeat, false},
-           {"online-ddl", "false", no_online_ddl, true},
-           {"online-ddl-scheme", "", no_online_ddl, true}},
-          warnings))
-    return err;
-  if (auto err = doc->check_keys(
-          {"name", "task-mode", "meta-schema", "target-database", "mysql-instances", "syncers",
-           "block-allow-list", "black-white-list", "routes", "filters", "mydumpers", "loaders",
-           "clean-dump-file", "ignore-checking-items"},
-          {{"timezone", "rows are written in UTC; no time zone is needed"},
-           {"case-sensitive", later},
-           {"collation_compatible", later},
-           {"column-mappings", later},
-           {"expression-filter", later},
-           {"validators", later},
-           {"experimental", later}}))
-    return err;
+  problems.add(doc->take_tolerated(
+      {{"is-sharding", "false", no_shards, true},
+       {"shard-mode", "", no_shards, true},
+       {"strict-optimistic-shard-mode", "false", no_shards, true},
+       {"enable-heartbeat", "false", no_heartbeat, false},
+       {"heartbeat-update-interval", nullptr, no_heartbeat, false},
+       {"heartbeat-report-interval", nullptr, no_heartbeat, false},
+       {"online-ddl", "false", no_online_ddl, true},
+       {"online-ddl-scheme", "", no_online_ddl, true},
+       {"shadow-table-rules", nullptr, "online-ddl is off", false},
+       {"trash-table-rules", nullptr, "online-ddl is off", false},
+       {"timezone", "",
+        "binlog TIMESTAMP values are UTC and are written as UTC; each DDL runs in its event's "
+        "time zone", false},
+       {"case-sensitive", "false",
+        "names in rules match case-insensitively (DM's default)", true},
+       {"collation_compatible", "loose",
+        "strict (adding the upstream's default collation to each DDL) is not implemented yet",
+        true},
+       {"remove-meta", "false", "use dmctl start-task --remove-meta", true},
+       {"ansi-quotes", nullptr, "each DDL is read under its own event's sql_mode", false},
+       {"experimental", nullptr, "no experimental features are switched by the task", false}},
+      warnings));
+  problems.add(doc->check_keys(
+      {"name", "task-mode", "meta-schema", "target-database", "mysql-instances", "syncers",
+       "block-allow-list", "black-white-list", "routes", "filters", "mydumpers", "loaders",
+       "clean-dump-file", "ignore-checking-items", "validators"},
+      {{"column-mappings", later}, {"expression-filter", later}}));
   task_config task;
-  if (auto err = doc->read("name", task.name, true)) return err;
-  if (auto err = check_name(task.name, doc->where("name"))) return err;
+  problems.add(doc->read("name", task.name, true));
+  if (!task.name.empty()) problems.add(check_name(task.name, doc->where("name")));
   std::string mode;
-  if (auto err = doc->read("task-mode", mode, true)) return err;
-  auto parsed_mode = task_mode_from(mode);
-  if (!parsed_mode)
-    return make_error(ec::invalid_config, doc->where("task-mode") +
-                                              " must be full, incremental or all, got '" + mode +
-                                              "'");
-  task.task_mode = *parsed_mode;
-  if (auto err = doc->read("meta-schema", task.meta_schema)) return err;
-  if (auto err = doc->read("clean-dump-file", task.clean_dump_file)) return err;
-  if (auto err = doc->read("ignore-checking-items", task.ignore_checking_items)) return err;
+  if (!problems.add(doc->read("task-mode", mode, true))) {
+    auto parsed_mode = task_mode_from(mode);
+    if (parsed_mode) task.task_mode = *parsed_mode;
+    else
+      problems.add(doc->where("task-mode") + " must be full, incremental or all, got '" + mode +
+                   "'");
+  }
+  problems.add(doc->read("meta-schema", task.meta_schema));
+  problems.add(doc->read("clean-dump-file", task.clean_dump_file));
+  problems.add(doc->read("ignore-checking-items", task.ignore_checking_items));
   for (auto& item : task.ignore_checking_items)
     if (!is_check_item_name(item))
-      return make_error(ec::invalid_config, doc->where("ignore-checking-items") + ": '" + item +
-                                                "' is not a precheck item; use all or one of " +
-                                                check_item_names());
+      problems.add(doc->where("ignore-checking-items") + ": '" + item +
+                   "' is not a precheck item; use all or one of " + check_item_names());
   if (task.meta_schema.empty() || task.meta_schema.size() > 64)
-    return make_error(ec::invalid_config, doc->where("meta-schema") +
-                                              " must be a database name of 1 to 64 characters");
+    problems.add(doc->where("meta-schema") + " must be a database name of 1 to 64 characters");
 
   auto target = doc->child("target-database");
-  if (!target) return target.error();
-  if (!doc->has("target-database"))
-    return make_error(ec::invalid_config, doc->where("target-database") + " is required");
-  if (auto err = parse_db(*target, task.target_database)) return err;
-
-  std::map<std::string, syncer_config> syncers;
-  auto named = doc->named_children("syncers");
-  if (!named) return named.error();
-  for (auto& [name, m] : *named) {
-    syncer_config s;
-    if (auto err = parse_syncer(m, s, warnings)) return err;
-    syncers[name] = s;
+  if (!problems.failed(target)) {
+    if (!doc->has("target-database")) problems.add(doc->where("target-database") + " is required");
+    else parse_db(*target, task.target_database, true, problems, warnings);
   }
 
-  std::map<std::string, dumper_config> dumpers;
-  auto named_dumpers = doc->named_children("mydumpers");
-  if (!named_dumpers) return named_dumpers.error();
-  for (auto& [name, m] : *named_dumpers)
-    if (auto err = parse_dumper(m, dumpers[name], warnings)) return err;
-  std::map<std::string, loader_config> loaders;
-  auto named_loaders = doc->named_children("loaders");
-  if (!named_loaders) return named_loaders.error();
-  for (auto& [name, m] : *named_loaders)
-    if (auto err = parse_loader(m, loaders[name])) return err;
-
+  auto syncers = parse_section<syncer_config>(*doc, "syncers", problems,
+                                              [&](yaml_map& m, syncer_config& s) {
+                                                parse_syncer(m, s, problems, warnings);
+                                              });
+  auto dumpers = parse_section<dumper_config>(*doc, "mydumpers", problems,
+                                              [&](yaml_map& m, dumper_config& d) {
+                                                parse_dumper(m, d, problems, warnings);
+                                              });
+  auto loaders = parse_section<loader_config>(*doc, "loaders", problems,
+                                              [&](yaml_map& m, loader_config& l) {
+                                                parse_loader(m, l, problems, warnings);
+                                              });
   std::map<std::string, block_allow_rule> ba_rules;
   for (const char* key : {"block-allow-list", "black-white-list"}) {
-    auto named_ba = doc->named_children(key);
-    if (!named_ba) return named_ba.error();
-    for (auto& [name, m] : *named_ba) {
-      block_allow_rule r;
-      if (auto err = parse_block_allow(m, r)) return err;
-      ba_rules[name] = std::move(r);
-    }
+    auto rules = parse_section<block_allow_rule>(*doc, key, problems,
+                                                 [&](yaml_map& m, block_allow_rule& r) {
+                                                   parse_block_allow(m, r, problems);
+                                                 });
+    ba_rules.insert(rules.begin(), rules.end());
   }
-  std::map<std::string, route_rule> route_rules;
-  auto named_routes = doc->named_children("routes");
-  if (!named_routes) return named_routes.error();
-  for (auto& [name, m] : *named_routes) {
-    route_rule r;
-    if (auto err = parse_route(m, r)) return err;
-    route_rules[name] = std::move(r);
-  }
+  auto route_rules = parse_section<route_rule>(*doc, "routes", problems,
+                                               [&](yaml_map& m, route_rule& r) {
+                                                 parse_route(m, r, problems);
+                                               });
   std::map<std::string, filter_rule> filter_rules;
   auto named_filters = doc->named_children("filters");
-  if (!named_filters) return named_filters.error();
-  for (auto& [name, m] : *named_filters) {
-    filter_rule r;
-    r.name = name;
-    if (auto err = parse_filter(m, r)) return err;
-    filter_rules[name] = std::move(r);
-  }
+  if (!problems.failed(named_filters))
+    for (auto& [name, m] : *named_filters) {
+      filter_rule r;
+      r.name = name;
+      parse_filter(m, r, problems);
+      filter_rules[name] = std::move(r);
+    }
+  std::set<std::string> validators;
+  parse_validators(*doc, validators, problems);
 
   auto instances = doc->child_list("mysql-instances");
-  if (!instances) return instances.error();
+  if (problems.failed(instances)) return problems.result();
   if (instances->empty())
-    return make_error(ec::invalid_config,
-                      doc->where("mysql-instances") + " must list at least one source");
+    problems.add(doc->where("mysql-instances") + " must list at least one source");
   std::set<std::string> seen;
   for (auto& m : *instances) {
-    if (auto err = m.check_keys(
-            {"source-id", "meta", "syncer-config-name", "syncer-thread", "block-allow-list",
-             "black-white-list", "route-rules", "filter-rules", "mydumper-config-name",
-             "mydumper-thread", "loader-config-name", "loader-thread"},
-            {{"column-mapping-rules", later},
-             {"expression-filters", later},
-             {"mydumper", "name a mydumpers entry with mydumper-config-name"},
-             {"loader", "name a loaders entry with loader-config-name"},
-             {"syncer", "name a syncers entry with syncer-config-name"},
-             {"continuous-validator-config-name", later}}))
-      return err;
+    problems.add(m.take_tolerated(
+        {{"continuous-validator-config-name", "", no_validator, true}}, warnings));
+    problems.add(m.check_keys(
+        {"source-id", "meta", "syncer-config-name", "syncer", "syncer-thread",
+         "block-allow-list", "black-white-list", "route-rules", "filter-rules",
+         "mydumper-config-name", "mydumper", "mydumper-thread", "loader-config-name", "loader",
+         "loader-thread", "validator-config-name"},
+        {{"column-mapping-rules", later}, {"expression-filters", later}}));
     mysql_instance inst;
-    if (auto err = m.read("source-id", inst.source_id, true)) return err;
-    if (auto err = check_name(inst.source_id, m.where("source-id"))) return err;
-    if (!seen.insert(inst.source_id).second)
-      return make_error(ec::invalid_config,
-                        m.where("source-id") + " '" + inst.source_id + "' is listed twice");
+    problems.add(m.read("source-id", inst.source_id, true));
+    if (!inst.source_id.empty()) {
+      problems.add(check_name(inst.source_id, m.where("source-id")));
+      if (!seen.insert(inst.source_id).second)
+        problems.add(m.where("source-id") + " '" + inst.source_id + "' is listed twice");
+    }
     auto meta = m.child("meta");
-    if (!meta) return meta.error();
-    if (auto err = parse_meta(*meta, inst.meta)) return err;
-    std::string syncer_name;
-    if (auto err = m.read("syncer-config-name", syncer_name)) return err;
-    if (!syncer_name.empty()) {
-      auto it = syncers.find(syncer_name);
-      if (it == syncers.end())
-        return make_error(ec::invalid_config, m.where("syncer-config-name") + " '" + syncer_name +
-                                                  "' names no entry under syncers");
-      inst.syncer = it->second;
-    }
-    if (auto err = m.read("syncer-thread", inst.syncer.worker_count, 1)) return err;
-    for (auto [key, unit] : {std::make_pair("mydumper-config-name", "mydumpers"),
-                             std::make_pair("loader-config-name", "loaders")}) {
-      std::string name;
-      if (auto err = m.read(key, name)) return err;
-      if (name.empty()) continue;
-      bool dumper = std::string{unit} == "mydumpers";
-      bool found = dumper ? dumpers.count(name) > 0 : loaders.count(name) > 0;
-      if (!found)
-        return make_error(ec::invalid_config,
-                          m.where(key) + " '" + name + "' names no entry under " + unit);
-      if (dumper) inst.dumper = dumpers[name];
-      else inst.loader = loaders[name];
-    }
-    if (auto err = m.read("mydumper-thread", inst.dumper.threads, 1)) return err;
-    if (auto err = m.read("loader-thread", inst.loader.pool_size, 1)) return err;
+    if (!problems.failed(meta)) parse_meta(*meta, inst.meta, problems);
+    resolve_unit(m, "syncer-config-name", "syncer", "syncers", syncers, inst.syncer, problems,
+                 [&](yaml_map& b, syncer_config& s) { parse_syncer(b, s, problems, warnings); });
+    resolve_unit(m, "mydumper-config-name", "mydumper", "mydumpers", dumpers, inst.dumper,
+                 problems,
+                 [&](yaml_map& b, dumper_config& d) { parse_dumper(b, d, problems, warnings); });
+    resolve_unit(m, "loader-config-name", "loader", "loaders", loaders, inst.loader, problems,
+                 [&](yaml_map& b, loader_config& l) { parse_loader(b, l, problems, warnings); });
+    problems.add(m.read("syncer-thread", inst.syncer.worker_count, 1));
+    problems.add(m.read("mydumper-thread", inst.dumper.threads, 1));
+    problems.add(m.read("loader-thread", inst.loader.pool_size, 1));
+    std::string validator;
+    problems.add(m.read("validator-config-name", validator));
+    if (!validator.empty() && !validators.count(validator))
+      problems.add(m.where("validator-config-name") + " '" + validator +
+                   "' names no entry under validators");
     for (const char* key : {"block-allow-list", "black-white-list"}) {
       std::string ba;
-      if (auto err = m.read(key, ba)) return err;
+      problems.add(m.read(key, ba));
       if (ba.empty()) continue;
       auto it = ba_rules.find(ba);
       if (it == ba_rules.end())
-        return make_error(ec::invalid_config,
-                          m.where(key) + " '" + ba + "' names no entry under " + key);
-      inst.block_allow = it->second;
+        problems.add(m.where(key) + " '" + ba + "' names no entry under " + key);
+      else
+        inst.block_allow = it->second;
     }
     std::vector<std::string> names;
-    if (auto err = m.read("route-rules", names)) return err;
+    problems.add(m.read("route-rules", names));
     for (auto& n : names) {
       auto it = route_rules.find(n);
       if (it == route_rules.end())
-        return make_error(ec::invalid_config,
-                          m.where("route-rules") + " '" + n + "' names no entry under routes");
-      inst.routes.push_back(it->second);
+        problems.add(m.where("route-rules") + " '" + n + "' names no entry under routes");
+      else
+        inst.routes.push_back(it->second);
     }
     names.clear();
-    if (auto err = m.read("filter-rules", names)) return err;
+    problems.add(m.read("filter-rules", names));
     for (auto& n : names) {
       auto it = filter_rules.find(n);
       if (it == filter_rules.end())
-        return make_error(ec::invalid_config,
-                          m.where("filter-rules") + " '" + n + "' names no entry under filters");
-      inst.filters.push_back(it->second);
+        problems.add(m.where("filter-rules") + " '" + n + "' names no entry under filters");
+      else
+        inst.filters.push_back(it->second);
     }
     task.mysql_instances.push_back(std::move(inst));
   }
+  if (auto err = problems.result()) return err;
   return task;
 }
 

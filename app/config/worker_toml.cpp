@@ -1,11 +1,13 @@
 #include "app/config/worker_toml.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <sstream>
 
 #include <toml.hpp>
 
+#include "app/config/problem_list.hpp"
 #include "common/error.hpp"
 #include "common/utf8.hpp"
 
@@ -15,22 +17,41 @@ namespace {
 
 caf::error config_error(const std::string& text) { return make_error(ec::invalid_config, text); }
 
-struct unsupported_key {
+// DM worker keys taken without effect: accepted silently at `off_value` ("" for any value),
+// else with a warning saying `why`; `refused` ones are refused with `why` whatever the value.
+struct dm_key {
   const char* key;
-  const char* reason;
+  const char* off_value;
+  const char* why;
+  bool refused;
 };
 
-const unsupported_key unsupported_keys[] = {
-    {"join", "dm-worker has no DM-master: dmctl talks to workers directly"},
-    {"advertise-addr", "workers are addressed by worker-addr"},
-    {"keepalive-ttl", "dm-worker has no DM-master"},
-    {"relay-keepalive-ttl", "dm-worker has no DM-master"},
-    {"relay-dir", "the relay log lives in RocksDB under data-dir"},
-    {"log-format", "logs are text"},
-    {"log-rotate", "rotate log files with logrotate"},
-    {"cert-allowed-cn", "any certificate the ssl-ca signed is accepted; issue them sparingly"},
-    {"security", "the admin endpoint's TLS keys are top-level: ssl-ca, ssl-cert, ssl-key"},
+const dm_key dm_keys[] = {
+    {"relay-dir", nullptr, "the relay log lives in RocksDB under data-dir", false},
+    {"log-format", "text", "logs are text", false},
+    {"log-rotate", "", "rotate log files with logrotate", false},
+    {"redact-info-log", "false",
+     "row values can appear in the error message of a row that fails; they are not redacted",
+     false},
+    {"config-file", nullptr, "the config file is given with --config", false},
+    {"cert-allowed-cn", nullptr,
+     "any certificate the ssl-ca signed is accepted; issue them sparingly", true},
+    {"ssl-ca-base64", nullptr, "give the CA as a file with ssl-ca", true},
+    {"ssl-cert-base64", nullptr, "give the certificate as a file with ssl-cert", true},
+    {"ssl-key-base64", nullptr, "give the key as a file with ssl-key", true},
+    {"ssl-ca-bytes", nullptr, "give the CA as a file with ssl-ca", true},
+    {"ssl-cert-bytes", nullptr, "give the certificate as a file with ssl-cert", true},
+    {"ssl-key-bytes", nullptr, "give the key as a file with ssl-key", true},
+    {"security", nullptr, "the admin endpoint's TLS keys are top-level: ssl-ca, ssl-cert, ssl-key",
+     true},
 };
+
+// A TOML value as text for comparing with an off value.
+std::string text_of(const toml::value& v) {
+  if (v.is_string()) return v.as_string().str;
+  if (v.is_boolean()) return v.as_boolean() ? "true" : "false";
+  return "(a structure)";
+}
 
 }  // namespace
 
@@ -53,7 +74,8 @@ caf::expected<host_port> parse_host_port(const std::string& text, const std::str
   return out;
 }
 
-caf::expected<worker_config> parse_worker_toml(const std::string& text, const std::string& file) {
+caf::expected<worker_config> parse_worker_toml(const std::string& text, const std::string& file,
+                                               std::vector<std::string>& warnings) {
   // toml11 reads past its buffer on some bytes that are not UTF-8 (seen under ASan on a
   // literal string holding 0x80 0x81): such a file never reaches it.
   if (auto at = first_invalid_utf8(text))
@@ -84,76 +106,91 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
                         "); check that the file is UTF-8 text in TOML syntax");
   }
   worker_config cfg;
+  problem_list problems;
   std::string addr_text;
   for (auto& [key, value] : root.as_table()) {
     auto where = file + ": " + key;
-    auto string_value = [&](std::string& out) -> caf::error {
-      if (!value.is_string()) return config_error(where + " must be a string");
+    auto string_value = [&](std::string& out) {
+      if (!value.is_string()) return problems.add(where + " must be a string");
       out = value.as_string().str;
-      return caf::none;
     };
-    caf::error err;
-    if (key == "name") err = string_value(cfg.name);
-    else if (key == "worker-addr") err = string_value(addr_text);
-    else if (key == "data-dir") err = string_value(cfg.data_dir);
-    else if (key == "log-file") err = string_value(cfg.log_file);
-    else if (key == "secret-key-path") err = string_value(cfg.secret_key_path);
-    else if (key == "ssl-ca") err = string_value(cfg.ssl_ca);
-    else if (key == "ssl-cert") err = string_value(cfg.ssl_cert);
-    else if (key == "ssl-key") err = string_value(cfg.ssl_key);
-    else if (key == "admin-token-path") err = string_value(cfg.admin_token_path);
+    auto seconds_value = [&](int64_t& out) {
+      if (!value.is_integer() || value.as_integer() < 1)
+        return problems.add(where + " must be a positive number of seconds");
+      out = value.as_integer();
+    };
+    if (key == "name") string_value(cfg.name);
+    else if (key == "worker-addr") string_value(addr_text);
+    else if (key == "advertise-addr") string_value(cfg.advertise_addr);
+    else if (key == "join") string_value(cfg.join);
+    else if (key == "keepalive-ttl") seconds_value(cfg.keepalive_ttl);
+    else if (key == "relay-keepalive-ttl") seconds_value(cfg.relay_keepalive_ttl);
+    else if (key == "data-dir") string_value(cfg.data_dir);
+    else if (key == "log-file") string_value(cfg.log_file);
+    else if (key == "secret-key-path") string_value(cfg.secret_key_path);
+    else if (key == "ssl-ca") string_value(cfg.ssl_ca);
+    else if (key == "ssl-cert") string_value(cfg.ssl_cert);
+    else if (key == "ssl-key") string_value(cfg.ssl_key);
+    else if (key == "admin-token-path") string_value(cfg.admin_token_path);
     else if (key == "relay-fsync") {
       std::string text;
-      err = string_value(text);
-      if (!err) {
-        long long n = 0;
-        char unit[4] = {};
-        if (text == "off") cfg.relay_fsync_ms = -1;
-        else if (std::sscanf(text.c_str(), "%lld%3s", &n, unit) == 2 && n >= 0 &&
-                 (std::string{unit} == "ms" || std::string{unit} == "s"))
-          cfg.relay_fsync_ms = std::string{unit} == "s" ? n * 1000 : n;
-        else
-          err = config_error(where + " must be a duration like \"1s\" or \"200ms\", or \"off\"; got '" +
-                             text + "'");
-      }
+      string_value(text);
+      long long n = 0;
+      char unit[4] = {};
+      if (text == "off") cfg.relay_fsync_ms = -1;
+      else if (std::sscanf(text.c_str(), "%lld%3s", &n, unit) == 2 && n >= 0 &&
+               (std::string{unit} == "ms" || std::string{unit} == "s"))
+        cfg.relay_fsync_ms = std::string{unit} == "s" ? n * 1000 : n;
+      else if (value.is_string())
+        problems.add(where + " must be a duration like \"1s\" or \"200ms\", or \"off\"; got '" +
+                     text + "'");
     } else if (key == "metrics-addr") {
-      err = string_value(cfg.metrics_addr);
-      if (!err && !cfg.metrics_addr.empty()) {
-        auto hp = parse_host_port(cfg.metrics_addr, where);
-        if (!hp) err = hp.error();
-      }
-    }
-    else if (key == "log-level") {
-      err = string_value(cfg.log_level);
+      string_value(cfg.metrics_addr);
+      if (!cfg.metrics_addr.empty()) problems.failed(parse_host_port(cfg.metrics_addr, where));
+    } else if (key == "log-level") {
+      string_value(cfg.log_level);
       auto& l = cfg.log_level;
-      if (!err && l != "trace" && l != "debug" && l != "info" && l != "warn" && l != "error")
-        err = config_error(where + " must be trace, debug, info, warn or error, got '" + l + "'");
+      if (l != "trace" && l != "debug" && l != "info" && l != "warn" && l != "error")
+        problems.add(where + " must be trace, debug, info, warn or error, got '" + l + "'");
     } else {
-      bool known = false;
-      for (auto& u : unsupported_keys)
-        if (key == u.key) {
-          err = config_error(where + " is a DM key that dm-worker does not support: " + u.reason);
-          known = true;
-        }
-      if (!known)
-        err = config_error(where + " is not a known key; known keys: name, worker-addr, "
-                                   "data-dir, log-file, log-level, metrics-addr, relay-fsync, "
-                                   "secret-key-path, ssl-ca, ssl-cert, ssl-key, "
-                                   "admin-token-path");
+      auto dm = std::find_if(std::begin(dm_keys), std::end(dm_keys),
+                             [&](const dm_key& k) { return key == k.key; });
+      if (dm == std::end(dm_keys))
+        problems.add(where + " is not a known key; known keys: name, worker-addr, "
+                             "advertise-addr, join, keepalive-ttl, relay-keepalive-ttl, "
+                             "data-dir, log-file, log-level, metrics-addr, relay-fsync, "
+                             "secret-key-path, ssl-ca, ssl-cert, ssl-key, admin-token-path");
+      else if (dm->refused)
+        problems.add(where + " is a DM key that dm-worker does not support: " + dm->why);
+      else if (!dm->off_value || (*dm->off_value && text_of(value) != dm->off_value))
+        warnings.push_back(where + " has no effect here: " + dm->why);
     }
-    if (err) return err;
   }
   if (!addr_text.empty()) {
-    auto addr = parse_host_port(addr_text, file + ": worker-addr");
-    if (!addr) return addr.error();
-    cfg.worker_addr = *addr;
+    // DM's ":8262" listens on every interface.
+    auto addr = parse_host_port(addr_text.front() == ':' ? "0.0.0.0" + addr_text : addr_text,
+                                file + ": worker-addr");
+    if (!problems.failed(addr)) cfg.worker_addr = *addr;
   }
-  if (cfg.name.empty()) cfg.name = cfg.worker_addr.host + ":" + std::to_string(cfg.worker_addr.port);
-  if (cfg.data_dir.empty()) return config_error(file + ": data-dir must not be empty");
+  if (!cfg.advertise_addr.empty()) {
+    auto addr = parse_host_port(cfg.advertise_addr, file + ": advertise-addr");
+    if (!problems.failed(addr) && (addr->host == "0.0.0.0" || addr->host == "::"))
+      problems.add(file + ": advertise-addr must name a host others can reach, not " +
+                   addr->host);
+  }
+  if (!cfg.join.empty())
+    warnings.push_back(file + ": join has no effect yet: cluster coordination is not "
+                              "implemented; this worker runs alone");
+  if (cfg.name.empty())
+    cfg.name = !cfg.advertise_addr.empty()
+                   ? cfg.advertise_addr
+                   : cfg.worker_addr.host + ":" + std::to_string(cfg.worker_addr.port);
+  if (cfg.data_dir.empty()) problems.add(file + ": data-dir must not be empty");
   int tls_keys = !cfg.ssl_ca.empty() + !cfg.ssl_cert.empty() + !cfg.ssl_key.empty();
   if (tls_keys != 0 && tls_keys != 3)
-    return config_error(file + ": ssl-ca, ssl-cert and ssl-key go together: set all three for "
-                               "TLS on the admin endpoint, or none");
+    problems.add(file + ": ssl-ca, ssl-cert and ssl-key go together: set all three for TLS on "
+                        "the admin endpoint, or none");
+  if (auto err = problems.result()) return err;
   return cfg;
 }
 

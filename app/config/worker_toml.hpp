@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -16,8 +17,17 @@ struct host_port {
 struct worker_config {
   // The worker's name in list-member and query-status; defaults to worker-addr.
   std::string name;
-  // Where the admin endpoint listens (dmctl connects here).
+  // Where the admin endpoint listens (dmctl connects here); DM's ":8262" (no host) listens on
+  // every interface.
   host_port worker_addr{"127.0.0.1", 8262};
+  // The address others reach this worker at (DM's advertise-addr); empty: worker-addr.
+  std::string advertise_addr;
+  // DM's `join`: the cluster's coordination endpoints; empty: the worker runs alone.
+  std::string join;
+  // Seconds the worker's registration lives without a keepalive (DM's keepalive-ttl, and
+  // relay-keepalive-ttl while a relay runs).
+  int64_t keepalive_ttl = 60;
+  int64_t relay_keepalive_ttl = 1800;
   // RocksDB lives here.
   std::string data_dir = "dm-worker-data";
   // Empty logs to stderr.
@@ -39,8 +49,10 @@ struct worker_config {
   std::string admin_token_path;
 };
 
-// Parses `text`, the contents of `file`. Errors are one line naming the file and key.
-caf::expected<worker_config> parse_worker_toml(const std::string& text, const std::string& file);
+// Parses `text`, the contents of `file`. Every problem of the file is in the one error, a line
+// each naming the file and key. DM keys with no effect here add a line to `warnings`.
+caf::expected<worker_config> parse_worker_toml(const std::string& text, const std::string& file,
+                                               std::vector<std::string>& warnings);
 
 // Parses "HOST:PORT" (IPv6 as "[::1]:8262"); `where` names the value in the error.
 caf::expected<host_port> parse_host_port(const std::string& text, const std::string& where);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <map>
 
 #include "common/error.hpp"
 
@@ -20,6 +21,25 @@ std::string scalar_text(const YAML::Node& n) {
   if (n.IsSequence()) return "a list";
   if (n.IsMap()) return "a mapping";
   return "nothing";
+}
+
+// Records each key that appears twice in one mapping, anywhere under `node`.
+void find_duplicate_keys(const YAML::Node& node, const std::string& file, problem_list& problems) {
+  if (node.IsSequence())
+    for (const auto& item : node) find_duplicate_keys(item, file, problems);
+  if (!node.IsMap()) return;
+  std::map<std::string, int> first_line;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (it->first.IsScalar()) {
+      int line = it->first.Mark().line + 1;
+      auto [seen, inserted] = first_line.emplace(it->first.Scalar(), line);
+      if (!inserted)
+        problems.add(file + ": line " + std::to_string(line) + ": key '" + it->first.Scalar() +
+                     "' is given twice in one mapping (first at line " +
+                     std::to_string(seen->second) + "); keep one");
+    }
+    find_duplicate_keys(it->second, file, problems);
+  }
 }
 
 }  // namespace
@@ -44,25 +64,29 @@ caf::error yaml_map::check_keys(std::initializer_list<const char*> known,
                                 std::initializer_list<unsupported_key> unsupported) const {
   if (auto err = expect_map()) return err;
   if (!node_ || node_.IsNull()) return caf::none;
+  problem_list problems;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     auto key = it->first.IsScalar() ? it->first.Scalar() : std::string{"(non-scalar key)"};
     auto is = [&](const char* k) { return key == k; };
     if (std::any_of(known.begin(), known.end(), is)) continue;
-    for (auto& u : unsupported)
-      if (key == u.key)
-        return config_error(where(key) + " is a DM key that dm-worker does not support: " +
-                            u.reason);
+    auto u = std::find_if(unsupported.begin(), unsupported.end(),
+                          [&](const unsupported_key& u) { return key == u.key; });
+    if (u != unsupported.end()) {
+      problems.add(where(key) + " is a DM key that dm-worker does not support: " + u->reason);
+      continue;
+    }
     std::string list;
     for (auto* k : known) list += list.empty() ? k : std::string{", "} + k;
-    return config_error(where(key) + " is not a known key; known keys here: " + list);
+    problems.add(where(key) + " is not a known key; known keys here: " + list);
   }
-  return caf::none;
+  return problems.result();
 }
 
 caf::error yaml_map::take_tolerated(std::initializer_list<tolerated_key> tolerated,
                                     std::vector<std::string>& warnings) {
   if (auto err = expect_map()) return err;
   if (!node_ || node_.IsNull()) return caf::none;
+  problem_list problems;
   for (const auto& t : tolerated) {
     if (!node_[t.key]) continue;
     auto value = node_[t.key];
@@ -76,12 +100,14 @@ caf::error yaml_map::take_tolerated(std::initializer_list<tolerated_key> tolerat
         off = off || list.compare(start, bar - start, text) == 0;
     }
     if (!off && t.refused_otherwise)
-      return config_error(where(t.key) + ": '" + text + "' is not supported: " + t.why +
-                          (t.off_values ? std::string{"; remove the key"} : std::string{}));
-    if (!off) warnings.push_back(where(t.key) + " has no effect here: " + t.why);
-    node_.remove(t.key);
+      problems.add(where(t.key) + ": '" + text + "' is not supported: " + t.why +
+                   (t.off_values ? std::string{"; remove the key"} : std::string{}));
+    else if (!off)
+      warnings.push_back(where(t.key) + " has no effect here: " + t.why);
+    while (node_.remove(t.key)) {
+    }
   }
-  return caf::none;
+  return problems.result();
 }
 
 bool yaml_map::has(const char* key) const {
@@ -141,6 +167,41 @@ caf::error yaml_map::read(const char* key, int64_t& out, int64_t min) const {
   return read_integer(key, out, min, std::numeric_limits<int64_t>::max());
 }
 
+caf::error yaml_map::read_duration(const char* key, int64_t& out_ms) const {
+  if (!has(key)) return caf::none;
+  auto n = node_[key];
+  auto expected = std::string{"a duration like 5m0s, 30s or 200ms"};
+  if (!n.IsScalar()) return bad_value(key, expected);
+  auto text = n.Scalar();
+  static const std::pair<const char*, double> units[] = {
+      {"ns", 1e-6}, {"us", 1e-3}, {"\u00b5s", 1e-3}, {"ms", 1}, {"s", 1e3}, {"m", 60e3},
+      {"h", 3600e3}};
+  double total = 0;
+  size_t at = 0;
+  if (text == "0") at = text.size();
+  while (at < text.size()) {
+    if (!std::isdigit(static_cast<unsigned char>(text[at])) && text[at] != '.')
+      return bad_value(key, expected);
+    char* end = nullptr;
+    errno = 0;
+    double number = std::strtod(text.c_str() + at, &end);
+    size_t after = static_cast<size_t>(end - text.c_str());
+    if (after == at || errno == ERANGE) return bad_value(key, expected);
+    at = after;
+    const std::pair<const char*, double>* unit = nullptr;
+    for (const auto& u : units)
+      if (text.compare(at, std::strlen(u.first), u.first) == 0 &&
+          (!unit || std::strlen(u.first) > std::strlen(unit->first)))
+        unit = &u;
+    if (!unit) return bad_value(key, expected);
+    at += std::strlen(unit->first);
+    total += number * unit->second;
+  }
+  if (text.empty() || total > 1e15) return bad_value(key, expected);
+  out_ms = static_cast<int64_t>(total);
+  return caf::none;
+}
+
 caf::error yaml_map::read(const char* key, std::vector<std::string>& out) const {
   if (!has(key)) return caf::none;
   auto n = node_[key];
@@ -179,6 +240,20 @@ caf::expected<std::vector<yaml_map>> yaml_map::child_list(const char* key) const
   return out;
 }
 
+caf::expected<std::vector<std::pair<std::string, std::string>>> yaml_map::scalar_entries() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (auto err = expect_map()) return err;
+  if (!node_ || node_.IsNull()) return out;
+  problem_list problems;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    auto key = it->first.Scalar();
+    if (it->second.IsScalar()) out.emplace_back(key, it->second.Scalar());
+    else problems.add(where(key) + " must be a single value, got " + scalar_text(it->second));
+  }
+  if (auto err = problems.result()) return err;
+  return out;
+}
+
 caf::expected<std::vector<std::pair<std::string, yaml_map>>> yaml_map::named_children(
     const char* key) const {
   std::vector<std::pair<std::string, yaml_map>> out;
@@ -195,12 +270,14 @@ caf::expected<std::vector<std::pair<std::string, yaml_map>>> yaml_map::named_chi
   return out;
 }
 
-caf::expected<yaml_map> parse_yaml_document(const std::string& text, const std::string& file) {
+caf::expected<yaml_map> parse_yaml_document(const std::string& text, const std::string& file,
+                                            problem_list& problems) {
   try {
     auto root = YAML::Load(text);
     yaml_map doc{root, file, ""};
     if (auto err = doc.expect_map()) return err;
     if (!root || root.IsNull()) return config_error(file + ": the file is empty");
+    find_duplicate_keys(root, file, problems);
     return doc;
   } catch (const YAML::Exception& e) {
     return config_error(file + ": invalid YAML at line " + std::to_string(e.mark.line + 1) +

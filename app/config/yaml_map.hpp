@@ -13,6 +13,8 @@
 #include <caf/expected.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "app/config/problem_list.hpp"
+
 namespace dm::config {
 
 // A DM key this version does not support, with what the user should know about it.
@@ -40,13 +42,13 @@ class yaml_map {
   // Fails unless the node is a mapping (or absent, which reads as empty).
   caf::error expect_map() const;
 
-  // Fails on the first key that is neither in `known` nor accepted; keys in `unsupported` fail
-  // with their reason.
+  // Fails naming every key that is neither in `known` nor accepted (one line each); keys in
+  // `unsupported` fail with their reason.
   caf::error check_keys(std::initializer_list<const char*> known,
                         std::initializer_list<unsupported_key> unsupported = {}) const;
 
   // Takes the `tolerated` keys present out of this mapping (so check_keys does not see them),
-  // adding a warning for each that has no effect; fails on the first with a refused value.
+  // adding a warning for each that has no effect; fails naming each with a refused value.
   caf::error take_tolerated(std::initializer_list<tolerated_key> tolerated,
                             std::vector<std::string>& warnings);
 
@@ -58,6 +60,8 @@ class yaml_map {
   caf::error read(const char* key, uint16_t& out, uint16_t min = 0) const;
   caf::error read(const char* key, uint32_t& out, uint32_t min = 0) const;
   caf::error read(const char* key, int64_t& out, int64_t min = 0) const;
+  // A Go duration as DM writes them ("5m0s", "1h", "30s", "200ms", "1.5s"), in milliseconds.
+  caf::error read_duration(const char* key, int64_t& out_ms) const;
   // A list of strings (a single string reads as a list of one).
   caf::error read(const char* key, std::vector<std::string>& out) const;
 
@@ -67,6 +71,10 @@ class yaml_map {
   // The mappings of the sequence under `key` (empty when absent); fails if it is not a sequence
   // of mappings.
   caf::expected<std::vector<yaml_map>> child_list(const char* key) const;
+
+  // The (key, value) pairs of a mapping whose values are all scalars (DM's `session`); fails
+  // naming each value that is not.
+  caf::expected<std::vector<std::pair<std::string, std::string>>> scalar_entries() const;
 
   // The (name, mapping) pairs of a mapping of mappings (DM's `syncers: {global: {...}}`).
   caf::expected<std::vector<std::pair<std::string, yaml_map>>> named_children(
@@ -86,8 +94,11 @@ class yaml_map {
   std::string path_;
 };
 
-// Parses `text` (the contents of `file`) into a document root; one-line error on bad YAML.
-caf::expected<yaml_map> parse_yaml_document(const std::string& text, const std::string& file);
+// Parses `text` (the contents of `file`) into a document root; one-line error on bad YAML. A key
+// given twice in one mapping is recorded in `problems` (YAML parsers keep one of the two
+// silently).
+caf::expected<yaml_map> parse_yaml_document(const std::string& text, const std::string& file,
+                                            problem_list& problems);
 
 // Checks that `id` is usable as a source id or task name: 1..64 characters from
 // [A-Za-z0-9_.-]. `what` names it in the error ("source-id").

@@ -51,11 +51,13 @@ int main(int argc, char** argv) {
   if (!in) return fail("cannot read config file " + config_path);
   std::stringstream text;
   text << in.rdbuf();
-  auto cfg = dm::config::parse_worker_toml(text.str(), config_path);
+  std::vector<std::string> warnings;
+  auto cfg = dm::config::parse_worker_toml(text.str(), config_path, warnings);
   if (!cfg) return fail(dm::describe(cfg.error()));
   if (auto err = dm::app::setup_logging(cfg->log_file, cfg->log_level, "dm-worker"))
     return fail(dm::describe(err));
   logging_ready = true;
+  for (auto& w : warnings) DM_WARN("{}", w);
 
   std::error_code ec;
   std::filesystem::create_directories(cfg->data_dir, ec);

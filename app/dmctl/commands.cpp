@@ -30,10 +30,14 @@ std::string file_name(const std::string& path) {
   return std::filesystem::path{path}.filename().string();
 }
 
+// The source config file; its warnings (keys with no effect here) go to stderr.
 caf::expected<source_config> read_source(const std::string& path) {
   auto text = read_file(path);
   if (!text) return text.error();
-  return config::parse_source_yaml(*text, file_name(path));
+  std::vector<std::string> warnings;
+  auto cfg = config::parse_source_yaml(*text, file_name(path), warnings);
+  for (auto& w : warnings) std::cerr << "dmctl: warning: " << w << std::endl;
+  return cfg;
 }
 
 // The task config file; its warnings (keys with no effect here) go to stderr.

@@ -17,14 +17,16 @@ struct fixture {
   mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
   worker_process worker;
 
-  // Runs dmctl, expects failure with a one-line message containing `expected`.
-  void expect_failure(const std::vector<std::string>& args, const std::string& expected) {
+  // Runs dmctl, expects failure with a message of `lines` lines (one per problem) containing
+  // `expected`.
+  void expect_failure(const std::vector<std::string>& args, const std::string& expected,
+                      long lines = 1) {
     auto r = worker.dmctl(args);
     BOOST_CHECK_NE(r.exit_code, 0);
     BOOST_CHECK_MESSAGE(r.err.find(expected) != std::string::npos,
                         "expected '" << expected << "' in: " << r.err);
-    auto lines = std::count(r.err.begin(), r.err.end(), '\n');
-    BOOST_CHECK_MESSAGE(lines == 1, "not one line: " << r.err);
+    auto got = std::count(r.err.begin(), r.err.end(), '\n');
+    BOOST_CHECK_MESSAGE(got == lines, "not " << lines << " line(s): " << r.err);
   }
 
   void expect_nothing_created() {
@@ -45,8 +47,11 @@ BOOST_FIXTURE_TEST_CASE(bad_configs_are_rejected_before_anything_is_created, fix
                  "broken.yaml: invalid YAML at line");
   expect_failure({"operate-source", "create", worker.dir() + "/missing.yaml"},
                  "cannot read file");
+  // Every problem of the file at once.
   expect_failure({"start-task", worker.write_file("t.yaml", "name: t\ntask-mode: incremental\n")},
-                 "t.yaml: target-database is required");
+                 "dmctl: t.yaml: target-database is required\n"
+                 "t.yaml: mysql-instances must list at least one source",
+                 2);
   expect_nothing_created();
 }
 

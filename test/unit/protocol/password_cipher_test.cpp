@@ -40,6 +40,19 @@ BOOST_AUTO_TEST_CASE(dm_encrypted_passwords_decrypt_under_the_same_key) {
   other[3] ^= 0x55;
   BOOST_CHECK_EQUAL(plain_password(dm_sealed, other), dm_sealed);
   BOOST_CHECK_EQUAL(plain_password(dm_sealed, ""), dm_sealed);
+  // ... and the worker refuses it before it can earn an "Access denied".
+  BOOST_CHECK(!check_encrypted_form(dm_sealed, *key, "source s: from.password"));
+  auto wrong_key = describe(check_encrypted_form(dm_sealed, other, "source s: from.password"));
+  BOOST_CHECK_MESSAGE(wrong_key.find("source s: from.password looks encrypted by DM's dmctl "
+                                     "encrypt but does not decrypt under the worker's secret "
+                                     "key") == 0,
+                      wrong_key);
+  auto no_key = describe(check_encrypted_form(dm_sealed, "", "source s: from.password"));
+  BOOST_CHECK_MESSAGE(no_key.find("(the worker has no secret-key-path)") != std::string::npos,
+                      no_key);
+  // Plain passwords, base64-looking or not, pass.
+  for (const char* plain : {"secret", "c2VjcmV0", "dm-Passw0rd@x", ""})
+    BOOST_CHECK(!check_encrypted_form(plain, other, "p"));
 }
 
 BOOST_AUTO_TEST_CASE(encrypted_passwords_decrypt_under_the_same_key_only) {

@@ -1,0 +1,72 @@
+#include "app/config/filter_yaml.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+
+#include "common/error.hpp"
+#include "sync/table_rules.hpp"
+
+namespace dm::config {
+
+namespace {
+
+// DM's event names for parts of an ALTER TABLE (and its "incompatible" group).
+constexpr const char* alter_table_parts[] = {
+    "add table partition", "drop table partition", "truncate table partition",
+    "add foreign key", "drop foreign key", "incompatible ddl changes", "value range decrease",
+    "precision decrease", "modify column", "rename column", "rename index", "drop column",
+    "drop primary key", "drop unique key", "modify default value", "modify constraint",
+    "modify columns order", "modify charset", "modify collation", "remove auto increment",
+    "modify storage engine", "reorganize table partition", "rebuild table partition",
+    "coalesce table partition", "split table partition", "exchange table partition",
+    "modify schema charset and collate", "modify table charset and collate",
+    "modify table comment", "recover table", "alter table partitioning",
+    "remove table partitioning", "add column", "set default value", "rebase auto id",
+    "add primary key", "alter index visibility", "alter ttl info", "alter ttl remove",
+    "multi schema change"};
+
+}  // namespace
+
+void parse_filter(const yaml_map& m, filter_rule& out, problem_list& problems) {
+  problems.add(m.check_keys({"schema-pattern", "table-pattern", "events", "sql-pattern",
+                             "action"}));
+  problems.add(m.read("schema-pattern", out.schema_pattern, true));
+  problems.add(m.read("table-pattern", out.table_pattern));
+  problems.add(m.read("events", out.events));
+  problems.add(m.read("sql-pattern", out.sql_patterns));
+  problems.add(m.read("action", out.action, true));
+  if (out.events.empty() && out.sql_patterns.empty())
+    problems.add(m.where("events") + " or sql-pattern is required");
+  for (const char* key : {"schema-pattern", "table-pattern"}) {
+    std::string text;
+    if (m.read(key, text) || text.empty()) continue;
+    problems.failed(name_pattern::compile(text, m.where(key)));
+  }
+  for (auto& event : out.events) {
+    auto name = canonical_event_name(event);
+    if (std::find(std::begin(alter_table_parts), std::end(alter_table_parts), name) !=
+        std::end(alter_table_parts))
+      problems.add(m.where("events") + ": '" + event +
+                   "' is not supported yet: the parts of an ALTER TABLE are not told apart; "
+                   "filter 'alter table', or match the statement with sql-pattern");
+    else if (!is_filter_event_name(name))
+      problems.add(m.where("events") + ": '" + event +
+                   "' is not an event name DM's binlog filter knows (" + filter_event_names() +
+                   ")");
+  }
+  for (auto& pattern : out.sql_patterns) {
+    try {
+      std::regex{pattern, std::regex::ECMAScript | std::regex::icase};
+    } catch (const std::regex_error& e) {
+      problems.add(m.where("sql-pattern") + ": '" + pattern +
+                   "' is not a valid regular expression (" + e.what() + ")");
+    }
+  }
+  std::string action = out.action;
+  std::transform(action.begin(), action.end(), action.begin(), ::tolower);
+  if (!out.action.empty() && action != "ignore" && action != "do" && action != "error")
+    problems.add(m.where("action") + " must be Ignore, Do or Error, got '" + out.action + "'");
+}
+
+}  // namespace dm::config
