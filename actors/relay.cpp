@@ -38,13 +38,20 @@ relay_progress make_progress(const storage::relay_state& state, const binlog_pos
   return p;
 }
 
+// The newest upstream position changed: its metric (node "master") follows.
+void set_upstream(relay_actor_state& st, binlog_position position) {
+  if (position.file != st.upstream.file)
+    st.upstream_file->set(binlog_file_index(position.file).value_or(0));
+  st.upstream = std::move(position);
+  st.upstream_pos->set(st.upstream.pos);
+}
+
 // Reports the durable state with the newest upstream position the reader knows; `confirmed`
 // when that position comes from a heartbeat (see relay_progress::upstream_confirmed).
 void announce(self_ptr self, bool confirmed) {
   auto& st = self->state;
   auto p = make_progress(st.committed, st.upstream);
   p.upstream_confirmed = confirmed;
-  st.upstream_pos->set(p.upstream.pos);
   self->send(st.parent, relay_head_atom_v, std::move(p));
 }
 
@@ -82,10 +89,13 @@ std::unique_ptr<storage::relay_writer> make_writer(self_ptr self,
 // purge.remain-space (0 disables the check).
 caf::error check_disk(self_ptr self) {
   auto& st = self->state;
-  auto limit = static_cast<uint64_t>(st.config.purge.remain_space) << 30;
-  if (limit == 0) return caf::none;
   auto free = st.db->free_disk_bytes();
   if (!free) return free.error();
+  st.space_available->set(static_cast<double>(*free));
+  if (auto capacity = st.db->disk_capacity_bytes())
+    st.space_capacity->set(static_cast<double>(*capacity));
+  auto limit = static_cast<uint64_t>(st.config.purge.remain_space) << 30;
+  if (limit == 0) return caf::none;
   if (*free >= limit) return caf::none;
   return make_error(ec::disk_full,
                     "relay of source " + st.config.source_id + " paused: the data-dir's disk has " +
@@ -323,7 +333,7 @@ caf::error handle_event(self_ptr self, std::string_view raw) {
   auto hdr = binlog::parse_header(raw);
   if (!hdr) return hdr.error();
   if (hdr->type == binlog::event_type::heartbeat || hdr->type == binlog::event_type::heartbeat_v2) {
-    if (!st.reading.next.file.empty()) st.upstream = {st.reading.next.file, hdr->log_pos};
+    if (!st.reading.next.file.empty()) set_upstream(st, {st.reading.next.file, hdr->log_pos});
     return caf::none;
   }
   if ((hdr->flags & binlog::flag_artificial) || hdr->log_pos == 0)
@@ -384,7 +394,7 @@ caf::error handle_event(self_ptr self, std::string_view raw) {
     if (!rot) return rot.error();
     next = {rot->next_file, static_cast<uint32_t>(rot->position)};
   }
-  if (st.upstream.empty() || st.upstream < next) st.upstream = next;
+  if (st.upstream.empty() || st.upstream < next) set_upstream(st, next);
   if (outcome->at_boundary) {
     st.reading.gtid_set = st.gtids.to_string();
     st.writer->mark_boundary(st.reading);
@@ -395,7 +405,12 @@ caf::error handle_event(self_ptr self, std::string_view raw) {
 
 void fail(self_ptr self, caf::error err) {
   auto& st = self->state;
-  st.read_errors->add();
+  metrics::registry::global()
+      .get_counter("dm_relay_exit_with_error_count",
+                   "Times the relay stopped on an error (it reconnects after resumable ones)",
+                   {{"source_id", st.config.source_id},
+                    {"resumable_err", is_resumable(err) ? "true" : "false"}})
+      ->add();
   // Whole transactions read before the failure are still worth keeping.
   if (auto drain_err = drain(self))
     DM_ERROR("relay {} could not store its last events: {}", st.config.source_id,
@@ -417,20 +432,27 @@ relay_actor::behavior_type relay(relay_actor::stateful_pointer<relay_actor_state
   st.config = std::move(config);
   st.parent = std::move(parent);
   auto& reg = metrics::registry::global();
-  metrics::labels l{{"source", st.config.source_id}};
+  // DM's names and labels (node "relay" or "master"), with the source: a worker may relay several.
+  metrics::labels l{{"source_id", st.config.source_id}};
+  metrics::labels relay_node{{"node", "relay"}, {"source_id", st.config.source_id}};
+  metrics::labels master_node{{"node", "master"}, {"source_id", st.config.source_id}};
   st.bytes_written = reg.get_counter("dm_relay_bytes_written_total",
                                      "Bytes of binlog events the relay stored", l);
   st.events_written = reg.get_counter("dm_relay_events_written_total",
                                       "Binlog events the relay stored", l);
   st.write_time = reg.get_timing("dm_relay_write_seconds",
                                  "Time the relay spent writing to RocksDB", l);
-  st.read_errors = reg.get_counter("dm_relay_read_errors_total",
-                                   "Times the relay stopped on an error and reconnected", l);
-  st.relay_file = reg.get_gauge("dm_relay_binlog_file",
-                                "Binlog file index the relay log reaches", l);
-  st.relay_pos = reg.get_gauge("dm_relay_binlog_pos", "Binlog offset the relay log reaches", l);
-  st.upstream_pos = reg.get_gauge("dm_relay_upstream_binlog_pos",
-                                  "Newest binlog offset the upstream reported", l);
+  constexpr const char* file_help =
+      "Binlog file index the relay log reaches (node relay) or the upstream has (node master)";
+  constexpr const char* pos_help =
+      "Binlog offset the relay log reaches (node relay) or the upstream has (node master)";
+  st.relay_file = reg.get_gauge("dm_relay_binlog_file", file_help, relay_node);
+  st.relay_pos = reg.get_gauge("dm_relay_binlog_pos", pos_help, relay_node);
+  st.upstream_file = reg.get_gauge("dm_relay_binlog_file", file_help, master_node);
+  st.upstream_pos = reg.get_gauge("dm_relay_binlog_pos", pos_help, master_node);
+  constexpr const char* space_help = "Bytes of the data-dir's file system: capacity, available";
+  st.space_capacity = reg.get_gauge("dm_relay_space", space_help, {{"type", "capacity"}});
+  st.space_available = reg.get_gauge("dm_relay_space", space_help, {{"type", "available"}});
   self->send(self, pump_atom_v);
   return {
       [=](pump_atom) {

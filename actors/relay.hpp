@@ -65,10 +65,12 @@ struct relay_actor_state {
   metrics::counter* bytes_written = nullptr;
   metrics::counter* events_written = nullptr;
   metrics::timing* write_time = nullptr;
-  metrics::counter* read_errors = nullptr;
   metrics::gauge* relay_file = nullptr;
   metrics::gauge* relay_pos = nullptr;
+  metrics::gauge* upstream_file = nullptr;
   metrics::gauge* upstream_pos = nullptr;
+  metrics::gauge* space_capacity = nullptr;
+  metrics::gauge* space_available = nullptr;
 };
 
 // `fsync`: how often the relay log's writes are made durable (see worker_settings).

@@ -475,7 +475,10 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
   const auto& view = st.decoded->view;
   auto outcome = st.tracker.observe(view, st.decoder.format());
   if (!outcome) return outcome.error();
-  if (outcome->closed_group) st.tracker.add_closed_gtid(st.gtids);
+  if (outcome->closed_group) {
+    st.tracker.add_closed_gtid(st.gtids);
+    st.metric.transactions->add();
+  }
   relay_key next{stored.key.segment, stored.key.file_index, view.header.log_pos};
   if (auto* rotate = std::get_if<binlog::rotate_event>(&st.decoded->body)) {
     next = {stored.key.segment, binlog_file_index(rotate->next_file).value_or(0),
@@ -669,7 +672,7 @@ caf::error start(self_ptr self, const relay_progress& progress) {
 syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_state> self,
                                    task_config task, source_config source,
                                    std::shared_ptr<storage::database> db, task_actor parent,
-                                   source_actor relay_source) {
+                                   source_actor relay_source, std::string worker_name) {
   auto& st = self->state;
   st.task_name = task.name;
   st.label = "syncer of task " + task.name + " on source " + source.source_id;
@@ -686,16 +689,29 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
                                                  "task " + st.task_name + " on source " +
                                                      st.source.source_id);
   auto& reg = metrics::registry::global();
-  metrics::labels l{{"task", st.task_name}, {"source", st.source.source_id}};
-  st.metric.file = reg.get_gauge("dm_sync_binlog_file",
-                                 "Binlog file index of the task's checkpoint", l);
-  st.metric.pos = reg.get_gauge("dm_sync_binlog_pos", "Binlog offset of the task's checkpoint", l);
-  st.metric.rows = reg.get_counter("dm_sync_rows_applied_total",
+  // DM's names and labels (node "syncer" or "master" for the positions).
+  metrics::labels l{{"task", st.task_name}, {"source_id", st.source.source_id}};
+  metrics::labels syncer_node{{"node", "syncer"}, {"task", st.task_name},
+                              {"source_id", st.source.source_id}};
+  metrics::labels master_node{{"node", "master"}, {"task", st.task_name},
+                              {"source_id", st.source.source_id}};
+  constexpr const char* file_help =
+      "Binlog file index of the task's checkpoint (node syncer) or of the upstream (node master)";
+  constexpr const char* pos_help =
+      "Binlog offset of the task's checkpoint (node syncer) or of the upstream (node master)";
+  st.metric.file = reg.get_gauge("dm_syncer_binlog_file", file_help, syncer_node);
+  st.metric.pos = reg.get_gauge("dm_syncer_binlog_pos", pos_help, syncer_node);
+  st.metric.master_file = reg.get_gauge("dm_syncer_binlog_file", file_help, master_node);
+  st.metric.master_pos = reg.get_gauge("dm_syncer_binlog_pos", pos_help, master_node);
+  st.metric.transactions = reg.get_counter(
+      "dm_syncer_finished_transaction_total", "Upstream transactions the syncer handed over",
+      {{"task", st.task_name}, {"source_id", st.source.source_id}, {"worker", worker_name}});
+  st.metric.rows = reg.get_counter("dm_syncer_rows_applied_total",
                                    "Row changes committed downstream", l);
-  st.metric.events = reg.get_counter("dm_sync_events_total", "Binlog events the syncer processed",
-                                     l);
+  st.metric.events = reg.get_counter("dm_syncer_events_total",
+                                     "Binlog events the syncer processed", l);
   st.metric.bytes_in_flight = reg.get_gauge(
-      "dm_sync_bytes_in_flight", "Estimated bytes of row changes not yet committed", l);
+      "dm_syncer_bytes_in_flight", "Estimated bytes of row changes not yet committed", l);
   auto workers = std::max<uint32_t>(1, st.instance.syncer.worker_count);
   dispatch_settings settings;
   settings.appliers = workers;
@@ -719,7 +735,10 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
   self->delayed_send(self, defaults::sync_tick, tick_atom_v);
   return {
       [=](relay_head_atom, relay_progress& progress) {
-        self->state.relay_head = std::move(progress);
+        auto& st = self->state;
+        st.metric.master_file->set(binlog_file_index(progress.upstream.file).value_or(0));
+        st.metric.master_pos->set(progress.upstream.pos);
+        st.relay_head = std::move(progress);
         schedule_pump(self);
       },
       [=](pump_atom) { pump(self); },

@@ -138,6 +138,9 @@ struct syncer_actor_state {
     metrics::counter* rows = nullptr;
     metrics::counter* events = nullptr;
     metrics::gauge* bytes_in_flight = nullptr;
+    metrics::gauge* master_file = nullptr;
+    metrics::gauge* master_pos = nullptr;
+    metrics::counter* transactions = nullptr;
   } metric;
   // Keyless and foreign-key linked tables that a full migration copied at a later snapshot than
   // where sync starts ("db" NUL "table" -> key of that snapshot): their row events before it are
@@ -145,9 +148,10 @@ struct syncer_actor_state {
   std::map<std::string, relay_key> table_starts;
 };
 
+// `worker_name` labels the metrics (DM's `worker` label).
 syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_state> self,
                                    task_config task, source_config source,
                                    std::shared_ptr<storage::database> db, task_actor parent,
-                                   source_actor relay_source);
+                                   source_actor relay_source, std::string worker_name);
 
 }  // namespace dm

@@ -23,12 +23,15 @@
 namespace dm {
 
 // The (task, source)'s series on the metrics endpoint, refreshed from its status every
-// defaults::task_metrics_interval; the syncer and the relay publish their own.
+// defaults::task_metrics_interval; the syncer and the relay publish their own. Names and labels
+// follow DM's where DM has the measure (so its alert rules and dashboards work).
 struct task_metrics {
+  metrics::labels dm_labels;
   metrics::gauge* stage;
   metrics::gauge* restarts;
   metrics::gauge* failing;
   metrics::gauge* sync_lag;
+  metrics::histogram* sync_lag_histogram;
   metrics::gauge* sync_rate;
   metrics::gauge* dump_rows;
   metrics::gauge* dump_chunks;
@@ -39,16 +42,29 @@ struct task_metrics {
   metrics::gauge* load_bytes;
   metrics::gauge* load_rate;
   metrics::gauge* load_queue;
+  metrics::gauge* load_progress;
+  bool stage_shown = true;
 
-  explicit task_metrics(const task_actor_state& st) {
+  explicit task_metrics(const task_actor_state& st)
+      : dm_labels{{"task", st.config.name},
+                  {"source_id", st.source.source_id},
+                  {"worker", st.worker.name}} {
     auto& reg = metrics::registry::global();
-    metrics::labels l{{"task", st.config.name}, {"source", st.source.source_id}};
+    metrics::labels l{{"task", st.config.name}, {"source_id", st.source.source_id}};
     auto g = [&](const char* name, const char* help) { return reg.get_gauge(name, help, l); };
-    stage = g("dm_task_stage", "Stage of the task on the source: 1 Running, 2 Paused, 3 Finished");
+    stage = reg.get_gauge("dm_worker_task_state",
+                          "Stage of the task on the source: 2 Running, 3 Paused (as DM; the "
+                          "series goes away when the task finishes or stops)",
+                          dm_labels);
     restarts = g("dm_task_unit_restarts", "Times a failed unit of the task was restarted");
     failing = g("dm_task_error", "1 while the task has an error (see query-status last_error)");
-    sync_lag = g("dm_sync_lag_seconds", "Seconds the syncer is behind the upstream");
-    sync_rate = g("dm_sync_rows_per_second", "Row changes applied per second");
+    sync_lag = reg.get_gauge("dm_syncer_replication_lag_gauge",
+                             "Seconds the syncer is behind the upstream", dm_labels);
+    sync_lag_histogram = reg.get_histogram(
+        "dm_syncer_replication_lag", "Seconds the syncer is behind the upstream, sampled each "
+                                     "second",
+        dm_labels, metrics::exponential_bounds(0.5, 2, 12));
+    sync_rate = g("dm_syncer_rows_per_second", "Row changes applied per second");
     dump_rows = g("dm_dump_rows", "Rows dumped");
     dump_chunks = g("dm_dump_chunks", "Chunks dumped");
     dump_bytes = g("dm_dump_bytes", "Bytes of dump files written");
@@ -58,15 +74,25 @@ struct task_metrics {
     load_bytes = g("dm_load_bytes", "Bytes of dump files loaded");
     load_rate = g("dm_load_rows_per_second", "Rows loaded per second");
     load_queue = g("dm_load_queue_chunks", "Chunks dumped and waiting to be loaded");
+    load_progress = g("dm_loader_progress", "Share of the planned rows loaded, 0 to 1");
   }
 
   void publish(const subtask_status& s) {
-    stage->set(s.stage == task_stage::running  ? 1
-               : s.stage == task_stage::paused ? 2
-                                               : 3);
+    if (s.stage == task_stage::running || s.stage == task_stage::paused) {
+      if (!stage_shown)
+        stage = metrics::registry::global().get_gauge("dm_worker_task_state", "", dm_labels);
+      stage_shown = true;
+      stage->set(s.stage == task_stage::running ? 2 : 3);
+    } else if (stage_shown) {
+      // DM drops the series of a finished or stopped task.
+      metrics::registry::global().remove_series("dm_worker_task_state", dm_labels);
+      stage_shown = false;
+    }
     restarts->set(s.restarts);
     failing->set(s.last_error.empty() ? 0 : 1);
     sync_lag->set(static_cast<double>(s.lag_seconds));
+    if (s.unit == task_unit::sync && s.stage == task_stage::running)
+      sync_lag_histogram->observe(static_cast<double>(s.lag_seconds));
     sync_rate->set(s.rows_per_second);
     auto& m = s.migration;
     dump_rows->set(static_cast<double>(m.rows_dumped));
@@ -78,6 +104,9 @@ struct task_metrics {
     load_bytes->set(static_cast<double>(m.bytes_loaded));
     load_rate->set(m.rows_per_second);
     load_queue->set(m.chunks_dumped >= m.chunks_loaded ? m.chunks_dumped - m.chunks_loaded : 0);
+    if (m.rows_total > 0)
+      load_progress->set(std::min(1.0, static_cast<double>(m.rows_loaded) /
+                                           static_cast<double>(m.rows_total)));
   }
 };
 
@@ -86,7 +115,8 @@ unit_spawner real_units() {
   s.syncer = [](task_self self) {
     auto& st = self->state;
     return self->spawn<caf::detached + caf::monitored>(syncer, st.config, st.source, st.db,
-                                                       task_actor{self}, st.relay_source);
+                                                       task_actor{self}, st.relay_source,
+                                                       st.worker.name);
   };
   s.loader = [](task_self self) {
     auto& st = self->state;
@@ -185,11 +215,25 @@ void stop_units(task_self self, caf::exit_reason reason = caf::exit_reason::user
     if (handle) self->send_exit(handle, reason);
 }
 
+// DM's per-unit error counters: dm_syncer_, dm_loader_ and dm_dumpling_exit_with_error_count.
+void count_unit_exit(const task_actor_state& st, const caf::error& reason) {
+  const char* name = st.unit == task_unit::sync   ? "dm_syncer_exit_with_error_count"
+                     : st.unit == task_unit::load ? "dm_loader_exit_with_error_count"
+                                                  : "dm_dumpling_exit_with_error_count";
+  metrics::registry::global()
+      .get_counter(name, "Times the unit stopped on an error",
+                   {{"task", st.config.name},
+                    {"source_id", st.source.source_id},
+                    {"resumable_err", is_resumable(reason) ? "true" : "false"}})
+      ->add();
+}
+
 // A unit ended with `reason`: restart it after the policy's backoff, or pause when retrying
 // cannot help or failed too often.
 void on_unit_failure(task_self self, const caf::error& reason) {
   auto& st = self->state;
   st.last_error = describe(reason);
+  count_unit_exit(st, reason);
   auto delay = st.restart.on_failure(restart_policy::clock::now(), st.random);
   if (!is_resumable(reason) || !delay) {
     st.stage = task_stage::paused;

@@ -9,6 +9,7 @@
 #include "actors/worker_internal.hpp"
 #include "common/defaults.hpp"
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "io/connection_settings.hpp"
 #include "model/config_json.hpp"
 #include "protocol/password_cipher.hpp"
@@ -42,6 +43,8 @@ void finish_source_stop(self_ptr self, const std::string& id,
              status.source_id = id;
              status.worker = self->state.worker_name;
              status.relay.stage = relay_stage::stopped;
+             // Its relay and tasks are gone: no stale series stay behind.
+             if (!err) metrics::registry::global().remove_labelled("source_id", id);
              for (auto& rp : promises) {
                if (err) rp.deliver(err);
                else rp.deliver(status);

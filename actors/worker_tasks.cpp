@@ -12,13 +12,14 @@
 #include "actors/worker_internal.hpp"
 #include "common/defaults.hpp"
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "io/connection_settings.hpp"
-#include "protocol/password_cipher.hpp"
 #include "io/meta_tables.hpp"
 #include "io/precheck.hpp"
 #include "io/sync_start.hpp"
 #include "io/upstream_position.hpp"
 #include "model/config_json.hpp"
+#include "protocol/password_cipher.hpp"
 #include "sync/table_rules.hpp"
 #include "sync/task_update.hpp"
 
@@ -119,6 +120,8 @@ void finish_stop(self_ptr self, const std::string& name, const task_config& conf
       if (!warning.empty()) s.warnings.push_back(warning);
       status.subtasks.push_back(std::move(s));
     }
+    // Its units are gone: no stale series stay behind (DM's dashboards count tasks by them).
+    metrics::registry::global().remove_labelled("task", name);
     for (auto& rp : promises) rp.deliver(status);
     DM_INFO("worker {} removed task {}", self->state.worker_name, name);
   };

@@ -234,6 +234,13 @@ caf::expected<uint64_t> database::free_disk_bytes() const {
   return static_cast<uint64_t>(info.f_bavail) * info.f_frsize;
 }
 
+caf::expected<uint64_t> database::disk_capacity_bytes() const {
+  struct statvfs info {};
+  if (::statvfs(path_.c_str(), &info) != 0)
+    return make_error(ec::storage_failed, "local store: cannot read the size of " + path_);
+  return static_cast<uint64_t>(info.f_blocks) * info.f_frsize;
+}
+
 caf::error database::sync_wal() {
   auto s = impl_->db->SyncWAL();
   return s.ok() ? caf::none : to_error(s, "syncing the WAL");

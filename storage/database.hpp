@@ -104,6 +104,8 @@ class database {
 
   // Free bytes on the file system of the store's directory.
   caf::expected<uint64_t> free_disk_bytes() const;
+  // Size in bytes of that file system.
+  caf::expected<uint64_t> disk_capacity_bytes() const;
 
  private:
   friend class write_batch;

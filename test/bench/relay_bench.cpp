@@ -87,8 +87,8 @@ double dm_relay(const mariadb_sandbox& upstream, int run,
   for (;;) {
     auto res = http.Get("/metrics");
     auto body = res && res->status == 200 ? res->body : std::string{};
-    auto at_file = sample(body, "dm_relay_binlog_file{source=\"" + id + "\"}");
-    auto at_pos = sample(body, "dm_relay_binlog_pos{source=\"" + id + "\"}");
+    auto at_file = sample(body, "dm_relay_binlog_file{node=\"relay\",source_id=\"" + id + "\"}");
+    auto at_pos = sample(body, "dm_relay_binlog_pos{node=\"relay\",source_id=\"" + id + "\"}");
     bool done = at_file == std::stod(file) && at_pos == end.second;
     if (at_file > 0 && at_pos >= 0)
       series.add(dm_series, run,

@@ -82,7 +82,7 @@ bool reaches(const std::string& metrics, const std::string& prefix, const std::s
 }
 
 void wait_relay(metrics_reader& m, const position& end) {
-  while (!reaches(m.text(), "dm_relay_binlog", "{source=\"up\"}", end))
+  while (!reaches(m.text(), "dm_relay_binlog", "{node=\"relay\",source_id=\"up\"}", end))
     std::this_thread::sleep_for(std::chrono::milliseconds{50});
 }
 
@@ -168,7 +168,8 @@ std::string task_from(const std::string& name, const mariadb_sandbox& downstream
 double dm_apply(worker_process& worker, metrics_reader& m, const mariadb_sandbox& downstream,
                 const std::string& name, const backlog& b, double& rows) {
   auto yaml = worker.write_file(name + ".yaml", task_from(name, downstream, b.from));
-  auto labels = "{task=\"" + name + "\",source=\"up\"}";
+  auto labels = "{node=\"syncer\",task=\"" + name + "\",source_id=\"up\"}";
+  auto task_labels = "{task=\"" + name + "\",source_id=\"up\"}";
   auto start = clock_type::now();
   b.start(dm_series);
   auto r = worker.dmctl({"start-task", yaml});
@@ -176,15 +177,15 @@ double dm_apply(worker_process& worker, metrics_reader& m, const mariadb_sandbox
   std::string text;
   for (;; std::this_thread::sleep_for(std::chrono::milliseconds{10})) {
     text = m.text();
-    auto file = sample(text, "dm_sync_binlog_file" + labels);
-    auto pos = sample(text, "dm_sync_binlog_pos" + labels);
-    bool done = reaches(text, "dm_sync_binlog", labels, b.end);
+    auto file = sample(text, "dm_syncer_binlog_file" + labels);
+    auto pos = sample(text, "dm_syncer_binlog_pos" + labels);
+    bool done = reaches(text, "dm_syncer_binlog", labels, b.end);
     if (file > 0 && pos >= 0)
       b.record(dm_series, static_cast<uint32_t>(file), static_cast<uint64_t>(pos), done);
     if (done) break;
   }
   auto seconds = std::chrono::duration<double>(clock_type::now() - start).count();
-  rows = sample(text, "dm_sync_rows_applied_total" + labels);
+  rows = sample(text, "dm_syncer_rows_applied_total" + task_labels);
   auto stopped = worker.dmctl({"stop-task", name});
   if (stopped.exit_code != 0) throw std::runtime_error("stop-task failed: " + stopped.err);
   return seconds;

@@ -5,9 +5,11 @@
 #define BOOST_TEST_MODULE full
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <regex>
 #include <thread>
@@ -199,20 +201,62 @@ BOOST_AUTO_TEST_CASE(all_mode_copies_while_the_upstream_writes_and_continues_wit
   BOOST_CHECK(!std::filesystem::exists(worker.data_dir() + "/dump/full.up"));
   // The metrics endpoint parses and tells the same story.
   auto samples = scrape_metrics(worker);
-  const std::string l = "{task=\"full\",source=\"up\"}";
-  BOOST_CHECK_EQUAL(samples["dm_task_stage" + l], 1);
+  const std::string l = "{task=\"full\",source_id=\"up\"}";
+  const std::string dm_l =
+      "{task=\"full\",source_id=\"up\",worker=\"" + subtask(worker)["worker"].get<std::string>() +
+      "\"}";
+  BOOST_CHECK_EQUAL(samples["dm_worker_task_state" + dm_l], 2);  // DM's Running
+  BOOST_CHECK_EQUAL(samples["dm_loader_progress" + l], 1);
   BOOST_CHECK_EQUAL(samples["dm_load_rows" + l], progress["rows_loaded"].get<double>());
   BOOST_CHECK_EQUAL(samples["dm_load_chunks" + l], progress["chunks_total"].get<double>());
   BOOST_CHECK_EQUAL(samples["dm_dump_chunks" + l], progress["chunks_total"].get<double>());
   BOOST_CHECK_EQUAL(samples["dm_load_queue_chunks" + l], 0);
-  BOOST_CHECK_GT(samples["dm_sync_rows_applied_total" + l], 0);
-  BOOST_CHECK_EQUAL(samples["dm_sync_binlog_pos" + l], master_position(upstream).second);
-  BOOST_CHECK(samples.count("dm_sync_lag_seconds" + l));
-  BOOST_CHECK_GT(samples["dm_relay_events_written_total{source=\"up\"}"], 0);
+  BOOST_CHECK_GT(samples["dm_syncer_rows_applied_total" + l], 0);
+  BOOST_CHECK_GT(samples["dm_syncer_finished_transaction_total" + dm_l], 0);
+  BOOST_CHECK_EQUAL(samples["dm_syncer_binlog_pos{node=\"syncer\",task=\"full\",source_id=\"up\"}"],
+                    master_position(upstream).second);
+  BOOST_CHECK(samples.count("dm_syncer_replication_lag_gauge" + dm_l));
+  BOOST_CHECK(samples.count("dm_syncer_replication_lag_bucket{task=\"full\",source_id=\"up\",worker=\"" +
+                            subtask(worker)["worker"].get<std::string>() + "\",le=\"+Inf\"}"));
+  BOOST_CHECK_GT(samples["dm_relay_events_written_total{source_id=\"up\"}"], 0);
+  // Every series the Grafana dashboard in deploy/ draws exists (error counters appear with the
+  // first error).
+  std::ifstream dashboard{std::string{std::getenv("DM_SOURCE_DIR")} + "/deploy/grafana-dm-worker.json"};
+  BOOST_REQUIRE(dashboard);
+  std::string json{std::istreambuf_iterator<char>{dashboard}, {}};
+  std::regex metric_name{"dm_[a-z_]+"};
+  size_t drawn = 0;
+  for (std::sregex_iterator it{json.begin(), json.end(), metric_name}, end; it != end; ++it) {
+    auto name = std::regex_replace(it->str(), std::regex{"_bucket$"}, "");
+    if (name.find("exit_with_error_count") != std::string::npos) continue;
+    ++drawn;
+    bool exported = std::any_of(samples.begin(), samples.end(), [&](const auto& s) {
+      return s.first.rfind(name + "{", 0) == 0 || s.first.rfind(name + "_bucket{", 0) == 0;
+    });
+    BOOST_CHECK_MESSAGE(exported, "the dashboard draws " << name << ", which is not exported");
+  }
+  BOOST_CHECK_GT(drawn, 10u);
   // The secondary indexes were built after the load (compare_all found them all).
   for (int i = 1; i <= bulk_tables; ++i)
     BOOST_CHECK(worker.log().find("adds 1 secondary index(es) to bulk.sbtest" +
                                   std::to_string(i)) != std::string::npos);
+
+  // No stale series: after stop-task nothing of the task is left, after operate-source stop
+  // nothing of the source (DM's dashboards count tasks and sources by their series).
+  auto labelled = [&](const std::string& label) {
+    std::vector<std::string> left;
+    for (auto& [series, value] : scrape_metrics(worker))
+      if (series.find(label) != std::string::npos) left.push_back(series);
+    return left;
+  };
+  BOOST_REQUIRE_EQUAL(worker.dmctl({"stop-task", "full"}).exit_code, 0);
+  auto task_left = labelled("task=\"full\"");
+  BOOST_CHECK_MESSAGE(task_left.empty(), "stale after stop-task: " << (task_left.empty() ? "" : task_left.front()));
+  BOOST_CHECK(!labelled("source_id=\"up\"").empty());
+  BOOST_REQUIRE_EQUAL(worker.dmctl({"operate-source", "stop", "up"}).exit_code, 0);
+  auto source_left = labelled("source_id=\"up\"");
+  BOOST_CHECK_MESSAGE(source_left.empty(), "stale after operate-source stop: "
+                                               << (source_left.empty() ? "" : source_left.front()));
 }
 
 BOOST_AUTO_TEST_CASE(sigkills_during_dump_and_load_neither_reload_nor_lose) {

@@ -269,9 +269,15 @@ BOOST_AUTO_TEST_CASE(metrics_endpoint_reports_the_relay) {
   wait_relay_caught_up(worker, "src", upstream);
   // Every sample line parses as: name{labels} value.
   auto samples = scrape_metrics(worker);
-  BOOST_CHECK_GT(samples["dm_relay_bytes_written_total{source=\"src\"}"], 0);
-  BOOST_CHECK_GT(samples["dm_relay_events_written_total{source=\"src\"}"], 0);
-  BOOST_CHECK_GT(samples["dm_relay_write_seconds_count{source=\"src\"}"], 0);
-  BOOST_CHECK_EQUAL(samples["dm_relay_binlog_pos{source=\"src\"}"],
+  BOOST_CHECK_GT(samples["dm_relay_bytes_written_total{source_id=\"src\"}"], 0);
+  BOOST_CHECK_GT(samples["dm_relay_events_written_total{source_id=\"src\"}"], 0);
+  BOOST_CHECK_GT(samples["dm_relay_write_seconds_count{source_id=\"src\"}"], 0);
+  // DM's names and labels: node relay is what the relay log holds, node master the upstream.
+  BOOST_CHECK_EQUAL(samples["dm_relay_binlog_pos{node=\"relay\",source_id=\"src\"}"],
                     master_position(upstream).second);
+  BOOST_CHECK_EQUAL(samples["dm_relay_binlog_pos{node=\"master\",source_id=\"src\"}"],
+                    master_position(upstream).second);
+  BOOST_CHECK_GT(samples["dm_relay_space{type=\"capacity\"}"],
+                 samples["dm_relay_space{type=\"available\"}"]);
+  BOOST_CHECK_GT(samples["dm_relay_space{type=\"available\"}"], 0);
 }

@@ -186,7 +186,7 @@ std::map<std::string, double> scrape_metrics(const worker_process& worker) {
       throw std::runtime_error("unparsable metrics line: " + line);
     auto name = line.substr(0, name_end);
     auto family = name;
-    for (auto suffix : {"_sum", "_count"})
+    for (auto suffix : {"_sum", "_count", "_bucket"})
       if (!typed.count(family) && family.size() > std::strlen(suffix) &&
           family.compare(family.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
         family.resize(family.size() - std::strlen(suffix));
