@@ -11,13 +11,12 @@
 
 namespace dm {
 
-namespace {
-
-// Compares in time independent of where the tokens differ.
 bool same_token(const std::string& presented, const std::string& expected) {
   return presented.size() == expected.size() &&
          CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0;
 }
+
+namespace {
 
 }  // namespace
 

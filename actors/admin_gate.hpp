@@ -20,6 +20,9 @@ namespace dm {
 // `token` empty: every command is let through.
 caf::behavior admin_gate(caf::event_based_actor* self, worker_actor worker, std::string token);
 
+// Compares a presented token with the expected one in time independent of where they differ.
+bool same_token(const std::string& presented, const std::string& expected);
+
 // Reads the admin token file: its text without surrounding whitespace, at least 16 characters.
 caf::expected<std::string> read_admin_token(const std::string& path);
 

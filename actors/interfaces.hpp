@@ -60,6 +60,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, list_member_atom, "listmember")
   CAF_ADD_ATOM(dm, dm, purge_relay_atom, "purgerelay")
   CAF_ADD_ATOM(dm, dm, update_task_atom, "updatetask")
+  CAF_ADD_ATOM(dm, dm, relay_op_atom, "relayop")
+  CAF_ADD_ATOM(dm, dm, get_config_atom, "getconfig")
 
   // Internal messages.
   CAF_ADD_ATOM(dm, dm, relay_head_atom, "relayhead")
@@ -125,27 +127,37 @@ using worker_actor = caf::typed_actor<
     caf::replies_to<start_task_atom, task_config, bool>::with<task_status>,
     // query-status: tasks (one, or all when the name is empty) and this worker's sources.
     caf::replies_to<query_status_atom, std::string>::with<status_reply>,
-    // stop-task: stops the task's units and removes the task and its checkpoints.
-    caf::replies_to<stop_task_atom, std::string>::with<task_status>,
+    // stop-task: stops the task's units and removes the task and its checkpoints. The sources
+    // (DM's -s; empty: all) must cover every part of the task on this worker.
+    caf::replies_to<stop_task_atom, std::string, std::vector<std::string>>::with<task_status>,
     // list-member: this worker, its sources and tasks.
     caf::replies_to<list_member_atom>::with<std::vector<member_info>>,
     // purge-relay: removes a source's relay files before the named file ("" applies the
     // source's purge rules now), keeping what tasks still need.
     caf::replies_to<purge_relay_atom, std::string, std::string>::with<purge_result>,
     // handle-error: for every part of the task paused on an event, skip that event or replace
-    // it with SQL ("skip" or "replace", the SQL), and resume.
-    caf::replies_to<handle_error_atom, std::string, std::string, std::string>::with<
-        task_status>,
-    // pause-task: stops the task's units, keeping checkpoints; the task stays Paused, also
+    // it with SQL ("skip" or "replace", the SQL), and resume. The last argument in this and the
+    // next two: only the parts on these sources (DM's -s; empty: all); not_found when the task
+    // has none of them here.
+    caf::replies_to<handle_error_atom, std::string, std::string, std::string,
+                    std::vector<std::string>>::with<task_status>,
+    // pause-task: stops the task's units, keeping checkpoints; the parts stay Paused, also
     // across worker restarts, until resume-task.
-    caf::replies_to<pause_task_atom, std::string>::with<task_status>,
-    // resume-task: restarts a paused task's units from their checkpoints.
-    caf::replies_to<resume_task_atom, std::string>::with<task_status>,
+    caf::replies_to<pause_task_atom, std::string, std::vector<std::string>>::with<task_status>,
+    // resume-task: restarts paused parts' units from their checkpoints.
+    caf::replies_to<resume_task_atom, std::string, std::vector<std::string>>::with<task_status>,
     // update-task: replaces the rules (block-allow-list, routes, filters) of a task whose every
     // part on this worker is Paused in its Sync unit, persists the task, and answers with its
     // status; the rules apply from the checkpoint on when the task resumes. Any other change
     // is refused (actors/task_update.hpp).
     caf::replies_to<update_task_atom, task_config>::with<task_status>,
+    // DM's relay commands on a source of this worker (op, source id): "start" and "stop" keep
+    // or stop keeping the relay log (enable-relay), "pause" stops reading the upstream until
+    // "resume". Persisted; answers the source's status.
+    caf::replies_to<relay_op_atom, std::string, std::string>::with<source_status>,
+    // get-config (kind "task", "source" or "worker", name): the config as stored, as JSON
+    // (passwords as given); not_found when this worker has no such object.
+    caf::replies_to<get_config_atom, std::string, std::string>::with<std::string>,
     // Internal: spawns a source (by id), or a task part (task, source id), that ended
     // unexpectedly, after its backoff.
     caf::reacts_to<restart_atom, std::string>,
@@ -168,6 +180,8 @@ using source_actor = caf::typed_actor<
     caf::replies_to<purge_relay_atom, std::string>::with<purge_result>,
     // Runs the purge rules on the purge interval (sent to itself).
     caf::reacts_to<tick_atom>,
+    // The relay commands ("start", "stop", "pause", "resume"), as the worker's.
+    caf::replies_to<relay_op_atom, std::string>::with<source_status>,
     // The source's status.
     caf::replies_to<status_atom>::with<source_status>>;
 

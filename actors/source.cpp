@@ -169,8 +169,10 @@ void on_relay_down(self_ptr self, const caf::error& reason) {
 
 source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_state> self,
                                    source_config config, std::shared_ptr<storage::database> db,
-                                   store_actor store, worker_settings settings) {
+                                   store_actor store, worker_settings settings,
+                                   bool relay_paused) {
   auto& st = self->state;
+  st.held = relay_paused;
   st.config = std::move(config);
   st.db = std::move(db);
   st.store = std::move(store);
@@ -206,6 +208,8 @@ source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_s
     if (msg.source == *st.relay) {
       *st.relay = relay_actor{};
       if (st.stopping) return self->quit(st.stop_reason);
+      for (auto& rp : st.pausing) rp.deliver(make_status(st));
+      st.pausing.clear();
       // Until the relay runs again, nobody can tell how far the upstream is.
       st.progress.upstream_confirmed = false;
       for (auto& l : st.listeners) self->send(l, relay_head_atom_v, st.progress);
@@ -218,7 +222,8 @@ source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_s
              ls.end());
   });
   if (auto files = log.files()) st.files_stored = static_cast<uint32_t>(files->size());
-  start_relay(self);
+  if (st.held) st.stage = relay_stage::paused;
+  else start_relay(self);
   self->delayed_send(self, std::chrono::seconds{st.config.purge.interval}, tick_atom_v);
   return {
       [=](subscribe_atom, relay_listener_actor listener) -> relay_progress {
@@ -233,7 +238,7 @@ source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_s
         progress.upstream_confirmed |= st.progress.upstream_confirmed;
         st.progress = progress;
         if (new_file) ++st.files_stored;
-        if (st.stage != relay_stage::running) {
+        if (st.stage != relay_stage::running && !st.held) {
           // Connected again: the error is history (reconnects keeps count).
           st.stage = relay_stage::running;
           st.restart.recovered();
@@ -242,7 +247,34 @@ source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_s
         for (auto& l : st.listeners) self->send(l, relay_head_atom_v, st.progress);
       },
       [=](restart_atom) {
-        if (!*self->state.relay && !self->state.stopping) start_relay(self);
+        auto& st = self->state;
+        if (!*st.relay && !st.stopping && !st.held) start_relay(self);
+      },
+      [=](relay_op_atom, const std::string& op) -> caf::result<source_status> {
+        auto& st = self->state;
+        if (op == "start" || op == "stop") {
+          // Keeping the relay log or only what tasks need: the purge rules read it.
+          st.config.enable_relay = op == "start";
+        } else if (op == "pause") {
+          st.held = true;
+          st.stage = relay_stage::paused;
+          st.last_error = "paused by pause-relay; resume-relay reads the upstream again";
+          if (*st.relay) {
+            self->send_exit(*st.relay, caf::exit_reason::user_shutdown);
+            st.pausing.push_back(self->make_response_promise<source_status>());
+            return st.pausing.back();
+          }
+        } else if (op == "resume") {
+          st.held = false;
+          st.last_error.clear();
+          if (!*st.relay) {
+            st.stage = relay_stage::connecting;
+            start_relay(self);
+          }
+        } else {
+          return make_error(ec::invalid_argument, "unknown relay operation '" + op + "'");
+        }
+        return make_status(st);
       },
       [=](purge_relay_atom, const std::string& before_file) -> caf::result<purge_result> {
         auto& st = self->state;

@@ -50,13 +50,19 @@ struct source_actor_state {
   store_actor store;
   // Set by an exit message: the source ends once its relay has ended.
   bool stopping = false;
+  // pause-relay: the relay does not run until resume-relay.
+  bool held = false;
+  // pause-relay answers once the relay has ended, so that nothing is read after the answer.
+  std::vector<caf::typed_response_promise<source_status>> pausing;
   caf::error stop_reason;
   uint32_t files_stored = 0;
   std::string last_purge;
 };
 
+// `relay_paused`: pause-relay holds the relay (it starts on resume-relay).
 source_actor::behavior_type source(source_actor::stateful_pointer<source_actor_state> self,
                                    source_config config, std::shared_ptr<storage::database> db,
-                                   store_actor store, worker_settings settings);
+                                   store_actor store, worker_settings settings,
+                                   bool relay_paused);
 
 }  // namespace dm

@@ -363,6 +363,38 @@ void update_rate(uint64_t count, uint64_t& last_count,
   last_time = now;
 }
 
+// binlog inject: runs the operator's statements downstream now (on a thread of its own), then
+// resumes the task, whose units try the failed event again.
+void inject_then_retry(task_self self, const std::string& sql,
+                       caf::typed_response_promise<subtask_status> rp) {
+  auto target = self->state.config.target_database;
+  auto name = label(self->state);
+  auto runner = self->spawn<caf::detached>([=](caf::event_based_actor* r) -> caf::behavior {
+    return {[=](run_atom) -> caf::result<bool> {
+      r->quit();
+      auto conn = open_downstream_session(to_connection_params(target), "downstream of " + name);
+      if (!conn) return conn.error();
+      for (auto& statement : split_statements(sql))
+        if (auto err = conn->execute(statement))
+          return make_error(code_of(err), name + ": the injected statement failed: " +
+                                              describe(err) + "; the task stays paused");
+      return true;
+    }};
+  });
+  self->request(runner, caf::infinite, run_atom_v)
+      .then(
+          [=](bool) mutable {
+            auto& st = self->state;
+            DM_INFO("{} resumes: the operator injected SQL before the event at {}", label(st),
+                    to_string(st.failed_position));
+            forget_failures(st);
+            st.stage = task_stage::running;
+            if (!st.units->any()) start_units(self);
+            rp.deliver(make_status(st));
+          },
+          [=](caf::error& err) mutable { rp.deliver(err); });
+}
+
 }  // namespace
 
 task_actor::behavior_type task(task_self self, task_config config, source_config source,
@@ -457,10 +489,14 @@ task_actor::behavior_type task(task_self self, task_config config, source_config
         if (st.stage != task_stage::paused || !st.failed_key)
           return make_error(ec::invalid_state,
                             label(st) + " is not paused on a failed event; nothing to handle");
-        if (action == error_action::replace && split_statements(sql).empty())
-          return make_error(ec::invalid_argument,
-                            "handle-error replace needs the SQL to run instead of the event");
+        if (action != error_action::skip && split_statements(sql).empty())
+          return make_error(ec::invalid_argument, std::string{"handle-error "} +
+                                                      to_string(action) + " needs SQL to run");
         auto rp = self->make_response_promise<subtask_status>();
+        if (action == error_action::inject) {
+          inject_then_retry(self, sql, rp);
+          return rp;
+        }
         operator_decision decision{*st.failed_key, action, sql};
         auto db = st.db;
         auto task_name = st.config.name;

@@ -1,6 +1,7 @@
 #include "actors/worker.hpp"
 
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 
 #include "actors/source.hpp"
 #include "actors/store.hpp"
@@ -45,10 +46,10 @@ std::string join(const std::vector<std::string>& parts, const char* separator) {
 
 void spawn_source(self_ptr self, const source_config& cfg) {
   auto& st = self->state;
-  auto handle = self->spawn<caf::monitored>(source, usable(cfg, st.settings.secret_key), st.db,
-                                            st.store, st.settings);
   auto [it, fresh] = st.sources.try_emplace(cfg.source_id);
   if (fresh) it->second.respawn = restart_policy{defaults::actor_respawn};
+  auto handle = self->spawn<caf::monitored>(source, usable(cfg, st.settings.secret_key), st.db,
+                                            st.store, st.settings, it->second.relay_paused);
   it->second.config = cfg;
   it->second.handle = handle;
 }
@@ -61,7 +62,7 @@ void spawn_subtask(self_ptr self, const std::string& name, worker_actor_state::t
   entry.subtasks[source_id] = self->spawn<caf::monitored>(
       task, usable(entry.config, st.settings.secret_key),
       usable(src->second.config, st.settings.secret_key), st.db, src->second.handle, st.store,
-      st.settings, entry.paused, real_units());
+      st.settings, entry.paused.count(source_id) > 0, real_units());
   entry.respawn.try_emplace(source_id, defaults::actor_respawn);
 }
 
@@ -89,6 +90,8 @@ void restore(self_ptr self) {
       DM_ERROR("worker {} skips source {}: {}", st.worker_name, id, describe(cfg.error()));
       continue;
     }
+    auto held = st.meta->get(relay_stage_kind, id);
+    st.sources[id].relay_paused = held && *held;
     spawn_source(self, *cfg);
   }
   auto tasks = st.meta->list(task_kind);
@@ -105,7 +108,7 @@ void restore(self_ptr self) {
     auto& entry = st.tasks[name];
     entry.config = *cfg;
     auto stage = st.meta->get(task_stage_kind, name);
-    entry.paused = stage && *stage;
+    if (stage && *stage) entry.paused = paused_sources(**stage, entry.config);
     spawn_subtasks(self, name, entry);
   }
   DM_INFO("worker {} restored {} sources and {} tasks", st.worker_name, st.sources.size(),
@@ -207,15 +210,50 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
       },
       [=](check_task_atom, task_config cfg) { return check_task(self, std::move(cfg)); },
       [=](query_status_atom, const std::string& name) { return query_status(self, name); },
-      [=](stop_task_atom, const std::string& name) { return stop_task(self, name); },
+      [=](stop_task_atom, const std::string& name, const std::vector<std::string>& sources) {
+        return stop_task(self, name, sources);
+      },
       [=](purge_relay_atom, const std::string& id, const std::string& before_file) {
         return purge_relay(self, id, before_file);
       },
       [=](handle_error_atom, const std::string& name, const std::string& action,
-          const std::string& sql) { return handle_error(self, name, action, sql); },
-      [=](pause_task_atom, const std::string& name) { return set_paused(self, name, true); },
-      [=](resume_task_atom, const std::string& name) { return set_paused(self, name, false); },
+          const std::string& sql, const std::vector<std::string>& sources) {
+        return handle_error(self, name, action, sql, sources);
+      },
+      [=](pause_task_atom, const std::string& name, const std::vector<std::string>& sources) {
+        return set_paused(self, name, true, sources);
+      },
+      [=](resume_task_atom, const std::string& name, const std::vector<std::string>& sources) {
+        return set_paused(self, name, false, sources);
+      },
       [=](update_task_atom, task_config cfg) { return update_task(self, std::move(cfg)); },
+      [=](relay_op_atom, const std::string& op, const std::string& id) {
+        return relay_op(self, op, id);
+      },
+      [=](get_config_atom, const std::string& kind,
+          const std::string& name) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (kind == "task") {
+          auto it = st.tasks.find(name);
+          if (it == st.tasks.end()) return not_on_worker(st, "task", name);
+          return to_json(it->second.config);
+        }
+        if (kind == "source") {
+          auto it = st.sources.find(name);
+          if (it == st.sources.end()) return not_on_worker(st, "source", name);
+          return to_json(it->second.config);
+        }
+        if (kind == "worker") {
+          if (name != st.worker_name) return not_on_worker(st, "worker", name);
+          return nlohmann::json{{"name", st.worker_name},
+                                {"worker-addr", st.worker_addr},
+                                {"data-dir", st.settings.data_dir},
+                                {"relay-fsync-ms", st.settings.relay_fsync_ms}}
+              .dump();
+        }
+        return make_error(ec::invalid_argument,
+                          "get-config takes task, source or worker, not '" + kind + "'");
+      },
       [=](list_member_atom) -> std::vector<member_info> {
         auto& st = self->state;
         member_info m;

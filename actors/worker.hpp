@@ -15,6 +15,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <memory>
 #include <random>
 #include <string>
@@ -44,14 +45,16 @@ struct worker_actor_state {
     std::vector<caf::typed_response_promise<source_status>> stopping;
     // Respawning after unexpected ends.
     restart_policy respawn{};
+    // pause-relay holds its relay (persisted).
+    bool relay_paused = false;
   };
   struct task_entry {
     task_config config;
     // One task actor per source of the task bound to this worker.
     std::map<std::string, task_actor> subtasks;
     std::vector<caf::typed_response_promise<task_status>> stopping;
-    // Paused by pause-task (persisted); its subtasks start paused.
-    bool paused = false;
+    // Sources whose part pause-task paused (persisted); those parts start paused.
+    std::set<std::string> paused;
     // update-task is changing its subtasks' rules (pause, resume, handle-error, stop and
     // another update wait).
     bool updating = false;

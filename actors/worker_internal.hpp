@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,14 @@ using self_ptr = worker_actor::stateful_pointer<worker_actor_state>;
 // Meta store kinds of the worker's records.
 inline constexpr const char* source_kind = "source";
 inline constexpr const char* task_kind = "task";
-// Present (value "Paused") while the operator holds the task paused.
+// Present (value "Paused") while pause-relay holds a source's relay.
+inline constexpr const char* relay_stage_kind = "relay_stage";
+// Present while the operator holds parts of the task paused: the paused sources,
+// comma-separated ("Paused", written by earlier versions, stands for every source).
 inline constexpr const char* task_stage_kind = "task_stage";
+
+// The paused sources a task_stage_kind record names.
+std::set<std::string> paused_sources(const std::string& record, const task_config& config);
 
 // The config as the units use it: passwords decrypted (the stored config keeps what was given).
 source_config usable(source_config c, const std::string& key);
@@ -69,6 +76,8 @@ void on_subtask_down(self_ptr self, const std::string& name, const std::string& 
 caf::result<source_status> create_source(self_ptr self, source_config cfg);
 caf::result<std::vector<source_status>> show_sources(self_ptr self, const std::string& id);
 caf::result<source_status> stop_source(self_ptr self, const std::string& id);
+// DM's start-relay, stop-relay, pause-relay and resume-relay on source `id`.
+caf::result<source_status> relay_op(self_ptr self, const std::string& op, const std::string& id);
 caf::result<purge_result> purge_relay(self_ptr self, const std::string& id,
                                       const std::string& before_file);
 
@@ -76,10 +85,14 @@ caf::result<purge_result> purge_relay(self_ptr self, const std::string& id,
 caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_meta);
 caf::result<std::vector<check_item>> check_task(self_ptr self, task_config cfg);
 caf::result<status_reply> query_status(self_ptr self, const std::string& name);
-caf::result<task_status> stop_task(self_ptr self, const std::string& name);
+// `sources`: DM's -s, empty for every part of the task.
+caf::result<task_status> stop_task(self_ptr self, const std::string& name,
+                                   const std::vector<std::string>& sources);
 caf::result<task_status> handle_error(self_ptr self, const std::string& name,
-                                      const std::string& action, const std::string& sql);
-caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool paused);
+                                      const std::string& action, const std::string& sql,
+                                      const std::vector<std::string>& sources);
+caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool paused,
+                                    const std::vector<std::string>& sources);
 caf::result<task_status> update_task(self_ptr self, task_config updated);
 
 }  // namespace dm::worker_detail

@@ -36,7 +36,9 @@ void finish_source_stop(self_ptr self, const std::string& id,
            [=] {
              storage::relay_log log{db, id};
              if (auto err = log.erase_all()) return err;
-             return storage::meta_store{db}.erase(source_kind, id);
+             storage::meta_store meta{db};
+             if (auto err = meta.erase(relay_stage_kind, id)) return err;
+             return meta.erase(source_kind, id);
            },
            [=](caf::error err) mutable {
              source_status status;
@@ -173,6 +175,47 @@ caf::result<purge_result> purge_relay(self_ptr self, const std::string& id,
   self->request(it->second.handle, defaults::probe_timeout, purge_relay_atom_v, before_file)
       .then([=](purge_result& r) mutable { rp.deliver(std::move(r)); },
             [=](caf::error& err) mutable { rp.deliver(err); });
+  return rp;
+}
+
+caf::result<source_status> relay_op(self_ptr self, const std::string& op, const std::string& id) {
+  auto& st = self->state;
+  if (op != "start" && op != "stop" && op != "pause" && op != "resume")
+    return make_error(ec::invalid_argument, "relay operations are start, stop, pause and "
+                                            "resume, not '" + op + "'");
+  auto it = st.sources.find(id);
+  if (it == st.sources.end()) return not_on_worker(st, "source", id);
+  if (!it->second.stopping.empty())
+    return make_error(ec::invalid_state, "source " + id + " is being stopped");
+  auto cfg = it->second.config;
+  if (op == "start" || op == "stop") cfg.enable_relay = op == "start";
+  bool held = op == "pause" ? true : op == "resume" ? false : it->second.relay_paused;
+  auto db = st.db;
+  auto record = to_json(cfg);
+  auto rp = self->make_response_promise<source_status>();
+  // Kept first, so that a restart finds the source as the operator left it.
+  on_store(self, st.store,
+           [=] {
+             storage::meta_store meta{db};
+             if (auto err = meta.put(source_kind, id, record)) return err;
+             return held ? meta.put(relay_stage_kind, id, "Paused")
+                         : meta.erase(relay_stage_kind, id);
+           },
+           [=](caf::error err) mutable {
+             auto& st = self->state;
+             auto it = st.sources.find(id);
+             if (!err && it == st.sources.end())
+               err = make_error(ec::invalid_state, "source " + id + " ended meanwhile");
+             if (err) {
+               rp.deliver(err);
+               return;
+             }
+             it->second.config = cfg;
+             it->second.relay_paused = held;
+             self->request(it->second.handle, defaults::status_timeout, relay_op_atom_v, op)
+                 .then([=](source_status& s) mutable { rp.deliver(std::move(s)); },
+                       [=](caf::error& e) mutable { rp.deliver(e); });
+           });
   return rp;
 }
 

@@ -33,6 +33,22 @@ parts parts_of(const worker_actor_state::task_entry& entry) {
   return {entry.subtasks.begin(), entry.subtasks.end()};
 }
 
+// The parts on `sources` (DM's -s; empty: every part).
+parts parts_on(const worker_actor_state::task_entry& entry,
+               const std::vector<std::string>& sources) {
+  if (sources.empty()) return parts_of(entry);
+  parts out;
+  for (auto& [id, handle] : entry.subtasks)
+    if (std::find(sources.begin(), sources.end(), id) != sources.end()) out.emplace_back(id, handle);
+  return out;
+}
+
+std::string joined(const std::set<std::string>& ids) {
+  std::string out;
+  for (auto& id : ids) out += (out.empty() ? "" : ",") + id;
+  return out;
+}
+
 // Removes what a stopped task leaves on this worker: checkpoints, its records and the dump
 // files of an unfinished full migration. Blocking: runs on the store.
 std::function<caf::error()> remove_task_records(const worker_actor_state& st,
@@ -254,10 +270,10 @@ std::vector<std::string> refusals_of(const std::vector<std::pair<std::string, ca
   return out;
 }
 
-// Sends `xs...` to every part of task `name` and answers `rp` with their statuses; fails with
-// the parts' refusals when every one refused.
+// Sends `xs...` to every part of task `name` on `sources` (empty: all) and answers `rp` with
+// their statuses; fails with the parts' refusals when every one refused.
 template <class... Ts>
-void ask_parts(self_ptr self, const std::string& name,
+void ask_parts(self_ptr self, const std::string& name, const std::vector<std::string>& sources,
                caf::typed_response_promise<task_status> rp, Ts... xs) {
   auto& st = self->state;
   auto it = st.tasks.find(name);
@@ -265,15 +281,18 @@ void ask_parts(self_ptr self, const std::string& name,
     rp.deliver(not_on_worker(st, "task", name));
     return;
   }
-  if (it->second.subtasks.empty()) {
-    rp.deliver(make_error(ec::not_found,
-                          "task " + name + " runs on no source of worker " + st.worker_name));
+  auto targets = parts_on(it->second, sources);
+  if (targets.empty()) {
+    rp.deliver(make_error(ec::not_found, "task " + name + " runs on no " +
+                                             (sources.empty() ? std::string{"source"}
+                                                              : "source of " + join(sources)) +
+                                             " on worker " + st.worker_name));
     return;
   }
   auto config = it->second.config;
-  auto count = it->second.subtasks.size();
+  auto count = targets.size();
   fan_out<subtask_status>(
-      self, parts_of(it->second), defaults::status_timeout,
+      self, targets, defaults::status_timeout,
       [=](fan_in<std::string, subtask_status> in) mutable {
         if (in.results.empty()) {
           rp.deliver(make_error(ec::invalid_state, join(refusals_of(in.errors))));
@@ -452,13 +471,31 @@ caf::result<status_reply> query_status(self_ptr self, const std::string& name) {
   return rp;
 }
 
-caf::result<task_status> stop_task(self_ptr self, const std::string& name) {
+caf::result<task_status> stop_task(self_ptr self, const std::string& name,
+                                   const std::vector<std::string>& sources) {
   auto& st = self->state;
   auto it = st.tasks.find(name);
   if (it == st.tasks.end())
     return not_on_worker(st, "task", name);
   auto& entry = it->second;
   if (entry.updating) return busy(entry, name);
+  if (!sources.empty()) {
+    auto chosen = parts_on(entry, sources);
+    if (chosen.empty())
+      return make_error(ec::not_found, "task " + name + " runs on no source of " +
+                                           join(sources) + " on worker " + st.worker_name);
+    std::set<std::string> others;
+    for (auto& [id, handle] : entry.subtasks)
+      if (std::find(sources.begin(), sources.end(), id) == sources.end()) others.insert(id);
+    // A task is recorded per worker: removing a part alone would leave a record that
+    // respawns it, so a stop covers all of this worker's parts.
+    if (!others.empty())
+      return make_error(ec::invalid_state,
+                        "stop-task " + name + " -s: worker " + st.worker_name +
+                            " also runs the task on source(s) " + joined(others) +
+                            ", and a task stops on whole workers; add them to -s, or pause "
+                            "the parts with pause-task -s");
+  }
   auto rp = self->make_response_promise<task_status>();
   if (entry.subtasks.empty()) {
     // Nothing runs here: remove right away.
@@ -475,47 +512,78 @@ caf::result<task_status> stop_task(self_ptr self, const std::string& name) {
 }
 
 caf::result<task_status> handle_error(self_ptr self, const std::string& name,
-                                      const std::string& action, const std::string& sql) {
+                                      const std::string& action, const std::string& sql,
+                                      const std::vector<std::string>& sources) {
   auto decided = error_action_from(action);
   if (!decided)
     return make_error(ec::invalid_argument,
-                      "handle-error takes skip or replace, not '" + action + "'");
+                      "handle-error takes skip, replace or inject, not '" + action + "'");
   if (auto it = self->state.tasks.find(name); it != self->state.tasks.end())
     if (auto err = busy(it->second, name)) return err;
   auto rp = self->make_response_promise<task_status>();
-  ask_parts(self, name, rp, handle_error_atom_v, *decided, sql);
+  ask_parts(self, name, sources, rp, handle_error_atom_v, *decided, sql);
   return rp;
 }
 
-caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool paused) {
+std::set<std::string> paused_sources(const std::string& record, const task_config& config) {
+  std::set<std::string> out;
+  if (record == "Paused") {
+    for (auto& inst : config.mysql_instances) out.insert(inst.source_id);
+    return out;
+  }
+  for (size_t start = 0; start < record.size();) {
+    auto comma = record.find(',', start);
+    if (comma == std::string::npos) comma = record.size();
+    if (comma > start) out.insert(record.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool paused,
+                                    const std::vector<std::string>& sources) {
   auto& st = self->state;
   auto it = st.tasks.find(name);
   if (it == st.tasks.end())
     return not_on_worker(st, "task", name);
   if (auto err = busy(it->second, name)) return err;
+  auto targets = parts_on(it->second, sources);
+  if (targets.empty() && !sources.empty())
+    return make_error(ec::not_found, "task " + name + " runs on no source of " + join(sources) +
+                                         " on worker " + st.worker_name);
+  auto now_paused = it->second.paused;
+  if (sources.empty()) {
+    now_paused.clear();
+    if (paused)
+      for (auto& inst : it->second.config.mysql_instances) now_paused.insert(inst.source_id);
+  } else {
+    for (auto& [id, handle] : targets)
+      if (paused) now_paused.insert(id);
+      else now_paused.erase(id);
+  }
   auto rp = self->make_response_promise<task_status>();
   auto db = st.db;
-  // The operator's choice is kept first, so that a restart keeps the task as it was left.
+  // The operator's choice is kept first, so that a restart keeps the parts as they were left.
   on_store(self, st.store,
            [=] {
              storage::meta_store meta{db};
-             return paused ? meta.put(task_stage_kind, name, "Paused")
-                           : meta.erase(task_stage_kind, name);
+             return now_paused.empty() ? meta.erase(task_stage_kind, name)
+                                       : meta.put(task_stage_kind, name, joined(now_paused));
            },
            [=](caf::error err) mutable {
              auto& st = self->state;
              if (err) {
-  rp.deliver(err);
-  return;
-}
+               rp.deliver(err);
+               return;
+             }
              auto it = st.tasks.find(name);
              if (it == st.tasks.end()) {
                rp.deliver(make_error(ec::invalid_state, "task " + name + " ended meanwhile"));
                return;
              }
-             it->second.paused = paused;
-             if (paused) ask_parts(self, name, rp, pause_task_atom_v);
-             else ask_parts(self, name, rp, resume_task_atom_v);
+             it->second.paused = now_paused;
+             if (paused) ask_parts(self, name, sources, rp, pause_task_atom_v);
+             else ask_parts(self, name, sources, rp, resume_task_atom_v);
            });
   return rp;
 }

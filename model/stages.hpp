@@ -46,8 +46,10 @@ enum class dump_consistency : uint8_t { flush, none };
 // What the loader does with a row whose key the downstream table already holds.
 enum class on_duplicate : uint8_t { replace, ignore, error };
 
-// The operator's decision about an event a task paused on (handle-error / binlog).
-enum class error_action : uint8_t { skip, replace };
+// The operator's decision about an event a task paused on (handle-error / binlog): skip it,
+// replace it with SQL, or inject SQL before it (the SQL runs at once, then the event is tried
+// again).
+enum class error_action : uint8_t { skip, replace, inject };
 
 const char* to_string(task_stage x);
 const char* to_string(task_unit x);

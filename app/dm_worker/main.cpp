@@ -20,7 +20,7 @@
 #include "actors/worker.hpp"
 #include "app/config/worker_toml.hpp"
 #include "app/logging.hpp"
-#include "app/dm_worker/metrics_server.hpp"
+#include "app/dm_worker/status_server.hpp"
 #include "app/system_config.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
@@ -111,16 +111,18 @@ int main(int argc, char** argv) {
     return fail("worker-addr " + addr + " cannot be listened on (" + sys.render(port.error()) +
                 "); is another worker running there?");
   }
-  std::unique_ptr<dm::app::metrics_server> metrics;
+  std::unique_ptr<dm::app::status_server> status_port;
   if (!cfg->metrics_addr.empty()) {
     auto hp = dm::config::parse_host_port(cfg->metrics_addr, "metrics-addr");
-    auto started = hp ? dm::app::metrics_server::start(hp->host, hp->port)
-                      : caf::expected<std::unique_ptr<dm::app::metrics_server>>{hp.error()};
+    dm::app::status_tls status_files{cfg->ssl_ca, cfg->ssl_cert, cfg->ssl_key};
+    auto started = hp ? dm::app::status_server::start(hp->host, hp->port, status_files,
+                                                      {&sys, root, token})
+                      : caf::expected<std::unique_ptr<dm::app::status_server>>{hp.error()};
     if (!started) {
       caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
       return fail(dm::describe(started.error()));
     }
-    metrics = std::move(*started);
+    status_port = std::move(*started);
   }
   DM_INFO("dm-worker {} listens on {} ({}, {}) with data-dir {}", cfg->name, addr,
           tls ? "TLS" : "no TLS", token.empty() ? "no admin token" : "admin token required",

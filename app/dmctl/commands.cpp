@@ -222,10 +222,11 @@ caf::expected<reply> query_status(workers& ws, const std::string& task,
   return reply{to_json(status), to_text(status)};
 }
 
-caf::expected<reply> stop_task(workers& ws, const std::string& target) {
+caf::expected<reply> stop_task(workers& ws, const std::string& target,
+                               const std::vector<std::string>& sources) {
   auto name = task_name(target);
   if (!name) return name.error();
-  auto a = ask_each<task_status>(ws, ws.all(), {ec::not_found}, stop_task_atom_v, *name);
+  auto a = ask_each<task_status>(ws, ws.all(), {ec::not_found}, stop_task_atom_v, *name, sources);
   if (!a) return a.error();
   if (a->from.empty()) return on_no_worker(ws, a->refusal, "task " + *name);
   auto warnings = nlohmann::json::array();
@@ -240,14 +241,16 @@ caf::expected<reply> stop_task(workers& ws, const std::string& target) {
       {{"result", true}, {"task", *name}, {"stage", "Stopped"}, {"warnings", warnings}}, text};
 }
 
-caf::expected<reply> pause_task(workers& ws, const std::string& task) {
-  auto status = on_every_part(ws, task, {ec::not_found}, pause_task_atom_v, task);
+caf::expected<reply> pause_task(workers& ws, const std::string& task,
+                                const std::vector<std::string>& sources) {
+  auto status = on_every_part(ws, task, {ec::not_found}, pause_task_atom_v, task, sources);
   if (!status) return status.error();
   return reply{to_json(*status), "paused " + to_text(*status)};
 }
 
-caf::expected<reply> resume_task(workers& ws, const std::string& task) {
-  auto status = on_every_part(ws, task, {ec::not_found}, resume_task_atom_v, task);
+caf::expected<reply> resume_task(workers& ws, const std::string& task,
+                                 const std::vector<std::string>& sources) {
+  auto status = on_every_part(ws, task, {ec::not_found}, resume_task_atom_v, task, sources);
   if (!status) return status.error();
   return reply{to_json(*status), "resumed " + to_text(*status)};
 }
@@ -289,14 +292,14 @@ caf::expected<reply> update_task(workers& ws, const std::string& task_file) {
 }
 
 caf::expected<reply> handle_error(workers& ws, const std::string& task, const std::string& action,
-                                  const std::string& sql) {
-  if (error_action_from(action) == error_action::replace && sql.empty())
+                                  const std::string& sql, const std::vector<std::string>& sources) {
+  if (error_action_from(action) != error_action::skip && sql.empty())
     return make_error(ec::invalid_argument,
-                      "handle-error " + task + " replace needs the SQL to run instead, e.g. "
-                      "handle-error " + task + " replace \"ALTER TABLE ...; ...\"");
+                      "binlog " + action + " " + task + " needs the SQL to run, e.g. binlog " +
+                          action + " " + task + " \"ALTER TABLE ...; ...\"");
   // A worker whose part is not paused on an error has nothing to do (invalid_state).
   auto a = ask_each<task_status>(ws, ws.all(), {ec::not_found, ec::invalid_state},
-                                 handle_error_atom_v, task, action, sql);
+                                 handle_error_atom_v, task, action, sql, sources);
   if (!a) return a.error();
   if (a->from.empty()) return make_error(ec::invalid_state, a->refusal);
   auto status = merged(*a);
@@ -313,6 +316,56 @@ caf::expected<reply> purge_relay(workers& ws, const std::string& source, const s
   auto json = to_json(result);
   json["result"] = true;
   return reply{json, to_text(result)};
+}
+
+caf::expected<reply> list_errors(workers& ws, const std::string& task) {
+  auto a = ask_each<status_reply>(ws, ws.all(), {ec::not_found}, query_status_atom_v, task);
+  if (!a) return a.error();
+  if (a->from.empty()) return on_no_worker(ws, a->refusal, "task " + task);
+  auto list = nlohmann::json::array();
+  std::string text;
+  for (auto& [i, r] : a->from)
+    for (auto& t : r.tasks)
+      for (auto& s : t.subtasks) {
+        if (s.error_position.file.empty()) continue;
+        list.push_back({{"source", s.source_id},
+                        {"binlog", s.error_position.file + ":" +
+                                       std::to_string(s.error_position.pos)},
+                        {"error", s.last_error}});
+        text += "source " + s.source_id + ": stopped at " + s.error_position.file + ":" +
+                std::to_string(s.error_position.pos) + ": " + s.last_error + "\n";
+      }
+  if (text.empty()) text = "no part of task " + task + " is stopped on a failed event\n";
+  return reply{{{"result", true}, {"task", task}, {"errors", list}}, text};
+}
+
+caf::expected<reply> relay_command(workers& ws, const std::string& op,
+                                   const std::vector<std::string>& sources) {
+  if (sources.empty())
+    return make_error(ec::invalid_argument, op + "-relay needs -s SOURCE");
+  auto list = nlohmann::json::array();
+  std::string text;
+  for (auto& id : sources) {
+    auto a = ask_each<source_status>(ws, ws.all(), {ec::not_found}, relay_op_atom_v, op, id);
+    if (!a) return a.error();
+    if (a->from.empty()) return on_no_worker(ws, a->refusal, "source " + id);
+    for (auto& [i, status] : a->from) {
+      list.push_back(to_json(status));
+      text += op + "-relay: " + to_text(status);
+    }
+  }
+  return reply{{{"result", true}, {"sources", list}}, text};
+}
+
+caf::expected<reply> show_ddl_locks(workers& ws, const std::string& task) {
+  if (!task.empty()) {
+    auto a = ask_each<status_reply>(ws, ws.all(), {ec::not_found}, query_status_atom_v, task);
+    if (!a) return a.error();
+    if (a->from.empty()) return on_no_worker(ws, a->refusal, "task " + task);
+  }
+  return reply{{{"result", true}, {"locks", nlohmann::json::array()}},
+               "no DDL locks (shard merging is not implemented yet; without it there are "
+               "none)\n"};
 }
 
 caf::expected<reply> list_member(workers& ws) {

@@ -32,14 +32,28 @@ caf::expected<reply> start_task(workers& ws, const std::string& task_file, bool 
 // of tasks that replicate them (DM's query-status -s).
 caf::expected<reply> query_status(workers& ws, const std::string& task,
                                   const std::vector<std::string>& sources);
-// `target`: a task name or its config file.
-caf::expected<reply> stop_task(workers& ws, const std::string& target);
-caf::expected<reply> pause_task(workers& ws, const std::string& task);
-caf::expected<reply> resume_task(workers& ws, const std::string& task);
+// `sources` in these (DM's -s): only the task's parts on these sources; empty: every part.
+// `target`: a task name or its config file. A worker stops a task on all of its sources.
+caf::expected<reply> stop_task(workers& ws, const std::string& target,
+                               const std::vector<std::string>& sources);
+caf::expected<reply> pause_task(workers& ws, const std::string& task,
+                                const std::vector<std::string>& sources);
+caf::expected<reply> resume_task(workers& ws, const std::string& task,
+                                 const std::vector<std::string>& sources);
 caf::expected<reply> update_task(workers& ws, const std::string& task_file);
 caf::expected<reply> handle_error(workers& ws, const std::string& task, const std::string& action,
-                                  const std::string& sql);
+                                  const std::string& sql, const std::vector<std::string>& sources);
 caf::expected<reply> purge_relay(workers& ws, const std::string& source, const std::string& file);
+// DM's binlog list: each part of `task` paused on a failed event, with the event's position and
+// the error (what binlog skip/replace/inject would act on).
+caf::expected<reply> list_errors(workers& ws, const std::string& task);
+// DM's start-relay, stop-relay, pause-relay, resume-relay (`op`: start, stop, pause, resume) on
+// each of `sources`, on the worker that holds it.
+caf::expected<reply> relay_command(workers& ws, const std::string& op,
+                                   const std::vector<std::string>& sources);
+// DM's show-ddl-locks: the shard DDL locks (of `task`, or all). Without shard merging there are
+// none; the workers are still asked to exist.
+caf::expected<reply> show_ddl_locks(workers& ws, const std::string& task);
 // Every worker, those that cannot be reached listed as offline.
 caf::expected<reply> list_member(workers& ws);
 // Needs no worker: the key file must be the workers' secret-key-path.

@@ -17,6 +17,7 @@
 
 #include "app/dmctl/client.hpp"
 #include "app/dmctl/commands.hpp"
+#include "app/dmctl/config_commands.hpp"
 #include "app/dmctl/interactive.hpp"
 #include "app/system_config.hpp"
 #include "common/error.hpp"
@@ -120,10 +121,19 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   auto* qs = app.add_subcommand("query-status", "status of one task, or of all tasks and sources");
   qs->add_option("task", status_task, "task name");
   qs->add_option("-s,--source", status_sources, "only these sources (repeat or comma-separate)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  // DM's -s SOURCE on task commands: only the parts on these sources.
+  std::vector<std::string> part_sources;
+  auto add_sources = [&](CLI::App* command) {
+    command->add_option("-s,--source", part_sources, "only these sources (repeat or comma-separate)")
+        ->delimiter(',')
+        ->allow_extra_args(false);
+  };
   std::string stop_target;
   auto* sp = app.add_subcommand("stop-task", "stop a task and remove it with its checkpoints");
   sp->add_option("task", stop_target, "task name or config file")->required();
+  add_sources(sp);
   auto* lm = app.add_subcommand("list-member", "the workers, their sources and tasks");
   std::string purge_source, purge_file;
   auto* pr = app.add_subcommand(
@@ -134,8 +144,10 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   std::string pause_task, resume_task;
   auto* pt = app.add_subcommand("pause-task", "stop a task's units, keeping its checkpoints");
   pt->add_option("task", pause_task, "task name")->required();
+  add_sources(pt);
   auto* rt = app.add_subcommand("resume-task", "restart a paused task from its checkpoints");
   rt->add_option("task", resume_task, "task name")->required();
+  add_sources(rt);
   std::string update_file;
   auto* ut = app.add_subcommand(
       "update-task",
@@ -154,18 +166,54 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   auto* he = app.add_subcommand(
       "handle-error", "resolve the event a paused task stopped on: skip it, or run SQL instead");
   he->add_option("task", error_task, "task name")->required();
-  he->add_option("action", error_action, "skip | replace")
+  he->add_option("action", error_action, "skip | replace | inject")
       ->required()
-      ->check(CLI::IsMember({"skip", "replace"}));
+      ->check(CLI::IsMember({"skip", "replace", "inject"}));
   he->add_option("sql", error_sql, "replace: the statements to run instead, ';'-separated");
+  add_sources(he);
   // DM's newer name for handle-error, with the operation first: binlog skip|replace TASK [SQL].
+  std::string binlog_pos;
   auto* bl = app.add_subcommand(
-      "binlog", "DM's name for handle-error: binlog skip TASK | binlog replace TASK \"SQL\"");
-  bl->add_option("operation", error_action, "skip | replace")
+      "binlog", "DM's handle-error: binlog skip|replace|inject|list|revert TASK [SQL]");
+  bl->add_option("operation", error_action, "skip | replace | inject | list | revert")
       ->required()
-      ->check(CLI::IsMember({"skip", "replace"}));
+      ->check(CLI::IsMember({"skip", "replace", "inject", "list", "revert"}));
+  bl->add_option("-b,--binlog-pos", binlog_pos,
+                 "DM: act at this position ahead; operations here act on the event a part "
+                 "stopped on");
   bl->add_option("task", error_task, "task name")->required();
   bl->add_option("sql", error_sql, "replace: the statements to run instead, ';'-separated");
+  add_sources(bl);
+
+  std::string relay_op;
+  std::vector<std::string> relay_workers;
+  for (const char* op : {"start", "stop", "pause", "resume"}) {
+    auto* rc = app.add_subcommand(std::string{op} + "-relay",
+                                  std::string{"DM's "} + op + "-relay on the source(s) of -s");
+    rc->add_option("-s,--source", part_sources, "source id(s) (repeat or comma-separate)")
+        ->delimiter(',')
+        ->allow_extra_args(false)
+        ->required();
+    rc->add_option("worker", relay_workers,
+                   "DM's worker names: a source is relayed by the worker that holds it");
+    rc->callback([&relay_op, op] { relay_op = op; });
+  }
+  std::string locks_task;
+  auto* dl = app.add_subcommand("show-ddl-locks", "DM's shard DDL locks (none without shard "
+                                                  "merging)");
+  dl->add_option("task", locks_task, "task name");
+  std::string config_kind, config_name, config_dir = ".";
+  auto* gc = app.add_subcommand("get-config", "a task's, source's or worker's config as stored");
+  gc->add_option("kind", config_kind, "task | source | worker")
+      ->required()
+      ->check(CLI::IsMember({"task", "source", "worker"}));
+  gc->add_option("name", config_name, "its name")->required();
+  std::string config_action;
+  auto* cf = app.add_subcommand("config", "DM's config export|import of every source and task");
+  cf->add_option("action", config_action, "export | import")
+      ->required()
+      ->check(CLI::IsMember({"export", "import"}));
+  cf->add_option("-d,--dir", config_dir, "directory of sources/*.yaml and tasks/*.yaml");
 
   try {
     std::reverse(args.begin(), args.end());  // CLI11 takes the words last first
@@ -201,12 +249,27 @@ int run_once(std::vector<std::string> args, bool* interactive) {
     if (st->parsed()) return dmctl::start_task(ws, task_file, remove_meta);
     if (ct->parsed()) return dmctl::check_task(ws, check_file);
     if (qs->parsed()) return dmctl::query_status(ws, status_task, status_sources);
-    if (sp->parsed()) return dmctl::stop_task(ws, stop_target);
+    if (sp->parsed()) return dmctl::stop_task(ws, stop_target, part_sources);
     if (lm->parsed()) return dmctl::list_member(ws);
     if (pr->parsed()) return dmctl::purge_relay(ws, purge_source, purge_file);
-    if (he->parsed() || bl->parsed()) return dmctl::handle_error(ws, error_task, error_action, error_sql);
-    if (pt->parsed()) return dmctl::pause_task(ws, pause_task);
-    if (rt->parsed()) return dmctl::resume_task(ws, resume_task);
+    if (bl->parsed() && !binlog_pos.empty())
+      return make_error(ec::invalid_argument,
+                        "binlog -b is not supported: operations act on the event a part of the "
+                        "task stopped on (query-status shows it); leave out -b");
+    if (bl->parsed() && error_action == "list") return dmctl::list_errors(ws, error_task);
+    if (bl->parsed() && error_action == "revert")
+      return make_error(ec::invalid_state,
+                        "binlog revert: nothing to revert; skip, replace and inject act at once "
+                        "on the event a part stopped on, and no operation waits");
+    if (he->parsed() || bl->parsed())
+      return dmctl::handle_error(ws, error_task, error_action, error_sql, part_sources);
+    if (!relay_op.empty()) return dmctl::relay_command(ws, relay_op, part_sources);
+    if (dl->parsed()) return dmctl::show_ddl_locks(ws, locks_task);
+    if (gc->parsed()) return dmctl::get_config(ws, config_kind, config_name);
+    if (cf->parsed() && config_action == "export") return dmctl::config_export(ws, config_dir);
+    if (cf->parsed()) return dmctl::config_import(ws, config_dir);
+    if (pt->parsed()) return dmctl::pause_task(ws, pause_task, part_sources);
+    if (rt->parsed()) return dmctl::resume_task(ws, resume_task, part_sources);
     if (ut->parsed()) return dmctl::update_task(ws, update_file);
     return make_error(ec::invalid_argument, "unknown command (see dmctl --help)");
   };

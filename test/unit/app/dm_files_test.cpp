@@ -9,10 +9,12 @@
 
 #include "test/unit/test_util.hpp"
 
+#include "app/config/dm_yaml_writer.hpp"
 #include "app/config/source_yaml.hpp"
 #include "app/config/task_yaml.hpp"
 #include "app/config/worker_toml.hpp"
 #include "common/error.hpp"
+#include "model/config_json.hpp"
 
 using namespace dm;
 using namespace dm::config;
@@ -413,6 +415,31 @@ BOOST_AUTO_TEST_CASE(task_yaml_reports_every_problem_at_once) {
         "key 'name' is given twice in one mapping"})
     BOOST_CHECK_MESSAGE(mentions(lines, part), part);
   BOOST_CHECK_EQUAL(lines.size(), 11u);
+}
+
+// get-config and config export write DM-format files that read back as the same config.
+BOOST_AUTO_TEST_CASE(written_configs_read_back_the_same) {
+  std::vector<std::string> warnings;
+  auto source = parse_source_yaml(dm_source_yaml, "source.yaml", warnings);
+  DM_REQUIRE_OK(source);
+  auto source_text = to_dm_yaml(*source);
+  BOOST_TEST_MESSAGE(source_text);
+  auto source_again = parse_source_yaml(source_text, "written.yaml", warnings);
+  DM_REQUIRE_OK(source_again);
+  BOOST_CHECK_EQUAL(to_json(*source_again), to_json(*source));
+
+  auto task_text = with_swaps(dm_task_yaml(features_off),
+                              {{"tidb_skip_utf8_check: 1", "time_names: \"it's \\\\ 'x'\""}});
+  auto task = parse_task_yaml(task_text, "task.yaml", warnings);
+  DM_REQUIRE_OK(task);
+  auto written = to_dm_yaml(*task);
+  BOOST_TEST_MESSAGE(written);
+  warnings.clear();
+  auto task_again = parse_task_yaml(written, "written.yaml", warnings);
+  DM_REQUIRE_OK(task_again);
+  BOOST_CHECK_EQUAL(to_json(*task_again), to_json(*task));
+  BOOST_CHECK_MESSAGE(warnings.empty(),
+                      "a written file warns: " << (warnings.empty() ? "" : warnings.front()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,226 @@
+// A DM operator's commands against a real worker with two sources: -s on the task commands
+// (options before or after the words), binlog list/inject/revert on a real failed event, the
+// relay commands, show-ddl-locks, get-config, config export/import, a DM-looking password that
+// does not decrypt, and DM's HTTP API with curl (admin token required).
+#define BOOST_TEST_MODULE dm_compat
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "test/support/harness.hpp"
+#include "test/support/process.hpp"
+
+using namespace dm::test;
+using nlohmann::json;
+
+namespace {
+
+const std::string token = "dm-compat-test-token-0123456789";
+
+std::string token_file() {
+  auto path = std::filesystem::temp_directory_path() /
+              ("dm_compat_token_" + std::to_string(::getpid()));
+  std::ofstream{path} << token << "\n";
+  return path.string();
+}
+
+worker_options options_with_token(const std::string& path) {
+  worker_options o;
+  o.metrics = true;
+  o.extra_toml = "admin-token-path = \"" + path + "\"\n";
+  o.dmctl_flags = {"--token-path", path};
+  return o;
+}
+
+// curl against the worker's status port: (HTTP code, body).
+std::pair<int, std::string> curl(const worker_process& worker, const std::string& method,
+                                 const std::string& path, const std::string& body = "",
+                                 bool with_token = true) {
+  std::vector<std::string> argv{"curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method};
+  if (with_token) argv.insert(argv.end(), {"-H", "Authorization: Bearer " + token});
+  if (!body.empty()) argv.insert(argv.end(), {"-H", "Content-Type: application/json", "-d", body});
+  argv.push_back("http://" + worker.metrics_addr() + path);
+  auto r = run_command(argv);
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "curl failed: " + r.err);
+  auto cut = r.out.rfind('\n');
+  return {std::stoi(r.out.substr(cut + 1)), r.out.substr(0, cut)};
+}
+
+void require_ok(const command_result& r, const std::string& what) {
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, what << ": " << r.err << r.out);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(dm_commands_and_api_against_a_real_worker) {
+  mariadb_sandbox up_a{sandbox_options::with_server_id(1)};
+  mariadb_sandbox up_b{sandbox_options::with_server_id(3)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  auto tokens = token_file();
+  worker_process worker{options_with_token(tokens)};
+
+  // A password in DM's encrypted shape that no key here decrypts is refused by name.
+  auto dm_looking = worker.write_file(
+      "dm.yaml", std::regex_replace(source_yaml("dmpw", up_a), std::regex{"password: \"\""},
+                                    "password: \"Dw4NDAsKCQgHBgUEAwIBAEAW3M5oLQA8XEPYoA==\""));
+  auto refused = worker.dmctl({"operate-source", "create", dm_looking});
+  BOOST_CHECK_NE(refused.exit_code, 0);
+  BOOST_CHECK_MESSAGE(refused.err.find("source dmpw: from.password looks encrypted by DM's "
+                                       "dmctl encrypt but does not decrypt") != std::string::npos,
+                      refused.err);
+
+  require_ok(worker.dmctl({"operate-source", "create", worker.write_file("a.yaml", source_yaml("a", up_a))}),
+             "source a");
+  require_ok(worker.dmctl({"operate-source", "create", worker.write_file("b.yaml", source_yaml("b", up_b))}),
+             "source b");
+  require_ok(worker.dmctl({"start-task", worker.write_file("t.yaml", task_yaml("t", {"a", "b"}, downstream))}),
+             "start-task");
+  up_a.execute("CREATE DATABASE a_db; CREATE TABLE a_db.t (id INT PRIMARY KEY, v INT)");
+  up_b.execute("CREATE DATABASE b_db; CREATE TABLE b_db.t (id INT PRIMARY KEY, v INT)");
+  wait_synced(worker, "t", up_a, std::chrono::seconds{120}, "a");
+  wait_synced(worker, "t", up_b, std::chrono::seconds{120}, "b");
+
+  // query-status -s, --json before and after the words.
+  for (auto args : {std::vector<std::string>{"--json", "query-status", "t", "-s", "a"},
+                    std::vector<std::string>{"query-status", "-s", "a", "t", "--json"}}) {
+    auto status = worker.dmctl_json(args);
+    auto& parts = status["tasks"][0]["sources"];
+    BOOST_REQUIRE_MESSAGE(parts.size() == 1, status.dump());
+    BOOST_CHECK_EQUAL(parts[0]["source_id"], "a");
+  }
+
+  // pause-task -s pauses one part; the other goes on; resume-task -s resumes it.
+  require_ok(worker.dmctl({"pause-task", "t", "-s", "a"}), "pause-task -s a");
+  BOOST_CHECK_EQUAL(task_source_status(worker, "t", "a")["stage"], "Paused");
+  BOOST_CHECK_EQUAL(task_source_status(worker, "t", "b")["stage"], "Running");
+  up_a.execute("INSERT INTO a_db.t VALUES (1, 1)");
+  up_b.execute("INSERT INTO b_db.t VALUES (1, 1)");
+  wait_synced(worker, "t", up_b, std::chrono::seconds{60}, "b");
+  BOOST_CHECK_EQUAL(row_count(downstream, "a_db.t"), 0u);
+  require_ok(worker.dmctl({"resume-task", "-s", "a", "t"}), "resume-task -s a");
+  wait_synced(worker, "t", up_a, std::chrono::seconds{60}, "a");
+  BOOST_CHECK_EQUAL(row_count(downstream, "a_db.t"), 1u);
+  // stop-task -s names what else the worker runs.
+  auto partial_stop = worker.dmctl({"stop-task", "t", "-s", "a"});
+  BOOST_CHECK_NE(partial_stop.exit_code, 0);
+  BOOST_CHECK_MESSAGE(partial_stop.err.find("also runs the task on source(s) b") !=
+                          std::string::npos,
+                      partial_stop.err);
+
+  // A real failed event: the downstream lacks the table. binlog list names it, revert has
+  // nothing to revert, inject creates the table and the event applies.
+  up_a.execute("CREATE TABLE a_db.x (id INT PRIMARY KEY)");
+  wait_synced(worker, "t", up_a, std::chrono::seconds{60}, "a");
+  downstream.execute("DROP TABLE a_db.x");
+  up_a.execute("INSERT INTO a_db.x VALUES (7)");
+  auto paused = wait_task_stage(worker, "t", "Paused", std::chrono::seconds{60}, "a");
+  auto listed = worker.dmctl_json({"binlog", "list", "t"});
+  BOOST_REQUIRE_MESSAGE(listed["errors"].size() == 1, listed.dump());
+  BOOST_CHECK_EQUAL(listed["errors"][0]["source"], "a");
+  BOOST_CHECK_EQUAL(listed["errors"][0]["binlog"],
+                    paused["error_binlog"]["file"].get<std::string>() + ":" +
+                        std::to_string(paused["error_binlog"]["pos"].get<int>()));
+  auto revert = worker.dmctl({"binlog", "revert", "t"});
+  BOOST_CHECK_NE(revert.exit_code, 0);
+  BOOST_CHECK_MESSAGE(revert.err.find("nothing to revert") != std::string::npos, revert.err);
+  auto ahead = worker.dmctl({"binlog", "skip", "t", "-b", "mysql-bin|000001.000001:4"});
+  BOOST_CHECK_MESSAGE(ahead.err.find("-b is not supported") != std::string::npos, ahead.err);
+  require_ok(worker.dmctl({"binlog", "inject", "t", "-s", "a",
+                           "CREATE TABLE a_db.x (id INT PRIMARY KEY)"}),
+             "binlog inject");
+  wait_synced(worker, "t", up_a, std::chrono::seconds{60}, "a");
+  BOOST_CHECK_EQUAL(row_count(downstream, "a_db.x"), 1u);
+
+  // Relay commands: pause-relay stops reading, resume-relay catches up; stop/start-relay
+  // switch enable-relay (get-config shows it).
+  require_ok(worker.dmctl({"pause-relay", "-s", "b"}), "pause-relay");
+  auto sources = worker.dmctl_json({"operate-source", "show", "b"});
+  BOOST_CHECK_MESSAGE(sources["sources"][0]["relay"]["stage"] == "Paused", sources.dump());
+  auto held_at = sources["sources"][0]["relay"]["relay_binlog"];
+  up_b.execute("INSERT INTO b_db.t VALUES (2, 2)");
+  std::this_thread::sleep_for(std::chrono::seconds{2});
+  sources = worker.dmctl_json({"operate-source", "show", "b"});
+  BOOST_CHECK_EQUAL(sources["sources"][0]["relay"]["relay_binlog"], held_at);
+  require_ok(worker.dmctl({"resume-relay", "-s", "b"}), "resume-relay");
+  wait_synced(worker, "t", up_b, std::chrono::seconds{60}, "b");
+  require_ok(worker.dmctl({"start-relay", "-s", "b", "worker-1"}), "start-relay");
+  BOOST_CHECK(worker.dmctl({"get-config", "source", "b"}).out.find("enable-relay: true") !=
+              std::string::npos);
+  require_ok(worker.dmctl({"stop-relay", "-s", "b"}), "stop-relay");
+  BOOST_CHECK(worker.dmctl({"get-config", "source", "b"}).out.find("enable-relay: false") !=
+              std::string::npos);
+
+  // show-ddl-locks, get-config.
+  auto locks = worker.dmctl_json({"show-ddl-locks"});
+  BOOST_CHECK_EQUAL(locks["locks"], json::array());
+  BOOST_CHECK(worker.dmctl({"show-ddl-locks", "t"}).out.find("no DDL locks") != std::string::npos);
+  BOOST_CHECK_NE(worker.dmctl({"show-ddl-locks", "nope"}).exit_code, 0);
+  auto task_config = worker.dmctl({"get-config", "task", "t"});
+  require_ok(task_config, "get-config task");
+  BOOST_CHECK_MESSAGE(task_config.out.find("name: t\n") != std::string::npos, task_config.out);
+  BOOST_CHECK(task_config.out.find("source-id: b") != std::string::npos);
+  auto worker_config = worker.dmctl_json({"get-config", "worker", "worker-1"});
+  BOOST_CHECK_EQUAL(worker_config["config"]["name"], "worker-1");
+
+  // DM's HTTP API with curl.
+  BOOST_CHECK_EQUAL(curl(worker, "GET", "/api/v1/tasks", "", false).first, 401);
+  auto [code, body] = curl(worker, "GET", "/api/v1/sources?with_status=true");
+  BOOST_REQUIRE_MESSAGE(code == 200, body);
+  auto listed_sources = json::parse(body);
+  BOOST_CHECK_EQUAL(listed_sources["total"], 2);
+  BOOST_CHECK_EQUAL(listed_sources["data"][0]["source_name"], "a");
+  BOOST_CHECK_EQUAL(listed_sources["data"][0]["password"], "******");
+  BOOST_CHECK_EQUAL(listed_sources["data"][1]["status_list"][0]["relay_status"]["stage"],
+                    "Running");
+  std::tie(code, body) = curl(worker, "GET", "/api/v1/tasks");
+  BOOST_REQUIRE_MESSAGE(code == 200, body);
+  BOOST_CHECK_EQUAL(json::parse(body)["data"][0]["name"], "t");
+  BOOST_CHECK_EQUAL(json::parse(body)["data"][0]["source_config"]["source_conf"].size(), 2u);
+  std::tie(code, body) = curl(worker, "GET", "/api/v1/tasks/t/status");
+  BOOST_REQUIRE_MESSAGE(code == 200, body);
+  BOOST_CHECK_EQUAL(json::parse(body)["total"], 2);
+  BOOST_CHECK_EQUAL(curl(worker, "GET", "/api/v1/tasks/nope/status").first, 404);
+  std::tie(code, body) = curl(worker, "POST", "/api/v1/tasks/t/stop",
+                              R"({"source_name_list": ["b"]})");
+  BOOST_REQUIRE_MESSAGE(code == 200, code << " " << body);
+  BOOST_CHECK_EQUAL(task_source_status(worker, "t", "b")["stage"], "Paused");
+  BOOST_CHECK_EQUAL(task_source_status(worker, "t", "a")["stage"], "Running");
+  std::tie(code, body) = curl(worker, "POST", "/api/v1/tasks/t/start", "{}");
+  BOOST_REQUIRE_MESSAGE(code == 200, code << " " << body);
+  BOOST_CHECK_EQUAL(task_source_status(worker, "t", "b")["stage"], "Running");
+
+  // config export, remove everything, config import: the same sources and task come back.
+  auto dir = worker.dir() + "/exported";
+  require_ok(worker.dmctl({"config", "export", "-d", dir}), "config export");
+  struct stat info {};
+  BOOST_REQUIRE_EQUAL(::stat((dir + "/sources/a.yaml").c_str(), &info), 0);
+  BOOST_CHECK_EQUAL(info.st_mode & 0777, 0600u);
+  BOOST_CHECK(std::filesystem::exists(dir + "/tasks/t.yaml"));
+  require_ok(worker.dmctl({"stop-task", "t"}), "stop-task");
+  require_ok(worker.dmctl({"operate-source", "stop", "a"}), "stop a");
+  require_ok(worker.dmctl({"operate-source", "stop", "b"}), "stop b");
+  require_ok(worker.dmctl({"config", "import", "-d", dir}), "config import");
+  auto again = worker.dmctl_json({"query-status"});
+  BOOST_CHECK_EQUAL(again["sources"].size(), 2u);
+  BOOST_REQUIRE_EQUAL(again["tasks"].size(), 1u);
+  BOOST_CHECK_EQUAL(again["tasks"][0]["sources"].size(), 2u);
+  auto twice = worker.dmctl({"config", "import", "-d", dir});
+  BOOST_CHECK_MESSAGE(twice.out.find("left as it is") != std::string::npos, twice.out);
+
+  // The recreated task replicates; both databases end identical.
+  up_a.execute("INSERT INTO a_db.t VALUES (3, 3)");
+  up_b.execute("INSERT INTO b_db.t VALUES (3, 3)");
+  wait_synced(worker, "t", up_a, std::chrono::seconds{60}, "a");
+  wait_synced(worker, "t", up_b, std::chrono::seconds{60}, "b");
+  for (auto [server, db] : {std::make_pair(&up_a, "a_db"), std::make_pair(&up_b, "b_db")}) {
+    auto diff = compare_database(*server, downstream, db);
+    BOOST_CHECK_MESSAGE(diff.empty(), diff);
+  }
+  std::filesystem::remove(tokens);
+}
