@@ -123,8 +123,10 @@ using worker_actor = caf::typed_actor<
     caf::replies_to<check_task_atom, task_config>::with<std::vector<check_item>>,
     // start-task: runs the precheck, refuses the task if an item fails, else persists the task
     // and starts its units on every source it names; with `true` (--remove-meta) it first
-    // removes what an earlier task of the name left downstream and here.
-    caf::replies_to<start_task_atom, task_config, bool>::with<task_status>,
+    // removes what an earlier task of the name left downstream and here. A start time (unix
+    // seconds, DM's --start-time; 0: none) starts an incremental task at the first transaction
+    // of each source's relay log written at or after it.
+    caf::replies_to<start_task_atom, task_config, bool, int64_t>::with<task_status>,
     // query-status: tasks (one, or all when the name is empty) and this worker's sources.
     caf::replies_to<query_status_atom, std::string>::with<status_reply>,
     // stop-task: stops the task's units and removes the task and its checkpoints. The sources

@@ -205,8 +205,8 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
         return show_sources(self, id);
       },
       [=](operate_source_atom, stop_atom, const std::string& id) { return stop_source(self, id); },
-      [=](start_task_atom, task_config cfg, bool remove_meta) {
-        return start_task(self, std::move(cfg), remove_meta);
+      [=](start_task_atom, task_config cfg, bool remove_meta, int64_t start_time) {
+        return start_task(self, std::move(cfg), remove_meta, start_time);
       },
       [=](check_task_atom, task_config cfg) { return check_task(self, std::move(cfg)); },
       [=](query_status_atom, const std::string& name) { return query_status(self, name); },

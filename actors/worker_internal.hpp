@@ -82,7 +82,9 @@ caf::result<purge_result> purge_relay(self_ptr self, const std::string& id,
                                       const std::string& before_file);
 
 // Task commands (worker_tasks.cpp).
-caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_meta);
+// `start_time`: DM's --start-time in unix seconds, 0 for none.
+caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_meta,
+                                    int64_t start_time);
 caf::result<std::vector<check_item>> check_task(self_ptr self, task_config cfg);
 caf::result<status_reply> query_status(self_ptr self, const std::string& name);
 // `sources`: DM's -s, empty for every part of the task.

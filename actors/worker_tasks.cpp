@@ -16,6 +16,7 @@
 #include "io/connection_settings.hpp"
 #include "io/meta_tables.hpp"
 #include "io/precheck.hpp"
+#include "io/start_time.hpp"
 #include "io/sync_start.hpp"
 #include "io/upstream_position.hpp"
 #include "model/config_json.hpp"
@@ -196,21 +197,30 @@ void launch_task(self_ptr self, const task_config& cfg,
 
 // The last steps of start-task: an incremental task without `meta` starts where the upstream's
 // binlog stands now, recorded as its sync checkpoint before start-task answers (so that every
-// change made after the answer is replicated, however long its syncer takes to start); then
-// the task is persisted and started. Ends the task's creating mark.
+// change made after the answer is replicated, however long its syncer takes to start); with a
+// start time (DM's --start-time) every part starts at the first transaction of its relay log
+// written at or after it, `meta` or not. Then the task is persisted and started. Ends the
+// task's creating mark.
 void start_from_now(self_ptr self, const task_config& cfg, const std::vector<std::string>& here,
-                    caf::typed_response_promise<task_status> rp) {
+                    int64_t start_time, caf::typed_response_promise<task_status> rp) {
   auto& st = self->state;
   std::vector<source_config> sources;
   if (cfg.task_mode == task_mode::incremental)
     for (auto& id : here)
-      if (auto* inst = find_instance(cfg, id); inst && inst->meta.empty())
+      if (auto* inst = find_instance(cfg, id); inst && (inst->meta.empty() || start_time > 0))
         sources.push_back(usable(st.sources.at(id).config, st.settings.secret_key));
   if (sources.empty()) return launch_task(self, cfg, rp);
   auto db = st.db;
   auto name = cfg.name;
   auto probe = spawn_probe(self, [=]() -> caf::error {
     for (auto& source : sources) {
+      if (start_time > 0) {
+        auto at = position_at_time(db, source.source_id, start_time);
+        if (!at) return at.error();
+        if (auto err = save_sync_start(db, name, source.source_id, at->start, "", at->relay_end))
+          return err;
+        continue;
+      }
       auto conn = mysql_connection::open(to_connection_params(source.from), server_role::upstream,
                                          "upstream of source " + source.source_id);
       if (!conn) return conn.error();
@@ -341,11 +351,16 @@ void on_subtask_down(self_ptr self, const std::string& name, const std::string& 
   finish_stop(self, name, config, std::move(promises));
 }
 
-caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_meta) {
+caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_meta,
+                                    int64_t start_time) {
   auto& st = self->state;
   if (st.tasks.count(cfg.name) || is_creating(st, cfg.name))
     return make_error(ec::already_exists, "task " + cfg.name + " already exists on worker " +
                                               st.worker_name + "; stop it first");
+  if (start_time > 0 && cfg.task_mode != task_mode::incremental)
+    return make_error(ec::invalid_argument, "task " + cfg.name + ": --start-time is for "
+                                            "incremental tasks (as in DM); task-mode is " +
+                                            to_string(cfg.task_mode));
   if (auto err = rules_error(cfg)) return err;
   if (auto err = check_encrypted_form(cfg.target_database.password, st.settings.secret_key,
                                       "task " + cfg.name + ": target-database.password"))
@@ -370,7 +385,7 @@ caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_
                                                            failed));
               return;
             }
-            if (!remove_meta) return start_from_now(self, cfg, here, rp);
+            if (!remove_meta) return start_from_now(self, cfg, here, start_time, rp);
             // start-task --remove-meta: nothing of an earlier task of the name stays.
             on_store(self, st.store, remove_task_records(st, cfg), [=](caf::error err) mutable {
               if (err) {
@@ -384,7 +399,7 @@ caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_
                       [=](bool) mutable {
                         DM_INFO("worker {} removed the meta of earlier task {} downstream",
                                 self->state.worker_name, cfg.name);
-                        start_from_now(self, cfg, here, rp);
+                        start_from_now(self, cfg, here, start_time, rp);
                       },
                       [=](caf::error& err) mutable {
                         done_creating(self->state, cfg.name);

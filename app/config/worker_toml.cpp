@@ -34,8 +34,6 @@ const dm_key dm_keys[] = {
      "row values can appear in the error message of a row that fails; they are not redacted",
      false},
     {"config-file", nullptr, "the config file is given with --config", false},
-    {"cert-allowed-cn", nullptr,
-     "any certificate the ssl-ca signed is accepted; issue them sparingly", true},
     {"ssl-ca-base64", nullptr, "give the CA as a file with ssl-ca", true},
     {"ssl-cert-base64", nullptr, "give the certificate as a file with ssl-cert", true},
     {"ssl-key-base64", nullptr, "give the key as a file with ssl-key", true},
@@ -132,6 +130,15 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
     else if (key == "ssl-cert") string_value(cfg.ssl_cert);
     else if (key == "ssl-key") string_value(cfg.ssl_key);
     else if (key == "admin-token-path") string_value(cfg.admin_token_path);
+    else if (key == "cert-allowed-cn") {
+      bool strings = value.is_array();
+      if (strings)
+        for (const auto& name : value.as_array()) {
+          strings = strings && name.is_string();
+          if (name.is_string()) cfg.cert_allowed_cn.push_back(name.as_string().str);
+        }
+      if (!strings) problems.add(where + " must be a list of common names, e.g. [\"dmctl\"]");
+    }
     else if (key == "relay-fsync") {
       std::string text;
       string_value(text);
@@ -159,7 +166,8 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
         problems.add(where + " is not a known key; known keys: name, worker-addr, "
                              "advertise-addr, join, keepalive-ttl, relay-keepalive-ttl, "
                              "data-dir, log-file, log-level, metrics-addr, relay-fsync, "
-                             "secret-key-path, ssl-ca, ssl-cert, ssl-key, admin-token-path");
+                             "secret-key-path, ssl-ca, ssl-cert, ssl-key, cert-allowed-cn, "
+                             "admin-token-path");
       else if (dm->refused)
         problems.add(where + " is a DM key that dm-worker does not support: " + dm->why);
       else if (!dm->off_value || (*dm->off_value && text_of(value) != dm->off_value))
@@ -190,6 +198,9 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
   if (tls_keys != 0 && tls_keys != 3)
     problems.add(file + ": ssl-ca, ssl-cert and ssl-key go together: set all three for TLS on "
                         "the admin endpoint, or none");
+  if (!cfg.cert_allowed_cn.empty() && tls_keys == 0)
+    problems.add(file + ": cert-allowed-cn needs ssl-ca, ssl-cert and ssl-key (it checks the "
+                        "certificates TLS asks clients for)");
   if (auto err = problems.result()) return err;
   return cfg;
 }

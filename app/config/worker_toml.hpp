@@ -45,6 +45,9 @@ struct worker_config {
   std::string ssl_ca;
   std::string ssl_cert;
   std::string ssl_key;
+  // DM's cert-allowed-cn: client certificates must carry one of these common names; empty:
+  // any the ssl-ca signed.
+  std::vector<std::string> cert_allowed_cn;
   // File holding the token every admin command must carry; empty: no token is asked for.
   std::string admin_token_path;
 };

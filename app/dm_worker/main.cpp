@@ -21,6 +21,7 @@
 #include "app/config/worker_toml.hpp"
 #include "app/logging.hpp"
 #include "app/dm_worker/status_server.hpp"
+#include "app/dm_worker/tls_handshake_log.hpp"
 #include "app/system_config.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
     if (!file->empty() && !std::filesystem::is_regular_file(*file))
       return fail("TLS file " + *file + " (ssl-ca, ssl-cert or ssl-key) does not exist");
 
+  dm::app::set_allowed_client_names(cfg->cert_allowed_cn);
   caf::actor_system_config sys_cfg;
   dm::app::configure_actor_system(sys_cfg);
   if (tls) dm::app::configure_tls(sys_cfg, cfg->ssl_ca, cfg->ssl_cert, cfg->ssl_key);

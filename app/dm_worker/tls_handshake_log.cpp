@@ -1,7 +1,7 @@
 // Logs every TLS connection the worker's admin endpoint refuses during the handshake: a dmctl
 // (or anything else) with a certificate the worker's ssl-ca did not sign, without a
-// certificate, or speaking plain TCP. One warning line names the peer and OpenSSL's reason (at
-// most one per peer host and reason every 10 s).
+// certificate, with a common name cert-allowed-cn does not list, or speaking plain TCP. One
+// warning line names the peer and the reason (at most one per peer host and reason every 10 s).
 //
 // How: CAF 0.17's openssl module (caf::openssl::session) runs the handshake with SSL_accept and
 // offers no callback when it fails, and Debian's CAF build compiles its own logging out. This
@@ -9,7 +9,9 @@
 // the executable first, so libcaf_openssl's call lands here. It calls OpenSSL's SSL_accept
 // (the next definition, from libssl), and when the handshake failed for good it logs, leaving
 // the result and OpenSSL's error queue exactly as they were for CAF. dm-worker is the only
-// program that accepts TLS connections (its MariaDB connections are clients).
+// program that accepts TLS connections (its MariaDB connections are clients). The same way,
+// SSL_CTX_set_verify gives contexts that verify peers without a callback of their own the
+// callback that enforces cert-allowed-cn on server sides.
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <netinet/in.h>
@@ -19,14 +21,48 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include "app/dm_worker/tls_handshake_log.hpp"
 #include "common/log.hpp"
 
 namespace {
+
+// DM's cert-allowed-cn; written once before any handshake, read by the handshakes.
+std::vector<std::string>& allowed_client_names() {
+  static std::vector<std::string> names;
+  return names;
+}
+
+// The common name of `cert` ("" when it has none).
+std::string common_name(X509* cert) {
+  char name[256] = {};
+  int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name,
+                                    sizeof name);
+  return n > 0 ? std::string(name, static_cast<size_t>(n)) : std::string{};
+}
+
+// OpenSSL's verification callback: a client certificate whose chain verified is refused when
+// cert-allowed-cn is set and does not list its common name. The refusal reads "certificate
+// verify failed (application verification failure)" in the handshake log.
+int verify_allowed_name(int verified, X509_STORE_CTX* store) {
+  const auto& allowed = allowed_client_names();
+  if (!verified || allowed.empty() || X509_STORE_CTX_get_error_depth(store) != 0) return verified;
+  auto* ssl = static_cast<SSL*>(
+      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  if (ssl == nullptr || !SSL_is_server(ssl)) return verified;
+  auto name = common_name(X509_STORE_CTX_get_current_cert(store));
+  if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) return verified;
+  DM_WARN("admin endpoint refused a client certificate: its common name '{}' is not in "
+          "cert-allowed-cn", name);
+  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+  return 0;
+}
 
 using ssl_accept_fn = int (*)(SSL*);
 
@@ -116,11 +152,30 @@ extern "C" int SSL_accept(SSL* ssl) {
       reinterpret_cast<ssl_accept_fn>(dlsym(RTLD_NEXT, "SSL_accept"));
   if (openssl_accept == nullptr) return -1;  // no libssl loaded: nothing can be accepted
   int result = openssl_accept(ssl);
+  static refusal_log log;
   // Waiting for more bytes is no failure; a peer closing before or during the handshake (a
   // reachability probe) is not worth a line; a protocol or certificate failure is.
-  if (result <= 0 && SSL_get_error(ssl, result) == SSL_ERROR_SSL && !closed_early()) {
-    static refusal_log log;
+  if (result <= 0 && SSL_get_error(ssl, result) == SSL_ERROR_SSL && !closed_early())
     log.refused(peer_of(SSL_get_fd(ssl)), reason_of(ssl));
-  }
   return result;
 }
+
+// Every TLS context that asks peers for certificates without a callback of its own (the admin
+// endpoint's, the status port's; the MariaDB client library's, where the callback changes
+// nothing) verifies with verify_allowed_name, so that server sides check cert-allowed-cn.
+extern "C" void SSL_CTX_set_verify(SSL_CTX* ctx, int mode, SSL_verify_cb callback) {
+  using set_verify_fn = void (*)(SSL_CTX*, int, SSL_verify_cb);
+  static const auto openssl_set_verify =
+      reinterpret_cast<set_verify_fn>(dlsym(RTLD_NEXT, "SSL_CTX_set_verify"));
+  if (openssl_set_verify == nullptr) return;
+  if (callback == nullptr && (mode & SSL_VERIFY_PEER) != 0) callback = verify_allowed_name;
+  openssl_set_verify(ctx, mode, callback);
+}
+
+namespace dm::app {
+
+void set_allowed_client_names(std::vector<std::string> names) {
+  allowed_client_names() = std::move(names);
+}
+
+}  // namespace dm::app

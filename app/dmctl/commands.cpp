@@ -1,6 +1,8 @@
 #include "app/dmctl/commands.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -59,6 +61,38 @@ caf::expected<std::string> task_name(const std::string& target) {
   auto cfg = config::parse_task_yaml(*text, file_name(target), warnings);
   if (!cfg) return cfg.error();
   return cfg->name;
+}
+
+// DM's --start-time: "2021-10-21 00:01:00" (UTC) or RFC 3339 ("2021-10-21T00:01:00+08:00",
+// "...Z"), as unix seconds.
+caf::expected<int64_t> parse_start_time(const std::string& text) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, used = 0;
+  char separator = 0;
+  auto bad = make_error(ec::invalid_argument,
+                        "--start-time '" + text + "' is not a time like \"2021-10-21 00:01:00\" "
+                        "(UTC) or \"2021-10-21T00:01:00+08:00\"");
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &year, &month, &day, &separator,
+                  &hour, &minute, &second, &used) != 7 ||
+      (separator != ' ' && separator != 'T') || month < 1 || month > 12 || day < 1 ||
+      day > 31 || hour > 23 || minute > 59 || second > 60)
+    return bad;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  int64_t seconds = timegm(&tm);
+  auto zone = text.substr(static_cast<size_t>(used));
+  int zone_hours = 0, zone_minutes = 0;
+  char sign = 0;
+  if (zone.empty() || zone == "Z") return seconds;
+  if (std::sscanf(zone.c_str(), "%c%2d:%2d", &sign, &zone_hours, &zone_minutes) != 3 ||
+      (sign != '+' && sign != '-') || zone.size() != 6)
+    return bad;
+  int64_t offset = zone_hours * 3600 + zone_minutes * 60;
+  return sign == '+' ? seconds - offset : seconds + offset;
 }
 
 // The workers holding the task's sources; an error names a source that is on none.
@@ -171,12 +205,20 @@ caf::expected<reply> check_task(workers& ws, const std::string& task_file) {
   return reply{json, to_text(items), passed ? 0 : 1};
 }
 
-caf::expected<reply> start_task(workers& ws, const std::string& task_file, bool remove_meta) {
+caf::expected<reply> start_task(workers& ws, const std::string& task_file, bool remove_meta,
+                                const std::string& start_time) {
+  int64_t start_seconds = 0;
+  if (!start_time.empty()) {
+    auto parsed = parse_start_time(start_time);
+    if (!parsed) return parsed.error();
+    start_seconds = *parsed;
+  }
   auto cfg = read_task(task_file);
   if (!cfg) return cfg.error();
   auto targets = workers_of(ws, *cfg, worker_list(ws));
   if (!targets) return targets.error();
-  auto a = ask_each<task_status>(ws, *targets, {}, start_task_atom_v, *cfg, remove_meta);
+  auto a = ask_each<task_status>(ws, *targets, {}, start_task_atom_v, *cfg, remove_meta,
+                                 start_seconds);
   if (!a) return a.error();
   auto status = merged(*a);
   return reply{to_json(status), "started " + to_text(status)};

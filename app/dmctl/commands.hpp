@@ -27,7 +27,9 @@ struct reply {
 caf::expected<reply> operate_source(workers& ws, const std::string& action,
                                     const std::string& target);
 caf::expected<reply> check_task(workers& ws, const std::string& task_file);
-caf::expected<reply> start_task(workers& ws, const std::string& task_file, bool remove_meta);
+// `start_time`: DM's --start-time ("" for none).
+caf::expected<reply> start_task(workers& ws, const std::string& task_file, bool remove_meta,
+                                const std::string& start_time);
 // `task` empty: every task and source. `sources` not empty: only these sources and the parts
 // of tasks that replicate them (DM's query-status -s).
 caf::expected<reply> query_status(workers& ws, const std::string& task,

@@ -121,7 +121,7 @@ caf::expected<reply> config_import(workers& ws, const std::string& dir) {
   std::string text;
   auto run = [&](const fs::path& file, bool is_source) -> caf::error {
     auto r = is_source ? operate_source(ws, "create", file.string())
-                       : start_task(ws, file.string(), false);
+                       : start_task(ws, file.string(), false, "");
     if (r) {
       created.push_back(file.string());
       text += "created " + file.string() + "\n";

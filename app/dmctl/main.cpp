@@ -109,6 +109,10 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   auto* st = app.add_subcommand("start-task", "start a task from its config file");
   st->add_option("config", task_file, "task config file (YAML)")->required();
   bool remove_meta = false;
+  std::string start_time;
+  st->add_option("--start-time", start_time,
+                 "incremental tasks: start at the first transaction written at or after this "
+                 "time (\"2021-10-21 00:01:00\" UTC, or RFC 3339)");
   st->add_flag("--remove-meta", remove_meta,
                "first remove what an earlier task of the same name left downstream (its rows "
                "in the meta schema)");
@@ -246,7 +250,7 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   auto run = [&]() -> caf::expected<dmctl::reply> {
     if (os->parsed())
       return dmctl::operate_source(ws, action, source_flag.empty() ? target : source_flag);
-    if (st->parsed()) return dmctl::start_task(ws, task_file, remove_meta);
+    if (st->parsed()) return dmctl::start_task(ws, task_file, remove_meta, start_time);
     if (ct->parsed()) return dmctl::check_task(ws, check_file);
     if (qs->parsed()) return dmctl::query_status(ws, status_task, status_sources);
     if (sp->parsed()) return dmctl::stop_task(ws, stop_target, part_sources);

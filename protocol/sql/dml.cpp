@@ -1,6 +1,7 @@
 #include "protocol/sql/dml.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <string_view>
 
 #include "common/error.hpp"
@@ -55,6 +56,12 @@ caf::error append_condition(std::string& out, const table_schema& schema, const 
     out.append(buf, end);
     if (std::string_view{buf, static_cast<size_t>(end - buf)}.find('e') == std::string_view::npos)
       out += "E0";
+    // -0 and 0 compare equal: the sign tells the row with one from the row with the other.
+    if (row[i].d == 0) {
+      out += " AND ATAN2(";
+      append_identifier(out, schema.columns[i].name);
+      out += std::signbit(row[i].d) ? ", -1) < 0" : ", -1) > 0";
+    }
     return caf::none;
   }
   return append_literal(out, row[i], schema.columns[i]);

@@ -16,7 +16,8 @@ bool is_one_of(const std::string& type, std::initializer_list<const char*> names
   return false;
 }
 
-// Numbers read as numbers: FLOAT as the DOUBLE it widens to exactly, BIT/ENUM/SET as integers.
+// Numbers read as numbers: FLOAT as the DOUBLE it widens to exactly (see dump_select_list),
+// BIT/ENUM/SET as integers.
 bool read_as_number(const column_def& c) {
   return is_one_of(c.data_type, {"tinyint", "smallint", "mediumint", "int", "bigint", "decimal",
                                  "float", "double", "bit", "year", "enum", "set"});
@@ -46,9 +47,16 @@ std::string dump_select_list(const table_schema& schema, const std::vector<size_
   for (auto i : columns) {
     if (!out.empty()) out += ',';
     const auto& c = schema.columns[i];
+    if (c.data_type == "float") {
+      // A FLOAT as the DOUBLE it widens to, but negative zero (printed as 0) as a tiny negative
+      // value that the load's FLOAT column underflows to -0 again.
+      std::string name;
+      append_identifier(name, c.name);
+      out += "IF(" + name + " = 0 AND ATAN2(" + name + ", -1) < 0, -1e-50, " + name + " * 1e0)";
+      continue;
+    }
     append_identifier(out, c.name);
-    if (c.data_type == "float") out += "+0e0";
-    else if (is_one_of(c.data_type, {"bit", "enum", "set"})) out += "+0";
+    if (is_one_of(c.data_type, {"bit", "enum", "set"})) out += "+0";
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "protocol/sql/literal.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 
 #include "protocol/binlog/json_binary.hpp"
@@ -11,6 +12,16 @@
 namespace dm::sql {
 
 namespace {
+
+// A float's digits as a floating-point literal ("5" would be an integer).
+void append_float_literal(std::string& out, std::string_view digits) {
+  out += digits;
+  if (digits.find_first_of(".eE") == std::string_view::npos) out += "e0";
+}
+
+// Servers store any -0 they are given as 0; a FLOAT holds negative zero only as the underflow
+// of a tiny negative value. So -0 for a FLOAT column is written as one that underflows to it.
+constexpr const char* float_negative_zero = "-1e-50";
 
 // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
 void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
@@ -64,17 +75,23 @@ caf::error append_literal(std::string& out, const binlog::cell& value, const col
       break;
     }
     case cell_kind::float32: {
+      // (A float32 cell comes from a FLOAT column; a structure from the table map has no type.)
+      if (value.d == 0 && std::signbit(value.d) &&
+          (column.data_type.empty() || column.data_type == "float")) {
+        out += float_negative_zero;
+        break;
+      }
       // Nine significant digits round-trip every float, also through the server's double parse.
       auto end =
           std::to_chars(buf, buf + sizeof buf, static_cast<float>(value.d),
                         std::chars_format::general, 9)
               .ptr;
-      out.append(buf, end);
+      append_float_literal(out, std::string_view(buf, static_cast<size_t>(end - buf)));
       break;
     }
     case cell_kind::float64: {
       auto end = std::to_chars(buf, buf + sizeof buf, value.d).ptr;  // shortest round-trip
-      out.append(buf, end);
+      append_float_literal(out, std::string_view(buf, static_cast<size_t>(end - buf)));
       break;
     }
     case cell_kind::decimal:

@@ -2,12 +2,14 @@
 // certificate and the token is served; without the token or with a wrong one the worker
 // refuses the command, logs the attempt and changes nothing; without TLS or with a certificate
 // another CA signed, dmctl does not get through the handshake, and the worker logs the refused
-// handshake with the peer and the reason. Also TLS from the worker to the
-// upstream and downstream servers.
+// handshake with the peer and the reason; cert-allowed-cn admits only the names it lists. Also TLS
+// from the worker to the upstream and downstream servers.
 #define BOOST_TEST_MODULE admin_security
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "test/support/harness.hpp"
 
@@ -142,6 +144,34 @@ BOOST_AUTO_TEST_CASE(only_a_certified_dmctl_with_the_token_is_served) {
 // TLS to the servers (DM's `security` under from and target-database): the source's user needs
 // a client certificate (REQUIRE X509), the downstream's TLS (REQUIRE SSL); replication runs
 // over TLS, and a connection without it, or trusting another CA, is refused.
+// DM's cert-allowed-cn: a certificate the CA signed is refused unless its common name is
+// listed, on the admin endpoint and on the status port alike.
+BOOST_AUTO_TEST_CASE(cert_allowed_cn_admits_only_the_listed_names) {
+  credentials creds;
+  auto options = creds.worker();
+  options.extra_toml += "cert-allowed-cn = [\"dmctl\"]\n";
+  options.metrics = true;
+  worker_process worker{options};
+  auto served = worker.dmctl({"query-status"});
+  BOOST_CHECK_MESSAGE(served.exit_code == 0, served.err);
+  // The worker's own certificate is signed by the same CA, but its name is "worker".
+  auto other = worker.dmctl_with(creds.with_token(creds.tls("worker"), "token"), {"query-status"});
+  BOOST_CHECK_NE(other.exit_code, 0);
+  BOOST_CHECK_MESSAGE(other.err.find("cannot reach") != std::string::npos, other.err);
+  auto refusal = "common name 'worker' is not in cert-allowed-cn";
+  for (int i = 0; i < 50 && worker.count_log_lines(refusal) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  BOOST_CHECK_MESSAGE(worker.count_log_lines(refusal) >= 1, worker.log());
+  auto https = [&](const std::string& who) {
+    // -k: the worker's certificate names "worker", not 127.0.0.1; the client side is checked.
+    return run_command({"curl", "-s", "-k", "-o", "/dev/null", "-w", "%{http_code}", "--cert",
+                        creds.path(who, "pem"), "--key",
+                        creds.path(who, "key"), "https://" + worker.metrics_addr() + "/metrics"});
+  };
+  BOOST_CHECK_EQUAL(https("dmctl").out, "200");
+  BOOST_CHECK_NE(https("worker").out, "200");
+}
+
 BOOST_AUTO_TEST_CASE(sources_and_targets_connect_over_tls) {
   credentials creds;
   auto tls_server = [&](uint32_t id) {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -222,5 +223,29 @@ BOOST_AUTO_TEST_CASE(dm_commands_and_api_against_a_real_worker) {
     auto diff = compare_database(*server, downstream, db);
     BOOST_CHECK_MESSAGE(diff.empty(), diff);
   }
+
+  // start-task --start-time: the first transaction at or after the time, not before it.
+  require_ok(worker.dmctl({"stop-task", "t"}), "stop-task before --start-time");
+  up_a.execute("INSERT INTO a_db.t VALUES (10, 10)");
+  std::this_thread::sleep_for(std::chrono::milliseconds{1500});
+  auto start = std::stoll(*up_a.query("SELECT UNIX_TIMESTAMP()")[0][0]);
+  std::this_thread::sleep_for(std::chrono::milliseconds{1500});
+  up_a.execute("INSERT INTO a_db.t VALUES (11, 11)");
+  wait_relay_caught_up(worker, "a", up_a);
+  std::time_t start_t = static_cast<std::time_t>(start);
+  char start_text[32];
+  std::strftime(start_text, sizeof start_text, "%Y-%m-%d %H:%M:%S", std::gmtime(&start_t));
+  auto late = worker.write_file("late.yaml", task_yaml("late", {"a"}, downstream));
+  auto too_early = worker.dmctl({"start-task", late, "--start-time", "2000-01-01 00:00:00"});
+  BOOST_CHECK_NE(too_early.exit_code, 0);
+  BOOST_CHECK_MESSAGE(too_early.err.find("the relay log begins at") != std::string::npos,
+                      too_early.err);
+  BOOST_CHECK_MESSAGE(worker.dmctl({"start-task", late, "--start-time", "yesterday"})
+                              .err.find("is not a time like") != std::string::npos,
+                      "a bad --start-time is named");
+  require_ok(worker.dmctl({"start-task", "--start-time", start_text, late}), "--start-time");
+  wait_synced(worker, "late", up_a, std::chrono::seconds{60}, "a");
+  BOOST_CHECK_EQUAL(row_count(downstream, "a_db.t WHERE id = 11"), 1u);
+  BOOST_CHECK_EQUAL(row_count(downstream, "a_db.t WHERE id = 10"), 0u);
   std::filesystem::remove(tokens);
 }

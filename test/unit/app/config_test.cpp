@@ -261,7 +261,14 @@ BOOST_AUTO_TEST_CASE(worker_toml) {
   BOOST_CHECK(contains(error_of(parse_worker("nme = 1\n", "w.toml")),
                        "w.toml: nme is not a known key"));
   BOOST_CHECK(contains(error_of(parse_worker("cert-allowed-cn = [\"a\"]\n", "w.toml")),
-                       "cert-allowed-cn is a DM key that dm-worker does not support"));
+                       "cert-allowed-cn needs ssl-ca, ssl-cert and ssl-key"));
+  BOOST_CHECK(contains(error_of(parse_worker("cert-allowed-cn = \"a\"\n", "w.toml")),
+                       "cert-allowed-cn must be a list of common names"));
+  auto allowed = parse_worker("ssl-ca = \"c\"\nssl-cert = \"w\"\nssl-key = \"k\"\n"
+                              "cert-allowed-cn = [\"dmctl\", \"ops\"]\n",
+                              "w.toml");
+  DM_REQUIRE_OK(allowed);
+  BOOST_CHECK((allowed->cert_allowed_cn == std::vector<std::string>{"dmctl", "ops"}));
   BOOST_CHECK(contains(error_of(parse_worker("worker-addr = \"h:0\"\n", "w.toml")),
                        "worker-addr 'h:0' is not HOST:PORT"));
   BOOST_CHECK(contains(error_of(parse_worker("log-level = \"loud\"\n", "w.toml")),

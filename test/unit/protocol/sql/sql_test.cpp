@@ -80,6 +80,22 @@ BOOST_AUTO_TEST_CASE(floats_round_trip) {
     c.d = d;
     BOOST_CHECK_EQUAL(std::strtod(lit(c).c_str(), nullptr), d);
   }
+  // Whole numbers as floating-point literals; a FLOAT's negative zero as a value its column
+  // underflows to -0 (servers store a -0 they are given as 0).
+  column_def float_col;
+  float_col.data_type = "float";
+  for (auto kind : {cell_kind::float32, cell_kind::float64}) {
+    auto c = make(kind);
+    c.d = 0.0;
+    BOOST_CHECK_EQUAL(lit(c), "0e0");
+    c.d = 5;
+    BOOST_CHECK_EQUAL(lit(c), "5e0");
+  }
+  auto negative_zero = make(cell_kind::float32);
+  negative_zero.d = -0.0;
+  BOOST_CHECK_EQUAL(lit(negative_zero, float_col), "-1e-50");
+  BOOST_CHECK_EQUAL(static_cast<float>(std::strtod("-1e-50", nullptr)), -0.0f);
+  BOOST_CHECK(std::signbit(static_cast<float>(std::strtod("-1e-50", nullptr))));
 }
 
 BOOST_AUTO_TEST_CASE(timestamps_render_in_utc) {
