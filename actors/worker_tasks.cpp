@@ -16,9 +16,10 @@
 #include "io/connection_settings.hpp"
 #include "io/meta_tables.hpp"
 #include "io/precheck.hpp"
-#include "io/start_time.hpp"
+#include "io/start_position.hpp"
 #include "io/sync_start.hpp"
 #include "io/upstream_position.hpp"
+#include "protocol/gtid_set.hpp"
 #include "model/config_json.hpp"
 #include "protocol/password_cipher.hpp"
 #include "sync/table_rules.hpp"
@@ -199,15 +200,17 @@ void launch_task(self_ptr self, const task_config& cfg,
 // binlog stands now, recorded as its sync checkpoint before start-task answers (so that every
 // change made after the answer is replicated, however long its syncer takes to start); with a
 // start time (DM's --start-time) every part starts at the first transaction of its relay log
-// written at or after it, `meta` or not. Then the task is persisted and started. Ends the
-// task's creating mark.
+// written at or after it, `meta` or not; a `meta` with binlog-gtid alone starts at the first
+// transaction the set lacks. Then the task is persisted and started. Ends the task's creating
+// mark.
 void start_from_now(self_ptr self, const task_config& cfg, const std::vector<std::string>& here,
                     int64_t start_time, caf::typed_response_promise<task_status> rp) {
   auto& st = self->state;
   std::vector<source_config> sources;
   if (cfg.task_mode == task_mode::incremental)
     for (auto& id : here)
-      if (auto* inst = find_instance(cfg, id); inst && (inst->meta.empty() || start_time > 0))
+      if (auto* inst = find_instance(cfg, id);
+          inst && (inst->meta.empty() || start_time > 0 || inst->meta.binlog_name.empty()))
         sources.push_back(usable(st.sources.at(id).config, st.settings.secret_key));
   if (sources.empty()) return launch_task(self, cfg, rp);
   auto db = st.db;
@@ -218,6 +221,18 @@ void start_from_now(self_ptr self, const task_config& cfg, const std::vector<std
         auto at = position_at_time(db, source.source_id, start_time);
         if (!at) return at.error();
         if (auto err = save_sync_start(db, name, source.source_id, at->start, "", at->relay_end))
+          return err;
+        continue;
+      }
+      const auto& gtids = find_instance(cfg, source.source_id)->meta.binlog_gtid;
+      if (!gtids.empty()) {
+        // The downstream holds exactly this set: from the first transaction it lacks, no
+        // safe mode.
+        auto executed = gtid_set::parse(gtids);
+        if (!executed) return executed.error();
+        auto at = position_after_gtids(db, source.source_id, *executed);
+        if (!at) return at.error();
+        if (auto err = save_sync_start(db, name, source.source_id, at->start, gtids, at->start))
           return err;
         continue;
       }

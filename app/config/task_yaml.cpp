@@ -147,9 +147,6 @@ void parse_meta(const yaml_map& m, binlog_meta& out, problem_list& problems) {
   if (!out.binlog_gtid.empty()) {
     auto parsed = gtid_set::parse(out.binlog_gtid);
     if (!parsed) problems.add(m.where("binlog-gtid") + ": " + describe(parsed.error()));
-    else if (out.binlog_name.empty())
-      problems.add(m.where("binlog-gtid") + ": starting a task from a GTID alone is not "
-                                            "implemented yet; give binlog-name and binlog-pos");
   }
 }
 

@@ -122,6 +122,22 @@ void transaction_tracker::add_closed_gtid(gtid_set& set) const {
   else if (!mysql_uuid_.empty()) set.add_mysql(mysql_uuid_, mysql_gno_);
 }
 
+bool transaction_tracker::current_in(const gtid_set& set) const {
+  if (mariadb_) return set.contains(*mariadb_);
+  return !mysql_uuid_.empty() && set.contains_mysql(mysql_uuid_, mysql_gno_);
+}
+
+bool transaction_tracker::previous_in(const gtid_set& set) const {
+  if (mariadb_) {
+    auto before = *mariadb_;
+    if (before.sequence <= 1) return true;  // the domain's first transaction
+    --before.sequence;
+    return set.contains(before);
+  }
+  if (mysql_uuid_.empty()) return false;
+  return mysql_gno_ <= 1 || set.contains_mysql(mysql_uuid_, mysql_gno_ - 1);
+}
+
 void transaction_tracker::reset() {
   state_ = state::idle;
   gtid_.clear();

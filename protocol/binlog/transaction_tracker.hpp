@@ -34,6 +34,11 @@ class transaction_tracker {
   // Adds the GTID of the group just closed to `set`. REQUIRES: the last outcome closed a group.
   void add_closed_gtid(gtid_set& set) const;
 
+  // Whether the GTID of the group being read (or just closed) is in `set`, and whether the one
+  // just before it (same domain or server, one sequence number less) is. False without a GTID.
+  bool current_in(const gtid_set& set) const;
+  bool previous_in(const gtid_set& set) const;
+
   // Forgets any open group (used when a stream restarts at a boundary).
   void reset();
 

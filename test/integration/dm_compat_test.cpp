@@ -1,7 +1,8 @@
 // A DM operator's commands against a real worker with two sources: -s on the task commands
 // (options before or after the words), binlog list/inject/revert on a real failed event, the
-// relay commands, show-ddl-locks, get-config, config export/import, a DM-looking password that
-// does not decrypt, and DM's HTTP API with curl (admin token required).
+// relay commands, show-ddl-locks, get-config, config export/import, start-task --start-time and
+// a meta with binlog-gtid alone, a DM-looking password that does not decrypt, and DM's HTTP API
+// with curl (admin token required).
 #define BOOST_TEST_MODULE dm_compat
 #include <boost/test/unit_test.hpp>
 
@@ -247,5 +248,19 @@ BOOST_AUTO_TEST_CASE(dm_commands_and_api_against_a_real_worker) {
   wait_synced(worker, "late", up_a, std::chrono::seconds{60}, "a");
   BOOST_CHECK_EQUAL(row_count(downstream, "a_db.t WHERE id = 11"), 1u);
   BOOST_CHECK_EQUAL(row_count(downstream, "a_db.t WHERE id = 10"), 0u);
+
+  // meta with binlog-gtid alone: the first transaction the set lacks, not one it holds.
+  require_ok(worker.dmctl({"stop-task", "late"}), "stop-task late");
+  up_a.execute("INSERT INTO a_db.t VALUES (9, 9)");
+  auto executed = *up_a.query("SELECT @@gtid_binlog_pos")[0][0];
+  up_a.execute("INSERT INTO a_db.t VALUES (12, 12)");
+  wait_relay_caught_up(worker, "a", up_a);
+  auto by_gtid = worker.write_file(
+      "gtid.yaml", task_yaml("gtid", {"a"}, downstream,
+                             "    meta:\n      binlog-gtid: \"" + executed + "\"\n"));
+  require_ok(worker.dmctl({"start-task", by_gtid}), "start-task from a GTID set");
+  wait_synced(worker, "gtid", up_a, std::chrono::seconds{60}, "a");
+  BOOST_CHECK_EQUAL(row_count(downstream, "a_db.t WHERE id = 12"), 1u);
+  BOOST_CHECK_EQUAL(row_count(downstream, "a_db.t WHERE id = 9"), 0u);
   std::filesystem::remove(tokens);
 }

@@ -137,6 +137,14 @@ BOOST_AUTO_TEST_CASE(task_yaml_resolves_syncer_settings) {
   BOOST_CHECK_EQUAL(task->mysql_instances[1].syncer.batch, 100u);
   BOOST_CHECK(warnings.empty());
   BOOST_CHECK_EQUAL(task->meta_schema, "dm_meta");
+  // A meta with a GTID set alone (the worker finds its position in the relay log).
+  auto text = std::string{good_task};
+  text.replace(text.find("binlog-name: \"mysql-bin.000003\""), 31, "binlog-gtid: \"0-1-5,1-2-9\"");
+  text.replace(text.find("      binlog-pos: 1234\n"), 23, "");
+  auto by_gtid = parse_task_yaml(text, "task.yaml", warnings);
+  DM_REQUIRE_OK(by_gtid);
+  BOOST_CHECK(by_gtid->mysql_instances.at(0).meta.binlog_name.empty());
+  BOOST_CHECK_EQUAL(by_gtid->mysql_instances.at(0).meta.binlog_gtid, "0-1-5,1-2-9");
 }
 
 BOOST_AUTO_TEST_CASE(bad_task_files_name_file_and_key) {
