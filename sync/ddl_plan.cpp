@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/error.hpp"
+#include "protocol/sql/alter_parts.hpp"
 #include "protocol/sql/quote.hpp"
 
 namespace dm {
@@ -26,19 +27,28 @@ ddl_plan fail(ddl_plan plan, std::string why) {
 
 std::string name_of(const sql::object_ref& ref) { return ref.db + "." + ref.table; }
 
-// Checks the filters for one object; fills `plan` on skip or fail.
+// Checks the filters for one object; fills `plan` on skip or fail. `parts`: the DM event names
+// of an ALTER TABLE's parts (sql/alter_parts.hpp), which filters may name too.
 bool passes(table_rules& rules, const std::string& db, const std::string& table,
-            statement_kind kind, const std::string& text, ddl_plan& plan) {
+            statement_kind kind, const std::string& text, const std::vector<std::string>& parts,
+            ddl_plan& plan) {
+  std::vector<std::string_view> events{filter_event_name(kind)};
+  std::string what = filter_event_name(kind);
+  for (const auto& p : parts) {
+    events.push_back(p);
+    what += (p == parts.front() ? " (" : ", ") + p;
+  }
+  if (!parts.empty()) what += ")";
   std::string rule;
-  switch (rules.filter(db, table, filter_event_name(kind), text, &rule)) {
+  switch (rules.filter(db, table, events, text, &rule)) {
     case table_rules::verdict::apply:
       return true;
     case table_rules::verdict::skip:
-      plan = skip(plan, "a filter ignores " + std::string{filter_event_name(kind)} + " on " +
+      plan = skip(plan, "a filter ignores " + what + " on " +
                             (table.empty() ? db : db + "." + table));
       return false;
     case table_rules::verdict::fail:
-      plan = fail(plan, "filter " + rule + " makes " + filter_event_name(kind) + " on " +
+      plan = fail(plan, "filter " + rule + " makes " + what + " on " +
                             (table.empty() ? db : db + "." + table) + " an error");
       return false;
   }
@@ -72,6 +82,8 @@ const char* filter_event_name(statement_kind kind) {
 ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_rules& rules,
                   const sql::lexer_mode& mode) {
   auto ddl = sql::analyze_ddl(text, default_db, mode);
+  std::vector<std::string> parts;
+  if (ddl.kind == statement_kind::alter_table) parts = sql::alter_table_parts(text, mode);
   ddl_plan plan;
   plan.kind = ddl.kind;
   if (!sql::is_replicated_ddl(ddl.kind))
@@ -92,7 +104,7 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
     auto db = ddl.database ? ddl.database->db : default_db;
     if (db.empty() || !rules.replicated(db, ""))
       return skip(plan, "database " + db + " is not replicated");
-    if (!passes(rules, db, "", ddl.kind, text, plan)) return plan;
+    if (!passes(rules, db, "", ddl.kind, text, parts, plan)) return plan;
     auto target = rules.route(db, "");
     if (!target) return fail(plan, describe(target.error()));
     bool routed = target->first != db;
@@ -117,7 +129,7 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
     for (auto& t : ddl.tables) {
       if (!rules.replicated(t.db, t.table)) continue;
       ddl_plan probe = plan;
-      if (!passes(rules, t.db, t.table, ddl.kind, text, probe)) {
+      if (!passes(rules, t.db, t.table, ddl.kind, text, parts, probe)) {
         if (probe.what == ddl_plan::action::fail) return probe;
         continue;
       }
@@ -142,7 +154,7 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
         return fail(plan, "RENAME TABLE " + name_of(from) + " TO " + name_of(to) +
                               " moves a table between the replicated and the filtered ones; "
                               "skip it with handle-error once the downstream is arranged");
-      if (!passes(rules, from.db, from.table, ddl.kind, text, plan)) {
+      if (!passes(rules, from.db, from.table, ddl.kind, text, parts, plan)) {
         if (plan.what == ddl_plan::action::fail) return plan;
         continue;
       }
@@ -160,7 +172,7 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
   auto& primary = ddl.tables.front();
   if (!rules.replicated(primary.db, primary.table))
     return skip(plan, "table " + name_of(primary) + " is not replicated");
-  if (!passes(rules, primary.db, primary.table, ddl.kind, text, plan)) return plan;
+  if (!passes(rules, primary.db, primary.table, ddl.kind, text, parts, plan)) return plan;
   std::vector<std::pair<sql::object_ref, std::string>> replacements;
   for (size_t i = 0; i < ddl.tables.size(); ++i) {
     auto name = target_name(ddl.tables[i]);

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/error.hpp"
+#include "protocol/sql/alter_parts.hpp"
 
 namespace dm {
 
@@ -80,10 +81,28 @@ bool in(const char* const* list, size_t n, std::string_view e) {
   return std::any_of(list, list + n, [&](const char* x) { return e == x; });
 }
 
+// DM's names for parts of an ALTER TABLE that protocol/sql/alter_parts names (TiDB-only ones
+// included: they never occur, and a filter naming them has nothing to decide).
+const char* alter_parts[] = {
+    "add column", "drop column", "modify column", "rename column", "rename index", "drop index",
+    "add primary key", "drop primary key", "add foreign key", "drop foreign key",
+    "modify default value", "set default value", "modify constraint", "modify columns order",
+    "modify charset", "modify collation", "modify storage engine", "modify table comment",
+    "modify table charset and collate", "modify schema charset and collate", "rebase auto id",
+    "alter index visibility", "add table partition", "drop table partition",
+    "truncate table partition", "reorganize table partition", "rebuild table partition",
+    "coalesce table partition", "exchange table partition", "split table partition",
+    "alter table partitioning", "remove table partitioning", "multi schema change",
+    "incompatible ddl changes", "recover table", "alter ttl info", "alter ttl remove"};
+constexpr size_t alter_part_count = sizeof alter_parts / sizeof alter_parts[0];
+
 bool event_matches(const std::string& rule_event, std::string_view event) {
   if (rule_event == "all") return true;
-  if (rule_event == "all dml") return in(dml_events, 3, event);
-  if (rule_event == "all ddl") return in(ddl_events, 10, event);
+  bool dml = in(dml_events, 3, event);
+  if (rule_event == "all dml") return dml;
+  if (rule_event == "all ddl") return !dml;
+  if (rule_event == "incompatible ddl changes") return sql::is_incompatible_part(event);
+  if (rule_event == "set default value") return event == "modify default value";
   return rule_event == event;
 }
 
@@ -100,7 +119,7 @@ std::string canonical_event_name(const std::string& name) {
 
 bool is_filter_event_name(const std::string& name) {
   return in(event_groups, 6, name) || in(dml_events, 3, name) || in(ddl_events, 10, name) ||
-         in(never_replicated_events, 2, name);
+         in(never_replicated_events, 2, name) || in(alter_parts, alter_part_count, name);
 }
 
 std::string filter_event_names() {
@@ -112,6 +131,7 @@ std::string filter_event_names() {
   add(dml_events, 3);
   add(ddl_events, 10);
   add(never_replicated_events, 2);
+  add(alter_parts, alter_part_count);
   return out;
 }
 
@@ -287,11 +307,19 @@ caf::expected<std::pair<std::string, std::string>> table_rules::route(const std:
 table_rules::verdict table_rules::filter(const std::string& db, const std::string& table,
                                          std::string_view event, std::string_view sql,
                                          std::string* rule) {
+  return filter(db, table, std::vector<std::string_view>{event}, sql, rule);
+}
+
+table_rules::verdict table_rules::filter(const std::string& db, const std::string& table,
+                                         const std::vector<std::string_view>& events,
+                                         std::string_view sql, std::string* rule) {
   const auto& d = decide(db, table);
   bool has_do = false, do_matched = false;
   for (auto* f : d.filters) {
-    bool matched = std::any_of(f->events.begin(), f->events.end(),
-                               [&](const std::string& e) { return event_matches(e, event); });
+    bool matched = std::any_of(f->events.begin(), f->events.end(), [&](const std::string& e) {
+      return std::any_of(events.begin(), events.end(),
+                         [&](std::string_view event) { return event_matches(e, event); });
+    });
     if (!matched && !sql.empty())
       matched = std::any_of(f->sql.begin(), f->sql.end(), [&](const std::regex& r) {
         return std::regex_search(sql.begin(), sql.end(), r);

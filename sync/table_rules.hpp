@@ -3,8 +3,9 @@
 // logic, no CAF; decisions are cached per table, so the hot path is one hash lookup.
 //
 // Semantics follow DM: names match case-insensitively; patterns are wildcards (* ? [..]) or,
-// with a leading ~, regular expressions searched in the name. System databases are never
-// replicated.
+// with a leading ~, regular expressions searched in the name; filter events are DM's names,
+// the parts of an ALTER TABLE included (protocol/sql/alter_parts.hpp). System databases are
+// never replicated.
 #pragma once
 
 #include <memory>
@@ -59,6 +60,11 @@ class table_rules {
   // row events). On fail, `rule` names the filter.
   verdict filter(const std::string& db, const std::string& table, std::string_view event,
                  std::string_view sql, std::string* rule = nullptr);
+  // The same for a statement that is several events at once (an ALTER TABLE and its parts,
+  // protocol/sql/alter_parts.hpp): a rule matches when it names any of them.
+  verdict filter(const std::string& db, const std::string& table,
+                 const std::vector<std::string_view>& events, std::string_view sql,
+                 std::string* rule = nullptr);
 
  private:
   struct compiled_ba {

@@ -320,7 +320,7 @@ BOOST_AUTO_TEST_CASE(dm_source_yaml_loads_with_warnings_and_refusals_named) {
       with_swaps(dm_source_yaml, {{"case-sensitive: false", "case-sensitive: true"},
                                   {"backoff-max: 5m0s", "backoff-max: soon"},
                                   {"table-pattern: \"t_1\"", "table-pattern: \"~t_(1\""},
-                                  {"\"drop view\"", "\"drop column\", \"drop viewing\""},
+                                  {"\"drop view\"", "\"value range decrease\", \"drop viewing\""},
                                   {"enable: true", "enable: true\nenable: false"}}),
       "source.yaml", warnings));
   BOOST_CHECK_EQUAL(lines.size(), 6u);
@@ -328,7 +328,7 @@ BOOST_AUTO_TEST_CASE(dm_source_yaml_loads_with_warnings_and_refusals_named) {
        {"source.yaml: case-sensitive: 'true' is not supported",
         "source.yaml: checker.backoff-max must be a duration like 5m0s",
         "source.yaml: filters[0].table-pattern: 't_(1' is not a valid regular expression",
-        "source.yaml: filters[0].events: 'drop column' is not supported yet",
+        "source.yaml: filters[0].events: 'value range decrease' is not supported yet",
         "source.yaml: filters[0].events: 'drop viewing' is not an event name",
         "source.yaml: line 4: key 'enable' is given twice in one mapping (first at line 3)"})
     BOOST_CHECK_MESSAGE(mentions(lines, part), part);

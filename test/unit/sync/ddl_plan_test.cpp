@@ -63,6 +63,50 @@ BOOST_AUTO_TEST_CASE(filtered_and_foreign_statements_are_skipped_or_fail) {
   BOOST_CHECK(across.what == ddl_plan::action::fail);
 }
 
+// DM's filter names for the parts of an ALTER TABLE: a rule naming a part matches the
+// statements that have it, whatever else they do; "incompatible ddl changes" matches the parts
+// DM counts so; Do rules keep only what they name.
+BOOST_AUTO_TEST_CASE(alter_table_parts_are_filtered_by_their_dm_names) {
+  mysql_instance inst;
+  inst.filters = {{"no-drops", "app", "", {"drop column", "drop index"}, {}, "Ignore"},
+                  {"stop-incompatible", "strict", "", {"incompatible ddl changes"}, {}, "Error"},
+                  {"only-adds", "grow", "", {"add column", "all dml"}, {}, "Do"}};
+  auto compiled = table_rules::compile(inst);
+  DM_REQUIRE_OK(compiled);
+  auto& rules = *compiled;
+  struct row {
+    const char* sql;
+    ddl_plan::action expected;
+  };
+  const row rows[] = {
+      {"ALTER TABLE app.t DROP COLUMN c", ddl_plan::action::skip},
+      {"ALTER TABLE app.t ADD COLUMN d INT, DROP INDEX i", ddl_plan::action::skip},
+      {"ALTER TABLE app.t ADD COLUMN d INT, ADD INDEX i (d)", ddl_plan::action::apply},
+      {"ALTER TABLE `app`.`t` DROP `c`", ddl_plan::action::skip},
+      {"ALTER TABLE app.t DROP PRIMARY KEY", ddl_plan::action::apply},
+      {"ALTER TABLE strict.t MODIFY c BIGINT", ddl_plan::action::fail},
+      {"ALTER TABLE strict.t CHANGE a b INT", ddl_plan::action::fail},
+      {"ALTER TABLE strict.t ENGINE = InnoDB", ddl_plan::action::fail},
+      {"ALTER TABLE strict.t ALTER COLUMN c SET DEFAULT 5", ddl_plan::action::fail},
+      {"ALTER TABLE strict.t ADD COLUMN c INT", ddl_plan::action::apply},
+      {"ALTER TABLE strict.t COMMENT = 'x', ADD INDEX (c)", ddl_plan::action::apply},
+      {"ALTER TABLE grow.t ADD COLUMN c INT", ddl_plan::action::apply},
+      {"ALTER TABLE grow.t ADD CONSTRAINT `fk` FOREIGN KEY (a) REFERENCES p (id)",
+       ddl_plan::action::skip},
+      {"ALTER TABLE grow.t DROP COLUMN c", ddl_plan::action::skip},
+  };
+  for (const auto& r : rows) {
+    auto plan = plan_ddl(r.sql, "", rules);
+    BOOST_TEST_CONTEXT(r.sql << " -> " << plan.reason) {
+      BOOST_CHECK(plan.what == r.expected);
+    }
+  }
+  auto reason = plan_ddl("ALTER TABLE app.t DROP COLUMN c, ENGINE = InnoDB", "", rules).reason;
+  BOOST_CHECK_MESSAGE(reason.find("alter table (drop column, modify storage engine, multi "
+                                  "schema change) on app.t") != std::string::npos,
+                      reason);
+}
+
 BOOST_AUTO_TEST_CASE(replacement_sql_splits_outside_quotes_and_comments) {
   auto parts = split_statements(
       "ALTER TABLE t ADD c INT DEFAULT ';' ; /* ; */ UPDATE `a;b` SET x = \"y;z\";; ");
