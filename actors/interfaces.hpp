@@ -62,6 +62,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, update_task_atom, "updatetask")
   CAF_ADD_ATOM(dm, dm, relay_op_atom, "relayop")
   CAF_ADD_ATOM(dm, dm, get_config_atom, "getconfig")
+  CAF_ADD_ATOM(dm, dm, binlog_schema_atom, "binschema")
 
   // Internal messages.
   CAF_ADD_ATOM(dm, dm, relay_head_atom, "relayhead")
@@ -160,6 +161,11 @@ using worker_actor = caf::typed_actor<
     // get-config (kind "task", "source" or "worker", name): the config as stored, as JSON
     // (passwords as given); not_found when this worker has no such object.
     caf::replies_to<get_config_atom, std::string, std::string>::with<std::string>,
+    // binlog-schema list (task, db, table): the structure the task's syncer applies the
+    // table's row events with when the binlog lacks it: SHOW CREATE TABLE of the downstream
+    // table the task routes it to. not_found when the task does not replicate the table here.
+    caf::replies_to<binlog_schema_atom, std::string, std::string, std::string>::with<
+        std::string>,
     // Internal: spawns a source (by id), or a task part (task, source id), that ended
     // unexpectedly, after its backoff.
     caf::reacts_to<restart_atom, std::string>,

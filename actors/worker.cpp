@@ -230,6 +230,8 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
       [=](relay_op_atom, const std::string& op, const std::string& id) {
         return relay_op(self, op, id);
       },
+      [=](binlog_schema_atom, const std::string& task, const std::string& db,
+          const std::string& table) { return binlog_schema(self, task, db, table); },
       [=](get_config_atom, const std::string& kind,
           const std::string& name) -> caf::result<std::string> {
         auto& st = self->state;

@@ -96,5 +96,7 @@ caf::result<task_status> handle_error(self_ptr self, const std::string& name,
 caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool paused,
                                     const std::vector<std::string>& sources);
 caf::result<task_status> update_task(self_ptr self, task_config updated);
+caf::result<std::string> binlog_schema(self_ptr self, const std::string& task,
+                                       const std::string& db, const std::string& table);
 
 }  // namespace dm::worker_detail

@@ -22,6 +22,7 @@
 #include "protocol/gtid_set.hpp"
 #include "model/config_json.hpp"
 #include "protocol/password_cipher.hpp"
+#include "protocol/sql/quote.hpp"
 #include "sync/table_rules.hpp"
 #include "sync/task_update.hpp"
 
@@ -695,6 +696,43 @@ caf::result<task_status> update_task(self_ptr self, task_config updated) {
             update_task_atom_v, usable(updated, self->state.settings.secret_key));
       },
       status_atom_v);
+  return rp;
+}
+
+caf::result<std::string> binlog_schema(self_ptr self, const std::string& task,
+                                       const std::string& db, const std::string& table) {
+  auto& st = self->state;
+  auto it = st.tasks.find(task);
+  if (it == st.tasks.end()) return not_on_worker(st, "task", task);
+  auto here = sources_here(st, it->second.config);
+  if (here.empty())
+    return make_error(ec::not_found, "task " + task + " runs on no source of worker " +
+                                         st.worker_name);
+  const auto* inst = find_instance(it->second.config, here.front());
+  auto rules = table_rules::compile(*inst, st.sources.at(here.front()).config.filters);
+  if (!rules) return rules.error();
+  if (!rules->replicated(db, table))
+    return make_error(ec::not_found, "task " + task + " does not replicate " + db + "." + table);
+  auto target = rules->route(db, table);
+  if (!target) return target.error();
+  auto downstream = usable(it->second.config, st.settings.secret_key).target_database;
+  auto name = sql::qualified_name(target->first, target->second);
+  auto text = std::make_shared<std::string>();
+  auto probe = spawn_probe(self, [=]() -> caf::error {
+    auto conn = mysql_connection::open(to_connection_params(downstream), server_role::downstream,
+                                       "downstream of task " + task);
+    if (!conn) return conn.error();
+    auto rows = conn->query("SHOW CREATE TABLE " + name);
+    if (!rows) return rows.error();
+    if (rows->empty() || rows->front().size() < 2 || !rows->front()[1])
+      return make_error(ec::not_found, "downstream table " + name + " does not exist");
+    *text = *rows->front()[1];
+    return caf::none;
+  });
+  auto rp = self->make_response_promise<std::string>();
+  self->request(probe, defaults::probe_timeout, run_atom_v)
+      .then([=](bool) mutable { rp.deliver(*text); },
+            [=](caf::error& err) mutable { rp.deliver(err); });
   return rp;
 }
 

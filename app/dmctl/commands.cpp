@@ -381,6 +381,32 @@ caf::expected<reply> list_errors(workers& ws, const std::string& task) {
   return reply{{{"result", true}, {"task", task}, {"errors", list}}, text};
 }
 
+caf::expected<reply> binlog_schema(workers& ws, const std::string& op, const std::string& task,
+                                   const std::string& db, const std::string& table,
+                                   const std::string& file, bool from_source, bool from_target) {
+  const std::string object = db + "." + table;
+  if (op == "update" && (!file.empty() || from_source || !from_target))
+    return make_error(ec::invalid_argument,
+                      "binlog-schema update " + task + " " + object +
+                          ": the syncer keeps no table structure of its own to update (it reads "
+                          "the binlog's metadata, else the downstream table); change the "
+                          "downstream table instead (binlog-schema list shows it)");
+  auto a = ask_each<std::string>(ws, ws.all(), {ec::not_found}, binlog_schema_atom_v, task, db,
+                                 table);
+  if (!a) return a.error();
+  if (a->from.empty()) return on_no_worker(ws, a->refusal, "task " + task);
+  const auto& create = a->from.front().second;
+  if (op == "list")
+    return reply{{{"result", true}, {"task", task}, {"table", object}, {"schema", create}},
+                 create + "\n"};
+  auto text = op == "delete"
+                  ? "nothing to delete: the syncer keeps no structure of " + object +
+                        " of its own; it reads the downstream table's\n"
+                  : "nothing to update: the syncer already reads the structure of " + object +
+                        " from the downstream table\n";
+  return reply{{{"result", true}, {"task", task}, {"table", object}, {"msg", text}}, text};
+}
+
 caf::expected<reply> relay_command(workers& ws, const std::string& op,
                                    const std::vector<std::string>& sources) {
   if (sources.empty())

@@ -49,6 +49,13 @@ caf::expected<reply> purge_relay(workers& ws, const std::string& source, const s
 // DM's binlog list: each part of `task` paused on a failed event, with the event's position and
 // the error (what binlog skip/replace/inject would act on).
 caf::expected<reply> list_errors(workers& ws, const std::string& task);
+// DM's binlog-schema list|update|delete TASK DB TABLE. The syncer keeps no table structure of
+// its own (it reads the binlog's metadata, else the downstream table): list shows the downstream
+// table it reads; update --from-target and delete have nothing to do and say so; update with a
+// file or --from-source is refused, saying to change the downstream table instead.
+caf::expected<reply> binlog_schema(workers& ws, const std::string& op, const std::string& task,
+                                   const std::string& db, const std::string& table,
+                                   const std::string& file, bool from_source, bool from_target);
 // DM's start-relay, stop-relay, pause-relay, resume-relay (`op`: start, stop, pause, resume) on
 // each of `sources`, on the worker that holds it.
 caf::expected<reply> relay_command(workers& ws, const std::string& op,

@@ -202,6 +202,23 @@ int run_once(std::vector<std::string> args, bool* interactive) {
                    "DM's worker names: a source is relayed by the worker that holds it");
     rc->callback([&relay_op, op] { relay_op = op; });
   }
+  std::string schema_op, schema_task, schema_db, schema_table, schema_file;
+  bool from_source = false, from_target = false;
+  auto* bs = app.add_subcommand("binlog-schema",
+                                "DM's binlog-schema list|update|delete TASK DB TABLE: the table "
+                                "structure the syncer uses");
+  bs->add_option("operation", schema_op, "list | update | delete")
+      ->required()
+      ->check(CLI::IsMember({"list", "update", "delete"}));
+  bs->add_option("task", schema_task, "task name")->required();
+  bs->add_option("database", schema_db, "upstream database")->required();
+  bs->add_option("table", schema_table, "upstream table")->required();
+  bs->add_option("schema-file", schema_file, "update: a CREATE TABLE file (refused, see help)");
+  bs->add_flag("--from-source", from_source, "update: from the upstream's table (refused)");
+  bs->add_flag("--from-target", from_target, "update: from the downstream's table");
+  bs->add_flag("--flush,!--no-flush", "DM's; the syncer has nothing to flush");
+  bs->add_flag("--sync,!--no-sync", "DM's; the syncer has nothing to sync");
+  add_sources(bs);
   std::string locks_task;
   auto* dl = app.add_subcommand("show-ddl-locks", "DM's shard DDL locks (none without shard "
                                                   "merging)");
@@ -269,6 +286,9 @@ int run_once(std::vector<std::string> args, bool* interactive) {
       return dmctl::handle_error(ws, error_task, error_action, error_sql, part_sources);
     if (!relay_op.empty()) return dmctl::relay_command(ws, relay_op, part_sources);
     if (dl->parsed()) return dmctl::show_ddl_locks(ws, locks_task);
+    if (bs->parsed())
+      return dmctl::binlog_schema(ws, schema_op, schema_task, schema_db, schema_table,
+                                  schema_file, from_source, from_target);
     if (gc->parsed()) return dmctl::get_config(ws, config_kind, config_name);
     if (cf->parsed() && config_action == "export") return dmctl::config_export(ws, config_dir);
     if (cf->parsed()) return dmctl::config_import(ws, config_dir);

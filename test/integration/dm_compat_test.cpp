@@ -1,6 +1,6 @@
 // A DM operator's commands against a real worker with two sources: -s on the task commands
-// (options before or after the words), binlog list/inject/revert on a real failed event, the
-// relay commands, show-ddl-locks, get-config, config export/import, start-task --start-time and
+// (options before or after the words), binlog list/inject/revert on a real failed event,
+// binlog-schema, the relay commands, show-ddl-locks, get-config, config export/import, start-task --start-time and
 // a meta with binlog-gtid alone, a DM-looking password that does not decrypt, and DM's HTTP API
 // with curl (admin token required).
 #define BOOST_TEST_MODULE dm_compat
@@ -169,6 +169,23 @@ BOOST_AUTO_TEST_CASE(dm_commands_and_api_against_a_real_worker) {
   BOOST_CHECK(task_config.out.find("source-id: b") != std::string::npos);
   auto worker_config = worker.dmctl_json({"get-config", "worker", "worker-1"});
   BOOST_CHECK_EQUAL(worker_config["config"]["name"], "worker-1");
+
+  // binlog-schema: list shows the downstream structure the syncer reads; update --from-target
+  // and delete have nothing to do; update from a file is refused, saying why.
+  auto schema = worker.dmctl({"binlog-schema", "list", "t", "a_db", "t", "-s", "a"});
+  require_ok(schema, "binlog-schema list");
+  BOOST_CHECK_MESSAGE(schema.out.find("CREATE TABLE `t`") != std::string::npos, schema.out);
+  require_ok(worker.dmctl({"binlog-schema", "update", "t", "a_db", "t", "--from-target"}),
+             "binlog-schema update --from-target");
+  auto from_file = worker.dmctl({"binlog-schema", "update", "t", "a_db", "t",
+                                 worker.write_file("s.sql", "CREATE TABLE t (id INT)")});
+  BOOST_CHECK_NE(from_file.exit_code, 0);
+  BOOST_CHECK_MESSAGE(from_file.err.find("change the downstream table instead") !=
+                          std::string::npos,
+                      from_file.err);
+  BOOST_CHECK(worker.dmctl({"binlog-schema", "delete", "t", "a_db", "t"}).out.find(
+                  "nothing to delete") != std::string::npos);
+  BOOST_CHECK_NE(worker.dmctl({"binlog-schema", "list", "t", "a_db", "nope"}).exit_code, 0);
 
   // DM's HTTP API with curl.
   BOOST_CHECK_EQUAL(curl(worker, "GET", "/api/v1/tasks", "", false).first, 401);
