@@ -363,6 +363,15 @@ void update_rate(uint64_t count, uint64_t& last_count,
   last_time = now;
 }
 
+// The operator decided about the failed event: the task runs again and answers with its status.
+void resume_decided(task_self self, caf::typed_response_promise<subtask_status>& rp) {
+  auto& st = self->state;
+  forget_failures(st);
+  st.stage = task_stage::running;
+  if (!st.units->any()) start_units(self);
+  rp.deliver(make_status(st));
+}
+
 // binlog inject: runs the operator's statements downstream now (on a thread of its own), then
 // resumes the task, whose units try the failed event again.
 void inject_then_retry(task_self self, const std::string& sql,
@@ -387,10 +396,7 @@ void inject_then_retry(task_self self, const std::string& sql,
             auto& st = self->state;
             DM_INFO("{} resumes: the operator injected SQL before the event at {}", label(st),
                     to_string(st.failed_position));
-            forget_failures(st);
-            st.stage = task_stage::running;
-            if (!st.units->any()) start_units(self);
-            rp.deliver(make_status(st));
+            resume_decided(self, rp);
           },
           [=](caf::error& err) mutable { rp.deliver(err); });
 }
@@ -514,10 +520,7 @@ task_actor::behavior_type task(task_self self, task_config config, source_config
 }
                    DM_INFO("{} resumes: the operator chose to {} the event at {}", label(st),
                            to_string(action), to_string(st.failed_position));
-                   forget_failures(st);
-                   st.stage = task_stage::running;
-                   if (!st.units->any()) start_units(self);
-                   rp.deliver(make_status(st));
+                   resume_decided(self, rp);
                  });
         return rp;
       },
