@@ -11,6 +11,7 @@
 #include "actors/dump_reader.hpp"
 #include "sync/fk_groups.hpp"
 #include "io/sync_start.hpp"
+#include "sync/online_ddl.hpp"
 #include "sync/table_rules.hpp"
 #include "io/upstream_position.hpp"
 #include "protocol/binlog/event_header.hpp"
@@ -189,11 +190,14 @@ caf::error regroup_fk_chunks(self_ptr self, std::vector<storage::dump_chunk>& ch
   return caf::none;
 }
 
-// Chooses the tables of the first run: base tables the block-allow list keeps, routed.
+// Chooses the tables of the first run: base tables the block-allow list keeps, routed; never
+// the shadow and trash tables of online schema changes (with online-ddl on).
 caf::error choose_tables(self_ptr self, mysql_connection& conn) {
   auto& st = self->state;
   auto rules = table_rules::compile(st.instance);
   if (!rules) return rules.error();
+  auto online = online_ddl_rules::compile(st.task.online_ddl);
+  if (!online) return online.error();
   auto rows = conn.query(
       "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES "
       "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN "
@@ -205,7 +209,7 @@ caf::error choose_tables(self_ptr self, mysql_connection& conn) {
     storage::dump_table t;
     t.db = *r[0];
     t.table = *r[1];
-    if (!rules->replicated(t.db, t.table)) continue;
+    if (!rules->replicated(t.db, t.table) || online->is_helper(t.table)) continue;
     auto target = rules->route(t.db, t.table);
     if (!target) return target.error();
     t.target_db = target->first;

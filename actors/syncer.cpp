@@ -13,6 +13,7 @@
 #include "io/meta_tables.hpp"
 #include "io/operator_decision.hpp"
 #include "io/relay_repair.hpp"
+#include "io/shadow_migration_store.hpp"
 #include "protocol/downstream_session.hpp"
 #include "protocol/sql/quote.hpp"
 #include "storage/database.hpp"
@@ -335,14 +336,23 @@ caf::error run_decision(self_ptr self, const relay_key& key) {
   return caf::none;
 }
 
+// Before a schema change at `key` runs downstream: everything before it is applied, so that
+// becomes the checkpoint (a crash cannot make rows of the old structure replay onto the new
+// one), and the high-water mark covers the change, so that a replay after a crash in the middle
+// of it finds what it did already applied instead of failing.
+caf::error checkpoint_before_ddl(self_ptr self, const relay_key& key) {
+  auto& st = self->state;
+  advance_checkpoint(self);
+  relay_key past{key.segment, key.file_index, key.offset + 1};
+  if (st.checkpoint.safe_until < past) st.checkpoint.safe_until = past;
+  return persist_checkpoint(self, true);
+}
+
 // Applies the schema change of query event `q` at `key` (its plan's ddl).
 caf::error run_ddl(self_ptr self, const binlog::query_event& q, const relay_key& key) {
   auto& st = self->state;
   auto at = position_of(st, key);
-  // Everything before the change is applied: make that the checkpoint first, so that a crash
-  // cannot make rows of the old structure replay onto the new one.
-  advance_checkpoint(self);
-  if (auto err = persist_checkpoint(self, true)) return err;
+  if (auto err = checkpoint_before_ddl(self, key)) return err;
   auto session = session_of_event(self, q, st.decoded->view.header.timestamp);
   if (!session) return session.error();
   auto what = sql::to_string(st.plan.ddl.kind);
@@ -350,6 +360,58 @@ caf::error run_ddl(self_ptr self, const binlog::query_event& q, const relay_key&
                                 *session))
     return err;
   DM_INFO("{} applied {} at {}", st.label, what, to_string(at));
+  return caf::none;
+}
+
+// Stores the change of an online schema change's shadow table at `key` (its plan's
+// shadow_record), with the session it ran in: the swap applies it to the real table.
+caf::error record_shadow(self_ptr self, const binlog::query_event& q, const relay_key& key) {
+  auto& st = self->state;
+  auto& m = *st.plan.shadow_record;
+  for (auto& alter : m.alters) {
+    if (alter.at != key) continue;
+    auto session = session_of_event(self, q, st.decoded->view.header.timestamp);
+    if (!session) return session.error();
+    alter.session = std::move(*session);
+  }
+  if (auto err = save_shadow_migration(*st.db_meta, st.task_name, st.source.source_id, m))
+    return err;
+  DM_INFO("{} records {} at {} for the online schema change of {}.{} (shadow table {}): {}",
+          st.label, sql::to_string(st.plan.ddl.kind), to_string(position_of(st, key)), m.db,
+          m.real, m.shadow, excerpt(q.query, 120));
+  st.migrations[shadow_key(m.db, m.shadow)] = std::move(m);
+  return caf::none;
+}
+
+// Runs a statement about online schema changes' tables at `key`: at a swap, the shadow's
+// recorded changes on the real table, each in its own session; then the statement's other
+// tables (its plan's ddl).
+caf::error run_online_ddl(self_ptr self, const binlog::query_event& q, const relay_key& key) {
+  auto& st = self->state;
+  if (!st.plan.barrier) return caf::none;  // only migrations to forget
+  auto at = position_of(st, key);
+  if (auto err = checkpoint_before_ddl(self, key)) return err;
+  for (auto& alter : st.plan.shadow_alters) {
+    if (auto err = run_downstream(self, alter.ddl.use_db, alter.ddl.statements,
+                                  "an online schema change's ALTER", at, alter.session))
+      return err;
+    DM_INFO("{} applied an online schema change at its swap at {}: {}", st.label, to_string(at),
+            excerpt(alter.ddl.statements.front(), 120));
+  }
+  if (st.plan.ddl.what == ddl_plan::action::apply) return run_ddl(self, q, key);
+  return caf::none;
+}
+
+// Forgets the online schema changes that ended at the event just processed (swapped in or
+// dropped). After a swap this runs once the checkpoint is past it: a replay of the swap still
+// finds the changes to apply.
+caf::error forget_shadows(self_ptr self) {
+  auto& st = self->state;
+  for (auto& key : st.plan.shadows_finished) {
+    if (auto err = erase_shadow_migration(*st.db_meta, st.task_name, st.source.source_id, key))
+      return err;
+    st.migrations.erase(key);
+  }
   return caf::none;
 }
 
@@ -423,8 +485,8 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
                               ": " + describe(fresh.error()));
       st.decoded = std::move(*fresh);
       st.decoded_key = stored.key;
-      event_context context{stored.key, &*st.rules, st.decision ? &*st.decision : nullptr,
-                            &st.table_starts};
+      event_context context{stored.key,      &*st.rules, st.decision ? &*st.decision : nullptr,
+                            &st.table_starts, &st.online, &st.migrations};
       st.plan = plan_event(*st.decoded, context);
     }
     if (st.plan.barrier && !st.dispatch->idle()) {
@@ -447,6 +509,14 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
         break;
       case step::apply_ddl:
         if (auto err = run_ddl(self, std::get<binlog::query_event>(body), stored.key)) return err;
+        break;
+      case step::record_shadow:
+        if (auto err = record_shadow(self, std::get<binlog::query_event>(body), stored.key))
+          return err;
+        break;
+      case step::online_ddl:
+        if (auto err = run_online_ddl(self, std::get<binlog::query_event>(body), stored.key))
+          return err;
         break;
       case step::skip:
         if (!st.plan.reason.empty())
@@ -492,12 +562,15 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
   if (outcome->at_boundary)
     st.dispatch->boundary(sync_position{next, {st.current_file, next.offset},
                                         st.gtids.to_string(), view.header.timestamp});
-  bool was_ddl = st.plan.what == step::apply_ddl;
+  bool was_ddl = st.plan.what == step::apply_ddl ||
+                 (st.plan.what == step::online_ddl && st.plan.barrier);
   st.decoded.reset();
   if (was_ddl) {
     advance_checkpoint(self);
     if (auto err = persist_checkpoint(self, true)) return err;
   }
+  if (auto err = forget_shadows(self)) return err;
+  st.plan.shadows_finished.clear();
   return true;
 }
 
@@ -622,6 +695,12 @@ caf::error start(self_ptr self, const relay_progress& progress) {
   auto rules = table_rules::compile(st.instance, st.source.filters);
   if (!rules) return rules.error();
   st.rules = std::move(*rules);
+  auto online = online_ddl_rules::compile(st.task.online_ddl);
+  if (!online) return online.error();
+  st.online = std::move(*online);
+  auto migrations = load_shadow_migrations(*st.db_meta, st.task_name, st.source.source_id);
+  if (!migrations) return migrations.error();
+  st.migrations = std::move(*migrations);
   st.relay_head = progress;
   auto stored = st.checkpoints->load_sync(st.task_name, st.source.source_id);
   if (!stored) return stored.error();

@@ -68,6 +68,10 @@ struct syncer_actor_state {
   std::optional<upstream_session_facts> session_facts;
   // An operator's pending decision (dmctl handle-error) about one event.
   std::optional<operator_decision> decision;
+  // The task's online-ddl rules, and the online schema changes in progress (stored in the meta
+  // store as they change).
+  online_ddl_rules online;
+  shadow_migrations migrations;
 
   // Reading.
   binlog::stream_decoder decoder;

@@ -16,6 +16,7 @@
 #include "io/connection_settings.hpp"
 #include "io/meta_tables.hpp"
 #include "io/precheck.hpp"
+#include "io/shadow_migration_store.hpp"
 #include "io/start_position.hpp"
 #include "io/sync_start.hpp"
 #include "io/upstream_position.hpp"
@@ -68,6 +69,7 @@ std::function<caf::error()> remove_task_records(const worker_actor_state& st,
     }
     if (auto err = storage::checkpoint_store{db}.erase_task(name)) return err;
     storage::meta_store meta{db};
+    if (auto err = erase_task_shadow_migrations(meta, name)) return err;
     if (auto err = meta.erase(task_kind, name)) return err;
     return meta.erase(task_stage_kind, name);
   };

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "io/connection_settings.hpp"
+#include "sync/online_ddl.hpp"
 #include "sync/table_rules.hpp"
 #include "common/error.hpp"
 #include "protocol/mysql_connection.hpp"
@@ -50,6 +51,7 @@ class checker {
       tables = replicated_tables(*up);
       check_upstream_privileges(*up, tables);
       check_keys(*up, tables);
+      check_online_ddl();
     }
     if (down) {
       check_downstream_privileges(*down, tables);
@@ -115,8 +117,17 @@ class checker {
                           "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', "
                           "'information_schema', 'performance_schema', 'sys')", "table_schema");
     if (!rows) return out;
+    auto online = online_ddl_rules::compile(task_.online_ddl);
+    if (!online) {
+      report("online_ddl", "fail", describe(online.error()));
+      return out;
+    }
     for (auto& r : *rows) {
-      if (!r[0] || !r[1] || !rules->replicated(*r[0], *r[1])) continue;
+      if (!r[0] || !r[1]) continue;
+      if (auto real = online->real_of_shadow(*r[1]); real && rules->replicated(*r[0], *real))
+        shadows_.push_back(sql::qualified_name(*r[0], *r[1]) + " (of " +
+                           sql::qualified_name(*r[0], *real) + ")");
+      if (!rules->replicated(*r[0], *r[1]) || online->is_helper(*r[1])) continue;
       auto target = rules->route(*r[0], *r[1]);
       if (!target) {
         report("table_schema", "fail", describe(target.error()));
@@ -302,6 +313,32 @@ class checker {
                "add a primary key where you can");
   }
 
+  // With online-ddl on: shadow tables of replicated tables that exist now are online schema
+  // changes in progress. Their swap would bring a change this task never saw (the shadow's
+  // ALTER came before its start): a task that copies the tables fails the item, one that only
+  // syncs is warned (its start position may still come before the shadow's CREATE).
+  void check_online_ddl() {
+    if (!task_.online_ddl.enabled || !wanted("online_ddl")) return;
+    if (shadows_.empty()) {
+      report("online_ddl", "ok", "no online schema change is in progress");
+      return;
+    }
+    std::string list;
+    for (size_t i = 0; i < shadows_.size() && i < 5; ++i)
+      list += (i ? ", " : "") + shadows_[i];
+    if (shadows_.size() > 5) list += " and " + std::to_string(shadows_.size() - 5) + " more";
+    auto message = "online schema changes are in progress upstream (shadow tables " + list +
+                   "): ";
+    if (loads())
+      report("online_ddl", "fail",
+             message + "the copy would miss the changes they make; let them finish (or drop "
+                       "the shadow tables), then start the task");
+    else
+      report("online_ddl", "warn",
+             message + "unless the task starts before their shadow tables were created, it "
+                       "pauses at their swap; let them finish before starting the task");
+  }
+
   void check_collations(mysql_connection& up, mysql_connection& down, const table_map& tables) {
     if (!wanted("collation") || tables.empty()) return;
     auto used = query(up,
@@ -337,6 +374,8 @@ class checker {
   const source_config& source_;
   const mysql_instance* instance_;
   std::vector<check_item> items_;
+  // Shadow tables of replicated tables (online-ddl on), "db.shadow (of db.table)".
+  std::vector<std::string> shadows_;
 };
 
 }  // namespace

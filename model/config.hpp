@@ -186,6 +186,17 @@ struct mysql_instance {
   std::vector<filter_rule> filters;
 };
 
+// DM's online-ddl: tables that online schema-change tools (pt-online-schema-change, gh-ost)
+// create beside a table are recognised by name. A shadow table's name captures the real table's
+// name in its first group; a trash table is the old copy the tool drops after the swap.
+struct online_ddl_config {
+  bool enabled = false;
+  // Regular expressions (ECMAScript, whole name) resolved from online-ddl-scheme or DM's
+  // defaults when the task leaves them out.
+  std::vector<std::string> shadow_table_rules;
+  std::vector<std::string> trash_table_rules;
+};
+
 struct task_config {
   std::string name;
   dm::task_mode task_mode = dm::task_mode::incremental;
@@ -197,12 +208,14 @@ struct task_config {
   std::vector<mysql_instance> mysql_instances;
   // Precheck items not to run ("all" for every one); see check_item_names().
   std::vector<std::string> ignore_checking_items;
+  online_ddl_config online_ddl;
 };
 
 // The precheck's item names, comma-separated (actors/precheck.hpp).
 inline std::string check_item_names() {
   return "version, server_id, binlog_enable, binlog_format, binlog_row_image, dump_privilege, "
-         "replication_privilege, table_schema, collation, target_privilege, local_infile";
+         "replication_privilege, table_schema, collation, target_privilege, local_infile, "
+         "online_ddl";
 }
 inline bool is_check_item_name(const std::string& name) {
   if (name == "all") return true;
@@ -294,9 +307,14 @@ typename Inspector::result_type inspect(Inspector& f, mysql_instance& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, online_ddl_config& x) {
+  return f(x.enabled, x.shadow_table_rules, x.trash_table_rules);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_config& x) {
   return f(x.name, x.task_mode, x.meta_schema, x.clean_dump_file, x.target_database,
-           x.mysql_instances, x.ignore_checking_items);
+           x.mysql_instances, x.ignore_checking_items, x.online_ddl);
 }
 
 // The server id a source's relay registers with: the configured one, or one derived from the

@@ -41,9 +41,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(source_config, source_id, enable
                                                 filters)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mysql_instance, source_id, meta, syncer,
                                                 dumper, loader, block_allow, routes, filters)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(online_ddl_config, enabled, shadow_table_rules,
+                                                trash_table_rules)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(task_config, name, task_mode, meta_schema,
                                                 clean_dump_file, target_database,
-                                                mysql_instances, ignore_checking_items)
+                                                mysql_instances, ignore_checking_items,
+                                                online_ddl)
 
 namespace {
 

@@ -15,9 +15,56 @@ bool before_table_start(const event_context& ctx, const std::string& db, const s
   return it != ctx.table_starts->end() && ctx.key < it->second;
 }
 
-event_plan plan_query(const binlog::query_event& q, const event_context& ctx) {
+// The plan of a statement that names tables of online schema changes (`online`).
+event_plan plan_online(online_ddl_step online, const binlog::query_event& q,
+                       const sql::lexer_mode& mode, const event_context& ctx) {
   event_plan plan;
-  plan.ddl = plan_ddl(q.query, q.db, *ctx.rules, lexer_mode_of(q.status.sql_mode));
+  plan.ddl.kind = sql::classify_statement(q.query);
+  auto fail = [&](std::string why) {
+    plan.what = event_plan::step::fail;
+    plan.reason = std::move(why);
+    return plan;
+  };
+  if (!online.fail_reason.empty()) return fail(std::move(online.fail_reason));
+  if (online.record) {
+    plan.what = event_plan::step::record_shadow;
+    plan.shadow_record = std::move(online.record);
+    return plan;
+  }
+  for (auto& alter : online.alters) {
+    auto planned = plan_ddl(alter.statement, alter.default_db, *ctx.rules, alter.mode);
+    if (planned.what == ddl_plan::action::fail)
+      return fail(planned.reason + " (a change an online schema change made)");
+    if (planned.what == ddl_plan::action::apply)
+      plan.shadow_alters.push_back({std::move(planned), std::move(alter.session)});
+  }
+  if (!online.rest.empty()) {
+    auto kind = plan.ddl.kind;
+    plan.ddl = plan_ddl(online.rest, q.db, *ctx.rules, mode);
+    if (plan.ddl.what == ddl_plan::action::fail) return fail(plan.ddl.reason);
+    plan.ddl.kind = kind;
+  }
+  plan.shadows_finished = std::move(online.finished);
+  bool runs = !plan.shadow_alters.empty() || plan.ddl.what == ddl_plan::action::apply;
+  if (runs || !plan.shadows_finished.empty()) {
+    plan.what = event_plan::step::online_ddl;
+    plan.barrier = runs;
+  } else {
+    plan.what = event_plan::step::skip;
+    plan.reason = online.skip_reason;
+  }
+  return plan;
+}
+
+event_plan plan_query(const binlog::query_event& q, const event_context& ctx) {
+  auto mode = lexer_mode_of(q.status.sql_mode);
+  if (ctx.online && ctx.online->enabled() && ctx.migrations) {
+    auto online = plan_online_ddl(sql::analyze_ddl(q.query, q.db, mode), q.query, q.db, mode,
+                                  ctx.key, *ctx.online, *ctx.rules, *ctx.migrations);
+    if (online.handled) return plan_online(std::move(online), q, mode, ctx);
+  }
+  event_plan plan;
+  plan.ddl = plan_ddl(q.query, q.db, *ctx.rules, mode);
   if (plan.ddl.kind == sql::statement_kind::transaction_control) return plan;
   switch (plan.ddl.what) {
     case ddl_plan::action::skip:
@@ -40,7 +87,9 @@ event_plan plan_rows(const binlog::rows_event& rows, const binlog::table_map_eve
                      const event_context& ctx) {
   event_plan plan;
   plan.what = event_plan::step::skip;
-  if (!ctx.rules->replicated(table.db, table.table) ||
+  // Rows of an online schema change's shadow and trash tables: the swap brings their outcome.
+  if ((ctx.online && ctx.online->is_helper(table.table)) ||
+      !ctx.rules->replicated(table.db, table.table) ||
       before_table_start(ctx, table.db, table.table))
     return plan;
   std::string rule;

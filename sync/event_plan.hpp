@@ -15,6 +15,7 @@
 #include "model/stages.hpp"
 #include "protocol/binlog/stream_decoder.hpp"
 #include "sync/ddl_plan.hpp"
+#include "sync/online_ddl.hpp"
 #include "sync/table_rules.hpp"
 
 namespace dm {
@@ -38,6 +39,16 @@ struct event_context {
   // Tables copied at a snapshot after the sync start ("db" NUL "table" -> key of that
   // snapshot): their row events before it are in the copy already.
   const std::map<std::string, relay_key>* table_starts = nullptr;
+  // The task's online-ddl rules (null: off), and the online schema changes in progress.
+  const online_ddl_rules* online = nullptr;
+  const shadow_migrations* migrations = nullptr;
+};
+
+// A recorded change of an online schema change's shadow table, planned for its real table
+// (routed, filtered), with the session it ran in upstream.
+struct shadow_alter_plan {
+  ddl_plan ddl;
+  event_session session;
 };
 
 struct event_plan {
@@ -60,6 +71,12 @@ struct event_plan {
     fail,
     // Row changes to dispatch, to `target` (db, table).
     rows,
+    // A change of an online schema change's shadow table: store `shadow_record` (with this
+    // event's session), nothing runs downstream.
+    record_shadow,
+    // A statement about online schema changes' tables: run `shadow_alters` (a swap), then
+    // `ddl` when it applies (the statement's other tables), then forget `shadows_finished`.
+    online_ddl,
   };
   step what = step::pass;
   // Every applier must have committed everything before the step runs.
@@ -67,6 +84,10 @@ struct event_plan {
   ddl_plan ddl;
   std::string reason;
   std::pair<std::string, std::string> target;
+  // Online schema changes (record_shadow, online_ddl).
+  std::optional<shadow_migration> shadow_record;
+  std::vector<shadow_alter_plan> shadow_alters;
+  std::vector<std::string> shadows_finished;
 };
 
 // The plan for `event` (decoded with its table map, for rows events) in `context`.

@@ -122,6 +122,13 @@ std::string to_dm_yaml(const task_config& t) {
   if (!t.ignore_checking_items.empty())
     out << YAML::Key << "ignore-checking-items" << YAML::Value << YAML::Flow
         << t.ignore_checking_items;
+  if (t.online_ddl.enabled) {
+    out << YAML::Key << "online-ddl" << YAML::Value << true;
+    out << YAML::Key << "shadow-table-rules" << YAML::Value << YAML::Flow
+        << t.online_ddl.shadow_table_rules;
+    out << YAML::Key << "trash-table-rules" << YAML::Value << YAML::Flow
+        << t.online_ddl.trash_table_rules;
+  }
   out << YAML::Key << "target-database" << YAML::Value;
   write_db(out, t.target_database);
 

@@ -10,6 +10,7 @@
 #include "common/error.hpp"
 #include "common/position.hpp"
 #include "protocol/gtid_set.hpp"
+#include "sync/online_ddl.hpp"
 
 namespace dm::config {
 
@@ -19,7 +20,6 @@ constexpr const char* later = "not implemented yet; remove it";
 constexpr const char* no_shards = "shard merging is not implemented yet";
 constexpr const char* no_heartbeat =
     "lag is measured from binlog event times and the relay's heartbeats";
-constexpr const char* no_online_ddl = "online schema-change tools are not handled yet";
 constexpr const char* no_validator =
     "continuous validation is not implemented yet; compare tables with CHECKSUM TABLE";
 constexpr const char* physical_only = "it applies to import-mode physical, which is not "
@@ -167,6 +167,37 @@ void parse_validators(const yaml_map& doc, std::set<std::string>& names, problem
   }
 }
 
+// online-ddl, DM's older online-ddl-scheme, and the table rules (sync/online_ddl.hpp).
+void parse_online_ddl(const yaml_map& doc, online_ddl_config& out, problem_list& problems,
+                      std::vector<std::string>& warnings) {
+  bool enabled = false;
+  std::string scheme;
+  problems.add(doc.read("online-ddl", enabled));
+  problems.add(doc.read("online-ddl-scheme", scheme));
+  if (!scheme.empty() && scheme != "pt" && scheme != "gh-ost") {
+    problems.add(doc.where("online-ddl-scheme") + " must be pt or gh-ost, got '" + scheme + "'");
+    scheme.clear();
+  } else if (!scheme.empty()) {
+    warnings.push_back(doc.where("online-ddl-scheme") + " is DM's older form of online-ddl: "
+                       "true; it is read as online-ddl: true with " + scheme + "'s table names");
+    enabled = true;
+  }
+  std::vector<std::string> shadow, trash;
+  problems.add(doc.read("shadow-table-rules", shadow));
+  problems.add(doc.read("trash-table-rules", trash));
+  if (!enabled) {
+    for (const char* key : {"shadow-table-rules", "trash-table-rules"})
+      if (doc.has(key))
+        warnings.push_back(doc.where(key) + " has no effect: online-ddl is off");
+    return;
+  }
+  out = default_online_ddl(scheme);
+  if (!shadow.empty()) out.shadow_table_rules = std::move(shadow);
+  if (!trash.empty()) out.trash_table_rules = std::move(trash);
+  if (auto compiled = online_ddl_rules::compile(out); !compiled)
+    problems.add(doc.file() + ": " + describe(compiled.error()));
+}
+
 // One named section (syncers, mydumpers, loaders): each entry parsed by `parse`.
 template <class Config, class Parse>
 std::map<std::string, Config> parse_section(yaml_map& doc, const char* key, problem_list& problems,
@@ -216,10 +247,6 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
        {"enable-heartbeat", "false", no_heartbeat, false},
        {"heartbeat-update-interval", nullptr, no_heartbeat, false},
        {"heartbeat-report-interval", nullptr, no_heartbeat, false},
-       {"online-ddl", "false", no_online_ddl, true},
-       {"online-ddl-scheme", "", no_online_ddl, true},
-       {"shadow-table-rules", nullptr, "online-ddl is off", false},
-       {"trash-table-rules", nullptr, "online-ddl is off", false},
        {"timezone", "",
         "binlog TIMESTAMP values are UTC and are written as UTC; each DDL runs in its event's "
         "time zone", false},
@@ -235,7 +262,8 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   problems.add(doc->check_keys(
       {"name", "task-mode", "meta-schema", "target-database", "mysql-instances", "syncers",
        "block-allow-list", "black-white-list", "routes", "filters", "mydumpers", "loaders",
-       "clean-dump-file", "ignore-checking-items", "validators"},
+       "clean-dump-file", "ignore-checking-items", "validators", "online-ddl",
+       "online-ddl-scheme", "shadow-table-rules", "trash-table-rules"},
       {{"column-mappings", later}, {"expression-filter", later}}));
   task_config task;
   problems.add(doc->read("name", task.name, true));
@@ -299,6 +327,7 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
     }
   std::set<std::string> validators;
   parse_validators(*doc, validators, problems);
+  parse_online_ddl(*doc, task.online_ddl, problems, warnings);
 
   auto instances = doc->child_list("mysql-instances");
   if (problems.failed(instances)) return problems.result();

@@ -203,9 +203,16 @@ BOOST_AUTO_TEST_CASE(task_yaml_dm_keys_off_warned_or_refused) {
       {"heartbeat-update-interval: 1", outcome::warned, "heartbeat-update-interval has no effect"},
       {"heartbeat-report-interval: 10", outcome::warned, "heartbeat-report-interval has no"},
       {"online-ddl: false", outcome::silent, ""},
-      {"online-ddl: true", outcome::refused, "online-ddl: 'true' is not supported"},
+      {"online-ddl: true", outcome::silent, ""},
       {"online-ddl-scheme: \"\"", outcome::silent, ""},
-      {"online-ddl-scheme: pt", outcome::refused, "online schema-change tools"},
+      {"online-ddl-scheme: pt", outcome::warned, "online-ddl-scheme is DM's older form"},
+      {"online-ddl-scheme: ghost", outcome::refused, "online-ddl-scheme must be pt or gh-ost"},
+      {"shadow-table-rules: [\"^_(.+)_tmp$\"]", outcome::warned,
+       "shadow-table-rules has no effect: online-ddl is off"},
+      {"online-ddl: true\nshadow-table-rules: [\"^_t_tmp$\"]", outcome::refused,
+       "'^_t_tmp$' has no group capturing the real table's name"},
+      {"online-ddl: true\ntrash-table-rules: [\"^_(.+_old$\"]", outcome::refused,
+       "trash-table-rules: '^_(.+_old$' is not a valid regular expression"},
   };
   for (const auto& r : rows) {
     std::vector<std::string> warnings;

@@ -209,9 +209,6 @@ mysql-instances:
 const char* missing_features = R"(
 shard-mode: "pessimistic"
 strict-optimistic-shard-mode: false
-online-ddl: true
-shadow-table-rules: ["^_(.+)_(?:new|gho)$"]
-trash-table-rules: ["^_(.+)_(?:ghc|del|old)$"]
 expression-filter:
   even_c:
     schema: "expr_filter"
@@ -379,12 +376,27 @@ BOOST_AUTO_TEST_CASE(dm_task_yaml_every_key_accepted_warned_or_refused) {
 
   // Features asked for: each refused by name, all in one run, with nothing else wrong.
   auto lines = problems_of(parse_task_yaml(dm_task_yaml(missing_features), "task.yaml", warnings));
-  BOOST_CHECK_EQUAL(lines.size(), 3u);
+  BOOST_CHECK_EQUAL(lines.size(), 2u);
   for (const char* part :
        {"task.yaml: shard-mode: 'pessimistic' is not supported: shard merging",
-        "task.yaml: online-ddl: 'true' is not supported: online schema-change tools",
         "task.yaml: expression-filter is a DM key that dm-worker does not support"})
     BOOST_CHECK_MESSAGE(mentions(lines, part), part);
+
+  // online-ddl with DM's own rules: read as given; DM's defaults when they are left out.
+  auto online = parse_task_yaml(dm_task_yaml(R"(
+online-ddl: true
+shadow-table-rules: ["^_(.+)_(?:new|gho)$", "^(.+)_shadow$"]
+trash-table-rules: ["^_(.+)_(?:ghc|del|old)$"]
+)"), "task.yaml", warnings);
+  BOOST_REQUIRE_MESSAGE(online, (online ? "" : describe(online.error())));
+  BOOST_CHECK(online->online_ddl.enabled);
+  BOOST_CHECK_EQUAL(online->online_ddl.shadow_table_rules.size(), 2u);
+  auto defaults = parse_task_yaml(dm_task_yaml("\nonline-ddl: true\n"), "task.yaml", warnings);
+  BOOST_REQUIRE_MESSAGE(defaults, (defaults ? "" : describe(defaults.error())));
+  BOOST_CHECK(defaults->online_ddl.shadow_table_rules ==
+              std::vector<std::string>{"^_(.+)_(?:new|gho)$"});
+  BOOST_CHECK(defaults->online_ddl.trash_table_rules ==
+              std::vector<std::string>{"^_(.+)_(?:ghc|del|old)$"});
 }
 
 BOOST_AUTO_TEST_CASE(task_yaml_reports_every_problem_at_once) {
