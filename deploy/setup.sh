@@ -14,13 +14,14 @@ build_dir="${1:-build}"
 case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 
 # Build toolchain, libraries (DESIGN.md "Dependencies"), the test peers, and clang for the
-# fuzz target (libFuzzer with ASan/UBSan), gnuplot for the benchmark report's plots.
+# fuzz target (libFuzzer with ASan/UBSan), percona-toolkit (pt-online-schema-change for the
+# online-ddl test), gnuplot for the benchmark report's plots.
 packages=(
   g++ meson ninja-build pkg-config
   libcaf-dev libmariadb-dev librocksdb-dev zlib1g-dev libisal-dev libssl-dev
   libboost-test-dev libyaml-cpp-dev libtoml11-dev libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libedit-dev
-  mariadb-server mariadb-client sysbench mydumper
+  mariadb-server mariadb-client sysbench mydumper percona-toolkit
   clang libclang-rt-14-dev
   procps iproute2 curl openssl gnuplot-nox
 )
