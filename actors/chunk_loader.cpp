@@ -165,8 +165,18 @@ caf::error add_mark_and_commit(self_ptr self, const storage::dump_chunk& chunk) 
 caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump_chunk& chunk) {
   auto& st = self->state;
   auto target = sql::qualified_name(t.target_db, t.target_table);
+  // Rows of this table downstream: all of them, or (a route merging tables with extract
+  // columns) those with its extracted values.
+  std::string own_rows;
+  for (auto& [name, value] : t.constant_columns) {
+    own_rows += own_rows.empty() ? "" : " AND ";
+    sql::append_identifier(own_rows, name);
+    own_rows += " = ";
+    sql::append_string_literal(own_rows, value, "utf8mb4");
+  }
   if (chunk.whole_table && !chunk.reload) {
-    auto any = st.conn->query("SELECT 1 FROM " + target + " LIMIT 1");
+    auto any = st.conn->query("SELECT 1 FROM " + target +
+                              (own_rows.empty() ? "" : " WHERE " + own_rows) + " LIMIT 1");
     if (!any) return any.error();
     if (!any->empty())
       return make_error(ec::downstream_rejected,
@@ -181,8 +191,10 @@ caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump
     if (chunk.reload) {
       // What the chunk loaded at its earlier snapshot goes (foreign key checks are off: no
       // cascades), replaced by what it holds now.
-      auto clear = "DELETE FROM " + target +
-                   (chunk.condition.empty() ? "" : " WHERE " + chunk.condition);
+      std::string condition = chunk.condition;
+      if (!own_rows.empty())
+        condition = condition.empty() ? own_rows : "(" + condition + ") AND " + own_rows;
+      auto clear = "DELETE FROM " + target + (condition.empty() ? "" : " WHERE " + condition);
       if (auto err = st.conn->execute(clear)) {
         st.conn->execute("ROLLBACK");
         return err;

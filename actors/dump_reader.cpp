@@ -146,7 +146,7 @@ caf::expected<storage::dump_chunk> dump(self_ptr self, const storage::dump_table
   auto query = "SELECT " + sql::dump_select_list(**schema, columns) + " FROM " +
                sql::qualified_name(t.db, t.table);
   if (!chunk.condition.empty()) query += " WHERE " + chunk.condition;
-  chunk.load_columns = sql::load_column_clause(**schema, columns);
+  chunk.load_columns = sql::load_column_clause(**schema, columns, t.constant_columns);
   chunk.files.clear();
   chunk.rows = 0;
   chunk.bytes = 0;

@@ -214,6 +214,7 @@ caf::error choose_tables(self_ptr self, mysql_connection& conn) {
     if (!target) return target.error();
     t.target_db = target->first;
     t.target_table = target->second;
+    t.constant_columns = rules->extracted_columns(t.db, t.table);
     t.estimated_rows = r[2] ? to_unsigned(*r[2]).value_or(0) : 0;
     std::string db_name, table_name;
     sql::append_identifier(db_name, t.db);

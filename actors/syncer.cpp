@@ -421,7 +421,8 @@ caf::error prepare_rows(self_ptr self, const binlog::rows_event& rows,
                         const binlog::table_map_event& table,
                         const std::pair<std::string, std::string>& target, const relay_key& key) {
   auto& st = self->state;
-  auto schema = st.schemas->resolve(table, target.first, target.second);
+  auto schema = st.schemas->resolve(table, target.first, target.second,
+                                    st.rules->extracted_columns(table.db, table.table));
   if (!schema) return schema.error();
   auto legacy = schema_resolver::with_legacy_fsp(table, **schema);
   auto changes = binlog::decode_rows(rows, legacy ? *legacy : table);

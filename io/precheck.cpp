@@ -51,6 +51,7 @@ class checker {
       tables = replicated_tables(*up);
       check_upstream_privileges(*up, tables);
       check_keys(*up, tables);
+      check_merged_tables(*up, tables);
       check_online_ddl();
     }
     if (down) {
@@ -311,6 +312,113 @@ class checker {
            std::to_string(count) + " replicated table(s) have no primary or unique key (" +
                keyless + "): their rows are matched by all columns and dumped in one chunk; "
                "add a primary key where you can");
+  }
+
+  // Routes that write several replicated tables into one downstream table: their structures
+  // must agree (schema_of_shard_tables), and auto-increment keys would give rows of different
+  // tables the same key values, so that one overwrites another downstream (auto_increment_ID).
+  // Tables of this source are compared; another source's are counted when its instance has a
+  // route naming the same target table.
+  void check_merged_tables(mysql_connection& up, const table_map& tables) {
+    bool want_schema = wanted("schema_of_shard_tables"), want_auto = wanted("auto_increment_ID");
+    if (!want_schema && !want_auto) return;
+    using name = std::pair<std::string, std::string>;
+    std::map<name, std::vector<name>> by_target;
+    for (auto& [table, target] : tables) by_target[target].push_back(table);
+    std::map<name, std::set<std::string>> other_sources;
+    for (auto& inst : task_.mysql_instances) {
+      if (inst.source_id == source_.source_id) continue;
+      for (auto& r : inst.routes)
+        if (!r.target_table.empty() && by_target.count({r.target_schema, r.target_table}))
+          other_sources[{r.target_schema, r.target_table}].insert(inst.source_id);
+    }
+    std::map<name, std::vector<name>> merged;
+    for (auto& [target, sources] : by_target)
+      if (sources.size() > 1 || other_sources.count(target)) merged[target] = sources;
+    // Tables whose route writes extract columns: their rows stay apart by those.
+    std::set<name> extracted;
+    if (auto rules = table_rules::compile(*instance_))
+      for (auto& [target, sources] : merged)
+        for (auto& t : sources)
+          if (rules->route(t.first, t.second) &&
+              !rules->extracted_columns(t.first, t.second).empty())
+            extracted.insert(t);
+    if (merged.empty()) {
+      if (want_schema) report("schema_of_shard_tables", "ok", "no tables are merged into one");
+      if (want_auto) report("auto_increment_ID", "ok", "no tables are merged into one");
+      return;
+    }
+    auto rows = query(up,
+                      "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, COLUMN_KEY, "
+                      "EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA NOT IN ('mysql', "
+                      "'information_schema', 'performance_schema', 'sys') ORDER BY TABLE_SCHEMA, "
+                      "TABLE_NAME, ORDINAL_POSITION",
+                      want_schema ? "schema_of_shard_tables" : "auto_increment_ID");
+    if (!rows) return;
+    struct shape {
+      std::vector<std::string> columns;  // "name type [PRI]"
+      std::string auto_increment;        // the auto-increment column, if any
+    };
+    std::map<name, shape> shapes;
+    for (auto& r : *rows) {
+      if (!r[0] || !r[1] || !r[2] || !r[3]) continue;
+      auto& s = shapes[{*r[0], *r[1]}];
+      s.columns.push_back(*r[2] + " " + *r[3] + (r[4].value_or("") == "PRI" ? " PRIMARY" : ""));
+      if (r[5].value_or("").find("auto_increment") != std::string::npos) s.auto_increment = *r[2];
+    }
+    auto quoted = [](const name& n) { return sql::qualified_name(n.first, n.second); };
+    std::string schema_problems, auto_problems;
+    for (auto& [target, sources] : merged) {
+      auto with = [&, &target = target, &sources = sources](const name& table) {
+        std::string others;
+        for (auto& t : sources)
+          if (t != table) others += (others.empty() ? "" : ", ") + quoted(t);
+        for (auto& s : other_sources[target])
+          others += (others.empty() ? "tables of source " : ", tables of source ") + s;
+        return quoted(table) + " is merged into " + quoted(target) + " with " + others;
+      };
+      const auto& first = shapes[sources.front()];
+      for (auto& table : sources) {
+        const auto& s = shapes[table];
+        if (table != sources.front() && s.columns != first.columns) {
+          std::string difference;
+          for (size_t i = 0; i < std::max(s.columns.size(), first.columns.size()); ++i) {
+            auto a = i < first.columns.size() ? first.columns[i] : "nothing";
+            auto b = i < s.columns.size() ? s.columns[i] : "nothing";
+            if (a == b) continue;
+            difference = "column " + std::to_string(i + 1) + " is " + b + " there and " + a +
+                         " in " + quoted(sources.front());
+            break;
+          }
+          schema_problems += (schema_problems.empty() ? "" : "; ") + with(table) +
+                             " but their structures differ (" + difference + ")";
+        }
+        if (!s.auto_increment.empty() && !extracted.count(table))
+          auto_problems += (auto_problems.empty() ? "" : "; ") + with(table) +
+                           ", and its auto-increment column " + s.auto_increment +
+                           " gives rows of different tables the same values";
+      }
+    }
+    if (want_schema) {
+      if (schema_problems.empty())
+        report("schema_of_shard_tables", "ok", "the tables merged into one have one structure");
+      else
+        report("schema_of_shard_tables", "fail",
+               schema_problems + ": give them the same columns, in the same order, and the same "
+                                 "primary key before merging them");
+    }
+    if (want_auto) {
+      if (auto_problems.empty())
+        report("auto_increment_ID", "ok", "no table merged into one has an auto-increment key");
+      else
+        report("auto_increment_ID", "fail",
+               auto_problems + ": rows with the same key would overwrite each other "
+                               "downstream. Add extract-table/extract-schema/extract-source "
+                               "columns to the route (and to the downstream table's primary "
+                               "key), or give each table its own range upstream "
+                               "(auto_increment_increment and auto_increment_offset) and ignore "
+                               "this item");
+    }
   }
 
   // With online-ddl on: shadow tables of replicated tables that exist now are online schema

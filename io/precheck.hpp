@@ -8,7 +8,8 @@
 // RELOAD (unless the dump takes no lock: --consistency none). Privileges are read from SHOW
 // GRANTS of the connected user and of its active roles, global and database-level. Tables the
 // task replicates without a primary or unique key are a warning; collations they use that the
-// downstream lacks fail. With online-ddl on, shadow tables of online schema changes in progress
+// downstream lacks fail. Tables that routes merge into one downstream table fail when their
+// structures differ or an auto-increment key would make their rows collide. With online-ddl on, shadow tables of online schema changes in progress
 // fail a task that copies the tables (warn one that only syncs).
 // Downstream: SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER and INDEX on each target
 // database and the meta schema; local_infile ON for tasks that load.

@@ -85,7 +85,8 @@ caf::expected<mysql_connection*> schema_resolver::connection(bool upstream) {
 
 caf::expected<std::shared_ptr<const table_schema>> schema_resolver::resolve(
     const binlog::table_map_event& table, const std::string& target_db,
-    const std::string& target_table) {
+    const std::string& target_table,
+    const std::vector<std::pair<std::string, std::string>>& constant_columns) {
   auto key = table.db + '\0' + table.table;
   if (auto it = cache_.find(key); it != cache_.end()) return it->second;
   std::optional<table_schema> logged;
@@ -134,6 +135,7 @@ caf::expected<std::shared_ptr<const table_schema>> schema_resolver::resolve(
             " nor the upstream table has its " + std::to_string(table.columns.size()) +
             " columns; set binlog_row_metadata=FULL on the upstream");
   }
+  logged->constant_columns = constant_columns;
   auto shared = std::make_shared<const table_schema>(std::move(*logged));
   cache_.emplace(std::move(key), shared);
   return shared;

@@ -31,10 +31,13 @@ class schema_resolver {
  public:
   schema_resolver(db_config upstream, db_config downstream, std::string label);
 
-  // The structure of the table `table` describes, whose rows go to target_db.target_table.
-  caf::expected<std::shared_ptr<const table_schema>> resolve(const binlog::table_map_event& table,
-                                                             const std::string& target_db,
-                                                             const std::string& target_table);
+  // The structure of the table `table` describes, whose rows go to target_db.target_table,
+  // with `constant_columns` (table_schema) added; they must be the same at every call for one
+  // table (they come from its route).
+  caf::expected<std::shared_ptr<const table_schema>> resolve(
+      const binlog::table_map_event& table, const std::string& target_db,
+      const std::string& target_table,
+      const std::vector<std::pair<std::string, std::string>>& constant_columns = {});
 
   // The serial group (fk_groups.hpp) of downstream table `target_db`.`target_table` when a
   // foreign key touches it, else an empty string. Read from the downstream once, until the next

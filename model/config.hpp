@@ -162,6 +162,15 @@ struct block_allow_rule {
   std::vector<table_pattern> ignore_tables;
 };
 
+// DM's extract-table/-schema/-source of a route: the part of the upstream table's (database's,
+// source id's) name that `regexp` captures (its groups joined; the whole match when it has
+// none) is written into downstream column `column` of every row, so that rows of the tables a
+// route merges stay apart. Empty regexp: not used.
+struct extract_rule {
+  std::string regexp;
+  std::string column;
+};
+
 // DM's routes: tables matching the patterns are written to the target database and table
 // (an empty target table keeps the table's name).
 struct route_rule {
@@ -169,6 +178,7 @@ struct route_rule {
   std::string table_pattern;
   std::string target_schema;
   std::string target_table;
+  extract_rule extract_table, extract_schema, extract_source;
 };
 
 struct mysql_instance {
@@ -214,8 +224,8 @@ struct task_config {
 // The precheck's item names, comma-separated (actors/precheck.hpp).
 inline std::string check_item_names() {
   return "version, server_id, binlog_enable, binlog_format, binlog_row_image, dump_privilege, "
-         "replication_privilege, table_schema, collation, target_privilege, local_infile, "
-         "online_ddl";
+         "replication_privilege, table_schema, schema_of_shard_tables, auto_increment_ID, "
+         "collation, target_privilege, local_infile, online_ddl";
 }
 inline bool is_check_item_name(const std::string& name) {
   if (name == "all") return true;
@@ -291,8 +301,14 @@ typename Inspector::result_type inspect(Inspector& f, block_allow_rule& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, extract_rule& x) {
+  return f(x.regexp, x.column);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, route_rule& x) {
-  return f(x.schema_pattern, x.table_pattern, x.target_schema, x.target_table);
+  return f(x.schema_pattern, x.table_pattern, x.target_schema, x.target_table, x.extract_table,
+           x.extract_schema, x.extract_source);
 }
 
 template <class Inspector>

@@ -28,8 +28,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(loader_config, pool_size, dir, o
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(table_pattern, db, table)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(block_allow_rule, do_dbs, ignore_dbs, do_tables,
                                                 ignore_tables)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(extract_rule, regexp, column)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(route_rule, schema_pattern, table_pattern,
-                                                target_schema, target_table)
+                                                target_schema, target_table, extract_table,
+                                                extract_schema, extract_source)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(filter_rule, name, schema_pattern, table_pattern,
                                                 events, sql_patterns, action)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(auto_resume_config, enabled, backoff_min_ms,

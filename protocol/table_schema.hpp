@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dm {
@@ -36,6 +37,10 @@ struct table_schema {
   std::vector<std::vector<size_t>> unique_keys;
   // Column indexes of each UNIQUE key whose columns are all NOT NULL (usable as row identity).
   std::vector<std::vector<size_t>> not_null_unique_keys;
+  // Downstream columns the upstream table does not have, each with the one value every row of
+  // this table gets there (DM's extract-table/-schema/-source of a route that merges tables):
+  // written with every row and part of every condition that finds one.
+  std::vector<std::pair<std::string, std::string>> constant_columns;
 
   // The columns that identify a row in UPDATE/DELETE: the primary key, else the first unique key
   // over NOT NULL columns, else empty (then every column is compared).

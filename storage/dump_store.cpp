@@ -56,7 +56,8 @@ nlohmann::json to_json(const dump_table& t) {
           {"estimated_rows", t.estimated_rows},
           {"keyless", t.keyless},
           {"fk_group", t.fk_group},
-          {"planned", t.planned}};
+          {"planned", t.planned},
+          {"constant_columns", t.constant_columns}};
 }
 
 nlohmann::json to_json(const dump_chunk& c) {
@@ -123,6 +124,9 @@ caf::expected<std::vector<dump_table>> dump_store::tables() const {
       t.keyless = j.at("keyless").get<bool>();
       t.fk_group = j.value("fk_group", "");
       t.planned = j.at("planned").get<bool>();
+      if (j.contains("constant_columns"))
+        t.constant_columns =
+            j.at("constant_columns").get<std::vector<std::pair<std::string, std::string>>>();
       out.push_back(std::move(t));
     }
   } catch (const nlohmann::json::exception&) {

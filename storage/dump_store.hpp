@@ -42,6 +42,9 @@ struct dump_table {
   std::string fk_group;
   // Its chunks are planned (recorded with the table in one batch).
   bool planned = false;
+  // Downstream columns its route's extract rules fill, with their values
+  // (table_schema::constant_columns).
+  std::vector<std::pair<std::string, std::string>> constant_columns;
 };
 
 enum class chunk_stage : uint8_t { planned, dumped, loaded };

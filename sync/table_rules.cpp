@@ -165,6 +165,7 @@ bool name_pattern::matches(std::string_view name) const {
 caf::expected<table_rules> table_rules::compile(const mysql_instance& inst,
                                                 const std::vector<filter_rule>& source_filters) {
   table_rules out;
+  out.source_id_ = inst.source_id;
   auto where = "mysql-instances of source " + inst.source_id;
   auto pattern = [&](const std::string& text, const std::string& what) {
     return name_pattern::compile(text, where + ", " + what);
@@ -200,6 +201,24 @@ caf::expected<table_rules> table_rules::compile(const mysql_instance& inst,
     c.has_table = !r.table_pattern.empty();
     c.target_schema = r.target_schema;
     c.target_table = r.target_table;
+    const std::pair<const extract_rule*, const char*> extracts[] = {
+        {&r.extract_table, "extract-table"},
+        {&r.extract_schema, "extract-schema"},
+        {&r.extract_source, "extract-source"}};
+    for (size_t i = 0; i < 3; ++i) {
+      auto& [rule, key] = extracts[i];
+      c.extracts[i].key = key;
+      c.extracts[i].column = rule->column;
+      if (rule->regexp.empty()) continue;
+      try {
+        c.extracts[i].regexp = std::make_shared<std::regex>(rule->regexp, std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        return make_error(ec::invalid_config, std::string{"routes "} + key + ": '" +
+                                                  rule->regexp +
+                                                  "' is not a valid regular expression (" +
+                                                  e.what() + ")");
+      }
+    }
     out.routes_.push_back(std::move(c));
   }
   std::vector<filter_rule> filters = source_filters;
@@ -282,9 +301,13 @@ const table_rules::decision& table_rules::decide(const std::string& db, const st
   if (ambiguous)
     d.target = make_error(ec::invalid_config,
                           "table " + db + "." + table + " matches more than one route rule");
+  else if (by_table && !extract(*by_table, db, table, d))
+    ;  // d.target holds the error
   else if (by_table)
     d.target = std::make_pair(by_table->target_schema,
                               by_table->target_table.empty() ? table : by_table->target_table);
+  else if (by_schema && !extract(*by_schema, db, table, d))
+    ;  // d.target holds the error
   else if (by_schema)
     d.target = std::make_pair(by_schema->target_schema, table);
   else
@@ -293,6 +316,37 @@ const table_rules::decision& table_rules::decide(const std::string& db, const st
     if (f.schema.matches(db) && (!f.has_table || (!table.empty() && f.table.matches(table))))
       d.filters.push_back(&f);
   return cache_.emplace(std::move(key), std::move(d)).first->second;
+}
+
+bool table_rules::extract(const compiled_route& route, const std::string& db,
+                          const std::string& table, decision& d) const {
+  const std::string* names[] = {&table, &db, &source_id_};
+  for (size_t i = 0; i < 3; ++i) {
+    const auto& e = route.extracts[i];
+    if (!e.regexp) continue;
+    // A database's own decision (table empty) carries no row values.
+    if (i == 0 && table.empty()) continue;
+    std::smatch m;
+    if (!std::regex_search(*names[i], m, *e.regexp)) {
+      d.target = make_error(ec::invalid_config,
+                            "table " + db + "." + table + ": the " + e.key +
+                                " regexp of its route does not match '" + *names[i] +
+                                "', so column " + e.column +
+                                " would have no value; change the route's regexp");
+      d.extracted.clear();
+      return false;
+    }
+    std::string value;
+    for (size_t g = 1; g < m.size(); ++g) value += m[g].str();
+    if (m.size() == 1) value = m[0].str();
+    d.extracted.emplace_back(e.column, std::move(value));
+  }
+  return true;
+}
+
+const std::vector<std::pair<std::string, std::string>>& table_rules::extracted_columns(
+    const std::string& db, const std::string& table) {
+  return decide(db, table).extracted;
 }
 
 bool table_rules::replicated(const std::string& db, const std::string& table) {

@@ -51,9 +51,15 @@ class table_rules {
   // Whether changes to db.table (table empty: the database itself) are replicated.
   bool replicated(const std::string& db, const std::string& table);
 
-  // Where db.table's changes go: (target db, target table). Fails when two table routes match.
+  // Where db.table's changes go: (target db, target table). Fails when two table routes match,
+  // or when an extract regexp of its route does not match the name it reads.
   caf::expected<std::pair<std::string, std::string>> route(const std::string& db,
                                                            const std::string& table);
+  // The columns its route's extract-table/-schema/-source add to every row of db.table
+  // downstream, with their values (column, value); empty when the route extracts nothing.
+  // REQUIRES: route(db, table) succeeded.
+  const std::vector<std::pair<std::string, std::string>>& extracted_columns(
+      const std::string& db, const std::string& table);
 
   // The filters' verdict on an event of kind `event` ("insert", "drop table", ...) on db.table
   // (table empty for database events), with the statement text for sql-pattern (empty for
@@ -71,10 +77,17 @@ class table_rules {
     std::vector<name_pattern> do_dbs, ignore_dbs;
     std::vector<std::pair<name_pattern, name_pattern>> do_tables, ignore_tables;
   };
+  struct compiled_extract {
+    std::shared_ptr<std::regex> regexp;
+    std::string column;
+    const char* key;  // extract-table, ...
+  };
   struct compiled_route {
     name_pattern schema, table;
     bool has_table = false;
     std::string target_schema, target_table;
+    // Of the table name, the database name, the source id, in that order; regexp null when unused.
+    compiled_extract extracts[3];
   };
   struct compiled_filter {
     std::string name;
@@ -87,11 +100,17 @@ class table_rules {
   struct decision {
     bool replicated = false;
     caf::expected<std::pair<std::string, std::string>> target{caf::error{}};
+    std::vector<std::pair<std::string, std::string>> extracted;
     std::vector<const compiled_filter*> filters;
   };
   const decision& decide(const std::string& db, const std::string& table);
+  // Fills d.extracted from `route`'s extract rules; false (d.target holding the error) when a
+  // regexp does not match the name it reads.
+  bool extract(const compiled_route& route, const std::string& db, const std::string& table,
+               decision& d) const;
 
   compiled_ba ba_;
+  std::string source_id_;
   std::vector<compiled_route> routes_;
   std::vector<compiled_filter> filters_;
   std::unordered_map<std::string, decision> cache_;

@@ -1,6 +1,7 @@
 #include "app/config/dm_yaml_writer.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include <yaml-cpp/yaml.h>
 
@@ -163,6 +164,16 @@ std::string to_dm_yaml(const task_config& t) {
         out << YAML::Key << "target-schema" << YAML::Value << r.target_schema;
         if (!r.target_table.empty())
           out << YAML::Key << "target-table" << YAML::Value << r.target_table;
+        for (auto [key, regexp_key, rule] :
+             {std::tuple{"extract-table", "table-regexp", &r.extract_table},
+              std::tuple{"extract-schema", "schema-regexp", &r.extract_schema},
+              std::tuple{"extract-source", "source-regexp", &r.extract_source}}) {
+          if (rule->regexp.empty()) continue;
+          out << YAML::Key << key << YAML::Value << YAML::BeginMap;
+          out << YAML::Key << regexp_key << YAML::Value << rule->regexp;
+          out << YAML::Key << "target-column" << YAML::Value << rule->column;
+          out << YAML::EndMap;
+        }
         out << YAML::EndMap;
       }
     out << YAML::EndMap;

@@ -1,6 +1,7 @@
 #include "app/config/task_yaml.hpp"
 
 #include <map>
+#include <regex>
 #include <set>
 
 #include "app/config/db_yaml.hpp"
@@ -125,15 +126,35 @@ void parse_block_allow(const yaml_map& m, block_allow_rule& out, problem_list& p
   }
 }
 
+// A route's extract-table/-schema/-source block: its regexp (key `regexp_key`) and
+// target-column.
+void parse_extract(const yaml_map& route, const char* key, const char* regexp_key,
+                   extract_rule& out, problem_list& problems) {
+  if (!route.has(key)) return;
+  auto block = route.child(key);
+  if (problems.failed(block)) return;
+  problems.add(block->check_keys({regexp_key, "target-column"}));
+  problems.add(block->read(regexp_key, out.regexp, true));
+  problems.add(block->read("target-column", out.column, true));
+  if (out.regexp.empty()) return;
+  try {
+    std::regex{out.regexp, std::regex::ECMAScript};
+  } catch (const std::regex_error& e) {
+    problems.add(block->where(regexp_key) + ": '" + out.regexp +
+                 "' is not a valid regular expression (" + e.what() + ")");
+  }
+}
+
 void parse_route(const yaml_map& m, route_rule& out, problem_list& problems) {
-  problems.add(m.check_keys({"schema-pattern", "table-pattern", "target-schema", "target-table"},
-                            {{"extract-table", no_shards},
-                             {"extract-schema", no_shards},
-                             {"extract-source", no_shards}}));
+  problems.add(m.check_keys({"schema-pattern", "table-pattern", "target-schema", "target-table",
+                             "extract-table", "extract-schema", "extract-source"}));
   problems.add(m.read("schema-pattern", out.schema_pattern, true));
   problems.add(m.read("table-pattern", out.table_pattern));
   problems.add(m.read("target-schema", out.target_schema, true));
   problems.add(m.read("target-table", out.target_table));
+  parse_extract(m, "extract-table", "table-regexp", out.extract_table, problems);
+  parse_extract(m, "extract-schema", "schema-regexp", out.extract_schema, problems);
+  parse_extract(m, "extract-source", "source-regexp", out.extract_source, problems);
 }
 
 void parse_meta(const yaml_map& m, binlog_meta& out, problem_list& problems) {

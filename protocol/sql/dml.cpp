@@ -31,6 +31,21 @@ void append_writable_columns(std::string& out, const table_schema& schema, const
   }
 }
 
+// The value of constant column `c` (table_schema::constant_columns): names are UTF-8.
+void append_constant(std::string& out, const std::pair<std::string, std::string>& c) {
+  append_string_literal(out, c.second, "utf8mb4");
+}
+
+// " AND `c`=value" for each constant column.
+void append_constant_conditions(std::string& out, const table_schema& schema) {
+  for (auto& c : schema.constant_columns) {
+    out += " AND ";
+    append_identifier(out, c.first);
+    out += '=';
+    append_constant(out, c);
+  }
+}
+
 caf::error check_width(const table_schema& schema, const row_image& image) {
   if (image.size() == schema.columns.size()) return caf::none;
   return make_error(ec::decode_failed,
@@ -95,6 +110,7 @@ caf::error append_where(std::string& out, const table_schema& schema, const row_
     }
     if (first) out += "1=1";
   }
+  append_constant_conditions(out, schema);
   out += " LIMIT 1";
   return caf::none;
 }
@@ -110,6 +126,10 @@ caf::error append_insert(std::string& out, const std::string& target, const tabl
   out += " (";
   append_writable_columns(out, schema, first,
                           [&](const std::string& name) { append_identifier(out, name); });
+  for (auto& c : schema.constant_columns) {
+    out += ',';
+    append_identifier(out, c.first);
+  }
   out += ") VALUES ";
   for (size_t r = 0; r < rows.size(); ++r) {
     const auto& row = *rows[r];
@@ -122,6 +142,10 @@ caf::error append_insert(std::string& out, const std::string& target, const tabl
       if (sep) out += ',';
       sep = true;
       if (auto err = append_literal(out, row[i], schema.columns[i])) return err;
+    }
+    for (auto& c : schema.constant_columns) {
+      out += ',';
+      append_constant(out, c);
     }
     out += ')';
   }
@@ -158,6 +182,7 @@ caf::error append_delete_keys(std::string& out, const std::string& target,
     append_identifier(out, schema.columns[key[k]].name);
   }
   out += key.size() > 1 ? ") IN (" : " IN (";
+  // The constant columns are the same for every row: one condition after the list.
   for (size_t r = 0; r < rows.size(); ++r) {
     const auto& row = *rows[r];
     if (auto err = check_width(schema, row)) return err;
@@ -174,6 +199,7 @@ caf::error append_delete_keys(std::string& out, const std::string& target,
     if (key.size() > 1) out += ')';
   }
   out += ')';
+  append_constant_conditions(out, schema);
   return caf::none;
 }
 

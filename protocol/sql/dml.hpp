@@ -1,6 +1,7 @@
 // Builders of the DML statements the appliers send downstream, in plain MySQL dialect that
 // MariaDB and TiDB both accept. Row images come from binlog::decode_rows; columns absent from a
-// (partial) image and generated columns are left out of what is written.
+// (partial) image and generated columns are left out of what is written. The schema's constant
+// columns are written with every inserted row and added to every condition that finds rows.
 #pragma once
 
 #include <string>

@@ -61,7 +61,9 @@ std::string dump_select_list(const table_schema& schema, const std::vector<size_
   return out;
 }
 
-std::string load_column_clause(const table_schema& schema, const std::vector<size_t>& columns) {
+std::string load_column_clause(
+    const table_schema& schema, const std::vector<size_t>& columns,
+    const std::vector<std::pair<std::string, std::string>>& constant_columns) {
   std::string list = "(", assignments;
   for (auto i : columns) {
     if (list.size() > 1) list += ',';
@@ -82,6 +84,12 @@ std::string load_column_clause(const table_schema& schema, const std::vector<siz
     assignments += assignments.empty() ? " SET " : ", ";
     append_identifier(assignments, c.name);
     assignments += " = " + expression;
+  }
+  for (auto& [name, value] : constant_columns) {
+    assignments += assignments.empty() ? " SET " : ", ";
+    append_identifier(assignments, name);
+    assignments += " = ";
+    append_string_literal(assignments, value, "utf8mb4");
   }
   return list + ")" + assignments;
 }

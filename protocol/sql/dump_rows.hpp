@@ -27,8 +27,11 @@ std::vector<size_t> dumped_columns(const table_schema& schema);
 std::string dump_select_list(const table_schema& schema, const std::vector<size_t>& columns);
 
 // "(`a`,@dm2,...) SET `b` = CAST(@dm2 AS UNSIGNED), ...": the column list and SET clause of a
-// LOAD DATA that stores the fields append_load_field wrote for `columns` into those columns.
-std::string load_column_clause(const table_schema& schema, const std::vector<size_t>& columns);
+// LOAD DATA that stores the fields append_load_field wrote for `columns` into those columns,
+// and `constant_columns` (table_schema) into theirs.
+std::string load_column_clause(
+    const table_schema& schema, const std::vector<size_t>& columns,
+    const std::vector<std::pair<std::string, std::string>>& constant_columns = {});
 
 // The LOAD DATA options that read append_load_field's format.
 inline constexpr std::string_view load_format =

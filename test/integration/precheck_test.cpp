@@ -280,3 +280,29 @@ BOOST_AUTO_TEST_CASE(a_collation_the_downstream_lacks_is_reported_until_converte
                    "COLLATE utf8mb3_general_ci");
   BOOST_CHECK_EQUAL(collation_item()["state"], "ok");
 }
+
+// Routes that write several tables into one: an auto-increment key makes their rows collide,
+// different structures cannot share a table; each is named with the fix, and passes once fixed.
+BOOST_FIXTURE_TEST_CASE(tables_merged_by_routes_must_agree_and_not_collide, fixture) {
+  upstream.execute("CREATE TABLE app.s1 (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+  upstream.execute("CREATE TABLE app.s2 (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+  auto merge = write_task("m.yaml",
+                          "routes:\n  merge:\n    schema-pattern: \"app\"\n    table-pattern: "
+                          "\"s?\"\n    target-schema: \"app\"\n    target-table: \"merged\"\n",
+                          "    route-rules: [\"merge\"]\n");
+  expect_only_failure("auto_increment_ID",
+                      {"`app`.`s1` is merged into `app`.`merged` with `app`.`s2`",
+                       "auto-increment column id", "auto_increment_offset"},
+                      merge);
+  upstream.execute("ALTER TABLE app.s1 MODIFY id INT NOT NULL");
+  upstream.execute("ALTER TABLE app.s2 MODIFY id INT NOT NULL, MODIFY v BIGINT");
+  expect_only_failure("schema_of_shard_tables",
+                      {"`app`.`s2` is merged into `app`.`merged` with `app`.`s1`",
+                       "column 2 is v bigint(20) there and v int(11) in `app`.`s1`",
+                       "give them the same columns"},
+                      merge);
+  upstream.execute("ALTER TABLE app.s2 MODIFY v INT");
+  expect_pass(merge);
+  // Without the route nothing is merged.
+  expect_pass();
+}

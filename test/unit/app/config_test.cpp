@@ -263,6 +263,26 @@ filters:
   BOOST_CHECK_EQUAL(inst.routes.at(0).target_schema, "all");
   BOOST_CHECK_EQUAL(inst.filters.at(0).name, "no-deletes");
   BOOST_CHECK(task->mysql_instances.at(0).routes.empty());
+
+  // An extract block needs its regexp and column, and a regexp that compiles.
+  auto bad = parse_task_yaml(text + R"(
+routes:
+  merge:
+    schema-pattern: "shard_*"
+    target-schema: "all"
+    extract-table:
+      table-regexp: "t_(.*"
+      target-column: "c_table"
+    extract-source:
+      target-column: "c_source"
+)",
+                             "task.yaml", warnings);
+  BOOST_REQUIRE(!bad);
+  auto said = describe(bad.error());
+  BOOST_CHECK_MESSAGE(contains(said, "routes.merge.extract-table.table-regexp: 't_(.*' is not "
+                                     "a valid regular expression"), said);
+  BOOST_CHECK_MESSAGE(contains(said, "routes.merge.extract-source.source-regexp is required"),
+                      said);
 }
 
 BOOST_AUTO_TEST_CASE(worker_toml) {

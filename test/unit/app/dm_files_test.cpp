@@ -126,6 +126,20 @@ block-allow-list:
       - db-name: "all_mode"
         tbl-name: "tmp_*"
 routes:
+  route-rule-1:
+    schema-pattern: "test_*"
+    table-pattern: "t_*"
+    target-schema: "test"
+    target-table: "t"
+    extract-table:
+      table-regexp: 't_(.*)'
+      target-column: "c_table"
+    extract-schema:
+      schema-regexp: 'test_(.*)'
+      target-column: "c_schema"
+    extract-source:
+      source-regexp: '(.*)'
+      target-column: "c_source"
   route-rule-2:
     schema-pattern: "test_*"
     target-schema: "test"
@@ -185,7 +199,7 @@ mysql-instances:
       binlog-name: binlog.000001
       binlog-pos: 4
       binlog-gtid: "03fc0263-28c7-11e7-a653-6c0b84d59f30:1-7041423"
-    route-rules: ["route-rule-2"]
+    route-rules: ["route-rule-1", "route-rule-2"]
     filter-rules: ["filter-rule-1", "filter-rule-2"]
     block-allow-list: "bw-rule-1"
     mydumper-config-name: "global"
@@ -364,6 +378,11 @@ BOOST_AUTO_TEST_CASE(dm_task_yaml_every_key_accepted_warned_or_refused) {
   BOOST_CHECK(first.dumper.consistency == dump_consistency::flush);
   BOOST_CHECK_EQUAL(first.syncer.worker_count, 16u);
   BOOST_CHECK_EQUAL(first.block_allow.ignore_tables.size(), 1u);
+  // DM's route with extract-table/-schema/-source.
+  const auto& merge_route = task->mysql_instances.at(0).routes.at(0);
+  BOOST_CHECK_EQUAL(merge_route.extract_table.regexp, "t_(.*)");
+  BOOST_CHECK_EQUAL(merge_route.extract_schema.column, "c_schema");
+  BOOST_CHECK_EQUAL(merge_route.extract_source.regexp, "(.*)");
   auto& second = task->mysql_instances.at(1);
   BOOST_CHECK_EQUAL(second.dumper.threads, 5u);  // mydumper-thread over inline and -t
   BOOST_CHECK_EQUAL(second.loader.pool_size, 8u);

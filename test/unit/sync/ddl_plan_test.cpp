@@ -13,7 +13,7 @@ namespace {
 table_rules merging_rules() {
   mysql_instance inst;
   inst.block_allow.ignore_dbs = {"secret"};
-  inst.routes = {{"shard_*", "", "merged", ""}};
+  inst.routes = {{"shard_*", "", "merged", "", {}, {}, {}}};
   inst.filters = {{"no-truncate", "shard_*", "logs", {"truncate table"}, {}, "Ignore"},
                   {"no-drop-index", "", "", {}, {"^DROP\\s+INDEX"}, "Error"}};
   auto r = table_rules::compile(inst);

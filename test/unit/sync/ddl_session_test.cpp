@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(an_event_session_names_collations_time_zone_and_timestamp) 
 
 BOOST_AUTO_TEST_CASE(statements_are_read_as_their_sql_mode_says) {
   mysql_instance inst;
-  inst.routes = {{"src", "", "dst", ""}};
+  inst.routes = {{"src", "", "dst", "", {}, {}, {}}};
   auto rules = table_rules::compile(inst);
   DM_REQUIRE_OK(rules);
   // ANSI_QUOTES: "src"."t" names a table, and is routed.

@@ -14,7 +14,7 @@ namespace {
 table_rules rules() {
   mysql_instance inst;
   inst.block_allow.ignore_dbs = {"secret"};
-  inst.routes = {{"shard_*", "", "merged", ""}};
+  inst.routes = {{"shard_*", "", "merged", "", {}, {}, {}}};
   inst.filters = {{"no-deletes", "app", "audit", {"delete"}, {}, "Error"},
                   {"no-truncate", "app", "", {"truncate table"}, {}, "Ignore"}};
   auto r = table_rules::compile(inst);

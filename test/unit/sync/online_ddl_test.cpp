@@ -22,7 +22,7 @@ table_rules rules() {
   mysql_instance inst;
   inst.block_allow.do_dbs = {"shop"};
   inst.block_allow.ignore_tables = {{"shop", "logs"}};
-  inst.routes = {{"shop", "", "store", ""}};
+  inst.routes = {{"shop", "", "store", "", {}, {}, {}}};
   auto r = table_rules::compile(inst);
   if (!r) throw std::runtime_error(describe(r.error()));
   return std::move(*r);

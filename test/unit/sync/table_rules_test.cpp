@@ -44,12 +44,37 @@ BOOST_AUTO_TEST_CASE(block_allow_list_filters_databases_then_tables) {
   BOOST_CHECK(r2.replicated("a", ""));  // the database itself passes the database level
 }
 
+// DM's extract-table/-schema/-source: the groups a regexp captures (joined), the whole match
+// without groups; a regexp that does not match fails the route rather than leave a column
+// without a value.
+BOOST_AUTO_TEST_CASE(routes_extract_columns_from_names) {
+  mysql_instance inst;
+  inst.source_id = "mysql-replica-01";
+  inst.routes = {{"shard_*", "orders_*", "merged", "orders", {"orders_(.*)", "c_table"},
+                  {"shard_(\\d+)", "c_schema"}, {"replica-(0)(1)", "c_source"}},
+                 {"plain", "", "target", "", {}, {}, {}},
+                 {"whole", "", "whole", "", {"t[0-9]", "c_table"}, {}, {}}};
+  auto rules = compile(inst);
+  BOOST_CHECK(*rules.route("shard_12", "orders_eu") == std::make_pair(std::string{"merged"},
+                                                                      std::string{"orders"}));
+  BOOST_CHECK((rules.extracted_columns("shard_12", "orders_eu") ==
+               std::vector<std::pair<std::string, std::string>>{
+                   {"c_table", "eu"}, {"c_schema", "12"}, {"c_source", "01"}}));
+  BOOST_CHECK(rules.extracted_columns("plain", "t").empty());
+  BOOST_CHECK((rules.extracted_columns("whole", "x_t7_y") ==
+               std::vector<std::pair<std::string, std::string>>{{"c_table", "t7"}}));
+  auto unmatched = rules.route("whole", "nodigit");
+  BOOST_REQUIRE(!unmatched);
+  BOOST_CHECK(describe(unmatched.error()).find("the extract-table regexp of its route does not "
+                                               "match 'nodigit'") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(routes_prefer_table_rules_and_detect_ambiguity) {
   mysql_instance inst;
-  inst.routes = {{"shard_*", "orders_*", "merged", "orders"},
-                 {"shard_*", "", "merged", ""},
-                 {"x", "t*", "y", "a"},
-                 {"x", "t1", "y", "b"}};
+  inst.routes = {{"shard_*", "orders_*", "merged", "orders", {}, {}, {}},
+                 {"shard_*", "", "merged", "", {}, {}, {}},
+                 {"x", "t*", "y", "a", {}, {}, {}},
+                 {"x", "t1", "y", "b", {}, {}, {}}};
   auto rules = compile(inst);
   BOOST_CHECK(*rules.route("shard_1", "orders_07") == std::make_pair(std::string{"merged"},
                                                                       std::string{"orders"}));

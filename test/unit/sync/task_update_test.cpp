@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(rules_of_every_instance_may_change) {
   auto running = two_source_task();
   auto updated = running;
   updated.mysql_instances[0].block_allow.do_dbs = {"app", "extra"};
-  updated.mysql_instances[1].routes.push_back({"extra", "*", "extra_routed", ""});
+  updated.mysql_instances[1].routes.push_back({"extra", "*", "extra_routed", "", {}, {}, {}});
   updated.mysql_instances[1].filters.push_back({"no-drop", "*", "*", {"drop table"}, {}, "Ignore"});
   BOOST_CHECK_EQUAL(refusal(running, updated), "");
   // Instances may come in another order.

@@ -55,6 +55,8 @@ BOOST_AUTO_TEST_CASE(the_column_clause_converts_numbers_of_bit_enum_and_set_back
   // MariaDB's JSON is LONGTEXT with a charset: stored as it is.
   t.columns = {column("doc", "json", "utf8mb4"), column("we`ird", "text", "utf8mb4")};
   BOOST_CHECK_EQUAL(sql::load_column_clause(t, sql::dumped_columns(t)), "(`doc`,`we``ird`)");
+  BOOST_CHECK_EQUAL(sql::load_column_clause(t, sql::dumped_columns(t), {{"c_table", "a"}}),
+                    "(`doc`,`we``ird`) SET `c_table` = _utf8mb4'a'");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

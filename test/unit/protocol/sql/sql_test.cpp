@@ -125,6 +125,33 @@ BOOST_AUTO_TEST_CASE(insert_update_delete_statements) {
   BOOST_CHECK_EQUAL(out, "DELETE FROM `d`.`t` WHERE `id`=2 AND `name` IS NULL LIMIT 1");
 }
 
+// A merged table's extract columns (constant per upstream table): written with every row,
+// part of every condition, so rows of other shards with the same key are never touched.
+BOOST_AUTO_TEST_CASE(constant_columns_are_written_and_matched) {
+  auto s = two_columns();
+  s.constant_columns = {{"c_source", "east"}, {"c_table", "a"}};
+  std::vector<cell> a{make(cell_kind::integer, 1, 4), make(cell_kind::string, 0, 0, "x")};
+  std::vector<cell> b{make(cell_kind::integer, 2, 4), make(cell_kind::null)};
+  std::string out;
+  BOOST_REQUIRE(!sql::append_insert(out, "`d`.`t`", s, {&a, &b}, true));
+  BOOST_CHECK_EQUAL(out, "REPLACE INTO `d`.`t` (`id`,`name`,`c_source`,`c_table`) VALUES "
+                         "(1,_utf8mb4'x',_utf8mb4'east',_utf8mb4'a'),"
+                         "(2,NULL,_utf8mb4'east',_utf8mb4'a')");
+  out.clear();
+  BOOST_REQUIRE(!sql::append_update(out, "`d`.`t`", s, a, b));
+  BOOST_CHECK_EQUAL(out, "UPDATE `d`.`t` SET `id`=2,`name`=NULL WHERE `id`=1 AND "
+                         "`c_source`=_utf8mb4'east' AND `c_table`=_utf8mb4'a' LIMIT 1");
+  out.clear();
+  BOOST_REQUIRE(!sql::append_delete_keys(out, "`d`.`t`", s, {&a, &b}));
+  BOOST_CHECK_EQUAL(out, "DELETE FROM `d`.`t` WHERE `id` IN (1,2) AND "
+                         "`c_source`=_utf8mb4'east' AND `c_table`=_utf8mb4'a'");
+  out.clear();
+  s.primary_key.clear();
+  BOOST_REQUIRE(!sql::append_delete(out, "`d`.`t`", s, b));
+  BOOST_CHECK_EQUAL(out, "DELETE FROM `d`.`t` WHERE `id`=2 AND `name` IS NULL AND "
+                         "`c_source`=_utf8mb4'east' AND `c_table`=_utf8mb4'a' LIMIT 1");
+}
+
 BOOST_AUTO_TEST_CASE(keyless_rows_match_floats_as_the_doubles_they_widen_to) {
   table_schema s;
   s.db = "d";
