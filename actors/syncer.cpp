@@ -693,7 +693,7 @@ caf::error first_checkpoint(syncer_actor_state& st, const relay_progress& progre
 // Starts reading once the source answered the subscription.
 caf::error start(self_ptr self, const relay_progress& progress) {
   auto& st = self->state;
-  auto rules = table_rules::compile(st.instance, st.source.filters);
+  auto rules = table_rules::compile(st.instance, st.source.filters, st.source.case_sensitive);
   if (!rules) return rules.error();
   st.rules = std::move(*rules);
   auto online = online_ddl_rules::compile(st.task.online_ddl);

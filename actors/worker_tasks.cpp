@@ -711,7 +711,8 @@ caf::result<std::string> binlog_schema(self_ptr self, const std::string& task,
     return make_error(ec::not_found, "task " + task + " runs on no source of worker " +
                                          st.worker_name);
   const auto* inst = find_instance(it->second.config, here.front());
-  auto rules = table_rules::compile(*inst, st.sources.at(here.front()).config.filters);
+  const auto& source = st.sources.at(here.front()).config;
+  auto rules = table_rules::compile(*inst, source.filters, source.case_sensitive);
   if (!rules) return rules.error();
   if (!rules->replicated(db, table))
     return make_error(ec::not_found, "task " + task + " does not replicate " + db + "." + table);

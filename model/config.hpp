@@ -100,6 +100,8 @@ struct source_config {
   // DM's source-level `filters`: binlog event filters every task on this source applies before
   // its own (their names are "source.<index>").
   std::vector<filter_rule> filters;
+  // DM's case-sensitive: names in `filters` match exactly (default: case-insensitively).
+  bool case_sensitive = false;
 };
 
 // Where an incremental task starts (DM's `meta` of a mysql-instance).
@@ -194,6 +196,9 @@ struct mysql_instance {
   block_allow_rule block_allow;
   std::vector<route_rule> routes;
   std::vector<filter_rule> filters;
+  // The task's case-sensitive: names in these rules match exactly (default:
+  // case-insensitively, as DM).
+  bool case_sensitive = false;
 };
 
 // DM's online-ddl: tables that online schema-change tools (pt-online-schema-change, gh-ost)
@@ -267,7 +272,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, source_config& x) {
   return f(x.source_id, x.enable_gtid, x.enable_relay, x.relay_binlog_name, x.relay_binlog_gtid,
            x.server_id, x.flavor, x.from, x.purge, x.heartbeat_period, x.read_timeout,
-           x.auto_resume, x.filters);
+           x.auto_resume, x.filters, x.case_sensitive);
 }
 
 template <class Inspector>
@@ -319,7 +324,7 @@ typename Inspector::result_type inspect(Inspector& f, filter_rule& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, mysql_instance& x) {
   return f(x.source_id, x.meta, x.syncer, x.dumper, x.loader, x.block_allow, x.routes,
-           x.filters);
+           x.filters, x.case_sensitive);
 }
 
 template <class Inspector>

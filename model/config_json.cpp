@@ -40,9 +40,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(source_config, source_id, enable
                                                 enable_relay, relay_binlog_name,
                                                 relay_binlog_gtid, server_id, flavor, from, purge,
                                                 heartbeat_period, read_timeout, auto_resume,
-                                                filters)
+                                                filters, case_sensitive)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(mysql_instance, source_id, meta, syncer,
-                                                dumper, loader, block_allow, routes, filters)
+                                                dumper, loader, block_allow, routes, filters,
+                                                case_sensitive)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(online_ddl_config, enabled, shadow_table_rules,
                                                 trash_table_rules)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(task_config, name, task_mode, meta_schema,

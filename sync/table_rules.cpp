@@ -136,22 +136,24 @@ std::string filter_event_names() {
 }
 
 caf::expected<name_pattern> name_pattern::compile(const std::string& text,
-                                                  const std::string& where) {
+                                                  const std::string& where,
+                                                  bool case_sensitive) {
   name_pattern p;
   if (text.empty() || text == "*") return p;
   p.any_ = false;
+  p.case_sensitive_ = case_sensitive;
   if (text[0] == '~') {
+    auto flags = std::regex::ECMAScript | std::regex::optimize;
+    if (!case_sensitive) flags |= std::regex::icase;
     try {
-      p.regex_ = std::make_shared<std::regex>(text.substr(1), std::regex::ECMAScript |
-                                                                  std::regex::icase |
-                                                                  std::regex::optimize);
+      p.regex_ = std::make_shared<std::regex>(text.substr(1), flags);
     } catch (const std::regex_error& e) {
       return make_error(ec::invalid_config, where + ": '" + text.substr(1) +
                                                 "' is not a valid regular expression (" +
                                                 e.what() + ")");
     }
   } else {
-    p.wildcard_ = lower(text);
+    p.wildcard_ = case_sensitive ? text : lower(text);
   }
   return p;
 }
@@ -159,16 +161,21 @@ caf::expected<name_pattern> name_pattern::compile(const std::string& text,
 bool name_pattern::matches(std::string_view name) const {
   if (any_) return true;
   if (regex_) return std::regex_search(name.begin(), name.end(), *regex_);
-  return glob(wildcard_, lower(name));
+  return glob(wildcard_, case_sensitive_ ? std::string{name} : lower(name));
 }
 
 caf::expected<table_rules> table_rules::compile(const mysql_instance& inst,
-                                                const std::vector<filter_rule>& source_filters) {
+                                                const std::vector<filter_rule>& source_filters,
+                                                bool source_case_sensitive) {
   table_rules out;
   out.source_id_ = inst.source_id;
   auto where = "mysql-instances of source " + inst.source_id;
+  auto exact_pattern = [&](const std::string& text, const std::string& what,
+                           bool case_sensitive) {
+    return name_pattern::compile(text, where + ", " + what, case_sensitive);
+  };
   auto pattern = [&](const std::string& text, const std::string& what) {
-    return name_pattern::compile(text, where + ", " + what);
+    return exact_pattern(text, what, inst.case_sensitive);
   };
   for (auto& d : inst.block_allow.do_dbs) {
     auto p = pattern(d, "block-allow-list do-dbs");
@@ -223,11 +230,13 @@ caf::expected<table_rules> table_rules::compile(const mysql_instance& inst,
   }
   std::vector<filter_rule> filters = source_filters;
   filters.insert(filters.end(), inst.filters.begin(), inst.filters.end());
-  for (auto& f : filters) {
+  for (size_t i = 0; i < filters.size(); ++i) {
+    auto& f = filters[i];
+    bool exact = i < source_filters.size() ? source_case_sensitive : inst.case_sensitive;
     compiled_filter c;
     c.name = f.name;
-    auto s = pattern(f.schema_pattern, "filter " + f.name + " schema-pattern");
-    auto t = pattern(f.table_pattern, "filter " + f.name + " table-pattern");
+    auto s = exact_pattern(f.schema_pattern, "filter " + f.name + " schema-pattern", exact);
+    auto t = exact_pattern(f.table_pattern, "filter " + f.name + " table-pattern", exact);
     if (!s) return s.error();
     if (!t) return t.error();
     c.schema = *s;

@@ -2,7 +2,7 @@
 // their changes go (routes), and which events it ignores, keeps or fails on (filters). Pure
 // logic, no CAF; decisions are cached per table, so the hot path is one hash lookup.
 //
-// Semantics follow DM: names match case-insensitively; patterns are wildcards (* ? [..]) or,
+// Semantics follow DM: names match case-insensitively (exactly with case-sensitive); patterns are wildcards (* ? [..]) or,
 // with a leading ~, regular expressions searched in the name; filter events are DM's names,
 // the parts of an ALTER TABLE included (protocol/sql/alter_parts.hpp). System databases are
 // never replicated.
@@ -26,7 +26,9 @@ namespace dm {
 class name_pattern {
  public:
   // Fails with ec::invalid_config on an invalid regular expression, naming `where`.
-  static caf::expected<name_pattern> compile(const std::string& text, const std::string& where);
+  // `case_sensitive`: names must match exactly (default: regardless of case).
+  static caf::expected<name_pattern> compile(const std::string& text, const std::string& where,
+                                             bool case_sensitive = false);
   // Matches anything (an empty pattern).
   name_pattern() = default;
 
@@ -34,6 +36,7 @@ class name_pattern {
 
  private:
   bool any_ = true;
+  bool case_sensitive_ = false;
   std::string wildcard_;
   std::shared_ptr<std::regex> regex_;
 };
@@ -44,9 +47,11 @@ class table_rules {
 
   // Fails with a one-line error naming the rule for invalid patterns or event names.
   // `source_filters` (the source config's own, DM's source `filters`) come before the
-  // instance's.
+  // instance's; they match names exactly when `source_case_sensitive`, the instance's rules
+  // when instance.case_sensitive.
   static caf::expected<table_rules> compile(const mysql_instance& instance,
-                                            const std::vector<filter_rule>& source_filters = {});
+                                            const std::vector<filter_rule>& source_filters = {},
+                                            bool source_case_sensitive = false);
 
   // Whether changes to db.table (table empty: the database itself) are replicated.
   bool replicated(const std::string& db, const std::string& table);

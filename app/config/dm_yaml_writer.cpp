@@ -107,6 +107,7 @@ std::string to_dm_yaml(const source_config& s) {
     for (const auto& f : s.filters) write_filter_body(out, f);
     out << YAML::EndSeq;
   }
+  if (s.case_sensitive) out << YAML::Key << "case-sensitive" << YAML::Value << true;
   out << YAML::Key << "heartbeat-period" << YAML::Value << s.heartbeat_period;
   out << YAML::Key << "read-timeout" << YAML::Value << s.read_timeout;
   out << YAML::EndMap;
@@ -123,6 +124,8 @@ std::string to_dm_yaml(const task_config& t) {
   if (!t.ignore_checking_items.empty())
     out << YAML::Key << "ignore-checking-items" << YAML::Value << YAML::Flow
         << t.ignore_checking_items;
+  if (!t.mysql_instances.empty() && t.mysql_instances.front().case_sensitive)
+    out << YAML::Key << "case-sensitive" << YAML::Value << true;
   if (t.online_ddl.enabled) {
     out << YAML::Key << "online-ddl" << YAML::Value << true;
     out << YAML::Key << "shadow-table-rules" << YAML::Value << YAML::Flow

@@ -43,8 +43,6 @@ caf::expected<source_config> parse_source_yaml(const std::string& text, const st
   problems.add(doc->take_tolerated(
       {{"relay-dir", nullptr, "the relay log lives in the worker's RocksDB under its data-dir",
         false},
-       {"case-sensitive", "false",
-        "names in rules match case-insensitively (DM's default)", true},
        {"enable", "true", "a source runs while it exists; create it when it should run", true},
        {"auto-fix-gtid", "false", "the relay follows the upstream's GTIDs itself", false},
        {"meta-dir", nullptr, "relay metadata lives in the worker's RocksDB", false},
@@ -54,8 +52,10 @@ caf::expected<source_config> parse_source_yaml(const std::string& text, const st
       warnings));
   problems.add(doc->check_keys({"source-id", "enable-gtid", "enable-relay", "relay-binlog-name",
                                 "relay-binlog-gtid", "server-id", "flavor", "from", "purge",
-                                "checker", "filters", "heartbeat-period", "read-timeout"}));
+                                "checker", "filters", "heartbeat-period", "read-timeout",
+                                "case-sensitive"}));
   source_config cfg;
+  problems.add(doc->read("case-sensitive", cfg.case_sensitive));
   problems.add(doc->read("source-id", cfg.source_id, true));
   if (!cfg.source_id.empty()) problems.add(check_name(cfg.source_id, doc->where("source-id")));
   problems.add(doc->read("enable-gtid", cfg.enable_gtid));

@@ -271,8 +271,6 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
        {"timezone", "",
         "binlog TIMESTAMP values are UTC and are written as UTC; each DDL runs in its event's "
         "time zone", false},
-       {"case-sensitive", "false",
-        "names in rules match case-insensitively (DM's default)", true},
        {"collation_compatible", "loose",
         "strict (adding the upstream's default collation to each DDL) is not implemented yet",
         true},
@@ -284,7 +282,7 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
       {"name", "task-mode", "meta-schema", "target-database", "mysql-instances", "syncers",
        "block-allow-list", "black-white-list", "routes", "filters", "mydumpers", "loaders",
        "clean-dump-file", "ignore-checking-items", "validators", "online-ddl",
-       "online-ddl-scheme", "shadow-table-rules", "trash-table-rules"},
+       "online-ddl-scheme", "shadow-table-rules", "trash-table-rules", "case-sensitive"},
       {{"column-mappings", later}, {"expression-filter", later}}));
   task_config task;
   problems.add(doc->read("name", task.name, true));
@@ -298,6 +296,8 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
                    "'");
   }
   problems.add(doc->read("meta-schema", task.meta_schema));
+  bool case_sensitive = false;
+  problems.add(doc->read("case-sensitive", case_sensitive));
   problems.add(doc->read("clean-dump-file", task.clean_dump_file));
   problems.add(doc->read("ignore-checking-items", task.ignore_checking_items));
   for (auto& item : task.ignore_checking_items)
@@ -365,6 +365,7 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
          "loader-thread", "validator-config-name"},
         {{"column-mapping-rules", later}, {"expression-filters", later}}));
     mysql_instance inst;
+    inst.case_sensitive = case_sensitive;
     problems.add(m.read("source-id", inst.source_id, true));
     if (!inst.source_id.empty()) {
       problems.add(check_name(inst.source_id, m.where("source-id")));

@@ -3,7 +3,8 @@
 // few thousand rows is copied and then followed by an all-mode task while one writer keeps
 // changing rows (and, once the task syncs, the schema, partly under non-default session
 // settings), and the worker is paused/resumed and SIGKILLed at random moments, the first time
-// during the copy. When the writer stops and the task caught up, the task must be running and
+// during the copy. The task sets DM's target-database.session, including a sql_mode the worker
+// must leave out. When the writer stops and the task caught up, the task must be running and
 // every database identical on both sides (compare_database), with rows in them.
 //
 // Schema changes wait until the task syncs: the README does not support DDL on the dumped
@@ -68,7 +69,14 @@ std::string all_task_yaml(const mariadb_sandbox& downstream) {
                         "syncers:\n  s:\n    worker-count: 4\n    batch: 50\n");
   auto at = text.find("task-mode: incremental");
   if (at == std::string::npos) throw std::logic_error("task_yaml has no task-mode line");
-  return text.replace(at, std::string{"task-mode: incremental"}.size(), "task-mode: all");
+  text.replace(at, std::string{"task-mode: incremental"}.size(), "task-mode: all");
+  // DM's session variables: ones the worker owns (sql_mode here: these two modes would change
+  // how every statement it writes reads) are dropped with a warning, the others are set.
+  at = text.find("  password: \"\"\n");
+  if (at == std::string::npos) throw std::logic_error("task_yaml has no password line");
+  return text.insert(at + std::string{"  password: \"\"\n"}.size(),
+                     "  session:\n    sql_mode: \"ANSI_QUOTES,NO_BACKSLASH_ESCAPES\"\n"
+                     "    innodb_lock_wait_timeout: 30\n    group_concat_max_len: 65536\n");
 }
 
 // The task's (only) source status, or nothing while dmctl cannot get it (a restarting worker).

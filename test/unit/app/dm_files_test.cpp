@@ -328,16 +328,14 @@ BOOST_AUTO_TEST_CASE(dm_source_yaml_loads_with_warnings_and_refusals_named) {
   // Values asking for what is missing, a bad regex, a bad event, a bad duration and a duplicate
   // key: all reported in one run.
   auto lines = problems_of(parse_source_yaml(
-      with_swaps(dm_source_yaml, {{"case-sensitive: false", "case-sensitive: true"},
-                                  {"backoff-max: 5m0s", "backoff-max: soon"},
+      with_swaps(dm_source_yaml, {{"backoff-max: 5m0s", "backoff-max: soon"},
                                   {"table-pattern: \"t_1\"", "table-pattern: \"~t_(1\""},
                                   {"\"drop view\"", "\"value range decrease\", \"drop viewing\""},
                                   {"enable: true", "enable: true\nenable: false"}}),
       "source.yaml", warnings));
-  BOOST_CHECK_EQUAL(lines.size(), 6u);
+  BOOST_CHECK_EQUAL(lines.size(), 5u);
   for (const char* part :
-       {"source.yaml: case-sensitive: 'true' is not supported",
-        "source.yaml: checker.backoff-max must be a duration like 5m0s",
+       {"source.yaml: checker.backoff-max must be a duration like 5m0s",
         "source.yaml: filters[0].table-pattern: 't_(1' is not a valid regular expression",
         "source.yaml: filters[0].events: 'value range decrease' is not supported yet",
         "source.yaml: filters[0].events: 'drop viewing' is not an event name",

@@ -47,6 +47,32 @@ BOOST_AUTO_TEST_CASE(block_allow_list_filters_databases_then_tables) {
 // DM's extract-table/-schema/-source: the groups a regexp captures (joined), the whole match
 // without groups; a regexp that does not match fails the route rather than leave a column
 // without a value.
+// DM's case-sensitive: true makes wildcards and regexes match names exactly; the source's own
+// filters follow the source's setting.
+BOOST_AUTO_TEST_CASE(case_sensitive_rules_match_names_exactly) {
+  mysql_instance inst;
+  inst.block_allow.do_dbs = {"Shop", "~^Log_"};
+  inst.filters = {{"no-deletes", "Shop", "Orders", {"delete"}, {}, "Ignore"}};
+  auto loose = compile(inst);
+  BOOST_CHECK(loose.replicated("shop", "x"));
+  BOOST_CHECK(loose.replicated("log_1", "x"));
+  BOOST_CHECK(loose.filter("shop", "orders", "delete", "") == table_rules::verdict::skip);
+  inst.case_sensitive = true;
+  auto exact = compile(inst);
+  BOOST_CHECK(exact.replicated("Shop", "x"));
+  BOOST_CHECK(!exact.replicated("shop", "x"));
+  BOOST_CHECK(exact.replicated("Log_1", "x"));
+  BOOST_CHECK(!exact.replicated("log_1", "x"));
+  BOOST_CHECK(exact.filter("Shop", "Orders", "delete", "") == table_rules::verdict::skip);
+  BOOST_CHECK(exact.filter("Shop", "orders", "delete", "") == table_rules::verdict::apply);
+  // A source filter under a case-insensitive source, in a case-sensitive task.
+  std::vector<filter_rule> source_filters{{"source.0", "Shop", "Audit", {"delete"}, {}, "Ignore"}};
+  auto mixed = table_rules::compile(inst, source_filters, false);
+  BOOST_REQUIRE(mixed);
+  BOOST_CHECK(mixed->filter("Shop", "AUDIT", "delete", "") == table_rules::verdict::skip);
+  BOOST_CHECK(mixed->filter("Shop", "orders", "delete", "") == table_rules::verdict::apply);
+}
+
 BOOST_AUTO_TEST_CASE(routes_extract_columns_from_names) {
   mysql_instance inst;
   inst.source_id = "mysql-replica-01";
