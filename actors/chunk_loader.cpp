@@ -167,13 +167,7 @@ caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump
   auto target = sql::qualified_name(t.target_db, t.target_table);
   // Rows of this table downstream: all of them, or (a route merging tables with extract
   // columns) those with its extracted values.
-  std::string own_rows;
-  for (auto& [name, value] : t.constant_columns) {
-    own_rows += own_rows.empty() ? "" : " AND ";
-    sql::append_identifier(own_rows, name);
-    own_rows += " = ";
-    sql::append_string_literal(own_rows, value, "utf8mb4");
-  }
+  auto own_rows = own_rows_condition(t, "");
   if (chunk.whole_table && !chunk.reload) {
     auto any = st.conn->query("SELECT 1 FROM " + target +
                               (own_rows.empty() ? "" : " WHERE " + own_rows) + " LIMIT 1");
@@ -191,9 +185,7 @@ caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump
     if (chunk.reload) {
       // What the chunk loaded at its earlier snapshot goes (foreign key checks are off: no
       // cascades), replaced by what it holds now.
-      std::string condition = chunk.condition;
-      if (!own_rows.empty())
-        condition = condition.empty() ? own_rows : "(" + condition + ") AND " + own_rows;
+      auto condition = own_rows_condition(t, chunk.condition);
       auto clear = "DELETE FROM " + target + (condition.empty() ? "" : " WHERE " + condition);
       if (auto err = st.conn->execute(clear)) {
         st.conn->execute("ROLLBACK");

@@ -388,12 +388,17 @@ caf::error record_shadow(self_ptr self, const binlog::query_event& q, const rela
 // tables (its plan's ddl).
 caf::error run_online_ddl(self_ptr self, const binlog::query_event& q, const relay_key& key) {
   auto& st = self->state;
-  if (!st.plan.barrier) return caf::none;  // only migrations to forget
   auto at = position_of(st, key);
   if (auto err = checkpoint_before_ddl(self, key)) return err;
   for (auto& alter : st.plan.shadow_alters) {
     if (auto err = run_downstream(self, alter.ddl.use_db, alter.ddl.statements,
                                   "an online schema change's ALTER", at, alter.session))
+      return err;
+    // Counted at once: a swap run again (after a failure further on, or a crash) goes on after
+    // it rather than running it twice.
+    auto& m = st.migrations.at(alter.migration);
+    m.applied = alter.index + 1;
+    if (auto err = save_shadow_migration(*st.db_meta, st.task_name, st.source.source_id, m))
       return err;
     DM_INFO("{} applied an online schema change at its swap at {}: {}", st.label, to_string(at),
             excerpt(alter.ddl.statements.front(), 120));
@@ -563,8 +568,7 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
   if (outcome->at_boundary)
     st.dispatch->boundary(sync_position{next, {st.current_file, next.offset},
                                         st.gtids.to_string(), view.header.timestamp});
-  bool was_ddl = st.plan.what == step::apply_ddl ||
-                 (st.plan.what == step::online_ddl && st.plan.barrier);
+  bool was_ddl = st.plan.what == step::apply_ddl || st.plan.what == step::online_ddl;
   st.decoded.reset();
   if (was_ddl) {
     advance_checkpoint(self);

@@ -9,12 +9,26 @@
 
 namespace dm {
 
+std::string own_rows_condition(const storage::dump_table& table, const std::string& condition) {
+  std::string out = condition.empty() || table.constant_columns.empty()
+                        ? condition
+                        : "(" + condition + ")";
+  for (auto& [name, value] : table.constant_columns) {
+    out += out.empty() ? "" : " AND ";
+    sql::append_identifier(out, name);
+    out += " = ";
+    sql::append_string_literal(out, value, "utf8mb4");
+  }
+  return out;
+}
+
 caf::expected<std::optional<std::string>> missing_chunk_rows(mysql_connection& conn,
                                                              const storage::dump_table& table,
                                                              const storage::dump_chunk& chunk) {
   auto target = sql::qualified_name(table.target_db, table.target_table);
+  auto where = own_rows_condition(table, chunk.condition);
   auto count = conn.query_value("SELECT COUNT(*) FROM " + target +
-                                (chunk.condition.empty() ? "" : " WHERE " + chunk.condition));
+                                (where.empty() ? "" : " WHERE " + where));
   if (!count) {
     auto errnum = conn.last_errno();
     if (errnum == ER_NO_SUCH_TABLE || errnum == ER_BAD_DB_ERROR)

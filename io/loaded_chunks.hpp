@@ -16,6 +16,11 @@
 
 namespace dm {
 
+// The condition selecting, in `table`'s target, the rows `condition` (a chunk's key range; ""
+// for all) selects among those of `table` itself: a route merging tables with extract columns
+// writes other tables' rows there too. "" when it selects every row.
+std::string own_rows_condition(const storage::dump_table& table, const std::string& condition);
+
 // Why the chunk's rows are not (all) in `table` downstream, or nullopt when they may be.
 caf::expected<std::optional<std::string>> missing_chunk_rows(mysql_connection& conn,
                                                              const storage::dump_table& table,

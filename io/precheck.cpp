@@ -128,6 +128,8 @@ class checker {
       if (auto real = online->real_of_shadow(*r[1]); real && rules->replicated(*r[0], *real))
         shadows_.push_back(sql::qualified_name(*r[0], *r[1]) + " (of " +
                            sql::qualified_name(*r[0], *real) + ")");
+      else if (online->is_helper(*r[1]) && rules->replicated(*r[0], *r[1]))
+        lookalikes_.push_back(sql::qualified_name(*r[0], *r[1]));
       if (!rules->replicated(*r[0], *r[1]) || online->is_helper(*r[1])) continue;
       auto target = rules->route(*r[0], *r[1]);
       if (!target) {
@@ -335,14 +337,30 @@ class checker {
     std::map<name, std::vector<name>> merged;
     for (auto& [target, sources] : by_target)
       if (sources.size() > 1 || other_sources.count(target)) merged[target] = sources;
-    // Tables whose route writes extract columns: their rows stay apart by those.
+    // Tables whose route writes extract columns: their rows stay apart by those, unless two
+    // tables get the same values.
     std::set<name> extracted;
+    std::string same_values;
     if (auto rules = table_rules::compile(*instance_))
-      for (auto& [target, sources] : merged)
-        for (auto& t : sources)
-          if (rules->route(t.first, t.second) &&
-              !rules->extracted_columns(t.first, t.second).empty())
-            extracted.insert(t);
+      for (auto& [target, sources] : merged) {
+        std::map<std::vector<std::pair<std::string, std::string>>, name> seen;
+        for (auto& t : sources) {
+          if (!rules->route(t.first, t.second)) continue;
+          const auto& values = rules->extracted_columns(t.first, t.second);
+          if (values.empty()) continue;
+          extracted.insert(t);
+          auto [it, fresh] = seen.emplace(values, t);
+          if (fresh) continue;
+          std::string shown;
+          for (auto& [column, value] : values)
+            shown += (shown.empty() ? "" : ", ") + column + " = '" + value + "'";
+          same_values += (same_values.empty() ? "" : "; ") +
+                         sql::qualified_name(t.first, t.second) + " and " +
+                         sql::qualified_name(it->second.first, it->second.second) +
+                         " get the same extract values (" + shown + ") in " +
+                         sql::qualified_name(target.first, target.second);
+        }
+      }
     if (merged.empty()) {
       if (want_schema) report("schema_of_shard_tables", "ok", "no tables are merged into one");
       if (want_auto) report("auto_increment_ID", "ok", "no tables are merged into one");
@@ -407,6 +425,12 @@ class checker {
                schema_problems + ": give them the same columns, in the same order, and the same "
                                  "primary key before merging them");
     }
+    if (want_auto && !same_values.empty()) {
+      report("auto_increment_ID", "fail",
+             same_values + ": their rows would overwrite each other downstream; make the "
+                           "route's extract regexps tell the tables apart");
+      want_auto = false;
+    }
     if (want_auto) {
       if (auto_problems.empty())
         report("auto_increment_ID", "ok", "no table merged into one has an auto-increment key");
@@ -427,8 +451,20 @@ class checker {
   // syncs is warned (its start position may still come before the shadow's CREATE).
   void check_online_ddl() {
     if (!task_.online_ddl.enabled || !wanted("online_ddl")) return;
-    if (shadows_.empty()) {
+    if (shadows_.empty() && lookalikes_.empty()) {
       report("online_ddl", "ok", "no online schema change is in progress");
+      return;
+    }
+    if (shadows_.empty()) {
+      std::string list;
+      for (size_t i = 0; i < lookalikes_.size() && i < 5; ++i)
+        list += (i ? ", " : "") + lookalikes_[i];
+      if (lookalikes_.size() > 5) list += " and " + std::to_string(lookalikes_.size() - 5) +
+                                          " more";
+      report("online_ddl", "warn",
+             "tables named like online schema changes' trash or shadow tables (" + list +
+                 ") are never replicated while online-ddl is on; rename them, or narrow "
+                 "shadow-table-rules and trash-table-rules");
       return;
     }
     std::string list;
@@ -484,6 +520,8 @@ class checker {
   std::vector<check_item> items_;
   // Shadow tables of replicated tables (online-ddl on), "db.shadow (of db.table)".
   std::vector<std::string> shadows_;
+  // Other tables the block-allow list keeps whose names the online-ddl rules claim.
+  std::vector<std::string> lookalikes_;
 };
 
 }  // namespace

@@ -58,6 +58,8 @@ std::string to_json(const shadow_migration& m) {
                         {"shadow", m.shadow},
                         {"real", m.real},
                         {"complete", m.complete},
+                        {"applied", m.applied},
+                        {"real_dropped", m.real_dropped},
                         {"alters", alters}}
       .dump();
 }
@@ -71,6 +73,8 @@ std::optional<shadow_migration> from_json(const std::string& text) {
     m.shadow = j.at("shadow").get<std::string>();
     m.real = j.at("real").get<std::string>();
     m.complete = j.at("complete").get<bool>();
+    m.applied = j.value("applied", size_t{0});
+    m.real_dropped = j.value("real_dropped", false);
     for (auto& a : j.at("alters")) {
       recorded_alter r;
       auto at = a.at("at").get<std::vector<uint32_t>>();

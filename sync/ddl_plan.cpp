@@ -55,6 +55,19 @@ bool passes(table_rules& rules, const std::string& db, const std::string& table,
   return false;
 }
 
+// "`c`=value AND ..." over the extract columns of db.table's route ("" when it has none): the
+// rows of db.table in the table a route merges it into.
+std::string extracted_rows(table_rules& rules, const std::string& db, const std::string& table) {
+  std::string out;
+  for (auto& [name, value] : rules.extracted_columns(db, table)) {
+    out += out.empty() ? "" : " AND ";
+    sql::append_identifier(out, name);
+    out += '=';
+    sql::append_string_literal(out, value, "utf8mb4");
+  }
+  return out;
+}
+
 bool has_if_not_exists(const std::string& text, size_t before) {
   auto head = text.substr(0, before);
   std::transform(head.begin(), head.end(), head.begin(), ::toupper);
@@ -126,6 +139,7 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
 
   if (ddl.kind == statement_kind::drop_table) {
     std::string targets;
+    std::vector<std::string> merged_rows;
     for (auto& t : ddl.tables) {
       if (!rules.replicated(t.db, t.table)) continue;
       ddl_plan probe = plan;
@@ -135,10 +149,16 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
       }
       auto name = target_name(t);
       if (!name) return fail(plan, describe(name.error()));
-      targets += (targets.empty() ? "" : ", ") + *name;
+      // A table merged with extract columns: its rows go, the merged table stays.
+      if (auto rows = extracted_rows(rules, t.db, t.table); !rows.empty())
+        merged_rows.push_back("DELETE FROM " + *name + " WHERE " + rows);
+      else
+        targets += (targets.empty() ? "" : ", ") + *name;
     }
-    if (targets.empty()) return skip(plan, "no table it drops is replicated");
-    plan.statements.push_back("DROP TABLE IF EXISTS " + targets);
+    if (targets.empty() && merged_rows.empty())
+      return skip(plan, "no table it drops is replicated");
+    if (!targets.empty()) plan.statements.push_back("DROP TABLE IF EXISTS " + targets);
+    plan.statements.insert(plan.statements.end(), merged_rows.begin(), merged_rows.end());
     plan.what = ddl_plan::action::apply;
     return plan;
   }
@@ -158,6 +178,12 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
         if (plan.what == ddl_plan::action::fail) return plan;
         continue;
       }
+      if (!extracted_rows(rules, from.db, from.table).empty() ||
+          !extracted_rows(rules, to.db, to.table).empty())
+        return fail(plan, "RENAME TABLE " + name_of(from) + " TO " + name_of(to) +
+                              " renames a table a route merges with extract columns; arrange "
+                              "the downstream by hand, then skip this event with dmctl binlog "
+                              "skip");
       auto f = target_name(from), t = target_name(to);
       if (!f || !t) return fail(plan, describe(f ? t.error() : f.error()));
       pairs += (pairs.empty() ? "" : ", ") + *f + " TO " + *t;
@@ -173,6 +199,21 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
   if (!rules.replicated(primary.db, primary.table))
     return skip(plan, "table " + name_of(primary) + " is not replicated");
   if (!passes(rules, primary.db, primary.table, ddl.kind, text, parts, plan)) return plan;
+  // A table merged with extract columns: TRUNCATE empties only its rows; a rename cannot be
+  // placed in the merged table.
+  if (auto rows = extracted_rows(rules, primary.db, primary.table); !rows.empty()) {
+    if (ddl.kind == statement_kind::truncate_table) {
+      auto name = target_name(primary);
+      if (!name) return fail(plan, describe(name.error()));
+      plan.statements.push_back("DELETE FROM " + *name + " WHERE " + rows);
+      plan.what = ddl_plan::action::apply;
+      return plan;
+    }
+    if (ddl.kind == statement_kind::alter_table && ddl.tables.size() > 1)
+      return fail(plan, "ALTER TABLE " + name_of(primary) + " renames a table a route merges "
+                        "with extract columns; arrange the downstream by hand, then skip this "
+                        "event with dmctl binlog skip");
+  }
   std::vector<std::pair<sql::object_ref, std::string>> replacements;
   for (size_t i = 0; i < ddl.tables.size(); ++i) {
     auto name = target_name(ddl.tables[i]);

@@ -31,12 +31,14 @@ event_plan plan_online(online_ddl_step online, const binlog::query_event& q,
     plan.shadow_record = std::move(online.record);
     return plan;
   }
-  for (auto& alter : online.alters) {
+  for (auto& swap : online.alters) {
+    auto& alter = swap.alter;
     auto planned = plan_ddl(alter.statement, alter.default_db, *ctx.rules, alter.mode);
     if (planned.what == ddl_plan::action::fail)
       return fail(planned.reason + " (a change an online schema change made)");
     if (planned.what == ddl_plan::action::apply)
-      plan.shadow_alters.push_back({std::move(planned), std::move(alter.session)});
+      plan.shadow_alters.push_back(
+          {std::move(planned), std::move(alter.session), swap.migration, swap.index});
   }
   if (!online.rest.empty()) {
     auto kind = plan.ddl.kind;
@@ -48,7 +50,7 @@ event_plan plan_online(online_ddl_step online, const binlog::query_event& q,
   bool runs = !plan.shadow_alters.empty() || plan.ddl.what == ddl_plan::action::apply;
   if (runs || !plan.shadows_finished.empty()) {
     plan.what = event_plan::step::online_ddl;
-    plan.barrier = runs;
+    plan.barrier = true;
   } else {
     plan.what = event_plan::step::skip;
     plan.reason = online.skip_reason;

@@ -45,10 +45,13 @@ struct event_context {
 };
 
 // A recorded change of an online schema change's shadow table, planned for its real table
-// (routed, filtered), with the session it ran in upstream.
+// (routed, filtered), with the session it ran in upstream; the `index`-th of migration
+// `migration` (shadow_key).
 struct shadow_alter_plan {
   ddl_plan ddl;
   event_session session;
+  std::string migration;
+  size_t index = 0;
 };
 
 struct event_plan {
@@ -75,7 +78,8 @@ struct event_plan {
     // event's session), nothing runs downstream.
     record_shadow,
     // A statement about online schema changes' tables: run `shadow_alters` (a swap), then
-    // `ddl` when it applies (the statement's other tables), then forget `shadows_finished`.
+    // `ddl` when it applies (the statement's other tables), then forget `shadows_finished`
+    // once the checkpoint is past the event. Always a barrier.
     online_ddl,
   };
   step what = step::pass;

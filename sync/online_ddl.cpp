@@ -88,8 +88,8 @@ online_ddl_step plan_one_table(const sql::ddl_statement& ddl, std::string_view t
     case statement_kind::drop_index: {
       if (ddl.kind == statement_kind::alter_table && ddl.tables.size() > 1) {
         step.fail_reason = "an ALTER TABLE renames the shadow table " + name_of(table) +
-                           " of an online schema change; do the rename by hand downstream, "
-                           "then skip this event with dmctl binlog skip";
+                           " of an online schema change and changes it too; do the change "
+                           "by hand downstream, then skip this event with dmctl binlog skip";
         return step;
       }
       auto m = found != migrations.end() ? found->second
@@ -111,18 +111,47 @@ online_ddl_step plan_one_table(const sql::ddl_statement& ddl, std::string_view t
   }
 }
 
+// The complete migration whose real table is db.table, if any.
+const shadow_migration* migration_of_real(const shadow_migrations& migrations,
+                                          const std::string& db, const std::string& table) {
+  for (auto& [key, m] : migrations)
+    if (m.complete && m.db == db && m.real == table) return &m;
+  return nullptr;
+}
+
 online_ddl_step plan_drop(const sql::ddl_statement& ddl, const online_ddl_rules& online,
                           const shadow_migrations& migrations) {
   online_ddl_step step;
   std::vector<sql::object_ref> others;
   for (auto& t : ddl.tables) {
     if (!online.is_helper(t.table)) {
+      // pt-online-schema-change's drop_swap drops the real table, then renames the shadow
+      // into its place: the downstream table stays for the swap to alter.
+      if (auto* m = migration_of_real(migrations, t.db, t.table)) {
+        if (ddl.tables.size() > 1) {
+          step.handled = true;
+          step.fail_reason = "a DROP TABLE of several tables drops " + name_of(t) +
+                             " while an online schema change of it is in progress; drop the "
+                             "tables downstream by hand, then skip this event with dmctl "
+                             "binlog skip";
+          return step;
+        }
+        step.handled = true;
+        auto kept = *m;
+        kept.real_dropped = true;
+        step.record = std::move(kept);
+        return step;
+      }
       others.push_back(t);
       continue;
     }
     step.handled = true;
     auto key = shadow_key(t.db, t.table);
-    if (migrations.count(key)) step.finished.push_back(key);
+    auto found = migrations.find(key);
+    if (found == migrations.end()) continue;
+    step.finished.push_back(key);
+    // Dropped without a swap after its real table was: the real table goes too.
+    if (found->second.real_dropped) others.push_back({t.db, found->second.real, 0, 0});
   }
   if (!step.handled) return step;
   if (!others.empty()) step.rest = statement_for(statement_kind::drop_table, others);
@@ -155,12 +184,16 @@ online_ddl_step plan_rename(const sql::ddl_statement& ddl, const online_ddl_rule
                          "binlog skip";
       return step;
     }
-    if (!rules.replicated(from.db, *real)) continue;
+    bool wanted = rules.replicated(from.db, *real) || rules.replicated(to.db, to.table);
+    if (!wanted) continue;
+    // pt-online-schema-change names the shadow __t_new when _t_new exists: the rules read the
+    // real name wrong, and what was recorded (if anything) belongs to another name.
     if (to.db != from.db || to.table != *real) {
       step.fail_reason = "RENAME TABLE " + name_of(from) + " TO " + name_of(to) +
                          " swaps the shadow table in under another name than " + from.db + "." +
-                         *real + "; arrange the downstream by hand, then skip this event with "
-                         "dmctl binlog skip";
+                         *real + " (the name shadow-table-rules read from it); make the "
+                         "online schema change's change to " + name_of(to) +
+                         " downstream by hand, then skip this event with dmctl binlog skip";
       return step;
     }
     auto key = shadow_key(from.db, from.table);
@@ -169,15 +202,40 @@ online_ddl_step plan_rename(const sql::ddl_statement& ddl, const online_ddl_rule
       step.fail_reason = unknown_change(from.db, *real, from.table);
       return step;
     }
-    step.alters.insert(step.alters.end(), found->second.alters.begin(),
-                       found->second.alters.end());
+    const auto& m = found->second;
+    for (size_t a = m.applied; a < m.alters.size(); ++a)
+      step.alters.push_back({key, a, m.alters[a]});
     step.finished.push_back(key);
   }
   if (!step.handled) return step;
+  // The statement's other pairs run after the swap's changes: one that moves the real table
+  // away (RENAME t TO t_bak, _t_new TO t) would take the altered table with it.
+  for (size_t i = 0; i < others.size(); i += 2)
+    for (auto& key : step.finished) {
+      auto& m = migrations.at(key);
+      if (others[i].db == m.db && others[i].table == m.real) {
+        step.fail_reason = "RENAME TABLE moves " + name_of(others[i]) + " away while an online "
+                           "schema change swaps its shadow in; the downstream has only one "
+                           "copy of the table: arrange it by hand, then skip this event with "
+                           "dmctl binlog skip";
+        return step;
+      }
+    }
   if (!others.empty()) step.rest = statement_for(statement_kind::rename_table, others);
-  else if (step.alters.empty())
+  else if (step.alters.empty() && step.finished.empty())
     step.skip_reason = "it renames tables of online schema changes only";
   return step;
+}
+
+// Whether the ALTER TABLE clauses after byte `from` of `text` are one RENAME [TO|AS] name.
+bool renames_only(std::string_view text, size_t from, const sql::lexer_mode& mode) {
+  auto tokens = sql::tokenize(text, mode);
+  size_t i = 0;
+  while (i < tokens.size() && tokens[i].begin < from) ++i;
+  if (i >= tokens.size() || !tokens[i].is_keyword("RENAME")) return false;
+  for (; i < tokens.size(); ++i)
+    if (tokens[i].is(',')) return false;
+  return true;
 }
 
 }  // namespace
@@ -251,6 +309,14 @@ online_ddl_step plan_online_ddl(const sql::ddl_statement& ddl, std::string_view 
                                 const relay_key& at, const online_ddl_rules& online,
                                 table_rules& rules, const shadow_migrations& migrations) {
   if (!online.enabled() || ddl.tables.empty()) return {};
+  // gh-ost's two-step cut-over renames with ALTER TABLE t RENAME _t_del.
+  if (ddl.kind == statement_kind::alter_table && ddl.tables.size() == 2 &&
+      (online.is_helper(ddl.tables[0].table) || online.is_helper(ddl.tables[1].table)) &&
+      renames_only(text, ddl.tables[0].end, mode)) {
+    auto as_rename = ddl;
+    as_rename.kind = statement_kind::rename_table;
+    return plan_rename(as_rename, online, rules, migrations);
+  }
   switch (ddl.kind) {
     case statement_kind::drop_table:
       return plan_drop(ddl, online, migrations);

@@ -80,6 +80,20 @@ struct shadow_migration {
   bool complete = false;
   // In relay log order, one per place.
   std::vector<recorded_alter> alters;
+  // At the swap: how many of `alters` ran downstream already (a swap run again after a failure
+  // or a crash goes on from there).
+  size_t applied = 0;
+  // The real table was dropped upstream while the shadow was being filled (pt-online-schema-
+  // change's drop_swap): the downstream keeps it for the swap, and drops it if the shadow is
+  // dropped instead.
+  bool real_dropped = false;
+};
+
+// One recorded change to run at a swap: the `index`-th of migration `migration` (shadow_key).
+struct swap_alter {
+  std::string migration;
+  size_t index = 0;
+  recorded_alter alter;
 };
 
 // The migrations in progress of one (task, source), by shadow_key.
@@ -97,8 +111,8 @@ struct online_ddl_step {
   std::optional<shadow_migration> record;
   // Migrations that end here (swapped in, or dropped), by shadow_key.
   std::vector<std::string> finished;
-  // The swap: the recorded changes to run on the real tables, in order.
-  std::vector<recorded_alter> alters;
+  // The swap: the recorded changes still to run on the real tables, in order.
+  std::vector<swap_alter> alters;
   // The statement reduced to the tables that are not shadow or trash tables ("" when none is
   // left), to plan as any other statement.
   std::string rest;

@@ -45,6 +45,34 @@ BOOST_AUTO_TEST_CASE(routed_statements_are_rewritten_and_merged_creates_tolerate
   BOOST_CHECK_EQUAL(drop.statements.at(0), "DROP TABLE IF EXISTS `merged`.`t`");
 }
 
+// Tables merged with extract columns share the target: a shard's TRUNCATE or DROP removes only
+// its own rows, a rename cannot be placed.
+BOOST_AUTO_TEST_CASE(merged_shards_with_extract_columns_change_only_their_rows) {
+  mysql_instance inst;
+  inst.routes = {{"shard_*", "orders_*", "merged", "orders", {"orders_(.*)", "c_table"},
+                  {"shard_(.*)", "c_schema"}, {}}};
+  auto r = table_rules::compile(inst);
+  DM_REQUIRE_OK(r);
+  auto truncate = plan_ddl("TRUNCATE TABLE orders_a", "shard_1", *r);
+  BOOST_CHECK(truncate.what == ddl_plan::action::apply);
+  BOOST_CHECK(truncate.statements ==
+              std::vector<std::string>{"DELETE FROM `merged`.`orders` WHERE "
+                                       "`c_table`=_utf8mb4'a' AND `c_schema`=_utf8mb4'1'"});
+  auto drop = plan_ddl("DROP TABLE shard_2.orders_b, shard_2.other", "", *r);
+  BOOST_CHECK(drop.statements ==
+              (std::vector<std::string>{"DROP TABLE IF EXISTS `shard_2`.`other`",
+                                        "DELETE FROM `merged`.`orders` WHERE "
+                                        "`c_table`=_utf8mb4'b' AND `c_schema`=_utf8mb4'2'"}));
+  BOOST_CHECK(plan_ddl("RENAME TABLE shard_1.orders_a TO shard_1.orders_z", "", *r).what ==
+              ddl_plan::action::fail);
+  BOOST_CHECK(plan_ddl("ALTER TABLE shard_1.orders_a RENAME TO shard_1.x", "", *r).what ==
+              ddl_plan::action::fail);
+  // Other changes reach the merged table as they are.
+  auto alter = plan_ddl("ALTER TABLE shard_1.orders_a ADD COLUMN n INT", "", *r);
+  BOOST_CHECK(alter.statements ==
+              std::vector<std::string>{"ALTER TABLE `merged`.`orders` ADD COLUMN n INT"});
+}
+
 BOOST_AUTO_TEST_CASE(filtered_and_foreign_statements_are_skipped_or_fail) {
   auto rules = merging_rules();
   BOOST_CHECK(plan_ddl("DROP DATABASE shard_1", "", rules).what == ddl_plan::action::skip);

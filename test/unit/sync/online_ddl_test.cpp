@@ -181,9 +181,60 @@ BOOST_AUTO_TEST_CASE(an_aborted_migration_leaves_the_downstream_alone) {
   s.query("ALTER TABLE `shop`.`_orders_new` DROP COLUMN note");
   auto drop = s.query("DROP TABLE IF EXISTS `shop`.`_orders_new`");
   BOOST_CHECK(drop.what == step::online_ddl);
-  BOOST_CHECK(!drop.barrier);
   BOOST_CHECK(statements_of(drop).empty());
   BOOST_CHECK(s.migrations.empty());
+}
+
+// pt-online-schema-change --alter-foreign-keys-method=drop_swap: the real table is dropped, then
+// the shadow renamed into its place; the downstream table is kept and altered.
+BOOST_AUTO_TEST_CASE(drop_swap_keeps_the_real_table_for_the_swap) {
+  syncer_model s;
+  s.query("CREATE TABLE `shop`.`_orders_new` LIKE `shop`.`orders`");
+  s.query("ALTER TABLE `shop`.`_orders_new` ADD COLUMN x INT");
+  auto drop = s.query("DROP TABLE IF EXISTS `shop`.`orders`");
+  BOOST_CHECK(drop.what == step::record_shadow);
+  BOOST_CHECK(s.migrations.begin()->second.real_dropped);
+  auto swap = s.query("RENAME TABLE `shop`.`_orders_new` TO `shop`.`orders`");
+  BOOST_CHECK(statements_of(swap) ==
+              std::vector<std::string>{"ALTER TABLE `store`.`orders` ADD COLUMN x INT"});
+  // Had the shadow been dropped instead, the real table would go with it.
+  syncer_model t;
+  t.query("CREATE TABLE `shop`.`_orders_new` LIKE `shop`.`orders`");
+  t.query("DROP TABLE `shop`.`orders`");
+  BOOST_CHECK(statements_of(t.query("DROP TABLE `shop`.`_orders_new`")) ==
+              std::vector<std::string>{"DROP TABLE IF EXISTS `store`.`orders`"});
+}
+
+// gh-ost's two-step cut-over renames with ALTER TABLE ... RENAME.
+BOOST_AUTO_TEST_CASE(alter_table_rename_cut_over) {
+  syncer_model s;
+  s.query("CREATE TABLE `shop`.`_users_gho` LIKE `shop`.`users`");
+  s.query("ALTER TABLE `shop`.`_users_gho` ADD COLUMN x INT");
+  BOOST_CHECK(s.query("ALTER /* gh-ost */ TABLE `shop`.`users` RENAME `shop`.`_users_del`").what ==
+              step::skip);
+  auto swap = s.query("ALTER /* gh-ost */ TABLE `shop`.`_users_gho` RENAME TO `shop`.`users`");
+  BOOST_CHECK(swap.what == step::online_ddl);
+  BOOST_CHECK(statements_of(swap) ==
+              std::vector<std::string>{"ALTER TABLE `store`.`users` ADD COLUMN x INT"});
+  // A rename that also changes a helper table cannot be placed.
+  s.query("CREATE TABLE `shop`.`_users_gho` LIKE `shop`.`users`");
+  BOOST_CHECK(s.query("ALTER TABLE `shop`.`_users_gho` ADD COLUMN y INT, RENAME TO "
+                      "`shop`.`users`").what == step::fail);
+}
+
+// A swap run again after some of its changes ran goes on after them.
+BOOST_AUTO_TEST_CASE(a_swap_run_again_skips_what_it_applied) {
+  syncer_model s;
+  s.query("CREATE TABLE `shop`.`_orders_new` LIKE `shop`.`orders`");
+  s.query("ALTER TABLE `shop`.`_orders_new` ADD COLUMN x INT");
+  s.query("ALTER TABLE `shop`.`_orders_new` ADD INDEX (x)");
+  s.migrations.begin()->second.applied = 1;
+  auto swap = s.query("RENAME TABLE shop.orders TO shop._orders_old, shop._orders_new TO "
+                      "shop.orders");
+  BOOST_REQUIRE_EQUAL(swap.shadow_alters.size(), 1u);
+  BOOST_CHECK_EQUAL(swap.shadow_alters[0].index, 1u);
+  BOOST_CHECK(statements_of(swap) ==
+              std::vector<std::string>{"ALTER TABLE `store`.`orders` ADD INDEX (x)"});
 }
 
 BOOST_AUTO_TEST_CASE(a_migration_begun_before_the_task_pauses_at_its_swap) {
@@ -223,14 +274,32 @@ BOOST_AUTO_TEST_CASE(other_tables_of_a_statement_are_planned_as_usual) {
 
 BOOST_AUTO_TEST_CASE(swaps_it_cannot_place_stop_the_task) {
   syncer_model s;
+  // pt-online-schema-change's __orders_new (when _orders_new existed): the rules read the real
+  // name as _orders, which is not replicated; the swap into orders must not pass silently.
+  s.table = [] {
+    mysql_instance inst;
+    inst.block_allow.do_tables = {{"shop", "orders"}};
+    auto r = table_rules::compile(inst);
+    return std::move(*r);
+  }();
+  BOOST_CHECK(s.query("CREATE TABLE `shop`.`__orders_new` LIKE `shop`.`orders`").what ==
+              step::skip);
+  auto misread = s.query("RENAME TABLE shop.orders TO shop.__orders_old, shop.__orders_new TO "
+                         "shop.orders");
+  BOOST_CHECK(misread.what == step::fail);
+  BOOST_CHECK(contains(misread.reason, "under another name than shop._orders"));
+  s.table = rules();
   s.query("CREATE TABLE `shop`.`_orders_new` LIKE `shop`.`orders`");
+  // The real table moved away in the same statement: one copy downstream cannot be both.
+  BOOST_CHECK(s.query("RENAME TABLE shop.orders TO shop.orders_bak, shop._orders_new TO "
+                      "shop.orders").what == step::fail);
   auto other_name = s.query("RENAME TABLE shop._orders_new TO shop.orders2");
   BOOST_CHECK(other_name.what == step::fail);
   BOOST_CHECK(contains(other_name.reason, "under another name than shop.orders"));
   auto into_shadow = s.query("RENAME TABLE shop.x TO shop._x_gho");
   BOOST_CHECK(into_shadow.what == step::fail);
   BOOST_CHECK(contains(s.query("ALTER TABLE shop._orders_new RENAME TO shop.y").reason,
-                       "renames the shadow table"));
+                       "under another name than shop.orders"));
 }
 
 BOOST_AUTO_TEST_CASE(with_online_ddl_off_the_tables_are_ordinary) {
