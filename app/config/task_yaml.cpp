@@ -18,7 +18,8 @@ namespace dm::config {
 namespace {
 
 constexpr const char* later = "not implemented yet; remove it";
-constexpr const char* no_shards = "shard merging is not implemented yet";
+constexpr const char* no_shards =
+    "shard DDL coordination is not implemented yet (routes merge tables, with extract columns)";
 constexpr const char* no_heartbeat =
     "lag is measured from binlog event times and the relay's heartbeats";
 constexpr const char* no_validator =

@@ -432,8 +432,8 @@ caf::expected<reply> show_ddl_locks(workers& ws, const std::string& task) {
     if (a->from.empty()) return on_no_worker(ws, a->refusal, "task " + task);
   }
   return reply{{{"result", true}, {"locks", nlohmann::json::array()}},
-               "no DDL locks (shard merging is not implemented yet; without it there are "
-               "none)\n"};
+               "no DDL locks (shard DDL coordination, shard-mode, is not implemented yet; "
+               "without it there are none)\n"};
 }
 
 caf::expected<reply> list_member(workers& ws) {

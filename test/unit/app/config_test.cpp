@@ -197,7 +197,7 @@ BOOST_AUTO_TEST_CASE(task_yaml_dm_keys_off_warned_or_refused) {
       {"is-sharding: false", outcome::silent, ""},
       {"is-sharding: true", outcome::refused, "is-sharding: 'true' is not supported"},
       {"shard-mode: \"\"", outcome::silent, ""},
-      {"shard-mode: pessimistic", outcome::refused, "shard merging is not implemented"},
+      {"shard-mode: pessimistic", outcome::refused, "shard DDL coordination is not implemented"},
       {"strict-optimistic-shard-mode: false", outcome::silent, ""},
       {"enable-heartbeat: false", outcome::silent, ""},
       {"enable-heartbeat: true", outcome::warned, "task.yaml: enable-heartbeat has no effect"},
