@@ -58,6 +58,7 @@ class checker {
       check_downstream_privileges(*down, tables);
       if (loads() && wanted("local_infile")) check_local_infile(*down);
       if (up) check_collations(*up, *down, tables);
+      check_merged_keys(*down);
     }
     return std::move(items_);
   }
@@ -349,6 +350,8 @@ class checker {
           const auto& values = rules->extracted_columns(t.first, t.second);
           if (values.empty()) continue;
           extracted.insert(t);
+          auto& columns = extract_columns_[target];
+          for (auto& [column, value] : values) columns.insert(column);
           auto [it, fresh] = seen.emplace(values, t);
           if (fresh) continue;
           std::string shown;
@@ -445,6 +448,65 @@ class checker {
     }
   }
 
+  // Downstream tables that routes merge tables into with extract columns: every primary or
+  // unique key must include those columns, or rows of different tables with the same key values
+  // overwrite each other (safe mode writes REPLACE). A table that does not exist yet must be
+  // created with them: the copy would create it from one upstream table, without them.
+  void check_merged_keys(mysql_connection& down) {
+    if (extract_columns_.empty() || !wanted("schema_of_shard_tables")) return;
+    std::string problems;
+    for (auto& [target, columns] : extract_columns_) {
+      auto quoted = sql::qualified_name(target.first, target.second);
+      auto literal = [](const std::string& text) {
+        std::string out;
+        sql::append_escaped(out, text);
+        return out;
+      };
+      auto rows = query(down,
+                        "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
+                        "WHERE NON_UNIQUE = 0 AND TABLE_SCHEMA = " + literal(target.first) +
+                            " AND TABLE_NAME = " + literal(target.second),
+                        "schema_of_shard_tables");
+      if (!rows) return;
+      auto exists = query(down,
+                          "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+                              literal(target.first) + " AND TABLE_NAME = " +
+                              literal(target.second),
+                          "schema_of_shard_tables");
+      if (!exists) return;
+      std::string wanted_columns;
+      for (auto& c : columns) wanted_columns += (wanted_columns.empty() ? "" : ", ") + c;
+      if (exists->empty()) {
+        problems += (problems.empty() ? "" : "; ") + quoted +
+                    " does not exist downstream: create it with the extract columns (" +
+                    wanted_columns + ") in its primary key before starting the task";
+        continue;
+      }
+      std::map<std::string, std::set<std::string>> keys;
+      for (auto& r : *rows)
+        if (r[0] && r[1]) keys[*r[0]].insert(*r[1]);
+      if (keys.empty())
+        problems += (problems.empty() ? "" : "; ") + quoted +
+                    " downstream has no primary or unique key: give it one that includes the "
+                    "extract columns (" + wanted_columns + ")";
+      for (auto& [index, key_columns] : keys)
+        for (auto& c : columns)
+          if (!key_columns.count(c)) {
+            problems += (problems.empty() ? "" : "; ") + std::string{"key "} + index +
+                        " of " + quoted + " downstream lacks extract column " + c +
+                        ": rows of different merged tables with the same key would overwrite "
+                        "each other; add the extract columns (" + wanted_columns +
+                        ") to it";
+            break;
+          }
+    }
+    if (problems.empty())
+      report("schema_of_shard_tables", "ok",
+             "the merged tables' keys downstream include their extract columns");
+    else
+      report("schema_of_shard_tables", "fail", problems);
+  }
+
   // With online-ddl on: shadow tables of replicated tables that exist now are online schema
   // changes in progress. Their swap would bring a change this task never saw (the shadow's
   // ALTER came before its start): a task that copies the tables fails the item, one that only
@@ -522,6 +584,8 @@ class checker {
   std::vector<std::string> shadows_;
   // Other tables the block-allow list keeps whose names the online-ddl rules claim.
   std::vector<std::string> lookalikes_;
+  // Downstream tables routes merge tables into with extract columns: their columns.
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> extract_columns_;
 };
 
 }  // namespace

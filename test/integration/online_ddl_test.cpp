@@ -271,8 +271,8 @@ BOOST_AUTO_TEST_CASE(gh_ost_cut_over_after_a_worker_crash_applies_its_alter_exac
                      "DUPLICATE KEY UPDATE value = VALUES(value)");
     if (from == 1001) worker.start();
   }
-  // While the migration runs, a task that would copy app fails its precheck, naming the migration; one that
-  // only syncs is warned.
+  // While the migration runs, a task that would copy app fails its precheck, naming the
+  // migration; one that only syncs is warned.
   auto copy_check = worker.dmctl(
       {"check-task", worker.write_file("copy.yaml", online_task("copy", "all", downstream))});
   BOOST_CHECK_NE(copy_check.exit_code, 0);

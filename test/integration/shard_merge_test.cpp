@@ -5,7 +5,8 @@
 // downstream table (created beforehand with the extract columns in its primary key) must end
 // holding every row of every shard exactly once, tagged with where it came from, also after one
 // shard is truncated and another dropped. A merge without extract columns, or with ones that
-// give two tables the same values, is refused by the precheck (auto_increment_ID).
+// give two tables the same values (auto_increment_ID), or into a downstream table whose key
+// lacks them (schema_of_shard_tables), is refused by the precheck.
 #define BOOST_TEST_MODULE shard_merge
 #include <boost/test/unit_test.hpp>
 
@@ -130,15 +131,27 @@ BOOST_AUTO_TEST_CASE(colliding_shards_merge_into_one_table_with_extract_columns)
   create_shards(east, 2000);
   create_shards(west, 2000);
   downstream.execute("CREATE DATABASE shop");
+  // First a downstream table whose key lacks the extract columns.
   downstream.execute("CREATE TABLE shop.orders (c_source VARCHAR(20) NOT NULL, c_schema "
                      "VARCHAR(20) NOT NULL, c_table VARCHAR(20) NOT NULL, id INT NOT NULL, item "
-                     "VARCHAR(40) NOT NULL, amount DECIMAL(10,2), PRIMARY KEY (c_source, "
-                     "c_schema, c_table, id))");
+                     "VARCHAR(40) NOT NULL, amount DECIMAL(10,2), PRIMARY KEY (id))");
   for (auto [id, server] : {std::pair{"east", &east}, std::pair{"west", &west}})
     require_ok(worker.dmctl({"operate-source", "create",
                              worker.write_file(std::string{id} + ".yaml",
                                                source_yaml(id, *server))}),
                "operate-source create");
+  auto narrow_key = worker.dmctl({"start-task", worker.write_file("narrow.yaml",
+                                                                  merge_task("narrow", downstream,
+                                                                             extracts::all))});
+  BOOST_CHECK_NE(narrow_key.exit_code, 0);
+  BOOST_CHECK_MESSAGE(narrow_key.err.find("key PRIMARY of `shop`.`orders` downstream lacks "
+                                          "extract column") != std::string::npos,
+                      narrow_key.err);
+  downstream.execute("DROP TABLE shop.orders");
+  downstream.execute("CREATE TABLE shop.orders (c_source VARCHAR(20) NOT NULL, c_schema "
+                     "VARCHAR(20) NOT NULL, c_table VARCHAR(20) NOT NULL, id INT NOT NULL, item "
+                     "VARCHAR(40) NOT NULL, amount DECIMAL(10,2), PRIMARY KEY (c_source, "
+                     "c_schema, c_table, id))");
 
   // Without extract columns the keys collide: the precheck says so and nothing starts.
   auto plain = worker.dmctl({"start-task", worker.write_file("plain.yaml",
