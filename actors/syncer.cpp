@@ -100,14 +100,18 @@ void advance_checkpoint(self_ptr self) {
   }
 }
 
-// Saves the checkpoint as the syncer stops. Unless nothing is in flight (a clean stop), the next
-// run replays in safe mode; it need not go past what this run dispatched, which is tighter than
-// the high-water mark (nor short of the window an earlier crash left, if still open).
+// Saves the checkpoint as the syncer stops. A stop is clean when nothing is in flight and the
+// checkpoint has passed the safe-mode window an earlier unclean stop left; otherwise the next run
+// replays in safe mode. A run that stops before replaying that window (say, the downstream is
+// still down) keeps it open. The window need not go past what this run dispatched, which is
+// tighter than the high-water mark (nor short of the inherited window).
 void save_stop_checkpoint(self_ptr self) {
   auto& st = self->state;
   if (!st.started) return;
   advance_checkpoint(self);
-  st.checkpoint.clean_stop = st.dispatch->idle() && !st.rows_active;
+  bool in_flight = !st.dispatch->idle() || st.rows_active;
+  bool window_open = st.checkpoint.next < st.safe_until;
+  st.checkpoint.clean_stop = !in_flight && !window_open;
   if (!st.checkpoint.clean_stop) {
     auto dispatched = st.cursor;
     if (st.rows_active) dispatched = {st.rows_origin.segment, st.rows_origin.file_index,
