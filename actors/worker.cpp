@@ -1,5 +1,7 @@
 #include "actors/worker.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
@@ -276,7 +278,11 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
         auto& st = self->state;
         auto it = st.tasks.find(name);
         if (st.shutting_down || it == st.tasks.end() || !it->second.stopping.empty() ||
-            it->second.subtasks.count(source_id))
+            it->second.subtasks.count(source_id) ||
+            (it->second.parting && it->second.parting->sources.count(source_id)) ||
+            std::none_of(it->second.config.mysql_instances.begin(),
+                         it->second.config.mysql_instances.end(),
+                         [&](const auto& inst) { return inst.source_id == source_id; }))
           return;
         spawn_subtask(self, name, it->second, source_id);
       },

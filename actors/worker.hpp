@@ -15,6 +15,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <memory>
 #include <random>
@@ -58,6 +59,14 @@ struct worker_actor_state {
     // update-task is changing its subtasks' rules (pause, resume, handle-error, stop and
     // another update wait).
     bool updating = false;
+    // stop-task -s is ending some of this worker's parts (other commands wait): the sources it
+    // ends, those whose actor has yet to end, and who waits for the answer.
+    struct part_stop {
+      std::set<std::string> sources;
+      std::set<std::string> waiting;
+      caf::typed_response_promise<task_status> promise;
+    };
+    std::optional<part_stop> parting;
     // Respawning parts after unexpected ends, by source.
     std::map<std::string, restart_policy> respawn;
   };

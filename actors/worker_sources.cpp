@@ -46,7 +46,7 @@ void finish_source_stop(self_ptr self, const std::string& id,
              status.worker = self->state.worker_name;
              status.relay.stage = relay_stage::stopped;
              // Its relay and tasks are gone: no stale series stay behind.
-             if (!err) metrics::registry::global().remove_labelled("source_id", id);
+             if (!err) metrics::registry::global().remove_labelled({{"source_id", id}});
              for (auto& rp : promises) {
                if (err) rp.deliver(err);
                else rp.deliver(status);

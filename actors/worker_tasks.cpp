@@ -121,48 +121,131 @@ std::vector<std::string> sources_here(const worker_actor_state& st, const task_c
   return here;
 }
 
+// The answer to stop-task: the task's parts on `source_ids` stopped, each with `warning` if any.
+task_status stopped_status(const std::string& worker, const std::string& name,
+                           const task_config& config, const std::vector<std::string>& source_ids,
+                           const std::string& warning) {
+  task_status status;
+  status.name = name;
+  status.stage = task_stage::stopped;
+  status.task_mode = config.task_mode;
+  for (auto& id : source_ids) {
+    subtask_status s;
+    s.source_id = id;
+    s.worker = worker;
+    s.stage = task_stage::stopped;
+    if (!warning.empty()) s.warnings.push_back(warning);
+    status.subtasks.push_back(std::move(s));
+  }
+  return status;
+}
+
+// Removes the task's rows in the downstream meta tables for `source_ids`, then calls `done` with
+// a warning, empty if they went. A downstream that cannot be reached does not stop the stop
+// (those rows belong to a run no later task trusts, see downstream_meta.hpp).
+void remove_downstream_rows(self_ptr self, const task_config& config,
+                            std::vector<std::string> source_ids,
+                            std::function<void(const std::string&)> done) {
+  if (source_ids.empty()) return done("");
+  auto name = config.name;
+  self->request(spawn_meta_removal(self, config, std::move(source_ids)), defaults::probe_timeout,
+                run_atom_v)
+      .then([=](bool) { done(""); },
+            [=](caf::error& err) {
+              auto warning = "its rows in " + config.meta_schema +
+                             ".load_marks and .apply_marks downstream could not be removed (" +
+                             describe(err) + "); they are left unused: no later task trusts them";
+              DM_WARN("worker {} stopped task {}, but {}", self->state.worker_name, name,
+                      warning);
+              done(warning);
+            });
+}
+
 // The last step of stop-task on this worker: the task's local records go, then its rows in the
-// downstream meta tables. A downstream that cannot be reached does not stop the stop (those rows
-// belong to a run no later task trusts, see downstream_meta.hpp); the reply says so.
+// downstream meta tables; the reply says if those could not go.
 void finish_stop(self_ptr self, const std::string& name, const task_config& config,
                  std::vector<caf::typed_response_promise<task_status>> promises) {
   auto& st = self->state;
   auto here = sources_here(st, config);
-  auto reply = [=](const std::string& warning) mutable {
-    task_status status;
-    status.name = name;
-    status.stage = task_stage::stopped;
-    status.task_mode = config.task_mode;
-    for (auto& id : here) {
-      subtask_status s;
-      s.source_id = id;
-      s.worker = self->state.worker_name;
-      s.stage = task_stage::stopped;
-      if (!warning.empty()) s.warnings.push_back(warning);
-      status.subtasks.push_back(std::move(s));
-    }
-    // Its units are gone: no stale series stay behind (DM's dashboards count tasks by them).
-    metrics::registry::global().remove_labelled("task", name);
-    for (auto& rp : promises) rp.deliver(status);
-    DM_INFO("worker {} removed task {}", self->state.worker_name, name);
-  };
   on_store(self, st.store, remove_task_records(st, config), [=](caf::error err) mutable {
     if (err) {
       for (auto& rp : promises) rp.deliver(err);
       return;
     }
-    if (here.empty()) return reply("");
-    self->request(spawn_meta_removal(self, config, here), defaults::probe_timeout, run_atom_v)
-        .then([=](bool) mutable { reply(""); },
-              [=](caf::error& err) mutable {
-                auto warning = "its rows in " + config.meta_schema +
-                               ".load_marks and .apply_marks downstream could not be removed (" +
-                               describe(err) + "); they are left unused: no later task trusts them";
-                DM_WARN("worker {} stopped task {}, but {}", self->state.worker_name, name,
-                        warning);
-                reply(warning);
-              });
+    remove_downstream_rows(self, config, here, [=](const std::string& warning) mutable {
+      // Its units are gone: no stale series stay behind (DM's dashboards count tasks by them).
+      metrics::registry::global().remove_labelled({{"task", name}});
+      auto status = stopped_status(self->state.worker_name, name, config, here, warning);
+      for (auto& rp : promises) rp.deliver(status);
+      DM_INFO("worker {} removed task {}", self->state.worker_name, name);
+    });
   });
+}
+
+// The last step of stop-task -s on some of this worker's parts, once their actors ended: the task
+// goes on without them. Its record here loses their sources (so a restart does not bring them
+// back); their checkpoints, online-DDL records, dump files, paused marks, metric series and
+// downstream meta rows go, as stop-task does for a whole task.
+void finish_part_stop(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  auto& entry = st.tasks.at(name);
+  auto ending = entry.parting->sources;
+  auto remaining = entry.config;
+  auto& instances = remaining.mysql_instances;
+  instances.erase(std::remove_if(instances.begin(), instances.end(),
+                                 [&](const auto& inst) { return ending.count(inst.source_id); }),
+                  instances.end());
+  auto now_paused = entry.paused;
+  std::vector<std::string> dirs;
+  for (auto& id : ending) {
+    now_paused.erase(id);
+    dirs.push_back(dump_dir_of(entry.config, id, st.settings.data_dir));
+  }
+  auto db = st.db;
+  auto record = to_json(remaining);
+  on_store(
+      self, st.store,
+      [=]() -> caf::error {
+        storage::meta_store meta{db};
+        if (auto err = meta.put(task_kind, name, record)) return err;
+        if (auto err = now_paused.empty() ? meta.erase(task_stage_kind, name)
+                                          : meta.put(task_stage_kind, name, joined(now_paused)))
+          return err;
+        for (auto& dir : dirs) {
+          std::error_code ignored;
+          std::filesystem::remove_all(dir, ignored);
+        }
+        for (auto& id : ending) {
+          if (auto err = storage::checkpoint_store{db}.erase_part(name, id)) return err;
+          if (auto err = erase_task_shadow_migrations(meta, name, id)) return err;
+        }
+        return caf::none;
+      },
+      [=](caf::error err) {
+        auto& st = self->state;
+        auto it = st.tasks.find(name);
+        if (it == st.tasks.end()) return;
+        auto rp = it->second.parting->promise;
+        auto config = it->second.config;
+        it->second.parting.reset();
+        if (err) {
+          rp.deliver(make_error(ec::storage_failed,
+                                "task " + name + ": the parts on " + joined(ending) +
+                                    " stopped, but their records could not be removed (" +
+                                    describe(err) + "); run stop-task -s again"));
+          return;
+        }
+        it->second.config = remaining;
+        it->second.paused = now_paused;
+        std::vector<std::string> ids{ending.begin(), ending.end()};
+        remove_downstream_rows(self, config, ids, [=](const std::string& warning) mutable {
+          for (auto& id : ids)
+            metrics::registry::global().remove_labelled({{"task", name}, {"source_id", id}});
+          DM_INFO("worker {} removed task {} from source(s) {}", self->state.worker_name, name,
+                  joined(ending));
+          rp.deliver(stopped_status(self->state.worker_name, name, config, ids, warning));
+        });
+      });
 }
 
 // Persists a task that passed its precheck (on the store) and starts it on its sources here.
@@ -336,7 +419,7 @@ void ask_parts(self_ptr self, const std::string& name, const std::vector<std::st
 // Refuses a command about a task that is being stopped or updated (nothing may resume, pause
 // or stop it while update-task changes its parts' rules).
 caf::error busy(const worker_actor_state::task_entry& entry, const std::string& name) {
-  if (!entry.stopping.empty())
+  if (!entry.stopping.empty() || entry.parting)
     return make_error(ec::invalid_state, "task " + name + " is being stopped");
   if (entry.updating)
     return make_error(ec::invalid_state,
@@ -353,6 +436,10 @@ void on_subtask_down(self_ptr self, const std::string& name, const std::string& 
   if (it == st.tasks.end()) return;
   auto& entry = it->second;
   entry.subtasks.erase(source_id);
+  if (entry.parting && entry.parting->waiting.erase(source_id)) {
+    if (entry.parting->waiting.empty()) finish_part_stop(self, name);
+    return;
+  }
   if (entry.stopping.empty()) {
     auto& policy = entry.respawn.try_emplace(source_id, defaults::actor_respawn).first->second;
     auto delay = policy.on_failure(restart_policy::clock::now(), st.random)
@@ -504,6 +591,27 @@ caf::result<status_reply> query_status(self_ptr self, const std::string& name) {
   return rp;
 }
 
+namespace {
+
+// stop-task -s naming some, not all, of this worker's parts of task `name`: the parts on
+// `ending` end and finish_part_stop removes them; the others go on.
+caf::result<task_status> stop_parts(self_ptr self, const std::string& name,
+                                    std::set<std::string> ending) {
+  auto& entry = self->state.tasks.at(name);
+  auto rp = self->make_response_promise<task_status>();
+  entry.parting = worker_actor_state::task_entry::part_stop{ending, {}, rp};
+  for (auto& id : ending)
+    if (auto part = entry.subtasks.find(id); part != entry.subtasks.end()) {
+      entry.parting->waiting.insert(id);
+      self->send_exit(part->second, caf::exit_reason::user_shutdown);
+    }
+  // Parts that were down (waiting to be spawned again) have nothing to wait for.
+  if (entry.parting->waiting.empty()) finish_part_stop(self, name);
+  return rp;
+}
+
+}  // namespace
+
 caf::result<task_status> stop_task(self_ptr self, const std::string& name,
                                    const std::vector<std::string>& sources) {
   auto& st = self->state;
@@ -511,23 +619,17 @@ caf::result<task_status> stop_task(self_ptr self, const std::string& name,
   if (it == st.tasks.end())
     return not_on_worker(st, "task", name);
   auto& entry = it->second;
-  if (entry.updating) return busy(entry, name);
+  if (entry.updating || entry.parting) return busy(entry, name);
   if (!sources.empty()) {
     auto chosen = parts_on(entry, sources);
     if (chosen.empty())
       return make_error(ec::not_found, "task " + name + " runs on no source of " +
                                            join(sources) + " on worker " + st.worker_name);
-    std::set<std::string> others;
-    for (auto& [id, handle] : entry.subtasks)
-      if (std::find(sources.begin(), sources.end(), id) == sources.end()) others.insert(id);
-    // A task is recorded per worker: removing a part alone would leave a record that
-    // respawns it, so a stop covers all of this worker's parts.
-    if (!others.empty())
-      return make_error(ec::invalid_state,
-                        "stop-task " + name + " -s: worker " + st.worker_name +
-                            " also runs the task on source(s) " + joined(others) +
-                            ", and a task stops on whole workers; add them to -s, or pause "
-                            "the parts with pause-task -s");
+    std::set<std::string> ending, others;
+    for (auto& id : sources_here(st, entry.config))
+      (std::find(sources.begin(), sources.end(), id) != sources.end() ? ending : others)
+          .insert(id);
+    if (!others.empty()) return stop_parts(self, name, std::move(ending));
   }
   auto rp = self->make_response_promise<task_status>();
   if (entry.subtasks.empty()) {

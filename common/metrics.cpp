@@ -1,5 +1,6 @@
 #include "common/metrics.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace dm::metrics {
@@ -124,14 +125,16 @@ void registry::remove_series(const std::string& name, const labels& l) {
   drop(f->second.histograms);
 }
 
-void registry::remove_labelled(const std::string& key, const std::string& value) {
+void registry::remove_labelled(const labels& match) {
   // Series are referenced by raw pointer from their users; they are only forgotten from the
   // exposition, never freed, so a late update from a stopping actor stays safe.
   std::lock_guard<std::mutex> guard{mutex_};
   for (auto& [name, f] : families_) {
     auto drop = [&](auto& series) {
       for (auto it = series.begin(); it != series.end();)
-        if (has_label(it->first, key, value)) {
+        if (std::all_of(match.begin(), match.end(), [&](const auto& label) {
+              return has_label(it->first, label.first, label.second);
+            })) {
           it->second.release();
           it = series.erase(it);
         } else {

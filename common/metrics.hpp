@@ -91,8 +91,9 @@ class registry {
   histogram* get_histogram(const std::string& name, const std::string& help, const labels& l,
                            const std::vector<double>& bounds);
 
-  // Removes every series carrying label `key`=`value` (when a source or task goes away).
-  void remove_labelled(const std::string& key, const std::string& value);
+  // Removes every series carrying all the labels of `match` (when a source, a task or one
+  // task's part on a source goes away).
+  void remove_labelled(const labels& match);
   // Removes the one series of `name` with exactly `l` (a task that finished, as DM drops its
   // state series). A later get_* creates it afresh.
   void remove_series(const std::string& name, const labels& l);

@@ -19,7 +19,9 @@ caf::error save_shadow_migration(storage::meta_store& meta, const std::string& t
                                  const std::string& source, const shadow_migration& migration);
 caf::error erase_shadow_migration(storage::meta_store& meta, const std::string& task,
                                   const std::string& source, const std::string& key);
-// Every record of `task`, on any source (the task is removed).
-caf::error erase_task_shadow_migrations(storage::meta_store& meta, const std::string& task);
+// Every record of `task` on `source`, or on any source when `source` is empty (the task, or its
+// part on that source, is removed).
+caf::error erase_task_shadow_migrations(storage::meta_store& meta, const std::string& task,
+                                        const std::string& source = "");
 
 }  // namespace dm

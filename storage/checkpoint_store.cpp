@@ -83,4 +83,11 @@ caf::error checkpoint_store::erase_task(std::string_view task) {
   return db_->write(batch, true);
 }
 
+caf::error checkpoint_store::erase_part(std::string_view task, std::string_view source) {
+  auto batch = db_->new_batch();
+  batch.erase_range(family::checkpoint, checkpoint_part_begin(task, source),
+                    checkpoint_part_end(task, source));
+  return db_->write(batch, true);
+}
+
 }  // namespace dm::storage

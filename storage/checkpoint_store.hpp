@@ -52,6 +52,8 @@ class checkpoint_store {
 
   // Removes every checkpoint of `task`.
   caf::error erase_task(std::string_view task);
+  // Removes every checkpoint of `task` on `source` (stop-task -s).
+  caf::error erase_part(std::string_view task, std::string_view source);
 
  private:
   std::shared_ptr<database> db_;

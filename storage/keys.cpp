@@ -104,6 +104,14 @@ std::string checkpoint_task_begin(std::string_view task) { return owner_prefix(t
 
 std::string checkpoint_task_end(std::string_view task) { return prefix_end(owner_prefix(task)); }
 
+std::string checkpoint_part_begin(std::string_view task, std::string_view source) {
+  return checkpoint_key(task, source, "");
+}
+
+std::string checkpoint_part_end(std::string_view task, std::string_view source) {
+  return prefix_end(checkpoint_key(task, source, ""));
+}
+
 std::string meta_key(std::string_view kind, std::string_view id) {
   auto out = owner_prefix(kind);
   out += id;

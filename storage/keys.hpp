@@ -42,6 +42,9 @@ std::string checkpoint_key(std::string_view task, std::string_view source, std::
 // The range of all checkpoint keys of `task`.
 std::string checkpoint_task_begin(std::string_view task);
 std::string checkpoint_task_end(std::string_view task);
+// The range of the checkpoint keys of `task` on `source` (one part of the task).
+std::string checkpoint_part_begin(std::string_view task, std::string_view source);
+std::string checkpoint_part_end(std::string_view task, std::string_view source);
 
 // family meta: kind NUL id
 std::string meta_key(std::string_view kind, std::string_view id);

@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include <caf/string_algorithms.hpp>
+
 #include "app/config/source_yaml.hpp"
 #include "app/config/task_yaml.hpp"
 #include "app/dmctl/client.hpp"
@@ -272,15 +274,25 @@ caf::expected<reply> stop_task(workers& ws, const std::string& target,
   if (!a) return a.error();
   if (a->from.empty()) return on_no_worker(ws, a->refusal, "task " + *name);
   auto warnings = nlohmann::json::array();
-  std::string text = "task " + *name + " stopped and removed\n";
+  // With -s the task goes on on its other sources.
+  std::string text = "task " + *name + " stopped and removed" +
+                     (sources.empty() ? std::string{} : " on source(s) " + caf::join(sources, ", ")) +
+                     "\n";
   for (auto& [i, status] : a->from)
     for (auto& s : status.subtasks)
       for (auto& w : s.warnings) {
         warnings.push_back("source " + s.source_id + ": " + w);
         text += "warning: source " + s.source_id + ": " + w + "\n";
       }
-  return reply{
-      {{"result", true}, {"task", *name}, {"stage", "Stopped"}, {"warnings", warnings}}, text};
+  nlohmann::json stopped = nlohmann::json::array();
+  for (auto& [i, status] : a->from)
+    for (auto& s : status.subtasks) stopped.push_back(s.source_id);
+  return reply{{{"result", true},
+                {"task", *name},
+                {"stage", "Stopped"},
+                {"sources", stopped},
+                {"warnings", warnings}},
+               text};
 }
 
 caf::expected<reply> pause_task(workers& ws, const std::string& task,

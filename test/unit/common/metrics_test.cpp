@@ -42,7 +42,7 @@ BOOST_AUTO_TEST_CASE(series_go_away_by_whole_label_or_one_by_one) {
   auto* kept = reg.get_gauge("pos", "P", {{"node", "relay"}, {"source_id", "s2"}});
   kept->set(7);
   // "task" = "a" only: not task "ab", not label "subtask".
-  reg.remove_labelled("task", "a");
+  reg.remove_labelled({{"task", "a"}});
   auto text = reg.render();
   BOOST_CHECK(text.find("state{task=\"a\"") == std::string::npos);
   BOOST_CHECK(has_line(text, "state{task=\"ab\",source_id=\"s1\"} 3"));
@@ -57,8 +57,15 @@ BOOST_AUTO_TEST_CASE(series_go_away_by_whole_label_or_one_by_one) {
   // Asked for again, it comes back fresh.
   reg.get_gauge("state", "S", {{"task", "ab"}, {"source_id", "s1"}})->set(1);
   BOOST_CHECK(has_line(reg.render(), "state{task=\"ab\",source_id=\"s1\"} 1"));
-  reg.remove_labelled("source_id", "s2");
+  reg.remove_labelled({{"source_id", "s2"}});
   BOOST_CHECK(reg.render().find("pos{") == std::string::npos);
+  // Every label of the match must be present: one task's part on one source.
+  reg.get_gauge("state", "S", {{"task", "c"}, {"source_id", "s1"}})->set(4);
+  reg.get_gauge("state", "S", {{"task", "c"}, {"source_id", "s2"}})->set(5);
+  reg.remove_labelled({{"task", "c"}, {"source_id", "s1"}});
+  text = reg.render();
+  BOOST_CHECK(text.find("state{task=\"c\",source_id=\"s1\"}") == std::string::npos);
+  BOOST_CHECK(has_line(text, "state{task=\"c\",source_id=\"s2\"} 5"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
