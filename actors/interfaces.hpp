@@ -139,10 +139,11 @@ using worker_actor = caf::typed_actor<
     // source's purge rules now), keeping what tasks still need.
     caf::replies_to<purge_relay_atom, std::string, std::string>::with<purge_result>,
     // handle-error: for every part of the task paused on an event, skip that event or replace
-    // it with SQL ("skip" or "replace", the SQL), and resume. The last argument in this and the
+    // it with SQL ("skip" or "replace", the SQL), and resume; with a position (binlog -b,
+    // "file:pos"), decide ahead about the event there, and "revert" withdraws that. The last argument in this and the
     // next two: only the parts on these sources (DM's -s; empty: all); not_found when the task
     // has none of them here.
-    caf::replies_to<handle_error_atom, std::string, std::string, std::string,
+    caf::replies_to<handle_error_atom, std::string, std::string, std::string, std::string,
                     std::vector<std::string>>::with<task_status>,
     // pause-task: stops the task's units, keeping checkpoints; the parts stay Paused, also
     // across worker restarts, until resume-task.
@@ -211,8 +212,11 @@ using task_actor = caf::typed_actor<
     // Refreshes its metrics (sent to itself every second).
     caf::reacts_to<tick_atom>,
     // The operator's decision about the event the task stopped on (skip, or replace with the
-    // SQL); resumes the task.
-    caf::replies_to<handle_error_atom, error_action, std::string>::with<subtask_status>,
+    // SQL; the last argument empty or that event's position); resumes the task. With another
+    // position (binlog -b): the decision about the event there, taken when the syncer reaches
+    // it. revert withdraws such a decision (at that position, if given).
+    caf::replies_to<handle_error_atom, error_action, std::string, std::string>::with<
+        subtask_status>,
     // The operator pauses or resumes this (task, source).
     caf::replies_to<pause_task_atom>::with<subtask_status>,
     caf::replies_to<resume_task_atom>::with<subtask_status>,

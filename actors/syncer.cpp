@@ -480,6 +480,26 @@ caf::error follow_file(syncer_actor_state& st, const relay_key& key) {
   return caf::none;
 }
 
+// A decision made ahead (binlog -b) takes the key of the event that starts at its position. An
+// event past that position before one starting there means none does: the syncer stops rather
+// than go on without the operator's decision.
+caf::error place_decision(syncer_actor_state& st, const relay_key& key) {
+  if (!st.decision || st.decision->at.empty() || st.decision->key == key) return caf::none;
+  auto here = position_of(st, key);
+  auto& at = st.decision->at;
+  if (here == at) {
+    st.decision->key = key;
+    return caf::none;
+  }
+  if (binlog_file_index(here.file) && binlog_file_index(at.file) && compare(at, here) < 0)
+    return make_error(ec::invalid_state,
+                      st.label + ": binlog " + to_string(st.decision->action) + " -b " +
+                          to_string(at) + ": no event starts at that position (the syncer "
+                          "reached " + to_string(here) + "); binlog revert it, then give the "
+                          "start position of an event (SHOW BINLOG EVENTS on the upstream)");
+  return caf::none;
+}
+
 // Processes one relay event: plan, then run the plan's step. False when it must be processed
 // again later (a hold); the event is then not consumed, and keeps its decoding and plan.
 caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) {
@@ -495,6 +515,7 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
                               ": " + describe(fresh.error()));
       st.decoded = std::move(*fresh);
       st.decoded_key = stored.key;
+      if (auto err = place_decision(st, stored.key)) return err;
       event_context context{stored.key,      &*st.rules, st.decision ? &*st.decision : nullptr,
                             &st.table_starts, &st.online, &st.migrations};
       st.plan = plan_event(*st.decoded, context);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <functional>
 
 #include <caf/all.hpp>
 
@@ -372,6 +373,113 @@ void resume_decided(task_self self, caf::typed_response_promise<subtask_status>&
   rp.deliver(make_status(st));
 }
 
+// Refuses a second decision while one made ahead (binlog -b) waits for its event.
+caf::error ahead_pending(const std::string& task, const std::string& source,
+                         const operator_decision& pending) {
+  return make_error(ec::invalid_state,
+                    "task " + task + " on source " + source + ": binlog " +
+                        to_string(pending.action) + " -b " + to_string(pending.at) +
+                        " waits for its event; binlog revert it first");
+}
+
+// The store job that saves `decision` for the task's part, unless one made ahead (binlog -b)
+// still waits for its event.
+std::function<caf::error()> save_unless_ahead_pending(const task_actor_state& st,
+                                                      operator_decision decision) {
+  auto db = st.db;
+  auto task_name = st.config.name;
+  auto source_id = st.source.source_id;
+  return [=]() -> caf::error {
+    storage::meta_store meta{db};
+    auto pending = load_decision(meta, task_name, source_id);
+    if (!pending) return pending.error();
+    if (*pending && !(*pending)->at.empty())
+      return ahead_pending(task_name, source_id, **pending);
+    return save_decision(meta, task_name, source_id, decision);
+  };
+}
+
+// A running syncer reads the operator's decisions when it starts: it starts again.
+void reload_syncer(task_self self) {
+  auto& st = self->state;
+  if (st.stage != task_stage::running || !st.units->syncer) return;
+  stop_units(self);
+  self->send(self, restart_atom_v);
+}
+
+// binlog skip|replace -b: records the decision about the event at `at`, which the syncer has not
+// reached yet, and restarts a running syncer so that it reads it. inject -b is refused: inject
+// runs at once.
+caf::result<subtask_status> decide_ahead(task_self self, error_action action,
+                                         const std::string& sql, const binlog_position& at) {
+  auto& st = self->state;
+  if (action == error_action::inject)
+    return make_error(ec::invalid_argument,
+                      label(st) + ": binlog inject -b is not supported (inject runs at once, on "
+                                  "the event a part stopped on); use binlog replace -b with the "
+                                  "statements to run, the event's own last");
+  auto& synced = st.progress.synced;
+  if (!synced.empty() && binlog_file_index(synced.file) && binlog_file_index(at.file) &&
+      compare(at, synced) < 0)
+    return make_error(ec::invalid_state, label(st) + ": binlog " + to_string(action) + " -b " +
+                                             to_string(at) + ": the task has applied everything "
+                                             "before " + to_string(synced) + " already");
+  auto rp = self->make_response_promise<subtask_status>();
+  on_store(self, st.store, save_unless_ahead_pending(st, {{}, action, sql, at}),
+           [=](caf::error err) mutable {
+             auto& st = self->state;
+             if (err) {
+               rp.deliver(err);
+               return;
+             }
+             DM_INFO("{}: the operator chose to {} the event at {} when the syncer reaches it",
+                     label(st), to_string(action), to_string(at));
+             reload_syncer(self);
+             rp.deliver(make_status(st));
+           });
+  return rp;
+}
+
+// binlog revert: withdraws the decision made ahead (binlog -b) if it has not acted yet; `at`, if
+// given, must be its position.
+caf::result<subtask_status> revert_ahead(task_self self, const std::string& at_text) {
+  auto& st = self->state;
+  binlog_position at;
+  if (!at_text.empty()) {
+    auto parsed = parse_binlog_position(at_text);
+    if (!parsed) return parsed.error();
+    at = std::move(*parsed);
+  }
+  auto db = st.db;
+  auto task_name = st.config.name;
+  auto source_id = st.source.source_id;
+  auto rp = self->make_response_promise<subtask_status>();
+  on_store(self, st.store,
+           [=]() -> caf::error {
+             storage::meta_store meta{db};
+             auto pending = load_decision(meta, task_name, source_id);
+             if (!pending) return pending.error();
+             if (!*pending || (*pending)->at.empty() || (!at.empty() && (*pending)->at != at))
+               return make_error(ec::invalid_state,
+                                 "task " + task_name + " on source " + source_id +
+                                     ": no binlog -b operation" +
+                                     (at.empty() ? std::string{} : " at " + to_string(at)) +
+                                     " waits; nothing to revert");
+             return clear_decision(meta, task_name, source_id);
+           },
+           [=](caf::error err) mutable {
+             auto& st = self->state;
+             if (err) {
+               rp.deliver(err);
+               return;
+             }
+             DM_INFO("{}: the operator reverted the binlog -b operation", label(st));
+             reload_syncer(self);
+             rp.deliver(make_status(st));
+           });
+  return rp;
+}
+
 // binlog inject: runs the operator's statements downstream now (on a thread of its own), then
 // resumes the task, whose units try the failed event again.
 void inject_then_retry(task_self self, const std::string& sql,
@@ -489,9 +597,16 @@ task_actor::behavior_type task(task_self self, task_config config, source_config
         stop_units(self, caf::exit_reason::kill);
         self->quit(st.stop_reason);
       },
-      [=](handle_error_atom, error_action action,
-          const std::string& sql) -> caf::result<subtask_status> {
+      [=](handle_error_atom, error_action action, const std::string& sql,
+          const std::string& at_text) -> caf::result<subtask_status> {
         auto& st = self->state;
+        if (action == error_action::revert) return revert_ahead(self, at_text);
+        if (!at_text.empty()) {
+          auto at = parse_binlog_position(at_text);
+          if (!at) return at.error();
+          if (!st.failed_key || st.failed_position != *at)
+            return decide_ahead(self, action, sql, *at);
+        }
         if (st.stage != task_stage::paused || !st.failed_key)
           return make_error(ec::invalid_state,
                             label(st) + " is not paused on a failed event; nothing to handle");
@@ -503,21 +618,13 @@ task_actor::behavior_type task(task_self self, task_config config, source_config
           inject_then_retry(self, sql, rp);
           return rp;
         }
-        operator_decision decision{*st.failed_key, action, sql};
-        auto db = st.db;
-        auto task_name = st.config.name;
-        auto source_id = st.source.source_id;
-        on_store(self, st.store,
-                 [=] {
-                   storage::meta_store meta{db};
-                   return save_decision(meta, task_name, source_id, decision);
-                 },
+        on_store(self, st.store, save_unless_ahead_pending(st, {*st.failed_key, action, sql, {}}),
                  [=](caf::error err) mutable {
                    auto& st = self->state;
                    if (err) {
-  rp.deliver(err);
-  return;
-}
+                     rp.deliver(err);
+                     return;
+                   }
                    DM_INFO("{} resumes: the operator chose to {} the event at {}", label(st),
                            to_string(action), to_string(st.failed_position));
                    resume_decided(self, rp);

@@ -219,8 +219,8 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
         return purge_relay(self, id, before_file);
       },
       [=](handle_error_atom, const std::string& name, const std::string& action,
-          const std::string& sql, const std::vector<std::string>& sources) {
-        return handle_error(self, name, action, sql, sources);
+          const std::string& sql, const std::string& at, const std::vector<std::string>& sources) {
+        return handle_error(self, name, action, sql, at, sources);
       },
       [=](pause_task_atom, const std::string& name, const std::vector<std::string>& sources) {
         return set_paused(self, name, true, sources);

@@ -90,8 +90,10 @@ caf::result<status_reply> query_status(self_ptr self, const std::string& name);
 // `sources`: DM's -s, empty for every part of the task.
 caf::result<task_status> stop_task(self_ptr self, const std::string& name,
                                    const std::vector<std::string>& sources);
+// `at`: binlog -b's "file:pos", empty for the event each part stopped on.
 caf::result<task_status> handle_error(self_ptr self, const std::string& name,
                                       const std::string& action, const std::string& sql,
+                                      const std::string& at,
                                       const std::vector<std::string>& sources);
 caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool paused,
                                     const std::vector<std::string>& sources);

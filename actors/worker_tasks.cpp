@@ -648,15 +648,16 @@ caf::result<task_status> stop_task(self_ptr self, const std::string& name,
 
 caf::result<task_status> handle_error(self_ptr self, const std::string& name,
                                       const std::string& action, const std::string& sql,
+                                      const std::string& at,
                                       const std::vector<std::string>& sources) {
   auto decided = error_action_from(action);
   if (!decided)
     return make_error(ec::invalid_argument,
-                      "handle-error takes skip, replace or inject, not '" + action + "'");
+                      "handle-error takes skip, replace, inject or revert, not '" + action + "'");
   if (auto it = self->state.tasks.find(name); it != self->state.tasks.end())
     if (auto err = busy(it->second, name)) return err;
   auto rp = self->make_response_promise<task_status>();
-  ask_parts(self, name, sources, rp, handle_error_atom_v, *decided, sql);
+  ask_parts(self, name, sources, rp, handle_error_atom_v, *decided, sql, at);
   return rp;
 }
 

@@ -37,6 +37,12 @@ caf::expected<std::optional<operator_decision>> load_decision(storage::meta_stor
   if (!action) return corrupt;
   d.action = *action;
   if (j.contains("sql") && j["sql"].is_string()) d.sql = j["sql"].get<std::string>();
+  if (j.contains("at")) {
+    if (!j["at"].is_string()) return corrupt;
+    auto at = parse_binlog_position(j["at"].get<std::string>());
+    if (!at) return corrupt;
+    d.at = std::move(*at);
+  }
   return std::optional<operator_decision>{std::move(d)};
 }
 
@@ -45,6 +51,7 @@ caf::error save_decision(storage::meta_store& meta, const std::string& task,
   nlohmann::json j{{"key", {d.key.segment, d.key.file_index, d.key.offset}},
                    {"action", to_string(d.action)},
                    {"sql", d.sql}};
+  if (!d.at.empty()) j["at"] = to_string(d.at);
   return meta.put(kind, id_of(task, source), j.dump());
 }
 

@@ -1,5 +1,5 @@
-// Operator decisions about the event a task stopped on (dmctl handle-error): skip it, or run
-// given SQL instead. Kept in the meta store until the syncer has acted on it, so a restart in
+// Operator decisions about the event a task stopped on (dmctl handle-error), or about the event
+// at a given position ahead (binlog -b): skip it, or run given SQL instead. Kept in the meta store until the syncer has acted on it, so a restart in
 // between does not lose it. Blocking (RocksDB).
 #pragma once
 

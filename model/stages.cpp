@@ -48,10 +48,11 @@ constexpr std::array<std::pair<task_mode, const char*>, 3> task_modes{{
     {task_mode::incremental, "incremental"},
     {task_mode::all, "all"},
 }};
-constexpr std::array<std::pair<error_action, const char*>, 3> error_actions{{
+constexpr std::array<std::pair<error_action, const char*>, 4> error_actions{{
     {error_action::skip, "skip"},
     {error_action::replace, "replace"},
     {error_action::inject, "inject"},
+    {error_action::revert, "revert"},
 }};
 
 constexpr std::array<std::pair<dump_consistency, const char*>, 2> consistencies{{

@@ -48,8 +48,8 @@ enum class on_duplicate : uint8_t { replace, ignore, error };
 
 // The operator's decision about an event a task paused on (handle-error / binlog): skip it,
 // replace it with SQL, or inject SQL before it (the SQL runs at once, then the event is tried
-// again).
-enum class error_action : uint8_t { skip, replace, inject };
+// again); revert withdraws a decision made ahead (binlog -b) that has not acted yet.
+enum class error_action : uint8_t { skip, replace, inject, revert };
 
 const char* to_string(task_stage x);
 const char* to_string(task_unit x);

@@ -26,6 +26,9 @@ struct operator_decision {
   error_action action = error_action::skip;
   // For replace: the statements to run instead.
   std::string sql;
+  // Made ahead (binlog -b): the event that starts at this upstream position, once the syncer
+  // reaches it; `key` is set then. Empty file: the decision is about the event at `key`.
+  binlog_position at;
 };
 
 // What the plan needs to know besides the event.

@@ -275,9 +275,9 @@ caf::expected<reply> stop_task(workers& ws, const std::string& target,
   if (a->from.empty()) return on_no_worker(ws, a->refusal, "task " + *name);
   auto warnings = nlohmann::json::array();
   // With -s the task goes on on its other sources.
-  std::string text = "task " + *name + " stopped and removed" +
-                     (sources.empty() ? std::string{} : " on source(s) " + caf::join(sources, ", ")) +
-                     "\n";
+  std::string text =
+      "task " + *name + " stopped and removed" +
+      (sources.empty() ? std::string{} : " on source(s) " + caf::join(sources, ", ")) + "\n";
   for (auto& [i, status] : a->from)
     for (auto& s : status.subtasks)
       for (auto& w : s.warnings) {
@@ -346,17 +346,40 @@ caf::expected<reply> update_task(workers& ws, const std::string& task_file) {
 }
 
 caf::expected<reply> handle_error(workers& ws, const std::string& task, const std::string& action,
-                                  const std::string& sql, const std::vector<std::string>& sources) {
-  if (error_action_from(action) != error_action::skip && sql.empty())
+                                  const std::string& sql, const std::string& binlog_pos,
+                                  const std::vector<std::string>& sources) {
+  auto decided = error_action_from(action);
+  auto at = binlog_pos;
+  // DM's relay form "mysql-bin|000001.000003:4" names upstream file mysql-bin.000003.
+  if (auto bar = at.find('|'); bar != std::string::npos) {
+    auto dot = at.find('.', bar);
+    if (dot != std::string::npos) at = at.substr(0, bar) + at.substr(dot);
+  }
+  if (!at.empty())
+    if (auto parsed = parse_binlog_position(at); !parsed) return parsed.error();
+  if (decided == error_action::revert) {
+    auto a = ask_each<task_status>(ws, ws.all(), {ec::not_found, ec::invalid_state},
+                                   handle_error_atom_v, task, action, sql, at, sources);
+    if (!a) return a.error();
+    if (a->from.empty()) return make_error(ec::invalid_state, a->refusal);
+    return reply{to_json(merged(*a)), "reverted the binlog -b operation of " +
+                                          to_text(merged(*a))};
+  }
+  if (decided != error_action::skip && sql.empty())
     return make_error(ec::invalid_argument,
                       "binlog " + action + " " + task + " needs the SQL to run, e.g. binlog " +
                           action + " " + task + " \"ALTER TABLE ...; ...\"");
   // A worker whose part is not paused on an error has nothing to do (invalid_state).
   auto a = ask_each<task_status>(ws, ws.all(), {ec::not_found, ec::invalid_state},
-                                 handle_error_atom_v, task, action, sql, sources);
+                                 handle_error_atom_v, task, action, sql, at, sources);
   if (!a) return a.error();
   if (a->from.empty()) return make_error(ec::invalid_state, a->refusal);
   auto status = merged(*a);
+  if (!at.empty())
+    return reply{to_json(status), action + " -b " + at +
+                                      ": done where a part stopped on that event, else recorded "
+                                      "until the syncer reaches it (binlog revert withdraws "
+                                      "it); " + to_text(status)};
   return reply{to_json(status), action + " done; resumed " + to_text(status)};
 }
 

@@ -43,8 +43,11 @@ caf::expected<reply> pause_task(workers& ws, const std::string& task,
 caf::expected<reply> resume_task(workers& ws, const std::string& task,
                                  const std::vector<std::string>& sources);
 caf::expected<reply> update_task(workers& ws, const std::string& task_file);
+// `binlog_pos`: binlog -b's position (file:pos, or DM's relay form), empty for the event each
+// part stopped on; action "revert" withdraws a decision made ahead.
 caf::expected<reply> handle_error(workers& ws, const std::string& task, const std::string& action,
-                                  const std::string& sql, const std::vector<std::string>& sources);
+                                  const std::string& sql, const std::string& binlog_pos,
+                                  const std::vector<std::string>& sources);
 caf::expected<reply> purge_relay(workers& ws, const std::string& source, const std::string& file);
 // DM's binlog list: each part of `task` paused on a failed event, with the event's position and
 // the error (what binlog skip/replace/inject would act on).

@@ -183,8 +183,8 @@ int run_once(std::vector<std::string> args, bool* interactive) {
       ->required()
       ->check(CLI::IsMember({"skip", "replace", "inject", "list", "revert"}));
   bl->add_option("-b,--binlog-pos", binlog_pos,
-                 "DM: act at this position ahead; operations here act on the event a part "
-                 "stopped on");
+                 "the event starting at file:pos (DM's relay form mysql-bin|000001.000003:4 "
+                 "too), ahead of the syncer; without it, the event a part stopped on");
   bl->add_option("task", error_task, "task name")->required();
   bl->add_option("sql", error_sql, "replace: the statements to run instead, ';'-separated");
   add_sources(bl);
@@ -273,17 +273,10 @@ int run_once(std::vector<std::string> args, bool* interactive) {
     if (sp->parsed()) return dmctl::stop_task(ws, stop_target, part_sources);
     if (lm->parsed()) return dmctl::list_member(ws);
     if (pr->parsed()) return dmctl::purge_relay(ws, purge_source, purge_file);
-    if (bl->parsed() && !binlog_pos.empty())
-      return make_error(ec::invalid_argument,
-                        "binlog -b is not supported: operations act on the event a part of the "
-                        "task stopped on (query-status shows it); leave out -b");
     if (bl->parsed() && error_action == "list") return dmctl::list_errors(ws, error_task);
-    if (bl->parsed() && error_action == "revert")
-      return make_error(ec::invalid_state,
-                        "binlog revert: nothing to revert; skip, replace and inject act at once "
-                        "on the event a part stopped on, and no operation waits");
     if (he->parsed() || bl->parsed())
-      return dmctl::handle_error(ws, error_task, error_action, error_sql, part_sources);
+      return dmctl::handle_error(ws, error_task, error_action, error_sql, binlog_pos,
+                                 part_sources);
     if (!relay_op.empty()) return dmctl::relay_command(ws, relay_op, part_sources);
     if (dl->parsed()) return dmctl::show_ddl_locks(ws, locks_task);
     if (bs->parsed())

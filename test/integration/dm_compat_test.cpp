@@ -59,6 +59,21 @@ void require_ok(const command_result& r, const std::string& what) {
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, what << ": " << r.err << r.out);
 }
 
+// "file:pos" where the statement mentioning `needle` starts in the upstream's current binlog.
+std::string event_start(const mariadb_sandbox& upstream, const std::string& needle) {
+  auto file = *upstream.query("SHOW MASTER STATUS")[0][0];
+  std::string found;
+  for (auto& row : upstream.query("SHOW BINLOG EVENTS IN '" + file + "'"))
+    if (row[5] && row[5]->find(needle) != std::string::npos) found = file + ":" + *row[1];
+  if (found.empty()) throw std::runtime_error("no event mentions " + needle + " in " + file);
+  return found;
+}
+
+bool table_exists(const mariadb_sandbox& server, const std::string& db, const std::string& table) {
+  return *server.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" +
+                       db + "' AND TABLE_NAME = '" + table + "'")[0][0] == "1";
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(dm_commands_and_api_against_a_real_worker) {
@@ -125,13 +140,65 @@ BOOST_AUTO_TEST_CASE(dm_commands_and_api_against_a_real_worker) {
   auto revert = worker.dmctl({"binlog", "revert", "t"});
   BOOST_CHECK_NE(revert.exit_code, 0);
   BOOST_CHECK_MESSAGE(revert.err.find("nothing to revert") != std::string::npos, revert.err);
-  auto ahead = worker.dmctl({"binlog", "skip", "t", "-b", "mysql-bin|000001.000001:4"});
-  BOOST_CHECK_MESSAGE(ahead.err.find("-b is not supported") != std::string::npos, ahead.err);
   require_ok(worker.dmctl({"binlog", "inject", "t", "-s", "a",
                            "CREATE TABLE a_db.x (id INT PRIMARY KEY)"}),
              "binlog inject");
   wait_synced(worker, "t", up_a, std::chrono::seconds{60}, "a");
   BOOST_CHECK_EQUAL(row_count(downstream, "a_db.x"), 1u);
+
+  // binlog -b: decisions ahead about events the syncer has not reached. Skip, on a running task
+  // (its relay held so the syncer cannot reach the event first), then replace on a paused one.
+  require_ok(worker.dmctl({"pause-relay", "-s", "a"}), "pause-relay a");
+  up_a.execute("CREATE TABLE a_db.skipme (id INT PRIMARY KEY)");
+  require_ok(worker.dmctl({"binlog", "skip", "t", "-s", "a", "-b", event_start(up_a, "skipme")}),
+             "binlog skip -b");
+  require_ok(worker.dmctl({"resume-relay", "-s", "a"}), "resume-relay a");
+  up_a.execute("INSERT INTO a_db.t VALUES (20, 20)");
+  wait_synced(worker, "t", up_a, std::chrono::seconds{60}, "a");
+  BOOST_CHECK_EQUAL(row_count(downstream, "a_db.t WHERE id = 20"), 1u);
+  BOOST_CHECK(!table_exists(downstream, "a_db", "skipme"));
+  require_ok(worker.dmctl({"pause-task", "t", "-s", "a"}), "pause-task a");
+  up_a.execute("CREATE TABLE a_db.r1 (id INT PRIMARY KEY)");
+  auto r1 = event_start(up_a, "r1");
+  // DM's relay form of the position works as well.
+  auto relay_form = std::regex_replace(r1, std::regex{"^(.*)\\.([0-9]+):"}, "$1|000001.$2:");
+  require_ok(worker.dmctl({"binlog", "replace", "t", "-s", "a", "-b", relay_form,
+                           "CREATE TABLE a_db.r2 (id INT PRIMARY KEY)"}),
+             "binlog replace -b");
+  require_ok(worker.dmctl({"resume-task", "t", "-s", "a"}), "resume-task a");
+  wait_synced(worker, "t", up_a, std::chrono::seconds{60}, "a");
+  BOOST_CHECK(!table_exists(downstream, "a_db", "r1"));
+  BOOST_CHECK(table_exists(downstream, "a_db", "r2"));
+  // revert withdraws a waiting decision; a second revert has nothing to withdraw; a position
+  // already applied is refused.
+  require_ok(worker.dmctl({"binlog", "skip", "t", "-s", "a", "-b", "binlog.000999:4"}),
+             "binlog skip -b far ahead");
+  require_ok(worker.dmctl({"binlog", "revert", "t", "-s", "a", "-b", "binlog.000999:4"}),
+             "binlog revert");
+  BOOST_CHECK_NE(worker.dmctl({"binlog", "revert", "t", "-s", "a"}).exit_code, 0);
+  auto behind = worker.dmctl({"binlog", "skip", "t", "-s", "a", "-b", r1});
+  BOOST_CHECK_MESSAGE(behind.err.find("has applied everything before") != std::string::npos,
+                      behind.err);
+  // A position where no event starts pauses the part when the syncer passes it, saying so.
+  require_ok(worker.dmctl({"pause-relay", "-s", "a"}), "pause-relay a again");
+  up_a.execute("CREATE TABLE a_db.late (id INT PRIMARY KEY)");
+  up_a.execute("INSERT INTO a_db.t VALUES (21, 21)");
+  auto late_ddl = event_start(up_a, "late");
+  auto inside = late_ddl.substr(0, late_ddl.find(':') + 1) +
+                std::to_string(std::stoul(late_ddl.substr(late_ddl.find(':') + 1)) + 1);
+  require_ok(worker.dmctl({"binlog", "skip", "t", "-s", "a", "-b", inside}), "skip -b inside");
+  require_ok(worker.dmctl({"resume-relay", "-s", "a"}), "resume-relay a again");
+  auto stuck = wait_task_stage(worker, "t", "Paused", std::chrono::seconds{60}, "a");
+  BOOST_CHECK_MESSAGE(stuck["last_error"].get<std::string>().find(
+                          "no event starts at that position") != std::string::npos,
+                      stuck.dump());
+  require_ok(worker.dmctl({"binlog", "revert", "t", "-s", "a"}), "revert the bad position");
+  require_ok(worker.dmctl({"resume-task", "t", "-s", "a"}), "resume after revert");
+  wait_synced(worker, "t", up_a, std::chrono::seconds{60}, "a");
+  BOOST_CHECK(table_exists(downstream, "a_db", "late"));
+  up_a.execute("DROP TABLE IF EXISTS a_db.skipme, a_db.r1, a_db.late");
+  downstream.execute("DROP TABLE a_db.r2");
+  wait_synced(worker, "t", up_a, std::chrono::seconds{60}, "a");
 
   // Relay commands: pause-relay stops reading, resume-relay catches up; stop/start-relay
   // switch enable-relay (get-config shows it).

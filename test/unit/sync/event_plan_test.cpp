@@ -105,8 +105,9 @@ BOOST_AUTO_TEST_CASE(each_event_gets_its_step) {
 BOOST_AUTO_TEST_CASE(an_operators_decision_replaces_or_skips_exactly_its_event) {
   auto r = rules();
   auto orders = table("app", "orders");
-  operator_decision replace{{0, 1, 300}, error_action::replace, "UPDATE t SET a=1; DELETE FROM u"};
-  operator_decision skip{{0, 1, 300}, error_action::skip, ""};
+  operator_decision replace{
+      {0, 1, 300}, error_action::replace, "UPDATE t SET a=1; DELETE FROM u", {}};
+  operator_decision skip{{0, 1, 300}, error_action::skip, "", {}};
   auto at = [&](const operator_decision& d, relay_key key) {
     event_context ctx{key, &r, &d, nullptr};
     return plan_event(rows(binlog::rows_kind::write, orders), ctx);
