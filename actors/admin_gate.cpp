@@ -2,12 +2,14 @@
 
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include <caf/all.hpp>
 #include <openssl/crypto.h>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 
 namespace dm {
 
@@ -16,11 +18,58 @@ bool same_token(const std::string& presented, const std::string& expected) {
          CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0;
 }
 
+void count_operate_error(const std::string& worker_name, caf::atom_value command,
+                         const caf::error& err) {
+  if (code_of(err) == ec::not_found) return;
+  metrics::registry::global()
+      .get_counter("dm_worker_operate_error", "Admin commands that failed, by command",
+                   {{"worker", worker_name}, {"type", caf::to_string(command)}})
+      ->add(1);
+}
+
 namespace {
+
+// The handlers that pass a reply of one message type of the worker's interface on to `rp`: one
+// for replies_to<...>::with<R>, none for a message the worker only reacts to.
+template <class Signature>
+struct reply_relay {
+  static std::tuple<> handlers(const caf::response_promise&) { return {}; }
+};
+
+template <class Inputs, class Reply>
+struct reply_relay<caf::typed_mpi<Inputs, caf::output_tuple<Reply>>> {
+  static auto handlers(const caf::response_promise& rp) {
+    return std::make_tuple(
+        [promise = rp](Reply& reply) mutable { promise.deliver(std::move(reply)); });
+  }
+};
+
+template <class Inputs>
+struct reply_relay<caf::typed_mpi<Inputs, caf::output_tuple<void>>> {
+  static std::tuple<> handlers(const caf::response_promise&) { return {}; }
+};
+
+// The response handler for a command sent to the worker: every reply its interface declares
+// goes on to `rp`, an error to `on_error`.
+template <class... Signatures, class OnError>
+caf::behavior relay_replies(caf::detail::type_list<Signatures...>, const caf::response_promise& rp,
+                            OnError on_error) {
+  auto build = [&](auto&&... handlers) {
+    return caf::behavior{std::move(on_error), std::move(handlers)...};
+  };
+  return std::apply(build, std::tuple_cat(reply_relay<Signatures>::handlers(rp)...));
+}
+
+// The command's leading atom ("" when it has none).
+caf::atom_value command_of(const caf::message& command) {
+  return command.match_element<caf::atom_value>(0) ? command.get_as<caf::atom_value>(0)
+                                                   : caf::atom("");
+}
 
 }  // namespace
 
-caf::behavior admin_gate(caf::event_based_actor* self, worker_actor worker, std::string token) {
+caf::behavior admin_gate(caf::event_based_actor* self, worker_actor worker, std::string token,
+                         std::string worker_name) {
   return {
       [=](admin_atom, const std::string& presented, caf::message& command) {
         // Read before the promise takes the sender over.
@@ -30,14 +79,24 @@ caf::behavior admin_gate(caf::event_based_actor* self, worker_actor worker, std:
           DM_WARN("refused an admin command from node {}: {} admin token",
                   sender ? caf::to_string(sender->node()) : std::string{"?"},
                   presented.empty() ? "no" : "a wrong");
-          rp.deliver(make_error(ec::unauthorized,
-                                "the worker refused the command: " +
-                                    std::string{presented.empty() ? "no" : "wrong"} +
-                                    " admin token; pass the worker's admin-token-path file "
-                                    "with --token-path"));
+          auto refused = make_error(ec::unauthorized,
+                                    "the worker refused the command: " +
+                                        std::string{presented.empty() ? "no" : "wrong"} +
+                                        " admin token; pass the worker's admin-token-path file "
+                                        "with --token-path");
+          count_operate_error(worker_name, command_of(command), refused);
+          rp.deliver(refused);
           return;
         }
-        rp.delegate(caf::actor_cast<caf::actor>(worker), std::move(command));
+        auto type = command_of(command);
+        auto asked = self->request(caf::actor_cast<caf::actor>(worker), caf::infinite,
+                                   std::move(command));
+        self->add_multiplexed_response_handler(
+            asked.id(), relay_replies(worker_actor::signatures{}, rp,
+                                      [=](caf::error& err) mutable {
+                                        count_operate_error(worker_name, type, err);
+                                        rp.deliver(err);
+                                      }));
       },
   };
 }

@@ -18,13 +18,18 @@ namespace {
 
 using nlohmann::json;
 
-// Asks the worker and waits (on the HTTP thread) for its answer.
-template <class Result, class... Ts>
-caf::expected<Result> ask(const api_context& api, const Ts&... xs) {
+// Asks the worker the command (atom `command`, then `xs`) and waits (on the HTTP thread) for its
+// answer; a failure counts as dmctl's do.
+template <class Result, class Command, class... Ts>
+caf::expected<Result> ask(const api_context& api, Command command, const Ts&... xs) {
   caf::scoped_actor self{*api.system};
   caf::expected<Result> out{caf::error{}};
-  self->request(api.worker, defaults::dmctl_request_timeout, xs...)
-      .receive([&](Result& r) { out = std::move(r); }, [&](caf::error& e) { out = e; });
+  self->request(api.worker, defaults::dmctl_request_timeout, command, xs...)
+      .receive([&](Result& r) { out = std::move(r); },
+               [&](caf::error& e) {
+                 count_operate_error(api.worker_name, command, e);
+                 out = e;
+               });
   return out;
 }
 

@@ -27,6 +27,8 @@ struct api_context {
   worker_actor worker;
   // Empty: no token is asked for.
   std::string token;
+  // Labels the failed requests counted in dm_worker_operate_error (actors/admin_gate.hpp).
+  std::string worker_name;
 };
 
 void add_api_routes(httplib::Server& server, api_context api);

@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
     settings.secret_key = std::move(*key);
   }
   auto root = sys.spawn(dm::worker, settings, *db);
-  auto gate = sys.spawn(dm::admin_gate, root, token);
+  auto gate = sys.spawn(dm::admin_gate, root, token, cfg->name);
   auto port = tls ? caf::openssl::publish(gate, cfg->worker_addr.port,
                                           cfg->worker_addr.host.c_str(), true)
                   : sys.middleman().publish(gate, cfg->worker_addr.port,
@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
     auto hp = dm::config::parse_host_port(cfg->metrics_addr, "metrics-addr");
     dm::app::status_tls status_files{cfg->ssl_ca, cfg->ssl_cert, cfg->ssl_key};
     auto started = hp ? dm::app::status_server::start(hp->host, hp->port, status_files,
-                                                      {&sys, root, token})
+                                                      {&sys, root, token, cfg->name})
                       : caf::expected<std::unique_ptr<dm::app::status_server>>{hp.error()};
     if (!started) {
       caf::anon_send_exit(root, caf::exit_reason::user_shutdown);

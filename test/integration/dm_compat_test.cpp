@@ -176,6 +176,12 @@ BOOST_AUTO_TEST_CASE(dm_commands_and_api_against_a_real_worker) {
   require_ok(worker.dmctl({"binlog", "revert", "t", "-s", "a", "-b", "binlog.000999:4"}),
              "binlog revert");
   BOOST_CHECK_NE(worker.dmctl({"binlog", "revert", "t", "-s", "a"}).exit_code, 0);
+  // That failure counts in DM's dm_worker_operate_error, by command.
+  auto operate_errors = scrape_metrics(worker);
+  auto failed =
+      operate_errors.find("dm_worker_operate_error{worker=\"worker-1\",type=\"handleerr\"}");
+  BOOST_REQUIRE(failed != operate_errors.end());
+  BOOST_CHECK_GE(failed->second, 1.0);
   auto behind = worker.dmctl({"binlog", "skip", "t", "-s", "a", "-b", r1});
   BOOST_CHECK_MESSAGE(behind.err.find("has applied everything before") != std::string::npos,
                       behind.err);
