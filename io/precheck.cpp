@@ -462,21 +462,18 @@ class checker {
         sql::append_escaped(out, text);
         return out;
       };
+      // No row: the table does not exist; a row of NULLs: it has no primary or unique key.
       auto rows = query(down,
-                        "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
-                        "WHERE NON_UNIQUE = 0 AND TABLE_SCHEMA = " + literal(target.first) +
-                            " AND TABLE_NAME = " + literal(target.second),
+                        "SELECT s.INDEX_NAME, s.COLUMN_NAME FROM information_schema.TABLES t "
+                        "LEFT JOIN information_schema.STATISTICS s ON s.TABLE_SCHEMA = "
+                        "t.TABLE_SCHEMA AND s.TABLE_NAME = t.TABLE_NAME AND s.NON_UNIQUE = 0 "
+                        "WHERE t.TABLE_SCHEMA = " + literal(target.first) +
+                            " AND t.TABLE_NAME = " + literal(target.second),
                         "schema_of_shard_tables");
       if (!rows) return;
-      auto exists = query(down,
-                          "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
-                              literal(target.first) + " AND TABLE_NAME = " +
-                              literal(target.second),
-                          "schema_of_shard_tables");
-      if (!exists) return;
       std::string wanted_columns;
       for (auto& c : columns) wanted_columns += (wanted_columns.empty() ? "" : ", ") + c;
-      if (exists->empty()) {
+      if (rows->empty()) {
         problems += (problems.empty() ? "" : "; ") + quoted +
                     " does not exist downstream: create it with the extract columns (" +
                     wanted_columns + ") in its primary key before starting the task";
