@@ -61,7 +61,14 @@ binlog_position position_of(const syncer_actor_state& st, const relay_key& key) 
 caf::error persist_checkpoint(self_ptr self, bool sync) {
   auto& st = self->state;
   st.checkpoint_dirty = false;
-  return st.checkpoints->save_sync(st.task_name, st.source.source_id, st.checkpoint, sync);
+  if (auto err = st.checkpoints->save_sync(st.task_name, st.source.source_id, st.checkpoint, sync))
+    return err;
+  if (st.decision && st.decision_done && st.decision->key < st.checkpoint.next) {
+    if (auto err = clear_decision(*st.db_meta, st.task_name, st.source.source_id)) return err;
+    st.decision.reset();
+    st.decision_done = false;
+  }
+  return caf::none;
 }
 
 sync_progress make_progress(const syncer_actor_state& st) {
@@ -98,6 +105,11 @@ void advance_checkpoint(self_ptr self) {
     st.metric.file->set(safe->next.file_index);
     st.metric.pos->set(safe->position.pos);
   }
+  // A decision carried out is forgotten as soon as a checkpoint past it is on disk.
+  if (st.decision_done && st.decision && st.decision->key < st.checkpoint.next)
+    if (auto err = persist_checkpoint(self, true))
+      DM_WARN("{} could not save its checkpoint past the operator's decision (retried with the "
+              "next one): {}", st.label, describe(err));
 }
 
 // Saves the checkpoint as the syncer stops. A stop is clean when nothing is in flight and the
@@ -326,17 +338,19 @@ caf::error ensure_meta_tables(self_ptr self) {
   return caf::none;
 }
 
+caf::error checkpoint_before_ddl(self_ptr self, const relay_key& key);
+
 // Runs the operator's decision about the event at `key` (its plan's step).
 caf::error run_decision(self_ptr self, const relay_key& key) {
   auto& st = self->state;
   auto at = position_of(st, key);
+  if (auto err = checkpoint_before_ddl(self, key)) return err;
   if (st.plan.what == step::operator_replace)
     if (auto err = run_downstream(self, "", st.plan.ddl.statements, "handle-error replace", at))
       return err;
   DM_INFO("{} {} the event at {} as the operator decided", st.label,
           st.plan.what == step::operator_skip ? "skipped" : "replaced", to_string(at));
-  if (auto err = clear_decision(*st.db_meta, st.task_name, st.source.source_id)) return err;
-  st.decision.reset();
+  st.decision_done = true;
   return caf::none;
 }
 
@@ -480,11 +494,20 @@ caf::error follow_file(syncer_actor_state& st, const relay_key& key) {
   return caf::none;
 }
 
+// Whether checkpoint `cp` is past the event `d` is about (by its key, or for one made ahead by its
+// position: its key is known only once the syncer reached it).
+bool decision_behind(const operator_decision& d, const storage::sync_checkpoint& cp) {
+  if (d.at.empty()) return d.key < cp.next;
+  return binlog_file_index(d.at.file) && binlog_file_index(cp.position.file) &&
+         compare(d.at, cp.position) < 0;
+}
+
 // A decision made ahead (binlog -b) takes the key of the event that starts at its position. An
 // event past that position before one starting there means none does: the syncer stops rather
 // than go on without the operator's decision.
 caf::error place_decision(syncer_actor_state& st, const relay_key& key) {
-  if (!st.decision || st.decision->at.empty() || st.decision->key == key) return caf::none;
+  if (!st.decision || st.decision_done || st.decision->at.empty() || st.decision->key == key)
+    return caf::none;
   auto here = position_of(st, key);
   auto& at = st.decision->at;
   if (here == at) {
@@ -516,7 +539,8 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
       st.decoded = std::move(*fresh);
       st.decoded_key = stored.key;
       if (auto err = place_decision(st, stored.key)) return err;
-      event_context context{stored.key,      &*st.rules, st.decision ? &*st.decision : nullptr,
+      auto* decision = st.decision && !st.decision_done ? &*st.decision : nullptr;
+      event_context context{stored.key,      &*st.rules, decision,
                             &st.table_starts, &st.online, &st.migrations};
       st.plan = plan_event(*st.decoded, context);
     }
@@ -769,6 +793,11 @@ caf::error start(self_ptr self, const relay_progress& progress) {
   auto decision = load_decision(*st.db_meta, st.task_name, st.source.source_id);
   if (!decision) return decision.error();
   st.decision = std::move(*decision);
+  if (st.decision && decision_behind(*st.decision, st.checkpoint)) {
+    // Carried out before a crash that came before it was forgotten (see persist_checkpoint).
+    if (auto err = clear_decision(*st.db_meta, st.task_name, st.source.source_id)) return err;
+    st.decision.reset();
+  }
   st.started = true;
   DM_INFO("{} starts at {}{}", st.label, to_string(st.checkpoint.position),
           safe_mode_active(st) ? " in safe mode" : "");

@@ -66,8 +66,11 @@ struct syncer_actor_state {
   // What the upstream's collation ids and SYSTEM time zone mean, for the sessions of schema
   // changes (read once per run, when the first one comes).
   std::optional<upstream_session_facts> session_facts;
-  // An operator's pending decision (dmctl handle-error) about one event.
+  // An operator's pending decision (dmctl handle-error) about one event. Once carried out
+  // (`decision_done`) it stays stored until a persisted checkpoint is past its event, so that a
+  // crash in between replays the decision, not the event.
   std::optional<operator_decision> decision;
+  bool decision_done = false;
   // The task's online-ddl rules, and the online schema changes in progress (stored in the meta
   // store as they change).
   online_ddl_rules online;

@@ -15,6 +15,7 @@
 #include "common/metrics.hpp"
 #include "io/connection_settings.hpp"
 #include "io/meta_tables.hpp"
+#include "io/operator_decision.hpp"
 #include "io/precheck.hpp"
 #include "io/shadow_migration_store.hpp"
 #include "io/start_position.hpp"
@@ -70,6 +71,7 @@ std::function<caf::error()> remove_task_records(const worker_actor_state& st,
     if (auto err = storage::checkpoint_store{db}.erase_task(name)) return err;
     storage::meta_store meta{db};
     if (auto err = erase_task_shadow_migrations(meta, name)) return err;
+    if (auto err = clear_decisions(meta, name)) return err;
     if (auto err = meta.erase(task_kind, name)) return err;
     return meta.erase(task_stage_kind, name);
   };
@@ -218,6 +220,7 @@ void finish_part_stop(self_ptr self, const std::string& name) {
         for (auto& id : ending) {
           if (auto err = storage::checkpoint_store{db}.erase_part(name, id)) return err;
           if (auto err = erase_task_shadow_migrations(meta, name, id)) return err;
+          if (auto err = clear_decision(meta, name, id)) return err;
         }
         return caf::none;
       },
@@ -621,15 +624,19 @@ caf::result<task_status> stop_task(self_ptr self, const std::string& name,
   auto& entry = it->second;
   if (entry.updating || entry.parting) return busy(entry, name);
   if (!sources.empty()) {
-    auto chosen = parts_on(entry, sources);
-    if (chosen.empty())
-      return make_error(ec::not_found, "task " + name + " runs on no source of " +
-                                           join(sources) + " on worker " + st.worker_name);
+    // The task's parts here, running or down (waiting to be spawned again).
     std::set<std::string> ending, others;
     for (auto& id : sources_here(st, entry.config))
       (std::find(sources.begin(), sources.end(), id) != sources.end() ? ending : others)
           .insert(id);
-    if (!others.empty()) return stop_parts(self, name, std::move(ending));
+    if (ending.empty())
+      return make_error(ec::not_found, "task " + name + " runs on no source of " +
+                                           join(sources) + " on worker " + st.worker_name);
+    if (!others.empty()) {
+      // A whole stop already under way covers these parts too.
+      if (!entry.stopping.empty()) return busy(entry, name);
+      return stop_parts(self, name, std::move(ending));
+    }
   }
   auto rp = self->make_response_promise<task_status>();
   if (entry.subtasks.empty()) {
@@ -650,6 +657,11 @@ caf::result<task_status> handle_error(self_ptr self, const std::string& name,
                                       const std::string& action, const std::string& sql,
                                       const std::string& at,
                                       const std::vector<std::string>& sources) {
+  // A binlog position means something on one upstream only.
+  if (!at.empty() && sources.size() != 1)
+    return make_error(ec::invalid_argument,
+                      "binlog " + action + " -b " + at + " names a position of one upstream: "
+                      "give its source with exactly one -s");
   auto decided = error_action_from(action);
   if (!decided)
     return make_error(ec::invalid_argument,

@@ -60,4 +60,8 @@ caf::error clear_decision(storage::meta_store& meta, const std::string& task,
   return meta.erase(kind, id_of(task, source));
 }
 
+caf::error clear_decisions(storage::meta_store& meta, const std::string& task) {
+  return meta.erase_prefix(kind, task + '\0');
+}
+
 }  // namespace dm

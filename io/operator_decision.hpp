@@ -20,5 +20,8 @@ caf::error save_decision(storage::meta_store& meta, const std::string& task,
                          const std::string& source, const operator_decision& decision);
 caf::error clear_decision(storage::meta_store& meta, const std::string& task,
                           const std::string& source);
+// Every decision of `task`, on any source (the task is removed: a later task of the name must
+// not act on a decision made ahead for this one).
+caf::error clear_decisions(storage::meta_store& meta, const std::string& task);
 
 }  // namespace dm

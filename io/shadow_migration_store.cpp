@@ -127,13 +127,7 @@ caf::error erase_shadow_migration(storage::meta_store& meta, const std::string& 
 
 caf::error erase_task_shadow_migrations(storage::meta_store& meta, const std::string& task,
                                         const std::string& source) {
-  auto all = meta.list(kind);
-  if (!all) return all.error();
-  auto prefix = source.empty() ? task + '\0' : id_of(task, source, "");
-  for (auto& [id, value] : *all)
-    if (id.compare(0, prefix.size(), prefix) == 0)
-      if (auto err = meta.erase(kind, id)) return err;
-  return caf::none;
+  return meta.erase_prefix(kind, source.empty() ? task + '\0' : id_of(task, source, ""));
 }
 
 }  // namespace dm

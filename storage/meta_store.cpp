@@ -32,4 +32,13 @@ caf::expected<std::vector<std::pair<std::string, std::string>>> meta_store::list
   return out;
 }
 
+caf::error meta_store::erase_prefix(std::string_view kind, std::string_view prefix) {
+  auto all = list(kind);
+  if (!all) return all.error();
+  for (auto& [id, value] : *all)
+    if (std::string_view{id}.substr(0, prefix.size()) == prefix)
+      if (auto err = erase(kind, id)) return err;
+  return caf::none;
+}
+
 }  // namespace dm::storage

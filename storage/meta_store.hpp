@@ -27,6 +27,8 @@ class meta_store {
   caf::error erase(std::string_view kind, std::string_view id);
   // Every (id, value) of `kind`, ordered by id.
   caf::expected<std::vector<std::pair<std::string, std::string>>> list(std::string_view kind) const;
+  // Erases every record of `kind` whose id begins with `prefix` (one owner's records).
+  caf::error erase_prefix(std::string_view kind, std::string_view prefix);
 
  private:
   std::shared_ptr<database> db_;

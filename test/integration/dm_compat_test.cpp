@@ -182,6 +182,8 @@ BOOST_AUTO_TEST_CASE(dm_commands_and_api_against_a_real_worker) {
       operate_errors.find("dm_worker_operate_error{worker=\"worker-1\",type=\"handleerr\"}");
   BOOST_REQUIRE(failed != operate_errors.end());
   BOOST_CHECK_GE(failed->second, 1.0);
+  auto unscoped = worker.dmctl({"binlog", "skip", "t", "-b", "binlog.000999:4"});
+  BOOST_CHECK_MESSAGE(unscoped.err.find("exactly one -s") != std::string::npos, unscoped.err);
   auto behind = worker.dmctl({"binlog", "skip", "t", "-s", "a", "-b", r1});
   BOOST_CHECK_MESSAGE(behind.err.find("has applied everything before") != std::string::npos,
                       behind.err);

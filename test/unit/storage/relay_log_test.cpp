@@ -112,8 +112,15 @@ BOOST_AUTO_TEST_CASE(checkpoints_and_meta_round_trip) {
   BOOST_CHECK((*loaded)->safe_until == cp.safe_until);
   BOOST_CHECK_EQUAL((*loaded)->position.file, "bin.000003");
   BOOST_CHECK(!(*loaded)->clean_stop);
+  // One part of a task goes alone: not the task's other sources, not a source named alike.
+  BOOST_REQUIRE(!cps.save_sync("task", "srcb", cp, true));
+  BOOST_REQUIRE(!cps.erase_part("task", "src"));
+  BOOST_CHECK(!*cps.load_sync("task", "src"));
+  BOOST_CHECK(*cps.load_sync("task", "srcb"));
+  BOOST_REQUIRE(!cps.save_sync("task", "src", cp, true));
   BOOST_REQUIRE(!cps.erase_task("task"));
   BOOST_CHECK(!*cps.load_sync("task", "src"));
+  BOOST_CHECK(!*cps.load_sync("task", "srcb"));
 
   meta_store meta{t.db};
   BOOST_REQUIRE(!meta.put("source", "b", "2"));
@@ -126,6 +133,16 @@ BOOST_AUTO_TEST_CASE(checkpoints_and_meta_round_trip) {
   BOOST_CHECK_EQUAL((*list)[1].second, "2");
   BOOST_REQUIRE(!meta.erase("source", "a"));
   BOOST_CHECK(!*meta.get("source", "a"));
+  // An owner's records by id prefix; other kinds and owners stay.
+  BOOST_REQUIRE(!meta.put("decision", std::string{"t\0a", 3}, "1"));
+  BOOST_REQUIRE(!meta.put("decision", std::string{"t\0b", 3}, "2"));
+  BOOST_REQUIRE(!meta.put("decision", std::string{"tt\0a", 4}, "3"));
+  BOOST_REQUIRE(!meta.erase_prefix("decision", std::string{"t\0", 2}));
+  list = meta.list("decision");
+  BOOST_REQUIRE(list);
+  BOOST_REQUIRE_EQUAL(list->size(), 1u);
+  BOOST_CHECK_EQUAL((*list)[0].second, "3");
+  BOOST_CHECK(*meta.get("source", "b"));
 }
 
 BOOST_AUTO_TEST_CASE(a_locked_data_dir_is_a_clear_error) {
