@@ -58,12 +58,18 @@ binlog_position position_of(const syncer_actor_state& st, const relay_key& key) 
   return {st.current_file, key.offset};
 }
 
+// Whether the decision carried out in this run is behind the checkpoint (which, once saved, lets
+// it be forgotten).
+bool decision_passed(const syncer_actor_state& st) {
+  return st.decision && st.decision_done && st.decision->key < st.checkpoint.next;
+}
+
 caf::error persist_checkpoint(self_ptr self, bool sync) {
   auto& st = self->state;
   st.checkpoint_dirty = false;
   if (auto err = st.checkpoints->save_sync(st.task_name, st.source.source_id, st.checkpoint, sync))
     return err;
-  if (st.decision && st.decision_done && st.decision->key < st.checkpoint.next) {
+  if (decision_passed(st)) {
     if (auto err = clear_decision(*st.db_meta, st.task_name, st.source.source_id)) return err;
     st.decision.reset();
     st.decision_done = false;
@@ -106,7 +112,7 @@ void advance_checkpoint(self_ptr self) {
     st.metric.pos->set(safe->position.pos);
   }
   // A decision carried out is forgotten as soon as a checkpoint past it is on disk.
-  if (st.decision_done && st.decision && st.decision->key < st.checkpoint.next)
+  if (decision_passed(st))
     if (auto err = persist_checkpoint(self, true))
       DM_WARN("{} could not save its checkpoint past the operator's decision (retried with the "
               "next one): {}", st.label, describe(err));
@@ -498,8 +504,7 @@ caf::error follow_file(syncer_actor_state& st, const relay_key& key) {
 // position: its key is known only once the syncer reached it).
 bool decision_behind(const operator_decision& d, const storage::sync_checkpoint& cp) {
   if (d.at.empty()) return d.key < cp.next;
-  return binlog_file_index(d.at.file) && binlog_file_index(cp.position.file) &&
-         compare(d.at, cp.position) < 0;
+  return comes_before(d.at, cp.position);
 }
 
 // A decision made ahead (binlog -b) takes the key of the event that starts at its position. An
@@ -514,7 +519,7 @@ caf::error place_decision(syncer_actor_state& st, const relay_key& key) {
     st.decision->key = key;
     return caf::none;
   }
-  if (binlog_file_index(here.file) && binlog_file_index(at.file) && compare(at, here) < 0)
+  if (comes_before(at, here))
     return make_error(ec::invalid_state,
                       st.label + ": binlog " + to_string(st.decision->action) + " -b " +
                           to_string(at) + ": no event starts at that position (the syncer "

@@ -399,12 +399,24 @@ std::function<caf::error()> save_unless_ahead_pending(const task_actor_state& st
   };
 }
 
-// A running syncer reads the operator's decisions when it starts: it starts again.
-void reload_syncer(task_self self) {
-  auto& st = self->state;
-  if (st.stage != task_stage::running || !st.units->syncer) return;
-  stop_units(self);
-  self->send(self, restart_atom_v);
+// The end of a binlog -b or revert once the store answered: the error, or (logging `done`) a
+// running syncer starts again, since it reads the operator's decisions when it starts, and the
+// part's status.
+std::function<void(caf::error)> reload_syncer_then_answer(
+    task_self self, caf::typed_response_promise<subtask_status> rp, std::string done) {
+  return [=](caf::error err) mutable {
+    auto& st = self->state;
+    if (err) {
+      rp.deliver(err);
+      return;
+    }
+    DM_INFO("{}: {}", label(st), done);
+    if (st.stage == task_stage::running && st.units->syncer) {
+      stop_units(self);
+      self->send(self, restart_atom_v);
+    }
+    rp.deliver(make_status(st));
+  };
 }
 
 // binlog skip|replace -b: records the decision about the event at `at`, which the syncer has not
@@ -419,24 +431,16 @@ caf::result<subtask_status> decide_ahead(task_self self, error_action action,
                                   "the event a part stopped on); use binlog replace -b with the "
                                   "statements to run, the event's own last");
   auto& synced = st.progress.synced;
-  if (!synced.empty() && binlog_file_index(synced.file) && binlog_file_index(at.file) &&
-      compare(at, synced) < 0)
+  if (comes_before(at, synced))
     return make_error(ec::invalid_state, label(st) + ": binlog " + to_string(action) + " -b " +
                                              to_string(at) + ": the task has applied everything "
                                              "before " + to_string(synced) + " already");
   auto rp = self->make_response_promise<subtask_status>();
   on_store(self, st.store, save_unless_ahead_pending(st, {{}, action, sql, at}),
-           [=](caf::error err) mutable {
-             auto& st = self->state;
-             if (err) {
-               rp.deliver(err);
-               return;
-             }
-             DM_INFO("{}: the operator chose to {} the event at {} when the syncer reaches it",
-                     label(st), to_string(action), to_string(at));
-             reload_syncer(self);
-             rp.deliver(make_status(st));
-           });
+           reload_syncer_then_answer(self, rp,
+                                     std::string{"the operator chose to "} + to_string(action) +
+                                         " the event at " + to_string(at) +
+                                         " when the syncer reaches it"));
   return rp;
 }
 
@@ -467,16 +471,7 @@ caf::result<subtask_status> revert_ahead(task_self self, const std::string& at_t
                                      " waits; nothing to revert");
              return clear_decision(meta, task_name, source_id);
            },
-           [=](caf::error err) mutable {
-             auto& st = self->state;
-             if (err) {
-               rp.deliver(err);
-               return;
-             }
-             DM_INFO("{}: the operator reverted the binlog -b operation", label(st));
-             reload_syncer(self);
-             rp.deliver(make_status(st));
-           });
+           reload_syncer_then_answer(self, rp, "the operator reverted the binlog -b operation"));
   return rp;
 }
 

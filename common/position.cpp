@@ -25,6 +25,10 @@ int compare(const binlog_position& a, const binlog_position& b) {
   return 0;
 }
 
+bool comes_before(const binlog_position& a, const binlog_position& b) {
+  return binlog_file_index(a.file) && binlog_file_index(b.file) && compare(a, b) < 0;
+}
+
 std::string to_string(const binlog_position& x) {
   if (x.empty()) return "(none)";
   return x.file + ":" + std::to_string(x.pos);

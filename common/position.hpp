@@ -28,6 +28,9 @@ std::optional<uint32_t> binlog_file_index(std::string_view file);
 // base name, as all binlog files of one server do.
 int compare(const binlog_position& a, const binlog_position& b);
 
+// Whether `a` comes before `b`; false when either file has no numeric suffix (nothing to order).
+bool comes_before(const binlog_position& a, const binlog_position& b);
+
 inline bool operator==(const binlog_position& a, const binlog_position& b) {
   return a.file == b.file && a.pos == b.pos;
 }
