@@ -15,6 +15,7 @@
 #include "io/relay_repair.hpp"
 #include "io/shadow_migration_store.hpp"
 #include "protocol/downstream_session.hpp"
+#include "protocol/schema_loader.hpp"
 #include "protocol/sql/quote.hpp"
 #include "storage/database.hpp"
 #include "storage/dump_store.hpp"
@@ -528,6 +529,21 @@ caf::error place_decision(syncer_actor_state& st, const relay_key& key) {
   return caf::none;
 }
 
+// Reads the definition of downstream table `table` before the schema change being planned into
+// st.definitions (empty when the table does not exist there).
+caf::error describe_table(self_ptr self, const std::pair<std::string, std::string>& table) {
+  auto& st = self->state;
+  auto conn = ddl_connection(self);
+  if (!conn) return conn.error();
+  auto definition = load_table_definition(**conn, table.first, table.second);
+  if (!definition) {
+    st.ddl_conn.reset();
+    return definition.error();
+  }
+  st.definitions[table] = std::move(*definition);
+  return caf::none;
+}
+
 // Processes one relay event: plan, then run the plan's step. False when it must be processed
 // again later (a hold); the event is then not consumed, and keeps its decoding and plan.
 caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) {
@@ -545,9 +561,17 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
       st.decoded_key = stored.key;
       if (auto err = place_decision(st, stored.key)) return err;
       auto* decision = st.decision && !st.decision_done ? &*st.decision : nullptr;
-      event_context context{stored.key,      &*st.rules, decision,
-                            &st.table_starts, &st.online, &st.migrations};
+      event_context context{stored.key,  &*st.rules,     decision,       &st.table_starts,
+                            &st.online,  &st.migrations, &st.definitions};
       st.plan = plan_event(*st.decoded, context);
+      while (st.plan.what == step::describe_table) {
+        if (auto err = describe_table(self, st.plan.ddl.described)) {
+          st.decoded.reset();  // planned again when retried
+          return err;
+        }
+        st.plan = plan_event(*st.decoded, context);
+      }
+      st.definitions.clear();
     }
     if (st.plan.barrier && !st.dispatch->idle()) {
       if (auto err = send(self, st.dispatch->take_sendable(true))) return err;
@@ -559,6 +583,7 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
     switch (st.plan.what) {
       case step::pass:
       case step::rotate:
+      case step::describe_table:  // planned again above, never left as the plan
         break;
       case step::new_format:
         st.format_file = {stored.key.segment, stored.key.file_index};

@@ -104,6 +104,8 @@ struct syncer_actor_state {
   std::optional<binlog::decoded_event> decoded;
   relay_key decoded_key;
   event_plan plan;
+  // Downstream table definitions read while planning the event (step describe_table).
+  table_definitions definitions;
   // The rows of a rows event being dispatched (dispatch can pause mid-event; the decoded event
   // points into `pending`, which is kept meanwhile).
   bool rows_active = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/ascii_case.hpp"
 #include "common/numbers.hpp"
 #include "protocol/sql/quote.hpp"
 
@@ -19,11 +20,14 @@ bool is_binary_type(const std::string& data_type) {
                      [&](const char* t) { return data_type == t; });
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
-  return s;
+// " WHERE TABLE_SCHEMA = 'db' AND TABLE_NAME = 'table'"
+std::string table_condition(const std::string& db, const std::string& table) {
+  std::string where = " WHERE TABLE_SCHEMA = ";
+  sql::append_escaped(where, db);
+  where += " AND TABLE_NAME = ";
+  sql::append_escaped(where, table);
+  return where;
 }
-
 
 }  // namespace
 
@@ -76,10 +80,7 @@ std::optional<table_schema> schema_from_table_map(const binlog::table_map_event&
 
 caf::expected<table_schema> load_table_schema(mysql_connection& conn, const std::string& db,
                                               const std::string& table) {
-  std::string where = " WHERE TABLE_SCHEMA = ";
-  sql::append_escaped(where, db);
-  where += " AND TABLE_NAME = ";
-  sql::append_escaped(where, table);
+  auto where = table_condition(db, table);
   auto cols = conn.query(
       "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, EXTRA, DATA_TYPE, IS_NULLABLE, "
       "DATETIME_PRECISION, CHARACTER_OCTET_LENGTH FROM information_schema.COLUMNS" +
@@ -96,9 +97,9 @@ caf::expected<table_schema> load_table_schema(mysql_connection& conn, const std:
   for (auto& r : *cols) {
     column_def def;
     def.name = r[0].value_or("");
-    auto column_type = lower(r[1].value_or(""));
-    auto extra = lower(r[3].value_or(""));
-    auto data_type = lower(r[4].value_or(""));
+    auto column_type = ascii_lower(r[1].value_or(""));
+    auto extra = ascii_lower(r[3].value_or(""));
+    auto data_type = ascii_lower(r[4].value_or(""));
     def.is_unsigned = column_type.find("unsigned") != std::string::npos;
     def.generated = extra.find("generated") != std::string::npos;
     if (r[6]) def.fsp = static_cast<uint8_t>(std::min<uint64_t>(6, to_unsigned(*r[6]).value_or(0)));
@@ -130,6 +131,29 @@ caf::expected<table_schema> load_table_schema(mysql_connection& conn, const std:
       s.not_null_unique_keys.push_back(columns);
   }
   return s;
+}
+
+caf::expected<sql::table_definition> load_table_definition(mysql_connection& conn,
+                                                           const std::string& db,
+                                                           const std::string& table) {
+  auto where = table_condition(db, table);
+  auto cols = conn.query("SELECT COLUMN_NAME, COLUMN_TYPE, EXTRA FROM information_schema.COLUMNS" +
+                         where);
+  if (!cols) return cols.error();
+  sql::table_definition def;
+  for (auto& r : *cols) {
+    auto type = sql::parse_declared_type(r[1].value_or(""));
+    if (!type) continue;
+    type->auto_increment = ascii_lower(r[2].value_or("")).find("auto_increment") != std::string::npos;
+    def.columns[ascii_upper(r[0].value_or(""))] = std::move(*type);
+  }
+  auto keys = conn.query("SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS" +
+                         where + " AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY' "
+                         "ORDER BY INDEX_NAME, SEQ_IN_INDEX");
+  if (!keys) return keys.error();
+  for (auto& r : *keys)
+    def.unique_indexes[ascii_upper(r[0].value_or(""))].push_back(ascii_upper(r[1].value_or("")));
+  return def;
 }
 
 }  // namespace dm

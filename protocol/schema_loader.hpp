@@ -1,5 +1,6 @@
 // Where table structures come from: the table map itself when the upstream logs full metadata
-// (binlog_row_metadata=FULL), else the upstream's information_schema.
+// (binlog_row_metadata=FULL), else the upstream's information_schema; and, for filters that name
+// what a schema change does to values, a downstream table's definition before the change.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 
 #include "protocol/binlog/table_map.hpp"
 #include "protocol/mysql_connection.hpp"
+#include "protocol/sql/column_changes.hpp"
 #include "protocol/table_schema.hpp"
 
 namespace dm {
@@ -31,5 +33,11 @@ std::optional<table_schema> schema_from_table_map(const binlog::table_map_event&
 // Fails with ec::not_found when the table does not exist.
 caf::expected<table_schema> load_table_schema(mysql_connection& conn, const std::string& db,
                                               const std::string& table);
+
+// The definition of db.table on the server as ALTER TABLE's filter names need it (declared column
+// types, unique indexes; protocol/sql/column_changes.hpp): empty when the table does not exist.
+caf::expected<sql::table_definition> load_table_definition(mysql_connection& conn,
+                                                           const std::string& db,
+                                                           const std::string& table);
 
 }  // namespace dm

@@ -93,12 +93,29 @@ const char* filter_event_name(statement_kind kind) {
 }
 
 ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_rules& rules,
-                  const sql::lexer_mode& mode) {
+                  const sql::lexer_mode& mode, const table_definitions* definitions) {
   auto ddl = sql::analyze_ddl(text, default_db, mode);
-  std::vector<std::string> parts;
-  if (ddl.kind == statement_kind::alter_table) parts = sql::alter_table_parts(text, mode);
   ddl_plan plan;
   plan.kind = ddl.kind;
+  std::vector<std::string> parts;
+  if ((ddl.kind == statement_kind::alter_table || ddl.kind == statement_kind::drop_index) &&
+      !ddl.tables.empty()) {
+    auto& t = ddl.tables.front();
+    const sql::table_definition* before = nullptr;
+    if (rules.replicated(t.db, t.table) && rules.needs_definition(t.db, t.table)) {
+      auto target = rules.route(t.db, t.table);
+      if (!target) return fail(plan, describe(target.error()));
+      auto known = definitions ? definitions->find(*target) : table_definitions::const_iterator{};
+      if (!definitions || known == definitions->end()) {
+        plan.what = ddl_plan::action::describe;
+        plan.described = *target;
+        return plan;
+      }
+      before = &known->second;
+    }
+    parts = ddl.kind == statement_kind::alter_table ? sql::alter_table_parts(text, mode, before)
+                                                    : sql::drop_index_parts(text, mode, before);
+  }
   if (!sql::is_replicated_ddl(ddl.kind))
     return skip(plan, "not a change of tables or databases");
   if (!default_db.empty() && rules.replicated(default_db, "")) {

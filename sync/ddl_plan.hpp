@@ -3,30 +3,42 @@
 // logic, no CAF and no I/O.
 #pragma once
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sync/table_rules.hpp"
+#include "protocol/sql/column_changes.hpp"
 #include "protocol/sql/ddl.hpp"
 
 namespace dm {
 
+// Definitions of downstream tables before a statement, read for filters that need them
+// (table_rules::needs_definition): (db, table) -> definition; empty when the table is absent.
+using table_definitions =
+    std::map<std::pair<std::string, std::string>, sql::table_definition>;
+
 struct ddl_plan {
-  enum class action { apply, skip, fail } what = action::skip;
+  // describe: the filters need the definition of downstream table `described` before the
+  // statement; read it, then plan again with it.
+  enum class action { apply, skip, fail, describe } what = action::skip;
   sql::statement_kind kind = sql::statement_kind::other;
   // The statements to run downstream, in order, after `USE use_db` when use_db is set.
   std::vector<std::string> statements;
   std::string use_db;
   // Why it is skipped or fails (one line).
   std::string reason;
+  std::pair<std::string, std::string> described;
 };
 
 // The DM filter event name of a statement kind ("create table", ...).
 const char* filter_event_name(sql::statement_kind kind);
 
 // Plans statement `sql` logged with default database `default_db`, read as its session's sql_mode
-// says (`mode`).
+// says (`mode`), with the downstream definitions read so far for it (null: none).
 ddl_plan plan_ddl(const std::string& sql, const std::string& default_db, table_rules& rules,
-                  const sql::lexer_mode& mode = {});
+                  const sql::lexer_mode& mode = {},
+                  const table_definitions* definitions = nullptr);
 
 }  // namespace dm

@@ -25,6 +25,11 @@ event_plan plan_online(online_ddl_step online, const binlog::query_event& q,
     plan.reason = std::move(why);
     return plan;
   };
+  auto describe = [&](ddl_plan planned) {
+    plan.what = event_plan::step::describe_table;
+    plan.ddl = std::move(planned);
+    return plan;
+  };
   if (!online.fail_reason.empty()) return fail(std::move(online.fail_reason));
   if (online.record) {
     plan.what = event_plan::step::record_shadow;
@@ -33,7 +38,9 @@ event_plan plan_online(online_ddl_step online, const binlog::query_event& q,
   }
   for (auto& swap : online.alters) {
     auto& alter = swap.alter;
-    auto planned = plan_ddl(alter.statement, alter.default_db, *ctx.rules, alter.mode);
+    auto planned =
+        plan_ddl(alter.statement, alter.default_db, *ctx.rules, alter.mode, ctx.definitions);
+    if (planned.what == ddl_plan::action::describe) return describe(std::move(planned));
     if (planned.what == ddl_plan::action::fail)
       return fail(planned.reason + " (a change an online schema change made)");
     if (planned.what == ddl_plan::action::apply)
@@ -42,7 +49,8 @@ event_plan plan_online(online_ddl_step online, const binlog::query_event& q,
   }
   if (!online.rest.empty()) {
     auto kind = plan.ddl.kind;
-    plan.ddl = plan_ddl(online.rest, q.db, *ctx.rules, mode);
+    plan.ddl = plan_ddl(online.rest, q.db, *ctx.rules, mode, ctx.definitions);
+    if (plan.ddl.what == ddl_plan::action::describe) return describe(std::move(plan.ddl));
     if (plan.ddl.what == ddl_plan::action::fail) return fail(plan.ddl.reason);
     plan.ddl.kind = kind;
   }
@@ -66,9 +74,12 @@ event_plan plan_query(const binlog::query_event& q, const event_context& ctx) {
     if (online.handled) return plan_online(std::move(online), q, mode, ctx);
   }
   event_plan plan;
-  plan.ddl = plan_ddl(q.query, q.db, *ctx.rules, mode);
+  plan.ddl = plan_ddl(q.query, q.db, *ctx.rules, mode, ctx.definitions);
   if (plan.ddl.kind == sql::statement_kind::transaction_control) return plan;
   switch (plan.ddl.what) {
+    case ddl_plan::action::describe:
+      plan.what = event_plan::step::describe_table;
+      break;
     case ddl_plan::action::skip:
       plan.what = event_plan::step::skip;
       plan.reason = plan.ddl.reason;

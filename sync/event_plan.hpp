@@ -45,6 +45,8 @@ struct event_context {
   // The task's online-ddl rules (null: off), and the online schema changes in progress.
   const online_ddl_rules* online = nullptr;
   const shadow_migrations* migrations = nullptr;
+  // Downstream table definitions read for this event (step describe_table), or null.
+  const table_definitions* definitions = nullptr;
 };
 
 // A recorded change of an online schema change's shadow table, planned for its real table
@@ -75,6 +77,9 @@ struct event_plan {
     // Stop the task on this event (`reason`): a filter with action Error, or a schema change
     // the rules cannot place.
     fail,
+    // The filters need the definition of downstream table `ddl.described` before this schema
+    // change: read it into the context's definitions, then plan the event again.
+    describe_table,
     // Row changes to dispatch, to `target` (db, table).
     rows,
     // A change of an online schema change's shadow table: store `shadow_record` (with this

@@ -3,19 +3,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii_case.hpp"
 #include "common/error.hpp"
 #include "protocol/sql/alter_parts.hpp"
 
 namespace dm {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out{s};
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Glob match with * (any run), ? (one character) and [...] (a class, ! or ^ negates).
 bool glob(std::string_view p, std::string_view s) {
@@ -64,7 +58,7 @@ bool glob(std::string_view p, std::string_view s) {
 }
 
 bool is_system_db(const std::string& db) {
-  auto d = lower(db);
+  auto d = ascii_lower(db);
   return d == "mysql" || d == "information_schema" || d == "performance_schema" || d == "sys";
 }
 
@@ -93,8 +87,12 @@ const char* alter_parts[] = {
     "truncate table partition", "reorganize table partition", "rebuild table partition",
     "coalesce table partition", "exchange table partition", "split table partition",
     "alter table partitioning", "remove table partitioning", "multi schema change",
-    "incompatible ddl changes", "recover table", "alter ttl info", "alter ttl remove"};
+    "incompatible ddl changes", "recover table", "alter ttl info", "alter ttl remove",
+    "value range decrease", "precision decrease", "drop unique key", "remove auto increment"};
 constexpr size_t alter_part_count = sizeof alter_parts / sizeof alter_parts[0];
+// The parts named only with the table's old definition (protocol/sql/column_changes.hpp).
+const char* definition_parts[] = {"value range decrease", "precision decrease",
+                                  "drop unique key", "remove auto increment"};
 
 bool event_matches(const std::string& rule_event, std::string_view event) {
   if (rule_event == "all") return true;
@@ -111,7 +109,7 @@ bool event_matches(const std::string& rule_event, std::string_view event) {
 const char* event_groups[] = {"all", "all dml", "all ddl", "none", "none dml", "none ddl"};
 
 std::string canonical_event_name(const std::string& name) {
-  auto out = lower(name);
+  auto out = ascii_lower(name);
   if (auto at = out.find(" schema"); at != std::string::npos && at + 7 == out.size())
     out = out.substr(0, at) + " database";
   return out;
@@ -153,7 +151,7 @@ caf::expected<name_pattern> name_pattern::compile(const std::string& text,
                                                 e.what() + ")");
     }
   } else {
-    p.wildcard_ = case_sensitive ? text : lower(text);
+    p.wildcard_ = case_sensitive ? text : ascii_lower(text);
   }
   return p;
 }
@@ -161,7 +159,7 @@ caf::expected<name_pattern> name_pattern::compile(const std::string& text,
 bool name_pattern::matches(std::string_view name) const {
   if (any_) return true;
   if (regex_) return std::regex_search(name.begin(), name.end(), *regex_);
-  return glob(wildcard_, case_sensitive_ ? std::string{name} : lower(name));
+  return glob(wildcard_, case_sensitive_ ? std::string{name} : ascii_lower(name));
 }
 
 caf::expected<table_rules> table_rules::compile(const mysql_instance& inst,
@@ -257,7 +255,7 @@ caf::expected<table_rules> table_rules::compile(const mysql_instance& inst,
                                                   sql + "' is not a valid regular expression");
       }
     }
-    auto action = lower(f.action);
+    auto action = ascii_lower(f.action);
     if (action == "ignore") c.what = compiled_filter::action::ignore;
     else if (action == "do") c.what = compiled_filter::action::do_;
     else if (action == "error") c.what = compiled_filter::action::error;
@@ -322,8 +320,13 @@ const table_rules::decision& table_rules::decide(const std::string& db, const st
   else
     d.target = std::make_pair(db, table);
   for (auto& f : filters_)
-    if (f.schema.matches(db) && (!f.has_table || (!table.empty() && f.table.matches(table))))
+    if (f.schema.matches(db) && (!f.has_table || (!table.empty() && f.table.matches(table)))) {
       d.filters.push_back(&f);
+      d.needs_definition |= std::any_of(f.events.begin(), f.events.end(),
+                                        [](const std::string& e) {
+                                          return in(definition_parts, 4, e);
+                                        });
+    }
   return cache_.emplace(std::move(key), std::move(d)).first->second;
 }
 
@@ -356,6 +359,10 @@ bool table_rules::extract(const compiled_route& route, const std::string& db,
 const std::vector<std::pair<std::string, std::string>>& table_rules::extracted_columns(
     const std::string& db, const std::string& table) {
   return decide(db, table).extracted;
+}
+
+bool table_rules::needs_definition(const std::string& db, const std::string& table) {
+  return decide(db, table).needs_definition;
 }
 
 bool table_rules::replicated(const std::string& db, const std::string& table) {

@@ -66,6 +66,11 @@ class table_rules {
   const std::vector<std::pair<std::string, std::string>>& extracted_columns(
       const std::string& db, const std::string& table);
 
+  // Whether a filter of db.table names a part of ALTER TABLE told only with the table's
+  // definition before the statement ("value range decrease", ...; protocol/sql/
+  // column_changes.hpp): its schema changes are then planned with that definition.
+  bool needs_definition(const std::string& db, const std::string& table);
+
   // The filters' verdict on an event of kind `event` ("insert", "drop table", ...) on db.table
   // (table empty for database events), with the statement text for sql-pattern (empty for
   // row events). On fail, `rule` names the filter.
@@ -107,6 +112,7 @@ class table_rules {
     caf::expected<std::pair<std::string, std::string>> target{caf::error{}};
     std::vector<std::pair<std::string, std::string>> extracted;
     std::vector<const compiled_filter*> filters;
+    bool needs_definition = false;
   };
   const decision& decide(const std::string& db, const std::string& table);
   // Fills d.extracted from `route`'s extract rules; false (d.target holding the error) when a

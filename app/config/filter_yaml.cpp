@@ -9,14 +9,6 @@
 
 namespace dm::config {
 
-namespace {
-
-// DM's names that need a table's old definition to be told apart from the statement alone.
-constexpr const char* untold_parts[] = {"value range decrease", "precision decrease",
-                                        "drop unique key", "remove auto increment"};
-
-}  // namespace
-
 void parse_filter(const yaml_map& m, filter_rule& out, problem_list& problems) {
   problems.add(m.check_keys({"schema-pattern", "table-pattern", "events", "sql-pattern",
                              "action"}));
@@ -33,14 +25,7 @@ void parse_filter(const yaml_map& m, filter_rule& out, problem_list& problems) {
     problems.failed(name_pattern::compile(text, m.where(key)));
   }
   for (auto& event : out.events) {
-    auto name = canonical_event_name(event);
-    if (std::find(std::begin(untold_parts), std::end(untold_parts), name) !=
-        std::end(untold_parts))
-      problems.add(m.where("events") + ": '" + event +
-                   "' is not supported yet: it needs the table's old definition, which the "
-                   "filter does not read; use 'modify column' or 'drop index', or match the "
-                   "statement with sql-pattern");
-    else if (!is_filter_event_name(name))
+    if (!is_filter_event_name(canonical_event_name(event)))
       problems.add(m.where("events") + ": '" + event +
                    "' is not an event name DM's binlog filter knows (" + filter_event_names() +
                    ")");

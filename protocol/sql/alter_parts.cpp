@@ -2,17 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
+
+#include "common/ascii_case.hpp"
 
 namespace dm::sql {
 
 namespace {
-
-std::string upper(std::string_view s) {
-  std::string out{s};
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
 
 // One clause: tokens [begin, end) of the statement.
 class clause {
@@ -29,10 +25,14 @@ class clause {
     return true;
   }
   void skip() { ++at_; }
+  // The declared type of the column definition from `ahead` to the clause's end.
+  std::optional<declared_type> type(size_t ahead) const {
+    return parse_declared_type(tokens_, at_ + ahead, end_);
+  }
   // The identifier at `ahead`, or "" (upper case, for comparing names as MySQL does).
   std::string name(size_t ahead) const {
     if (at_ + ahead >= end_ || !tokens_[at_ + ahead].is_identifier()) return {};
-    return upper(tokens_[at_ + ahead].text);
+    return ascii_upper(tokens_[at_ + ahead].text);
   }
   // Whether a word occurs anywhere in the clause at parenthesis depth 0.
   bool mentions(std::string_view word) const {
@@ -61,7 +61,29 @@ void column_change(clause& c, std::vector<std::string>& parts) {
   if (c.mentions("COLLATE")) add(parts, "modify collation");
 }
 
-void classify(clause& c, std::vector<std::string>& parts) {
+// What a statement's clauses tell with the table's old definition: the columns it drops.
+struct definition_context {
+  const table_definition* before = nullptr;
+  std::set<std::string> dropped_columns;
+};
+
+// Compares a MODIFY/CHANGE's new column definition (from `ahead`) with column `name` before it.
+void compare_column(clause& c, size_t ahead, const std::string& name, definition_context& ctx,
+                    std::vector<std::string>& parts) {
+  if (!ctx.before || name.empty()) return;
+  auto old = ctx.before->columns.find(name);
+  auto now = c.type(ahead);
+  if (old == ctx.before->columns.end() || !now) return;
+  for (const char* part : column_change_parts(old->second, *now)) add(parts, part);
+}
+
+// Names "drop unique key" when index `name` is a unique one of the old definition.
+void dropped_index(const std::string& name, const definition_context& ctx,
+                   std::vector<std::string>& parts) {
+  if (ctx.before && ctx.before->unique_indexes.count(name)) add(parts, "drop unique key");
+}
+
+void classify(clause& c, definition_context& ctx, std::vector<std::string>& parts) {
   if (c.accept("ADD")) {
     if (c.accept("CONSTRAINT")) {
       if (!c.is(0, "PRIMARY") && !c.is(0, "FOREIGN") && !c.is(0, "UNIQUE") && !c.is(0, "CHECK") &&
@@ -81,13 +103,28 @@ void classify(clause& c, std::vector<std::string>& parts) {
   if (c.accept("DROP")) {
     if (c.is(0, "PRIMARY")) return add(parts, "drop primary key");
     if (c.is(0, "FOREIGN")) return add(parts, "drop foreign key");
-    if (c.is(0, "INDEX") || c.is(0, "KEY")) return add(parts, "drop index");
+    if (c.accept("INDEX") || c.accept("KEY")) {
+      c.accept("IF") && c.accept("EXISTS");
+      dropped_index(c.name(0), ctx, parts);
+      return add(parts, "drop index");
+    }
     if (c.is(0, "PARTITION")) return add(parts, "drop table partition");
-    if (c.is(0, "CONSTRAINT") || c.is(0, "CHECK")) return add(parts, "modify constraint");
+    if (c.accept("CONSTRAINT")) {
+      c.accept("IF") && c.accept("EXISTS");
+      dropped_index(c.name(0), ctx, parts);
+      return add(parts, "modify constraint");
+    }
+    if (c.is(0, "CHECK")) return add(parts, "modify constraint");
+    c.accept("COLUMN");
+    c.accept("IF") && c.accept("EXISTS");
+    ctx.dropped_columns.insert(c.name(0));
     return add(parts, "drop column");
   }
   if (c.accept("MODIFY")) {
+    c.accept("COLUMN");
+    c.accept("IF") && c.accept("EXISTS");
     add(parts, "modify column");
+    compare_column(c, 1, c.name(0), ctx, parts);
     return column_change(c, parts);
   }
   if (c.accept("CHANGE")) {
@@ -96,6 +133,7 @@ void classify(clause& c, std::vector<std::string>& parts) {
     if (!c.name(0).empty() && !c.name(1).empty() && c.name(0) != c.name(1))
       add(parts, "rename column");
     add(parts, "modify column");
+    compare_column(c, 2, c.name(0), ctx, parts);
     return column_change(c, parts);
   }
   if (c.accept("RENAME")) {
@@ -130,7 +168,8 @@ void classify(clause& c, std::vector<std::string>& parts) {
 
 }  // namespace
 
-std::vector<std::string> alter_table_parts(std::string_view sql, const lexer_mode& mode) {
+std::vector<std::string> alter_table_parts(std::string_view sql, const lexer_mode& mode,
+                                           const table_definition* before) {
   auto tokens = tokenize(sql, mode);
   size_t at = 0;
   auto is = [&](size_t i, std::string_view w) { return i < tokens.size() && tokens[i].is_keyword(w); };
@@ -144,6 +183,7 @@ std::vector<std::string> alter_table_parts(std::string_view sql, const lexer_mod
   if (at < tokens.size() && tokens[at].is_identifier()) ++at;
   if (at + 1 < tokens.size() && tokens[at].is('.') && tokens[at + 1].is_identifier()) at += 2;
   std::vector<std::string> parts;
+  definition_context ctx{before, {}};
   size_t clauses = 0;
   int depth = 0;
   size_t start = at;
@@ -154,12 +194,34 @@ std::vector<std::string> alter_table_parts(std::string_view sql, const lexer_mod
     if (!end) continue;
     if (i > start) {
       clause c{tokens, start, i};
-      classify(c, parts);
+      classify(c, ctx, parts);
       ++clauses;
     }
     start = i + 1;
   }
+  // A unique index all of whose columns the statement drops goes with them.
+  if (before)
+    for (auto& [index, columns] : before->unique_indexes)
+      if (!columns.empty() &&
+          std::all_of(columns.begin(), columns.end(),
+                      [&](const std::string& col) { return ctx.dropped_columns.count(col); }))
+        add(parts, "drop unique key");
   if (clauses > 1) add(parts, "multi schema change");
+  return parts;
+}
+
+std::vector<std::string> drop_index_parts(std::string_view sql, const lexer_mode& mode,
+                                          const table_definition* before) {
+  auto tokens = tokenize(sql, mode);
+  size_t at = 0;
+  auto is = [&](size_t i, std::string_view w) { return i < tokens.size() && tokens[i].is_keyword(w); };
+  if (!is(at++, "DROP")) return {};
+  if (is(at, "ONLINE") || is(at, "OFFLINE")) ++at;
+  if (!is(at++, "INDEX")) return {};
+  if (is(at, "IF") && is(at + 1, "EXISTS")) at += 2;
+  std::vector<std::string> parts;
+  if (at < tokens.size() && tokens[at].is_identifier())
+    dropped_index(ascii_upper(tokens[at].text), definition_context{before, {}}, parts);
   return parts;
 }
 

@@ -2,17 +2,12 @@
 
 #include <cctype>
 
+#include "common/ascii_case.hpp"
 #include "protocol/sql/lexer.hpp"
 
 namespace dm::sql {
 
 namespace {
-
-std::string upper(std::string_view text) {
-  std::string out{text};
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // An object name token's text: quoted identifiers and strings unquoted, `*` as is.
 std::string object_name(const token& t) {
@@ -62,7 +57,7 @@ std::optional<grant_line> parse_grant(std::string_view line) {
       while (i < tokens.size() && !tokens[i].is(')')) ++i;
       privilege.clear();
     } else if (t.type == token::kind::word) {
-      privilege += (privilege.empty() ? "" : " ") + upper(t.text);
+      privilege += (privilege.empty() ? "" : " ") + ascii_upper(t.text);
     } else if (t.type == token::kind::quoted_identifier || t.type == token::kind::string) {
       out.roles.push_back(t.text);
       // A role may carry a host in MySQL ("`r`@`%`"); the name is what matters.

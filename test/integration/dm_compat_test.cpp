@@ -379,3 +379,70 @@ BOOST_AUTO_TEST_CASE(dm_commands_and_api_against_a_real_worker) {
   BOOST_CHECK_EQUAL(row_count(downstream, "a_db.t WHERE id = 9"), 0u);
   std::filesystem::remove(tokens);
 }
+
+// DM's filter names that need the table's definition before the change (value range decrease,
+// precision decrease, drop unique key, remove auto increment) decide on real ALTERs: compared
+// with the downstream table, ignored or made an error exactly when the change does that, while
+// the other changes of the same tables apply.
+BOOST_AUTO_TEST_CASE(filter_names_told_by_the_old_definition_decide_on_real_changes) {
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  worker_process worker;
+  auto extra =
+      "    filter-rules: [\"narrowing\", \"keep-keys\"]\n"
+      "filters:\n"
+      "  narrowing:\n    schema-pattern: \"f_db\"\n    table-pattern: \"strict_*\"\n"
+      "    events: [\"value range decrease\", \"Precision Decrease\"]\n    action: Error\n"
+      "  keep-keys:\n    schema-pattern: \"f_db\"\n    table-pattern: \"keyed\"\n"
+      "    events: [\"drop unique key\", \"remove auto increment\"]\n    action: Ignore\n";
+  create_source_and_start_task(worker, "f", upstream, task_yaml("filters", {"f"}, downstream, extra));
+  upstream.execute(
+      "CREATE DATABASE f_db; CREATE TABLE f_db.strict_t (id INT PRIMARY KEY, name VARCHAR(20), "
+      "price DECIMAL(10,2)); CREATE TABLE f_db.keyed (id INT AUTO_INCREMENT PRIMARY KEY, code "
+      "VARCHAR(10), n INT, UNIQUE KEY uk_code (code), KEY k_n (n)); INSERT INTO f_db.strict_t "
+      "VALUES (1, 'one', 1.25); INSERT INTO f_db.keyed (code, n) VALUES ('a', 1), ('b', 2)");
+  auto column_type = [&](const std::string& table, const std::string& column) {
+    return *downstream.query("SELECT CONCAT(COLUMN_TYPE, ' ', EXTRA) FROM information_schema."
+                             "COLUMNS WHERE TABLE_SCHEMA = 'f_db' AND TABLE_NAME = '" + table +
+                             "' AND COLUMN_NAME = '" + column + "'")[0][0];
+  };
+  auto has_index = [&](const std::string& index) {
+    return *downstream.query("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE "
+                             "TABLE_SCHEMA = 'f_db' AND TABLE_NAME = 'keyed' AND INDEX_NAME = '" +
+                             index + "'")[0][0] != "0";
+  };
+
+  // keep-keys ignores what drops a unique key or an auto-increment, not the rest.
+  upstream.execute("ALTER TABLE f_db.keyed DROP INDEX uk_code");
+  upstream.execute("ALTER TABLE f_db.keyed MODIFY id INT NOT NULL");
+  upstream.execute("ALTER TABLE f_db.keyed DROP INDEX k_n");
+  upstream.execute("INSERT INTO f_db.keyed VALUES (10, 'c', 3)");
+  // Widening passes the narrowing filter.
+  upstream.execute("ALTER TABLE f_db.strict_t MODIFY name VARCHAR(40), MODIFY price DECIMAL(12,2)");
+  upstream.execute("INSERT INTO f_db.strict_t VALUES (2, 'two', 2.5)");
+  wait_synced(worker, "filters", upstream, std::chrono::seconds{60}, "f");
+  BOOST_CHECK_MESSAGE(has_index("uk_code"), "the unique key was dropped downstream");
+  BOOST_CHECK_MESSAGE(!has_index("k_n"), "the plain index was not dropped downstream");
+  BOOST_CHECK_EQUAL(column_type("keyed", "id"), "int(11) auto_increment");
+  BOOST_CHECK_EQUAL(column_type("strict_t", "name"), "varchar(40) ");
+  BOOST_CHECK_EQUAL(column_type("strict_t", "price"), "decimal(12,2) ");
+
+  // Narrowing stops the part, naming the filter and what the change does.
+  upstream.execute("ALTER TABLE f_db.strict_t CHANGE name name VARCHAR(10), MODIFY price "
+                   "DECIMAL(12,1)");
+  upstream.execute("INSERT INTO f_db.strict_t VALUES (3, 'three', 3.5)");
+  auto paused = wait_task_stage(worker, "filters", "Paused", std::chrono::seconds{60}, "f");
+  auto error = paused["last_error"].get<std::string>();
+  BOOST_CHECK_MESSAGE(error.find("filter narrowing makes alter table (modify column, value range "
+                                 "decrease, precision decrease, multi schema change) on "
+                                 "f_db.strict_t an error") != std::string::npos,
+                      error);
+  BOOST_CHECK_EQUAL(row_count(downstream, "f_db.strict_t"), 2u);
+  require_ok(worker.dmctl({"binlog", "skip", "filters"}), "binlog skip");
+  wait_synced(worker, "filters", upstream, std::chrono::seconds{60}, "f");
+  BOOST_CHECK_EQUAL(column_type("strict_t", "price"), "decimal(12,2) ");
+  // The same rows; prices as the skipped narrowing would have rounded them.
+  for (auto select : {"SELECT id, name, ROUND(price, 1) FROM f_db.strict_t ORDER BY id",
+                      "SELECT * FROM f_db.keyed ORDER BY id"})
+    BOOST_CHECK_MESSAGE(upstream.query(select) == downstream.query(select), select);
+}

@@ -135,6 +135,62 @@ BOOST_AUTO_TEST_CASE(alter_table_parts_are_filtered_by_their_dm_names) {
                       reason);
 }
 
+// Filters naming what a change does to values ("value range decrease", ...) need the table's
+// definition before it: the plan asks for the downstream (routed) table's, then decides with it.
+BOOST_AUTO_TEST_CASE(filters_needing_the_old_definition_ask_for_the_downstream_table) {
+  mysql_instance inst;
+  inst.routes = {{"shard_*", "", "merged", "", {}, {}, {}}};
+  inst.filters = {
+      {"no-narrowing", "shard_*", "", {"Value Range Decrease", "precision decrease"}, {}, "Error"},
+      {"keep-keys", "shard_*", "", {"drop unique key", "remove auto increment"}, {}, "Ignore"}};
+  auto compiled = table_rules::compile(inst);
+  DM_REQUIRE_OK(compiled);
+  auto& rules = *compiled;
+  auto ask = plan_ddl("ALTER TABLE shard_1.t MODIFY c VARCHAR(5)", "", rules);
+  BOOST_REQUIRE(ask.what == ddl_plan::action::describe);
+  BOOST_CHECK(ask.described == std::make_pair(std::string{"merged"}, std::string{"t"}));
+  // Tables no such filter names, and statements other than ALTER TABLE/DROP INDEX, never ask.
+  BOOST_CHECK(plan_ddl("ALTER TABLE other.t MODIFY c INT", "", rules).what ==
+              ddl_plan::action::apply);
+  BOOST_CHECK(plan_ddl("CREATE TABLE shard_1.n (a INT)", "", rules).what ==
+              ddl_plan::action::apply);
+
+  sql::table_definition before;
+  before.columns["ID"] = *sql::parse_declared_type("int(11)");
+  before.columns["ID"].auto_increment = true;
+  before.columns["C"] = *sql::parse_declared_type("varchar(10)");
+  before.columns["P"] = *sql::parse_declared_type("decimal(8,3)");
+  before.unique_indexes["UK_C"] = {"C"};
+  table_definitions known{{{"merged", "t"}, before}, {{"merged", "gone"}, {}}};
+  struct row {
+    const char* sql;
+    ddl_plan::action expected;
+  };
+  const row rows[] = {
+      {"ALTER TABLE shard_1.t MODIFY c VARCHAR(5)", ddl_plan::action::fail},
+      {"ALTER TABLE shard_2.t MODIFY c VARCHAR(20)", ddl_plan::action::apply},
+      {"ALTER TABLE shard_1.t MODIFY p DECIMAL(8,2)", ddl_plan::action::fail},
+      {"ALTER TABLE shard_1.t MODIFY p DECIMAL(9,3)", ddl_plan::action::apply},
+      {"ALTER TABLE shard_1.t MODIFY id INT NOT NULL", ddl_plan::action::skip},
+      {"ALTER TABLE shard_1.t MODIFY id BIGINT AUTO_INCREMENT", ddl_plan::action::apply},
+      {"ALTER TABLE shard_1.t DROP INDEX uk_c", ddl_plan::action::skip},
+      {"DROP INDEX uk_c ON shard_1.t", ddl_plan::action::skip},
+      {"ALTER TABLE shard_1.t DROP INDEX plain", ddl_plan::action::apply},
+      // Absent downstream: nothing to compare, so none of these names.
+      {"ALTER TABLE shard_1.gone MODIFY c VARCHAR(1)", ddl_plan::action::apply},
+  };
+  for (const auto& r : rows) {
+    auto plan = plan_ddl(r.sql, "", rules, {}, &known);
+    BOOST_TEST_CONTEXT(r.sql << " -> " << plan.reason) {
+      BOOST_CHECK(plan.what == r.expected);
+    }
+  }
+  auto reason = plan_ddl("ALTER TABLE shard_1.t MODIFY c VARCHAR(5)", "", rules, {}, &known).reason;
+  BOOST_CHECK_MESSAGE(reason.find("filter no-narrowing makes alter table (modify column, value "
+                                  "range decrease) on shard_1.t an error") != std::string::npos,
+                      reason);
+}
+
 BOOST_AUTO_TEST_CASE(replacement_sql_splits_outside_quotes_and_comments) {
   auto parts = split_statements(
       "ALTER TABLE t ADD c INT DEFAULT ';' ; /* ; */ UPDATE `a;b` SET x = \"y;z\";; ");
