@@ -2,6 +2,8 @@
 
 #include "common/defaults.hpp"
 
+#include <mysqld_error.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -35,6 +37,19 @@ caf::expected<const table_schema*> schema_of(self_ptr self, const std::string& d
     it = st.schemas.emplace(key, std::move(*schema)).first;
   }
   return &it->second;
+}
+
+// A failed read of db.table at the snapshot, named for what it is when the table's definition
+// changed after the snapshot was taken (InnoDB cannot read it there): no retry at another
+// snapshot copies it consistently with the tables read at this one.
+caf::error read_failure(self_ptr self, const storage::dump_table& t, caf::error err) {
+  if (self->state.conn->last_errno() != ER_TABLE_DEF_CHANGED) return err;
+  return make_error(ec::invalid_state,
+                    "table " + sql::qualified_name(t.db, t.table) +
+                        " changed its definition upstream (a schema change) after the dump's "
+                        "snapshot was taken, so it cannot be copied at that snapshot; once the "
+                        "schema change is done, drop the table downstream if the task created "
+                        "it, then stop-task and start-task again (a new copy at a new snapshot)");
 }
 
 std::string chunk_id(const storage::dump_table& t, uint32_t number) {
@@ -130,7 +145,7 @@ caf::expected<std::vector<storage::dump_chunk>> plan(self_ptr self,
       in_chunk = 0;
       return true;
     });
-    if (err) return err;
+    if (err) return read_failure(self, t, std::move(err));
     add(sql::key_range_condition(**schema, key, lower, {}), in_chunk);
   }
   for (auto& c : chunks) c.chunks_in_table = static_cast<uint32_t>(chunks.size());
@@ -196,7 +211,7 @@ caf::expected<storage::dump_chunk> dump(self_ptr self, const storage::dump_table
     if (block.size() >= block_bytes && (failure = write_block())) return false;
     return true;
   });
-  if (err) return err;
+  if (err) return read_failure(self, t, std::move(err));
   if (failure) return failure;
   if (file_open)
     if (auto close_err = close_file()) return close_err;

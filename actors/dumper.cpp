@@ -17,6 +17,7 @@
 #include "protocol/binlog/event_header.hpp"
 #include "common/log.hpp"
 #include "common/numbers.hpp"
+#include "protocol/schema_loader.hpp"
 #include "protocol/sql/dump_rows.hpp"
 #include "protocol/sql/quote.hpp"
 #include "storage/checkpoint_store.hpp"
@@ -198,6 +199,13 @@ caf::error choose_tables(self_ptr self, mysql_connection& conn) {
   if (!rules) return rules.error();
   auto online = online_ddl_rules::compile(st.task.online_ddl);
   if (!online) return online.error();
+  // collation_compatible strict: the CREATE statements name each character set's collation.
+  sql::default_collations collations;
+  if (st.task.strict_collations) {
+    auto defaults = load_default_collations(conn);
+    if (!defaults) return defaults.error();
+    collations = std::move(*defaults);
+  }
   auto rows = conn.query(
       "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES "
       "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN "
@@ -227,8 +235,8 @@ caf::error choose_tables(self_ptr self, mysql_connection& conn) {
                                          table_name,
                                          sql::qualified_name(t.target_db, t.target_table));
     if (!create_table) return create_table.error();
-    t.create_database = std::move(*create_db);
-    t.create_table = std::move(*create_table);
+    t.create_database = sql::pin_default_collations(*create_db, collations);
+    t.create_table = sql::pin_default_collations(*create_table, collations);
     chosen.push_back(std::move(t));
   }
   if (auto err = assign_fk_groups(conn, chosen)) return err;

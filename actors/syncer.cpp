@@ -257,10 +257,8 @@ caf::expected<mysql_connection*> ddl_connection(self_ptr self) {
   return &*st.ddl_conn;
 }
 
-// The session of query event `q` (ddl_session.hpp), with what the upstream's ids mean, read from
-// the upstream once per run.
-caf::expected<event_session> session_of_event(self_ptr self, const binlog::query_event& q,
-                                              uint32_t timestamp) {
+// What the upstream's collation ids and defaults mean, read from the upstream once per run.
+caf::expected<const upstream_session_facts*> upstream_facts(self_ptr self) {
   auto& st = self->state;
   if (!st.session_facts) {
     auto conn = mysql_connection::open(to_connection_params(st.source.from), server_role::upstream,
@@ -270,7 +268,29 @@ caf::expected<event_session> session_of_event(self_ptr self, const binlog::query
     if (!facts) return facts.error();
     st.session_facts = std::move(*facts);
   }
-  return session_of(q.status, timestamp, st.decoder.format().is_mariadb(), *st.session_facts);
+  return &*st.session_facts;
+}
+
+// The session of query event `q` (ddl_session.hpp).
+caf::expected<event_session> session_of_event(self_ptr self, const binlog::query_event& q,
+                                              uint32_t timestamp) {
+  auto facts = upstream_facts(self);
+  if (!facts) return facts.error();
+  return session_of(q.status, timestamp, self->state.decoder.format().is_mariadb(), **facts);
+}
+
+// The statements of a schema change from the binlog as they run downstream: as planned, or under
+// collation_compatible strict with each character set's collation named (pinned_collations.hpp).
+caf::expected<std::vector<std::string>> as_run(self_ptr self,
+                                               const std::vector<std::string>& statements,
+                                               const sql::lexer_mode& mode) {
+  if (!self->state.task.strict_collations) return statements;
+  auto facts = upstream_facts(self);
+  if (!facts) return facts.error();
+  std::vector<std::string> out;
+  for (auto& s : statements)
+    out.push_back(sql::pin_default_collations(s, (*facts)->default_collations, mode));
+  return out;
 }
 
 // Runs statements on the DDL connection (after USE `use_db`, when the database exists), in
@@ -381,8 +401,9 @@ caf::error run_ddl(self_ptr self, const binlog::query_event& q, const relay_key&
   auto session = session_of_event(self, q, st.decoded->view.header.timestamp);
   if (!session) return session.error();
   auto what = sql::to_string(st.plan.ddl.kind);
-  if (auto err = run_downstream(self, st.plan.ddl.use_db, st.plan.ddl.statements, what, at,
-                                *session))
+  auto statements = as_run(self, st.plan.ddl.statements, lexer_mode_of(q.status.sql_mode));
+  if (!statements) return statements.error();
+  if (auto err = run_downstream(self, st.plan.ddl.use_db, *statements, what, at, *session))
     return err;
   DM_INFO("{} applied {} at {}", st.label, what, to_string(at));
   return caf::none;
@@ -416,7 +437,9 @@ caf::error run_online_ddl(self_ptr self, const binlog::query_event& q, const rel
   auto at = position_of(st, key);
   if (auto err = checkpoint_before_ddl(self, key)) return err;
   for (auto& alter : st.plan.shadow_alters) {
-    if (auto err = run_downstream(self, alter.ddl.use_db, alter.ddl.statements,
+    auto statements = as_run(self, alter.ddl.statements, alter.mode);
+    if (!statements) return statements.error();
+    if (auto err = run_downstream(self, alter.ddl.use_db, *statements,
                                   "an online schema change's ALTER", at, alter.session))
       return err;
     // Counted at once: a swap run again (after a failure further on, or a crash) goes on after

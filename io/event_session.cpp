@@ -5,6 +5,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "protocol/downstream_session.hpp"
+#include "protocol/schema_loader.hpp"
 #include "protocol/sql/quote.hpp"
 
 namespace dm {
@@ -118,6 +119,9 @@ caf::expected<upstream_session_facts> read_session_facts(mysql_connection& upstr
       "TIME_TO_SEC(TIMEDIFF(NOW(), UTC_TIMESTAMP())))), '%H:%i'))");
   if (!offset) return offset.error();
   if (*offset) facts.system_time_zone = **offset;
+  auto defaults = load_default_collations(upstream);
+  if (!defaults) return defaults.error();
+  facts.default_collations = std::move(*defaults);
   return facts;
 }
 

@@ -21,7 +21,7 @@ caf::error set_event_session(mysql_connection& conn, const event_session& sessio
 // Puts `conn` back in the appliers' session (downstream_session.hpp). Blocking.
 caf::error restore_applier_session(mysql_connection& conn);
 
-// The upstream's collations and system time zone. Blocking.
+// The upstream's collations (with each set's default) and system time zone. Blocking.
 caf::expected<upstream_session_facts> read_session_facts(mysql_connection& upstream);
 
 }  // namespace dm

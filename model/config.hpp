@@ -224,6 +224,10 @@ struct task_config {
   // Precheck items not to run ("all" for every one); see check_item_names().
   std::vector<std::string> ignore_checking_items;
   online_ddl_config online_ddl;
+  // DM's collation_compatible: strict: a schema change or a copied CREATE that names a character
+  // set without a collation gets the upstream's default collation of the set
+  // (protocol/sql/pinned_collations.hpp). Off is DM's loose: statements run as written.
+  bool strict_collations = false;
 };
 
 // The precheck's item names, comma-separated (actors/precheck.hpp).
@@ -335,7 +339,7 @@ typename Inspector::result_type inspect(Inspector& f, online_ddl_config& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_config& x) {
   return f(x.name, x.task_mode, x.meta_schema, x.clean_dump_file, x.target_database,
-           x.mysql_instances, x.ignore_checking_items, x.online_ddl);
+           x.mysql_instances, x.ignore_checking_items, x.online_ddl, x.strict_collations);
 }
 
 // The server id a source's relay registers with: the configured one, or one derived from the

@@ -156,4 +156,27 @@ caf::expected<sql::table_definition> load_table_definition(mysql_connection& con
   return def;
 }
 
+caf::expected<sql::default_collations> load_default_collations(mysql_connection& conn) {
+  auto rows = conn.query("SELECT CHARACTER_SET_NAME, COLLATION_NAME FROM "
+                         "information_schema.COLLATIONS WHERE IS_DEFAULT = 'Yes'");
+  if (!rows) return rows.error();
+  sql::default_collations defaults;
+  for (auto& r : *rows)
+    if (r[0] && r[1]) defaults[ascii_lower(*r[0])] = *r[1];
+  // MariaDB 11.2+ may name other defaults per set ("utf8mb4=utf8mb4_uca1400_ai_ci,...").
+  auto chosen = conn.query("SHOW VARIABLES LIKE 'character_set_collations'");
+  if (!chosen) return chosen.error();
+  for (auto& r : *chosen) {
+    std::string list = r.size() > 1 && r[1] ? *r[1] : "";
+    for (size_t at = 0; at < list.size();) {
+      auto comma = list.find(',', at);
+      auto item = list.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+      if (auto eq = item.find('='); eq != std::string::npos)
+        defaults[ascii_lower(item.substr(0, eq))] = item.substr(eq + 1);
+      at = comma == std::string::npos ? list.size() : comma + 1;
+    }
+  }
+  return defaults;
+}
+
 }  // namespace dm

@@ -13,6 +13,7 @@
 #include "protocol/binlog/table_map.hpp"
 #include "protocol/mysql_connection.hpp"
 #include "protocol/sql/column_changes.hpp"
+#include "protocol/sql/pinned_collations.hpp"
 #include "protocol/table_schema.hpp"
 
 namespace dm {
@@ -22,6 +23,10 @@ using collation_charsets = std::unordered_map<uint32_t, std::string>;
 
 // Reads the upstream's collation ids (information_schema).
 caf::expected<collation_charsets> load_collation_charsets(mysql_connection& conn);
+
+// The server's default collation of each character set (information_schema, and MariaDB's
+// character_set_collations where it names others).
+caf::expected<sql::default_collations> load_default_collations(mysql_connection& conn);
 
 // The structure of `table` as its table map describes it, when the map carries column names
 // (and, for string columns, charsets). Unique keys other than the primary key are not in table

@@ -20,6 +20,7 @@
 
 #include "protocol/binlog/events.hpp"
 #include "protocol/sql/lexer.hpp"
+#include "protocol/sql/pinned_collations.hpp"
 
 namespace dm {
 
@@ -35,6 +36,8 @@ struct upstream_session_facts {
   // The upstream's system time zone as an offset ("+01:00"), for events logged with time_zone
   // SYSTEM (which downstream would mean the downstream's own).
   std::string system_time_zone = "+00:00";
+  // Each character set's default collation (collation_compatible: strict).
+  sql::default_collations default_collations;
 };
 
 // The session of one query event, as names the downstream understands.

@@ -45,7 +45,7 @@ event_plan plan_online(online_ddl_step online, const binlog::query_event& q,
       return fail(planned.reason + " (a change an online schema change made)");
     if (planned.what == ddl_plan::action::apply)
       plan.shadow_alters.push_back(
-          {std::move(planned), std::move(alter.session), swap.migration, swap.index});
+          {std::move(planned), std::move(alter.session), alter.mode, swap.migration, swap.index});
   }
   if (!online.rest.empty()) {
     auto kind = plan.ddl.kind;

@@ -55,6 +55,8 @@ struct event_context {
 struct shadow_alter_plan {
   ddl_plan ddl;
   event_session session;
+  // How its statement reads quotes (its session's sql_mode).
+  sql::lexer_mode mode;
   std::string migration;
   size_t index = 0;
 };

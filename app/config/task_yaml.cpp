@@ -8,6 +8,7 @@
 #include "app/config/dump_args.hpp"
 #include "app/config/filter_yaml.hpp"
 #include "app/config/yaml_map.hpp"
+#include "common/ascii_case.hpp"
 #include "common/error.hpp"
 #include "common/position.hpp"
 #include "protocol/gtid_set.hpp"
@@ -272,9 +273,6 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
        {"timezone", "",
         "binlog TIMESTAMP values are UTC and are written as UTC; each DDL runs in its event's "
         "time zone", false},
-       {"collation_compatible", "loose",
-        "strict (adding the upstream's default collation to each DDL) is not implemented yet",
-        true},
        {"remove-meta", "false", "use dmctl start-task --remove-meta", true},
        {"ansi-quotes", nullptr, "each DDL is read under its own event's sql_mode", false},
        {"experimental", nullptr, "no experimental features are switched by the task", false}},
@@ -283,7 +281,8 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
       {"name", "task-mode", "meta-schema", "target-database", "mysql-instances", "syncers",
        "block-allow-list", "black-white-list", "routes", "filters", "mydumpers", "loaders",
        "clean-dump-file", "ignore-checking-items", "validators", "online-ddl",
-       "online-ddl-scheme", "shadow-table-rules", "trash-table-rules", "case-sensitive"},
+       "online-ddl-scheme", "shadow-table-rules", "trash-table-rules", "case-sensitive",
+       "collation_compatible"},
       {{"column-mappings", later}, {"expression-filter", later}}));
   task_config task;
   problems.add(doc->read("name", task.name, true));
@@ -300,6 +299,14 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   bool case_sensitive = false;
   problems.add(doc->read("case-sensitive", case_sensitive));
   problems.add(doc->read("clean-dump-file", task.clean_dump_file));
+  std::string collations;
+  if (!problems.add(doc->read("collation_compatible", collations))) {
+    auto mode = ascii_lower(collations);
+    if (mode == "strict") task.strict_collations = true;
+    else if (!mode.empty() && mode != "loose")
+      problems.add(doc->where("collation_compatible") + " must be loose or strict, got '" +
+                   collations + "'");
+  }
   problems.add(doc->read("ignore-checking-items", task.ignore_checking_items));
   for (auto& item : task.ignore_checking_items)
     if (!is_check_item_name(item))

@@ -446,3 +446,45 @@ BOOST_AUTO_TEST_CASE(filter_names_told_by_the_old_definition_decide_on_real_chan
                       "SELECT * FROM f_db.keyed ORDER BY id"})
     BOOST_CHECK_MESSAGE(upstream.query(select) == downstream.query(select), select);
 }
+
+// collation_compatible: strict: the schema changes the syncer runs name the upstream's default
+// collation wherever the upstream's statement names a character set alone (seen in the
+// downstream's general log); the copy's statements load; the database compares identical.
+BOOST_AUTO_TEST_CASE(strict_collations_name_the_upstream_default_in_copy_and_sync) {
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  worker_process worker;
+  upstream.execute(
+      "CREATE DATABASE coll CHARACTER SET latin1; CREATE TABLE coll.copied (id INT PRIMARY KEY, "
+      "name VARCHAR(20) CHARACTER SET utf8mb4) CHARACTER SET latin1; INSERT INTO coll.copied "
+      "VALUES (1, 'één')");
+  downstream.execute("SET GLOBAL log_output = 'TABLE'; SET GLOBAL general_log = 1");
+  auto task = std::regex_replace(task_yaml("strict", {"s"}, downstream,
+                                           "collation_compatible: strict\n"),
+                                 std::regex{"task-mode: incremental"}, "task-mode: all");
+  create_source_and_start_task(worker, "s", upstream, task);
+  wait_synced(worker, "strict", upstream, std::chrono::seconds{120}, "s");
+  upstream.execute(
+      "CREATE TABLE coll.synced (id INT PRIMARY KEY, a VARCHAR(10) CHARSET utf8mb4, b "
+      "VARCHAR(10) CHARSET latin1 COLLATE latin1_bin); ALTER TABLE coll.copied ADD COLUMN c "
+      "TEXT CHARACTER SET utf8mb4; INSERT INTO coll.synced VALUES (1, 'ä', 'b'); UPDATE "
+      "coll.copied SET c = 'ü'");
+  wait_synced(worker, "strict", upstream, std::chrono::seconds{120}, "s");
+  auto run = [&](const std::string& like) {
+    return *downstream.query("SELECT COUNT(*) FROM mysql.general_log WHERE command_type = "
+                             "'Query' AND CONVERT(argument USING utf8mb4) LIKE '" + like +
+                             "'")[0][0];
+  };
+  // (MariaDB's SHOW CREATE names every collation, so the copy's statements need none added;
+  // MySQL's leaves the defaults out.)
+  BOOST_CHECK_EQUAL(run("CREATE TABLE `coll`.`synced` (id INT PRIMARY KEY, a VARCHAR(10) CHARSET "
+                        "utf8mb4 COLLATE utf8mb4_general_ci, b VARCHAR(10) CHARSET latin1 "
+                        "COLLATE latin1_bin)"),
+                    "1");
+  BOOST_CHECK_EQUAL(run("ALTER TABLE `coll`.`copied` ADD COLUMN c TEXT CHARACTER SET utf8mb4 "
+                        "COLLATE utf8mb4_general_ci"),
+                    "1");
+  downstream.execute("SET GLOBAL general_log = 0");
+  auto diff = compare_database(upstream, downstream, "coll");
+  BOOST_CHECK_MESSAGE(diff.empty(), diff);
+}

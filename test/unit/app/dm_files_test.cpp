@@ -414,6 +414,21 @@ trash-table-rules: ["^_(.+)_(?:ghc|del|old)$"]
               std::vector<std::string>{"^_(.+)_(?:new|gho)$"});
   BOOST_CHECK(defaults->online_ddl.trash_table_rules ==
               std::vector<std::string>{"^_(.+)_(?:ghc|del|old)$"});
+
+  // collation_compatible: loose (DM's default) or strict; nothing else.
+  BOOST_CHECK(!task->strict_collations);
+  auto with_collations = [&](const char* value) {
+    return parse_task_yaml(
+        with_swaps(dm_task_yaml(features_off),
+                   {{"collation_compatible: \"loose\"",
+                     std::string{"collation_compatible: \""} + value + "\""}}),
+        "task.yaml", warnings);
+  };
+  auto strict = with_collations("Strict");
+  DM_REQUIRE_OK(strict);
+  BOOST_CHECK(strict->strict_collations);
+  BOOST_CHECK(mentions(problems_of(with_collations("tight")),
+                       "task.yaml: collation_compatible must be loose or strict, got 'tight'"));
 }
 
 BOOST_AUTO_TEST_CASE(task_yaml_reports_every_problem_at_once) {
@@ -458,7 +473,9 @@ BOOST_AUTO_TEST_CASE(written_configs_read_back_the_same) {
   BOOST_CHECK_EQUAL(to_json(*source_again), to_json(*source));
 
   auto task_text = with_swaps(dm_task_yaml(features_off),
-                              {{"tidb_skip_utf8_check: 1", "time_names: \"it's \\\\ 'x'\""}});
+                              {{"tidb_skip_utf8_check: 1", "time_names: \"it's \\\\ 'x'\""},
+                               {"collation_compatible: \"loose\"",
+                                "collation_compatible: \"strict\""}});
   auto task = parse_task_yaml(task_text, "task.yaml", warnings);
   DM_REQUIRE_OK(task);
   auto written = to_dm_yaml(*task);
