@@ -372,11 +372,16 @@ caf::error run_decision(self_ptr self, const relay_key& key) {
   auto& st = self->state;
   auto at = position_of(st, key);
   if (auto err = checkpoint_before_ddl(self, key)) return err;
-  if (st.plan.what == step::operator_replace)
-    if (auto err = run_downstream(self, "", st.plan.ddl.statements, "handle-error replace", at))
+  bool inject = st.plan.what == step::operator_inject;
+  if (st.plan.what != step::operator_skip)
+    if (auto err = run_downstream(self, "", st.plan.ddl.statements,
+                                  inject ? "binlog inject" : "handle-error replace", at))
       return err;
   DM_INFO("{} {} the event at {} as the operator decided", st.label,
-          st.plan.what == step::operator_skip ? "skipped" : "replaced", to_string(at));
+          st.plan.what == step::operator_skip ? "skipped"
+          : inject                            ? "ran statements before"
+                                              : "replaced",
+          to_string(at));
   st.decision_done = true;
   return caf::none;
 }
@@ -567,6 +572,25 @@ caf::error describe_table(self_ptr self, const std::pair<std::string, std::strin
   return caf::none;
 }
 
+// Plans the decoded event at `key` (st.plan), with the operator's decision about it unless
+// carried out, reading the downstream definitions its filters need (step describe_table).
+caf::error plan_decoded(self_ptr self, const relay_key& key) {
+  auto& st = self->state;
+  auto* decision = st.decision && !st.decision_done ? &*st.decision : nullptr;
+  event_context context{key,        &*st.rules,     decision,       &st.table_starts,
+                        &st.online, &st.migrations, &st.definitions};
+  st.plan = plan_event(*st.decoded, context);
+  while (st.plan.what == step::describe_table) {
+    if (auto err = describe_table(self, st.plan.ddl.described)) {
+      st.decoded.reset();  // planned again when retried
+      return err;
+    }
+    st.plan = plan_event(*st.decoded, context);
+  }
+  st.definitions.clear();
+  return caf::none;
+}
+
 // Processes one relay event: plan, then run the plan's step. False when it must be processed
 // again later (a hold); the event is then not consumed, and keeps its decoding and plan.
 caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) {
@@ -583,30 +607,26 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
       st.decoded = std::move(*fresh);
       st.decoded_key = stored.key;
       if (auto err = place_decision(st, stored.key)) return err;
-      auto* decision = st.decision && !st.decision_done ? &*st.decision : nullptr;
-      event_context context{stored.key,  &*st.rules,     decision,       &st.table_starts,
-                            &st.online,  &st.migrations, &st.definitions};
-      st.plan = plan_event(*st.decoded, context);
-      while (st.plan.what == step::describe_table) {
-        if (auto err = describe_table(self, st.plan.ddl.described)) {
-          st.decoded.reset();  // planned again when retried
-          return err;
-        }
-        st.plan = plan_event(*st.decoded, context);
-      }
-      st.definitions.clear();
+      if (auto err = plan_decoded(self, stored.key)) return err;
     }
     if (st.plan.barrier && !st.dispatch->idle()) {
       if (auto err = send(self, st.dispatch->take_sendable(true))) return err;
       st.holding = hold::drain;
       return false;
     }
+    if (st.plan.what == step::operator_inject) {
+      // The operator's statements first, then the event as if no decision were about it (with
+      // everything drained, a barrier of its new plan holds nothing).
+      if (auto err = run_decision(self, stored.key)) return err;
+      if (auto err = plan_decoded(self, stored.key)) return err;
+    }
     const auto& body = st.decoded->body;
     auto at = position_of(st, stored.key);
     switch (st.plan.what) {
       case step::pass:
       case step::rotate:
-      case step::describe_table:  // planned again above, never left as the plan
+      case step::describe_table:   // planned again above, never left as the plan
+      case step::operator_inject:  // carried out above, then planned again
         break;
       case step::new_format:
         st.format_file = {stored.key.segment, stored.key.file_index};

@@ -419,17 +419,11 @@ std::function<void(caf::error)> reload_syncer_then_answer(
   };
 }
 
-// binlog skip|replace -b: records the decision about the event at `at`, which the syncer has not
-// reached yet, and restarts a running syncer so that it reads it. inject -b is refused: inject
-// runs at once.
+// binlog skip|replace|inject -b: records the decision about the event at `at`, which the syncer
+// has not reached yet, and restarts a running syncer so that it reads it.
 caf::result<subtask_status> decide_ahead(task_self self, error_action action,
                                          const std::string& sql, const binlog_position& at) {
   auto& st = self->state;
-  if (action == error_action::inject)
-    return make_error(ec::invalid_argument,
-                      label(st) + ": binlog inject -b is not supported (inject runs at once, on "
-                                  "the event a part stopped on); use binlog replace -b with the "
-                                  "statements to run, the event's own last");
   auto& synced = st.progress.synced;
   if (comes_before(at, synced))
     return make_error(ec::invalid_state, label(st) + ": binlog " + to_string(action) + " -b " +

@@ -151,7 +151,8 @@ event_plan plan_event(const binlog::decoded_event& event, const event_context& c
     if (ctx.decision->action == error_action::skip) {
       plan.what = event_plan::step::operator_skip;
     } else {
-      plan.what = event_plan::step::operator_replace;
+      plan.what = ctx.decision->action == error_action::inject ? event_plan::step::operator_inject
+                                                               : event_plan::step::operator_replace;
       plan.ddl.statements = split_statements(ctx.decision->sql);
     }
     return plan;

@@ -69,9 +69,11 @@ struct event_plan {
     new_format,
     // A rotate event: the file changes.
     rotate,
-    // The operator decided to skip this event, or to run `ddl.statements` instead of it.
+    // The operator decided to skip this event, to run `ddl.statements` instead of it, or to run
+    // them before it (binlog inject -b; the event is then planned again, without the decision).
     operator_skip,
     operator_replace,
+    operator_inject,
     // A schema change to apply downstream (`ddl`).
     apply_ddl,
     // A schema change or row event that is not replicated, or filtered out (`reason`).

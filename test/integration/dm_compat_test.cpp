@@ -1,5 +1,5 @@
 // A DM operator's commands against a real worker with two sources: -s on the task commands
-// (options before or after the words; stop-task -s removes one part), binlog list/inject/revert
+// (options before or after the words; stop-task -s removes one part), binlog list/inject/revert (and skip/replace/inject -b ahead)
 // on a real failed event, binlog-schema, the relay commands, show-ddl-locks, get-config, config
 // export/import, start-task --start-time and
 // a meta with binlog-gtid alone, a DM-looking password that does not decrypt, and DM's HTTP API
@@ -169,6 +169,16 @@ BOOST_AUTO_TEST_CASE(dm_commands_and_api_against_a_real_worker) {
   wait_synced(worker, "t", up_a, std::chrono::seconds{60}, "a");
   BOOST_CHECK(!table_exists(downstream, "a_db", "r1"));
   BOOST_CHECK(table_exists(downstream, "a_db", "r2"));
+  // inject -b runs the statements at the event, then the event itself.
+  require_ok(worker.dmctl({"pause-task", "t", "-s", "a"}), "pause-task a for inject");
+  up_a.execute("CREATE TABLE a_db.child (id INT PRIMARY KEY); INSERT INTO a_db.child VALUES (1)");
+  require_ok(worker.dmctl({"binlog", "inject", "t", "-s", "a", "-b", event_start(up_a, "child"),
+                           "CREATE TABLE a_db.parent (id INT PRIMARY KEY)"}),
+             "binlog inject -b");
+  require_ok(worker.dmctl({"resume-task", "t", "-s", "a"}), "resume-task a after inject -b");
+  wait_synced(worker, "t", up_a, std::chrono::seconds{60}, "a");
+  BOOST_CHECK(table_exists(downstream, "a_db", "parent"));
+  BOOST_CHECK_EQUAL(row_count(downstream, "a_db.child"), 1u);
   // revert withdraws a waiting decision; a second revert has nothing to withdraw; a position
   // already applied is refused.
   require_ok(worker.dmctl({"binlog", "skip", "t", "-s", "a", "-b", "binlog.000999:4"}),
@@ -205,7 +215,7 @@ BOOST_AUTO_TEST_CASE(dm_commands_and_api_against_a_real_worker) {
   wait_synced(worker, "t", up_a, std::chrono::seconds{60}, "a");
   BOOST_CHECK(table_exists(downstream, "a_db", "late"));
   up_a.execute("DROP TABLE IF EXISTS a_db.skipme, a_db.r1, a_db.late");
-  downstream.execute("DROP TABLE a_db.r2");
+  downstream.execute("DROP TABLE a_db.r2, a_db.parent");
   wait_synced(worker, "t", up_a, std::chrono::seconds{60}, "a");
 
   // Relay commands: pause-relay stops reading, resume-relay catches up; stop/start-relay
