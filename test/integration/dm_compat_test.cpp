@@ -1,6 +1,6 @@
 // A DM operator's commands against a real worker with two sources: -s on the task commands
-// (options before or after the words; stop-task -s removes one part), binlog list/inject/revert (and skip/replace/inject -b ahead)
-// on a real failed event, binlog-schema, the relay commands, show-ddl-locks, get-config, config
+// (options before or after the words; stop-task -s removes one part), binlog list/inject/revert
+// on a real failed event and skip/replace/inject -b ahead of one, binlog-schema, the relay commands, show-ddl-locks, get-config, config
 // export/import, start-task --start-time and
 // a meta with binlog-gtid alone, a DM-looking password that does not decrypt, and DM's HTTP API
 // with curl (admin token required).
