@@ -68,6 +68,18 @@ std::string extracted_rows(table_rules& rules, const std::string& db, const std:
   return out;
 }
 
+// Fails a statement that would drop, empty or rename `target` (quoted) for db.table, when a route
+// merges other upstream tables into it without extract columns: their rows would go too.
+ddl_plan merged_table_refusal(ddl_plan plan, const char* statement, const sql::object_ref& t,
+                              const std::string& target) {
+  return fail(plan, std::string{statement} + " " + name_of(t) + " would act on " + target +
+                        ", into which a route merges other upstream tables too, and without "
+                        "extract columns the rows of " + name_of(t) + " cannot be told from "
+                        "theirs; if " + target + " holds them alone, run the statement for it "
+                        "with dmctl binlog replace, else skip it with dmctl binlog skip and "
+                        "arrange the downstream by hand");
+}
+
 bool has_if_not_exists(const std::string& text, size_t before) {
   auto head = text.substr(0, before);
   std::transform(head.begin(), head.end(), head.begin(), ::toupper);
@@ -169,6 +181,8 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
       // A table merged with extract columns: its rows go, the merged table stays.
       if (auto rows = extracted_rows(rules, t.db, t.table); !rows.empty())
         merged_rows.push_back("DELETE FROM " + *name + " WHERE " + rows);
+      else if (rules.merges(t.db, t.table))
+        return merged_table_refusal(plan, "DROP TABLE", t, *name);
       else
         targets += (targets.empty() ? "" : ", ") + *name;
     }
@@ -195,14 +209,15 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
         if (plan.what == ddl_plan::action::fail) return plan;
         continue;
       }
-      if (!extracted_rows(rules, from.db, from.table).empty() ||
-          !extracted_rows(rules, to.db, to.table).empty())
-        return fail(plan, "RENAME TABLE " + name_of(from) + " TO " + name_of(to) +
-                              " renames a table a route merges with extract columns; arrange "
-                              "the downstream by hand, then skip this event with dmctl binlog "
-                              "skip");
       auto f = target_name(from), t = target_name(to);
       if (!f || !t) return fail(plan, describe(f ? t.error() : f.error()));
+      if (!extracted_rows(rules, from.db, from.table).empty() ||
+          !extracted_rows(rules, to.db, to.table).empty() || rules.merges(from.db, from.table) ||
+          rules.merges(to.db, to.table))
+        return fail(plan, "RENAME TABLE " + name_of(from) + " TO " + name_of(to) +
+                              " renames a table a route merges others into; arrange the "
+                              "downstream by hand, then skip this event with dmctl binlog "
+                              "skip");
       pairs += (pairs.empty() ? "" : ", ") + *f + " TO " + *t;
     }
     if (pairs.empty()) return skip(plan, "no table it renames is replicated");
@@ -216,20 +231,22 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
   if (!rules.replicated(primary.db, primary.table))
     return skip(plan, "table " + name_of(primary) + " is not replicated");
   if (!passes(rules, primary.db, primary.table, ddl.kind, text, parts, plan)) return plan;
-  // A table merged with extract columns: TRUNCATE empties only its rows; a rename cannot be
-  // placed in the merged table.
-  if (auto rows = extracted_rows(rules, primary.db, primary.table); !rows.empty()) {
+  // A table a route merges others into: TRUNCATE empties only its rows when extract columns
+  // tell them apart, else it cannot run; a rename cannot be placed in the merged table.
+  auto rows = extracted_rows(rules, primary.db, primary.table);
+  if (!rows.empty() || rules.merges(primary.db, primary.table)) {
     if (ddl.kind == statement_kind::truncate_table) {
       auto name = target_name(primary);
       if (!name) return fail(plan, describe(name.error()));
+      if (rows.empty()) return merged_table_refusal(plan, "TRUNCATE TABLE", primary, *name);
       plan.statements.push_back("DELETE FROM " + *name + " WHERE " + rows);
       plan.what = ddl_plan::action::apply;
       return plan;
     }
     if (ddl.kind == statement_kind::alter_table && ddl.tables.size() > 1)
       return fail(plan, "ALTER TABLE " + name_of(primary) + " renames a table a route merges "
-                        "with extract columns; arrange the downstream by hand, then skip this "
-                        "event with dmctl binlog skip");
+                        "others into; arrange the downstream by hand, then skip this event with "
+                        "dmctl binlog skip");
   }
   std::vector<std::pair<sql::object_ref, std::string>> replacements;
   for (size_t i = 0; i < ddl.tables.size(); ++i) {

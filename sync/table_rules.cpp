@@ -162,6 +162,10 @@ bool name_pattern::matches(std::string_view name) const {
   return glob(wildcard_, case_sensitive_ ? std::string{name} : ascii_lower(name));
 }
 
+bool name_pattern::is_literal() const {
+  return !any_ && !regex_ && wildcard_.find_first_of("*?[") == std::string::npos;
+}
+
 caf::expected<table_rules> table_rules::compile(const mysql_instance& inst,
                                                 const std::vector<filter_rule>& source_filters,
                                                 bool source_case_sensitive) {
@@ -310,13 +314,18 @@ const table_rules::decision& table_rules::decide(const std::string& db, const st
                           "table " + db + "." + table + " matches more than one route rule");
   else if (by_table && !extract(*by_table, db, table, d))
     ;  // d.target holds the error
-  else if (by_table)
+  else if (by_table) {
     d.target = std::make_pair(by_table->target_schema,
                               by_table->target_table.empty() ? table : by_table->target_table);
+    d.merges = !by_table->schema.is_literal() ||
+               (!by_table->target_table.empty() && !by_table->table.is_literal());
+  }
   else if (by_schema && !extract(*by_schema, db, table, d))
     ;  // d.target holds the error
-  else if (by_schema)
+  else if (by_schema) {
     d.target = std::make_pair(by_schema->target_schema, table);
+    d.merges = !by_schema->schema.is_literal();
+  }
   else
     d.target = std::make_pair(db, table);
   for (auto& f : filters_)
@@ -359,6 +368,10 @@ bool table_rules::extract(const compiled_route& route, const std::string& db,
 const std::vector<std::pair<std::string, std::string>>& table_rules::extracted_columns(
     const std::string& db, const std::string& table) {
   return decide(db, table).extracted;
+}
+
+bool table_rules::merges(const std::string& db, const std::string& table) {
+  return decide(db, table).merges;
 }
 
 bool table_rules::needs_definition(const std::string& db, const std::string& table) {

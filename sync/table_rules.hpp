@@ -33,6 +33,8 @@ class name_pattern {
   name_pattern() = default;
 
   bool matches(std::string_view name) const;
+  // Whether it matches one name only (no wildcard, not a regular expression).
+  bool is_literal() const;
 
  private:
   bool any_ = true;
@@ -60,6 +62,10 @@ class table_rules {
   // or when an extract regexp of its route does not match the name it reads.
   caf::expected<std::pair<std::string, std::string>> route(const std::string& db,
                                                            const std::string& table);
+  // Whether db.table's route may bring other upstream tables into its target: its schema
+  // pattern, or the table pattern of a route naming the target table, matches more than one
+  // name (a shard merge). REQUIRES: route(db, table) succeeded.
+  bool merges(const std::string& db, const std::string& table);
   // The columns its route's extract-table/-schema/-source add to every row of db.table
   // downstream, with their values (column, value); empty when the route extracts nothing.
   // REQUIRES: route(db, table) succeeded.
@@ -113,6 +119,7 @@ class table_rules {
     std::vector<std::pair<std::string, std::string>> extracted;
     std::vector<const compiled_filter*> filters;
     bool needs_definition = false;
+    bool merges = false;
   };
   const decision& decide(const std::string& db, const std::string& table);
   // Fills d.extracted from `route`'s extract rules; false (d.target holding the error) when a

@@ -197,6 +197,23 @@ BOOST_AUTO_TEST_CASE(routes_filters_and_block_allow_list_shape_the_downstream) {
     BOOST_CHECK_MESSAGE(!has_database(downstream, db), db << " exists downstream");
   BOOST_TEST_MESSAGE("routes merged " << merged_users.size() << " users and "
                                       << merged_logs.size() << " logs (300 deletes filtered)");
+
+  // One shard's TRUNCATE would empty the merged table of every shard's rows: the part stops,
+  // saying so, with them kept; the operator replaces it with what removes that shard's rows.
+  BOOST_REQUIRE(!conn.execute("TRUNCATE TABLE shard_2.users"));
+  auto paused = wait_paused(worker, "shape");
+  auto error = paused["last_error"].get<std::string>();
+  BOOST_CHECK_MESSAGE(error.find("TRUNCATE TABLE shard_2.users would act on `merged`.`users`, "
+                                 "into which a route merges other upstream tables too") !=
+                          std::string::npos,
+                      error);
+  BOOST_CHECK(rows_of(downstream, "SELECT * FROM merged.users ORDER BY id") == merged_users);
+  auto replaced = worker.dmctl(
+      {"binlog", "replace", "shape", "DELETE FROM merged.users WHERE id BETWEEN 200000 AND 299999"});
+  BOOST_REQUIRE_MESSAGE(replaced.exit_code == 0, replaced.err);
+  wait_synced(worker, "shape", upstream);
+  BOOST_CHECK(rows_of(downstream, "SELECT * FROM merged.users ORDER BY id") ==
+              rows_of(upstream, "SELECT * FROM shard_1.users ORDER BY id"));
 }
 
 BOOST_AUTO_TEST_CASE(one_source_feeds_two_downstreams) {

@@ -38,11 +38,45 @@ BOOST_AUTO_TEST_CASE(routed_statements_are_rewritten_and_merged_creates_tolerate
   BOOST_CHECK_EQUAL(db.statements.at(0), "CREATE DATABASE IF NOT EXISTS `merged`");
   auto alter = plan_ddl("ALTER TABLE shard_2.users ADD COLUMN c INT", "", rules);
   BOOST_CHECK_EQUAL(alter.statements.at(0), "ALTER TABLE `merged`.`users` ADD COLUMN c INT");
-  auto rename = plan_ddl("RENAME TABLE shard_1.a TO shard_1.b, x.c TO x.d", "", rules);
+  auto rename = plan_ddl("RENAME TABLE x.a TO x.b, x.c TO y.d", "", rules);
   BOOST_CHECK_EQUAL(rename.statements.at(0),
-                    "RENAME TABLE `merged`.`a` TO `merged`.`b`, `x`.`c` TO `x`.`d`");
-  auto drop = plan_ddl("DROP TABLE shard_1.t, secret.t", "", rules);
-  BOOST_CHECK_EQUAL(drop.statements.at(0), "DROP TABLE IF EXISTS `merged`.`t`");
+                    "RENAME TABLE `x`.`a` TO `x`.`b`, `x`.`c` TO `y`.`d`");
+  auto drop = plan_ddl("DROP TABLE x.t, secret.t", "", rules);
+  BOOST_CHECK_EQUAL(drop.statements.at(0), "DROP TABLE IF EXISTS `x`.`t`");
+}
+
+// A route whose pattern matches several tables merges them into one: dropping, emptying or
+// renaming one shard's table must not take the others' rows along (without extract columns its
+// own rows cannot be told apart), so the part stops, saying what to do. A route that renames
+// one database or table (literal patterns) is not a merge.
+BOOST_AUTO_TEST_CASE(merged_shards_without_extract_columns_stop_on_drop_truncate_and_rename) {
+  auto rules = merging_rules();
+  for (const char* sql : {"DROP TABLE shard_1.t", "DROP TABLE x.t, shard_2.t",
+                          "TRUNCATE TABLE shard_1.users", "RENAME TABLE shard_1.a TO shard_1.b",
+                          "RENAME TABLE x.a TO shard_1.a", "ALTER TABLE shard_1.a RENAME TO b"}) {
+    auto plan = plan_ddl(sql, "", rules);
+    BOOST_TEST_CONTEXT(sql << " -> " << plan.reason) {
+      BOOST_CHECK(plan.what == ddl_plan::action::fail);
+    }
+  }
+  auto reason = plan_ddl("TRUNCATE TABLE shard_1.users", "", rules).reason;
+  BOOST_CHECK_MESSAGE(reason.find("TRUNCATE TABLE shard_1.users would act on `merged`.`users`, "
+                                  "into which a route merges other upstream tables too") !=
+                          std::string::npos,
+                      reason);
+  mysql_instance renaming;
+  renaming.routes = {{"app", "", "app_copy", "", {}, {}, {}},
+                     {"shop", "orders", "shop", "orders_v2", {}, {}, {}},
+                     {"logs", "*", "logs_copy", "", {}, {}, {}}};
+  auto literal = table_rules::compile(renaming);
+  DM_REQUIRE_OK(literal);
+  for (const char* sql : {"DROP TABLE app.t", "TRUNCATE TABLE shop.orders",
+                          "RENAME TABLE app.a TO app.b", "DROP TABLE logs.old"}) {
+    auto plan = plan_ddl(sql, "", *literal);
+    BOOST_TEST_CONTEXT(sql << " -> " << plan.reason) {
+      BOOST_CHECK(plan.what == ddl_plan::action::apply);
+    }
+  }
 }
 
 // Tables merged with extract columns share the target: a shard's TRUNCATE or DROP removes only
@@ -79,8 +113,9 @@ BOOST_AUTO_TEST_CASE(filtered_and_foreign_statements_are_skipped_or_fail) {
   BOOST_CHECK(plan_ddl("CREATE TABLE secret.t (a INT)", "", rules).what ==
               ddl_plan::action::skip);
   BOOST_CHECK(plan_ddl("TRUNCATE TABLE shard_3.logs", "", rules).what == ddl_plan::action::skip);
-  BOOST_CHECK(plan_ddl("TRUNCATE TABLE shard_3.other", "", rules).what ==
-              ddl_plan::action::apply);
+  // Not filtered (the merge stops it instead).
+  BOOST_CHECK(plan_ddl("TRUNCATE TABLE shard_3.other", "", rules).reason.find("a route merges") !=
+              std::string::npos);
   auto index = plan_ddl("DROP INDEX i ON shard_1.t", "", rules);
   BOOST_CHECK(index.what == ddl_plan::action::fail);
   BOOST_CHECK(index.reason.find("no-drop-index") != std::string::npos);
