@@ -301,6 +301,7 @@ caf::error run_downstream(self_ptr self, const std::string& use_db,
                           const binlog_position& at,
                           const std::optional<event_session>& session = std::nullopt) {
   auto& st = self->state;
+  st.ddl_errno = 0;
   auto conn = ddl_connection(self);
   if (!conn) return conn.error();
   if (session) {
@@ -324,6 +325,7 @@ caf::error run_downstream(self_ptr self, const std::string& use_db,
   for (auto& statement : statements) {
     if (auto err = (*conn)->execute(statement)) {
       auto errnum = (*conn)->last_errno();
+      st.ddl_errno = errnum;
       if (safe_mode_active(st) && is_already_applied(errnum)) {
         DM_INFO("{} finds {} at {} applied already: {}", st.label, what, to_string(at),
                 describe(err));
@@ -366,6 +368,7 @@ caf::error ensure_meta_tables(self_ptr self) {
 }
 
 caf::error checkpoint_before_ddl(self_ptr self, const relay_key& key);
+caf::error plan_decoded(self_ptr self, const relay_key& key);
 
 // Runs the operator's decision about the event at `key` (its plan's step).
 caf::error run_decision(self_ptr self, const relay_key& key) {
@@ -412,6 +415,25 @@ caf::error run_ddl(self_ptr self, const binlog::query_event& q, const relay_key&
     return err;
   DM_INFO("{} applied {} at {}", st.label, what, to_string(at));
   return caf::none;
+}
+
+// Applies the schema change of `q` at `key` (its plan's ddl). A shard's change merged into a table
+// that another part (another source's syncer) changed between reading it and changing it fails
+// on what that part added; it is planned again against the table as it now is.
+caf::error apply_ddl(self_ptr self, const binlog::query_event& q, const relay_key& key) {
+  auto& st = self->state;
+  for (int attempt = 1;; ++attempt) {
+    auto err = run_ddl(self, q, key);
+    bool raced = st.ddl_errno == ER_DUP_FIELDNAME || st.ddl_errno == ER_DUP_KEYNAME;
+    if (!err || !st.plan.ddl.merges_shards || !raced || attempt == 3) return err;
+    DM_INFO("{} plans {} at {} again: the merged table changed meanwhile ({})", st.label,
+            sql::to_string(st.plan.ddl.kind), to_string(position_of(st, key)), describe(err));
+    if (auto replan = plan_decoded(self, key)) return replan;
+    if (st.plan.what == step::fail)
+      return make_error(ec::invalid_state, st.label + ": " + st.plan.reason + " (at " +
+                                               to_string(position_of(st, key)) + ")");
+    if (st.plan.what != step::apply_ddl) return caf::none;  // nothing left to apply
+  }
 }
 
 // Stores the change of an online schema change's shadow table at `key` (its plan's
@@ -577,8 +599,10 @@ caf::error describe_table(self_ptr self, const std::pair<std::string, std::strin
 caf::error plan_decoded(self_ptr self, const relay_key& key) {
   auto& st = self->state;
   auto* decision = st.decision && !st.decision_done ? &*st.decision : nullptr;
-  event_context context{key,        &*st.rules,     decision,       &st.table_starts,
-                        &st.online, &st.migrations, &st.definitions};
+  event_context context{key,        &*st.rules,     decision,        &st.table_starts,
+                        &st.online, &st.migrations, &st.definitions,
+                        st.task.shard_mode == "optimistic" ? shard_ddl::optimistic
+                                                           : shard_ddl::plain};
   st.plan = plan_event(*st.decoded, context);
   while (st.plan.what == step::describe_table) {
     if (auto err = describe_table(self, st.plan.ddl.described)) {
@@ -636,7 +660,8 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
         if (auto err = run_decision(self, stored.key)) return err;
         break;
       case step::apply_ddl:
-        if (auto err = run_ddl(self, std::get<binlog::query_event>(body), stored.key)) return err;
+        if (auto err = apply_ddl(self, std::get<binlog::query_event>(body), stored.key))
+          return err;
         break;
       case step::record_shadow:
         if (auto err = record_shadow(self, std::get<binlog::query_event>(body), stored.key))
@@ -647,6 +672,9 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
           return err;
         break;
       case step::skip:
+        // A skipped schema change may still have changed the upstream table (a shard's change
+        // the merged table has already, a filtered one): its rows are read afresh.
+        if (std::holds_alternative<binlog::query_event>(body)) st.schemas->invalidate();
         if (!st.plan.reason.empty())
           DM_INFO("{} skips {} at {} ({}): {}", st.label, sql::to_string(st.plan.ddl.kind),
                   to_string(at), st.plan.reason,

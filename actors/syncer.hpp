@@ -63,6 +63,8 @@ struct syncer_actor_state {
   std::optional<table_rules> rules;
   std::unique_ptr<schema_resolver> schemas;
   std::optional<mysql_connection> ddl_conn;
+  // The server's error number of the last statement that failed on it.
+  unsigned ddl_errno = 0;
   // What the upstream's collation ids and SYSTEM time zone mean, for the sessions of schema
   // changes (read once per run, when the first one comes).
   std::optional<upstream_session_facts> session_facts;

@@ -228,6 +228,9 @@ struct task_config {
   // set without a collation gets the upstream's default collation of the set
   // (protocol/sql/pinned_collations.hpp). Off is DM's loose: statements run as written.
   bool strict_collations = false;
+  // DM's shard-mode: "" (schema changes of merged tables run as they are) or "optimistic" (they
+  // are merged: sync/ddl_plan.hpp shard_ddl). "pessimistic" is refused when the file is read.
+  std::string shard_mode;
 };
 
 // The precheck's item names, comma-separated (actors/precheck.hpp).
@@ -339,7 +342,7 @@ typename Inspector::result_type inspect(Inspector& f, online_ddl_config& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_config& x) {
   return f(x.name, x.task_mode, x.meta_schema, x.clean_dump_file, x.target_database,
-           x.mysql_instances, x.ignore_checking_items, x.online_ddl, x.strict_collations);
+           x.mysql_instances, x.ignore_checking_items, x.online_ddl, x.strict_collations, x.shard_mode);
 }
 
 // The server id a source's relay registers with: the configured one, or one derived from the

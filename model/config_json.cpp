@@ -49,7 +49,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(online_ddl_config, enabled, shad
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(task_config, name, task_mode, meta_schema,
                                                 clean_dump_file, target_database,
                                                 mysql_instances, ignore_checking_items,
-                                                online_ddl, strict_collations)
+                                                online_ddl, strict_collations, shard_mode)
 
 namespace {
 

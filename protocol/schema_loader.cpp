@@ -147,12 +147,16 @@ caf::expected<sql::table_definition> load_table_definition(mysql_connection& con
     type->auto_increment = ascii_lower(r[2].value_or("")).find("auto_increment") != std::string::npos;
     def.columns[ascii_upper(r[0].value_or(""))] = std::move(*type);
   }
-  auto keys = conn.query("SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS" +
-                         where + " AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY' "
-                         "ORDER BY INDEX_NAME, SEQ_IN_INDEX");
+  auto keys = conn.query("SELECT INDEX_NAME, COLUMN_NAME, NON_UNIQUE FROM "
+                         "information_schema.STATISTICS" + where +
+                         " ORDER BY INDEX_NAME, SEQ_IN_INDEX");
   if (!keys) return keys.error();
-  for (auto& r : *keys)
-    def.unique_indexes[ascii_upper(r[0].value_or(""))].push_back(ascii_upper(r[1].value_or("")));
+  for (auto& r : *keys) {
+    auto index = ascii_upper(r[0].value_or(""));
+    def.indexes.insert(index);
+    if (r[2].value_or("1") == "0" && index != "PRIMARY")
+      def.unique_indexes[index].push_back(ascii_upper(r[1].value_or("")));
+  }
   return def;
 }
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
+#include "common/ascii_case.hpp"
 #include "common/error.hpp"
 #include "protocol/sql/alter_parts.hpp"
 #include "protocol/sql/quote.hpp"
@@ -80,6 +82,85 @@ ddl_plan merged_table_refusal(ddl_plan plan, const char* statement, const sql::o
                         "arrange the downstream by hand");
 }
 
+// Whether declared types `a` and `b` are the same type (an integer's display width aside).
+bool same_type(const sql::declared_type& a, const sql::declared_type& b) {
+  bool integer = a.name == "TINYINT" || a.name == "SMALLINT" || a.name == "MEDIUMINT" ||
+                 a.name == "INT" || a.name == "BIGINT";
+  return a.name == b.name && a.is_unsigned == b.is_unsigned && a.elements == b.elements &&
+         (integer || (a.length == b.length && a.scale == b.scale));
+}
+
+// DM's shard-mode optimistic for a schema change of one shard of a merged table, against the
+// merged table's definition `before`: what a shard adds or widens is applied once, the merged
+// table becoming the union of the shards' structures; what it has already is left out; what
+// cannot be merged (a drop, a rename, a narrowing, a NOT NULL column without a default, a column
+// another shard added with another type) stops the part, saying why. nullopt: planned as any
+// other statement.
+std::optional<ddl_plan> plan_merged_change(ddl_plan plan, statement_kind kind, const std::string& text,
+                            const sql::lexer_mode& mode, const sql::object_ref& t,
+                            const std::string& target, const sql::table_definition& before) {
+  auto shard = name_of(t);
+  auto cannot = [&](const std::string& what, const std::string& why) {
+    return fail(plan, "shard " + shard + "'s " + what + " cannot be merged into " + target + ": " +
+                          why + "; arrange " + target + " by hand, then skip this event with "
+                          "dmctl binlog skip (or replace it)");
+  };
+  if (kind == statement_kind::drop_index)
+    return cannot("DROP INDEX", "the other shards keep the index");
+  if (kind == statement_kind::create_index) {
+    auto tokens = sql::tokenize(text, mode);
+    size_t at = 1;
+    while (at < tokens.size() && !tokens[at].is_keyword("INDEX")) ++at;
+    at += 1;
+    if (at + 2 < tokens.size() && tokens[at].is_keyword("IF")) at += 3;
+    if (at < tokens.size() && before.indexes.count(ascii_upper(tokens[at].text)))
+      return skip(plan, "the merged table " + target + " has index " + tokens[at].text +
+                            " already (another shard created it)");
+    return std::nullopt;
+  }
+  std::string kept;
+  for (auto& clause : sql::alter_table_clauses(text, mode)) {
+    using k = sql::alter_clause::kind;
+    auto column = before.columns.find(clause.column);
+    bool has_column = column != before.columns.end();
+    switch (clause.what) {
+      case k::add_column:
+        if (!clause.type) return cannot("'" + clause.text + "'", "its type is not understood");
+        if (has_column && !same_type(column->second, *clause.type))
+          return cannot("'" + clause.text + "'", "the merged table has that column with another "
+                                                 "type (another shard added it so)");
+        if (has_column) continue;
+        if (clause.not_null_without_default)
+          return cannot("'" + clause.text + "'", "the other shards' rows would have no value "
+                                                 "for a NOT NULL column without a DEFAULT");
+        break;
+      case k::add_index:
+        if (before.indexes.count(clause.index)) continue;
+        break;
+      case k::modify_column:
+        if (!has_column || !clause.type)
+          return cannot("'" + clause.text + "'", "the merged table has no such column");
+        if (same_type(column->second, *clause.type)) continue;
+        if (!sql::column_change_parts(column->second, *clause.type).empty())
+          return cannot("'" + clause.text + "'", "it narrows the column, and the other shards "
+                                                 "may hold values that do not fit");
+        break;
+      case k::table_option:
+        break;
+      case k::other:
+        return cannot("'" + clause.text + "'", "only adding columns and indexes and widening "
+                                               "columns merge (shard-mode optimistic)");
+    }
+    kept += (kept.empty() ? "" : ", ") + clause.text;
+  }
+  if (kept.empty())
+    return skip(plan, "the merged table " + target + " has every change of shard " + shard +
+                          "'s ALTER TABLE already (another shard made them)");
+  plan.statements.push_back("ALTER TABLE " + target + " " + kept);
+  plan.what = ddl_plan::action::apply;
+  return plan;
+}
+
 bool has_if_not_exists(const std::string& text, size_t before) {
   auto head = text.substr(0, before);
   std::transform(head.begin(), head.end(), head.begin(), ::toupper);
@@ -105,16 +186,22 @@ const char* filter_event_name(statement_kind kind) {
 }
 
 ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_rules& rules,
-                  const sql::lexer_mode& mode, const table_definitions* definitions) {
+                  const sql::lexer_mode& mode, const table_definitions* definitions,
+                  shard_ddl shards) {
   auto ddl = sql::analyze_ddl(text, default_db, mode);
   ddl_plan plan;
   plan.kind = ddl.kind;
   std::vector<std::string> parts;
-  if ((ddl.kind == statement_kind::alter_table || ddl.kind == statement_kind::drop_index) &&
+  // The definition downstream before the statement, when filters or merging need it.
+  const sql::table_definition* before = nullptr;
+  bool merges_shards = false;
+  if ((ddl.kind == statement_kind::alter_table || ddl.kind == statement_kind::drop_index ||
+       ddl.kind == statement_kind::create_index) &&
       !ddl.tables.empty()) {
     auto& t = ddl.tables.front();
-    const sql::table_definition* before = nullptr;
-    if (rules.replicated(t.db, t.table) && rules.needs_definition(t.db, t.table)) {
+    merges_shards = shards == shard_ddl::optimistic && rules.replicated(t.db, t.table) &&
+                    (rules.merges(t.db, t.table) || !extracted_rows(rules, t.db, t.table).empty());
+    if (rules.replicated(t.db, t.table) && (rules.needs_definition(t.db, t.table) || merges_shards)) {
       auto target = rules.route(t.db, t.table);
       if (!target) return fail(plan, describe(target.error()));
       auto known = definitions ? definitions->find(*target) : table_definitions::const_iterator{};
@@ -125,8 +212,8 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
       }
       before = &known->second;
     }
-    parts = ddl.kind == statement_kind::alter_table ? sql::alter_table_parts(text, mode, before)
-                                                    : sql::drop_index_parts(text, mode, before);
+    if (ddl.kind == statement_kind::alter_table) parts = sql::alter_table_parts(text, mode, before);
+    if (ddl.kind == statement_kind::drop_index) parts = sql::drop_index_parts(text, mode, before);
   }
   if (!sql::is_replicated_ddl(ddl.kind))
     return skip(plan, "not a change of tables or databases");
@@ -247,6 +334,13 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
       return fail(plan, "ALTER TABLE " + name_of(primary) + " renames a table a route merges "
                         "others into; arrange the downstream by hand, then skip this event with "
                         "dmctl binlog skip");
+  }
+  if (merges_shards && before && !before->columns.empty()) {
+    auto name = target_name(primary);
+    if (!name) return fail(plan, describe(name.error()));
+    plan.merges_shards = true;
+    if (auto merged = plan_merged_change(plan, ddl.kind, text, mode, primary, *name, *before))
+      return *merged;
   }
   std::vector<std::pair<sql::object_ref, std::string>> replacements;
   for (size_t i = 0; i < ddl.tables.size(); ++i) {

@@ -30,15 +30,25 @@ struct ddl_plan {
   // Why it is skipped or fails (one line).
   std::string reason;
   std::pair<std::string, std::string> described;
+  // A change of a shard merged into one table (shard_ddl::optimistic), planned against that
+  // table's definition as it was read.
+  bool merges_shards = false;
 };
+
+// How the schema changes of tables merged into one (table_rules::merges, or extract columns) are
+// treated: as any other statement, or merged as DM's shard-mode optimistic does (what a shard
+// adds or widens applied once, what cannot be merged stopping the part).
+enum class shard_ddl { plain, optimistic };
 
 // The DM filter event name of a statement kind ("create table", ...).
 const char* filter_event_name(sql::statement_kind kind);
 
 // Plans statement `sql` logged with default database `default_db`, read as its session's sql_mode
-// says (`mode`), with the downstream definitions read so far for it (null: none).
+// says (`mode`), with the downstream definitions read so far for it (null: none), merging
+// shards' changes as `shards` says.
 ddl_plan plan_ddl(const std::string& sql, const std::string& default_db, table_rules& rules,
                   const sql::lexer_mode& mode = {},
-                  const table_definitions* definitions = nullptr);
+                  const table_definitions* definitions = nullptr,
+                  shard_ddl shards = shard_ddl::plain);
 
 }  // namespace dm

@@ -39,7 +39,8 @@ event_plan plan_online(online_ddl_step online, const binlog::query_event& q,
   for (auto& swap : online.alters) {
     auto& alter = swap.alter;
     auto planned =
-        plan_ddl(alter.statement, alter.default_db, *ctx.rules, alter.mode, ctx.definitions);
+        plan_ddl(alter.statement, alter.default_db, *ctx.rules, alter.mode, ctx.definitions,
+                 ctx.shards);
     if (planned.what == ddl_plan::action::describe) return describe(std::move(planned));
     if (planned.what == ddl_plan::action::fail)
       return fail(planned.reason + " (a change an online schema change made)");
@@ -49,7 +50,7 @@ event_plan plan_online(online_ddl_step online, const binlog::query_event& q,
   }
   if (!online.rest.empty()) {
     auto kind = plan.ddl.kind;
-    plan.ddl = plan_ddl(online.rest, q.db, *ctx.rules, mode, ctx.definitions);
+    plan.ddl = plan_ddl(online.rest, q.db, *ctx.rules, mode, ctx.definitions, ctx.shards);
     if (plan.ddl.what == ddl_plan::action::describe) return describe(std::move(plan.ddl));
     if (plan.ddl.what == ddl_plan::action::fail) return fail(plan.ddl.reason);
     plan.ddl.kind = kind;
@@ -74,7 +75,7 @@ event_plan plan_query(const binlog::query_event& q, const event_context& ctx) {
     if (online.handled) return plan_online(std::move(online), q, mode, ctx);
   }
   event_plan plan;
-  plan.ddl = plan_ddl(q.query, q.db, *ctx.rules, mode, ctx.definitions);
+  plan.ddl = plan_ddl(q.query, q.db, *ctx.rules, mode, ctx.definitions, ctx.shards);
   if (plan.ddl.kind == sql::statement_kind::transaction_control) return plan;
   switch (plan.ddl.what) {
     case ddl_plan::action::describe:

@@ -47,6 +47,8 @@ struct event_context {
   const shadow_migrations* migrations = nullptr;
   // Downstream table definitions read for this event (step describe_table), or null.
   const table_definitions* definitions = nullptr;
+  // How schema changes of merged tables are treated (the task's shard-mode).
+  shard_ddl shards = shard_ddl::plain;
 };
 
 // A recorded change of an online schema change's shadow table, planned for its real table

@@ -126,6 +126,10 @@ std::string to_dm_yaml(const task_config& t) {
         << t.ignore_checking_items;
   if (!t.mysql_instances.empty() && t.mysql_instances.front().case_sensitive)
     out << YAML::Key << "case-sensitive" << YAML::Value << true;
+  if (!t.shard_mode.empty()) {
+    out << YAML::Key << "is-sharding" << YAML::Value << true;
+    out << YAML::Key << "shard-mode" << YAML::Value << t.shard_mode;
+  }
   if (t.strict_collations)
     out << YAML::Key << "collation_compatible" << YAML::Value << "strict";
   if (t.online_ddl.enabled) {

@@ -19,8 +19,9 @@ namespace dm::config {
 namespace {
 
 constexpr const char* later = "not implemented yet; remove it";
-constexpr const char* no_shards =
-    "shard DDL coordination is not implemented yet (routes merge tables, with extract columns)";
+constexpr const char* no_pessimistic =
+    "shard DDL coordination (DM's pessimistic mode: locks across shards) is not implemented yet; "
+    "use shard-mode: optimistic";
 constexpr const char* no_heartbeat =
     "lag is measured from binlog event times and the relay's heartbeats";
 constexpr const char* no_validator =
@@ -264,9 +265,8 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   auto doc = parse_yaml_document(text, file, problems);
   if (!doc) return doc.error();
   problems.add(doc->take_tolerated(
-      {{"is-sharding", "false", no_shards, true},
-       {"shard-mode", "", no_shards, true},
-       {"strict-optimistic-shard-mode", "false", no_shards, true},
+      // This optimistic mode is DM's strict one: what cannot be merged always stops the part.
+      {{"strict-optimistic-shard-mode", "false|true", no_pessimistic, true},
        {"enable-heartbeat", "false", no_heartbeat, false},
        {"heartbeat-update-interval", nullptr, no_heartbeat, false},
        {"heartbeat-report-interval", nullptr, no_heartbeat, false},
@@ -282,7 +282,7 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
        "block-allow-list", "black-white-list", "routes", "filters", "mydumpers", "loaders",
        "clean-dump-file", "ignore-checking-items", "validators", "online-ddl",
        "online-ddl-scheme", "shadow-table-rules", "trash-table-rules", "case-sensitive",
-       "collation_compatible"},
+       "collation_compatible", "shard-mode", "is-sharding"},
       {{"column-mappings", later}, {"expression-filter", later}}));
   task_config task;
   problems.add(doc->read("name", task.name, true));
@@ -299,6 +299,19 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   bool case_sensitive = false;
   problems.add(doc->read("case-sensitive", case_sensitive));
   problems.add(doc->read("clean-dump-file", task.clean_dump_file));
+  // DM's shard-mode (is-sharding: true alone is DM's older spelling of pessimistic).
+  bool is_sharding = false;
+  problems.add(doc->read("is-sharding", is_sharding));
+  if (!problems.add(doc->read("shard-mode", task.shard_mode))) {
+    task.shard_mode = ascii_lower(task.shard_mode);
+    if (task.shard_mode == "pessimistic" || (is_sharding && task.shard_mode.empty()))
+      problems.add(doc->where(task.shard_mode.empty() ? "is-sharding" : "shard-mode") + ": '" +
+                   (task.shard_mode.empty() ? std::string{"true"} : task.shard_mode) +
+                   "' is not supported: " + no_pessimistic);
+    else if (!task.shard_mode.empty() && task.shard_mode != "optimistic")
+      problems.add(doc->where("shard-mode") + " must be optimistic or pessimistic, got '" +
+                   task.shard_mode + "'");
+  }
   std::string collations;
   if (!problems.add(doc->read("collation_compatible", collations))) {
     auto mode = ascii_lower(collations);

@@ -19,6 +19,9 @@ class clause {
   bool is(size_t ahead, std::string_view word) const {
     return at_ + ahead < end_ && tokens_[at_ + ahead].is_keyword(word);
   }
+  bool is_punct(size_t ahead, char punctuation) const {
+    return at_ + ahead < end_ && tokens_[at_ + ahead].is(punctuation);
+  }
   bool accept(std::string_view word) {
     if (!is(0, word)) return false;
     ++at_;
@@ -34,13 +37,16 @@ class clause {
     if (at_ + ahead >= end_ || !tokens_[at_ + ahead].is_identifier()) return {};
     return ascii_upper(tokens_[at_ + ahead].text);
   }
-  // Whether a word occurs anywhere in the clause at parenthesis depth 0.
-  bool mentions(std::string_view word) const {
+  // Whether a word (followed by `next`, when given) occurs anywhere in the clause at parenthesis
+  // depth 0.
+  bool mentions(std::string_view word, std::string_view next = {}) const {
     int depth = 0;
     for (size_t i = begin_; i < end_; ++i) {
       if (tokens_[i].is('(')) ++depth;
       else if (tokens_[i].is(')')) --depth;
-      else if (depth == 0 && tokens_[i].is_keyword(word)) return true;
+      else if (depth == 0 && tokens_[i].is_keyword(word) &&
+               (next.empty() || (i + 1 < end_ && tokens_[i + 1].is_keyword(next))))
+        return true;
     }
     return false;
   }
@@ -166,11 +172,9 @@ void classify(clause& c, definition_context& ctx, std::vector<std::string>& part
   if (c.is(0, "PARTITION")) return add(parts, "alter table partitioning");
 }
 
-}  // namespace
-
-std::vector<std::string> alter_table_parts(std::string_view sql, const lexer_mode& mode,
-                                           const table_definition* before) {
-  auto tokens = tokenize(sql, mode);
+// The token ranges [begin, end) of ALTER TABLE statement `tokens`' clauses; empty when it is
+// not one.
+std::vector<std::pair<size_t, size_t>> clause_ranges(const std::vector<token>& tokens) {
   size_t at = 0;
   auto is = [&](size_t i, std::string_view w) { return i < tokens.size() && tokens[i].is_keyword(w); };
   if (!is(at, "ALTER")) return {};
@@ -182,9 +186,7 @@ std::vector<std::string> alter_table_parts(std::string_view sql, const lexer_mod
   // The table: name or db.name.
   if (at < tokens.size() && tokens[at].is_identifier()) ++at;
   if (at + 1 < tokens.size() && tokens[at].is('.') && tokens[at + 1].is_identifier()) at += 2;
-  std::vector<std::string> parts;
-  definition_context ctx{before, {}};
-  size_t clauses = 0;
+  std::vector<std::pair<size_t, size_t>> ranges;
   int depth = 0;
   size_t start = at;
   for (size_t i = at; i <= tokens.size(); ++i) {
@@ -192,12 +194,23 @@ std::vector<std::string> alter_table_parts(std::string_view sql, const lexer_mod
     if (i < tokens.size() && tokens[i].is('(')) ++depth;
     if (i < tokens.size() && tokens[i].is(')')) --depth;
     if (!end) continue;
-    if (i > start) {
-      clause c{tokens, start, i};
-      classify(c, ctx, parts);
-      ++clauses;
-    }
+    if (i > start) ranges.emplace_back(start, i);
     start = i + 1;
+  }
+  return ranges;
+}
+
+}  // namespace
+
+std::vector<std::string> alter_table_parts(std::string_view sql, const lexer_mode& mode,
+                                           const table_definition* before) {
+  auto tokens = tokenize(sql, mode);
+  auto ranges = clause_ranges(tokens);
+  std::vector<std::string> parts;
+  definition_context ctx{before, {}};
+  for (auto [begin, end] : ranges) {
+    clause c{tokens, begin, end};
+    classify(c, ctx, parts);
   }
   // A unique index all of whose columns the statement drops goes with them.
   if (before)
@@ -206,8 +219,57 @@ std::vector<std::string> alter_table_parts(std::string_view sql, const lexer_mod
           std::all_of(columns.begin(), columns.end(),
                       [&](const std::string& col) { return ctx.dropped_columns.count(col); }))
         add(parts, "drop unique key");
-  if (clauses > 1) add(parts, "multi schema change");
+  if (ranges.size() > 1) add(parts, "multi schema change");
   return parts;
+}
+
+std::vector<alter_clause> alter_table_clauses(std::string_view sql, const lexer_mode& mode) {
+  auto tokens = tokenize(sql, mode);
+  std::vector<alter_clause> out;
+  for (auto [begin, end] : clause_ranges(tokens)) {
+    clause c{tokens, begin, end};
+    alter_clause a;
+    a.text = std::string{sql.substr(tokens[begin].begin, tokens[end - 1].end - tokens[begin].begin)};
+    if (c.accept("ADD")) {
+      if (c.accept("CONSTRAINT") && !c.is(0, "UNIQUE") && !c.is(0, "PRIMARY") &&
+          !c.is(0, "FOREIGN") && !c.is(0, "CHECK") && !c.name(0).empty())
+        c.skip();  // the constraint's name
+      if (c.accept("UNIQUE") || c.accept("FULLTEXT") || c.accept("SPATIAL") || c.is(0, "INDEX") ||
+          c.is(0, "KEY")) {
+        c.accept("INDEX") || c.accept("KEY");
+        c.accept("IF") && c.accept("NOT") && c.accept("EXISTS");
+        a.what = alter_clause::kind::add_index;
+        // Unnamed, the server names it after its first column.
+        a.index = !c.name(0).empty() ? c.name(0) : c.name(1);
+      } else if (!c.is(0, "PRIMARY") && !c.is(0, "FOREIGN") && !c.is(0, "CHECK") &&
+                 !c.is(0, "PARTITION") && !c.is_punct(0, '(') &&
+                 !(c.is(0, "COLUMN") && c.is_punct(1, '('))) {
+        c.accept("COLUMN");
+        c.accept("IF") && c.accept("NOT") && c.accept("EXISTS");
+        a.what = alter_clause::kind::add_column;
+        a.column = c.name(0);
+        a.type = c.type(1);
+        a.not_null_without_default = c.mentions("NOT", "NULL") && !c.mentions("DEFAULT") &&
+                                     !c.mentions("AUTO_INCREMENT") && !c.mentions("AS");
+      }
+    } else if (c.accept("MODIFY") || c.is(0, "CHANGE")) {
+      bool change = c.accept("CHANGE");
+      c.accept("COLUMN");
+      c.accept("IF") && c.accept("EXISTS");
+      if (!change || c.name(0) == c.name(1)) {
+        a.what = alter_clause::kind::modify_column;
+        a.column = c.name(0);
+        a.type = c.type(change ? 2 : 1);
+      }
+    } else if (c.accept("DEFAULT") || c.is(0, "ENGINE") || c.is(0, "COMMENT") ||
+               c.is(0, "CHARACTER") || c.is(0, "CHARSET") || c.is(0, "COLLATE") ||
+               c.is(0, "ALGORITHM") || c.is(0, "LOCK") || c.is(0, "ROW_FORMAT") ||
+               c.is(0, "AUTO_INCREMENT") || c.is(0, "FORCE")) {
+      a.what = alter_clause::kind::table_option;
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 std::vector<std::string> drop_index_parts(std::string_view sql, const lexer_mode& mode,

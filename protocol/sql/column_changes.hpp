@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,8 @@ struct table_definition {
   std::map<std::string, declared_type> columns;
   // Unique indexes other than the primary key: index name -> its columns.
   std::map<std::string, std::vector<std::string>> unique_indexes;
+  // Every index's name (PRIMARY included).
+  std::set<std::string> indexes;
 };
 
 // The DM names of what changing a column from `before` to `after` does to its values (see the

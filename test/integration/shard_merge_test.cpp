@@ -121,6 +121,25 @@ std::string merge_task(const std::string& name, const mariadb_sandbox& downstrea
          "\"small\"\n";
 }
 
+void create_sources(const worker_process& worker, const mariadb_sandbox& east,
+                    const mariadb_sandbox& west) {
+  for (auto [id, server] : {std::pair{"east", &east}, std::pair{"west", &west}})
+    require_ok(worker.dmctl({"operate-source", "create",
+                             worker.write_file(std::string{id} + ".yaml",
+                                               source_yaml(id, *server))}),
+               "operate-source create");
+}
+
+// Waits (up to 60 s) until both parts of `task` copied their tables and follow the binlog.
+void wait_both_in_sync(const worker_process& worker, const std::string& task) {
+  for (int i = 0; i < 600; ++i) {
+    if (task_source_status(worker, task, "east")["unit"] == "Sync" &&
+        task_source_status(worker, task, "west")["unit"] == "Sync")
+      return;
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(colliding_shards_merge_into_one_table_with_extract_columns) {
@@ -135,11 +154,7 @@ BOOST_AUTO_TEST_CASE(colliding_shards_merge_into_one_table_with_extract_columns)
   downstream.execute("CREATE TABLE shop.orders (c_source VARCHAR(20) NOT NULL, c_schema "
                      "VARCHAR(20) NOT NULL, c_table VARCHAR(20) NOT NULL, id INT NOT NULL, item "
                      "VARCHAR(40) NOT NULL, amount DECIMAL(10,2), PRIMARY KEY (id))");
-  for (auto [id, server] : {std::pair{"east", &east}, std::pair{"west", &west}})
-    require_ok(worker.dmctl({"operate-source", "create",
-                             worker.write_file(std::string{id} + ".yaml",
-                                               source_yaml(id, *server))}),
-               "operate-source create");
+  create_sources(worker, east, west);
   auto narrow_key = worker.dmctl({"start-task", worker.write_file("narrow.yaml",
                                                                   merge_task("narrow", downstream,
                                                                              extracts::all))});
@@ -178,12 +193,7 @@ BOOST_AUTO_TEST_CASE(colliding_shards_merge_into_one_table_with_extract_columns)
                                                              merge_task("merge", downstream,
                                                                         extracts::all))}),
                "start-task merge");
-    for (int i = 0; i < 600; ++i) {
-      auto a = task_source_status(worker, "merge", "east")["unit"];
-      auto b = task_source_status(worker, "merge", "west")["unit"];
-      if (a == "Sync" && b == "Sync") break;
-      std::this_thread::sleep_for(100ms);
-    }
+    wait_both_in_sync(worker, "merge");
     std::this_thread::sleep_for(2s);  // and some changes while syncing
     east_writer.stop();
     west_writer.stop();
@@ -210,4 +220,91 @@ BOOST_AUTO_TEST_CASE(colliding_shards_merge_into_one_table_with_extract_columns)
   BOOST_CHECK_EQUAL(merged.size(), expected.size());
   BOOST_CHECK_MESSAGE(merged == expected, "the merged table differs from the shards' union");
   BOOST_CHECK_EQUAL(row_count(downstream, "shop.orders"), expected.size());
+}
+
+// shard-mode optimistic: every shard adds a column, then an index, then widens a column, one
+// shard after another while writers change rows on every shard; the merged table gets each
+// change once (the first shard's), every later shard's is left out, and rows keep flowing. A
+// shard that narrows a column stops its part, saying the change cannot be merged; binlog skip
+// goes on. Every row of every shard ends in the merged table exactly once.
+BOOST_AUTO_TEST_CASE(optimistic_shard_mode_merges_each_shards_schema_changes_once) {
+  mariadb_sandbox east{sandbox_options::with_server_id(1)};
+  mariadb_sandbox west{sandbox_options::with_server_id(3)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  worker_process worker;
+  create_shards(east, 300);
+  create_shards(west, 300);
+  downstream.execute("CREATE DATABASE shop; CREATE TABLE shop.orders (c_source VARCHAR(20) NOT "
+                     "NULL, c_schema VARCHAR(20) NOT NULL, c_table VARCHAR(20) NOT NULL, id INT "
+                     "NOT NULL, item VARCHAR(40) NOT NULL, amount DECIMAL(10,2), PRIMARY KEY "
+                     "(c_source, c_schema, c_table, id))");
+  create_sources(worker, east, west);
+  auto task = merge_task("opt", downstream, extracts::all) + "shard-mode: optimistic\n";
+  std::vector<std::pair<const mariadb_sandbox*, std::string>> shards;
+  for (auto* server : {&east, &west})
+    for (auto& db : shard_dbs)
+      for (auto& t : shard_tables) shards.emplace_back(server, db + "." + t);
+  {
+    shard_writer east_writer{east, 21}, west_writer{west, 22};
+    require_ok(worker.dmctl({"start-task", worker.write_file("opt.yaml", task)}), "start-task");
+    // (A schema change during the copy is not merged: the copy reads each table once.)
+    wait_both_in_sync(worker, "opt");
+    for (auto* change : {"ADD COLUMN note VARCHAR(20)", "ADD INDEX idx_amount (amount)",
+                         "MODIFY item VARCHAR(60) NOT NULL"})
+      for (auto& [server, table] : shards) {
+        server->execute("ALTER TABLE " + table + " " + change);
+        if (std::string{change}.find("note") != std::string::npos)
+          server->execute("UPDATE " + table + " SET note = 'n' WHERE id % 7 = 0");
+        std::this_thread::sleep_for(100ms);
+      }
+    std::this_thread::sleep_for(1s);
+    east_writer.stop();
+    west_writer.stop();
+  }
+  wait_synced(worker, "opt", east, std::chrono::seconds{180}, "east");
+  wait_synced(worker, "opt", west, std::chrono::seconds{180}, "west");
+  auto columns = [&](const std::string& name) {
+    return *downstream.query("SELECT CONCAT(COUNT(*), ' ', IFNULL(MAX(COLUMN_TYPE), '')) FROM "
+                             "information_schema.COLUMNS WHERE TABLE_SCHEMA = 'shop' AND "
+                             "TABLE_NAME = 'orders' AND COLUMN_NAME = '" + name + "'")[0][0];
+  };
+  BOOST_CHECK_EQUAL(columns("note"), "1 varchar(20)");
+  BOOST_CHECK_EQUAL(columns("item"), "1 varchar(60)");
+  BOOST_CHECK_EQUAL(*downstream.query("SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema."
+                                      "STATISTICS WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = "
+                                      "'orders'")[0][0],
+                    "2");  // PRIMARY and idx_amount
+
+  // A narrowing cannot be merged: that part stops, naming it; binlog skip goes on.
+  east.execute("ALTER TABLE shop_1.orders_a MODIFY item VARCHAR(30) NOT NULL");
+  east.execute("INSERT INTO shop_1.orders_a (item, amount, note) VALUES ('after', 2.5, 'a')");
+  auto paused = wait_task_stage(worker, "opt", "Paused", std::chrono::seconds{60}, "east");
+  auto error = paused["last_error"].get<std::string>();
+  BOOST_CHECK_MESSAGE(error.find("shard shop_1.orders_a's 'MODIFY item VARCHAR(30) NOT NULL' "
+                                 "cannot be merged into `shop`.`orders`: it narrows the column") !=
+                          std::string::npos,
+                      error);
+  require_ok(worker.dmctl({"binlog", "skip", "opt", "-s", "east"}), "binlog skip");
+  wait_synced(worker, "opt", east, std::chrono::seconds{60}, "east");
+  BOOST_CHECK_EQUAL(columns("item"), "1 varchar(60)");
+
+  std::multiset<std::string> expected, merged;
+  for (auto& [server, table] : shards)
+    for (auto& r : server->query("SELECT id, item, amount, note FROM " + table)) {
+      auto dot = table.find('.');
+      expected.insert(std::string{server == &east ? "east" : "west"} + "|" +
+                      table.substr(0, dot) + "|" + table.substr(dot + 1) + "|" +
+                      r[0].value_or("NULL") + "|" + r[1].value_or("NULL") + "|" +
+                      r[2].value_or("NULL") + "|" + r[3].value_or("NULL"));
+    }
+  for (auto& r : downstream.query("SELECT c_source, c_schema, c_table, id, item, amount, note "
+                                  "FROM shop.orders"))
+    merged.insert(r[0].value_or("NULL") + "|shop_" + r[1].value_or("NULL") + "|orders_" +
+                  r[2].value_or("NULL") + "|" + r[3].value_or("NULL") + "|" +
+                  r[4].value_or("NULL") + "|" + r[5].value_or("NULL") + "|" +
+                  r[6].value_or("NULL"));
+  std::cout << "shard_merge optimistic: " << expected.size() << " rows, 24 shard changes merged "
+            << "into 3" << std::endl;
+  BOOST_CHECK_EQUAL(merged.size(), expected.size());
+  BOOST_CHECK_MESSAGE(merged == expected, "the merged table differs from the shards' union");
 }
