@@ -49,7 +49,8 @@ caf::error read_failure(self_ptr self, const storage::dump_table& t, caf::error 
                         " changed its definition upstream (a schema change) after the dump's "
                         "snapshot was taken, so it cannot be copied at that snapshot; once the "
                         "schema change is done, drop the table downstream if the task created "
-                        "it, then stop-task and start-task again (a new copy at a new snapshot)");
+                        "it, then stop-task and start-task again (a new copy at a new snapshot) "
+                        "(" + describe(err) + ")");
 }
 
 std::string chunk_id(const storage::dump_table& t, uint32_t number) {

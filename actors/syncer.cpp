@@ -326,7 +326,10 @@ caf::error run_downstream(self_ptr self, const std::string& use_db,
     if (auto err = (*conn)->execute(statement)) {
       auto errnum = (*conn)->last_errno();
       st.ddl_errno = errnum;
-      if (safe_mode_active(st) && is_already_applied(errnum)) {
+      // A merged shard change is planned again instead (apply_ddl): it may be half of it.
+      bool merged_race = st.plan.ddl.merges_shards &&
+                         (errnum == ER_DUP_FIELDNAME || errnum == ER_DUP_KEYNAME);
+      if (safe_mode_active(st) && is_already_applied(errnum) && !merged_race) {
         DM_INFO("{} finds {} at {} applied already: {}", st.label, what, to_string(at),
                 describe(err));
         continue;
@@ -370,7 +373,9 @@ caf::error ensure_meta_tables(self_ptr self) {
 caf::error checkpoint_before_ddl(self_ptr self, const relay_key& key);
 caf::error plan_decoded(self_ptr self, const relay_key& key);
 
-// Runs the operator's decision about the event at `key` (its plan's step).
+// Runs the operator's decision about the event at `key` (its plan's step): skips it, runs the
+// replacement, or runs inject's statements and forgets the decision (the event is then planned
+// again without it).
 caf::error run_decision(self_ptr self, const relay_key& key) {
   auto& st = self->state;
   auto at = position_of(st, key);
@@ -380,11 +385,17 @@ caf::error run_decision(self_ptr self, const relay_key& key) {
     if (auto err = run_downstream(self, "", st.plan.ddl.statements,
                                   inject ? "binlog inject" : "handle-error replace", at))
       return err;
+  if (inject) {
+    // Carried out in full: forgotten at once, so that a stop before the event itself is applied
+    // runs the event again, not the operator's statements.
+    if (auto err = clear_decision(*st.db_meta, st.task_name, st.source.source_id)) return err;
+    DM_INFO("{} ran the operator's statements before the event at {}", st.label, to_string(at));
+    st.decision.reset();
+    st.decision_done = false;
+    return caf::none;
+  }
   DM_INFO("{} {} the event at {} as the operator decided", st.label,
-          st.plan.what == step::operator_skip ? "skipped"
-          : inject                            ? "ran statements before"
-                                              : "replaced",
-          to_string(at));
+          st.plan.what == step::operator_skip ? "skipped" : "replaced", to_string(at));
   st.decision_done = true;
   return caf::none;
 }

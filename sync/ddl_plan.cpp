@@ -1,7 +1,6 @@
 #include "sync/ddl_plan.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 
 #include "common/ascii_case.hpp"
@@ -141,9 +140,13 @@ std::optional<ddl_plan> plan_merged_change(ddl_plan plan, statement_kind kind, c
         if (!has_column || !clause.type)
           return cannot("'" + clause.text + "'", "the merged table has no such column");
         if (same_type(column->second, *clause.type)) continue;
+        if (!sql::same_type_family(column->second, *clause.type))
+          return cannot("'" + clause.text + "'", "it changes the column's type to another kind, "
+                                                 "and the other shards still write the old one");
         if (!sql::column_change_parts(column->second, *clause.type).empty())
-          return cannot("'" + clause.text + "'", "it narrows the column, and the other shards "
-                                                 "may hold values that do not fit");
+          return cannot("'" + clause.text + "'", "it narrows the column or drops its "
+                                                 "AUTO_INCREMENT, and the other shards may hold "
+                                                 "values that do not fit");
         break;
       case k::table_option:
         break;
@@ -162,9 +165,7 @@ std::optional<ddl_plan> plan_merged_change(ddl_plan plan, statement_kind kind, c
 }
 
 bool has_if_not_exists(const std::string& text, size_t before) {
-  auto head = text.substr(0, before);
-  std::transform(head.begin(), head.end(), head.begin(), ::toupper);
-  return head.find("EXISTS") != std::string::npos;
+  return ascii_upper(text.substr(0, before)).find("EXISTS") != std::string::npos;
 }
 
 }  // namespace

@@ -15,7 +15,8 @@
 namespace dm {
 
 // Definitions of downstream tables before a statement, read for filters that need them
-// (table_rules::needs_definition): (db, table) -> definition; empty when the table is absent.
+// (table_rules::needs_definition) and for merging shards' changes (shard_ddl::optimistic):
+// (db, table) -> definition; empty when the table is absent.
 using table_definitions =
     std::map<std::pair<std::string, std::string>, sql::table_definition>;
 

@@ -208,6 +208,7 @@ caf::expected<table_rules> table_rules::compile(const mysql_instance& inst,
     c.schema = *s;
     c.table = *t;
     c.has_table = !r.table_pattern.empty();
+    c.schema_text = r.schema_pattern;
     c.target_schema = r.target_schema;
     c.target_table = r.target_table;
     const std::pair<const extract_rule*, const char*> extracts[] = {
@@ -230,6 +231,13 @@ caf::expected<table_rules> table_rules::compile(const mysql_instance& inst,
     }
     out.routes_.push_back(std::move(c));
   }
+  for (auto& a : out.routes_)
+    for (auto& b : out.routes_)
+      if (&a != &b && ascii_lower(a.target_schema) == ascii_lower(b.target_schema) &&
+          (a.target_table.empty() || b.target_table.empty() ||
+           ascii_lower(a.target_table) == ascii_lower(b.target_table)) &&
+          !(a.schema_text == b.schema_text && a.target_table.empty() && b.target_table.empty()))
+        a.shares_target = true;
   std::vector<filter_rule> filters = source_filters;
   filters.insert(filters.end(), inst.filters.begin(), inst.filters.end());
   for (size_t i = 0; i < filters.size(); ++i) {
@@ -317,14 +325,14 @@ const table_rules::decision& table_rules::decide(const std::string& db, const st
   else if (by_table) {
     d.target = std::make_pair(by_table->target_schema,
                               by_table->target_table.empty() ? table : by_table->target_table);
-    d.merges = !by_table->schema.is_literal() ||
+    d.merges = by_table->shares_target || !by_table->schema.is_literal() ||
                (!by_table->target_table.empty() && !by_table->table.is_literal());
   }
   else if (by_schema && !extract(*by_schema, db, table, d))
     ;  // d.target holds the error
   else if (by_schema) {
     d.target = std::make_pair(by_schema->target_schema, table);
-    d.merges = !by_schema->schema.is_literal();
+    d.merges = by_schema->shares_target || !by_schema->schema.is_literal();
   }
   else
     d.target = std::make_pair(db, table);
@@ -333,7 +341,8 @@ const table_rules::decision& table_rules::decide(const std::string& db, const st
       d.filters.push_back(&f);
       d.needs_definition |= std::any_of(f.events.begin(), f.events.end(),
                                         [](const std::string& e) {
-                                          return in(definition_parts, 4, e);
+                                          return in(definition_parts,
+                                                    std::size(definition_parts), e);
                                         });
     }
   return cache_.emplace(std::move(key), std::move(d)).first->second;

@@ -64,7 +64,8 @@ class table_rules {
                                                            const std::string& table);
   // Whether db.table's route may bring other upstream tables into its target: its schema
   // pattern, or the table pattern of a route naming the target table, matches more than one
-  // name (a shard merge). REQUIRES: route(db, table) succeeded.
+  // name, or another route of these rules writes into the same target (a shard merge). Other
+  // sources' routes are not seen. REQUIRES: route(db, table) succeeded.
   bool merges(const std::string& db, const std::string& table);
   // The columns its route's extract-table/-schema/-source add to every row of db.table
   // downstream, with their values (column, value); empty when the route extracts nothing.
@@ -104,6 +105,11 @@ class table_rules {
     std::string target_schema, target_table;
     // Of the table name, the database name, the source id, in that order; regexp null when unused.
     compiled_extract extracts[3];
+    // Another route may write other tables into the same target table (same target schema,
+    // and the same target table or one keeping the names it reads; two routes reading the same
+    // schema pattern and both keeping table names map each table to itself).
+    std::string schema_text;
+    bool shares_target = false;
   };
   struct compiled_filter {
     std::string name;

@@ -1,7 +1,6 @@
 #include "protocol/sql/alter_parts.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <set>
 
 #include "common/ascii_case.hpp"
@@ -231,16 +230,19 @@ std::vector<alter_clause> alter_table_clauses(std::string_view sql, const lexer_
     alter_clause a;
     a.text = std::string{sql.substr(tokens[begin].begin, tokens[end - 1].end - tokens[begin].begin)};
     if (c.accept("ADD")) {
+      std::string constraint;  // ADD CONSTRAINT name UNIQUE (...) names the index so
       if (c.accept("CONSTRAINT") && !c.is(0, "UNIQUE") && !c.is(0, "PRIMARY") &&
-          !c.is(0, "FOREIGN") && !c.is(0, "CHECK") && !c.name(0).empty())
-        c.skip();  // the constraint's name
+          !c.is(0, "FOREIGN") && !c.is(0, "CHECK") && !c.name(0).empty()) {
+        constraint = c.name(0);
+        c.skip();
+      }
       if (c.accept("UNIQUE") || c.accept("FULLTEXT") || c.accept("SPATIAL") || c.is(0, "INDEX") ||
           c.is(0, "KEY")) {
         c.accept("INDEX") || c.accept("KEY");
         c.accept("IF") && c.accept("NOT") && c.accept("EXISTS");
         a.what = alter_clause::kind::add_index;
         // Unnamed, the server names it after its first column.
-        a.index = !c.name(0).empty() ? c.name(0) : c.name(1);
+        a.index = !c.name(0).empty() ? c.name(0) : !constraint.empty() ? constraint : c.name(1);
       } else if (!c.is(0, "PRIMARY") && !c.is(0, "FOREIGN") && !c.is(0, "CHECK") &&
                  !c.is(0, "PARTITION") && !c.is_punct(0, '(') &&
                  !(c.is(0, "COLUMN") && c.is_punct(1, '('))) {

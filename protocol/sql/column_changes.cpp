@@ -117,6 +117,10 @@ std::optional<declared_type> parse_declared_type(const std::vector<token>& token
   t.name = ascii_upper(tokens[at++].text);
   auto next_is = [&](std::string_view w) { return at < end && tokens[at].is_keyword(w); };
   if (t.name == "NATIONAL" && at < end) t.name = ascii_upper(tokens[at++].text);
+  if (t.name == "NCHAR" && (next_is("VARCHAR") || next_is("VARYING"))) {
+    ++at;
+    t.name = "VARCHAR";
+  }
   if (t.name == "DOUBLE" && next_is("PRECISION")) ++at;
   if ((t.name == "CHARACTER" || t.name == "CHAR") && next_is("VARYING")) {
     ++at;
@@ -169,6 +173,15 @@ std::optional<declared_type> parse_declared_type(const std::vector<token>& token
 std::optional<declared_type> parse_declared_type(std::string_view text) {
   auto tokens = tokenize(text);
   return parse_declared_type(tokens, 0, tokens.size());
+}
+
+bool same_type_family(const declared_type& a, const declared_type& b) {
+  const auto &x = a.name, &y = b.name;
+  return (is_integer(x) && is_integer(y)) || (x == "DECIMAL" && y == "DECIMAL") ||
+         (is_floating(x) && is_floating(y)) ||
+         (is_character_string(x) && is_character_string(y)) ||
+         (is_byte_string(x) && is_byte_string(y)) || x == y ||
+         (is_date_time(x) && is_date_time(y) && (x == "TIME") == (y == "TIME"));
 }
 
 std::vector<const char*> column_change_parts(const declared_type& before,

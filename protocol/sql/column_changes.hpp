@@ -66,6 +66,10 @@ struct table_definition {
   std::set<std::string> indexes;
 };
 
+// Whether `a` and `b` are of one of the families above (or the same type otherwise), so that
+// column_change_parts can tell what changing one into the other does.
+bool same_type_family(const declared_type& a, const declared_type& b);
+
 // The DM names of what changing a column from `before` to `after` does to its values (see the
 // top of this file); empty when nothing.
 std::vector<const char*> column_change_parts(const declared_type& before,

@@ -77,6 +77,21 @@ BOOST_AUTO_TEST_CASE(merged_shards_without_extract_columns_stop_on_drop_truncate
       BOOST_CHECK(plan.what == ddl_plan::action::apply);
     }
   }
+  // Literal routes writing into one target merge too.
+  mysql_instance converging;
+  converging.routes = {{"db1", "", "x", "", {}, {}, {}}, {"db2", "", "x", "", {}, {}, {}},
+                       {"db3", "t", "y", "t", {}, {}, {}}, {"db3", "u", "y", "t", {}, {}, {}},
+                       {"db4", "", "z", "", {}, {}, {}}, {"db4", "*", "z", "", {}, {}, {}}};
+  auto merging = table_rules::compile(converging);
+  DM_REQUIRE_OK(merging);
+  for (const char* sql : {"TRUNCATE TABLE db1.t", "DROP TABLE db2.t", "TRUNCATE TABLE db3.u"})
+    BOOST_CHECK_MESSAGE(plan_ddl(sql, "", *merging).what == ddl_plan::action::fail, sql);
+  for (const char* sql : {"TRUNCATE TABLE db4.t"}) {
+    auto plan = plan_ddl(sql, "", *literal);
+    BOOST_TEST_CONTEXT(sql << " -> " << plan.reason) {
+      BOOST_CHECK(plan.what == ddl_plan::action::apply);
+    }
+  }
 }
 
 // Tables merged with extract columns share the target: a shard's TRUNCATE or DROP removes only
@@ -266,6 +281,10 @@ BOOST_AUTO_TEST_CASE(optimistic_shard_mode_merges_what_shards_add_and_stops_on_t
       {"ALTER TABLE shard_1.users CHANGE name name VARCHAR(20)", ddl_plan::action::skip, ""},
       {"ALTER TABLE shard_1.users MODIFY name VARCHAR(10)", ddl_plan::action::fail, ""},
       {"ALTER TABLE shard_1.users MODIFY ghost INT", ddl_plan::action::fail, ""},
+      {"ALTER TABLE shard_1.users MODIFY name INT", ddl_plan::action::fail, ""},
+      {"ALTER TABLE shard_1.users MODIFY score DOUBLE", ddl_plan::action::fail, ""},
+      {"ALTER TABLE shard_1.users ADD CONSTRAINT idx_name UNIQUE (score)",
+       ddl_plan::action::skip, ""},
       {"ALTER TABLE shard_1.users CHANGE name label VARCHAR(20)", ddl_plan::action::fail, ""},
       {"ALTER TABLE shard_1.users DROP COLUMN score", ddl_plan::action::fail, ""},
       {"ALTER TABLE shard_1.users ADD COLUMN d INT, DROP INDEX idx_name", ddl_plan::action::fail,

@@ -35,6 +35,13 @@ BOOST_AUTO_TEST_CASE(sets_without_a_collation_get_the_upstream_default) {
   // The table's options already naming a collation keep theirs.
   BOOST_CHECK_EQUAL(pinned("CREATE TABLE t (a INT) DEFAULT CHARSET=latin1 COLLATE=latin1_bin"),
                     "CREATE TABLE t (a INT) DEFAULT CHARSET=latin1 COLLATE=latin1_bin");
+  BOOST_CHECK_EQUAL(pinned("ALTER TABLE `d`.`t` ADD COLUMN IF NOT EXISTS (a TEXT CHARSET latin1, "
+                           "b INT)"),
+                    "ALTER TABLE `d`.`t` ADD COLUMN IF NOT EXISTS (a TEXT CHARSET latin1 COLLATE "
+                    "latin1_swedish_ci, b INT)");
+  BOOST_CHECK_EQUAL(pinned("CREATE TABLE IF NOT EXISTS d.t (a TEXT CHARACTER SET latin1)"),
+                    "CREATE TABLE IF NOT EXISTS d.t (a TEXT CHARACTER SET latin1 COLLATE "
+                    "latin1_swedish_ci)");
   BOOST_CHECK_EQUAL(
       pinned("ALTER TABLE t MODIFY a VARCHAR(5) CHARACTER SET 'utf8', CONVERT TO CHARACTER SET "
              "utf8mb4 COLLATE utf8mb4_bin"),
@@ -49,7 +56,17 @@ BOOST_AUTO_TEST_CASE(expressions_other_statements_and_unknown_sets_stay_as_writt
         "CREATE TABLE t (a VARBINARY(4) CHARACTER SET binary)",
         "CREATE TABLE t (a VARCHAR(4) CHARACTER SET koi8r)",
         "INSERT INTO t VALUES ('CHARACTER SET latin1')",
-        "SELECT CAST(x AS CHAR CHARACTER SET utf8mb4)", "CREATE TABLE t2 LIKE t"})
+        "SELECT CAST(x AS CHAR CHARACTER SET utf8mb4)", "CREATE TABLE t2 LIKE t",
+        "CREATE TABLE t (a VARCHAR(9) CHARACTER SET latin1 BINARY, b VARCHAR(9) BINARY CHARACTER "
+        "SET latin1)",
+        "CREATE TABLE t (a INT) DEFAULT CHARSET=latin1, COLLATE=latin1_bin",
+        "CREATE TABLE t (a INT) COLLATE=latin1_bin, DEFAULT CHARSET=latin1",
+        "ALTER TABLE t COLLATE latin1_bin, CHARACTER SET latin1",
+        "CREATE TABLE t (j JSON, INDEX i ((JSON_VALUE(j, '$.a' RETURNING CHAR(9) CHARACTER SET "
+        "utf8mb4))))",
+        "ALTER TABLE t ADD COLUMN g VARCHAR(9) AS (JSON_VALUE(j, '$.a' RETURNING CHAR(9) "
+        "CHARACTER SET latin1))",
+        "CREATE TABLE t AS SELECT CAST(a AS CHAR CHARACTER SET latin1) AS c FROM u"})
     BOOST_CHECK_EQUAL(pinned(same), same);
   BOOST_CHECK_EQUAL(sql::pin_default_collations("CREATE DATABASE d CHARSET latin1", {}),
                     "CREATE DATABASE d CHARSET latin1");
