@@ -443,7 +443,12 @@ caf::error apply_ddl(self_ptr self, const binlog::query_event& q, const relay_ke
     if (st.plan.what == step::fail)
       return make_error(ec::invalid_state, st.label + ": " + st.plan.reason + " (at " +
                                                to_string(position_of(st, key)) + ")");
-    if (st.plan.what != step::apply_ddl) return caf::none;  // nothing left to apply
+    if (st.plan.what != step::apply_ddl) {
+      // Nothing left to apply.
+      DM_INFO("{} skips {} at {}: {}", st.label, sql::to_string(st.plan.ddl.kind),
+              to_string(position_of(st, key)), st.plan.reason);
+      return caf::none;
+    }
   }
 }
 
@@ -683,9 +688,6 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
           return err;
         break;
       case step::skip:
-        // A skipped schema change may still have changed the upstream table (a shard's change
-        // the merged table has already, a filtered one): its rows are read afresh.
-        if (std::holds_alternative<binlog::query_event>(body)) st.schemas->invalidate();
         if (!st.plan.reason.empty())
           DM_INFO("{} skips {} at {} ({}): {}", st.label, sql::to_string(st.plan.ddl.kind),
                   to_string(at), st.plan.reason,
@@ -701,6 +703,9 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
         break;
     }
   }
+  // A schema change, applied or not (a shard's change the merged table has already, a filtered
+  // one), may have changed the upstream table: its rows are read afresh.
+  if (!st.rows_active && sql::is_replicated_ddl(st.plan.ddl.kind)) st.schemas->invalidate();
   if (st.rows_active) {
     auto done = dispatch_rows(self);
     if (!done) return done.error();

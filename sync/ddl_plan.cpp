@@ -81,23 +81,16 @@ ddl_plan merged_table_refusal(ddl_plan plan, const char* statement, const sql::o
                         "arrange the downstream by hand");
 }
 
-// Whether declared types `a` and `b` are the same type (an integer's display width aside).
-bool same_type(const sql::declared_type& a, const sql::declared_type& b) {
-  bool integer = a.name == "TINYINT" || a.name == "SMALLINT" || a.name == "MEDIUMINT" ||
-                 a.name == "INT" || a.name == "BIGINT";
-  return a.name == b.name && a.is_unsigned == b.is_unsigned && a.elements == b.elements &&
-         (integer || (a.length == b.length && a.scale == b.scale));
-}
-
 // DM's shard-mode optimistic for a schema change of one shard of a merged table, against the
 // merged table's definition `before`: what a shard adds or widens is applied once, the merged
 // table becoming the union of the shards' structures; what it has already is left out; what
 // cannot be merged (a drop, a rename, a narrowing, a NOT NULL column without a default, a column
 // another shard added with another type) stops the part, saying why. nullopt: planned as any
 // other statement.
-std::optional<ddl_plan> plan_merged_change(ddl_plan plan, statement_kind kind, const std::string& text,
-                            const sql::lexer_mode& mode, const sql::object_ref& t,
-                            const std::string& target, const sql::table_definition& before) {
+std::optional<ddl_plan> plan_merged_change(ddl_plan plan, statement_kind kind,
+                                           const std::string& text, const sql::lexer_mode& mode,
+                                           const sql::object_ref& t, const std::string& target,
+                                           const sql::table_definition& before) {
   auto shard = name_of(t);
   auto cannot = [&](const std::string& what, const std::string& why) {
     return fail(plan, "shard " + shard + "'s " + what + " cannot be merged into " + target + ": " +
@@ -107,13 +100,9 @@ std::optional<ddl_plan> plan_merged_change(ddl_plan plan, statement_kind kind, c
   if (kind == statement_kind::drop_index)
     return cannot("DROP INDEX", "the other shards keep the index");
   if (kind == statement_kind::create_index) {
-    auto tokens = sql::tokenize(text, mode);
-    size_t at = 1;
-    while (at < tokens.size() && !tokens[at].is_keyword("INDEX")) ++at;
-    at += 1;
-    if (at + 2 < tokens.size() && tokens[at].is_keyword("IF")) at += 3;
-    if (at < tokens.size() && before.indexes.count(ascii_upper(tokens[at].text)))
-      return skip(plan, "the merged table " + target + " has index " + tokens[at].text +
+    auto index = sql::created_index_name(text, mode);
+    if (before.indexes.count(index))
+      return skip(plan, "the merged table " + target + " has index " + index +
                             " already (another shard created it)");
     return std::nullopt;
   }
@@ -125,7 +114,7 @@ std::optional<ddl_plan> plan_merged_change(ddl_plan plan, statement_kind kind, c
     switch (clause.what) {
       case k::add_column:
         if (!clause.type) return cannot("'" + clause.text + "'", "its type is not understood");
-        if (has_column && !same_type(column->second, *clause.type))
+        if (has_column && !sql::same_declared_type(column->second, *clause.type))
           return cannot("'" + clause.text + "'", "the merged table has that column with another "
                                                  "type (another shard added it so)");
         if (has_column) continue;
@@ -139,7 +128,7 @@ std::optional<ddl_plan> plan_merged_change(ddl_plan plan, statement_kind kind, c
       case k::modify_column:
         if (!has_column || !clause.type)
           return cannot("'" + clause.text + "'", "the merged table has no such column");
-        if (same_type(column->second, *clause.type)) continue;
+        if (sql::same_declared_type(column->second, *clause.type)) continue;
         if (!sql::same_type_family(column->second, *clause.type))
           return cannot("'" + clause.text + "'", "it changes the column's type to another kind, "
                                                  "and the other shards still write the old one");
@@ -200,9 +189,10 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
        ddl.kind == statement_kind::create_index) &&
       !ddl.tables.empty()) {
     auto& t = ddl.tables.front();
-    merges_shards = shards == shard_ddl::optimistic && rules.replicated(t.db, t.table) &&
-                    (rules.merges(t.db, t.table) || !extracted_rows(rules, t.db, t.table).empty());
-    if (rules.replicated(t.db, t.table) && (rules.needs_definition(t.db, t.table) || merges_shards)) {
+    bool replicated = rules.replicated(t.db, t.table);
+    merges_shards = shards == shard_ddl::optimistic && replicated &&
+                    (rules.merges(t.db, t.table) || !rules.extracted_columns(t.db, t.table).empty());
+    if (replicated && (merges_shards || rules.needs_definition(t.db, t.table))) {
       auto target = rules.route(t.db, t.table);
       if (!target) return fail(plan, describe(target.error()));
       auto known = definitions ? definitions->find(*target) : table_definitions::const_iterator{};
@@ -213,8 +203,10 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
       }
       before = &known->second;
     }
-    if (ddl.kind == statement_kind::alter_table) parts = sql::alter_table_parts(text, mode, before);
-    if (ddl.kind == statement_kind::drop_index) parts = sql::drop_index_parts(text, mode, before);
+    if (ddl.kind == statement_kind::alter_table)
+      parts = sql::alter_table_parts(text, mode, before);
+    else if (ddl.kind == statement_kind::drop_index)
+      parts = sql::drop_index_parts(text, mode, before);
   }
   if (!sql::is_replicated_ddl(ddl.kind))
     return skip(plan, "not a change of tables or databases");

@@ -274,19 +274,40 @@ std::vector<alter_clause> alter_table_clauses(std::string_view sql, const lexer_
   return out;
 }
 
-std::vector<std::string> drop_index_parts(std::string_view sql, const lexer_mode& mode,
-                                          const table_definition* before) {
+namespace {
+
+// The index a `verb` INDEX statement (CREATE [UNIQUE|...] INDEX [IF NOT EXISTS] name, DROP INDEX
+// [IF EXISTS] name) names, in upper case; "" when `sql` is not one.
+std::string index_statement_name(std::string_view sql, const lexer_mode& mode,
+                                 std::string_view verb) {
   auto tokens = tokenize(sql, mode);
   size_t at = 0;
-  auto is = [&](size_t i, std::string_view w) { return i < tokens.size() && tokens[i].is_keyword(w); };
-  if (!is(at++, "DROP")) return {};
-  if (is(at, "ONLINE") || is(at, "OFFLINE")) ++at;
-  if (!is(at++, "INDEX")) return {};
-  if (is(at, "IF") && is(at + 1, "EXISTS")) at += 2;
+  auto is = [&](std::string_view w) { return at < tokens.size() && tokens[at].is_keyword(w); };
+  if (!is(verb)) return {};
+  ++at;
+  while (is("ONLINE") || is("OFFLINE") || is("UNIQUE") || is("FULLTEXT") || is("SPATIAL")) ++at;
+  if (!is("INDEX")) return {};
+  ++at;
+  if (is("IF")) {
+    ++at;
+    if (is("NOT")) ++at;
+    if (is("EXISTS")) ++at;
+  }
+  return at < tokens.size() && tokens[at].is_identifier() ? ascii_upper(tokens[at].text) : "";
+}
+
+}  // namespace
+
+std::vector<std::string> drop_index_parts(std::string_view sql, const lexer_mode& mode,
+                                          const table_definition* before) {
   std::vector<std::string> parts;
-  if (at < tokens.size() && tokens[at].is_identifier())
-    dropped_index(ascii_upper(tokens[at].text), definition_context{before, {}}, parts);
+  auto index = index_statement_name(sql, mode, "DROP");
+  if (!index.empty()) dropped_index(index, definition_context{before, {}}, parts);
   return parts;
+}
+
+std::string created_index_name(std::string_view sql, const lexer_mode& mode) {
+  return index_statement_name(sql, mode, "CREATE");
 }
 
 bool is_incompatible_part(std::string_view name) {

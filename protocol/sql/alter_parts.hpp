@@ -27,6 +27,9 @@ std::vector<std::string> alter_table_parts(std::string_view sql, const lexer_mod
 std::vector<std::string> drop_index_parts(std::string_view sql, const lexer_mode& mode = {},
                                           const table_definition* before = nullptr);
 
+// The index a CREATE INDEX statement creates, in upper case; "" when `sql` is not one.
+std::string created_index_name(std::string_view sql, const lexer_mode& mode = {});
+
 // One clause of an ALTER TABLE, as merging shards' schema changes sorts them.
 struct alter_clause {
   enum class kind {

@@ -175,6 +175,11 @@ std::optional<declared_type> parse_declared_type(std::string_view text) {
   return parse_declared_type(tokens, 0, tokens.size());
 }
 
+bool same_declared_type(const declared_type& a, const declared_type& b) {
+  return a.name == b.name && a.is_unsigned == b.is_unsigned && a.elements == b.elements &&
+         (is_integer(a.name) || (a.length == b.length && a.scale == b.scale));
+}
+
 bool same_type_family(const declared_type& a, const declared_type& b) {
   const auto &x = a.name, &y = b.name;
   return (is_integer(x) && is_integer(y)) || (x == "DECIMAL" && y == "DECIMAL") ||

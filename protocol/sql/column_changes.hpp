@@ -66,6 +66,9 @@ struct table_definition {
   std::set<std::string> indexes;
 };
 
+// Whether `a` and `b` declare the same type (an integer's display width aside).
+bool same_declared_type(const declared_type& a, const declared_type& b);
+
 // Whether `a` and `b` are of one of the families above (or the same type otherwise), so that
 // column_change_parts can tell what changing one into the other does.
 bool same_type_family(const declared_type& a, const declared_type& b);
