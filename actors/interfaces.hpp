@@ -22,6 +22,7 @@
 #include "model/messages.hpp"
 #include "model/status.hpp"
 #include "storage/dump_store.hpp"
+#include "sync/shard_locks.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
 
@@ -46,6 +47,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(dm, (std::vector<dm::member_info>))
   CAF_ADD_TYPE_ID(dm, (dm::check_item))
   CAF_ADD_TYPE_ID(dm, (std::vector<dm::check_item>))
+  CAF_ADD_TYPE_ID(dm, (dm::shard_lock_status))
+  CAF_ADD_TYPE_ID(dm, (std::vector<dm::shard_lock_status>))
 
   // Admin commands (dmctl -> worker), each wrapped as (admin, token, command) for the gate.
   CAF_ADD_ATOM(dm, dm, admin_atom, "admin")
@@ -63,6 +66,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, relay_op_atom, "relayop")
   CAF_ADD_ATOM(dm, dm, get_config_atom, "getconfig")
   CAF_ADD_ATOM(dm, dm, binlog_schema_atom, "binschema")
+  CAF_ADD_ATOM(dm, dm, show_ddl_locks_atom, "showlocks")
+  CAF_ADD_ATOM(dm, dm, unlock_ddl_lock_atom, "unlocklock")
 
   // Internal messages.
   CAF_ADD_ATOM(dm, dm, relay_head_atom, "relayhead")
@@ -86,6 +91,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, chunk_dumped_atom, "chunkdump")
   CAF_ADD_ATOM(dm, dm, chunk_loaded_atom, "chunkload")
   CAF_ADD_ATOM(dm, dm, dump_done_atom, "dumpdone")
+  CAF_ADD_ATOM(dm, dm, shard_ddl_atom, "sharddl")
+  CAF_ADD_ATOM(dm, dm, shard_tables_atom, "shardtbls")
 
 CAF_END_TYPE_ID_BLOCK(dm)
 
@@ -101,6 +108,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<dm::storage::dump_chunk>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::dump_counters)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::load_counters)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::blocking_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::shard_arrival)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::shard_verdict)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::shard_table_list)
 
 namespace dm {
 
@@ -167,6 +177,11 @@ using worker_actor = caf::typed_actor<
     // table the task routes it to. not_found when the task does not replicate the table here.
     caf::replies_to<binlog_schema_atom, std::string, std::string, std::string>::with<
         std::string>,
+    // show-ddl-locks: the open shard DDL locks (of a task, or all when empty).
+    caf::replies_to<show_ddl_locks_atom, std::string>::with<std::vector<shard_lock_status>>,
+    // shard-ddl-lock unlock (lock id, --force-remove): resolves a lock by hand; answers it as it
+    // was (shard_lock_book::unlock).
+    caf::replies_to<unlock_ddl_lock_atom, std::string, bool>::with<shard_lock_status>,
     // Internal: spawns a source (by id), or a task part (task, source id), that ended
     // unexpectedly, after its backoff.
     caf::reacts_to<restart_atom, std::string>,
@@ -238,6 +253,28 @@ using syncer_actor = caf::typed_actor<
     // fix; the syncer stops on that event.
     caf::reacts_to<apply_failed_atom, uint32_t, relay_key, caf::error>,
     // Flushes the checkpoint on an interval (sent to itself).
+    caf::reacts_to<tick_atom>,
+    // From the shard coordinator: the DDL lock of this merged table (`db`.`table`) resolved;
+    // changes held for it are replayed.
+    caf::reacts_to<shard_ddl_atom, std::string>>;
+
+// The worker's shard DDL locks (shard-mode: pessimistic; sync/shard_locks.hpp), persisted in
+// RocksDB after every change (detached: it writes synced). Registered in the actor system as
+// "shardlocks" (shard_coordinator.hpp).
+using shard_coordinator_actor = caf::typed_actor<
+    // From a syncer as it starts: its source's shard tables per merged table of its task; the
+    // syncer is told when a lock it waits on resolves.
+    caf::replies_to<shard_tables_atom, shard_table_list, syncer_actor>::with<void>,
+    // A shard made a schema change of a merged table: what its syncer does with it.
+    caf::replies_to<shard_ddl_atom, shard_arrival>::with<shard_verdict>,
+    // The owner ran the change of the lock (task, merged table) downstream: it is resolved.
+    caf::replies_to<shard_ddl_atom, std::string, std::string>::with<void>,
+    // show-ddl-locks and shard-ddl-lock unlock, as the worker's.
+    caf::replies_to<show_ddl_locks_atom, std::string>::with<std::vector<shard_lock_status>>,
+    caf::replies_to<unlock_ddl_lock_atom, std::string, bool>::with<shard_lock_status>,
+    // stop-task: forgets the task's locks.
+    caf::replies_to<stop_task_atom, std::string>::with<void>,
+    // Reports locks waiting too long (sent to itself).
     caf::reacts_to<tick_atom>>;
 
 // One downstream connection of a syncer (detached: it blocks on the downstream).

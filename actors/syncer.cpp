@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include "actors/applier.hpp"
+#include "actors/shard_coordinator.hpp"
 #include "common/defaults.hpp"
 #include "common/log.hpp"
 #include "io/connection_settings.hpp"
@@ -14,6 +15,7 @@
 #include "io/operator_decision.hpp"
 #include "io/relay_repair.hpp"
 #include "io/shadow_migration_store.hpp"
+#include "io/shard_tables.hpp"
 #include "protocol/downstream_session.hpp"
 #include "protocol/schema_loader.hpp"
 #include "protocol/sql/quote.hpp"
@@ -103,7 +105,9 @@ void report(self_ptr self) { self->send(self->state.parent, progress_atom_v, mak
 // Moves the in-memory checkpoint to the newest boundary whose changes all committed.
 void advance_checkpoint(self_ptr self) {
   auto& st = self->state;
-  if (auto safe = st.dispatch->take_safe()) {
+  auto safe = st.dispatch->take_safe();
+  // While shard DDL locks hold tables, the checkpoint stays where the first hold began.
+  if (safe && st.shard_holds.empty()) {
     st.checkpoint.next = safe->next;
     st.checkpoint.position = safe->position;
     st.checkpoint.gtid_set = safe->gtid_set;
@@ -128,7 +132,8 @@ void save_stop_checkpoint(self_ptr self) {
   auto& st = self->state;
   if (!st.started) return;
   advance_checkpoint(self);
-  bool in_flight = !st.dispatch->idle() || st.rows_active;
+  // Held tables' changes since the checkpoint were not applied: the next run replays them.
+  bool in_flight = !st.dispatch->idle() || st.rows_active || !st.shard_holds.empty();
   bool window_open = st.checkpoint.next < st.safe_until;
   st.checkpoint.clean_stop = !in_flight && !window_open;
   if (!st.checkpoint.clean_stop) {
@@ -617,8 +622,9 @@ caf::error plan_decoded(self_ptr self, const relay_key& key) {
   auto* decision = st.decision && !st.decision_done ? &*st.decision : nullptr;
   event_context context{key,        &*st.rules,     decision,        &st.table_starts,
                         &st.online, &st.migrations, &st.definitions,
-                        st.task.shard_mode == "optimistic" ? shard_ddl::optimistic
-                                                           : shard_ddl::plain};
+                        st.task.shard_mode == "optimistic"    ? shard_ddl::optimistic
+                        : st.task.shard_mode == "pessimistic" ? shard_ddl::pessimistic
+                                                              : shard_ddl::plain};
   st.plan = plan_event(*st.decoded, context);
   while (st.plan.what == step::describe_table) {
     if (auto err = describe_table(self, st.plan.ddl.described)) {
@@ -629,6 +635,94 @@ caf::error plan_decoded(self_ptr self, const relay_key& key) {
   }
   st.definitions.clear();
   return caf::none;
+}
+
+// Asks the shard coordinator, waiting for its answer (the syncer's thread is its own): the
+// reply, for requests that answer one (`on_reply` keeps it), or only that it was done.
+template <class OnReply, class... Ts>
+caf::error ask_coordinator(self_ptr self, OnReply on_reply, Ts&&... xs) {
+  caf::scoped_actor asker{self->system()};
+  caf::error out;
+  asker
+      ->request(self->state.coordinator, defaults::shard_coordinator_timeout,
+                std::forward<Ts>(xs)...)
+      .receive(on_reply, [&](caf::error& err) {
+        out = make_error(ec::unavailable, self->state.label + ": the worker's shard DDL locks "
+                                                              "did not answer: " + describe(err));
+      });
+  return out;
+}
+
+// Whether the event being processed is about a table a shard DDL lock holds (its rows, or a
+// statement on it): it is passed over now and replayed once the lock resolves.
+bool held_by_shard_lock(const syncer_actor_state& st) {
+  if (st.shard_holds.empty()) return false;
+  if (st.plan.what == step::rows)
+    return st.decoded->table && st.shard_holds.count({st.decoded->table->db,
+                                                      st.decoded->table->table});
+  return !st.plan.ddl.shard_table.first.empty() && st.shard_holds.count(st.plan.ddl.shard_table);
+}
+
+// shard-mode pessimistic: the shard's change `q` at `key` joins the DDL lock of its merged
+// table (its plan's lock_target). The coordinator's verdict: hold the table's later changes
+// (wait), run the change now (this shard completes the lock), pass it over (its lock resolved
+// already: a replay), or stop on it (it differs from the lock's change).
+caf::error join_shard_lock(self_ptr self, const binlog::query_event& q, const relay_key& key) {
+  auto& st = self->state;
+  auto at = to_string(position_of(st, key));
+  shard_arrival arrival;
+  arrival.task = st.task_name;
+  for (auto& inst : st.task.mysql_instances) arrival.task_sources.push_back(inst.source_id);
+  arrival.target = st.plan.ddl.lock_target;
+  arrival.ddl = comparable_ddl(st.plan.ddl.statements, lexer_mode_of(q.status.sql_mode));
+  arrival.member = {st.source.source_id, st.plan.ddl.shard_table.first,
+                    st.plan.ddl.shard_table.second};
+  arrival.position = at;
+  // Everything before the change is applied (it is a barrier): a hold begins here.
+  advance_checkpoint(self);
+  std::optional<shard_verdict> verdict;
+  if (auto err = ask_coordinator(
+          self, [&](shard_verdict& v) { verdict = std::move(v); }, shard_ddl_atom_v, arrival))
+    return err;
+  auto shard = sql::qualified_name(arrival.member.db, arrival.member.table);
+  switch (verdict->what) {
+    case shard_verdict::kind::skip:
+      DM_INFO("{} passes over the change of {} at {}: {}", st.label, shard, at, verdict->reason);
+      return caf::none;
+    case shard_verdict::kind::conflict:
+      return make_error(ec::invalid_state, st.label + ": " + verdict->reason + " (at " + at + ")");
+    case shard_verdict::kind::wait: {
+      bool first = st.shard_holds.empty();
+      st.shard_holds[{arrival.member.db, arrival.member.table}] = arrival.target;
+      DM_INFO("{} holds the changes of {} after {} until every shard of {} made '{}' (DDL lock "
+              "{})", st.label, shard, at, arrival.target, arrival.ddl, verdict->lock_id);
+      if (first) return persist_checkpoint(self, true);
+      return caf::none;
+    }
+    case shard_verdict::kind::execute:
+      break;
+  }
+  if (auto err = apply_ddl(self, q, key)) return err;
+  if (auto err = ask_coordinator(self, [] {}, shard_ddl_atom_v, st.task_name, arrival.target))
+    return err;
+  DM_INFO("{} ran the change of DDL lock {} for every shard of {}", st.label, verdict->lock_id,
+          arrival.target);
+  return caf::none;
+}
+
+// The shard DDL lock on `target` resolved: when it held tables here, the syncer stops, saving
+// the checkpoint where the first hold began, and its task starts it again at once: it replays
+// the held changes (what it applied meanwhile again, in safe mode).
+void on_shard_lock_resolved(self_ptr self, const std::string& target) {
+  auto& st = self->state;
+  bool held = std::any_of(st.shard_holds.begin(), st.shard_holds.end(),
+                          [&](const auto& hold) { return hold.second == target; });
+  if (!held) return;
+  DM_INFO("{}: the DDL lock on {} resolved; replaying the changes held since {}", st.label,
+          target, to_string(st.checkpoint.position));
+  save_stop_checkpoint(self);
+  self->quit(make_error(ec::replay_requested,
+                        st.label + " replays the changes it held for the DDL lock on " + target));
 }
 
 // Processes one relay event: plan, then run the plan's step. False when it must be processed
@@ -648,6 +742,12 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
       st.decoded_key = stored.key;
       if (auto err = place_decision(st, stored.key)) return err;
       if (auto err = plan_decoded(self, stored.key)) return err;
+      if (held_by_shard_lock(st)) {
+        st.plan.what = step::skip;
+        st.plan.barrier = false;
+        if (std::holds_alternative<binlog::query_event>(st.decoded->body))
+          st.plan.reason = "held by a shard DDL lock; replayed once it resolves";
+      }
     }
     if (st.plan.barrier && !st.dispatch->idle()) {
       if (auto err = send(self, st.dispatch->take_sendable(true))) return err;
@@ -676,8 +776,12 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
         if (auto err = run_decision(self, stored.key)) return err;
         break;
       case step::apply_ddl:
-        if (auto err = apply_ddl(self, std::get<binlog::query_event>(body), stored.key))
+        if (!st.plan.ddl.lock_target.empty()) {
+          if (auto err = join_shard_lock(self, std::get<binlog::query_event>(body), stored.key))
+            return err;
+        } else if (auto err = apply_ddl(self, std::get<binlog::query_event>(body), stored.key)) {
           return err;
+        }
         break;
       case step::record_shadow:
         if (auto err = record_shadow(self, std::get<binlog::query_event>(body), stored.key))
@@ -873,6 +977,17 @@ caf::error start(self_ptr self, const relay_progress& progress) {
   if (!migrations) return migrations.error();
   st.migrations = std::move(*migrations);
   st.relay_head = progress;
+  if (st.task.shard_mode == "pessimistic") {
+    // The coordinator learns this source's shard tables before any of their changes comes.
+    st.coordinator = find_shard_coordinator(self->system());
+    if (!st.coordinator)
+      return make_error(ec::invalid_state, st.label + ": this worker keeps no shard DDL locks");
+    auto shards = list_shard_tables(st.task_name, st.source, *st.rules);
+    if (!shards) return shards.error();
+    if (auto err = ask_coordinator(self, [] {}, shard_tables_atom_v, std::move(*shards),
+                                   caf::actor_cast<syncer_actor>(self)))
+      return err;
+  }
   auto stored = st.checkpoints->load_sync(st.task_name, st.source.source_id);
   if (!stored) return stored.error();
   bool unclean = *stored && !(*stored)->clean_stop;
@@ -1025,6 +1140,7 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
         if (st.started) report(self);
         self->delayed_send(self, defaults::sync_tick, tick_atom_v);
       },
+      [=](shard_ddl_atom, const std::string& target) { on_shard_lock_resolved(self, target); },
   };
 }
 

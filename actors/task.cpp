@@ -274,6 +274,13 @@ void on_unit_down(task_self self, const caf::actor_addr& source, const caf::erro
   bool failed = reason && reason != caf::exit_reason::user_shutdown;
   if (source == u.syncer) {
     u.syncer = syncer_actor{};
+    // Not a failure: it replays what a shard DDL lock held (syncer.hpp shard_holds).
+    if (failed && code_of(reason) == ec::replay_requested && !st.stopping &&
+        st.stage == task_stage::running) {
+      DM_INFO("{}: {}", label(st), describe(reason));
+      start_units(self);
+      return;
+    }
   } else if (source == u.load_check) {
     u.load_check = caf::actor{};
     if (!failed && !st.stopping && st.stage == task_stage::running)

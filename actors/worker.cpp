@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/source.hpp"
+#include "actors/shard_coordinator.hpp"
 #include "actors/store.hpp"
 #include "actors/task.hpp"
 #include "actors/worker_internal.hpp"
@@ -185,10 +186,13 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
   st.meta = std::make_unique<storage::meta_store>(st.db);
   st.checkpoints = std::make_unique<storage::checkpoint_store>(st.db);
   st.store = self->spawn<caf::detached + caf::linked>(store);
+  st.shard_locks = spawn_shard_coordinator(self, st.db, st.settings.shard_lock_report_after,
+                                           st.worker_name);
   self->set_down_handler([=](caf::down_msg& msg) { on_down(self, msg); });
   self->set_exit_handler([=](caf::exit_msg& msg) {
     auto& st = self->state;
-    if (msg.source == st.store.address()) return self->quit(msg.reason);
+    if (msg.source == st.store.address() || msg.source == st.shard_locks.address())
+      return self->quit(msg.reason);
     if (st.shutting_down) return;
     st.shutting_down = true;
     st.shutdown_reason = msg.reason;
@@ -234,6 +238,22 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
       },
       [=](binlog_schema_atom, const std::string& task, const std::string& db,
           const std::string& table) { return binlog_schema(self, task, db, table); },
+      [=](show_ddl_locks_atom, const std::string& task) {
+        auto rp = self->make_response_promise<std::vector<shard_lock_status>>();
+        self->request(self->state.shard_locks, defaults::status_timeout, show_ddl_locks_atom_v,
+                      task)
+            .then([=](std::vector<shard_lock_status>& locks) mutable { rp.deliver(locks); },
+                  [=](caf::error& err) mutable { rp.deliver(err); });
+        return rp;
+      },
+      [=](unlock_ddl_lock_atom, const std::string& id, bool force_remove) {
+        auto rp = self->make_response_promise<shard_lock_status>();
+        self->request(self->state.shard_locks, defaults::status_timeout, unlock_ddl_lock_atom_v,
+                      id, force_remove)
+            .then([=](shard_lock_status& lock) mutable { rp.deliver(lock); },
+                  [=](caf::error& err) mutable { rp.deliver(err); });
+        return rp;
+      },
       [=](get_config_atom, const std::string& kind,
           const std::string& name) -> caf::result<std::string> {
         auto& st = self->state;

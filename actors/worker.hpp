@@ -78,6 +78,8 @@ struct worker_actor_state {
   std::unique_ptr<storage::meta_store> meta;
   std::unique_ptr<storage::checkpoint_store> checkpoints;
   store_actor store;
+  // The shard DDL locks of this worker's tasks (shard-mode: pessimistic).
+  shard_coordinator_actor shard_locks;
   std::map<std::string, source_entry> sources;
   std::map<std::string, task_entry> tasks;
   // Names being created (between the connection check and the spawn).

@@ -174,6 +174,7 @@ void finish_stop(self_ptr self, const std::string& name, const task_config& conf
       for (auto& rp : promises) rp.deliver(err);
       return;
     }
+    self->send(self->state.shard_locks, stop_task_atom_v, name);
     remove_downstream_rows(self, config, here, [=](const std::string& warning) mutable {
       // Its units are gone: no stale series stay behind (DM's dashboards count tasks by them).
       metrics::registry::global().remove_labelled({{"task", name}});
@@ -480,6 +481,12 @@ caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_
     return make_error(ec::not_found, "task " + cfg.name + " names source(s) " +
                                          join(elsewhere, ", ") + ", none of which exists on worker " +
                                          st.worker_name + "; create them with operate-source create");
+  if (cfg.shard_mode == "pessimistic" && !elsewhere.empty())
+    return make_error(ec::invalid_state,
+                      "task " + cfg.name + ": shard-mode pessimistic keeps its DDL locks in one "
+                      "worker, and source(s) " + join(elsewhere, ", ") + " are not on worker " +
+                      st.worker_name + "; create every source of the task on one worker (or use "
+                      "shard-mode optimistic)");
   st.creating.push_back(cfg.name);
   auto rp = self->make_response_promise<task_status>();
   self->request(spawn_precheck(self, cfg), defaults::probe_timeout, run_atom_v)
@@ -507,6 +514,7 @@ caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_
                       [=](bool) mutable {
                         DM_INFO("worker {} removed the meta of earlier task {} downstream",
                                 self->state.worker_name, cfg.name);
+                        self->send(self->state.shard_locks, stop_task_atom_v, cfg.name);
                         start_from_now(self, cfg, here, start_time, rp);
                       },
                       [=](caf::error& err) mutable {
@@ -540,6 +548,51 @@ caf::result<std::vector<check_item>> check_task(self_ptr self, task_config cfg) 
   return rp;
 }
 
+namespace {
+
+// Each task's open shard DDL locks, and for each overdue one a warning on every part of the
+// task, naming the shards it waits for.
+void attach_shard_locks(status_reply& reply, const std::vector<shard_lock_status>& locks) {
+  for (auto& task : reply.tasks)
+    for (auto& lock : locks) {
+      if (lock.task != task.name) continue;
+      task.shard_locks.push_back(lock);
+      if (!lock.overdue) continue;
+      std::string awaited;
+      for (auto& shard : lock.unsynced) awaited += (awaited.empty() ? "" : "; ") + shard;
+      for (auto& part : task.subtasks)
+        part.warnings.push_back("shard DDL lock " + lock.id + " has waited since " +
+                                std::to_string(lock.since) + " (unix time) for " + awaited +
+                                "; if they never make the change, resolve it with dmctl "
+                                "shard-ddl-lock unlock " + lock.id);
+    }
+}
+
+// The statuses of this worker's sources, added to `reply`, which goes to `rp`.
+void add_source_statuses(self_ptr self, status_reply reply,
+                         caf::typed_response_promise<status_reply> rp) {
+  auto& st = self->state;
+  std::vector<std::pair<std::string, source_actor>> sources;
+  for (auto& [id, entry] : st.sources)
+    if (entry.handle) sources.emplace_back(id, entry.handle);
+  fan_out<source_status>(
+      self, sources, defaults::status_timeout,
+      [rp, reply](fan_in<std::string, source_status> in) mutable {
+        for (auto& [id, s] : in.results) reply.sources.push_back(std::move(s));
+        for (auto& [id, err] : in.errors) {
+          source_status s;
+          s.source_id = id;
+          s.relay.stage = relay_stage::unknown;
+          s.relay.last_error = describe(err);
+          reply.sources.push_back(std::move(s));
+        }
+        rp.deliver(std::move(reply));
+      },
+      status_atom_v);
+}
+
+}  // namespace
+
 caf::result<status_reply> query_status(self_ptr self, const std::string& name) {
   auto& st = self->state;
   if (!name.empty() && !st.tasks.count(name))
@@ -572,23 +625,17 @@ caf::result<status_reply> query_status(self_ptr self, const std::string& name) {
           if (!entry.stopping.empty()) status.stage = task_stage::stopping;
           reply.tasks.push_back(std::move(status));
         }
-        std::vector<std::pair<std::string, source_actor>> sources;
-        for (auto& [id, entry] : st.sources)
-          if (entry.handle) sources.emplace_back(id, entry.handle);
-        fan_out<source_status>(
-            self, sources, defaults::status_timeout,
-            [rp, reply](fan_in<std::string, source_status> in) mutable {
-              for (auto& [id, s] : in.results) reply.sources.push_back(std::move(s));
-              for (auto& [id, err] : in.errors) {
-                source_status s;
-                s.source_id = id;
-                s.relay.stage = relay_stage::unknown;
-                s.relay.last_error = describe(err);
-                reply.sources.push_back(std::move(s));
-              }
-              rp.deliver(std::move(reply));
-            },
-            status_atom_v);
+        self->request(st.shard_locks, defaults::status_timeout, show_ddl_locks_atom_v, name)
+            .then(
+                [=](std::vector<shard_lock_status>& locks) mutable {
+                  attach_shard_locks(reply, locks);
+                  add_source_statuses(self, std::move(reply), rp);
+                },
+                [=](caf::error& err) mutable {
+                  DM_WARN("worker {} could not read its shard DDL locks for query-status: {}",
+                          self->state.worker_name, describe(err));
+                  add_source_statuses(self, std::move(reply), rp);
+                });
       },
       status_atom_v);
   return rp;

@@ -67,6 +67,8 @@ inline const restart_settings actor_respawn{milliseconds{1000}, milliseconds{600
 // Waiting for a blocking check (precheck, connection probe, meta removal) and for a status.
 inline constexpr seconds probe_timeout{30};
 inline constexpr seconds status_timeout{5};
+// A syncer waiting for the worker's shard DDL locks to answer (they only write RocksDB).
+inline constexpr seconds shard_coordinator_timeout{30};
 // Shutdown: how long the worker waits for its tasks and sources to stop before it kills them.
 inline constexpr seconds shutdown_grace{20};
 

@@ -30,6 +30,7 @@ std::string to_string(ec x) {
     case ec::unauthorized: return "unauthorized";
     case ec::unavailable: return "unavailable";
     case ec::io_failed: return "io_failed";
+    case ec::replay_requested: return "replay_requested";
   }
   return "unknown";
 }
@@ -39,6 +40,7 @@ bool is_resumable(ec x) {
     case ec::upstream_unreachable:
     case ec::downstream_unavailable:
     case ec::unavailable:
+    case ec::replay_requested:
     case ec::disk_full:
       return true;
     default:

@@ -59,6 +59,9 @@ enum class ec : uint8_t {
   unavailable,
   // A local file (dump files) cannot be created, written or read; needs the operator.
   io_failed,
+  // Not a failure: the syncer stopped to replay from its checkpoint what it held back (a shard
+  // DDL lock resolved); its task starts it again at once.
+  replay_requested,
 };
 
 // The CAF error category of `ec`.

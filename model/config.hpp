@@ -25,6 +25,8 @@ struct worker_settings {
   std::string data_dir;
   // Key of passwords encrypted by `dmctl encrypt` (32 bytes; empty: passwords are plain).
   std::string secret_key;
+  // Seconds before a waiting shard DDL lock is reported (actors/shard_coordinator.hpp).
+  int64_t shard_lock_report_after = 300;
 };
 
 // A server connection as configured: `from` of a source, `target-database` of a task.
@@ -228,8 +230,9 @@ struct task_config {
   // set without a collation gets the upstream's default collation of the set
   // (protocol/sql/pinned_collations.hpp). Off is DM's loose: statements run as written.
   bool strict_collations = false;
-  // DM's shard-mode: "" (schema changes of merged tables run as they are) or "optimistic" (they
-  // are merged: sync/ddl_plan.hpp shard_ddl). "pessimistic" is refused when the file is read.
+  // DM's shard-mode: "" (schema changes of merged tables run as they are), "optimistic" (they
+  // are merged: sync/ddl_plan.hpp shard_ddl) or "pessimistic" (each waits for every shard to
+  // make it: sync/shard_locks.hpp).
   std::string shard_mode;
 };
 

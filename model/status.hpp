@@ -97,11 +97,37 @@ struct subtask_status {
   migration_progress migration;
 };
 
+// A shard DDL lock (shard-mode: pessimistic): a schema change of tables merged into one, held
+// until every shard table of the merge has made it (sync/shard_locks.hpp).
+struct shard_lock_status {
+  // DM's lock id: "<task>-`db`.`table`" of the merged table.
+  std::string id;
+  std::string task;
+  std::string mode = "pessimistic";
+  // The merged table, `db`.`table`.
+  std::string target;
+  // The change, as it runs on the merged table.
+  std::vector<std::string> ddls;
+  // The shard that runs it downstream once every shard made it (or the first to arrive).
+  std::string owner;
+  // Shards that made the change ("source `db`.`table` at file:pos"), and shards awaited.
+  std::vector<std::string> synced;
+  std::vector<std::string> unsynced;
+  // Unix seconds of the first shard's arrival.
+  int64_t since = 0;
+  // "waiting" (for shards), "executing" (the owner runs the change).
+  std::string state;
+  // Waiting longer than the worker's shard-lock-report-after.
+  bool overdue = false;
+};
+
 struct task_status {
   std::string name;
   task_stage stage = task_stage::running;
   dm::task_mode task_mode = dm::task_mode::incremental;
   std::vector<subtask_status> subtasks;
+  // Its shard DDL locks on this worker (shard-mode: pessimistic).
+  std::vector<shard_lock_status> shard_locks;
 };
 
 struct status_reply {
@@ -170,7 +196,13 @@ typename Inspector::result_type inspect(Inspector& f, check_item& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_status& x) {
-  return f(x.name, x.stage, x.task_mode, x.subtasks);
+  return f(x.name, x.stage, x.task_mode, x.subtasks, x.shard_locks);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shard_lock_status& x) {
+  return f(x.id, x.task, x.mode, x.target, x.ddls, x.owner, x.synced, x.unsynced, x.since,
+           x.state, x.overdue);
 }
 
 template <class Inspector>

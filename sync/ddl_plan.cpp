@@ -182,6 +182,12 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
   ddl_plan plan;
   plan.kind = ddl.kind;
   std::vector<std::string> parts;
+  if (shards == shard_ddl::pessimistic && !ddl.tables.empty()) {
+    auto& t = ddl.tables.front();
+    if (rules.replicated(t.db, t.table) && rules.route(t.db, t.table) &&
+        (rules.merges(t.db, t.table) || !rules.extracted_columns(t.db, t.table).empty()))
+      plan.shard_table = {t.db, t.table};
+  }
   // The definition downstream before the statement, when filters or merging need it.
   const sql::table_definition* before = nullptr;
   bool merges_shards = false;
@@ -190,8 +196,14 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
       !ddl.tables.empty()) {
     auto& t = ddl.tables.front();
     bool replicated = rules.replicated(t.db, t.table);
-    merges_shards = shards == shard_ddl::optimistic && replicated &&
-                    (rules.merges(t.db, t.table) || !rules.extracted_columns(t.db, t.table).empty());
+    bool merged = replicated && (rules.merges(t.db, t.table) ||
+                                 !rules.extracted_columns(t.db, t.table).empty());
+    merges_shards = shards == shard_ddl::optimistic && merged;
+    if (shards == shard_ddl::pessimistic && merged) {
+      auto target = rules.route(t.db, t.table);
+      if (!target) return fail(plan, describe(target.error()));
+      plan.lock_target = sql::qualified_name(target->first, target->second);
+    }
     if (replicated && (merges_shards || rules.needs_definition(t.db, t.table))) {
       auto target = rules.route(t.db, t.table);
       if (!target) return fail(plan, describe(target.error()));

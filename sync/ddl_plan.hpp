@@ -34,12 +34,18 @@ struct ddl_plan {
   // A change of a shard merged into one table (shard_ddl::optimistic), planned against that
   // table's definition as it was read.
   bool merges_shards = false;
+  // shard_ddl::pessimistic: the upstream shard table (db, table) whose change this is, when
+  // the statement is about a table merged into one; its merged table `db`.`table`, when the
+  // change waits for every shard to make it (a DDL lock; ALTER TABLE, CREATE/DROP INDEX).
+  std::pair<std::string, std::string> shard_table;
+  std::string lock_target;
 };
 
 // How the schema changes of tables merged into one (table_rules::merges, or extract columns) are
-// treated: as any other statement, or merged as DM's shard-mode optimistic does (what a shard
-// adds or widens applied once, what cannot be merged stopping the part).
-enum class shard_ddl { plain, optimistic };
+// treated: as any other statement, merged as DM's shard-mode optimistic does (what a shard adds
+// or widens applied once, what cannot be merged stopping the part), or held as its pessimistic
+// mode does (the change runs once every shard made it: sync/shard_locks.hpp).
+enum class shard_ddl { plain, optimistic, pessimistic };
 
 // The DM filter event name of a statement kind ("create table", ...).
 const char* filter_event_name(sql::statement_kind kind);

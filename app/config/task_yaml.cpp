@@ -19,9 +19,8 @@ namespace dm::config {
 namespace {
 
 constexpr const char* later = "not implemented yet; remove it";
-constexpr const char* no_pessimistic =
-    "shard DDL coordination (DM's pessimistic mode: locks across shards) is not implemented yet; "
-    "use shard-mode: optimistic";
+constexpr const char* always_strict =
+    "shard-mode optimistic is always strict here: what cannot be merged stops the part";
 constexpr const char* no_heartbeat =
     "lag is measured from binlog event times and the relay's heartbeats";
 constexpr const char* no_validator =
@@ -266,7 +265,7 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   if (!doc) return doc.error();
   problems.add(doc->take_tolerated(
       // This optimistic mode is DM's strict one: what cannot be merged always stops the part.
-      {{"strict-optimistic-shard-mode", "false|true", no_pessimistic, true},
+      {{"strict-optimistic-shard-mode", "false|true", always_strict, true},
        {"enable-heartbeat", "false", no_heartbeat, false},
        {"heartbeat-update-interval", nullptr, no_heartbeat, false},
        {"heartbeat-report-interval", nullptr, no_heartbeat, false},
@@ -304,11 +303,9 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   problems.add(doc->read("is-sharding", is_sharding));
   if (!problems.add(doc->read("shard-mode", task.shard_mode))) {
     task.shard_mode = ascii_lower(task.shard_mode);
-    if (task.shard_mode == "pessimistic" || (is_sharding && task.shard_mode.empty()))
-      problems.add(doc->where(task.shard_mode.empty() ? "is-sharding" : "shard-mode") + ": '" +
-                   (task.shard_mode.empty() ? std::string{"true"} : task.shard_mode) +
-                   "' is not supported: " + no_pessimistic);
-    else if (!task.shard_mode.empty() && task.shard_mode != "optimistic")
+    if (is_sharding && task.shard_mode.empty()) task.shard_mode = "pessimistic";
+    if (!task.shard_mode.empty() && task.shard_mode != "optimistic" &&
+        task.shard_mode != "pessimistic")
       problems.add(doc->where("shard-mode") + " must be optimistic or pessimistic, got '" +
                    task.shard_mode + "'");
   }

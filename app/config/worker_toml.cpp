@@ -123,6 +123,7 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
     else if (key == "join") string_value(cfg.join);
     else if (key == "keepalive-ttl") seconds_value(cfg.keepalive_ttl);
     else if (key == "relay-keepalive-ttl") seconds_value(cfg.relay_keepalive_ttl);
+    else if (key == "shard-lock-report-after") seconds_value(cfg.shard_lock_report_after);
     else if (key == "data-dir") string_value(cfg.data_dir);
     else if (key == "log-file") string_value(cfg.log_file);
     else if (key == "secret-key-path") string_value(cfg.secret_key_path);
@@ -167,7 +168,7 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
                              "advertise-addr, join, keepalive-ttl, relay-keepalive-ttl, "
                              "data-dir, log-file, log-level, metrics-addr, relay-fsync, "
                              "secret-key-path, ssl-ca, ssl-cert, ssl-key, cert-allowed-cn, "
-                             "admin-token-path");
+                             "admin-token-path, shard-lock-report-after");
       else if (dm->refused)
         problems.add(where + " is a DM key that dm-worker does not support: " + dm->why);
       else if (!dm->off_value || (*dm->off_value && text_of(value) != dm->off_value))

@@ -36,6 +36,9 @@ struct worker_config {
   std::string log_level = "info";
   // Where the Prometheus metrics endpoint (/metrics) listens; empty disables it.
   std::string metrics_addr;
+  // Seconds a shard DDL lock (shard-mode: pessimistic) waits before it is reported as overdue
+  // (log, metrics, query-status): shard-lock-report-after.
+  int64_t shard_lock_report_after = 300;
   // relay-fsync: "1s" (default), "200ms", "0s" (every commit) or "off"; in milliseconds, -1 off.
   int64_t relay_fsync_ms = 1000;
   // File holding the key that decrypts passwords made by `dmctl encrypt`; empty: none.

@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
   settings.name = cfg->name;
   settings.addr = addr;
   settings.relay_fsync_ms = cfg->relay_fsync_ms;
+  settings.shard_lock_report_after = cfg->shard_lock_report_after;
   settings.data_dir = cfg->data_dir;
   if (!cfg->secret_key_path.empty()) {
     auto key = dm::read_secret_key(cfg->secret_key_path);

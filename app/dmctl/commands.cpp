@@ -461,14 +461,40 @@ caf::expected<reply> relay_command(workers& ws, const std::string& op,
 }
 
 caf::expected<reply> show_ddl_locks(workers& ws, const std::string& task) {
+  auto a = ask_each<std::vector<shard_lock_status>>(ws, ws.all(), {ec::not_found},
+                                                    show_ddl_locks_atom_v, task);
+  if (!a) return a.error();
   if (!task.empty()) {
-    auto a = ask_each<status_reply>(ws, ws.all(), {ec::not_found}, query_status_atom_v, task);
-    if (!a) return a.error();
-    if (a->from.empty()) return on_no_worker(ws, a->refusal, "task " + task);
+    auto owners = ask_each<status_reply>(ws, ws.all(), {ec::not_found}, query_status_atom_v, task);
+    if (!owners) return owners.error();
+    if (owners->from.empty()) return on_no_worker(ws, owners->refusal, "task " + task);
   }
-  return reply{{{"result", true}, {"locks", nlohmann::json::array()}},
-               "no DDL locks (shard DDL coordination, shard-mode, is not implemented yet; "
-               "without it there are none)\n"};
+  auto list = nlohmann::json::array();
+  std::string text;
+  for (auto& [i, locks] : a->from)
+    for (auto& l : locks) {
+      list.push_back(to_json(l));
+      text += to_text(l);
+    }
+  if (list.empty()) text = "no DDL locks\n";
+  return reply{{{"result", true}, {"msg", ""}, {"locks", list}}, text};
+}
+
+caf::expected<reply> unlock_ddl_lock(workers& ws, const std::string& lock_id, bool force_remove) {
+  auto a = ask_each<shard_lock_status>(ws, ws.all(), {ec::not_found}, unlock_ddl_lock_atom_v,
+                                       lock_id, force_remove);
+  if (!a) return a.error();
+  if (a->from.empty()) return on_no_worker(ws, a->refusal, "DDL lock " + lock_id);
+  auto& lock = a->from.front().second;
+  std::string text = "unlocked " + lock.id + (force_remove ? " (removed: its change does not run "
+                                                             "downstream)"
+                                                           : " (its change runs downstream)");
+  if (!lock.unsynced.empty()) {
+    text += "; excused:";
+    for (auto& s : lock.unsynced) text += " " + s + ";";
+  }
+  text += "\n";
+  return reply{{{"result", true}, {"msg", ""}, {"lock", to_json(lock)}}, text};
 }
 
 caf::expected<reply> list_member(workers& ws) {

@@ -63,9 +63,10 @@ caf::expected<reply> binlog_schema(workers& ws, const std::string& op, const std
 // each of `sources`, on the worker that holds it.
 caf::expected<reply> relay_command(workers& ws, const std::string& op,
                                    const std::vector<std::string>& sources);
-// DM's show-ddl-locks: the shard DDL locks (of `task`, or all). Without shard merging there are
-// none; the workers are still asked to exist.
+// DM's show-ddl-locks: the open shard DDL locks (of `task`, or all) of every worker.
 caf::expected<reply> show_ddl_locks(workers& ws, const std::string& task);
+// DM's shard-ddl-lock unlock LOCK [--force-remove], on the worker that holds the lock.
+caf::expected<reply> unlock_ddl_lock(workers& ws, const std::string& lock_id, bool force_remove);
 // Every worker, those that cannot be reached listed as offline.
 caf::expected<reply> list_member(workers& ws);
 // Needs no worker: the key file must be the workers' secret-key-path.

@@ -220,9 +220,20 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   bs->add_flag("--sync,!--no-sync", "DM's; the syncer has nothing to sync");
   add_sources(bs);
   std::string locks_task;
-  auto* dl = app.add_subcommand("show-ddl-locks", "DM's shard DDL locks (none without shard "
-                                                  "merging)");
+  auto* dl = app.add_subcommand("show-ddl-locks", "shard DDL locks (shard-mode pessimistic): "
+                                                  "their change, shards done and awaited");
   dl->add_option("task", locks_task, "task name");
+  std::string lock_action, lock_id;
+  bool force_remove = false;
+  auto* sl = app.add_subcommand("shard-ddl-lock", "resolve a shard DDL lock by hand");
+  sl->add_option("action", lock_action, "unlock")->required()->check(CLI::IsMember({"unlock"}));
+  sl->add_option("lock-id", lock_id, "the lock's ID (show-ddl-locks)")->required();
+  sl->add_flag("--force-remove", force_remove,
+               "remove the lock without running its change downstream");
+  auto* ul = app.add_subcommand("unlock-ddl-lock", "DM's older name of shard-ddl-lock unlock");
+  ul->add_option("lock-id", lock_id, "the lock's ID (show-ddl-locks)")->required();
+  ul->add_flag("--force-remove", force_remove,
+               "remove the lock without running its change downstream");
   std::string config_kind, config_name, config_dir = ".";
   auto* gc = app.add_subcommand("get-config", "a task's, source's or worker's config as stored");
   gc->add_option("kind", config_kind, "task | source | worker")
@@ -279,6 +290,7 @@ int run_once(std::vector<std::string> args, bool* interactive) {
                                  part_sources);
     if (!relay_op.empty()) return dmctl::relay_command(ws, relay_op, part_sources);
     if (dl->parsed()) return dmctl::show_ddl_locks(ws, locks_task);
+    if (sl->parsed() || ul->parsed()) return dmctl::unlock_ddl_lock(ws, lock_id, force_remove);
     if (bs->parsed())
       return dmctl::binlog_schema(ws, schema_op, schema_task, schema_db, schema_table,
                                   schema_file, from_source, from_target);

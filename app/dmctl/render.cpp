@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <sstream>
 
@@ -92,10 +93,32 @@ nlohmann::json to_json(const source_status& x) {
 nlohmann::json to_json(const task_status& x) {
   auto subtasks = nlohmann::json::array();
   for (auto& s : x.subtasks) subtasks.push_back(subtask_json(s));
+  auto locks = nlohmann::json::array();
+  for (auto& l : x.shard_locks) locks.push_back(to_json(l));
   return {{"name", x.name},
           {"stage", to_string(x.stage)},
           {"task_mode", to_string(x.task_mode)},
-          {"sources", subtasks}};
+          {"sources", subtasks},
+          {"shard_ddl_locks", locks}};
+}
+
+nlohmann::json to_json(const shard_lock_status& x) {
+  return {{"ID", x.id},          {"task", x.task},         {"mode", x.mode},
+          {"target", x.target},  {"owner", x.owner},       {"DDLs", x.ddls},
+          {"synced", x.synced},  {"unsynced", x.unsynced}, {"since", x.since},
+          {"state", x.state},    {"overdue", x.overdue}};
+}
+
+std::string to_text(const shard_lock_status& x) {
+  std::ostringstream out;
+  auto waited = std::max<int64_t>(0, std::time(nullptr) - x.since);
+  out << "DDL lock " << x.id << ": " << x.state << " for " << waited << " s"
+      << (x.overdue ? " (overdue)" : "") << "\n";
+  for (auto& ddl : x.ddls) out << "  change: " << ddl << "\n";
+  if (!x.owner.empty()) out << "  owner:  " << x.owner << "\n";
+  for (auto& s : x.synced) out << "  done:   " << s << "\n";
+  for (auto& s : x.unsynced) out << "  awaits: " << s << "\n";
+  return out.str();
 }
 
 nlohmann::json to_json(const status_reply& x) {
@@ -167,6 +190,7 @@ std::string to_text(const task_status& x) {
           << " (dmctl handle-error " << x.name << " skip|replace \"SQL\")\n";
     for (auto& w : s.warnings) out << "    warning: " << w << "\n";
   }
+  for (auto& l : x.shard_locks) out << "  " << to_text(l);
   return out.str();
 }
 

@@ -44,6 +44,7 @@ syncer_actor::behavior_type stand_in_syncer(syncer_actor::pointer self,
       [](ack_atom, uint32_t, uint64_t) {},
       [](apply_failed_atom, uint32_t, const relay_key&, caf::error&) {},
       [](tick_atom) {},
+      [](shard_ddl_atom, const std::string&) {},
   };
 }
 
