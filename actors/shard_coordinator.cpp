@@ -124,8 +124,7 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
       },
       [=](shard_ddl_atom, shard_arrival& a) -> caf::result<shard_verdict> {
         auto& st = self->state;
-        auto verdict = st.book.arrive(a.task, a.task_sources, a.target, a.ddl, a.member,
-                                      a.position, now());
+        auto verdict = st.book.arrive(a, now());
         if (auto err = persist(st, a.task)) return err;
         return verdict;
       },

@@ -67,10 +67,39 @@ bool decision_passed(const syncer_actor_state& st) {
   return st.decision && st.decision_done && st.decision->key < st.checkpoint.next;
 }
 
+// Stores the replay plan of shard DDL locks' holds (before the checkpoint it goes with, so a
+// stored checkpoint never has an older plan), and answers the checkpoint to store: where the
+// first hold began, while any lasts.
+caf::expected<storage::sync_checkpoint> with_replay_plan(syncer_actor_state& st) {
+  std::map<upstream_table, relay_key> starts;
+  const syncer_actor_state::shard_hold* first = nullptr;
+  for (auto& [table, hold] : st.shard_holds) {
+    starts[table] = hold.start;
+    if (!first || hold.before.next < first->before.next) first = &hold;
+  }
+  auto id = replay_plan_id(st.task_name, st.source.source_id);
+  if (auto plan = next_replay_plan(starts, st.checkpoint.next, st.replay)) {
+    if (auto err = st.db_meta->put(replay_plan_kind, id, to_json(*plan))) return err;
+    st.replay_stored = true;
+  } else if (st.replay_stored) {
+    if (auto err = st.db_meta->erase(replay_plan_kind, id)) return err;
+    st.replay_stored = false;
+  }
+  auto stored = st.checkpoint;
+  if (first) {
+    stored.next = first->before.next;
+    stored.position = first->before.position;
+    stored.gtid_set = first->before.gtid_set;
+  }
+  return stored;
+}
+
 caf::error persist_checkpoint(self_ptr self, bool sync) {
   auto& st = self->state;
   st.checkpoint_dirty = false;
-  if (auto err = st.checkpoints->save_sync(st.task_name, st.source.source_id, st.checkpoint, sync))
+  auto stored = with_replay_plan(st);
+  if (!stored) return stored.error();
+  if (auto err = st.checkpoints->save_sync(st.task_name, st.source.source_id, *stored, sync))
     return err;
   if (decision_passed(st)) {
     if (auto err = clear_decision(*st.db_meta, st.task_name, st.source.source_id)) return err;
@@ -105,9 +134,7 @@ void report(self_ptr self) { self->send(self->state.parent, progress_atom_v, mak
 // Moves the in-memory checkpoint to the newest boundary whose changes all committed.
 void advance_checkpoint(self_ptr self) {
   auto& st = self->state;
-  auto safe = st.dispatch->take_safe();
-  // While shard DDL locks hold tables, the checkpoint stays where the first hold began.
-  if (safe && st.shard_holds.empty()) {
+  if (auto safe = st.dispatch->take_safe()) {
     st.checkpoint.next = safe->next;
     st.checkpoint.position = safe->position;
     st.checkpoint.gtid_set = safe->gtid_set;
@@ -132,7 +159,7 @@ void save_stop_checkpoint(self_ptr self) {
   auto& st = self->state;
   if (!st.started) return;
   advance_checkpoint(self);
-  // Held tables' changes since the checkpoint were not applied: the next run replays them.
+  // The next run starts where the first hold began: it replays in safe mode as well.
   bool in_flight = !st.dispatch->idle() || st.rows_active || !st.shard_holds.empty();
   bool window_open = st.checkpoint.next < st.safe_until;
   st.checkpoint.clean_stop = !in_flight && !window_open;
@@ -663,6 +690,25 @@ bool held_by_shard_lock(const syncer_actor_state& st) {
   return !st.plan.ddl.shard_table.first.empty() && st.shard_holds.count(st.plan.ddl.shard_table);
 }
 
+// Whether the event at `key` being processed was applied before this run (the replay plan of
+// shard DDL locks' holds): passed over.
+bool applied_before_replay(const syncer_actor_state& st, const relay_key& key) {
+  if (!st.replay) return false;
+  switch (st.plan.what) {
+    case step::rows:
+      return st.decoded->table &&
+             !st.replay->processes({st.decoded->table->db, st.decoded->table->table}, key);
+    case step::apply_ddl:
+    case step::online_ddl:
+    case step::record_shadow:
+      if (!st.plan.ddl.shard_table.first.empty())
+        return !st.replay->processes(st.plan.ddl.shard_table, key);
+      return !st.replay->processes_untabled(key);
+    default:
+      return false;
+  }
+}
+
 // shard-mode pessimistic: the shard's change `q` at `key` joins the DDL lock of its merged
 // table (its plan's lock_target). The coordinator's verdict: hold the table's later changes
 // (wait), run the change now (this shard completes the lock), pass it over (its lock resolved
@@ -675,6 +721,8 @@ caf::error join_shard_lock(self_ptr self, const binlog::query_event& q, const re
   for (auto& inst : st.task.mysql_instances) arrival.task_sources.push_back(inst.source_id);
   arrival.target = st.plan.ddl.lock_target;
   arrival.ddl = comparable_ddl(st.plan.ddl.statements, lexer_mode_of(q.status.sql_mode));
+  for (auto& statement : st.plan.ddl.statements)
+    arrival.statement += (arrival.statement.empty() ? "" : "; ") + statement;
   arrival.member = {st.source.source_id, st.plan.ddl.shard_table.first,
                     st.plan.ddl.shard_table.second};
   arrival.position = at;
@@ -691,14 +739,12 @@ caf::error join_shard_lock(self_ptr self, const binlog::query_event& q, const re
       return caf::none;
     case shard_verdict::kind::conflict:
       return make_error(ec::invalid_state, st.label + ": " + verdict->reason + " (at " + at + ")");
-    case shard_verdict::kind::wait: {
-      bool first = st.shard_holds.empty();
-      st.shard_holds[{arrival.member.db, arrival.member.table}] = arrival.target;
+    case shard_verdict::kind::wait:
+      st.shard_holds[{arrival.member.db, arrival.member.table}] = {arrival.target, key,
+                                                                   st.checkpoint};
       DM_INFO("{} holds the changes of {} after {} until every shard of {} made '{}' (DDL lock "
-              "{})", st.label, shard, at, arrival.target, arrival.ddl, verdict->lock_id);
-      if (first) return persist_checkpoint(self, true);
-      return caf::none;
-    }
+              "{})", st.label, shard, at, arrival.target, arrival.statement, verdict->lock_id);
+      return persist_checkpoint(self, true);
     case shard_verdict::kind::execute:
       break;
   }
@@ -716,10 +762,14 @@ caf::error join_shard_lock(self_ptr self, const binlog::query_event& q, const re
 void on_shard_lock_resolved(self_ptr self, const std::string& target) {
   auto& st = self->state;
   bool held = std::any_of(st.shard_holds.begin(), st.shard_holds.end(),
-                          [&](const auto& hold) { return hold.second == target; });
+                          [&](const auto& hold) { return hold.second.target == target; });
   if (!held) return;
+  auto first = std::min_element(st.shard_holds.begin(), st.shard_holds.end(),
+                                [](const auto& a, const auto& b) {
+                                  return a.second.before.next < b.second.before.next;
+                                });
   DM_INFO("{}: the DDL lock on {} resolved; replaying the changes held since {}", st.label,
-          target, to_string(st.checkpoint.position));
+          target, to_string(first->second.before.position));
   save_stop_checkpoint(self);
   self->quit(make_error(ec::replay_requested,
                         st.label + " replays the changes it held for the DDL lock on " + target));
@@ -742,10 +792,12 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
       st.decoded_key = stored.key;
       if (auto err = place_decision(st, stored.key)) return err;
       if (auto err = plan_decoded(self, stored.key)) return err;
-      if (held_by_shard_lock(st)) {
+      bool held = held_by_shard_lock(st);
+      if (held || applied_before_replay(st, stored.key)) {
         st.plan.what = step::skip;
         st.plan.barrier = false;
-        if (std::holds_alternative<binlog::query_event>(st.decoded->body))
+        st.plan.reason.clear();
+        if (held && std::holds_alternative<binlog::query_event>(st.decoded->body))
           st.plan.reason = "held by a shard DDL lock; replayed once it resolves";
       }
     }
@@ -987,6 +1039,14 @@ caf::error start(self_ptr self, const relay_progress& progress) {
     if (auto err = ask_coordinator(self, [] {}, shard_tables_atom_v, std::move(*shards),
                                    caf::actor_cast<syncer_actor>(self)))
       return err;
+  }
+  auto plan = st.db_meta->get(replay_plan_kind, replay_plan_id(st.task_name, st.source.source_id));
+  if (!plan) return plan.error();
+  if (*plan) {
+    auto parsed = replay_plan_from_json(**plan);
+    if (!parsed) return parsed.error();
+    st.replay = std::move(*parsed);
+    st.replay_stored = true;
   }
   auto stored = st.checkpoints->load_sync(st.task_name, st.source.source_id);
   if (!stored) return stored.error();

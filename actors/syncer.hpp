@@ -6,8 +6,8 @@
 // relay events; dispatch stops when an applier's credits run out, keys conflict or the memory
 // budget is reached, and resumes on acknowledgements. The checkpoint only ever names a
 // transaction boundary all of whose changes have committed downstream; it is flushed every
-// half second and at every DDL (held back while shard DDL locks hold tables: see shard_holds).
-// Before any change is sent, a high-water mark at or past it is
+// half second and at every DDL (stored where the first hold began while shard DDL locks hold
+// tables: see shard_holds). Before any change is sent, a high-water mark at or past it is
 // persisted; after an unclean stop, events up to that mark are replayed in safe mode, so nothing
 // is lost or applied twice; changes to serial groups (tables without a NOT NULL key; tables
 // linked by foreign keys) are not idempotent: they are applied exactly once, skipped up to their
@@ -35,6 +35,7 @@
 #include "storage/relay_log.hpp"
 #include "sync/dispatcher.hpp"
 #include "sync/event_plan.hpp"
+#include "sync/shard_replay.hpp"
 #include "sync/table_rules.hpp"
 
 namespace dm {
@@ -155,12 +156,22 @@ struct syncer_actor_state {
     metrics::counter* transactions = nullptr;
   } metric;
   // shard-mode pessimistic (sync/shard_locks.hpp): the worker's lock coordinator, and the
-  // upstream shard tables whose changes are held until their DDL lock resolves ((db, table) ->
-  // the merged table `db`.`table`). While any is held the checkpoint stays where the first hold
-  // began: once its lock resolves the syncer stops and starts again from there, replaying the
-  // held changes after the lock's change (and the others again, in safe mode).
+  // upstream shard tables whose changes are held until their DDL lock resolves, with the merged
+  // table `db`.`table`. While any is held the stored checkpoint stays where the first hold
+  // began, with a replay plan saying what after it was applied: once a lock resolves the syncer
+  // stops and starts again from there, applying the held changes (sync/shard_replay.hpp).
   shard_coordinator_actor coordinator;
-  std::map<std::pair<std::string, std::string>, std::string> shard_holds;
+  struct shard_hold {
+    std::string target;
+    // The key of the table's schema change, and the checkpoint just before it.
+    relay_key start;
+    storage::sync_checkpoint before;
+  };
+  std::map<upstream_table, shard_hold> shard_holds;
+  // What the run started with was applied before (sync/shard_replay.hpp), and whether a plan
+  // is stored now.
+  std::optional<replay_plan> replay;
+  bool replay_stored = false;
   // Keyless and foreign-key linked tables that a full migration copied at a later snapshot than
   // where sync starts ("db" NUL "table" -> key of that snapshot): their row events before it are
   // already in the copy and are skipped.

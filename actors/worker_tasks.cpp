@@ -25,6 +25,7 @@
 #include "model/config_json.hpp"
 #include "protocol/password_cipher.hpp"
 #include "protocol/sql/quote.hpp"
+#include "sync/shard_replay.hpp"
 #include "sync/table_rules.hpp"
 #include "sync/task_update.hpp"
 
@@ -72,6 +73,7 @@ std::function<caf::error()> remove_task_records(const worker_actor_state& st,
     storage::meta_store meta{db};
     if (auto err = erase_task_shadow_migrations(meta, name)) return err;
     if (auto err = clear_decisions(meta, name)) return err;
+    if (auto err = meta.erase_prefix(replay_plan_kind, name + '\0')) return err;
     if (auto err = meta.erase(task_kind, name)) return err;
     return meta.erase(task_stage_kind, name);
   };

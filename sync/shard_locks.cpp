@@ -85,11 +85,8 @@ bool shard_lock_book::complete(const lock& l) {
   return true;
 }
 
-shard_verdict shard_lock_book::arrive(const std::string& task,
-                                      const std::vector<std::string>& task_sources,
-                                      const std::string& target, const std::string& ddl,
-                                      const shard_member& member, const std::string& position,
-                                      int64_t now) {
+shard_verdict shard_lock_book::arrive(const shard_arrival& a, int64_t now) {
+  const auto& [task, task_sources, target, ddl, statement, member, position] = a;
   auto id = lock_id(task, target);
   auto& t = tasks_[task];
   auto& history = t.resolved[target];
@@ -111,6 +108,7 @@ shard_verdict shard_lock_book::arrive(const std::string& task,
     lock l;
     l.target = target;
     l.ddl = ddl;
+    l.statement = statement;
     l.since = now;
     auto known = t.shards.find(target);
     for (auto& source : task_sources) {
@@ -130,8 +128,8 @@ shard_verdict shard_lock_book::arrive(const std::string& task,
     auto first = l.arrived.empty() ? std::string{} : to_string(l.arrived.begin()->first);
     return verdict(shard_verdict::kind::conflict, id,
                    "shard " + to_string(member) + " changed merged table " + target + " with '" +
-                       ddl + "', but DDL lock " + id + " waits for every shard to make '" +
-                       l.ddl + "'" + (first.empty() ? "" : " (as " + first + " did)") +
+                       statement + "', but DDL lock " + id + " waits for every shard to make '" +
+                       l.statement + "'" + (first.empty() ? "" : " (as " + first + " did)") +
                        ": make the shards run the same changes in the same order, or resolve "
                        "this event with dmctl binlog skip|replace -s " + member.source);
   }
@@ -205,7 +203,7 @@ shard_lock_status shard_lock_book::status_of(const std::string& task, const lock
   s.id = lock_id(task, l.target);
   s.task = task;
   s.target = l.target;
-  s.ddls.push_back(l.ddl);
+  s.ddls.push_back(l.statement);
   if (l.has_owner) s.owner = to_string(l.owner);
   else if (!l.arrived.empty()) s.owner = to_string(l.arrived.begin()->first);
   for (auto& [m, position] : l.arrived) s.synced.push_back(to_string(m) + " at " + position);
@@ -259,6 +257,7 @@ std::string shard_lock_book::save(const std::string& task) const {
     for (auto& [m, position] : l.arrived) arrived.push_back({member_json(m), position});
     nlohmann::json j{{"target", l.target},
                      {"ddl", l.ddl},
+                     {"statement", l.statement},
                      {"since", l.since},
                      {"arrived", arrived},
                      {"expected", members_json(l.expected)},
@@ -286,6 +285,7 @@ caf::error shard_lock_book::load(const std::string& task, const std::string& tex
       lock l;
       l.target = x.at("target").get<std::string>();
       l.ddl = x.at("ddl").get<std::string>();
+      l.statement = x.at("statement").get<std::string>();
       l.since = x.at("since").get<int64_t>();
       for (auto& a : x.at("arrived")) l.arrived[member_of(a.at(0))] = a.at(1).get<std::string>();
       l.expected = members_of(x.at("expected"));

@@ -80,7 +80,9 @@ struct shard_arrival {
   std::string task;
   std::vector<std::string> task_sources;
   std::string target;
+  // The change as compared (comparable_ddl), and as shown (its statements on the merged table).
   std::string ddl;
+  std::string statement;
   shard_member member;
   std::string position;
 };
@@ -100,12 +102,10 @@ class shard_lock_book {
       const std::string& task, const std::string& source,
       const std::map<std::string, std::set<shard_member>>& by_target);
 
-  // `member` made schema change `ddl` (its statements on the merged table, joined) at `position`
-  // ("file:pos"); `task_sources` are every source of the task (a source whose shard tables are
-  // not known yet is awaited as a whole).
-  shard_verdict arrive(const std::string& task, const std::vector<std::string>& task_sources,
-                       const std::string& target, const std::string& ddl,
-                       const shard_member& member, const std::string& position, int64_t now);
+  // Member `a.member` of task `a.task` made schema change `a.ddl` to merged table `a.target` at
+  // `a.position` ("file:pos"); `a.task_sources` are every source of the task (a source whose
+  // shard tables are not known yet is awaited as a whole).
+  shard_verdict arrive(const shard_arrival& a, int64_t now);
 
   // The owner ran the change of the lock on `target` downstream: the lock is resolved. Answers
   // the sources of the members that arrived (their syncers replay what they held).
@@ -141,6 +141,8 @@ class shard_lock_book {
   struct lock {
     std::string target;
     std::string ddl;
+    // The first member's statement, shown.
+    std::string statement;
     int64_t since = 0;
     std::map<shard_member, std::string> arrived;
     std::set<shard_member> expected;

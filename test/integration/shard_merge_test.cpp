@@ -130,6 +130,79 @@ void create_sources(const worker_process& worker, const mariadb_sandbox& east,
                "operate-source create");
 }
 
+// Every shard table of both servers, as "db.table" with its server.
+std::vector<std::pair<const mariadb_sandbox*, std::string>> all_shards(
+    const mariadb_sandbox& east, const mariadb_sandbox& west) {
+  std::vector<std::pair<const mariadb_sandbox*, std::string>> out;
+  for (auto* server : {&east, &west})
+    for (auto& db : shard_dbs)
+      for (auto& t : shard_tables) out.emplace_back(server, db + "." + t);
+  return out;
+}
+
+// Compares every row of every shard (id, item, amount and `more` columns, comma-separated) with
+// the merged table shop.orders, tagged by its extract columns; prints `what` with the count.
+void check_merged_rows(const mariadb_sandbox& east, const mariadb_sandbox& west,
+                       const mariadb_sandbox& downstream, const std::string& more,
+                       const std::string& what) {
+  auto columns = "id, item, amount" + (more.empty() ? "" : ", " + more);
+  std::multiset<std::string> expected, merged;
+  auto line = [](const std::vector<std::optional<std::string>>& r, size_t from) {
+    std::string out;
+    for (size_t i = from; i < r.size(); ++i) out += "|" + r[i].value_or("NULL");
+    return out;
+  };
+  for (auto& [server, table] : all_shards(east, west))
+    for (auto& r : server->query("SELECT " + columns + " FROM " + table)) {
+      auto dot = table.find('.');
+      expected.insert(std::string{server == &east ? "east" : "west"} + "|" +
+                      table.substr(0, dot) + "|" + table.substr(dot + 1) + line(r, 0));
+    }
+  for (auto& r : downstream.query("SELECT c_source, c_schema, c_table, " + columns +
+                                  " FROM shop.orders"))
+    merged.insert(r[0].value_or("NULL") + "|shop_" + r[1].value_or("NULL") + "|orders_" +
+                  r[2].value_or("NULL") + line(r, 3));
+  std::cout << "shard_merge " << what << ": " << expected.size() << " rows compared" << std::endl;
+  BOOST_CHECK_EQUAL(merged.size(), expected.size());
+  BOOST_CHECK_MESSAGE(merged == expected, what << ": the merged table differs from the shards' "
+                                                  "union");
+}
+
+// The merged table with extract columns in its key, created beforehand downstream.
+void create_merged_table(const mariadb_sandbox& downstream) {
+  downstream.execute("CREATE DATABASE shop; CREATE TABLE shop.orders (c_source VARCHAR(20) NOT "
+                     "NULL, c_schema VARCHAR(20) NOT NULL, c_table VARCHAR(20) NOT NULL, id INT "
+                     "NOT NULL, item VARCHAR(40) NOT NULL, amount DECIMAL(10,2), PRIMARY KEY "
+                     "(c_source, c_schema, c_table, id))");
+}
+
+// COUNT and type of column `name` of the merged table ("1 varchar(20)", or "0 ").
+std::string merged_column(const mariadb_sandbox& downstream, const std::string& name) {
+  return *downstream.query("SELECT CONCAT(COUNT(*), ' ', IFNULL(MAX(COLUMN_TYPE), '')) FROM "
+                           "information_schema.COLUMNS WHERE TABLE_SCHEMA = 'shop' AND "
+                           "TABLE_NAME = 'orders' AND COLUMN_NAME = '" + name + "'")[0][0];
+}
+
+// Distinct index names of the merged table.
+std::string merged_index_count(const mariadb_sandbox& downstream) {
+  return *downstream.query("SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS "
+                           "WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders'")[0][0];
+}
+
+// Two upstreams with every shard table (`rows` rows each), and a downstream with the merged
+// table.
+struct merge_servers {
+  mariadb_sandbox east{sandbox_options::with_server_id(1)};
+  mariadb_sandbox west{sandbox_options::with_server_id(3)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+
+  explicit merge_servers(int rows) {
+    create_shards(east, rows);
+    create_shards(west, rows);
+    create_merged_table(downstream);
+  }
+};
+
 // Waits (up to 60 s) until both parts of `task` copied their tables and follow the binlog.
 void wait_both_in_sync(const worker_process& worker, const std::string& task) {
   for (int i = 0; i < 600; ++i) {
@@ -228,22 +301,14 @@ BOOST_AUTO_TEST_CASE(colliding_shards_merge_into_one_table_with_extract_columns)
 // shard that narrows a column stops its part, saying the change cannot be merged; binlog skip
 // goes on. Every row of every shard ends in the merged table exactly once.
 BOOST_AUTO_TEST_CASE(optimistic_shard_mode_merges_each_shards_schema_changes_once) {
-  mariadb_sandbox east{sandbox_options::with_server_id(1)};
-  mariadb_sandbox west{sandbox_options::with_server_id(3)};
-  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  merge_servers servers{300};
+  auto& east = servers.east;
+  auto& west = servers.west;
+  auto& downstream = servers.downstream;
   worker_process worker;
-  create_shards(east, 300);
-  create_shards(west, 300);
-  downstream.execute("CREATE DATABASE shop; CREATE TABLE shop.orders (c_source VARCHAR(20) NOT "
-                     "NULL, c_schema VARCHAR(20) NOT NULL, c_table VARCHAR(20) NOT NULL, id INT "
-                     "NOT NULL, item VARCHAR(40) NOT NULL, amount DECIMAL(10,2), PRIMARY KEY "
-                     "(c_source, c_schema, c_table, id))");
   create_sources(worker, east, west);
   auto task = merge_task("opt", downstream, extracts::all) + "shard-mode: optimistic\n";
-  std::vector<std::pair<const mariadb_sandbox*, std::string>> shards;
-  for (auto* server : {&east, &west})
-    for (auto& db : shard_dbs)
-      for (auto& t : shard_tables) shards.emplace_back(server, db + "." + t);
+  auto shards = all_shards(east, west);
   {
     shard_writer east_writer{east, 21}, west_writer{west, 22};
     require_ok(worker.dmctl({"start-task", worker.write_file("opt.yaml", task)}), "start-task");
@@ -263,16 +328,10 @@ BOOST_AUTO_TEST_CASE(optimistic_shard_mode_merges_each_shards_schema_changes_onc
   }
   wait_synced(worker, "opt", east, std::chrono::seconds{180}, "east");
   wait_synced(worker, "opt", west, std::chrono::seconds{180}, "west");
-  auto columns = [&](const std::string& name) {
-    return *downstream.query("SELECT CONCAT(COUNT(*), ' ', IFNULL(MAX(COLUMN_TYPE), '')) FROM "
-                             "information_schema.COLUMNS WHERE TABLE_SCHEMA = 'shop' AND "
-                             "TABLE_NAME = 'orders' AND COLUMN_NAME = '" + name + "'")[0][0];
-  };
+  auto columns = [&](const std::string& name) { return merged_column(downstream, name); };
   BOOST_CHECK_EQUAL(columns("note"), "1 varchar(20)");
   BOOST_CHECK_EQUAL(columns("item"), "1 varchar(60)");
-  BOOST_CHECK_EQUAL(*downstream.query("SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema."
-                                      "STATISTICS WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = "
-                                      "'orders'")[0][0],
+  BOOST_CHECK_EQUAL(merged_index_count(downstream),
                     "2");  // PRIMARY and idx_amount
 
   // A narrowing cannot be merged: that part stops, naming it; binlog skip goes on.
@@ -288,23 +347,151 @@ BOOST_AUTO_TEST_CASE(optimistic_shard_mode_merges_each_shards_schema_changes_onc
   wait_synced(worker, "opt", east, std::chrono::seconds{60}, "east");
   BOOST_CHECK_EQUAL(columns("item"), "1 varchar(60)");
 
-  std::multiset<std::string> expected, merged;
-  for (auto& [server, table] : shards)
-    for (auto& r : server->query("SELECT id, item, amount, note FROM " + table)) {
-      auto dot = table.find('.');
-      expected.insert(std::string{server == &east ? "east" : "west"} + "|" +
-                      table.substr(0, dot) + "|" + table.substr(dot + 1) + "|" +
-                      r[0].value_or("NULL") + "|" + r[1].value_or("NULL") + "|" +
-                      r[2].value_or("NULL") + "|" + r[3].value_or("NULL"));
-    }
-  for (auto& r : downstream.query("SELECT c_source, c_schema, c_table, id, item, amount, note "
-                                  "FROM shop.orders"))
-    merged.insert(r[0].value_or("NULL") + "|shop_" + r[1].value_or("NULL") + "|orders_" +
-                  r[2].value_or("NULL") + "|" + r[3].value_or("NULL") + "|" +
-                  r[4].value_or("NULL") + "|" + r[5].value_or("NULL") + "|" +
-                  r[6].value_or("NULL"));
-  std::cout << "shard_merge optimistic: " << expected.size() << " rows, 24 shard changes merged "
-            << "into 3" << std::endl;
-  BOOST_CHECK_EQUAL(merged.size(), expected.size());
-  BOOST_CHECK_MESSAGE(merged == expected, "the merged table differs from the shards' union");
+  check_merged_rows(east, west, downstream, "note", "optimistic (24 shard changes merged into 3)");
+}
+
+// shard-mode pessimistic: every shard adds a column, then an index, then widens a column, one
+// shard after another while writers change rows on every shard. Each change waits until every
+// shard made it: halfway through the first, show-ddl-locks names the four shards done and the
+// four awaited, and the merged table does not have the column yet (the shards done hold their
+// rows meanwhile). Halfway through the second the worker is SIGKILLed; started again, the lock
+// goes on from where it was. Each change runs downstream once, and every row of every shard ends
+// in the merged table exactly once.
+BOOST_AUTO_TEST_CASE(pessimistic_shard_mode_runs_each_change_once_every_shard_made_it) {
+  merge_servers servers{300};
+  auto& east = servers.east;
+  auto& west = servers.west;
+  auto& downstream = servers.downstream;
+  worker_process worker;
+  create_sources(worker, east, west);
+  auto task = merge_task("pes", downstream, extracts::all) + "shard-mode: pessimistic\n";
+  auto shards = all_shards(east, west);
+  const std::string lock_id = "pes-`shop`.`orders`";
+  {
+    shard_writer east_writer{east, 31}, west_writer{west, 32};
+    require_ok(worker.dmctl({"start-task", worker.write_file("pes.yaml", task)}), "start-task");
+    wait_both_in_sync(worker, "pes");
+    std::vector<std::string> changes = {"ADD COLUMN note VARCHAR(20)",
+                                        "ADD INDEX idx_amount (amount)",
+                                        "MODIFY item VARCHAR(60) NOT NULL"};
+    for (size_t c = 0; c < changes.size(); ++c)
+      for (size_t i = 0; i < shards.size(); ++i) {
+        auto& [server, table] = shards[i];
+        server->execute("ALTER TABLE " + table + " " + changes[c]);
+        if (c == 0) server->execute("UPDATE " + table + " SET note = 'n' WHERE id % 7 = 0");
+        std::this_thread::sleep_for(100ms);
+        if (i + 1 != shards.size() / 2) continue;
+        // Halfway: the lock waits for the other half.
+        nlohmann::json locks;
+        for (int tries = 0; tries < 100; ++tries) {
+          locks = worker.dmctl_json({"show-ddl-locks", "pes"})["locks"];
+          if (!locks.empty() && locks[0]["synced"].size() == shards.size() / 2) break;
+          std::this_thread::sleep_for(100ms);
+        }
+        BOOST_REQUIRE_MESSAGE(locks.size() == 1, locks.dump());
+        BOOST_CHECK_EQUAL(locks[0]["ID"], lock_id);
+        BOOST_CHECK_EQUAL(locks[0]["synced"].size(), shards.size() / 2);
+        BOOST_CHECK_EQUAL(locks[0]["unsynced"].size(), shards.size() / 2);
+        BOOST_CHECK_MESSAGE(locks[0]["unsynced"].dump().find("west `shop_2`.`orders_b`") !=
+                                std::string::npos,
+                            locks.dump());
+        if (c == 0) BOOST_CHECK_EQUAL(merged_column(downstream, "note"), "0 ");
+        if (c == 1) {
+          // A worker killed with a lock half done takes it up again.
+          worker.kill();
+          worker.start();
+        }
+      }
+    std::this_thread::sleep_for(1s);
+    east_writer.stop();
+    west_writer.stop();
+  }
+  wait_synced(worker, "pes", east, std::chrono::seconds{180}, "east");
+  wait_synced(worker, "pes", west, std::chrono::seconds{180}, "west");
+  BOOST_CHECK(worker.dmctl_json({"show-ddl-locks"})["locks"].empty());
+  BOOST_CHECK_EQUAL(merged_column(downstream, "note"), "1 varchar(20)");
+  BOOST_CHECK_EQUAL(merged_column(downstream, "item"), "1 varchar(60)");
+  BOOST_CHECK_EQUAL(merged_index_count(downstream),
+                    "2");  // PRIMARY and idx_amount
+  // Each change ran downstream once, by the shard that completed its lock.
+  BOOST_CHECK_EQUAL(worker.count_log_lines("ran the change of DDL lock " + lock_id), 3u);
+  check_merged_rows(east, west, downstream, "note", "pessimistic (24 shard changes, 3 locks)");
+}
+
+// shard-mode pessimistic, one shard never makes the change: the lock waits, and after
+// shard-lock-report-after it is reported, naming the shard: in query-status, in the metrics and
+// in the log. shard-ddl-lock unlock runs the change; the held rows follow; when the late shard
+// makes the change after all, it is passed over. A shard making another change than the lock's
+// stops its part, naming both; binlog skip goes on.
+BOOST_AUTO_TEST_CASE(a_lock_awaiting_a_shard_is_reported_and_unlocked_by_hand) {
+  merge_servers servers{200};
+  auto& east = servers.east;
+  auto& west = servers.west;
+  auto& downstream = servers.downstream;
+  worker_options options;
+  options.metrics = true;
+  options.extra_toml = "shard-lock-report-after = 2\n";
+  worker_process worker{options};
+  create_sources(worker, east, west);
+  auto task = merge_task("late", downstream, extracts::all) + "shard-mode: pessimistic\n";
+  require_ok(worker.dmctl({"start-task", worker.write_file("late.yaml", task)}), "start-task");
+  wait_both_in_sync(worker, "late");
+  auto shards = all_shards(east, west);
+  const auto& [late_server, late_table] = shards.back();
+  const std::string lock_id = "late-`shop`.`orders`";
+  {
+    shard_writer east_writer{east, 41}, west_writer{west, 42};
+    for (size_t i = 0; i + 1 < shards.size(); ++i)
+      shards[i].first->execute("ALTER TABLE " + shards[i].second + " ADD COLUMN extra INT");
+    std::this_thread::sleep_for(4s);
+    auto status = task_source_status(worker, "late", "east");
+    BOOST_CHECK_MESSAGE(status["warnings"].dump().find("shard DDL lock " + lock_id) !=
+                                std::string::npos &&
+                            status["warnings"].dump().find("west `shop_2`.`orders_b`") !=
+                                std::string::npos,
+                        status.dump());
+    auto metrics = scrape_metrics(worker);
+    auto awaited = std::find_if(metrics.begin(), metrics.end(), [](const auto& m) {
+      return m.first.rfind("dm_shard_lock_awaited_shards{", 0) == 0;
+    });
+    BOOST_REQUIRE(awaited != metrics.end());
+    BOOST_CHECK_EQUAL(awaited->second, 1.0);
+    BOOST_CHECK_GE(worker.count_log_lines("shard DDL lock " + lock_id + " has waited"), 1u);
+    BOOST_CHECK_EQUAL(merged_column(downstream, "extra"), "0 ");
+    auto unlocked = worker.dmctl({"shard-ddl-lock", "unlock", lock_id});
+    require_ok(unlocked, "shard-ddl-lock unlock");
+    BOOST_CHECK_MESSAGE(unlocked.out.find("excused: west `shop_2`.`orders_b`") != std::string::npos,
+                        unlocked.out);
+    std::this_thread::sleep_for(1s);
+    east_writer.stop();
+    west_writer.stop();
+  }
+  wait_synced(worker, "late", east, std::chrono::seconds{120}, "east");
+  wait_synced(worker, "late", west, std::chrono::seconds{120}, "west");
+  BOOST_CHECK_EQUAL(merged_column(downstream, "extra"), "1 int(11)");
+  BOOST_CHECK(worker.dmctl_json({"show-ddl-locks", "late"})["locks"].empty());
+  // The late shard makes the change after all: it is passed over.
+  late_server->execute("ALTER TABLE " + late_table + " ADD COLUMN extra INT");
+  late_server->execute("UPDATE " + late_table + " SET extra = id WHERE id % 5 = 0");
+  for (auto& [server, table] : shards) server->execute("UPDATE " + table + " SET extra = 7 WHERE id % 11 = 0");
+  wait_synced(worker, "late", west, std::chrono::seconds{60}, "west");
+  wait_synced(worker, "late", east, std::chrono::seconds{60}, "east");
+  BOOST_CHECK_EQUAL(task_source_status(worker, "late", "west")["stage"], "Running");
+  check_merged_rows(east, west, downstream, "extra", "pessimistic, one shard late, unlocked");
+
+  // Another change than the lock's stops that part.
+  east.execute("ALTER TABLE shop_1.orders_a ADD COLUMN one INT");
+  east.execute("ALTER TABLE shop_1.orders_b ADD COLUMN other INT");
+  auto paused = wait_task_stage(worker, "late", "Paused", std::chrono::seconds{60}, "east");
+  auto error = paused["last_error"].get<std::string>();
+  BOOST_CHECK_MESSAGE(error.find("east `shop_1`.`orders_b` changed merged table `shop`.`orders`") !=
+                              std::string::npos &&
+                          error.find("waits for every shard to make") != std::string::npos,
+                      error);
+  require_ok(worker.dmctl({"shard-ddl-lock", "unlock", lock_id, "--force-remove"}),
+             "unlock --force-remove");
+  require_ok(worker.dmctl({"binlog", "skip", "late", "-s", "east"}), "binlog skip");
+  wait_synced(worker, "late", east, std::chrono::seconds{60}, "east");
+  BOOST_CHECK_EQUAL(merged_column(downstream, "one"), "0 ");
+  BOOST_CHECK_EQUAL(merged_column(downstream, "other"), "0 ");
 }

@@ -195,9 +195,9 @@ BOOST_AUTO_TEST_CASE(task_yaml_dm_keys_off_warned_or_refused) {
   };
   const row rows[] = {
       {"is-sharding: false", outcome::silent, ""},
-      {"is-sharding: true", outcome::refused, "is-sharding: 'true' is not supported"},
+      {"is-sharding: true", outcome::silent, ""},
       {"shard-mode: \"\"", outcome::silent, ""},
-      {"shard-mode: pessimistic", outcome::refused, "shard DDL coordination (DM's pessimistic"},
+      {"shard-mode: pessimistic", outcome::silent, ""},
       {"shard-mode: optimistic", outcome::silent, ""},
       {"is-sharding: true\nshard-mode: optimistic", outcome::silent, ""},
       {"shard-mode: loose", outcome::refused, "shard-mode must be optimistic or pessimistic"},
