@@ -11,6 +11,8 @@
 //   dumper --chunk_dumped--> loader --load--> chunk loader; loader --chunk_loaded--> dumper
 //   loader --add_indexes--> chunk loader (once every chunk is loaded)
 //   dumper, loader --progress--> task
+//   worker --spawns--> shard coordinator; syncer --shard DDL--> shard coordinator --resolved-->
+//   syncer (shard-mode pessimistic)
 #pragma once
 
 #include <caf/fwd.hpp>

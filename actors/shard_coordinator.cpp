@@ -79,9 +79,15 @@ void report(self_ptr self) {
     auto& last = st.reported[l.id];
     if (now() - last < st.report_after) continue;
     last = now();
-    DM_WARN("shard DDL lock {} has waited {} s for {}; it made '{}' for {}. Shards that never "
-            "make the change keep it waiting: resolve it with dmctl shard-ddl-lock unlock {}",
-            l.id, now() - l.since, joined(l.unsynced), joined(l.ddls), joined(l.synced), l.id);
+    if (l.unsynced.empty())
+      DM_WARN("shard DDL lock {} has waited {} s for its owner {} to run '{}' (every shard made "
+              "it): if the owner's task part is paused, resolve its error, or resolve the lock "
+              "with dmctl shard-ddl-lock unlock {}",
+              l.id, now() - l.since, l.owner, joined(l.ddls), l.id);
+    else
+      DM_WARN("shard DDL lock {} has waited {} s for {}; it made '{}' for {}. Shards that never "
+              "make the change keep it waiting: resolve it with dmctl shard-ddl-lock unlock {}",
+              l.id, now() - l.since, joined(l.unsynced), joined(l.ddls), joined(l.synced), l.id);
   }
   for (auto it = st.metered.begin(); it != st.metered.end();) {
     if (still.count(*it)) {

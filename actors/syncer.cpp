@@ -64,7 +64,9 @@ binlog_position position_of(const syncer_actor_state& st, const relay_key& key) 
 // Whether the decision carried out in this run is behind the checkpoint (which, once saved, lets
 // it be forgotten).
 bool decision_passed(const syncer_actor_state& st) {
-  return st.decision && st.decision_done && st.decision->key < st.checkpoint.next;
+  // While shard DDL locks hold tables, the stored checkpoint is where the first hold began.
+  return st.decision && st.decision_done && st.decision->key < st.checkpoint.next &&
+         st.shard_holds.empty();
 }
 
 // Stores the replay plan of shard DDL locks' holds (before the checkpoint it goes with, so a

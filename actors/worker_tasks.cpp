@@ -562,6 +562,7 @@ void attach_shard_locks(status_reply& reply, const std::vector<shard_lock_status
       if (!lock.overdue) continue;
       std::string awaited;
       for (auto& shard : lock.unsynced) awaited += (awaited.empty() ? "" : "; ") + shard;
+      if (awaited.empty()) awaited = "its owner " + lock.owner + " to run its change";
       for (auto& part : task.subtasks)
         part.warnings.push_back("shard DDL lock " + lock.id + " has waited since " +
                                 std::to_string(lock.since) + " (unix time) for " + awaited +
