@@ -113,6 +113,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::blocking_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::shard_arrival)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::shard_verdict)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::shard_table_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dm::shard_member)
 
 namespace dm {
 
@@ -267,6 +268,9 @@ using shard_coordinator_actor = caf::typed_actor<
     // From a syncer as it starts: its source's shard tables per merged table of its task; the
     // syncer is told when a lock it waits on resolves.
     caf::replies_to<shard_tables_atom, shard_table_list, syncer_actor>::with<void>,
+    // A syncer passed the creation (true) or the drop of a shard table of a merged table
+    // (task, merged table): a dropped shard is no longer awaited.
+    caf::replies_to<shard_tables_atom, std::string, std::string, shard_member, bool>::with<void>,
     // A shard made a schema change of a merged table: what its syncer does with it.
     caf::replies_to<shard_ddl_atom, shard_arrival>::with<shard_verdict>,
     // The owner ran the change of the lock (task, merged table) downstream: it is resolved.

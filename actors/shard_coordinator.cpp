@@ -128,6 +128,17 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
         for (auto& [target, sources] : ready) notify(self, list.task, target, sources);
         return caf::unit;
       },
+      [=](shard_tables_atom, const std::string& task, const std::string& target,
+          const shard_member& member, bool present) -> caf::result<void> {
+        auto& st = self->state;
+        auto ready = st.book.shard_changed(task, target, member, present);
+        if (auto err = persist(st, task)) return err;
+        if (!present && !ready.empty())
+          DM_INFO("shard {} of {} was dropped: DDL lock {} awaits no other shard", to_string(member),
+                  target, shard_lock_book::lock_id(task, target));
+        for (auto& [t, sources] : ready) notify(self, task, t, sources);
+        return caf::unit;
+      },
       [=](shard_ddl_atom, shard_arrival& a) -> caf::result<shard_verdict> {
         auto& st = self->state;
         auto verdict = st.book.arrive(a, now());

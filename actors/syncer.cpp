@@ -758,6 +758,23 @@ caf::error join_shard_lock(self_ptr self, const binlog::query_event& q, const re
   return caf::none;
 }
 
+// shard-mode pessimistic: after a CREATE TABLE or DROP TABLE of a shard table of a merged table
+// ran, the coordinator learns it (a dropped shard is no longer awaited by that table's lock).
+caf::error note_shard_created_or_dropped(self_ptr self) {
+  auto& st = self->state;
+  auto kind = st.plan.ddl.kind;
+  const auto& [db, table] = st.plan.ddl.shard_table;
+  if (!st.coordinator || db.empty() ||
+      (kind != sql::statement_kind::create_table && kind != sql::statement_kind::drop_table))
+    return caf::none;
+  auto target = st.rules->route(db, table);
+  if (!target) return target.error();
+  return ask_coordinator(self, [] {}, shard_tables_atom_v, st.task_name,
+                         sql::qualified_name(target->first, target->second),
+                         shard_member{st.source.source_id, db, table},
+                         kind == sql::statement_kind::create_table);
+}
+
 // The shard DDL lock on `target` resolved: when it held tables here, the syncer stops, saving
 // the checkpoint where the first hold began, and its task starts it again at once: it replays
 // the held changes (what it applied meanwhile again, in safe mode).
@@ -834,6 +851,8 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
           if (auto err = join_shard_lock(self, std::get<binlog::query_event>(body), stored.key))
             return err;
         } else if (auto err = apply_ddl(self, std::get<binlog::query_event>(body), stored.key)) {
+          return err;
+        } else if (auto err = note_shard_created_or_dropped(self)) {
           return err;
         }
         break;

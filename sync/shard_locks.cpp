@@ -69,12 +69,33 @@ std::map<std::string, std::set<std::string>> shard_lock_book::set_shards(
     if (!l.unknown_sources.erase(source)) continue;
     auto it = by_target.find(target);
     if (it != by_target.end()) l.expected.insert(it->second.begin(), it->second.end());
-    if (l.executing || !complete(l)) continue;
-    l.executing = true;
-    l.has_owner = false;
-    for (auto& [m, position] : l.arrived) ready[target].insert(m.source);
+    if (!l.executing && complete(l)) run_without_owner(l, ready[target]);
   }
   return ready;
+}
+
+std::map<std::string, std::set<std::string>> shard_lock_book::shard_changed(
+    const std::string& task, const std::string& target, const shard_member& member,
+    bool present) {
+  auto& t = tasks_[task];
+  std::map<std::string, std::set<std::string>> ready;
+  if (present) {
+    t.shards[target][member.source].insert(member);
+    return ready;
+  }
+  t.shards[target][member.source].erase(member);
+  auto open = t.open.find(target);
+  if (open == t.open.end()) return ready;
+  auto& l = open->second;
+  if (!l.arrived.count(member) && l.expected.erase(member) && !l.executing && complete(l))
+    run_without_owner(l, ready[target]);
+  return ready;
+}
+
+void shard_lock_book::run_without_owner(lock& l, std::set<std::string>& replaying) {
+  l.executing = true;
+  l.has_owner = false;
+  for (auto& [m, position] : l.arrived) replaying.insert(m.source);
 }
 
 bool shard_lock_book::complete(const lock& l) {

@@ -102,6 +102,14 @@ class shard_lock_book {
       const std::string& task, const std::string& source,
       const std::map<std::string, std::set<shard_member>>& by_target);
 
+  // Shard table `member` of merged table `target` was created (`present`) or dropped upstream,
+  // as its syncer passed the statement. A dropped shard is no longer awaited: answers, as
+  // set_shards does, the locks that are to run now.
+  std::map<std::string, std::set<std::string>> shard_changed(const std::string& task,
+                                                             const std::string& target,
+                                                             const shard_member& member,
+                                                             bool present);
+
   // Member `a.member` of task `a.task` made schema change `a.ddl` to merged table `a.target` at
   // `a.position` ("file:pos"); `a.task_sources` are every source of the task (a source whose
   // shard tables are not known yet is awaited as a whole).
@@ -169,6 +177,9 @@ class shard_lock_book {
   };
 
   static bool complete(const lock& l);
+  // A lock that lacks no shard but has no member at hand to run it: the first member to arrive
+  // again runs it; adds the sources whose syncers must replay to `replaying`.
+  static void run_without_owner(lock& l, std::set<std::string>& replaying);
   static bool excused(const lock& l, const shard_member& m) {
     return l.excused.count(m) || l.excused_sources.count(m.source);
   }

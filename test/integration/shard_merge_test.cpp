@@ -450,6 +450,10 @@ BOOST_AUTO_TEST_CASE(a_lock_awaiting_a_shard_is_reported_and_unlocked_by_hand) {
                             status["warnings"].dump().find("west `shop_2`.`orders_b`") !=
                                 std::string::npos,
                         status.dump());
+    auto locks = worker.dmctl_json({"show-ddl-locks", "late"})["locks"];
+    BOOST_REQUIRE_EQUAL(locks.size(), 1u);
+    BOOST_CHECK(locks[0]["overdue"].get<bool>());
+    BOOST_CHECK_EQUAL(locks[0]["unsynced"].dump(), "[\"west `shop_2`.`orders_b`\"]");
     auto metrics = scrape_metrics(worker);
     auto awaited = std::find_if(metrics.begin(), metrics.end(), [](const auto& m) {
       return m.first.rfind("dm_shard_lock_awaited_shards{", 0) == 0;
@@ -494,4 +498,13 @@ BOOST_AUTO_TEST_CASE(a_lock_awaiting_a_shard_is_reported_and_unlocked_by_hand) {
   wait_synced(worker, "late", east, std::chrono::seconds{60}, "east");
   BOOST_CHECK_EQUAL(merged_column(downstream, "one"), "0 ");
   BOOST_CHECK_EQUAL(merged_column(downstream, "other"), "0 ");
+
+  // A shard dropped while a lock awaits it is no longer awaited: the lock resolves.
+  for (size_t i = 0; i + 1 < shards.size(); ++i)
+    shards[i].first->execute("ALTER TABLE " + shards[i].second + " ADD COLUMN z INT");
+  late_server->execute("DROP TABLE " + late_table);
+  wait_synced(worker, "late", west, std::chrono::seconds{60}, "west");
+  wait_synced(worker, "late", east, std::chrono::seconds{60}, "east");
+  BOOST_CHECK_EQUAL(merged_column(downstream, "z"), "1 int(11)");
+  BOOST_CHECK(worker.dmctl_json({"show-ddl-locks"})["locks"].empty());
 }

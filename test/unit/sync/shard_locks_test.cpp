@@ -3,6 +3,8 @@
 // operator's unlock excuses, and that all of it survives being stored and read back.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include "sync/shard_locks.hpp"
 #include "sync/shard_replay.hpp"
 
@@ -116,6 +118,24 @@ BOOST_AUTO_TEST_CASE(unlock_excuses_the_awaited_shards_and_force_remove_runs_not
   BOOST_CHECK(book.show("", 6, 0).empty());
   BOOST_CHECK(book.arrive(arrival(shard("west", "b"), "ADD E INT", "g:2"), 7).what == kind::skip);
   BOOST_CHECK(book.arrive(arrival(shard("east", "a"), "ADD E INT", "f:7"), 7).what == kind::skip);
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_shard_is_no_longer_awaited) {
+  auto book = book_with_shards();
+  for (auto& [source, t] : {std::pair{"east", "a"}, {"east", "b"}, {"west", "a"}})
+    BOOST_CHECK(book.arrive(arrival(shard(source, t), "ADD C INT", "p"), 1).what == kind::wait);
+  // A shard created meanwhile is not awaited by the open lock.
+  BOOST_CHECK(book.shard_changed("t", target, shard("west", "c"), true).empty());
+  BOOST_CHECK_EQUAL(book.show("t", 2, 0)[0].unsynced.size(), 1u);
+  auto ready = book.shard_changed("t", target, shard("west", "b"), false);
+  BOOST_CHECK(ready == (std::map<std::string, std::set<std::string>>{{target, {"east", "west"}}}));
+  BOOST_CHECK(book.arrive(arrival(shard("west", "a"), "ADD C INT", "p"), 3).what == kind::execute);
+  BOOST_REQUIRE(book.executed("t", target));
+  // The next lock awaits the created shard, not the dropped one.
+  BOOST_CHECK(book.arrive(arrival(shard("east", "a"), "ADD D INT", "q"), 4).what == kind::wait);
+  auto awaited = book.show("t", 4, 0)[0].unsynced;
+  BOOST_CHECK(std::find(awaited.begin(), awaited.end(), "west `shop_1`.`c`") != awaited.end());
+  BOOST_CHECK(std::find(awaited.begin(), awaited.end(), "west `shop_1`.`b`") == awaited.end());
 }
 
 BOOST_AUTO_TEST_CASE(locks_survive_being_stored_and_read_back) {
