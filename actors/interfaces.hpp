@@ -278,8 +278,9 @@ using shard_coordinator_actor = caf::typed_actor<
     // show-ddl-locks and shard-ddl-lock unlock, as the worker's.
     caf::replies_to<show_ddl_locks_atom, std::string>::with<std::vector<shard_lock_status>>,
     caf::replies_to<unlock_ddl_lock_atom, std::string, bool>::with<shard_lock_status>,
-    // stop-task: forgets the task's locks.
+    // stop-task: forgets the task's locks; stop-task -s: the task's shards on that source.
     caf::replies_to<stop_task_atom, std::string>::with<void>,
+    caf::replies_to<stop_task_atom, std::string, std::string>::with<void>,
     // Reports locks waiting too long (sent to itself).
     caf::reacts_to<tick_atom>>;
 

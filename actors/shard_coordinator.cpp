@@ -33,6 +33,9 @@ struct coordinator_state {
   std::map<std::string, int64_t> reported;
   // Locks with metric series (their series go when they resolve).
   std::set<std::pair<std::string, std::string>> metered;
+  // Tasks whose stored locks could not be read, with the error: their syncers are refused
+  // (going on with an empty book could run a change twice or wait forever).
+  std::map<std::string, caf::error> unreadable;
 };
 
 using self_ptr = shard_coordinator_actor::stateful_pointer<coordinator_state>;
@@ -112,7 +115,10 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
   st.worker_name = std::move(worker_name);
   if (auto stored = st.meta->list(shard_locks_kind)) {
     for (auto& [task, text] : *stored)
-      if (auto err = st.book.load(task, text)) DM_ERROR("{}", describe(err));
+      if (auto err = st.book.load(task, text)) {
+        DM_ERROR("{}", describe(err));
+        st.unreadable[task] = std::move(err);
+      }
   } else {
     DM_ERROR("worker {} cannot read its shard DDL locks: {}", st.worker_name,
              describe(stored.error()));
@@ -122,6 +128,8 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
       [=](shard_tables_atom, shard_table_list& list,
           syncer_actor syncer) -> caf::result<void> {
         auto& st = self->state;
+        if (auto bad = st.unreadable.find(list.task); bad != st.unreadable.end())
+          return bad->second;
         st.syncers[{list.task, list.source}] = syncer;
         auto ready = st.book.set_shards(list.task, list.source, list.by_target);
         if (auto err = persist(st, list.task)) return err;
@@ -180,9 +188,20 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
       [=](stop_task_atom, const std::string& task) -> caf::result<void> {
         auto& st = self->state;
         st.book.forget(task);
+        st.unreadable.erase(task);
         for (auto it = st.syncers.begin(); it != st.syncers.end();)
           it = it->first.first == task ? st.syncers.erase(it) : std::next(it);
         if (auto err = st.meta->erase(shard_locks_kind, task)) return err;
+        report(self);
+        return caf::unit;
+      },
+      [=](stop_task_atom, const std::string& task,
+          const std::string& source) -> caf::result<void> {
+        auto& st = self->state;
+        auto ready = st.book.forget_source(task, source);
+        st.syncers.erase({task, source});
+        if (auto err = persist(st, task)) return err;
+        for (auto& [target, sources] : ready) notify(self, task, target, sources);
         report(self);
         return caf::unit;
       },

@@ -63,29 +63,29 @@ binlog_position position_of(const syncer_actor_state& st, const relay_key& key) 
 
 // Whether the decision carried out in this run is behind the checkpoint (which, once saved, lets
 // it be forgotten).
+// (While shard DDL locks hold tables the stored checkpoint is further back, but the replay plan
+// stored with it passes over the decision's event: it is applied.)
 bool decision_passed(const syncer_actor_state& st) {
-  // While shard DDL locks hold tables, the stored checkpoint is where the first hold began.
-  return st.decision && st.decision_done && st.decision->key < st.checkpoint.next &&
-         st.shard_holds.empty();
+  return st.decision && st.decision_done && st.decision->key < st.checkpoint.next;
 }
 
 // Stores the replay plan of shard DDL locks' holds (before the checkpoint it goes with, so a
-// stored checkpoint never has an older plan), and answers the checkpoint to store: where the
-// first hold began, while any lasts.
-caf::expected<storage::sync_checkpoint> with_replay_plan(syncer_actor_state& st) {
+// stored checkpoint never has an older plan), and answers the checkpoint to store (where the
+// first hold began, while any lasts) and whether a stored plan is to be erased once it is
+// stored (synced: a plan is never gone while a checkpoint in its region is the stored one).
+caf::expected<std::pair<storage::sync_checkpoint, bool>> store_replay_plan(
+    syncer_actor_state& st) {
   std::map<upstream_table, relay_key> starts;
   const syncer_actor_state::shard_hold* first = nullptr;
   for (auto& [table, hold] : st.shard_holds) {
     starts[table] = hold.start;
     if (!first || hold.before.next < first->before.next) first = &hold;
   }
-  auto id = replay_plan_id(st.task_name, st.source.source_id);
-  if (auto plan = next_replay_plan(starts, st.checkpoint.next, st.replay)) {
+  auto plan = next_replay_plan(starts, st.checkpoint.next, st.replay);
+  if (plan) {
+    auto id = replay_plan_id(st.task_name, st.source.source_id);
     if (auto err = st.db_meta->put(replay_plan_kind, id, to_json(*plan))) return err;
     st.replay_stored = true;
-  } else if (st.replay_stored) {
-    if (auto err = st.db_meta->erase(replay_plan_kind, id)) return err;
-    st.replay_stored = false;
   }
   auto stored = st.checkpoint;
   if (first) {
@@ -93,16 +93,24 @@ caf::expected<storage::sync_checkpoint> with_replay_plan(syncer_actor_state& st)
     stored.position = first->before.position;
     stored.gtid_set = first->before.gtid_set;
   }
-  return stored;
+  return std::make_pair(stored, !plan && st.replay_stored);
 }
 
 caf::error persist_checkpoint(self_ptr self, bool sync) {
   auto& st = self->state;
   st.checkpoint_dirty = false;
-  auto stored = with_replay_plan(st);
+  auto stored = store_replay_plan(st);
   if (!stored) return stored.error();
-  if (auto err = st.checkpoints->save_sync(st.task_name, st.source.source_id, *stored, sync))
+  auto& [checkpoint, erase_plan] = *stored;
+  if (auto err = st.checkpoints->save_sync(st.task_name, st.source.source_id, checkpoint,
+                                           sync || erase_plan))
     return err;
+  if (erase_plan) {
+    if (auto err = st.db_meta->erase(replay_plan_kind,
+                                     replay_plan_id(st.task_name, st.source.source_id)))
+      return err;
+    st.replay_stored = false;
+  }
   if (decision_passed(st)) {
     if (auto err = clear_decision(*st.db_meta, st.task_name, st.source.source_id)) return err;
     st.decision.reset();
@@ -545,6 +553,13 @@ caf::error forget_shadows(self_ptr self) {
   return caf::none;
 }
 
+// Whether upstream table `table` is a shard merged into one table (a route that merges, or
+// extract columns).
+bool is_merged_shard(syncer_actor_state& st, const binlog::table_map_event& table) {
+  return st.rules->merges(table.db, table.table) ||
+         !st.rules->extracted_columns(table.db, table.table).empty();
+}
+
 // Decodes the rows of rows event `rows` (of `table`) going to `target` and makes them the rows
 // to dispatch.
 caf::error prepare_rows(self_ptr self, const binlog::rows_event& rows,
@@ -569,10 +584,16 @@ caf::error prepare_rows(self_ptr self, const binlog::rows_event& rows,
   st.rows_fk_table = !fk_group->empty();
   st.rows_fk_checks = !(rows.flags & no_foreign_key_checks_flag);
   st.rows_group.reset();
-  if (st.rows_fk_table)
+  if (st.rows_fk_table) {
     st.rows_group = std::make_shared<const std::string>(std::move(*fk_group));
-  else if (keyless)
+  } else if (keyless && st.task.shard_mode == "pessimistic" && is_merged_shard(st, table)) {
+    // A held shard's changes are applied later than its sibling shards': each shard keeps its
+    // own apply mark (their rows differ downstream, so their order does not matter).
+    st.rows_group = std::make_shared<const std::string>(
+        quoted_target + " from " + sql::qualified_name(table.db, table.table));
+  } else if (keyless) {
     st.rows_group = std::make_shared<const std::string>(quoted_target);
+  }
   if (st.rows_group)
     if (auto err = ensure_meta_tables(self)) return err;
   st.rows = std::move(*changes);
@@ -676,8 +697,12 @@ caf::error ask_coordinator(self_ptr self, OnReply on_reply, Ts&&... xs) {
       ->request(self->state.coordinator, defaults::shard_coordinator_timeout,
                 std::forward<Ts>(xs)...)
       .receive(on_reply, [&](caf::error& err) {
-        out = make_error(ec::unavailable, self->state.label + ": the worker's shard DDL locks "
-                                                              "did not answer: " + describe(err));
+        // The coordinator's own errors say what is wrong; CAF's mean it did not answer.
+        out = err.category() == error_category
+                  ? std::move(err)
+                  : make_error(ec::unavailable, self->state.label + ": the worker's shard DDL "
+                                                                    "locks did not answer: " +
+                                                    describe(err));
       });
   return out;
 }
@@ -696,19 +721,16 @@ bool held_by_shard_lock(const syncer_actor_state& st) {
 // shard DDL locks' holds): passed over.
 bool applied_before_replay(const syncer_actor_state& st, const relay_key& key) {
   if (!st.replay) return false;
-  switch (st.plan.what) {
-    case step::rows:
-      return st.decoded->table &&
-             !st.replay->processes({st.decoded->table->db, st.decoded->table->table}, key);
-    case step::apply_ddl:
-    case step::online_ddl:
-    case step::record_shadow:
-      if (!st.plan.ddl.shard_table.first.empty())
-        return !st.replay->processes(st.plan.ddl.shard_table, key);
-      return !st.replay->processes_untabled(key);
-    default:
-      return false;
-  }
+  const auto& body = st.decoded->body;
+  if (std::holds_alternative<binlog::rows_event>(body))
+    return st.decoded->table &&
+           !st.replay->processes({st.decoded->table->db, st.decoded->table->table}, key);
+  if (!std::holds_alternative<binlog::query_event>(body)) return false;
+  // A statement (transaction control passes either way): by the shard table it is about, or
+  // as one about no held table.
+  if (!st.plan.ddl.shard_table.first.empty())
+    return !st.replay->processes(st.plan.ddl.shard_table, key);
+  return !st.replay->processes_untabled(key);
 }
 
 // shard-mode pessimistic: the shard's change `q` at `key` joins the DDL lock of its merged
@@ -741,12 +763,25 @@ caf::error join_shard_lock(self_ptr self, const binlog::query_event& q, const re
       return caf::none;
     case shard_verdict::kind::conflict:
       return make_error(ec::invalid_state, st.label + ": " + verdict->reason + " (at " + at + ")");
-    case shard_verdict::kind::wait:
+    case shard_verdict::kind::wait: {
+      // Tables linked by foreign keys are applied exactly once in binlog order across the
+      // whole group: a shard's changes cannot wait while its group goes on.
+      auto routed = st.rules->route(arrival.member.db, arrival.member.table);
+      if (!routed) return routed.error();
+      auto fk_group = st.schemas->fk_group(routed->first, routed->second);
+      if (!fk_group) return fk_group.error();
+      if (!fk_group->empty())
+        return make_error(ec::unsupported,
+                          st.label + ": shard-mode pessimistic cannot hold the changes of " +
+                              shard + " (at " + at + "): its merged table " + arrival.target +
+                              " is linked by foreign keys, whose changes are applied in one "
+                              "order; use shard-mode optimistic for this task");
       st.shard_holds[{arrival.member.db, arrival.member.table}] = {arrival.target, key,
                                                                    st.checkpoint};
       DM_INFO("{} holds the changes of {} after {} until every shard of {} made '{}' (DDL lock "
               "{})", st.label, shard, at, arrival.target, arrival.statement, verdict->lock_id);
       return persist_checkpoint(self, true);
+    }
     case shard_verdict::kind::execute:
       break;
   }
@@ -775,6 +810,17 @@ caf::error note_shard_created_or_dropped(self_ptr self) {
                          kind == sql::statement_kind::create_table);
 }
 
+// Once everything sent has committed (a new run must not race the old appliers), stops with
+// replay_requested: the task starts the syncer again at once, from the stored checkpoint.
+void stop_for_replay_once_drained(self_ptr self) {
+  auto& st = self->state;
+  if (auto err = send(self, st.dispatch->take_sendable(true))) return fail(self, std::move(err));
+  if (!st.dispatch->idle()) return;  // the next acknowledgement comes back here
+  save_stop_checkpoint(self);
+  self->quit(make_error(ec::replay_requested, st.label + " replays the changes it held for the "
+                                                         "DDL lock on " + *st.replay_pending));
+}
+
 // The shard DDL lock on `target` resolved: when it held tables here, the syncer stops, saving
 // the checkpoint where the first hold began, and its task starts it again at once: it replays
 // the held changes (what it applied meanwhile again, in safe mode).
@@ -783,15 +829,12 @@ void on_shard_lock_resolved(self_ptr self, const std::string& target) {
   bool held = std::any_of(st.shard_holds.begin(), st.shard_holds.end(),
                           [&](const auto& hold) { return hold.second.target == target; });
   if (!held) return;
-  auto first = std::min_element(st.shard_holds.begin(), st.shard_holds.end(),
-                                [](const auto& a, const auto& b) {
-                                  return a.second.before.next < b.second.before.next;
-                                });
-  DM_INFO("{}: the DDL lock on {} resolved; replaying the changes held since {}", st.label,
-          target, to_string(first->second.before.position));
-  save_stop_checkpoint(self);
-  self->quit(make_error(ec::replay_requested,
-                        st.label + " replays the changes it held for the DDL lock on " + target));
+  if (st.replay_pending) return;
+  DM_INFO("{}: the DDL lock on {} resolved; it stops reading, and once its appliers committed "
+          "what they have, starts again to apply the changes it held",
+          st.label, target);
+  st.replay_pending = target;
+  stop_for_replay_once_drained(self);
 }
 
 // Processes one relay event: plan, then run the plan's step. False when it must be processed
@@ -946,7 +989,7 @@ caf::error load_format(self_ptr self) {
 void pump(self_ptr self) {
   auto& st = self->state;
   st.pump_scheduled = false;
-  if (st.holding != hold::none) return;
+  if (st.holding != hold::none || st.replay_pending) return;
   for (size_t processed = 0; processed < defaults::sync_pump_max_events; ++processed) {
     if (st.pending_index == st.pending.size()) {
       if (st.cursor < st.relay_head.head) {
@@ -1200,6 +1243,7 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
         st.metric.rows->add(rows);
         st.metric.bytes_in_flight->set(static_cast<double>(st.dispatch->bytes_in_flight()));
         advance_checkpoint(self);
+        if (st.replay_pending) return stop_for_replay_once_drained(self);
         if (auto open = st.dispatch->take_open(a)) {
           std::vector<std::pair<uint32_t, job_batch>> one;
           one.emplace_back(a, std::move(*open));

@@ -172,6 +172,9 @@ struct syncer_actor_state {
   // is stored now.
   std::optional<replay_plan> replay;
   bool replay_stored = false;
+  // A lock it held tables for resolved (its merged table): it reads no further and stops once
+  // its appliers committed what they have.
+  std::optional<std::string> replay_pending;
   // Keyless and foreign-key linked tables that a full migration copied at a later snapshot than
   // where sync starts ("db" NUL "table" -> key of that snapshot): their row events before it are
   // already in the copy and are skipped.

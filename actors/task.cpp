@@ -274,11 +274,15 @@ void on_unit_down(task_self self, const caf::actor_addr& source, const caf::erro
   bool failed = reason && reason != caf::exit_reason::user_shutdown;
   if (source == u.syncer) {
     u.syncer = syncer_actor{};
-    // Not a failure: it replays what a shard DDL lock held (syncer.hpp shard_holds).
-    if (failed && code_of(reason) == ec::replay_requested && !st.stopping &&
-        st.stage == task_stage::running) {
+    // Not a failure: it replays what a shard DDL lock held (syncer.hpp shard_holds); a part
+    // paused or stopping meanwhile replays when it starts again.
+    if (failed && code_of(reason) == ec::replay_requested) {
       DM_INFO("{}: {}", label(st), describe(reason));
-      start_units(self);
+      if (st.stopping) {
+        if (!u.any()) self->quit(st.stop_reason);
+      } else if (st.stage == task_stage::running) {
+        start_units(self);
+      }
       return;
     }
   } else if (source == u.load_check) {

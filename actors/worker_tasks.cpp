@@ -224,11 +224,13 @@ void finish_part_stop(self_ptr self, const std::string& name) {
           if (auto err = storage::checkpoint_store{db}.erase_part(name, id)) return err;
           if (auto err = erase_task_shadow_migrations(meta, name, id)) return err;
           if (auto err = clear_decision(meta, name, id)) return err;
+          if (auto err = meta.erase(replay_plan_kind, replay_plan_id(name, id))) return err;
         }
         return caf::none;
       },
       [=](caf::error err) {
         auto& st = self->state;
+        for (auto& id : ending) self->send(st.shard_locks, stop_task_atom_v, name, id);
         auto it = st.tasks.find(name);
         if (it == st.tasks.end()) return;
         auto rp = it->second.parting->promise;

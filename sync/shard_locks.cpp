@@ -92,6 +92,33 @@ std::map<std::string, std::set<std::string>> shard_lock_book::shard_changed(
   return ready;
 }
 
+std::map<std::string, std::set<std::string>> shard_lock_book::forget_source(
+    const std::string& task, const std::string& source) {
+  std::map<std::string, std::set<std::string>> ready;
+  auto it = tasks_.find(task);
+  if (it == tasks_.end()) return ready;
+  auto& t = it->second;
+  t.removed.insert(source);
+  t.reported.erase(source);
+  for (auto& [target, members] : t.shards) members.erase(source);
+  auto of_source = [&](const shard_member& m) { return m.source == source; };
+  for (auto& [target, l] : t.open) {
+    l.unknown_sources.erase(source);
+    for (auto m = l.expected.begin(); m != l.expected.end();)
+      m = of_source(*m) ? l.expected.erase(m) : std::next(m);
+    for (auto m = l.arrived.begin(); m != l.arrived.end();)
+      m = of_source(m->first) ? l.arrived.erase(m) : std::next(m);
+    if (l.has_owner && of_source(l.owner)) l.has_owner = false;
+    if (l.arrived.empty()) continue;  // dropped below: nobody made the change
+    if (!l.executing && complete(l)) run_without_owner(l, ready[target]);
+    else if (l.executing && !l.has_owner)
+      for (auto& [m, position] : l.arrived) ready[target].insert(m.source);
+  }
+  for (auto l = t.open.begin(); l != t.open.end();)
+    l = l->second.arrived.empty() ? t.open.erase(l) : std::next(l);
+  return ready;
+}
+
 void shard_lock_book::run_without_owner(lock& l, std::set<std::string>& replaying) {
   l.executing = true;
   l.has_owner = false;
@@ -133,6 +160,7 @@ shard_verdict shard_lock_book::arrive(const shard_arrival& a, int64_t now) {
     l.since = now;
     auto known = t.shards.find(target);
     for (auto& source : task_sources) {
+      if (t.removed.count(source)) continue;
       if (!t.reported.count(source)) {
         l.unknown_sources.insert(source);
         continue;
@@ -207,8 +235,9 @@ caf::expected<std::pair<shard_lock_status, std::set<std::string>>> shard_lock_bo
       l.excused_sources.insert(l.unknown_sources.begin(), l.unknown_sources.end());
       if (force_remove) {
         resolve(t, target, "force-removed");
-      } else {
-        // The first member to arrive again (its syncer replays) runs the change.
+      } else if (!l.executing) {
+        // The first member to arrive again (its syncer replays) runs the change; a lock whose
+        // owner runs it already keeps that owner.
         l.executing = true;
         l.has_owner = false;
       }

@@ -133,6 +133,10 @@ class shard_lock_book {
 
   // Forgets a task's locks (stop-task).
   void forget(const std::string& task) { tasks_.erase(task); }
+  // stop-task -s: the task no longer has `source`; its shards are no longer awaited (answers,
+  // as set_shards does, the locks that are to run now).
+  std::map<std::string, std::set<std::string>> forget_source(const std::string& task,
+                                                             const std::string& source);
 
   // The tasks that have records (for persistence, one record per task).
   std::vector<std::string> tasks() const;
@@ -170,6 +174,9 @@ class shard_lock_book {
     // Sources whose syncers listed their shard tables, and those tables per merged table and
     // source (not persisted: every syncer lists them again when it starts).
     std::set<std::string> reported;
+    // Sources stop-task -s removed from the task (a syncer that has not restarted since still
+    // names them).
+    std::set<std::string> removed;
     std::map<std::string, std::map<std::string, std::set<shard_member>>> shards;
     std::map<std::string, lock> open;
     // Resolved locks per merged table, newest last (bounded).

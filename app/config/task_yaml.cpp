@@ -367,6 +367,10 @@ caf::expected<task_config> parse_task_yaml(const std::string& text, const std::s
   std::set<std::string> validators;
   parse_validators(*doc, validators, problems);
   parse_online_ddl(*doc, task.online_ddl, problems, warnings);
+  if (task.online_ddl.enabled && task.shard_mode == "pessimistic")
+    problems.add(doc->where("online-ddl") + ": an online schema change swaps a shard's table "
+                 "in one step, which DDL locks cannot hold (shard-mode: pessimistic); use "
+                 "shard-mode: optimistic with online-ddl, or turn online-ddl off");
 
   auto instances = doc->child_list("mysql-instances");
   if (problems.failed(instances)) return problems.result();

@@ -32,17 +32,18 @@ void require_ok(const command_result& r, const std::string& what) {
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, what << ": " << r.err << r.out);
 }
 
-// Every shard table, with rows.
-void create_shards(const mariadb_sandbox& server, int rows) {
+// Every shard table, with rows; `keyless`: without any key (the writers' rows get no id).
+void create_shards(const mariadb_sandbox& server, int rows, bool keyless = false) {
   for (auto& db : shard_dbs) {
     server.execute("CREATE DATABASE " + db);
     for (auto& t : shard_tables) {
-      server.execute("CREATE TABLE " + db + "." + t + " (id INT AUTO_INCREMENT PRIMARY KEY, "
-                     "item VARCHAR(40) NOT NULL, amount DECIMAL(10,2))");
+      server.execute("CREATE TABLE " + db + "." + t + " (id INT" +
+                     (keyless ? "" : " AUTO_INCREMENT PRIMARY KEY") + ", item VARCHAR(40) NOT "
+                     "NULL, amount DECIMAL(10,2))");
       std::string values;
       for (int i = 0; i < rows; ++i)
-        values += (i ? "," : "") + std::string{"(NULL, '"} + db + "/" + t + "/" +
-                  std::to_string(i) + "', " + std::to_string(i % 500) + ".25)";
+        values += (i ? "," : "") + std::string{"("} + std::to_string(i + 1) + ", '" + db + "/" +
+                  t + "/" + std::to_string(i) + "', " + std::to_string(i % 500) + ".25)";
       server.execute("INSERT INTO " + db + "." + t + " (id, item, amount) VALUES " + values);
     }
   }
@@ -170,12 +171,16 @@ void check_merged_rows(const mariadb_sandbox& east, const mariadb_sandbox& west,
                                                   "union");
 }
 
-// The merged table with extract columns in its key, created beforehand downstream.
-void create_merged_table(const mariadb_sandbox& downstream) {
-  downstream.execute("CREATE DATABASE shop; CREATE TABLE shop.orders (c_source VARCHAR(20) NOT "
-                     "NULL, c_schema VARCHAR(20) NOT NULL, c_table VARCHAR(20) NOT NULL, id INT "
-                     "NOT NULL, item VARCHAR(40) NOT NULL, amount DECIMAL(10,2), PRIMARY KEY "
-                     "(c_source, c_schema, c_table, id))");
+// The merged table with extract columns in its key, created beforehand downstream; `keyless`:
+// a unique key on a nullable id, which is no key to match rows by (its changes are then applied
+// exactly once, by apply marks).
+void create_merged_table(const mariadb_sandbox& downstream, bool keyless = false) {
+  downstream.execute(std::string{"CREATE DATABASE shop; CREATE TABLE shop.orders (c_source "
+                                 "VARCHAR(20) NOT NULL, c_schema VARCHAR(20) NOT NULL, c_table "
+                                 "VARCHAR(20) NOT NULL, id INT, item VARCHAR(40) NOT NULL, "
+                                 "amount DECIMAL(10,2)"} +
+                     (keyless ? ", UNIQUE KEY (c_source, c_schema, c_table, id))"
+                              : ", PRIMARY KEY (c_source, c_schema, c_table, id))"));
 }
 
 // COUNT and type of column `name` of the merged table ("1 varchar(20)", or "0 ").
@@ -198,10 +203,10 @@ struct merge_servers {
   mariadb_sandbox west{sandbox_options::with_server_id(3)};
   mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
 
-  explicit merge_servers(int rows) {
-    create_shards(east, rows);
-    create_shards(west, rows);
-    create_merged_table(downstream);
+  explicit merge_servers(int rows, bool keyless = false) {
+    create_shards(east, rows, keyless);
+    create_shards(west, rows, keyless);
+    create_merged_table(downstream, keyless);
   }
 };
 
@@ -521,7 +526,11 @@ BOOST_AUTO_TEST_CASE(pessimistic_locks_under_random_interleaving) {
   uint64_t seed = given ? std::stoull(given) : std::random_device{}();
   std::cout << "shard_merge random interleaving: seed " << seed << std::endl;
   std::mt19937_64 rng{seed};
-  merge_servers servers{150};
+  // Half the seeds merge keyless tables: the merged table's changes are then applied exactly
+  // once by apply marks, one per shard.
+  bool keyless = rng() % 2 == 0;
+  std::cout << "  merged table " << (keyless ? "without a key" : "with a primary key") << std::endl;
+  merge_servers servers{150, keyless};
   auto& east = servers.east;
   auto& west = servers.west;
   auto& downstream = servers.downstream;

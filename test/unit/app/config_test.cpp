@@ -198,6 +198,8 @@ BOOST_AUTO_TEST_CASE(task_yaml_dm_keys_off_warned_or_refused) {
       {"is-sharding: true", outcome::silent, ""},
       {"shard-mode: \"\"", outcome::silent, ""},
       {"shard-mode: pessimistic", outcome::silent, ""},
+      {"shard-mode: pessimistic\nonline-ddl: true", outcome::refused,
+       "which DDL locks cannot hold"},
       {"shard-mode: optimistic", outcome::silent, ""},
       {"is-sharding: true\nshard-mode: optimistic", outcome::silent, ""},
       {"shard-mode: loose", outcome::refused, "shard-mode must be optimistic or pessimistic"},

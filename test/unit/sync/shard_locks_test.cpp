@@ -138,6 +138,23 @@ BOOST_AUTO_TEST_CASE(a_dropped_shard_is_no_longer_awaited) {
   BOOST_CHECK(std::find(awaited.begin(), awaited.end(), "west `shop_1`.`b`") == awaited.end());
 }
 
+BOOST_AUTO_TEST_CASE(a_source_removed_from_the_task_is_no_longer_awaited) {
+  auto book = book_with_shards();
+  for (auto& t : {"a", "b"})
+    BOOST_CHECK(book.arrive(arrival(shard("east", t), "ADD C INT", "p"), 1).what == kind::wait);
+  BOOST_CHECK(book.arrive(arrival(shard("west", "a"), "ADD C INT", "p"), 1).what == kind::wait);
+  // stop-task -s west: its shard that arrived goes too; east's syncer must replay to run it.
+  auto ready = book.forget_source("t", "west");
+  BOOST_CHECK(ready == (std::map<std::string, std::set<std::string>>{{target, {"east"}}}));
+  BOOST_CHECK(book.show("t", 2, 0)[0].unsynced.empty());
+  BOOST_CHECK(book.arrive(arrival(shard("east", "a"), "ADD C INT", "p"), 3).what ==
+              kind::execute);
+  BOOST_REQUIRE(book.executed("t", target));
+  // Syncers still naming the removed source do not wait for it.
+  BOOST_CHECK(book.arrive(arrival(shard("east", "a"), "ADD D INT", "q"), 4).what == kind::wait);
+  BOOST_CHECK_EQUAL(book.show("t", 4, 0)[0].unsynced.size(), 1u);  // east `shop_1`.`b`
+}
+
 BOOST_AUTO_TEST_CASE(locks_survive_being_stored_and_read_back) {
   auto book = book_with_shards();
   BOOST_CHECK(book.arrive(arrival(shard("east", "a"), "ADD C INT", "f:1"), 1).what == kind::wait);
