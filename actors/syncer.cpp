@@ -8,6 +8,7 @@
 
 #include "actors/applier.hpp"
 #include "actors/shard_coordinator.hpp"
+#include "common/ascii_case.hpp"
 #include "common/defaults.hpp"
 #include "common/log.hpp"
 #include "io/connection_settings.hpp"
@@ -707,30 +708,50 @@ caf::error ask_coordinator(self_ptr self, OnReply on_reply, Ts&&... xs) {
   return out;
 }
 
-// Whether the event being processed is about a table a shard DDL lock holds (its rows, or a
-// statement on it): it is passed over now and replayed once the lock resolves.
-bool held_by_shard_lock(const syncer_actor_state& st) {
-  if (st.shard_holds.empty()) return false;
-  if (st.plan.what == step::rows)
-    return st.decoded->table && st.shard_holds.count({st.decoded->table->db,
-                                                      st.decoded->table->table});
-  return !st.plan.ddl.shard_table.first.empty() && st.shard_holds.count(st.plan.ddl.shard_table);
+// The key of upstream table db.table in shard holds, replay plans and locks: as the rules compare
+// names (without case unless the source is case-sensitive), so that a statement's spelling, the
+// binlog's table maps and information_schema agree.
+upstream_table shard_key(const syncer_actor_state& st, const std::string& db,
+                         const std::string& table) {
+  if (st.source.case_sensitive) return {db, table};
+  return {ascii_lower(db), ascii_lower(table)};
 }
 
-// Whether the event at `key` being processed was applied before this run (the replay plan of
-// shard DDL locks' holds): passed over.
-bool applied_before_replay(const syncer_actor_state& st, const relay_key& key) {
-  if (!st.replay) return false;
+// What becomes of the event being processed because of shard DDL locks.
+enum class shard_fate {
+  process,
+  // Its tables are held (it is replayed once their lock resolves), or it was applied before
+  // this run (the replay plan).
+  pass_over,
+  // A statement naming held or replayed shards together with tables that go on: its parts
+  // cannot stay in order with both.
+  refuse,
+};
+
+shard_fate fate_under_shard_locks(const syncer_actor_state& st, const relay_key& key) {
+  if (st.shard_holds.empty() && !st.replay) return shard_fate::process;
   const auto& body = st.decoded->body;
-  if (std::holds_alternative<binlog::rows_event>(body))
-    return st.decoded->table &&
-           !st.replay->processes({st.decoded->table->db, st.decoded->table->table}, key);
-  if (!std::holds_alternative<binlog::query_event>(body)) return false;
-  // A statement (transaction control passes either way): by the shard table it is about, or
-  // as one about no held table.
-  if (!st.plan.ddl.shard_table.first.empty())
-    return !st.replay->processes(st.plan.ddl.shard_table, key);
-  return !st.replay->processes_untabled(key);
+  std::vector<upstream_table> tables;
+  if (std::holds_alternative<binlog::rows_event>(body)) {
+    if (st.decoded->table)
+      tables.push_back(shard_key(st, st.decoded->table->db, st.decoded->table->table));
+  } else if (std::holds_alternative<binlog::query_event>(body)) {
+    for (auto& [db, table] : st.plan.ddl.tables_named) tables.push_back(shard_key(st, db, table));
+    // A statement about no table (a database's), or transaction control.
+    if (tables.empty())
+      return st.replay && !st.replay->processes_untabled(key) ? shard_fate::pass_over
+                                                              : shard_fate::process;
+  } else {
+    return shard_fate::process;
+  }
+  size_t held = 0, applied = 0;
+  for (auto& t : tables) {
+    if (st.shard_holds.count(t)) ++held;
+    else if (st.replay && !st.replay->processes(t, key)) ++applied;
+  }
+  if (held + applied == 0) return shard_fate::process;
+  if ((held == tables.size() || applied == tables.size())) return shard_fate::pass_over;
+  return shard_fate::refuse;
 }
 
 // shard-mode pessimistic: the shard's change `q` at `key` joins the DDL lock of its merged
@@ -747,9 +768,10 @@ caf::error join_shard_lock(self_ptr self, const binlog::query_event& q, const re
   arrival.ddl = comparable_ddl(st.plan.ddl.statements, lexer_mode_of(q.status.sql_mode));
   for (auto& statement : st.plan.ddl.statements)
     arrival.statement += (arrival.statement.empty() ? "" : "; ") + statement;
-  arrival.member = {st.source.source_id, st.plan.ddl.shard_table.first,
-                    st.plan.ddl.shard_table.second};
-  arrival.position = at;
+  auto member_key = shard_key(st, st.plan.ddl.shard_table.first, st.plan.ddl.shard_table.second);
+  arrival.member = {st.source.source_id, member_key.first, member_key.second};
+  // Upstream file names repeat after the upstream is switched (a new relay segment).
+  arrival.position = key.segment ? at + " (relay segment " + std::to_string(key.segment) + ")" : at;
   // Everything before the change is applied (it is a barrier): a hold begins here.
   advance_checkpoint(self);
   std::optional<shard_verdict> verdict;
@@ -798,7 +820,7 @@ caf::error join_shard_lock(self_ptr self, const binlog::query_event& q, const re
 caf::error note_shard_created_or_dropped(self_ptr self) {
   auto& st = self->state;
   auto kind = st.plan.ddl.kind;
-  const auto& [db, table] = st.plan.ddl.shard_table;
+  auto [db, table] = shard_key(st, st.plan.ddl.shard_table.first, st.plan.ddl.shard_table.second);
   if (!st.coordinator || db.empty() ||
       (kind != sql::statement_kind::create_table && kind != sql::statement_kind::drop_table))
     return caf::none;
@@ -854,13 +876,20 @@ caf::expected<bool> process(self_ptr self, const storage::stored_event& stored) 
       st.decoded_key = stored.key;
       if (auto err = place_decision(st, stored.key)) return err;
       if (auto err = plan_decoded(self, stored.key)) return err;
-      bool held = held_by_shard_lock(st);
-      if (held || applied_before_replay(st, stored.key)) {
-        st.plan.what = step::skip;
-        st.plan.barrier = false;
-        st.plan.reason.clear();
-        if (held && std::holds_alternative<binlog::query_event>(st.decoded->body))
-          st.plan.reason = "held by a shard DDL lock; replayed once it resolves";
+      switch (fate_under_shard_locks(st, stored.key)) {
+        case shard_fate::process:
+          break;
+        case shard_fate::pass_over:
+          st.plan.what = step::skip;
+          st.plan.barrier = false;
+          st.plan.reason.clear();  // (rows passed over are not logged one by one)
+          break;
+        case shard_fate::refuse:
+          st.plan.what = step::fail;
+          st.plan.reason = "the statement names shard tables that a shard DDL lock holds "
+                           "together with tables that go on, which cannot stay in order with "
+                           "both; run its parts by hand and skip it with dmctl binlog skip";
+          break;
       }
     }
     if (st.plan.barrier && !st.dispatch->idle()) {

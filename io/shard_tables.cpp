@@ -1,5 +1,6 @@
 #include "io/shard_tables.hpp"
 
+#include "common/ascii_case.hpp"
 #include "io/connection_settings.hpp"
 #include "protocol/mysql_connection.hpp"
 #include "protocol/sql/quote.hpp"
@@ -22,8 +23,10 @@ caf::expected<shard_table_list> list_shard_tables(const std::string& task,
     auto target = rules.route(*r[0], *r[1]);
     if (!target) continue;  // its events stop the part, naming the route
     if (!rules.merges(*r[0], *r[1]) && rules.extracted_columns(*r[0], *r[1]).empty()) continue;
+    // Names as the syncer keys shards (without case unless the source is case-sensitive).
+    auto name = [&](const std::string& n) { return source.case_sensitive ? n : ascii_lower(n); };
     out.by_target[sql::qualified_name(target->first, target->second)].insert(
-        {source.source_id, *r[0], *r[1]});
+        {source.source_id, name(*r[0]), name(*r[1])});
   }
   return out;
 }

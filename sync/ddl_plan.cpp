@@ -183,6 +183,7 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
   plan.kind = ddl.kind;
   std::vector<std::string> parts;
   if (shards == shard_ddl::pessimistic && !ddl.tables.empty()) {
+    for (auto& named : ddl.tables) plan.tables_named.emplace_back(named.db, named.table);
     auto& t = ddl.tables.front();
     if (rules.replicated(t.db, t.table) && rules.route(t.db, t.table) &&
         (rules.merges(t.db, t.table) || !rules.extracted_columns(t.db, t.table).empty()))

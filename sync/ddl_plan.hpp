@@ -39,6 +39,9 @@ struct ddl_plan {
   // change waits for every shard to make it (a DDL lock; ALTER TABLE, CREATE/DROP INDEX).
   std::pair<std::string, std::string> shard_table;
   std::string lock_target;
+  // shard_ddl::pessimistic: every upstream table the statement names (the syncer keeps held
+  // shards' statements in order with them).
+  std::vector<std::pair<std::string, std::string>> tables_named;
 };
 
 // How the schema changes of tables merged into one (table_rules::merges, or extract columns) are
