@@ -33,14 +33,23 @@ struct coordinator_state {
   std::map<std::string, int64_t> reported;
   // Locks with metric series (their series go when they resolve).
   std::set<std::pair<std::string, std::string>> metered;
-  // Tasks whose stored locks could not be read, with the error: their syncers are refused
-  // (going on with an empty book could run a change twice or wait forever).
+  // Tasks whose stored locks could not be read, with the error, or the error of reading any
+  // (`unreadable_all`): their syncers are refused and their records left alone (going on with
+  // an empty book could run a change twice or wait forever).
   std::map<std::string, caf::error> unreadable;
+  caf::error unreadable_all;
 };
 
 using self_ptr = shard_coordinator_actor::stateful_pointer<coordinator_state>;
 
 int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// Why the locks of `task` cannot be used (their stored record is unreadable), or none.
+caf::error refusal_of(const coordinator_state& st, const std::string& task) {
+  if (st.unreadable_all) return st.unreadable_all;
+  auto bad = st.unreadable.find(task);
+  return bad == st.unreadable.end() ? caf::error{} : bad->second;
+}
 
 caf::error persist(coordinator_state& st, const std::string& task) {
   return st.meta->put(shard_locks_kind, task, st.book.save(task));
@@ -84,8 +93,9 @@ void report(self_ptr self) {
     last = now();
     if (l.unsynced.empty())
       DM_WARN("shard DDL lock {} has waited {} s for its owner {} to run '{}' (every shard made "
-              "it): if the owner's task part is paused, resolve its error, or resolve the lock "
-              "with dmctl shard-ddl-lock unlock {}",
+              "it): if the owner's task part is paused, resolve its error; if its change was "
+              "skipped, make it by hand and remove the lock with dmctl shard-ddl-lock unlock {} "
+              "--force-remove",
               l.id, now() - l.since, l.owner, joined(l.ddls), l.id);
     else
       DM_WARN("shard DDL lock {} has waited {} s for {}; it made '{}' for {}. Shards that never "
@@ -122,14 +132,14 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
   } else {
     DM_ERROR("worker {} cannot read its shard DDL locks: {}", st.worker_name,
              describe(stored.error()));
+    st.unreadable_all = stored.error();
   }
   self->send(self, tick_atom_v);
   return {
       [=](shard_tables_atom, shard_table_list& list,
           syncer_actor syncer) -> caf::result<void> {
         auto& st = self->state;
-        if (auto bad = st.unreadable.find(list.task); bad != st.unreadable.end())
-          return bad->second;
+        if (auto err = refusal_of(st, list.task)) return err;
         st.syncers[{list.task, list.source}] = syncer;
         auto ready = st.book.set_shards(list.task, list.source, list.by_target);
         if (auto err = persist(st, list.task)) return err;
@@ -139,6 +149,7 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
       [=](shard_tables_atom, const std::string& task, const std::string& target,
           const shard_member& member, bool present) -> caf::result<void> {
         auto& st = self->state;
+        if (auto err = refusal_of(st, task)) return err;
         auto ready = st.book.shard_changed(task, target, member, present);
         if (auto err = persist(st, task)) return err;
         if (!present && !ready.empty())
@@ -149,6 +160,7 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
       },
       [=](shard_ddl_atom, shard_arrival& a) -> caf::result<shard_verdict> {
         auto& st = self->state;
+        if (auto err = refusal_of(st, a.task)) return err;
         auto verdict = st.book.arrive(a, now());
         if (auto err = persist(st, a.task)) return err;
         return verdict;
@@ -198,6 +210,7 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
       [=](stop_task_atom, const std::string& task,
           const std::string& source) -> caf::result<void> {
         auto& st = self->state;
+        if (auto err = refusal_of(st, task)) return err;
         auto ready = st.book.forget_source(task, source);
         st.syncers.erase({task, source});
         if (auto err = persist(st, task)) return err;

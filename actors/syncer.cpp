@@ -19,6 +19,7 @@
 #include "io/shard_tables.hpp"
 #include "protocol/downstream_session.hpp"
 #include "protocol/schema_loader.hpp"
+#include "protocol/sql/lexer.hpp"
 #include "protocol/sql/quote.hpp"
 #include "storage/database.hpp"
 #include "storage/dump_store.hpp"
@@ -554,6 +555,15 @@ caf::error forget_shadows(self_ptr self) {
   return caf::none;
 }
 
+// The key of upstream table db.table in shard holds, replay plans and locks: as the rules compare
+// names (without case unless the source is case-sensitive), so that a statement's spelling, the
+// binlog's table maps and information_schema agree.
+upstream_table shard_key(const syncer_actor_state& st, const std::string& db,
+                         const std::string& table) {
+  if (st.source.case_sensitive) return {db, table};
+  return {ascii_lower(db), ascii_lower(table)};
+}
+
 // Whether upstream table `table` is a shard merged into one table (a route that merges, or
 // extract columns).
 bool is_merged_shard(syncer_actor_state& st, const binlog::table_map_event& table) {
@@ -586,6 +596,15 @@ caf::error prepare_rows(self_ptr self, const binlog::rows_event& rows,
   st.rows_fk_checks = !(rows.flags & no_foreign_key_checks_flag);
   st.rows_group.reset();
   if (st.rows_fk_table) {
+    // Rows a replay applies after their group went on would be taken as applied by its mark.
+    if (st.replay && st.replay->from.count(shard_key(st, table.db, table.table)) &&
+        key < st.replay->until)
+      return make_error(ec::unsupported,
+                        st.label + ": " + sql::qualified_name(table.db, table.table) + " at " +
+                            to_string(position_of(st, key)) + " is replayed after a shard DDL "
+                            "lock, but its merged table is now linked by foreign keys (applied in "
+                            "one order across the tables they link); use shard-mode optimistic "
+                            "for this task");
     st.rows_group = std::make_shared<const std::string>(std::move(*fk_group));
   } else if (keyless && st.task.shard_mode == "pessimistic" && is_merged_shard(st, table)) {
     // A held shard's changes are applied later than its sibling shards': each shard keeps its
@@ -708,15 +727,6 @@ caf::error ask_coordinator(self_ptr self, OnReply on_reply, Ts&&... xs) {
   return out;
 }
 
-// The key of upstream table db.table in shard holds, replay plans and locks: as the rules compare
-// names (without case unless the source is case-sensitive), so that a statement's spelling, the
-// binlog's table maps and information_schema agree.
-upstream_table shard_key(const syncer_actor_state& st, const std::string& db,
-                         const std::string& table) {
-  if (st.source.case_sensitive) return {db, table};
-  return {ascii_lower(db), ascii_lower(table)};
-}
-
 // What becomes of the event being processed because of shard DDL locks.
 enum class shard_fate {
   process,
@@ -754,6 +764,32 @@ shard_fate fate_under_shard_locks(const syncer_actor_state& st, const relay_key&
   return shard_fate::refuse;
 }
 
+// Tables linked by foreign keys are applied exactly once, in binlog order across their whole
+// group (apply marks): a shard's changes cannot wait while its group goes on. So a merged table
+// in a foreign-key group, or a lock change that adds a foreign key, stops the part (before the
+// shard arrives at the lock).
+caf::error refuse_foreign_keys_in_lock(self_ptr self, const shard_arrival& arrival,
+                                       const binlog::query_event& q, const std::string& at) {
+  auto& st = self->state;
+  auto refusal = [&](const std::string& why) {
+    return make_error(ec::unsupported,
+                      st.label + ": shard-mode pessimistic cannot hold the changes of " +
+                          sql::qualified_name(arrival.member.db, arrival.member.table) + " (at " +
+                          at + "): " + why + ", whose changes are applied in one order across "
+                          "the tables they link; use shard-mode optimistic for this task");
+  };
+  auto routed = st.rules->route(arrival.member.db, arrival.member.table);
+  if (!routed) return routed.error();
+  auto fk_group = st.schemas->fk_group(routed->first, routed->second);
+  if (!fk_group) return fk_group.error();
+  if (!fk_group->empty())
+    return refusal("its merged table " + arrival.target + " is linked by foreign keys");
+  for (auto& token : sql::tokenize(q.query, lexer_mode_of(q.status.sql_mode)))
+    if (token.type == sql::token::kind::word && ascii_upper(token.text) == "REFERENCES")
+      return refusal("the change adds a foreign key to merged table " + arrival.target);
+  return caf::none;
+}
+
 // shard-mode pessimistic: the shard's change `q` at `key` joins the DDL lock of its merged
 // table (its plan's lock_target). The coordinator's verdict: hold the table's later changes
 // (wait), run the change now (this shard completes the lock), pass it over (its lock resolved
@@ -772,13 +808,14 @@ caf::error join_shard_lock(self_ptr self, const binlog::query_event& q, const re
   arrival.member = {st.source.source_id, member_key.first, member_key.second};
   // Upstream file names repeat after the upstream is switched (a new relay segment).
   arrival.position = key.segment ? at + " (relay segment " + std::to_string(key.segment) + ")" : at;
+  auto shard = sql::qualified_name(arrival.member.db, arrival.member.table);
+  if (auto err = refuse_foreign_keys_in_lock(self, arrival, q, at)) return err;
   // Everything before the change is applied (it is a barrier): a hold begins here.
   advance_checkpoint(self);
   std::optional<shard_verdict> verdict;
   if (auto err = ask_coordinator(
           self, [&](shard_verdict& v) { verdict = std::move(v); }, shard_ddl_atom_v, arrival))
     return err;
-  auto shard = sql::qualified_name(arrival.member.db, arrival.member.table);
   switch (verdict->what) {
     case shard_verdict::kind::skip:
       DM_INFO("{} passes over the change of {} at {}: {}", st.label, shard, at, verdict->reason);
@@ -786,18 +823,6 @@ caf::error join_shard_lock(self_ptr self, const binlog::query_event& q, const re
     case shard_verdict::kind::conflict:
       return make_error(ec::invalid_state, st.label + ": " + verdict->reason + " (at " + at + ")");
     case shard_verdict::kind::wait: {
-      // Tables linked by foreign keys are applied exactly once in binlog order across the
-      // whole group: a shard's changes cannot wait while its group goes on.
-      auto routed = st.rules->route(arrival.member.db, arrival.member.table);
-      if (!routed) return routed.error();
-      auto fk_group = st.schemas->fk_group(routed->first, routed->second);
-      if (!fk_group) return fk_group.error();
-      if (!fk_group->empty())
-        return make_error(ec::unsupported,
-                          st.label + ": shard-mode pessimistic cannot hold the changes of " +
-                              shard + " (at " + at + "): its merged table " + arrival.target +
-                              " is linked by foreign keys, whose changes are applied in one "
-                              "order; use shard-mode optimistic for this task");
       st.shard_holds[{arrival.member.db, arrival.member.table}] = {arrival.target, key,
                                                                    st.checkpoint};
       DM_INFO("{} holds the changes of {} after {} until every shard of {} made '{}' (DDL lock "

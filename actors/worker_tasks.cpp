@@ -564,12 +564,18 @@ void attach_shard_locks(status_reply& reply, const std::vector<shard_lock_status
       if (!lock.overdue) continue;
       std::string awaited;
       for (auto& shard : lock.unsynced) awaited += (awaited.empty() ? "" : "; ") + shard;
-      if (awaited.empty()) awaited = "its owner " + lock.owner + " to run its change";
+      auto way_out = "if they never make the change, resolve it with dmctl shard-ddl-lock "
+                     "unlock " + lock.id;
+      if (awaited.empty()) {
+        awaited = "its owner " + lock.owner + " to run its change";
+        way_out = "if the owner's part is paused, resolve its error; if its change was skipped, "
+                  "make it by hand and run dmctl shard-ddl-lock unlock " + lock.id +
+                  " --force-remove";
+      }
       for (auto& part : task.subtasks)
         part.warnings.push_back("shard DDL lock " + lock.id + " has waited since " +
                                 std::to_string(lock.since) + " (unix time) for " + awaited +
-                                "; if they never make the change, resolve it with dmctl "
-                                "shard-ddl-lock unlock " + lock.id);
+                                "; " + way_out);
     }
 }
 

@@ -514,6 +514,18 @@ BOOST_AUTO_TEST_CASE(a_lock_awaiting_a_shard_is_reported_and_unlocked_by_hand) {
   wait_synced(worker, "late", east, std::chrono::seconds{60}, "east");
   BOOST_CHECK_EQUAL(merged_column(downstream, "z"), "1 int(11)");
   BOOST_CHECK(worker.dmctl_json({"show-ddl-locks"})["locks"].empty());
+
+  // A lock change adding a foreign key cannot be held (foreign-key groups apply in one order).
+  downstream.execute("CREATE DATABASE shop_1");
+  east.execute("CREATE TABLE shop_1.customers (id INT PRIMARY KEY)");
+  east.execute("ALTER TABLE shop_1.orders_a ADD CONSTRAINT fk_z FOREIGN KEY (z) REFERENCES "
+               "shop_1.customers (id)");
+  auto refused = wait_task_stage(worker, "late", "Paused", std::chrono::seconds{60}, "east");
+  BOOST_CHECK_MESSAGE(refused["last_error"].get<std::string>().find(
+                          "the change adds a foreign key to merged table `shop`.`orders`") !=
+                          std::string::npos,
+                      refused.dump());
+  BOOST_CHECK(worker.dmctl_json({"show-ddl-locks"})["locks"].empty());
 }
 
 // shard-mode pessimistic under random interleaving: each server's shards make the same four
