@@ -180,7 +180,8 @@ using worker_actor = caf::typed_actor<
     // table the task routes it to. not_found when the task does not replicate the table here.
     caf::replies_to<binlog_schema_atom, std::string, std::string, std::string>::with<
         std::string>,
-    // show-ddl-locks: the open shard DDL locks (of a task, or all when empty).
+    // show-ddl-locks: the open shard DDL locks (of a task, or all when empty); not_found when
+    // the task is not on this worker.
     caf::replies_to<show_ddl_locks_atom, std::string>::with<std::vector<shard_lock_status>>,
     // shard-ddl-lock unlock (lock id, --force-remove): resolves a lock by hand; answers it as it
     // was (shard_lock_book::unlock).

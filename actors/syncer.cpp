@@ -564,13 +564,6 @@ upstream_table shard_key(const syncer_actor_state& st, const std::string& db,
   return {ascii_lower(db), ascii_lower(table)};
 }
 
-// Whether upstream table `table` is a shard merged into one table (a route that merges, or
-// extract columns).
-bool is_merged_shard(syncer_actor_state& st, const binlog::table_map_event& table) {
-  return st.rules->merges(table.db, table.table) ||
-         !st.rules->extracted_columns(table.db, table.table).empty();
-}
-
 // Decodes the rows of rows event `rows` (of `table`) going to `target` and makes them the rows
 // to dispatch.
 caf::error prepare_rows(self_ptr self, const binlog::rows_event& rows,
@@ -606,7 +599,8 @@ caf::error prepare_rows(self_ptr self, const binlog::rows_event& rows,
                             "one order across the tables they link); use shard-mode optimistic "
                             "for this task");
     st.rows_group = std::make_shared<const std::string>(std::move(*fk_group));
-  } else if (keyless && st.task.shard_mode == "pessimistic" && is_merged_shard(st, table)) {
+  } else if (keyless && st.task.shard_mode == "pessimistic" &&
+             st.rules->is_shard(table.db, table.table)) {
     // A held shard's changes are applied later than its sibling shards': each shard keeps its
     // own apply mark (their rows differ downstream, so their order does not matter).
     st.rows_group = std::make_shared<const std::string>(

@@ -238,7 +238,10 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
       },
       [=](binlog_schema_atom, const std::string& task, const std::string& db,
           const std::string& table) { return binlog_schema(self, task, db, table); },
-      [=](show_ddl_locks_atom, const std::string& task) {
+      [=](show_ddl_locks_atom,
+          const std::string& task) -> caf::result<std::vector<shard_lock_status>> {
+        if (!task.empty() && !self->state.tasks.count(task))
+          return not_on_worker(self->state, "task", task);
         auto rp = self->make_response_promise<std::vector<shard_lock_status>>();
         self->request(self->state.shard_locks, defaults::status_timeout, show_ddl_locks_atom_v,
                       task)

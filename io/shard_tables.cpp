@@ -22,7 +22,7 @@ caf::expected<shard_table_list> list_shard_tables(const std::string& task,
     if (!r[0] || !r[1] || !rules.replicated(*r[0], *r[1])) continue;
     auto target = rules.route(*r[0], *r[1]);
     if (!target) continue;  // its events stop the part, naming the route
-    if (!rules.merges(*r[0], *r[1]) && rules.extracted_columns(*r[0], *r[1]).empty()) continue;
+    if (!rules.is_shard(*r[0], *r[1])) continue;
     // Names as the syncer keys shards (without case unless the source is case-sensitive).
     auto name = [&](const std::string& n) { return source.case_sensitive ? n : ascii_lower(n); };
     out.by_target[sql::qualified_name(target->first, target->second)].insert(

@@ -186,7 +186,7 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
     for (auto& named : ddl.tables) plan.tables_named.emplace_back(named.db, named.table);
     auto& t = ddl.tables.front();
     if (rules.replicated(t.db, t.table) && rules.route(t.db, t.table) &&
-        (rules.merges(t.db, t.table) || !rules.extracted_columns(t.db, t.table).empty()))
+        rules.is_shard(t.db, t.table))
       plan.shard_table = {t.db, t.table};
   }
   // The definition downstream before the statement, when filters or merging need it.
@@ -197,8 +197,7 @@ ddl_plan plan_ddl(const std::string& text, const std::string& default_db, table_
       !ddl.tables.empty()) {
     auto& t = ddl.tables.front();
     bool replicated = rules.replicated(t.db, t.table);
-    bool merged = replicated && (rules.merges(t.db, t.table) ||
-                                 !rules.extracted_columns(t.db, t.table).empty());
+    bool merged = replicated && rules.is_shard(t.db, t.table);
     merges_shards = shards == shard_ddl::optimistic && merged;
     if (shards == shard_ddl::pessimistic && merged) {
       auto target = rules.route(t.db, t.table);

@@ -72,6 +72,11 @@ class table_rules {
   // REQUIRES: route(db, table) succeeded.
   const std::vector<std::pair<std::string, std::string>>& extracted_columns(
       const std::string& db, const std::string& table);
+  // Whether db.table is a shard merged into one table with others: its route merges, or
+  // writes extract columns. REQUIRES: route(db, table) succeeded.
+  bool is_shard(const std::string& db, const std::string& table) {
+    return merges(db, table) || !extracted_columns(db, table).empty();
+  }
 
   // Whether a filter of db.table names a part of ALTER TABLE told only with the table's
   // definition before the statement ("value range decrease", ...; protocol/sql/

@@ -464,11 +464,7 @@ caf::expected<reply> show_ddl_locks(workers& ws, const std::string& task) {
   auto a = ask_each<std::vector<shard_lock_status>>(ws, ws.all(), {ec::not_found},
                                                     show_ddl_locks_atom_v, task);
   if (!a) return a.error();
-  if (!task.empty()) {
-    auto owners = ask_each<status_reply>(ws, ws.all(), {ec::not_found}, query_status_atom_v, task);
-    if (!owners) return owners.error();
-    if (owners->from.empty()) return on_no_worker(ws, owners->refusal, "task " + task);
-  }
+  if (!task.empty() && a->from.empty()) return on_no_worker(ws, a->refusal, "task " + task);
   auto list = nlohmann::json::array();
   std::string text;
   for (auto& [i, locks] : a->from)

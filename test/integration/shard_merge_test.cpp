@@ -196,17 +196,20 @@ std::string merged_index_count(const mariadb_sandbox& downstream) {
                            "WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders'")[0][0];
 }
 
-// Two upstreams with every shard table (`rows` rows each), and a downstream with the merged
-// table.
-struct merge_servers {
+// Two upstreams with every shard table (`rows` rows each), a downstream with the merged table,
+// and a worker with both sources.
+struct merge_setup {
   mariadb_sandbox east{sandbox_options::with_server_id(1)};
   mariadb_sandbox west{sandbox_options::with_server_id(3)};
   mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  worker_process worker;
 
-  explicit merge_servers(int rows, bool keyless = false) {
+  explicit merge_setup(int rows, bool keyless = false, worker_options options = {})
+      : worker{std::move(options)} {
     create_shards(east, rows, keyless);
     create_shards(west, rows, keyless);
     create_merged_table(downstream, keyless);
+    create_sources(worker, east, west);
   }
 };
 
@@ -308,12 +311,11 @@ BOOST_AUTO_TEST_CASE(colliding_shards_merge_into_one_table_with_extract_columns)
 // shard that narrows a column stops its part, saying the change cannot be merged; binlog skip
 // goes on. Every row of every shard ends in the merged table exactly once.
 BOOST_AUTO_TEST_CASE(optimistic_shard_mode_merges_each_shards_schema_changes_once) {
-  merge_servers servers{300};
-  auto& east = servers.east;
-  auto& west = servers.west;
-  auto& downstream = servers.downstream;
-  worker_process worker;
-  create_sources(worker, east, west);
+  merge_setup setup{300};
+  auto& east = setup.east;
+  auto& west = setup.west;
+  auto& downstream = setup.downstream;
+  auto& worker = setup.worker;
   auto task = merge_task("opt", downstream, extracts::all) + "shard-mode: optimistic\n";
   auto shards = all_shards(east, west);
   {
@@ -365,12 +367,11 @@ BOOST_AUTO_TEST_CASE(optimistic_shard_mode_merges_each_shards_schema_changes_onc
 // goes on from where it was. Each change runs downstream once, and every row of every shard ends
 // in the merged table exactly once.
 BOOST_AUTO_TEST_CASE(pessimistic_shard_mode_runs_each_change_once_every_shard_made_it) {
-  merge_servers servers{300};
-  auto& east = servers.east;
-  auto& west = servers.west;
-  auto& downstream = servers.downstream;
-  worker_process worker;
-  create_sources(worker, east, west);
+  merge_setup setup{300};
+  auto& east = setup.east;
+  auto& west = setup.west;
+  auto& downstream = setup.downstream;
+  auto& worker = setup.worker;
   auto task = merge_task("pes", downstream, extracts::all) + "shard-mode: pessimistic\n";
   auto shards = all_shards(east, west);
   const std::string lock_id = "pes-`shop`.`orders`";
@@ -431,15 +432,14 @@ BOOST_AUTO_TEST_CASE(pessimistic_shard_mode_runs_each_change_once_every_shard_ma
 // makes the change after all, it is passed over. A shard making another change than the lock's
 // stops its part, naming both; binlog skip goes on.
 BOOST_AUTO_TEST_CASE(a_lock_awaiting_a_shard_is_reported_and_unlocked_by_hand) {
-  merge_servers servers{200};
-  auto& east = servers.east;
-  auto& west = servers.west;
-  auto& downstream = servers.downstream;
   worker_options options;
   options.metrics = true;
   options.extra_toml = "shard-lock-report-after = 2\n";
-  worker_process worker{options};
-  create_sources(worker, east, west);
+  merge_setup setup{200, false, options};
+  auto& east = setup.east;
+  auto& west = setup.west;
+  auto& downstream = setup.downstream;
+  auto& worker = setup.worker;
   auto task = merge_task("late", downstream, extracts::all) + "shard-mode: pessimistic\n";
   require_ok(worker.dmctl({"start-task", worker.write_file("late.yaml", task)}), "start-task");
   wait_both_in_sync(worker, "late");
@@ -542,12 +542,11 @@ BOOST_AUTO_TEST_CASE(pessimistic_locks_under_random_interleaving) {
   // once by apply marks, one per shard.
   bool keyless = rng() % 2 == 0;
   std::cout << "  merged table " << (keyless ? "without a key" : "with a primary key") << std::endl;
-  merge_servers servers{150, keyless};
-  auto& east = servers.east;
-  auto& west = servers.west;
-  auto& downstream = servers.downstream;
-  worker_process worker;
-  create_sources(worker, east, west);
+  merge_setup setup{150, keyless};
+  auto& east = setup.east;
+  auto& west = setup.west;
+  auto& downstream = setup.downstream;
+  auto& worker = setup.worker;
   auto task = merge_task("mix", downstream, extracts::all) + "shard-mode: pessimistic\n";
   require_ok(worker.dmctl({"start-task", worker.write_file("mix.yaml", task)}), "start-task");
   wait_both_in_sync(worker, "mix");
