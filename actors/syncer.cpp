@@ -126,7 +126,9 @@ sync_progress make_progress(const syncer_actor_state& st) {
   p.synced = st.checkpoint.position;
   p.synced_gtid = st.checkpoint.gtid_set;
   p.relay = st.relay_head.relay;
+  // Changes a shard DDL lock holds are not applied yet, however far the cursor is.
   p.caught_up = st.started && !(st.cursor < st.relay_head.head) && st.dispatch->idle() &&
+                st.shard_holds.empty() && !st.replay_pending &&
                 st.relay_head.upstream_confirmed && st.relay_head.relay == st.relay_head.upstream;
   p.events_applied = st.events_applied;
   p.rows_applied = st.rows_applied;
