@@ -95,6 +95,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, dump_done_atom, "dumpdone")
   CAF_ADD_ATOM(dm, dm, shard_ddl_atom, "sharddl")
   CAF_ADD_ATOM(dm, dm, shard_tables_atom, "shardtbls")
+  CAF_ADD_ATOM(dm, dm, cluster_bind_atom, "clbind")
+  CAF_ADD_ATOM(dm, dm, cluster_release_atom, "clrelease")
+  CAF_ADD_ATOM(dm, dm, cluster_lease_atom, "cllease")
 
 CAF_END_TYPE_ID_BLOCK(dm)
 
@@ -186,6 +189,17 @@ using worker_actor = caf::typed_actor<
     // shard-ddl-lock unlock (lock id, --force-remove): resolves a lock by hand; answers it as it
     // was (shard_lock_book::unlock).
     caf::replies_to<unlock_ddl_lock_atom, std::string, bool>::with<shard_lock_status>,
+    // Internal, from the cluster member (join): runs a source this worker now holds the binding
+    // of (nothing when it runs already), and stops one it gives up (graceful, like
+    // operate-source stop); with no source id, stops every source at once (the lease could
+    // not be proven alive: the worker fences itself).
+    caf::replies_to<cluster_bind_atom, source_config>::with<source_status>,
+    caf::replies_to<cluster_release_atom, std::string>::with<source_status>,
+    caf::reacts_to<cluster_release_atom>,
+    // Internal, from the cluster member: the worker's lease is proven alive until this moment
+    // (steady clock, milliseconds since its epoch). The worker fences itself (as above) when
+    // the moment passes without a newer proof, even while the member waits on etcd.
+    caf::reacts_to<cluster_lease_atom, int64_t>,
     // Internal: spawns a source (by id), or a task part (task, source id), that ended
     // unexpectedly, after its backoff.
     caf::reacts_to<restart_atom, std::string>,

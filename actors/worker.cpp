@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/cluster_member.hpp"
 #include "actors/source.hpp"
 #include "actors/shard_coordinator.hpp"
 #include "actors/store.hpp"
@@ -82,6 +83,12 @@ using namespace worker_detail;
 
 void restore(self_ptr self) {
   auto& st = self->state;
+  if (!st.settings.join.empty()) {
+    // In a cluster the bindings in etcd say what runs here; the stored records are a cache.
+    DM_INFO("worker {} is in the cluster at {}: it runs the sources etcd binds to it",
+            st.worker_name, st.settings.join);
+    return;
+  }
   auto sources = st.meta->list(source_kind);
   if (!sources) {
     DM_ERROR("worker {} cannot read its sources: {}", st.worker_name, describe(sources.error()));
@@ -193,6 +200,9 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
     auto& st = self->state;
     if (msg.source == st.store.address() || msg.source == st.shard_locks.address())
       return self->quit(msg.reason);
+    if (st.cluster_member && msg.source == st.cluster_member.address())
+      DM_ERROR("worker {} lost its cluster member ({}); stopping", st.worker_name,
+               describe(msg.reason));
     if (st.shutting_down) return;
     st.shutting_down = true;
     st.shutdown_reason = msg.reason;
@@ -203,16 +213,45 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
     self->delayed_send(self, 2 * defaults::shutdown_grace, stop_atom_v);
   });
   restore(self);
+  if (!st.settings.join.empty())
+    st.cluster_member = spawn_cluster_member(self, self, st.worker_name, st.worker_addr,
+                                             st.settings.join, st.settings.keepalive_ttl);
   return {
-      [=](operate_source_atom, create_atom, source_config cfg) {
+      [=](operate_source_atom, create_atom, source_config cfg) -> caf::result<source_status> {
+        if (auto err = refused_in_cluster(self->state, "create sources with dmctl --master-addr "
+                                                       "naming the etcd endpoints"))
+          return err;
         return create_source(self, std::move(cfg));
       },
       [=](operate_source_atom, show_atom, const std::string& id) {
         return show_sources(self, id);
       },
-      [=](operate_source_atom, stop_atom, const std::string& id) { return stop_source(self, id); },
-      [=](start_task_atom, task_config cfg, bool remove_meta, int64_t start_time) {
+      [=](operate_source_atom, stop_atom,
+          const std::string& id) -> caf::result<source_status> {
+        if (auto err = refused_in_cluster(self->state, "remove sources with dmctl --master-addr "
+                                                       "naming the etcd endpoints"))
+          return err;
+        return stop_source(self, id);
+      },
+      [=](start_task_atom, task_config cfg, bool remove_meta,
+          int64_t start_time) -> caf::result<task_status> {
+        if (auto err = refused_in_cluster(
+                self->state, "tasks do not run in a cluster yet (its sources fail over, their "
+                             "tasks would not); run tasks on workers without join"))
+          return err;
         return start_task(self, std::move(cfg), remove_meta, start_time);
+      },
+      [=](cluster_bind_atom, source_config cfg) { return cluster_bind(self, std::move(cfg)); },
+      [=](cluster_release_atom, const std::string& id) { return cluster_release(self, id); },
+      [=](cluster_release_atom) { fence(self, "its cluster member lost the etcd lease"); },
+      [=](cluster_lease_atom, int64_t until_ms) {
+        if (until_ms) return note_lease_proof(self, until_ms);
+        // A proof ran out: stop everything unless a newer one came meanwhile.
+        auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+        if (now >= self->state.lease_proven_until_ms)
+          fence(self, "its etcd lease is not proven alive (no keepalive answered in time)");
       },
       [=](check_task_atom, task_config cfg) { return check_task(self, std::move(cfg)); },
       [=](query_status_atom, const std::string& name) { return query_status(self, name); },

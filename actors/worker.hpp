@@ -48,6 +48,9 @@ struct worker_actor_state {
     restart_policy respawn{};
     // pause-relay holds its relay (persisted).
     bool relay_paused = false;
+    // Being stopped with nobody waiting for the answer (the cluster took it away): it is
+    // removed once its actor ends, like operate-source stop.
+    bool leaving = false;
   };
   struct task_entry {
     task_config config;
@@ -85,6 +88,10 @@ struct worker_actor_state {
   // Names being created (between the connection check and the spawn).
   std::vector<std::string> creating;
   std::mt19937_64 random{std::random_device{}()};
+  // In a cluster (settings.join): the member that holds this worker's etcd lease and bindings,
+  // and until when (steady clock, ms) the lease is proven alive; sources run only before then.
+  caf::actor cluster_member;
+  int64_t lease_proven_until_ms = 0;
   // Set by an exit message: tasks stop first, then sources, then the worker ends.
   bool shutting_down = false;
   caf::error shutdown_reason;

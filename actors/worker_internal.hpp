@@ -81,6 +81,18 @@ caf::result<source_status> relay_op(self_ptr self, const std::string& op, const 
 caf::result<purge_result> purge_relay(self_ptr self, const std::string& id,
                                       const std::string& before_file);
 
+// Cluster (worker_cluster.cpp): the member's requests. A worker with `join` refuses the local
+// commands that would create or remove sources and tasks (`refused_in_cluster` says why).
+caf::error refused_in_cluster(const worker_actor_state& st, const std::string& command);
+caf::result<source_status> cluster_bind(self_ptr self, source_config cfg);
+caf::result<source_status> cluster_release(self_ptr self, const std::string& id);
+// Stops every source now (the lease is not proven alive).
+void fence(self_ptr self, const char* why);
+// The lease is proven alive until `until_ms`; the worker fences itself if no newer proof comes.
+void note_lease_proof(self_ptr self, int64_t until_ms);
+// Stops a source nobody waits on; it is removed when its actor ends.
+void stop_source_quietly(self_ptr self, const std::string& id);
+
 // Task commands (worker_tasks.cpp).
 // `start_time`: DM's --start-time in unix seconds, 0 for none.
 caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_meta,

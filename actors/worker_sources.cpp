@@ -63,7 +63,7 @@ void on_source_down(self_ptr self, const std::string& id, const caf::error& reas
   if (it == st.sources.end()) return;
   auto& entry = it->second;
   entry.handle = source_actor{};
-  if (!entry.stopping.empty()) {
+  if (!entry.stopping.empty() || entry.leaving) {
     auto promises = std::move(entry.stopping);
     st.sources.erase(it);
     return finish_source_stop(self, id, std::move(promises));
@@ -77,6 +77,9 @@ void on_source_down(self_ptr self, const std::string& id, const caf::error& reas
 
 caf::result<source_status> create_source(self_ptr self, source_config cfg) {
   auto& st = self->state;
+  if (st.sources.count(cfg.source_id) && st.sources[cfg.source_id].leaving)
+    return make_error(ec::invalid_state, "source " + cfg.source_id + " is being stopped on "
+                                             "worker " + st.worker_name + "; try again");
   if (st.sources.count(cfg.source_id) || is_creating(st, cfg.source_id))
     return make_error(ec::already_exists, "source " + cfg.source_id + " already exists on worker " +
                                               st.worker_name + "; stop it first to change it");
@@ -163,6 +166,19 @@ caf::result<source_status> stop_source(self_ptr self, const std::string& id) {
     finish_source_stop(self, id, std::move(promises));
   }
   return rp;
+}
+
+void stop_source_quietly(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.sources.find(id);
+  if (it == st.sources.end() || it->second.leaving || !it->second.stopping.empty()) return;
+  it->second.leaving = true;
+  if (it->second.handle) {
+    self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
+  } else {
+    st.sources.erase(it);
+    finish_source_stop(self, id, {});
+  }
 }
 
 caf::result<purge_result> purge_relay(self_ptr self, const std::string& id,

@@ -15,13 +15,14 @@ case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 
 # Build toolchain, libraries (DESIGN.md "Dependencies"), the test peers, and clang for the
 # fuzz target (libFuzzer with ASan/UBSan), percona-toolkit (pt-online-schema-change for the
-# online-ddl test), gnuplot for the benchmark report's plots.
+# online-ddl test), etcd-server (the cluster test's etcd members), gnuplot for the benchmark
+# report's plots.
 packages=(
   g++ meson ninja-build pkg-config
   libcaf-dev libmariadb-dev librocksdb-dev zlib1g-dev libisal-dev libssl-dev
   libboost-test-dev libyaml-cpp-dev libtoml11-dev libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libedit-dev
-  mariadb-server mariadb-client sysbench mydumper percona-toolkit
+  mariadb-server mariadb-client sysbench mydumper percona-toolkit etcd-server
   clang libclang-rt-14-dev
   procps iproute2 curl openssl gnuplot-nox
 )

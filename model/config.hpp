@@ -27,6 +27,10 @@ struct worker_settings {
   std::string secret_key;
   // Seconds before a waiting shard DDL lock is reported (actors/shard_coordinator.hpp).
   int64_t shard_lock_report_after = 300;
+  // DM's `join`: etcd endpoints ("host:port,..."); empty: the worker runs alone.
+  std::string join;
+  // Seconds the worker's etcd lease lives without a keepalive (keepalive-ttl).
+  int64_t keepalive_ttl = 10;
 };
 
 // A server connection as configured: `from` of a source, `target-database` of a task.

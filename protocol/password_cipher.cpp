@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "common/error.hpp"
+#include "protocol/base64.hpp"
 #include "common/utf8.hpp"
 
 namespace dm {
@@ -24,30 +25,6 @@ using cipher_context = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_
 
 const unsigned char* bytes_of(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
-}
-
-std::string base64(std::string_view raw) {
-  std::string out(4 * ((raw.size() + 2) / 3), '\0');
-  auto n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes_of(raw),
-                           static_cast<int>(raw.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> unbase64(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  for (char c : text)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && c != '=')
-      return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
-  auto n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes_of(text),
-                           static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts the padding as zero bytes.
-  size_t padding = text.size() - text.find_last_not_of('=') - 1;
-  if (padding > 2) return std::nullopt;
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
 }
 
 std::optional<std::string> decrypt(std::string_view sealed, const std::string& key) {

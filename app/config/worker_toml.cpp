@@ -10,6 +10,7 @@
 #include "app/config/problem_list.hpp"
 #include "common/error.hpp"
 #include "common/utf8.hpp"
+#include "io/etcd_client.hpp"
 
 namespace dm::config {
 
@@ -187,9 +188,17 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
       problems.add(file + ": advertise-addr must name a host others can reach, not " +
                    addr->host);
   }
-  if (!cfg.join.empty())
-    warnings.push_back(file + ": join has no effect yet: cluster coordination is not "
-                              "implemented; this worker runs alone");
+  if (!cfg.join.empty()) {
+    auto etcd = etcd_client::make(cfg.join);
+    if (!etcd) problems.add(file + ": join: " + describe(etcd.error()));
+    if (cfg.join.find(":8261") != std::string::npos)
+      warnings.push_back(file + ": join names port 8261, DM-master's; dm-worker has no master "
+                                "and joins etcd itself: name the etcd client endpoints "
+                                "(usually port 2379)");
+    if (cfg.keepalive_ttl < 3)
+      problems.add(file + ": keepalive-ttl must be at least 3 seconds in a cluster (a worker "
+                          "fences itself 1 s before its lease could end)");
+  }
   if (cfg.name.empty())
     cfg.name = !cfg.advertise_addr.empty()
                    ? cfg.advertise_addr

@@ -22,11 +22,12 @@ struct worker_config {
   host_port worker_addr{"127.0.0.1", 8262};
   // The address others reach this worker at (DM's advertise-addr); empty: worker-addr.
   std::string advertise_addr;
-  // DM's `join`: the cluster's coordination endpoints; empty: the worker runs alone.
+  // DM's `join`: the etcd endpoints of the cluster ("host:2379,..."); empty: the worker runs
+  // alone.
   std::string join;
-  // Seconds the worker's registration lives without a keepalive (DM's keepalive-ttl, and
-  // relay-keepalive-ttl while a relay runs).
-  int64_t keepalive_ttl = 60;
+  // Seconds the worker's etcd lease lives without a keepalive (DM's keepalive-ttl): how soon a
+  // dead worker's sources move. relay-keepalive-ttl is DM's and taken without effect.
+  int64_t keepalive_ttl = 10;
   int64_t relay_keepalive_ttl = 1800;
   // RocksDB lives here.
   std::string data_dir = "dm-worker-data";

@@ -93,10 +93,13 @@ int main(int argc, char** argv) {
   auto addr = cfg->worker_addr.host + ":" + std::to_string(cfg->worker_addr.port);
   dm::worker_settings settings;
   settings.name = cfg->name;
-  settings.addr = addr;
+  // Others reach this worker at its advertised address (dmctl finds it there in a cluster).
+  settings.addr = cfg->advertise_addr.empty() ? addr : cfg->advertise_addr;
   settings.relay_fsync_ms = cfg->relay_fsync_ms;
   settings.shard_lock_report_after = cfg->shard_lock_report_after;
   settings.data_dir = cfg->data_dir;
+  settings.join = cfg->join;
+  settings.keepalive_ttl = cfg->keepalive_ttl;
   if (!cfg->secret_key_path.empty()) {
     auto key = dm::read_secret_key(cfg->secret_key_path);
     if (!key) return fail(dm::describe(key.error()));

@@ -34,7 +34,8 @@ std::string file_name(const std::string& path) {
   return std::filesystem::path{path}.filename().string();
 }
 
-// The source config file; its warnings (keys with no effect here) go to stderr.
+}  // namespace
+
 caf::expected<source_config> read_source(const std::string& path) {
   auto text = read_file(path);
   if (!text) return text.error();
@@ -43,6 +44,8 @@ caf::expected<source_config> read_source(const std::string& path) {
   for (auto& w : warnings) std::cerr << "dmctl: warning: " << w << std::endl;
   return cfg;
 }
+
+namespace {
 
 // The task config file; its warnings (keys with no effect here) go to stderr.
 caf::expected<task_config> read_task(const std::string& path) {

@@ -9,9 +9,14 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include "model/config.hpp"
+
 namespace dm::dmctl {
 
 class workers;
+
+// The source config file; its warnings (keys with no effect here) go to stderr.
+caf::expected<source_config> read_source(const std::string& path);
 
 // A command's answer: as JSON (--json) and as text, and dmctl's exit code (1 when the answer
 // itself is a failure, e.g. a precheck item failed).

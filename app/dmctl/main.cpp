@@ -16,6 +16,7 @@
 #include <caf/all.hpp>
 
 #include "app/dmctl/client.hpp"
+#include "app/dmctl/cluster_commands.hpp"
 #include "app/dmctl/commands.hpp"
 #include "app/dmctl/config_commands.hpp"
 #include "app/dmctl/interactive.hpp"
@@ -87,9 +88,14 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   dmctl::client_options opts;
   bool json = false;
   if (const char* env = std::getenv("DM_WORKER_ADDR")) opts.worker_addrs = env;
-  app.add_option("--worker-addr,--master-addr", opts.worker_addrs,
+  std::string master_addrs;
+  app.add_option("--worker-addr", opts.worker_addrs,
                  "worker admin endpoint(s), HOST:PORT[,HOST:PORT...] (default 127.0.0.1:8262 or "
-                 "$DM_WORKER_ADDR; --master-addr is DM's name for it)");
+                 "$DM_WORKER_ADDR)");
+  app.add_option("--master-addr", master_addrs,
+                 "a cluster's etcd endpoints, HOST:PORT[,HOST:PORT...]: sources are kept in "
+                 "etcd and commands go to its live workers (endpoints that are not etcd are "
+                 "taken as --worker-addr, as DM's flag was before)");
   app.add_flag("--json", json, "print the answer as JSON");
   app.add_option("--ssl-ca", opts.ssl_ca, "TLS: the CA that signed the workers' certificates");
   app.add_option("--ssl-cert", opts.ssl_cert, "TLS: dmctl's certificate (PEM)");
@@ -139,6 +145,14 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   sp->add_option("task", stop_target, "task name or config file")->required();
   add_sources(sp);
   auto* lm = app.add_subcommand("list-member", "the workers, their sources and tasks");
+  std::string transfer_source, transfer_worker;
+  auto* ts = app.add_subcommand("transfer-source",
+                                "cluster: move a source to another online worker");
+  ts->add_option("source", transfer_source, "source id")->required();
+  ts->add_option("worker", transfer_worker, "worker name (list-member)")->required();
+  std::string offline_name;
+  auto* om = app.add_subcommand("offline-member", "cluster: forget a worker that is down");
+  om->add_option("--name", offline_name, "worker name (list-member)")->required();
   std::string purge_source, purge_file;
   auto* pr = app.add_subcommand(
       "purge-relay", "remove relay files before --filename (or by the source's purge rules)");
@@ -269,6 +283,30 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   if (tls_files != 0 && tls_files != 3)
     return print(json, make_error(ec::invalid_argument,
                                   "--ssl-ca, --ssl-cert and --ssl-key go together"));
+  // A cluster: sources and members are etcd's records; the rest goes to its live workers.
+  std::optional<etcd_client> etcd;
+  if (!master_addrs.empty()) {
+    etcd = dmctl::connect_cluster(master_addrs);
+    if (!etcd) opts.worker_addrs = master_addrs;
+  }
+  if (etcd) {
+    if (os->parsed() && action == "create")
+      return print(json, dmctl::cluster_create_source(*etcd, target));
+    if (os->parsed() && action == "stop")
+      return print(json, dmctl::cluster_stop_source(*etcd, source_flag.empty() ? target
+                                                                            : source_flag));
+    if (lm->parsed()) return print(json, dmctl::cluster_list_member(*etcd));
+    if (ts->parsed())
+      return print(json, dmctl::cluster_transfer_source(*etcd, transfer_source, transfer_worker));
+    if (om->parsed()) return print(json, dmctl::cluster_offline_member(*etcd, offline_name));
+    auto live = dmctl::live_worker_addrs(*etcd);
+    if (!live) return print(json, live.error());
+    opts.worker_addrs = *live;
+  } else if (ts->parsed() || om->parsed()) {
+    return print(json, make_error(ec::invalid_argument,
+                                  "transfer-source and offline-member act on a cluster: give its "
+                                  "etcd endpoints with --master-addr"));
+  }
   caf::actor_system_config cfg;
   dm::app::configure_actor_system(cfg);
   if (tls_files == 3) dm::app::configure_tls(cfg, opts.ssl_ca, opts.ssl_cert, opts.ssl_key);

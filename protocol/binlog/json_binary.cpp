@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "protocol/base64.hpp"
 #include "protocol/binlog/byte_reader.hpp"
 #include "protocol/binlog/decimal.hpp"
 #include "common/error.hpp"
@@ -205,19 +206,7 @@ class json_writer {
       case 7: return opaque_temporal(data, 'f');   // TIMESTAMP
       default: {
         // Other opaque values print as MySQL does: "base64:typeNN:<base64 of the bytes>".
-        static const char* b64 =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        auto bytes = data.rest();
-        std::string enc;
-        for (size_t i = 0; i < bytes.size(); i += 3) {
-          uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
-          if (i + 1 < bytes.size()) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-          if (i + 2 < bytes.size()) n |= static_cast<uint8_t>(bytes[i + 2]);
-          enc += b64[(n >> 18) & 63];
-          enc += b64[(n >> 12) & 63];
-          enc += i + 1 < bytes.size() ? b64[(n >> 6) & 63] : '=';
-          enc += i + 2 < bytes.size() ? b64[n & 63] : '=';
-        }
+        auto enc = base64(data.rest());
         quoted("base64:type" + std::to_string(field_type) + ":" + enc);
       }
     }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -178,7 +179,13 @@ int run_command_to_file(const std::vector<std::string>& argv, const std::string&
 
 bool signal_process(pid_t pid, int signal) { return pid > 0 && ::kill(pid, signal) == 0; }
 
-int free_port() {
+namespace {
+
+// A port this process has not handed out, that no other test process holds, and that the
+// kernel just gave as free. Each port handed out stays claimed, by an flock on a file named
+// after it, until this process exits: a test that stops a server and starts it again on the
+// same port keeps it meanwhile, since tests run side by side.
+int claim_kernel_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -187,9 +194,28 @@ int free_port() {
   ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   socklen_t len = sizeof addr;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
   ::close(fd);
-  return port;
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+int free_port() {
+  static const std::string claims = [] {
+    auto dir = std::filesystem::temp_directory_path() / "dm-test-ports";
+    std::filesystem::create_directories(dir);
+    return dir.string();
+  }();
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    int port = claim_kernel_port();
+    auto path = claims + "/" + std::to_string(port);
+    int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot create the port claim " + path + ": " + std::strerror(errno));
+    // The lock is held by this open file for the life of the process (fd deliberately kept).
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return port;
+    ::close(fd);
+  }
+  throw std::runtime_error("no free loopback port after 1000 tries");
 }
 
 std::string make_temp_dir(const std::string& prefix) {

@@ -57,7 +57,8 @@ int run_command_to_file(const std::vector<std::string>& argv, const std::string&
 // Sends `signal` to the process group of `pid` if it is alive; true if it was.
 bool signal_process(pid_t pid, int signal);
 
-// A TCP port on 127.0.0.1 that nothing listens on right now.
+// A TCP port on 127.0.0.1 that nothing listens on right now and that no other test process
+// (tests run side by side) has been given; it stays reserved to this process until it exits.
 int free_port();
 
 // A fresh directory under $TMPDIR (or /tmp) named prefix-XXXXXX.

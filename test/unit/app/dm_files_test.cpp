@@ -293,7 +293,8 @@ BOOST_AUTO_TEST_CASE(dm_worker_toml_starts_unchanged) {
   BOOST_CHECK_EQUAL(cfg->name, "worker1");
   BOOST_CHECK_EQUAL(cfg->keepalive_ttl, 60);
   BOOST_CHECK_EQUAL(cfg->relay_keepalive_ttl, 1800);
-  // log-format "text" is the default; relay-dir and join say why they change nothing.
+  // log-format "text" is the default; relay-dir says why it changes nothing, join that it
+  // names DM-master's port where etcd's is meant.
   std::vector<std::string> expected{"join", "relay-dir"};
   BOOST_CHECK(keys_warned(warnings) == expected);
   for (auto& w : warnings) BOOST_TEST_MESSAGE(w);

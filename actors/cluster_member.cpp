@@ -1,0 +1,328 @@
+#include "actors/cluster_member.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include <caf/all.hpp>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "io/cluster_store.hpp"
+#include "model/config_json.hpp"
+
+namespace dm {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// What a slow etcd call may cost before the lease is counted lost: the proof of a keepalive
+// ends this much before the lease's TTL runs out, counted from the keepalive's send time.
+constexpr auto proof_margin = std::chrono::seconds{1};
+// One etcd call per endpoint waits at most this long.
+constexpr auto call_timeout = std::chrono::milliseconds{1000};
+
+struct member_state {
+  static inline const char* name = "cluster_member";
+  std::optional<etcd_client> etcd;
+  worker_actor worker;
+  std::string worker_name;
+  std::string addr;
+  std::chrono::seconds ttl{10};
+  // The lease, 0 while none is held.
+  int64_t lease = 0;
+  clock::time_point proven_until;
+  clock::time_point next_keepalive;
+  // Create revision of this worker's `leader` key while it schedules, else 0.
+  int64_t leader_revision = 0;
+  // Sources bound under the current lease; those the worker confirmed running; those being
+  // handed back.
+  std::set<std::string> held;
+  std::set<std::string> running;
+  std::set<std::string> asked;
+  std::set<std::string> releasing;
+  // The last problem logged, so that a lasting one is logged once.
+  std::string last_problem;
+};
+
+using member_ptr = caf::stateful_actor<member_state>*;
+
+void problem(member_ptr self, const std::string& text) {
+  auto& st = self->state;
+  if (text == st.last_problem) return;
+  st.last_problem = text;
+  DM_WARN("cluster member {}: {}", st.worker_name, text);
+}
+
+bool in_time(member_ptr self) {
+  auto& st = self->state;
+  return st.lease != 0 && clock::now() < st.proven_until;
+}
+
+int64_t steady_ms(clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+void prove(member_ptr self, clock::time_point sent) {
+  auto& st = self->state;
+  st.proven_until = sent + st.ttl - proof_margin;
+  st.next_keepalive = sent + st.ttl / 3;
+  self->send(st.worker, cluster_lease_atom_v, steady_ms(st.proven_until));
+}
+
+// The lease is gone or unproven: everything bound under it stops now; a new lease follows.
+void drop_lease(member_ptr self, const std::string& why) {
+  auto& st = self->state;
+  DM_ERROR("cluster member {}: {}; stopping its {} source(s) and joining again with a new lease",
+           st.worker_name, why, st.held.size());
+  self->send(st.worker, cluster_release_atom_v);
+  st.lease = 0;
+  st.leader_revision = 0;
+  st.held.clear();
+  st.running.clear();
+  st.asked.clear();
+  st.releasing.clear();
+}
+
+bool start_lease(member_ptr self) {
+  auto& st = self->state;
+  auto sent = clock::now();
+  auto lease = st.etcd->grant(st.ttl.count());
+  if (!lease) {
+    problem(self, "cannot take a lease from etcd: " + describe(lease.error()));
+    return false;
+  }
+  st.lease = *lease;
+  prove(self, sent);
+  if (auto err = st.etcd->put(cluster_keys::worker(st.worker_name), st.addr)) {
+    problem(self, "cannot register: " + describe(err));
+    return false;
+  }
+  if (auto err = st.etcd->put(cluster_keys::alive(st.worker_name), "", st.lease)) {
+    problem(self, "cannot register as alive: " + describe(err));
+    return false;
+  }
+  DM_INFO("cluster member {} joined etcd {} with lease {:x} ({} s)", st.worker_name,
+          st.etcd->endpoints_text(), st.lease, st.ttl.count());
+  st.last_problem.clear();
+  return true;
+}
+
+void renew(member_ptr self) {
+  auto& st = self->state;
+  auto sent = clock::now();
+  auto left = st.etcd->keepalive(st.lease);
+  if (!left) return problem(self, "cannot renew its lease: " + describe(left.error()));
+  if (*left <= 0) return drop_lease(self, "etcd says its lease expired");
+  prove(self, sent);
+}
+
+// Takes `leader` when nobody holds it; learns whether this worker holds it under its lease.
+void campaign(member_ptr self, const cluster_view& view) {
+  auto& st = self->state;
+  if (!view.leader.empty() && view.leader != st.worker_name) {
+    st.leader_revision = 0;
+    return;
+  }
+  if (view.leader.empty()) {
+    auto won = st.etcd->create(cluster_keys::leader, st.worker_name, st.lease);
+    if (!won || !*won) return;
+  }
+  if (st.leader_revision) return;
+  auto key = st.etcd->get(cluster_keys::leader);
+  if (!key || !*key) return;
+  // A key of an earlier life of this worker ends with its old lease: not a leadership.
+  if ((*key)->value == st.worker_name && (*key)->lease == st.lease) {
+    st.leader_revision = (*key)->create_revision;
+    DM_INFO("cluster member {} schedules the cluster (leader revision {})", st.worker_name,
+            st.leader_revision);
+  }
+}
+
+// The leader's step: every source onto one live worker.
+void schedule(member_ptr self, cluster_view& view) {
+  auto& st = self->state;
+  auto plan = plan_assignments(view);
+  for (auto& [source, worker] : plan.assign) {
+    if (!in_time(self)) return;
+    auto done = st.etcd->put_if_created(cluster_keys::leader, st.leader_revision,
+                                        cluster_keys::assign(source), worker);
+    if (!done || !*done) {
+      st.leader_revision = 0;
+      return;
+    }
+    DM_INFO("cluster member {} assigns source {} to worker {}", st.worker_name, source, worker);
+    view.assigned[source] = worker;
+  }
+  for (auto& source : plan.unassign) {
+    if (!in_time(self)) return;
+    auto done = st.etcd->erase_if_created(cluster_keys::leader, st.leader_revision,
+                                          cluster_keys::assign(source));
+    if (!done || !*done) {
+      st.leader_revision = 0;
+      return;
+    }
+    view.assigned.erase(source);
+  }
+}
+
+void ask_worker_to_run(member_ptr self, const std::string& id, const std::string& config_text) {
+  auto& st = self->state;
+  auto cfg = source_config_from_json(config_text);
+  if (!cfg) return problem(self, "source " + id + " in etcd is unreadable: " +
+                                     describe(cfg.error()));
+  st.asked.insert(id);
+  self->request(st.worker, caf::infinite, cluster_bind_atom_v, std::move(*cfg))
+      .then(
+          [=](source_status&) {
+            auto& st = self->state;
+            st.asked.erase(id);
+            if (st.held.count(id)) st.running.insert(id);
+            DM_INFO("cluster member {} runs source {}", st.worker_name, id);
+          },
+          [=](caf::error& err) {
+            self->state.asked.erase(id);
+            problem(self, "source " + id + " is bound here but does not run yet: " +
+                              describe(err));
+          });
+}
+
+// Stops source `id` here; then, if `give_back`, deletes its binding if it still names this
+// worker.
+void release(member_ptr self, const std::string& id, bool give_back) {
+  auto& st = self->state;
+  st.releasing.insert(id);
+  st.running.erase(id);
+  auto done = [=] {
+    auto& st = self->state;
+    st.releasing.erase(id);
+    st.held.erase(id);
+    if (give_back) {
+      auto erased = st.etcd->erase_if_value(cluster_keys::bound(id), st.worker_name);
+      if (!erased) problem(self, "cannot hand back source " + id + ": " +
+                                     describe(erased.error()));
+      else DM_INFO("cluster member {} handed back source {}", st.worker_name, id);
+    }
+  };
+  self->request(st.worker, caf::infinite, cluster_release_atom_v, id)
+      .then([=](source_status&) { done(); },
+            [=](caf::error& err) {
+              // A source that never ran here is stopped already.
+              if (code_of(err) != ec::not_found)
+                problem(self, "source " + id + " did not stop: " + describe(err));
+              done();
+            });
+}
+
+void bind(member_ptr self, const cluster_view& view) {
+  auto& st = self->state;
+  auto assigned_here = [&](const std::string& id) {
+    auto it = view.assigned.find(id);
+    return view.sources.count(id) && it != view.assigned.end() && it->second == st.worker_name;
+  };
+  auto bound_here = [&](const std::string& id) {
+    auto it = view.bound.find(id);
+    auto lease = view.bound_lease.find(id);
+    return it != view.bound.end() && it->second == st.worker_name &&
+           lease != view.bound_lease.end() && lease->second == st.lease;
+  };
+  for (auto id : std::set<std::string>{st.held}) {
+    if (st.releasing.count(id)) continue;
+    if (!bound_here(id)) {
+      DM_ERROR("cluster member {} lost the binding of source {}; stopping it", st.worker_name,
+               id);
+      release(self, id, false);
+    } else if (!assigned_here(id)) {
+      DM_INFO("cluster member {} hands source {} back", st.worker_name, id);
+      release(self, id, true);
+    }
+  }
+  for (auto& [id, config] : view.sources) {
+    if (!assigned_here(id) || st.releasing.count(id)) continue;
+    if (!st.held.count(id)) {
+      if (bound_here(id)) {
+        st.held.insert(id);
+      } else if (!view.bound.count(id)) {
+        if (!in_time(self)) return;
+        auto won = st.etcd->create(cluster_keys::bound(id), st.worker_name, st.lease);
+        if (!won || !*won) continue;
+        st.held.insert(id);
+        DM_INFO("cluster member {} bound source {}", st.worker_name, id);
+        if (auto err = st.etcd->put(cluster_keys::last_bound(id), st.worker_name))
+          problem(self, "cannot note the binding of " + id + ": " + describe(err));
+      } else {
+        continue;  // its previous owner has not let go yet
+      }
+    }
+    if (!st.running.count(id) && !st.asked.count(id) && in_time(self))
+      ask_worker_to_run(self, id, config);
+  }
+}
+
+void tick(member_ptr self) {
+  auto& st = self->state;
+  if (st.lease && clock::now() >= st.proven_until)
+    drop_lease(self, "could not prove its etcd lease alive within keepalive-ttl");
+  if (!st.lease) {
+    if (!start_lease(self)) return;
+  } else if (clock::now() >= st.next_keepalive) {
+    renew(self);
+  }
+  if (!in_time(self)) return;
+  auto view = read_cluster_view(*st.etcd);
+  if (!view) return problem(self, "cannot read the cluster: " + describe(view.error()));
+  st.last_problem.clear();
+  if (!in_time(self)) return;
+  campaign(self, *view);
+  if (st.leader_revision) schedule(self, *view);
+  bind(self, *view);
+}
+
+caf::behavior member(member_ptr self, worker_actor worker, std::string name, std::string addr,
+                     std::string join, int64_t ttl) {
+  auto& st = self->state;
+  st.worker = std::move(worker);
+  st.worker_name = std::move(name);
+  st.addr = std::move(addr);
+  st.ttl = std::chrono::seconds{ttl};
+  auto etcd = etcd_client::make(join, call_timeout);
+  if (!etcd) {
+    DM_ERROR("cluster member {}: {}", st.worker_name, describe(etcd.error()));
+    self->quit(etcd.error());
+    return {};
+  }
+  st.etcd.emplace(std::move(*etcd));
+  // A tick often enough that keepalives (every third of the TTL) go out on time.
+  auto period = std::max(std::chrono::milliseconds{200},
+                         std::min(std::chrono::milliseconds{1000},
+                                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      st.ttl / 6)));
+  self->send(self, tick_atom_v);
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    auto& st = self->state;
+    // An orderly end hands every binding back at once instead of after the TTL.
+    if (st.lease) {
+      if (auto err = st.etcd->revoke(st.lease))
+        DM_WARN("cluster member {} could not end its lease (it ends in {} s): {}",
+                st.worker_name, st.ttl.count(), describe(err));
+    }
+    self->quit(msg.reason);
+  });
+  return {
+      [=](tick_atom) {
+        tick(self);
+        self->delayed_send(self, period, tick_atom_v);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_cluster_member(caf::local_actor* worker, worker_actor handle, std::string name,
+                                std::string addr, std::string join, int64_t ttl) {
+  return worker->spawn<caf::detached + caf::linked>(member, std::move(handle), std::move(name),
+                                                    std::move(addr), std::move(join), ttl);
+}
+
+}  // namespace dm

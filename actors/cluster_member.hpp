@@ -1,0 +1,33 @@
+// The worker's membership in a cluster on etcd (worker.toml `join`), with the records of
+// io/cluster_store.hpp. On its own thread (etcd calls block), once per tick:
+//
+//  1. Lease: the worker holds one etcd lease of keepalive-ttl seconds, renewed every third of
+//     it, with alive/<name> attached. The lease is proven alive until the send time of the last
+//     keepalive etcd answered plus the TTL it granted, less a margin for the slowest call. Once
+//     that moment passes without a newer answer, the worker fences itself: it stops every
+//     source it runs, at once, whether or not etcd is reachable (the binding keys end with the
+//     lease on etcd's side). It then starts over with a new lease.
+//  2. Election: the first worker to create `leader` under its lease schedules. Its writes to
+//     assign/ are guarded by the create revision of its `leader` key, so a deposed leader's
+//     late writes fail.
+//  3. Scheduling (leader only): plan_assignments (model/cluster_plan.hpp) for every source.
+//  4. Binding: a source assigned here is bound by creating bound/<id> under this worker's
+//     lease only if absent, then run (the worker's cluster_bind). A source assigned elsewhere,
+//     or removed, is stopped here and its binding deleted (only if it still names this worker).
+//     A binding found gone or not under the current lease is stopped at once.
+//
+// A worker with `join` runs only the sources it holds bindings for; its RocksDB is a cache.
+#pragma once
+
+#include <string>
+
+#include "actors/interfaces.hpp"
+
+namespace dm {
+
+// Spawns the member (detached, linked to `worker`): `join` names the etcd endpoints, `addr`
+// the worker's admin address others reach it at, `ttl` keepalive-ttl in seconds.
+caf::actor spawn_cluster_member(caf::local_actor* worker, worker_actor handle, std::string name,
+                                std::string addr, std::string join, int64_t ttl);
+
+}  // namespace dm

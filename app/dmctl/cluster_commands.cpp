@@ -1,0 +1,198 @@
+#include "app/dmctl/cluster_commands.hpp"
+
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "common/error.hpp"
+#include "io/cluster_store.hpp"
+#include "model/config_json.hpp"
+
+namespace dm::dmctl {
+
+namespace {
+
+using json = nlohmann::json;
+using clock = std::chrono::steady_clock;
+
+// How long create, stop and transfer wait for the workers to act on etcd's records: longer
+// than a tick plus an upstream connection check.
+constexpr auto settle_time = std::chrono::seconds{30};
+
+// Waits until `done(view)` holds or settle_time passes; the last view read.
+template <class Done>
+caf::expected<cluster_view> wait_for(etcd_client& etcd, Done done) {
+  auto deadline = clock::now() + settle_time;
+  while (true) {
+    auto view = read_cluster_view(etcd);
+    if (!view) return view.error();
+    if (done(*view) || clock::now() >= deadline) return view;
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  }
+}
+
+std::string value_or_empty(const std::map<std::string, std::string>& m, const std::string& key) {
+  auto it = m.find(key);
+  return it == m.end() ? std::string{} : it->second;
+}
+
+// Source ids are [A-Za-z0-9_.-]: they are parts of etcd keys.
+caf::error check_id(const std::string& kind, const std::string& id) {
+  bool ok = !id.empty();
+  for (char c : id)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+  if (ok) return caf::none;
+  return make_error(ec::invalid_argument, kind + " '" + id +
+                                              "' may hold only letters, digits, '_', '.' and '-' "
+                                              "in a cluster");
+}
+
+}  // namespace
+
+std::optional<etcd_client> connect_cluster(const std::string& addrs) {
+  auto etcd = etcd_client::make(addrs, std::chrono::milliseconds{1000});
+  if (!etcd) return std::nullopt;
+  // A worker's admin endpoint does not speak HTTP: the read fails at once.
+  if (!etcd->get(cluster_keys::leader)) return std::nullopt;
+  return std::move(*etcd);
+}
+
+caf::expected<std::string> live_worker_addrs(etcd_client& etcd) {
+  auto view = read_cluster_view(etcd);
+  if (!view) return view.error();
+  std::string out;
+  for (auto& [name, addr] : view->workers)
+    if (view->alive.count(name)) out += (out.empty() ? "" : ",") + addr;
+  if (out.empty())
+    return make_error(ec::unavailable, "no worker of the cluster at " + etcd.endpoints_text() +
+                                           " is alive; start dm-worker with join naming it");
+  return out;
+}
+
+caf::expected<reply> cluster_create_source(etcd_client& etcd, const std::string& file) {
+  if (file.empty())
+    return make_error(ec::invalid_argument, "operate-source create needs a source config file");
+  auto cfg = read_source(file);
+  if (!cfg) return cfg.error();
+  if (auto err = check_id("source-id", cfg->source_id)) return err;
+  auto created = etcd.create(cluster_keys::source(cfg->source_id), to_json(*cfg));
+  if (!created) return created.error();
+  if (!*created)
+    return make_error(ec::already_exists, "source " + cfg->source_id +
+                                              " already exists in the cluster; stop it first to "
+                                              "change it");
+  auto id = cfg->source_id;
+  auto view = wait_for(etcd, [&](const cluster_view& v) { return v.bound.count(id) > 0; });
+  if (!view) return view.error();
+  auto owner = value_or_empty(view->bound, id);
+  json j = {{"result", true}, {"source", id}, {"worker", owner}};
+  return reply{j, owner.empty() ? "created source " + id +
+                                      "; no worker has bound it yet (list-member shows when one "
+                                      "does)\n"
+                                : "created source " + id + " on worker " + owner + "\n"};
+}
+
+caf::expected<reply> cluster_stop_source(etcd_client& etcd, const std::string& target) {
+  auto id = target;
+  if (!id.empty() && std::filesystem::is_regular_file(id)) {
+    auto cfg = read_source(id);
+    if (!cfg) return cfg.error();
+    id = cfg->source_id;
+  }
+  if (id.empty())
+    return make_error(ec::invalid_argument, "operate-source stop needs a source id or config file");
+  if (auto err = check_id("source", id)) return err;
+  auto stored = etcd.get(cluster_keys::source(id));
+  if (!stored) return stored.error();
+  if (!*stored)
+    return make_error(ec::not_found, "source " + id + " does not exist in the cluster at " +
+                                         etcd.endpoints_text());
+  if (auto err = etcd.erase(cluster_keys::source(id))) return err;
+  auto view = wait_for(etcd, [&](const cluster_view& v) { return !v.bound.count(id); });
+  if (!view) return view.error();
+  auto owner = value_or_empty(view->bound, id);
+  if (!owner.empty())
+    return make_error(ec::unavailable, "source " + id + " is removed from the cluster, but worker " +
+                                           owner + " still holds it after " +
+                                           std::to_string(settle_time.count()) +
+                                           " s; its log says why");
+  return reply{{{"result", true}, {"source", id}}, "stopped and removed source " + id + "\n"};
+}
+
+caf::expected<reply> cluster_list_member(etcd_client& etcd) {
+  auto view = read_cluster_view(etcd);
+  if (!view) return view.error();
+  json members = json::array();
+  std::string text = "leader: " + (view->leader.empty() ? "(none)" : view->leader) + "\n";
+  for (auto& [name, addr] : view->workers) {
+    json sources = json::array();
+    std::string list;
+    for (auto& [source, owner] : view->bound)
+      if (owner == name) {
+        sources.push_back(source);
+        list += (list.empty() ? "" : ", ") + source;
+      }
+    auto state = view->alive.count(name) ? "online" : "offline";
+    members.push_back({{"name", name}, {"addr", addr}, {"state", state}, {"sources", sources}});
+    text += "worker " + name + " (" + addr + ") " + state + ": " +
+            (list.empty() ? "no sources" : list) + "\n";
+  }
+  json unbound = json::array();
+  for (auto& [source, config] : view->sources)
+    if (!view->bound.count(source)) {
+      unbound.push_back(source);
+      text += "source " + source + " is bound to no worker\n";
+    }
+  return reply{{{"result", true},
+                {"leader", view->leader},
+                {"members", members},
+                {"unbound", unbound}},
+               text};
+}
+
+caf::expected<reply> cluster_transfer_source(etcd_client& etcd, const std::string& source,
+                                             const std::string& worker) {
+  if (auto err = check_id("source", source)) return err;
+  auto view = read_cluster_view(etcd);
+  if (!view) return view.error();
+  if (!view->sources.count(source))
+    return make_error(ec::not_found, "source " + source + " does not exist in the cluster");
+  if (!view->alive.count(worker))
+    return make_error(ec::invalid_argument, "worker " + worker + " is not an online member of "
+                                            "the cluster (see list-member)");
+  if (value_or_empty(view->bound, source) == worker)
+    return reply{{{"result", true}, {"source", source}, {"worker", worker}},
+                 "source " + source + " is on worker " + worker + " already\n"};
+  if (auto err = etcd.put(cluster_keys::assign(source), worker)) return err;
+  auto after = wait_for(etcd, [&](const cluster_view& v) {
+    return value_or_empty(v.bound, source) == worker;
+  });
+  if (!after) return after.error();
+  if (value_or_empty(after->bound, source) != worker)
+    return make_error(ec::unavailable, "source " + source + " is assigned to worker " + worker +
+                                           " but not bound there after " +
+                                           std::to_string(settle_time.count()) +
+                                           " s; list-member and the workers' logs say why");
+  return reply{{{"result", true}, {"source", source}, {"worker", worker}},
+               "moved source " + source + " to worker " + worker + "\n"};
+}
+
+caf::expected<reply> cluster_offline_member(etcd_client& etcd, const std::string& worker) {
+  auto view = read_cluster_view(etcd);
+  if (!view) return view.error();
+  if (!view->workers.count(worker))
+    return make_error(ec::not_found, "worker " + worker + " is not a member of the cluster");
+  if (view->alive.count(worker))
+    return make_error(ec::invalid_state, "worker " + worker +
+                                             " is online; stop it first (offline-member forgets "
+                                             "only workers that are down)");
+  if (auto err = etcd.erase(cluster_keys::worker(worker))) return err;
+  for (auto& [source, last] : view->last_bound)
+    if (last == worker)
+      if (auto err = etcd.erase_if_value(cluster_keys::last_bound(source), worker).error())
+        return err;
+  return reply{{{"result", true}, {"worker", worker}}, "removed worker " + worker + "\n"};
+}
+
+}  // namespace dm::dmctl

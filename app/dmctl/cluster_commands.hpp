@@ -1,0 +1,37 @@
+// dmctl against a cluster (--master-addr naming etcd endpoints): the commands that change or
+// show the cluster's records in etcd (io/cluster_store.hpp). Every other command goes, as
+// without a cluster, to the workers, here the live ones registered in etcd.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "app/dmctl/commands.hpp"
+#include "io/etcd_client.hpp"
+
+namespace dm::dmctl {
+
+// The etcd client when `addrs` are etcd endpoints that answer (a short probe), else nullopt:
+// they are then taken as worker addresses (DM's --master-addr without a cluster).
+std::optional<etcd_client> connect_cluster(const std::string& addrs);
+
+// The admin addresses of the live workers, "host:port,..."; an error when none is alive.
+caf::expected<std::string> live_worker_addrs(etcd_client& etcd);
+
+// operate-source create FILE: stores the source in etcd (refused if its id exists) and waits
+// a little for a worker to bind it. stop ID|FILE: removes it and waits for its owner to let go.
+caf::expected<reply> cluster_create_source(etcd_client& etcd, const std::string& file);
+caf::expected<reply> cluster_stop_source(etcd_client& etcd, const std::string& target);
+// list-member: the scheduling worker, every registered worker (online or offline) with the
+// sources bound to it, and sources no worker holds.
+caf::expected<reply> cluster_list_member(etcd_client& etcd);
+// transfer-source SOURCE WORKER: assigns the source to a live worker; its owner stops it and
+// lets go, then the worker binds and starts it. Waits until it is bound there.
+caf::expected<reply> cluster_transfer_source(etcd_client& etcd, const std::string& source,
+                                             const std::string& worker);
+// offline-member --name W: forgets a registered worker that is not alive.
+caf::expected<reply> cluster_offline_member(etcd_client& etcd, const std::string& worker);
+
+}  // namespace dm::dmctl

@@ -1,0 +1,47 @@
+#include "io/cluster_store.hpp"
+
+#include <map>
+
+namespace dm {
+
+namespace {
+
+// Reads `prefix`* into `out`, keyed by the rest of each key.
+caf::error read_map(etcd_client& etcd, const std::string& prefix,
+                    std::map<std::string, std::string>& out) {
+  auto kvs = etcd.get_prefix(prefix);
+  if (!kvs) return kvs.error();
+  for (auto& kv : *kvs) out[kv.key.substr(prefix.size())] = kv.value;
+  return caf::none;
+}
+
+}  // namespace
+
+caf::expected<cluster_view> read_cluster_view(etcd_client& etcd) {
+  cluster_view view;
+  const auto& root = cluster_keys::root;
+  std::map<std::string, std::string> alive;
+  for (auto& [prefix, map] :
+       std::initializer_list<std::pair<std::string, std::map<std::string, std::string>*>>{
+           {root + "workers/", &view.workers},
+           {root + "alive/", &alive},
+           {root + "sources/", &view.sources},
+           {root + "assign/", &view.assigned},
+           {root + "last-bound/", &view.last_bound}})
+    if (auto err = read_map(etcd, prefix, *map)) return err;
+  for (auto& [w, unused] : alive) view.alive.insert(w);
+  auto bound = etcd.get_prefix(root + "bound/");
+  if (!bound) return bound.error();
+  view.bound.clear();
+  for (auto& kv : *bound) {
+    auto id = kv.key.substr(root.size() + 6);
+    view.bound[id] = kv.value;
+    view.bound_lease[id] = kv.lease;
+  }
+  auto leader = etcd.get(cluster_keys::leader);
+  if (!leader) return leader.error();
+  if (*leader) view.leader = (*leader)->value;
+  return view;
+}
+
+}  // namespace dm

@@ -1,0 +1,40 @@
+// The cluster's records in etcd, under /dmw/ (ids are [A-Za-z0-9_.-], so keys need no escaping):
+//
+//   workers/<w>     = admin address     the worker at start; dmctl offline-member removes it
+//   alive/<w>       = ""                the worker, under its lease
+//   leader          = <w>               the scheduling worker, under its lease (created if absent)
+//   sources/<s>     = source config     dmctl operate-source create / stop
+//   assign/<s>      = <w>               the leader, guarded by the create revision of `leader`
+//   bound/<s>       = <w>               the assignee, created only if absent, under its lease
+//   last-bound/<s>  = <w>               the owner when it binds; a preference, never removed
+//
+// A worker runs a source only while bound/<s> names it; the key ends with the worker's lease, so
+// a dead or cut-off worker's sources are free again after keepalive-ttl.
+#pragma once
+
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "io/etcd_client.hpp"
+#include "model/cluster_plan.hpp"
+
+namespace dm::cluster_keys {
+
+inline const std::string root = "/dmw/";
+inline std::string worker(const std::string& w) { return root + "workers/" + w; }
+inline std::string alive(const std::string& w) { return root + "alive/" + w; }
+inline const std::string leader = root + "leader";
+inline std::string source(const std::string& s) { return root + "sources/" + s; }
+inline std::string assign(const std::string& s) { return root + "assign/" + s; }
+inline std::string bound(const std::string& s) { return root + "bound/" + s; }
+inline std::string last_bound(const std::string& s) { return root + "last-bound/" + s; }
+
+}  // namespace dm::cluster_keys
+
+namespace dm {
+
+// Reads every record above (one linearizable read per prefix).
+caf::expected<cluster_view> read_cluster_view(etcd_client& etcd);
+
+}  // namespace dm

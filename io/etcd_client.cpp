@@ -1,0 +1,252 @@
+#include "io/etcd_client.hpp"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "protocol/base64.hpp"
+
+namespace dm {
+
+namespace {
+
+using json = nlohmann::json;
+
+// The gateway sends int64 values as strings, and leaves out fields at their default (0, false).
+int64_t int_field(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end()) return 0;
+  if (it->is_string()) return std::stoll(it->get<std::string>());
+  if (it->is_number_integer()) return it->get<int64_t>();
+  return 0;
+}
+
+std::string text_field(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_string()) return {};
+  return unbase64(it->get<std::string>()).value_or(std::string{});
+}
+
+etcd_kv kv_of(const json& j) {
+  etcd_kv kv;
+  kv.key = text_field(j, "key");
+  kv.value = text_field(j, "value");
+  kv.create_revision = int_field(j, "create_revision");
+  kv.mod_revision = int_field(j, "mod_revision");
+  kv.lease = int_field(j, "lease");
+  return kv;
+}
+
+// The key just after every key starting with `prefix` (etcd's range_end of a prefix).
+std::string prefix_end(std::string prefix) {
+  while (!prefix.empty()) {
+    auto& last = reinterpret_cast<unsigned char&>(prefix.back());
+    if (last < 0xff) {
+      ++last;
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return std::string(1, '\0');
+}
+
+json put_op(const std::string& key, const std::string& value, int64_t lease) {
+  json put = {{"key", base64(key)}, {"value", base64(value)}};
+  if (lease) put["lease"] = std::to_string(lease);
+  return {{"request_put", put}};
+}
+
+json created_as(const std::string& key, int64_t revision) {
+  return {{"key", base64(key)},
+          {"target", "CREATE"},
+          {"result", "EQUAL"},
+          {"create_revision", std::to_string(revision)}};
+}
+
+caf::error bad_answer(const std::string& what, const std::string& answer) {
+  return make_error(ec::unavailable, "etcd answered " + what + " with something unexpected: " +
+                                         answer.substr(0, 200));
+}
+
+}  // namespace
+
+caf::expected<etcd_client> etcd_client::make(const std::string& endpoints,
+                                             std::chrono::milliseconds call_timeout) {
+  etcd_client c;
+  c.text_ = endpoints;
+  c.timeout_ = call_timeout;
+  size_t start = 0;
+  while (start <= endpoints.size()) {
+    auto comma = endpoints.find(',', start);
+    auto item = endpoints.substr(start, comma == std::string::npos ? std::string::npos
+                                                                   : comma - start);
+    start = comma == std::string::npos ? endpoints.size() + 1 : comma + 1;
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (item.empty()) continue;
+    if (item.rfind("http://", 0) == 0) item.erase(0, 7);
+    if (item.rfind("https://", 0) == 0)
+      return make_error(ec::invalid_config, "etcd endpoint " + item +
+                                                ": TLS to etcd is not supported yet; give "
+                                                "plain HOST:PORT endpoints");
+    auto colon = item.rfind(':');
+    int port = 0;
+    try {
+      port = colon == std::string::npos ? 0 : std::stoi(item.substr(colon + 1));
+    } catch (const std::exception&) {
+      port = 0;
+    }
+    if (colon == std::string::npos || colon == 0 || port < 1 || port > 65535)
+      return make_error(ec::invalid_config,
+                        "etcd endpoint '" + item + "' is not HOST:PORT (e.g. 10.0.0.1:2379)");
+    c.endpoints_.push_back({item.substr(0, colon), port});
+  }
+  if (c.endpoints_.empty())
+    return make_error(ec::invalid_config, "no etcd endpoint given (HOST:PORT[,HOST:PORT...])");
+  return c;
+}
+
+caf::error etcd_client::call(const std::string& path, const std::string& body,
+                             std::string& answer) {
+  std::string failures;
+  for (size_t tried = 0; tried < endpoints_.size(); ++tried) {
+    auto& ep = endpoints_[current_];
+    httplib::Client http{ep.host, ep.port};
+    auto ms = timeout_.count();
+    http.set_connection_timeout(ms / 1000, (ms % 1000) * 1000);
+    http.set_read_timeout(ms / 1000, (ms % 1000) * 1000);
+    http.set_write_timeout(ms / 1000, (ms % 1000) * 1000);
+    auto res = http.Post(path.c_str(), body, "application/json");
+    if (res && res->status == 200) {
+      answer = std::move(res->body);
+      return caf::none;
+    }
+    std::string why = res ? "HTTP " + std::to_string(res->status) + " " + res->body.substr(0, 200)
+                          : httplib::to_string(res.error());
+    // etcd refused the request itself (a bad lease, a compacted revision): another member
+    // answers the same.
+    if (res && res->status >= 400 && res->status < 500)
+      return make_error(ec::unavailable, "etcd at " + ep.host + ":" + std::to_string(ep.port) +
+                                             " refused " + path + ": " + why);
+    failures += (failures.empty() ? "" : "; ") + ep.host + ":" + std::to_string(ep.port) + " " +
+                why;
+    current_ = (current_ + 1) % endpoints_.size();
+  }
+  return make_error(ec::unavailable,
+                    "no etcd endpoint answered " + path + " (" + failures +
+                        "); check that etcd runs and that join / --master-addr name it");
+}
+
+caf::expected<std::optional<etcd_kv>> etcd_client::get(const std::string& key) {
+  std::string answer;
+  if (auto err = call("/v3/kv/range", json{{"key", base64(key)}}.dump(), answer)) return err;
+  auto j = json::parse(answer, nullptr, false);
+  if (j.is_discarded()) return bad_answer("a read of " + key, answer);
+  auto kvs = j.find("kvs");
+  if (kvs == j.end() || !kvs->is_array() || kvs->empty()) return std::optional<etcd_kv>{};
+  return std::optional<etcd_kv>{kv_of(kvs->front())};
+}
+
+caf::expected<std::vector<etcd_kv>> etcd_client::get_prefix(const std::string& prefix) {
+  std::string answer;
+  json body = {{"key", base64(prefix)}, {"range_end", base64(prefix_end(prefix))}};
+  if (auto err = call("/v3/kv/range", body.dump(), answer)) return err;
+  auto j = json::parse(answer, nullptr, false);
+  if (j.is_discarded()) return bad_answer("a read of " + prefix + "*", answer);
+  std::vector<etcd_kv> out;
+  auto kvs = j.find("kvs");
+  if (kvs != j.end() && kvs->is_array())
+    for (auto& kv : *kvs) out.push_back(kv_of(kv));
+  return out;
+}
+
+caf::error etcd_client::put(const std::string& key, const std::string& value, int64_t lease) {
+  std::string answer;
+  return call("/v3/kv/put", put_op(key, value, lease)["request_put"].dump(), answer);
+}
+
+caf::error etcd_client::erase(const std::string& key) {
+  std::string answer;
+  return call("/v3/kv/deleterange", json{{"key", base64(key)}}.dump(), answer);
+}
+
+namespace {
+
+caf::expected<bool> succeeded(const std::string& answer, const std::string& what) {
+  auto j = json::parse(answer, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return bad_answer(what, answer);
+  auto it = j.find("succeeded");
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
+}  // namespace
+
+caf::expected<bool> etcd_client::create(const std::string& key, const std::string& value,
+                                        int64_t lease) {
+  json txn = {{"compare", json::array({created_as(key, 0)})},
+              {"success", json::array({put_op(key, value, lease)})}};
+  std::string answer;
+  if (auto err = call("/v3/kv/txn", txn.dump(), answer)) return err;
+  return succeeded(answer, "the creation of " + key);
+}
+
+caf::expected<bool> etcd_client::erase_if_value(const std::string& key,
+                                                const std::string& value) {
+  json compare = {{"key", base64(key)},
+                  {"target", "VALUE"},
+                  {"result", "EQUAL"},
+                  {"value", base64(value)}};
+  json txn = {{"compare", json::array({compare})},
+              {"success", json::array({{{"request_delete_range", {{"key", base64(key)}}}}})}};
+  std::string answer;
+  if (auto err = call("/v3/kv/txn", txn.dump(), answer)) return err;
+  return succeeded(answer, "the removal of " + key);
+}
+
+caf::expected<bool> etcd_client::put_if_created(const std::string& guard, int64_t guard_revision,
+                                                const std::string& key,
+                                                const std::string& value) {
+  json txn = {{"compare", json::array({created_as(guard, guard_revision)})},
+              {"success", json::array({put_op(key, value, 0)})}};
+  std::string answer;
+  if (auto err = call("/v3/kv/txn", txn.dump(), answer)) return err;
+  return succeeded(answer, "the write of " + key);
+}
+
+caf::expected<bool> etcd_client::erase_if_created(const std::string& guard,
+                                                  int64_t guard_revision,
+                                                  const std::string& key) {
+  json txn = {{"compare", json::array({created_as(guard, guard_revision)})},
+              {"success", json::array({{{"request_delete_range", {{"key", base64(key)}}}}})}};
+  std::string answer;
+  if (auto err = call("/v3/kv/txn", txn.dump(), answer)) return err;
+  return succeeded(answer, "the removal of " + key);
+}
+
+caf::expected<int64_t> etcd_client::grant(int64_t ttl_seconds) {
+  std::string answer;
+  if (auto err = call("/v3/lease/grant", json{{"TTL", ttl_seconds}}.dump(), answer)) return err;
+  auto j = json::parse(answer, nullptr, false);
+  if (j.is_discarded()) return bad_answer("a lease grant", answer);
+  auto id = int_field(j, "ID");
+  if (id == 0) return bad_answer("a lease grant", answer);
+  return id;
+}
+
+caf::expected<int64_t> etcd_client::keepalive(int64_t lease) {
+  std::string answer;
+  if (auto err = call("/v3/lease/keepalive", json{{"ID", std::to_string(lease)}}.dump(), answer))
+    return err;
+  auto j = json::parse(answer, nullptr, false);
+  if (j.is_discarded()) return bad_answer("a lease keepalive", answer);
+  auto result = j.find("result");
+  // An expired lease comes back without a TTL.
+  return result == j.end() ? int64_t{0} : int_field(*result, "TTL");
+}
+
+caf::error etcd_client::revoke(int64_t lease) {
+  std::string answer;
+  return call("/v3/lease/revoke", json{{"ID", std::to_string(lease)}}.dump(), answer);
+}
+
+}  // namespace dm

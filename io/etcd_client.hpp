@@ -1,0 +1,83 @@
+// A blocking client of etcd v3 (3.4 and later) through its JSON gateway (/v3/...): the key-value
+// calls, transactions and leases the cluster needs. Keys and values are plain strings here; the
+// gateway's base64 is handled inside.
+//
+// Endpoints are tried in turn: a call goes to the endpoint that last answered and moves to the
+// next on a connection failure, so one dead member of the etcd cluster costs one timeout. Every
+// call is bounded by `call_timeout` per endpoint tried. Reads are linearizable (etcd's default).
+//
+// Thread-safety: one client per thread (it keeps the last endpoint that answered).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+namespace dm {
+
+struct etcd_kv {
+  std::string key;
+  std::string value;
+  // Revision of the key's creation (0: the key does not exist); changes when the key is
+  // deleted and created again, so it names one life of the key.
+  int64_t create_revision = 0;
+  int64_t mod_revision = 0;
+  // The lease the key is attached to, 0 for none.
+  int64_t lease = 0;
+};
+
+class etcd_client {
+ public:
+  // `endpoints`: "host:port,host:port" (an http:// prefix is accepted).
+  static caf::expected<etcd_client> make(const std::string& endpoints,
+                                         std::chrono::milliseconds call_timeout =
+                                             std::chrono::milliseconds{1500});
+
+  // The key, or nullopt when absent.
+  caf::expected<std::optional<etcd_kv>> get(const std::string& key);
+  // Every key starting with `prefix`, in key order.
+  caf::expected<std::vector<etcd_kv>> get_prefix(const std::string& prefix);
+  // Writes the key, attached to `lease` unless 0.
+  caf::error put(const std::string& key, const std::string& value, int64_t lease = 0);
+  caf::error erase(const std::string& key);
+
+  // Transactions: true when the comparison held and the write was done.
+  // Creates the key only if it does not exist.
+  caf::expected<bool> create(const std::string& key, const std::string& value, int64_t lease = 0);
+  // Deletes the key only if it holds `value`.
+  caf::expected<bool> erase_if_value(const std::string& key, const std::string& value);
+  // Writes `key` only if `guard` exists with the create revision `guard_revision` (a leader's
+  // election key: its writes stop counting once another life of that key exists).
+  caf::expected<bool> put_if_created(const std::string& guard, int64_t guard_revision,
+                                     const std::string& key, const std::string& value);
+  // Deletes `key` only if `guard` has the create revision `guard_revision`.
+  caf::expected<bool> erase_if_created(const std::string& guard, int64_t guard_revision,
+                                       const std::string& key);
+
+  // Leases. grant returns the lease ID; keepalive the seconds left (0 or less: it expired).
+  caf::expected<int64_t> grant(int64_t ttl_seconds);
+  caf::expected<int64_t> keepalive(int64_t lease);
+  caf::error revoke(int64_t lease);
+
+  // "host:port,..." as given, for messages.
+  const std::string& endpoints_text() const { return text_; }
+
+ private:
+  struct endpoint {
+    std::string host;
+    int port = 0;
+  };
+  // POSTs `body` (JSON) to `path` and parses the answer as JSON text into `answer`.
+  caf::error call(const std::string& path, const std::string& body, std::string& answer);
+
+  std::vector<endpoint> endpoints_;
+  size_t current_ = 0;
+  std::chrono::milliseconds timeout_{1500};
+  std::string text_;
+};
+
+}  // namespace dm

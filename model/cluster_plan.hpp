@@ -1,0 +1,42 @@
+// The cluster as the scheduling worker sees it in etcd, and its pure decision: which live
+// worker each source goes to.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+
+namespace dm {
+
+struct cluster_view {
+  // Registered workers (name -> admin address) and those whose lease is alive.
+  std::map<std::string, std::string> workers;
+  std::set<std::string> alive;
+  // Source id -> its config (JSON, as dmctl wrote it).
+  std::map<std::string, std::string> sources;
+  // Source id -> the worker the scheduler assigned it to.
+  std::map<std::string, std::string> assigned;
+  // Source id -> the worker that holds its binding now (under that worker's lease).
+  std::map<std::string, std::string> bound;
+  // Source id -> the lease its binding is attached to.
+  std::map<std::string, int64_t> bound_lease;
+  // Source id -> the worker that held it last (never removed by a failure).
+  std::map<std::string, std::string> last_bound;
+  // The elected scheduling worker, empty when none.
+  std::string leader;
+};
+
+// What the scheduler writes: a new assignment per source, and assignments to drop.
+struct assignment_plan {
+  std::map<std::string, std::string> assign;
+  std::set<std::string> unassign;
+};
+
+// Every source gets exactly one live worker. A source keeps a live assignee; else it goes to
+// the live worker that still holds it, else to the one that held it last if alive, else to the
+// live worker with the fewest sources (ties: the name first in order). Assignments of removed
+// sources go. With no live worker, a source stays unassigned.
+assignment_plan plan_assignments(const cluster_view& view);
+
+}  // namespace dm

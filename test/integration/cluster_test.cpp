@@ -1,0 +1,298 @@
+// A cluster on etcd (worker.toml join): a real 3-member etcd on loopback, three dm-workers
+// joined to it, two upstream MariaDB servers written to all along. Sources are created through
+// etcd (dmctl --master-addr) and must each run on exactly one live worker; they move when their
+// owner is SIGKILLed, frozen (SIGSTOP: its lease ends while it cannot act; woken, it must stop
+// the source at once), transferred by hand, or when the scheduling worker and an owner die
+// together; etcd losing its leader changes nothing. After each move the new owner's relay
+// catches up with its upstream.
+//
+// Tasks do not run in a cluster yet (a worker with join refuses start-task), so this checks the
+// control plane: bindings, leases, fencing and scheduling.
+#define BOOST_TEST_MODULE cluster
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "test/support/etcd_cluster.hpp"
+#include "test/support/harness.hpp"
+
+using namespace dm::test;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int keepalive_ttl = 4;
+
+// Inserts rows into t.w of every server until stopped, so relays always have something to read.
+class writer {
+ public:
+  explicit writer(std::vector<mariadb_sandbox*> servers) : servers_(std::move(servers)) {
+    for (auto* s : servers_)
+      s->execute("CREATE DATABASE IF NOT EXISTS t; CREATE TABLE IF NOT EXISTS t.w "
+                 "(id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(40))");
+    thread_ = std::thread{[this] {
+      while (!stop_)
+        for (auto* s : servers_) {
+          s->execute("INSERT INTO t.w (v) VALUES (REPEAT('x', 30))");
+          std::this_thread::sleep_for(std::chrono::milliseconds{20});
+        }
+    }};
+  }
+  ~writer() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::vector<mariadb_sandbox*> servers_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+struct cluster_setup {
+  etcd_cluster etcd{3};
+  mariadb_sandbox u1, u2;
+  std::vector<std::unique_ptr<worker_process>> workers;
+
+  cluster_setup() {
+    for (int i = 1; i <= 3; ++i) {
+      worker_options o;
+      o.name = "w" + std::to_string(i);
+      o.extra_toml = "join = \"" + etcd.endpoints() + "\"\nkeepalive-ttl = " +
+                     std::to_string(keepalive_ttl) + "\n";
+      workers.push_back(std::make_unique<worker_process>(o));
+    }
+  }
+
+  // dmctl --master-addr <etcd> --json ARGS; throws with its error when it fails.
+  nlohmann::json dmctl(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{binary_path("dmctl"), "--master-addr", etcd.endpoints(),
+                                  "--json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_command(argv);
+    if (r.exit_code != 0)
+      throw std::runtime_error("dmctl " + args.front() + " failed: " + r.out + r.err);
+    return nlohmann::json::parse(r.out);
+  }
+
+  // list-member's members (a copy: a loop over a temporary's part would dangle).
+  nlohmann::json members() const { return dmctl({"list-member"})["members"]; }
+
+  // Workers are named w1, w2, w3.
+  worker_process& named(const std::string& name) { return *workers.at(std::stoul(name.substr(1)) - 1); }
+
+  // The online worker etcd says holds `source`, "" when none.
+  std::string owner(const std::string& source) const {
+    auto members = dmctl({"list-member"})["members"];
+    for (auto& m : members)
+      for (auto& s : m["sources"])
+        if (s == source && m["state"] == "online") return m["name"];
+    return "";
+  }
+
+  // Waits until `source` is bound to an online worker other than `not_on` and that worker
+  // runs it; returns the worker's name.
+  std::string wait_owner(const std::string& source, const std::string& not_on = "",
+                         std::chrono::seconds timeout = std::chrono::seconds{60}) {
+    auto deadline = clock_type::now() + timeout;
+    while (clock_type::now() < deadline) {
+      auto name = owner(source);
+      if (!name.empty() && name != not_on && runs(named(name), source)) return name;
+      std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    }
+    throw std::runtime_error("source " + source + " found no new owner: " +
+                             dmctl({"list-member"}).dump());
+  }
+
+  // Whether the worker itself says it runs `source` (its own list-member, not etcd's records).
+  static bool runs(const worker_process& w, const std::string& source) {
+    auto r = w.dmctl({"--json", "list-member"});
+    if (r.exit_code != 0) return false;
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    if (j.is_discarded()) return false;
+    for (auto& m : j["members"])
+      for (auto& s : m["sources"])
+        if (s == source) return true;
+    return false;
+  }
+
+  // How many live workers run `source` by their own account.
+  int running_count(const std::string& source) {
+    int n = 0;
+    for (auto& w : workers)
+      if (w->pid() > 0 && runs(*w, source)) ++n;
+    return n;
+  }
+
+  void create(const std::string& source, const mariadb_sandbox& upstream) {
+    auto file = workers[0]->write_file(source + ".yaml", source_yaml(source, upstream));
+    dmctl({"operate-source", "create", file});
+  }
+};
+
+double seconds_since(clock_type::time_point t) {
+  return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_run_once) {
+  cluster_setup c;
+  writer load{{&c.u1, &c.u2}};
+  c.create("s1", c.u1);
+  c.create("s2", c.u2);
+  auto first = c.wait_owner("s1");
+  c.wait_owner("s2");
+  BOOST_TEST(c.running_count("s1") == 1);
+  BOOST_TEST(c.running_count("s2") == 1);
+  wait_relay_caught_up(c.named(first), "s1", c.u1);
+
+  // A worker in a cluster takes sources and tasks only through etcd.
+  auto local = c.workers[0]->dmctl({"operate-source", "create",
+                                    c.workers[0]->write_file("x.yaml", source_yaml("x", c.u1))});
+  BOOST_TEST(local.exit_code != 0);
+  BOOST_TEST(local.err.find("is in a cluster") != std::string::npos, local.err);
+  auto task = c.workers[0]->write_file("t.yaml", task_yaml("t", {"s1"}, c.u2));
+  auto refused = c.workers[0]->dmctl({"start-task", task});
+  BOOST_TEST(refused.exit_code != 0);
+  BOOST_TEST(refused.err.find("tasks do not run in a cluster yet") != std::string::npos,
+             refused.err);
+
+  // 1. The owner of s1 is SIGKILLed: s1 moves and its relay catches up on the new owner.
+  auto killed_at = clock_type::now();
+  c.named(first).kill();
+  auto second = c.wait_owner("s1", first);
+  auto moved_after = seconds_since(killed_at);
+  wait_relay_caught_up(c.named(second), "s1", c.u1);
+  BOOST_TEST_MESSAGE("s1 moved from " << first << " to " << second << " " << moved_after
+                                      << " s after the SIGKILL; relay caught up "
+                                      << seconds_since(killed_at) << " s after it");
+  BOOST_TEST(moved_after < keepalive_ttl + 8.0);
+  BOOST_TEST(c.running_count("s1") == 1);
+
+  // The killed worker comes back and rejoins; its stored sources do not start by themselves.
+  c.named(first).start();
+  auto rejoin_deadline = clock_type::now() + std::chrono::seconds{30};
+  while (clock_type::now() < rejoin_deadline) {
+    bool online = false;
+    for (auto& m : c.members())
+      online |= m["name"] == first && m["state"] == "online";
+    if (online) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  }
+  BOOST_TEST(!c.runs(c.named(first), "s1"));
+  BOOST_TEST(c.running_count("s1") == 1);
+
+  // 2. The owner of s2 freezes (SIGSTOP) past its lease: s2 moves; woken, the old owner finds
+  // its lease unproven and stops s2 at once.
+  auto frozen = c.owner("s2");
+  auto& frozen_worker = c.named(frozen);
+  ::kill(frozen_worker.pid(), SIGSTOP);
+  auto taker = c.wait_owner("s2", frozen);
+  ::kill(frozen_worker.pid(), SIGCONT);
+  auto woke = clock_type::now();
+  while (c.runs(frozen_worker, "s2") && seconds_since(woke) < 10)
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  BOOST_TEST_MESSAGE("frozen owner " << frozen << " stopped s2 " << seconds_since(woke)
+                                     << " s after it woke; " << taker << " runs it");
+  BOOST_TEST(!c.runs(frozen_worker, "s2"));
+  BOOST_TEST(frozen_worker.count_log_lines("stops all its sources") >= 1);
+  BOOST_TEST(c.running_count("s2") == 1);
+  wait_relay_caught_up(c.named(taker), "s2", c.u2);
+
+  // 3. transfer-source under writes: the owner lets go, the named worker takes it.
+  auto from = c.owner("s2");
+  std::string to;
+  for (auto& m : c.members())
+    if (m["state"] == "online" && m["name"] != from) to = m["name"].get<std::string>();
+  BOOST_REQUIRE_MESSAGE(!to.empty(), c.dmctl({"list-member"}).dump() << " from " << from);
+  auto moved = c.dmctl({"transfer-source", "s2", to});
+  BOOST_TEST(moved["worker"] == to);
+  BOOST_TEST(c.wait_owner("s2", from) == to);
+  BOOST_TEST(c.running_count("s2") == 1);
+  wait_relay_caught_up(c.named(to), "s2", c.u2);
+
+  // 4. offline-member: refused for an online worker, done for a dead one (one that holds no
+  // source, so that the sources stay put).
+  std::string victim;
+  for (auto w : {"w1", "w2", "w3"})
+    if (w != c.owner("s1") && w != c.owner("s2")) victim = w;
+  BOOST_REQUIRE(!victim.empty());
+  std::vector<std::string> argv{binary_path("dmctl"), "--master-addr", c.etcd.endpoints(),
+                                "offline-member", "--name", victim};
+  auto online_refused = run_command(argv);
+  BOOST_TEST(online_refused.exit_code != 0);
+  BOOST_TEST(online_refused.err.find("is online") != std::string::npos, online_refused.err);
+  c.named(victim).kill();
+  auto offline_deadline = clock_type::now() + std::chrono::seconds{30};
+  bool forgotten = false;
+  while (!forgotten && clock_type::now() < offline_deadline) {
+    forgotten = run_command(argv).exit_code == 0;
+    if (!forgotten) std::this_thread::sleep_for(std::chrono::milliseconds{500});
+  }
+  BOOST_TEST(forgotten);
+  for (auto& m : c.members()) BOOST_TEST(m["name"] != victim);
+  BOOST_TEST(c.running_count("s1") == 1);
+  BOOST_TEST(c.running_count("s2") == 1);
+
+  // operate-source stop through etcd: the owner stops it and lets go.
+  c.dmctl({"operate-source", "stop", "s1"});
+  BOOST_TEST(c.running_count("s1") == 0);
+  BOOST_TEST(c.owner("s1").empty());
+}
+
+BOOST_AUTO_TEST_CASE(etcd_leader_loss_and_scheduler_dying_with_an_owner) {
+  cluster_setup c;
+  writer load{{&c.u1, &c.u2}};
+  c.create("s1", c.u1);
+  c.create("s2", c.u2);
+  c.wait_owner("s1");
+  c.wait_owner("s2");
+
+  // The etcd leader is SIGKILLed: the cluster goes on with two members; a source made then is
+  // bound and runs.
+  auto etcd_leader = c.etcd.leader();
+  c.etcd.kill(etcd_leader);
+  auto new_leader = c.etcd.leader();
+  BOOST_TEST(new_leader != etcd_leader);
+  c.dmctl({"operate-source", "stop", "s2"});
+  BOOST_TEST(c.running_count("s2") == 0);
+  c.create("s2", c.u2);
+  auto s2_owner = c.wait_owner("s2");
+  wait_relay_caught_up(c.named(s2_owner), "s2", c.u2);
+  c.etcd.start(etcd_leader);
+
+  // The scheduling worker and the owner of a source die together (DM's dm#2002): the last
+  // worker takes over scheduling and both sources.
+  auto scheduler = c.dmctl({"list-member"})["leader"].get<std::string>();
+  std::string other_owner;
+  for (auto s : {"s1", "s2"})
+    if (c.owner(s) != scheduler) other_owner = c.owner(s);
+  std::string survivor;
+  for (auto& w : {"w1", "w2", "w3"})
+    if (w != scheduler && w != other_owner) survivor = w;
+  if (other_owner.empty()) {
+    // Both sources on the scheduler: kill it and one idle worker.
+    for (auto& w : {"w1", "w2", "w3"})
+      if (w != scheduler && w != survivor && other_owner.empty()) other_owner = w;
+    survivor.clear();
+    for (auto& w : {"w1", "w2", "w3"})
+      if (w != scheduler && w != other_owner) survivor = w;
+  }
+  BOOST_REQUIRE(!survivor.empty());
+  auto killed_at = clock_type::now();
+  c.named(scheduler).kill();
+  c.named(other_owner).kill();
+  BOOST_TEST(c.wait_owner("s1") == survivor);
+  BOOST_TEST(c.wait_owner("s2") == survivor);
+  BOOST_TEST_MESSAGE("scheduler " << scheduler << " and " << other_owner << " died; " << survivor
+                                  << " holds both sources " << seconds_since(killed_at)
+                                  << " s later");
+  BOOST_TEST(c.dmctl({"list-member"})["leader"] == survivor);
+  wait_relay_caught_up(c.named(survivor), "s1", c.u1);
+  wait_relay_caught_up(c.named(survivor), "s2", c.u2);
+}

@@ -1,0 +1,88 @@
+#include "test/support/etcd_cluster.hpp"
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+namespace dm::test {
+
+namespace {
+
+std::string url(int port) { return "http://127.0.0.1:" + std::to_string(port); }
+
+// POSTs `body` to a member's gateway with curl; the answer, or "" when it does not answer.
+std::string post(int port, const std::string& path, const std::string& body) {
+  auto r = run_command({"curl", "-sS", "--max-time", "2", "-X", "POST", url(port) + path, "-d",
+                        body});
+  return r.exit_code == 0 ? r.out : std::string{};
+}
+
+}  // namespace
+
+etcd_cluster::etcd_cluster(int members) {
+  dir_ = make_temp_dir("dm-etcd");
+  for (int i = 0; i < members; ++i) {
+    client_ports_.push_back(free_port());
+    peer_ports_.push_back(free_port());
+  }
+  members_.resize(members);
+  for (int i = 0; i < members; ++i) start(i);
+  leader();
+}
+
+etcd_cluster::~etcd_cluster() {
+  for (auto& m : members_)
+    if (m.pid() > 0) m.kill();
+  remove_tree(dir_);
+}
+
+std::string etcd_cluster::endpoints() const {
+  std::string out;
+  for (auto p : client_ports_) out += (out.empty() ? "" : ",") + std::string{"127.0.0.1:"} +
+                                      std::to_string(p);
+  return out;
+}
+
+void etcd_cluster::kill(int i) { members_.at(i).kill(); }
+
+void etcd_cluster::start(int i) {
+  std::string initial;
+  for (size_t j = 0; j < peer_ports_.size(); ++j)
+    initial += (j ? "," : "") + std::string{"n"} + std::to_string(j) + "=" + url(peer_ports_[j]);
+  auto name = "n" + std::to_string(i);
+  members_.at(i) = child_process{
+      {"etcd", "--name", name, "--data-dir", dir_ + "/" + name, "--listen-client-urls",
+       url(client_ports_[i]), "--advertise-client-urls", url(client_ports_[i]),
+       "--listen-peer-urls", url(peer_ports_[i]), "--initial-advertise-peer-urls",
+       url(peer_ports_[i]), "--initial-cluster", initial, "--initial-cluster-state", "new",
+       "--heartbeat-interval", "100", "--election-timeout", "1000", "--log-level", "warn"},
+      dir_ + "/" + name + ".log", true};
+}
+
+int etcd_cluster::leader() {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (int i = 0; i < size(); ++i) {
+      if (!members_[i].running()) continue;
+      auto answer = nlohmann::json::parse(post(client_ports_[i], "/v3/maintenance/status", "{}"),
+                                          nullptr, false);
+      if (answer.is_discarded() || !answer.contains("leader")) continue;
+      auto leader = answer["leader"].get<std::string>();
+      // Ask every live member which id it has; the one whose id is the leader's leads.
+      for (int j = 0; j < size(); ++j) {
+        if (!members_[j].running()) continue;
+        auto own = nlohmann::json::parse(post(client_ports_[j], "/v3/maintenance/status", "{}"),
+                                         nullptr, false);
+        if (!own.is_discarded() && own.contains("header") &&
+            own["header"].value("member_id", "") == leader)
+          return j;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  }
+  throw std::runtime_error("the etcd cluster in " + dir_ + " has no leader after 30 s");
+}
+
+}  // namespace dm::test
