@@ -77,6 +77,8 @@ void drop_lease(member_ptr self, const std::string& why) {
   DM_ERROR("cluster member {}: {}; stopping its {} source(s) and joining again with a new lease",
            st.worker_name, why, st.held.size());
   self->send(st.worker, cluster_release_atom_v);
+  // Best effort: its keys (leader, alive, bindings) go now instead of after the TTL.
+  if (st.lease) (void) st.etcd->revoke(st.lease);
   st.lease = 0;
   st.leader_revision = 0;
   st.held.clear();
@@ -95,12 +97,13 @@ bool start_lease(member_ptr self) {
   }
   st.lease = *lease;
   prove(self, sent);
-  if (auto err = st.etcd->put(cluster_keys::worker(st.worker_name), st.addr)) {
-    problem(self, "cannot register: " + describe(err));
-    return false;
-  }
-  if (auto err = st.etcd->put(cluster_keys::alive(st.worker_name), "", st.lease)) {
-    problem(self, "cannot register as alive: " + describe(err));
+  // Registered fully or not at all: a lease without alive/<name> would never get sources.
+  auto registered = st.etcd->put(cluster_keys::worker(st.worker_name), st.addr);
+  if (!registered) registered = st.etcd->put(cluster_keys::alive(st.worker_name), "", st.lease);
+  if (registered) {
+    problem(self, "cannot register: " + describe(registered));
+    (void) st.etcd->revoke(st.lease);
+    st.lease = 0;
     return false;
   }
   DM_INFO("cluster member {} joined etcd {} with lease {:x} ({} s)", st.worker_name,
@@ -113,6 +116,9 @@ void renew(member_ptr self) {
   auto& st = self->state;
   auto sent = clock::now();
   auto left = st.etcd->keepalive(st.lease);
+  // The worker fences itself when the proof runs out: an answer after that cannot undo it.
+  if (clock::now() >= st.proven_until)
+    return drop_lease(self, "its keepalive was answered too late");
   if (!left) return problem(self, "cannot renew its lease: " + describe(left.error()));
   if (*left <= 0) return drop_lease(self, "etcd says its lease expired");
   prove(self, sent);
@@ -173,15 +179,19 @@ void ask_worker_to_run(member_ptr self, const std::string& id, const std::string
   if (!cfg) return problem(self, "source " + id + " in etcd is unreadable: " +
                                      describe(cfg.error()));
   st.asked.insert(id);
+  auto lease = st.lease;
   self->request(st.worker, caf::infinite, cluster_bind_atom_v, std::move(*cfg))
       .then(
           [=](source_status&) {
             auto& st = self->state;
+            // An answer under an older lease means nothing now.
+            if (st.lease != lease) return;
             st.asked.erase(id);
             if (st.held.count(id)) st.running.insert(id);
             DM_INFO("cluster member {} runs source {}", st.worker_name, id);
           },
           [=](caf::error& err) {
+            if (self->state.lease != lease) return;
             self->state.asked.erase(id);
             problem(self, "source " + id + " is bound here but does not run yet: " +
                               describe(err));
@@ -194,12 +204,16 @@ void release(member_ptr self, const std::string& id, bool give_back) {
   auto& st = self->state;
   st.releasing.insert(id);
   st.running.erase(id);
+  auto lease = st.lease;
   auto done = [=] {
     auto& st = self->state;
+    // Under a newer lease this source's state is that lease's business.
+    if (st.lease != lease) return;
     st.releasing.erase(id);
     st.held.erase(id);
     if (give_back) {
-      auto erased = st.etcd->erase_if_value(cluster_keys::bound(id), st.worker_name);
+      // Only the binding made under this lease: never a newer one of this worker.
+      auto erased = st.etcd->erase_if_held(cluster_keys::bound(id), st.worker_name, lease);
       if (!erased) problem(self, "cannot hand back source " + id + ": " +
                                      describe(erased.error()));
       else DM_INFO("cluster member {} handed back source {}", st.worker_name, id);
@@ -208,10 +222,11 @@ void release(member_ptr self, const std::string& id, bool give_back) {
   self->request(st.worker, caf::infinite, cluster_release_atom_v, id)
       .then([=](source_status&) { done(); },
             [=](caf::error& err) {
-              // A source that never ran here is stopped already.
-              if (code_of(err) != ec::not_found)
-                problem(self, "source " + id + " did not stop: " + describe(err));
-              done();
+              // A source that never ran here is stopped already; anything else (say, still
+              // being created) is tried again at the next tick.
+              if (code_of(err) == ec::not_found) return done();
+              problem(self, "source " + id + " did not stop yet: " + describe(err));
+              if (self->state.lease == lease) self->state.releasing.erase(id);
             });
 }
 

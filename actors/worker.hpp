@@ -92,6 +92,12 @@ struct worker_actor_state {
   // and until when (steady clock, ms) the lease is proven alive; sources run only before then.
   caf::actor cluster_member;
   int64_t lease_proven_until_ms = 0;
+  // Sources being created that the cluster took away meanwhile (fence or release): they do not
+  // start when their upstream check ends.
+  std::set<std::string> creation_cancelled;
+  // Sources whose stored data is being removed after their actor ended: not created again
+  // until that is done.
+  std::set<std::string> finishing;
   // Set by an exit message: tasks stop first, then sources, then the worker ends.
   bool shutting_down = false;
   caf::error shutdown_reason;

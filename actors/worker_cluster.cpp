@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/store.hpp"
 #include "actors/worker_internal.hpp"
 #include "common/log.hpp"
 
@@ -31,6 +32,9 @@ caf::error refused_in_cluster(const worker_actor_state& st, const std::string& c
 
 caf::result<source_status> cluster_bind(self_ptr self, source_config cfg) {
   auto& st = self->state;
+  if (st.shutting_down)
+    return make_error(ec::invalid_state, "worker " + st.worker_name + " is shutting down");
+  st.creation_cancelled.erase(cfg.source_id);
   if (!lease_proven(st))
     return make_error(ec::unavailable, "worker " + st.worker_name +
                                            " cannot prove its etcd lease alive; source " +
@@ -46,7 +50,27 @@ caf::result<source_status> cluster_bind(self_ptr self, source_config cfg) {
 }
 
 caf::result<source_status> cluster_release(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  if (is_creating(st, id)) {
+    st.creation_cancelled.insert(id);
+    return make_error(ec::invalid_state, "source " + id + " is still being created on worker " +
+                                             st.worker_name + "; it will not start");
+  }
   return stop_source(self, id);
+}
+
+caf::error cluster_veto(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  if (st.settings.join.empty()) return caf::none;
+  bool cancelled = st.creation_cancelled.erase(id) > 0;
+  if (!cancelled && lease_proven(st) && !st.shutting_down) return caf::none;
+  // The record written by the check goes with it; the cluster's copy is etcd's.
+  auto db = st.db;
+  on_store(self, st.store, [=] { return storage::meta_store{db}.erase(source_kind, id); },
+           [](caf::error) {});
+  return make_error(ec::invalid_state, "source " + id + " was not started on worker " +
+                                           st.worker_name + ": the cluster took it away while "
+                                           "its upstream was checked");
 }
 
 void fence(self_ptr self, const char* why) {
@@ -54,6 +78,7 @@ void fence(self_ptr self, const char* why) {
   std::vector<std::string> ids;
   for (auto& [id, entry] : st.sources)
     if (!entry.leaving && entry.stopping.empty()) ids.push_back(id);
+  for (auto& id : st.creating) st.creation_cancelled.insert(id);
   if (ids.empty()) return;
   DM_ERROR("worker {} stops all its sources: {}", st.worker_name, why);
   for (auto& id : ids) stop_source_quietly(self, id);

@@ -86,6 +86,9 @@ caf::result<purge_result> purge_relay(self_ptr self, const std::string& id,
 caf::error refused_in_cluster(const worker_actor_state& st, const std::string& command);
 caf::result<source_status> cluster_bind(self_ptr self, source_config cfg);
 caf::result<source_status> cluster_release(self_ptr self, const std::string& id);
+// Why a source whose upstream check just passed must not start in a cluster (its creation was
+// cancelled, or the lease is not proven alive), none outside one.
+caf::error cluster_veto(self_ptr self, const std::string& id);
 // Stops every source now (the lease is not proven alive).
 void fence(self_ptr self, const char* why);
 // The lease is proven alive until `until_ms`; the worker fences itself if no newer proof comes.

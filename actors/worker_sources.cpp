@@ -32,6 +32,7 @@ void finish_source_stop(self_ptr self, const std::string& id,
                         std::vector<caf::typed_response_promise<source_status>> promises) {
   auto& st = self->state;
   auto db = st.db;
+  st.finishing.insert(id);
   on_store(self, st.store,
            [=] {
              storage::relay_log log{db, id};
@@ -41,6 +42,7 @@ void finish_source_stop(self_ptr self, const std::string& id,
              return meta.erase(source_kind, id);
            },
            [=](caf::error err) mutable {
+             self->state.finishing.erase(id);
              source_status status;
              status.source_id = id;
              status.worker = self->state.worker_name;
@@ -77,7 +79,8 @@ void on_source_down(self_ptr self, const std::string& id, const caf::error& reas
 
 caf::result<source_status> create_source(self_ptr self, source_config cfg) {
   auto& st = self->state;
-  if (st.sources.count(cfg.source_id) && st.sources[cfg.source_id].leaving)
+  if ((st.sources.count(cfg.source_id) && st.sources[cfg.source_id].leaving) ||
+      st.finishing.count(cfg.source_id))
     return make_error(ec::invalid_state, "source " + cfg.source_id + " is being stopped on "
                                              "worker " + st.worker_name + "; try again");
   if (st.sources.count(cfg.source_id) || is_creating(st, cfg.source_id))
@@ -103,6 +106,11 @@ caf::result<source_status> create_source(self_ptr self, source_config cfg) {
           [=](bool) mutable {
             auto& st = self->state;
             done_creating(st, cfg.source_id);
+            // In a cluster the binding may have ended while the upstream was checked.
+            if (auto veto = cluster_veto(self, cfg.source_id)) {
+              rp.deliver(veto);
+              return;
+            }
             spawn_source(self, cfg);
             DM_INFO("worker {} created source {}", st.worker_name, cfg.source_id);
             self->request(st.sources[cfg.source_id].handle, defaults::status_timeout, status_atom_v)

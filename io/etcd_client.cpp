@@ -1,5 +1,7 @@
 #include "io/etcd_client.hpp"
 
+#include <charconv>
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -16,7 +18,12 @@ using json = nlohmann::json;
 int64_t int_field(const json& j, const char* name) {
   auto it = j.find(name);
   if (it == j.end()) return 0;
-  if (it->is_string()) return std::stoll(it->get<std::string>());
+  if (it->is_string()) {
+    auto text = it->get<std::string>();
+    int64_t out = 0;
+    auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return err == std::errc{} && end == text.data() + text.size() ? out : 0;
+  }
   if (it->is_number_integer()) return it->get<int64_t>();
   return 0;
 }
@@ -116,7 +123,8 @@ caf::error etcd_client::call(const std::string& path, const std::string& body,
     http.set_connection_timeout(ms / 1000, (ms % 1000) * 1000);
     http.set_read_timeout(ms / 1000, (ms % 1000) * 1000);
     http.set_write_timeout(ms / 1000, (ms % 1000) * 1000);
-    auto res = http.Post(path.c_str(), body, "application/json");
+    auto res = body.empty() ? http.Get(path.c_str())
+                            : http.Post(path.c_str(), body, "application/json");
     if (res && res->status == 200) {
       answer = std::move(res->body);
       return caf::none;
@@ -190,13 +198,18 @@ caf::expected<bool> etcd_client::create(const std::string& key, const std::strin
   return succeeded(answer, "the creation of " + key);
 }
 
-caf::expected<bool> etcd_client::erase_if_value(const std::string& key,
-                                                const std::string& value) {
-  json compare = {{"key", base64(key)},
-                  {"target", "VALUE"},
-                  {"result", "EQUAL"},
-                  {"value", base64(value)}};
-  json txn = {{"compare", json::array({compare})},
+caf::expected<bool> etcd_client::erase_if_held(const std::string& key, const std::string& value,
+                                               int64_t lease) {
+  json compare = json::array({{{"key", base64(key)},
+                               {"target", "VALUE"},
+                               {"result", "EQUAL"},
+                               {"value", base64(value)}}});
+  if (lease)
+    compare.push_back({{"key", base64(key)},
+                       {"target", "LEASE"},
+                       {"result", "EQUAL"},
+                       {"lease", std::to_string(lease)}});
+  json txn = {{"compare", compare},
               {"success", json::array({{{"request_delete_range", {{"key", base64(key)}}}}})}};
   std::string answer;
   if (auto err = call("/v3/kv/txn", txn.dump(), answer)) return err;
@@ -239,9 +252,18 @@ caf::expected<int64_t> etcd_client::keepalive(int64_t lease) {
     return err;
   auto j = json::parse(answer, nullptr, false);
   if (j.is_discarded()) return bad_answer("a lease keepalive", answer);
+  if (j.contains("error")) return bad_answer("a lease keepalive", answer);
   auto result = j.find("result");
+  if (result == j.end()) return bad_answer("a lease keepalive", answer);
   // An expired lease comes back without a TTL.
-  return result == j.end() ? int64_t{0} : int_field(*result, "TTL");
+  return int_field(*result, "TTL");
+}
+
+caf::expected<std::string> etcd_client::version() {
+  std::string answer;
+  if (auto err = call("/version", "", answer)) return err;
+  if (answer.find("etcdserver") == std::string::npos) return bad_answer("/version", answer);
+  return answer;
 }
 
 caf::error etcd_client::revoke(int64_t lease) {

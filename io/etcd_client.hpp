@@ -48,8 +48,9 @@ class etcd_client {
   // Transactions: true when the comparison held and the write was done.
   // Creates the key only if it does not exist.
   caf::expected<bool> create(const std::string& key, const std::string& value, int64_t lease = 0);
-  // Deletes the key only if it holds `value`.
-  caf::expected<bool> erase_if_value(const std::string& key, const std::string& value);
+  // Deletes the key only if it holds `value` (and, unless `lease` is 0, is attached to `lease`).
+  caf::expected<bool> erase_if_held(const std::string& key, const std::string& value,
+                                    int64_t lease = 0);
   // Writes `key` only if `guard` exists with the create revision `guard_revision` (a leader's
   // election key: its writes stop counting once another life of that key exists).
   caf::expected<bool> put_if_created(const std::string& guard, int64_t guard_revision,
@@ -63,6 +64,10 @@ class etcd_client {
   caf::expected<int64_t> keepalive(int64_t lease);
   caf::error revoke(int64_t lease);
 
+  // etcd's version answer (GET /version) from the first endpoint that answers over HTTP: tells
+  // etcd endpoints from other servers without touching the cluster's data.
+  caf::expected<std::string> version();
+
   // "host:port,..." as given, for messages.
   const std::string& endpoints_text() const { return text_; }
 
@@ -71,7 +76,8 @@ class etcd_client {
     std::string host;
     int port = 0;
   };
-  // POSTs `body` (JSON) to `path` and parses the answer as JSON text into `answer`.
+  // POSTs `body` (JSON) to `path` (GETs it when `body` is empty) and puts the answer's text
+  // into `answer`.
   caf::error call(const std::string& path, const std::string& body, std::string& answer);
 
   std::vector<endpoint> endpoints_;

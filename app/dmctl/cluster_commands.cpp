@@ -53,8 +53,8 @@ caf::error check_id(const std::string& kind, const std::string& id) {
 std::optional<etcd_client> connect_cluster(const std::string& addrs) {
   auto etcd = etcd_client::make(addrs, std::chrono::milliseconds{1000});
   if (!etcd) return std::nullopt;
-  // A worker's admin endpoint does not speak HTTP: the read fails at once.
-  if (!etcd->get(cluster_keys::leader)) return std::nullopt;
+  // etcd answers GET /version over HTTP; a worker's admin endpoint does not.
+  if (!etcd->version()) return std::nullopt;
   return std::move(*etcd);
 }
 
@@ -90,7 +90,8 @@ caf::expected<reply> cluster_create_source(etcd_client& etcd, const std::string&
   return reply{j, owner.empty() ? "created source " + id +
                                       "; no worker has bound it yet (list-member shows when one "
                                       "does)\n"
-                                : "created source " + id + " on worker " + owner + "\n"};
+                                : "created source " + id + ", bound to worker " + owner +
+                                      " (operate-source show says whether its relay runs)\n"};
 }
 
 caf::expected<reply> cluster_stop_source(etcd_client& etcd, const std::string& target) {
@@ -189,9 +190,10 @@ caf::expected<reply> cluster_offline_member(etcd_client& etcd, const std::string
                                              "only workers that are down)");
   if (auto err = etcd.erase(cluster_keys::worker(worker))) return err;
   for (auto& [source, last] : view->last_bound)
-    if (last == worker)
-      if (auto err = etcd.erase_if_value(cluster_keys::last_bound(source), worker).error())
-        return err;
+    if (last == worker) {
+      auto erased = etcd.erase_if_held(cluster_keys::last_bound(source), worker);
+      if (!erased) return erased.error();
+    }
   return reply{{{"result", true}, {"worker", worker}}, "removed worker " + worker + "\n"};
 }
 

@@ -13,8 +13,9 @@
 
 namespace dm::dmctl {
 
-// The etcd client when `addrs` are etcd endpoints that answer (a short probe), else nullopt:
-// they are then taken as worker addresses (DM's --master-addr without a cluster).
+// The etcd client when one of `addrs` answers as etcd (GET /version), else nullopt: they are
+// then taken as worker addresses (DM's --master-addr without a cluster). Any later failure of
+// etcd (no quorum, say) is reported as etcd's.
 std::optional<etcd_client> connect_cluster(const std::string& addrs);
 
 // The admin addresses of the live workers, "host:port,..."; an error when none is alive.

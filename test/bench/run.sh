@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every benchmark against its reference in one go (decoder vs mariadb-binlog, relay vs the
-# replica I/O thread, syncer vs MariaDB's parallel replica, dump + load vs mydumper + myloader)
-# and writes docs/benchmarks.md: the machine, a summary of the ratios, each benchmark's table,
-# and PNG plots drawn by gnuplot (relay and apply throughput over time, backlog over time).
+# replica I/O thread, syncer vs MariaDB's parallel replica, dump + load vs mydumper + myloader),
+# and the cluster's failover time (no reference runs here), and writes docs/benchmarks.md: the
+# machine, a summary of the ratios, each benchmark's table, and PNG plots drawn by gnuplot
+# (relay and apply throughput over time, backlog over time).
 #
 # Usage: test/bench/run.sh [--quick] [BUILD_DIR]      (default build dir: build)
 #   --quick  small sizes and one run each (minutes; checks the script, the figures mean little)
@@ -15,11 +16,11 @@ if [ "${1:-}" = --quick ]; then quick=1; shift; fi
 build="${1:-$root/build}"
 case "$build" in /*) ;; *) build="$root/$build" ;; esac
 
-for tool in gnuplot sysbench mydumper myloader mariadb-binlog; do
+for tool in gnuplot sysbench mydumper myloader mariadb-binlog etcd; do
   command -v "$tool" >/dev/null ||
     { echo "run.sh: $tool is missing; run deploy/setup.sh first (it installs it)" >&2; exit 1; }
 done
-for bench in decode_bench relay_bench sync_bench load_bench; do
+for bench in decode_bench relay_bench sync_bench load_bench failover_bench; do
   [ -x "$build/test/bench/$bench" ] ||
     { echo "run.sh: $build/test/bench/$bench is missing; build with deploy/setup.sh" >&2; exit 1; }
 done
@@ -29,11 +30,13 @@ if [ "$quick" = 1 ]; then
   relay_args=(--megabytes 20 --runs 1)
   sync_args=(--tables 4 --table-size 20000 --seconds 5 --threads 4 --runs 1)
   load_args=(--tables 4 --table-size 20000 --rows 5000 --runs 1)
+  failover_args=(--runs 1 --ttl 3)
 else
   decode_args=(--megabytes 200 --runs 3)
   relay_args=(--megabytes 200 --runs 3)
   sync_args=(--tables 4 --table-size 500000 --seconds 60 --threads 8 --runs 3)
   load_args=(--tables 4 --table-size 500000 --runs 3)
+  failover_args=(--runs 5 --ttl 10)
 fi
 
 docs="$root/docs"
@@ -60,6 +63,7 @@ run_bench decode_bench "${decode_args[@]}"
 run_bench relay_bench "${relay_args[@]}" --series "$work/relay.csv"
 run_bench sync_bench "${sync_args[@]}" --series "$work/sync.csv"
 run_bench load_bench "${load_args[@]}"
+run_bench failover_bench "${failover_args[@]}"
 
 # series_file CSV SERIES RUN: "seconds progress rate" lines of one series and run.
 series_file() {
@@ -128,13 +132,17 @@ mariadb_version="$(mariadbd --version | sed 's/^.*Ver //')"
   echo "| relay | $(compared_of relay_bench) | $(ratio_of relay_bench) |"
   echo "| apply | $(compared_of sync_bench) | $(ratio_of sync_bench) |"
   echo "| full copy | $(compared_of load_bench) | $(ratio_of load_bench) |"
-  for name in decode relay sync load; do
+  echo
+  echo "Cluster $(sed -n 's/^failover (\(.*\)): */\1: /p' "$work/failover_bench.out") (no reference"
+  echo "runs here; DM's failover waits for its keepalive-ttl, 60 s by default, the same way)."
+  for name in decode relay sync load failover; do
     echo
     case "$name" in
       decode) echo "## Decoder: \`decode_bench ${decode_args[*]}\`";;
       relay) echo "## Relay: \`relay_bench ${relay_args[*]}\`";;
       sync) echo "## Apply: \`sync_bench ${sync_args[*]}\`";;
       load) echo "## Full copy: \`load_bench ${load_args[*]}\`";;
+      failover) echo "## Failover: \`failover_bench ${failover_args[*]}\`";;
     esac
     echo
     echo '```text'

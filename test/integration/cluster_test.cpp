@@ -25,7 +25,9 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int keepalive_ttl = 4;
+// Long enough that a loaded 2-core machine running other tests beside this one does not miss
+// keepalives, short enough to keep the test quick.
+constexpr int keepalive_ttl = 6;
 
 // Inserts rows into t.w of every server until stopped, so relays always have something to read.
 class writer {
@@ -95,25 +97,27 @@ struct cluster_setup {
   }
 
   // Waits until `source` is bound to an online worker other than `not_on` and that worker
-  // runs it; returns the worker's name.
+  // runs it; returns the worker's name. (etcd still lists a killed worker as online until its
+  // lease ends: such a worker does not answer, and does not count.)
   std::string wait_owner(const std::string& source, const std::string& not_on = "",
                          std::chrono::seconds timeout = std::chrono::seconds{60}) {
     auto deadline = clock_type::now() + timeout;
     while (clock_type::now() < deadline) {
       auto name = owner(source);
-      if (!name.empty() && name != not_on && runs(named(name), source)) return name;
+      if (!name.empty() && name != not_on && named(name).pid() > 0 && runs(named(name), source))
+        return name;
       std::this_thread::sleep_for(std::chrono::milliseconds{100});
     }
     throw std::runtime_error("source " + source + " found no new owner: " +
                              dmctl({"list-member"}).dump());
   }
 
-  // Whether the worker itself says it runs `source` (its own list-member, not etcd's records).
+  // Whether the worker itself says it runs `source` (its own list-member, not etcd's records);
+  // throws when the (running) worker does not answer.
   static bool runs(const worker_process& w, const std::string& source) {
     auto r = w.dmctl({"--json", "list-member"});
-    if (r.exit_code != 0) return false;
-    auto j = nlohmann::json::parse(r.out, nullptr, false);
-    if (j.is_discarded()) return false;
+    if (r.exit_code != 0) throw std::runtime_error("list-member failed: " + r.out + r.err);
+    auto j = nlohmann::json::parse(r.out);
     for (auto& m : j["members"])
       for (auto& s : m["sources"])
         if (s == source) return true;
@@ -149,7 +153,7 @@ BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_ru
   c.wait_owner("s2");
   BOOST_TEST(c.running_count("s1") == 1);
   BOOST_TEST(c.running_count("s2") == 1);
-  wait_relay_caught_up(c.named(first), "s1", c.u1);
+  wait_relay_reached(c.named(first), "s1", master_position(c.u1));
 
   // A worker in a cluster takes sources and tasks only through etcd.
   auto local = c.workers[0]->dmctl({"operate-source", "create",
@@ -167,23 +171,23 @@ BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_ru
   c.named(first).kill();
   auto second = c.wait_owner("s1", first);
   auto moved_after = seconds_since(killed_at);
-  wait_relay_caught_up(c.named(second), "s1", c.u1);
+  wait_relay_reached(c.named(second), "s1", master_position(c.u1));
   BOOST_TEST_MESSAGE("s1 moved from " << first << " to " << second << " " << moved_after
                                       << " s after the SIGKILL; relay caught up "
                                       << seconds_since(killed_at) << " s after it");
-  BOOST_TEST(moved_after < keepalive_ttl + 8.0);
+  BOOST_TEST(moved_after < keepalive_ttl + 10.0);
   BOOST_TEST(c.running_count("s1") == 1);
 
   // The killed worker comes back and rejoins; its stored sources do not start by themselves.
   c.named(first).start();
   auto rejoin_deadline = clock_type::now() + std::chrono::seconds{30};
-  while (clock_type::now() < rejoin_deadline) {
-    bool online = false;
+  bool online = false;
+  while (!online && clock_type::now() < rejoin_deadline) {
     for (auto& m : c.members())
       online |= m["name"] == first && m["state"] == "online";
-    if (online) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+    if (!online) std::this_thread::sleep_for(std::chrono::milliseconds{200});
   }
+  BOOST_TEST(online);
   BOOST_TEST(!c.runs(c.named(first), "s1"));
   BOOST_TEST(c.running_count("s1") == 1);
 
@@ -191,6 +195,7 @@ BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_ru
   // its lease unproven and stops s2 at once.
   auto frozen = c.owner("s2");
   auto& frozen_worker = c.named(frozen);
+  auto fences_before = frozen_worker.count_log_lines("stops all its sources");
   ::kill(frozen_worker.pid(), SIGSTOP);
   auto taker = c.wait_owner("s2", frozen);
   ::kill(frozen_worker.pid(), SIGCONT);
@@ -200,9 +205,10 @@ BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_ru
   BOOST_TEST_MESSAGE("frozen owner " << frozen << " stopped s2 " << seconds_since(woke)
                                      << " s after it woke; " << taker << " runs it");
   BOOST_TEST(!c.runs(frozen_worker, "s2"));
-  BOOST_TEST(frozen_worker.count_log_lines("stops all its sources") >= 1);
+  BOOST_TEST(seconds_since(woke) < 3.0);
+  BOOST_TEST(frozen_worker.count_log_lines("stops all its sources") == fences_before + 1);
   BOOST_TEST(c.running_count("s2") == 1);
-  wait_relay_caught_up(c.named(taker), "s2", c.u2);
+  wait_relay_reached(c.named(taker), "s2", master_position(c.u2));
 
   // 3. transfer-source under writes: the owner lets go, the named worker takes it.
   auto from = c.owner("s2");
@@ -214,7 +220,7 @@ BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_ru
   BOOST_TEST(moved["worker"] == to);
   BOOST_TEST(c.wait_owner("s2", from) == to);
   BOOST_TEST(c.running_count("s2") == 1);
-  wait_relay_caught_up(c.named(to), "s2", c.u2);
+  wait_relay_reached(c.named(to), "s2", master_position(c.u2));
 
   // 4. offline-member: refused for an online worker, done for a dead one (one that holds no
   // source, so that the sources stay put).
@@ -253,17 +259,25 @@ BOOST_AUTO_TEST_CASE(etcd_leader_loss_and_scheduler_dying_with_an_owner) {
   c.wait_owner("s1");
   c.wait_owner("s2");
 
-  // The etcd leader is SIGKILLed: the cluster goes on with two members; a source made then is
-  // bound and runs.
+  // The etcd leader is SIGKILLed: the cluster goes on with two members. Nobody's lease lapses
+  // (no worker fences itself, s1 stays where it is), and a source removed and made again then
+  // is bound and runs.
+  auto s1_owner = c.owner("s1");
+  size_t fences = 0;
+  for (auto& w : c.workers) fences += w->count_log_lines("stops all its sources");
   auto etcd_leader = c.etcd.leader();
   c.etcd.kill(etcd_leader);
-  auto new_leader = c.etcd.leader();
-  BOOST_TEST(new_leader != etcd_leader);
+  c.etcd.leader();
   c.dmctl({"operate-source", "stop", "s2"});
   BOOST_TEST(c.running_count("s2") == 0);
   c.create("s2", c.u2);
   auto s2_owner = c.wait_owner("s2");
-  wait_relay_caught_up(c.named(s2_owner), "s2", c.u2);
+  wait_relay_reached(c.named(s2_owner), "s2", master_position(c.u2));
+  BOOST_TEST(c.owner("s1") == s1_owner);
+  BOOST_TEST(c.runs(c.named(s1_owner), "s1"));
+  size_t fences_after = 0;
+  for (auto& w : c.workers) fences_after += w->count_log_lines("stops all its sources");
+  BOOST_TEST(fences_after == fences);
   c.etcd.start(etcd_leader);
 
   // The scheduling worker and the owner of a source die together (DM's dm#2002): the last
@@ -293,6 +307,6 @@ BOOST_AUTO_TEST_CASE(etcd_leader_loss_and_scheduler_dying_with_an_owner) {
                                   << " holds both sources " << seconds_since(killed_at)
                                   << " s later");
   BOOST_TEST(c.dmctl({"list-member"})["leader"] == survivor);
-  wait_relay_caught_up(c.named(survivor), "s1", c.u1);
-  wait_relay_caught_up(c.named(survivor), "s2", c.u2);
+  wait_relay_reached(c.named(survivor), "s1", master_position(c.u1));
+  wait_relay_reached(c.named(survivor), "s2", master_position(c.u2));
 }

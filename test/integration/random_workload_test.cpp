@@ -355,16 +355,6 @@ void print_refusals(const random_workload_counts& c) {
   }
 }
 
-// A sandbox with its own tmpdir: the servers' temporary files are nobody else's business (other
-// tests on the machine share /tmp).
-sandbox_options own_tmpdir(uint32_t server_id) {
-  auto o = sandbox_options::with_server_id(server_id);
-  o.dir = make_temp_dir("dm-mariadb");
-  std::filesystem::create_directories(o.dir + "/tmp");
-  o.extra_args.push_back("--tmpdir=" + o.dir + "/tmp");
-  return o;
-}
-
 std::string server_log_tail(const mariadb_sandbox& server, size_t bytes = 3000) {
   std::ifstream in{server.dir() + "/mariadbd.log"};
   std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
@@ -382,8 +372,8 @@ bool run_round(uint64_t seed, std::chrono::seconds write_for, size_t initial_row
   say("seed ", seed, " (replay: DM_RANDOM_SEED=", seed,
       " DM_RANDOM_WRITE_SECONDS=", write_for.count(), ")");
   BOOST_TEST_MESSAGE("random_workload seed " << seed);
-  mariadb_sandbox upstream{own_tmpdir(1)};
-  mariadb_sandbox downstream{own_tmpdir(2)};
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
   worker_process worker;
   say("worker dir ", worker.dir());
   try {

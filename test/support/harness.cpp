@@ -240,6 +240,31 @@ void wait_relay_caught_up(const worker_process& worker, const std::string& sourc
                            "\nworker log:\n" + worker.log());
 }
 
+void wait_relay_reached(const worker_process& worker, const std::string& source,
+                        const std::pair<std::string, uint32_t>& target,
+                        std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = worker.dmctl({"--json", "operate-source", "show", "-s", source});
+    last = r.out + r.err;
+    if (r.exit_code == 0) {
+      auto j = nlohmann::json::parse(r.out, nullptr, false);
+      if (!j.is_discarded() && !j["sources"].empty()) {
+        auto& pos = j["sources"][0]["relay"]["relay_binlog"];
+        // Binlog file names of one server sort in their order.
+        if (!pos.is_null() &&
+            std::make_pair(pos["file"].get<std::string>(), pos["pos"].get<uint32_t>()) >= target)
+          return;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+  throw std::runtime_error("relay of " + source + " did not reach " + target.first + ":" +
+                           std::to_string(target.second) + "; last status:\n" + last +
+                           "\nworker log:\n" + worker.log());
+}
+
 uint64_t binlog_bytes(const mariadb_sandbox& server) {
   uint64_t bytes = 0;
   for (auto& row : server.query("SHOW BINARY LOGS")) bytes += std::stoull(*row[1]);

@@ -108,6 +108,12 @@ void wait_relay_caught_up(const worker_process& worker, const std::string& sourc
                           const mariadb_sandbox& upstream,
                           std::chrono::seconds timeout = std::chrono::seconds{180});
 
+// Waits until the relay of `source` on `worker` has stored the upstream's binlog up to at least
+// `target` (file, pos), for upstreams written to all along; throws after `timeout`.
+void wait_relay_reached(const worker_process& worker, const std::string& source,
+                        const std::pair<std::string, uint32_t>& target,
+                        std::chrono::seconds timeout = std::chrono::seconds{120});
+
 // Bytes of all binlog files of `server` (SHOW BINARY LOGS).
 uint64_t binlog_bytes(const mariadb_sandbox& server);
 

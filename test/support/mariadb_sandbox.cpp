@@ -41,6 +41,10 @@ mariadb_sandbox::mariadb_sandbox(sandbox_options options) : options_(std::move(o
     std::filesystem::create_directories(options_.dir);
   }
   if (options_.port == 0) options_.port = free_port();
+  // The server's temporary files stay in its own directory: servers of tests running side by
+  // side sharing /tmp lose each other's temporary tables (seen: "Error on delete of
+  // '/tmp/#sql-temptable-...'" while another test's server started).
+  std::filesystem::create_directories(options_.dir + "/tmp");
   install();
   start();
 }
@@ -61,7 +65,8 @@ void mariadb_sandbox::install() {
   auto data = options_.dir + "/data";
   if (std::filesystem::exists(data + "/mysql")) return;
   auto r = run_command({"mariadb-install-db", "--no-defaults", "--datadir=" + data, "--user=root",
-                        "--auth-root-authentication-method=normal", "--skip-test-db"});
+                        "--auth-root-authentication-method=normal", "--skip-test-db",
+                        "--tmpdir=" + options_.dir + "/tmp"});
   if (r.exit_code != 0)
     throw std::runtime_error("mariadb-install-db failed in " + data + ": " + r.err + r.out);
 }
@@ -77,6 +82,7 @@ void mariadb_sandbox::start() {
                                 "--bind-address=" + o.host,
                                 "--socket=" + o.dir + "/mariadbd.sock",
                                 "--pid-file=" + o.dir + "/mariadbd.pid",
+                                "--tmpdir=" + o.dir + "/tmp",
                                 "--server-id=" + std::to_string(o.server_id),
                                 "--skip-name-resolve",
                                 "--max-connections=1000",
