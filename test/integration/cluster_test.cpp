@@ -1,10 +1,12 @@
-// A cluster on etcd (worker.toml join): a real 3-member etcd on loopback, three dm-workers
-// joined to it, two upstream MariaDB servers written to all along. Sources are created through
-// etcd (dmctl --master-addr) and must each run on exactly one live worker; they move when their
-// owner is SIGKILLed, frozen (SIGSTOP: its lease ends while it cannot act; woken, it must stop
-// the source at once), transferred by hand, or when the scheduling worker and an owner die
-// together; etcd losing its leader changes nothing. After each move the new owner's relay
-// catches up with its upstream.
+// A cluster on etcd (worker.toml join): a real 3-member etcd, dm-workers joined to it, upstream
+// MariaDB servers written to all along. Sources are created through etcd (dmctl --master-addr)
+// and must each run on exactly one live worker; they move when their owner is SIGKILLed, frozen
+// (SIGSTOP: its lease ends while it cannot act; woken, it must stop the source at once),
+// transferred by hand, or when the scheduling worker and an owner die together; etcd losing its
+// leader changes nothing. One case puts a worker on a host of its own (a network namespace with
+// a control link to etcd and a data link to MariaDB) and cuts only the control link: the worker
+// must stop reading the upstream before another worker starts. After each move the new owner's
+// relay catches up with its upstream.
 //
 // Tasks do not run in a cluster yet (a worker with join refuses start-task), so this checks the
 // control plane: bindings, leases, fencing and scheduling.
@@ -12,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <memory>
@@ -137,6 +140,71 @@ struct cluster_setup {
     dmctl({"operate-source", "create", file});
   }
 };
+
+// One worker host kept apart in a network namespace with two links, as a real host would have:
+// a control link to a bridge where etcd listens, and a data link to a bridge where MariaDB
+// listens (and dmctl reaches the worker). Names and subnets carry this process's pid, so that
+// parallel runs do not collide; all is removed on destruction.
+class two_link_host {
+ public:
+  two_link_host() {
+    auto id = std::to_string(getpid() % 100000);
+    auto third = std::to_string(getpid() % 250);
+    ns_ = "dm-h-" + id;
+    for (auto* link : {&control_, &data_}) {
+      bool is_control = link == &control_;
+      link->bridge = std::string{is_control ? "dmc" : "dmd"} + id;
+      link->veth = std::string{is_control ? "dmcv" : "dmdv"} + id;
+      auto subnet = std::string{is_control ? "10.232." : "10.233."} + third + ".";
+      link->gateway = subnet + "254";
+      link->address = subnet + "1";
+      auto inside = is_control ? "ctl0" : "data0";
+      ip({"link", "add", link->bridge, "type", "bridge"});
+      ip({"addr", "add", link->gateway + "/24", "dev", link->bridge});
+      ip({"link", "set", link->bridge, "up"});
+      if (is_control) ip({"netns", "add", ns_});
+      ip({"link", "add", link->veth, "type", "veth", "peer", "name", inside, "netns", ns_});
+      ip({"link", "set", link->veth, "master", link->bridge, "up"});
+      ip({"-n", ns_, "addr", "add", link->address + "/24", "dev", inside});
+      ip({"-n", ns_, "link", "set", inside, "up"});
+    }
+    ip({"-n", ns_, "link", "set", "lo", "up"});
+  }
+  ~two_link_host() {
+    for (auto* link : {&control_, &data_}) run_command({"ip", "link", "del", link->veth});
+    run_command({"ip", "netns", "del", ns_});
+    for (auto* link : {&control_, &data_}) run_command({"ip", "link", "del", link->bridge});
+  }
+  // Where etcd and MariaDB listen (outside the namespace), and the host's own data address.
+  const std::string& control_gateway() const { return control_.gateway; }
+  const std::string& data_gateway() const { return data_.gateway; }
+  const std::string& data_address() const { return data_.address; }
+  std::vector<std::string> launcher() const { return {"ip", "netns", "exec", ns_}; }
+  // Takes the control link down or up; the data link stays.
+  void set_control_link(bool up) { ip({"link", "set", control_.veth, up ? "up" : "down"}); }
+
+ private:
+  static void ip(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"ip"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_command(argv);
+    if (r.exit_code != 0) throw std::runtime_error("ip " + args[0] + " failed: " + r.err);
+  }
+  struct link {
+    std::string bridge, veth, gateway, address;
+  };
+  std::string ns_;
+  link control_, data_;
+};
+
+// Binlog dump threads the upstream serves to clients from `address`.
+int dump_threads_from(const mariadb_sandbox& upstream, const std::string& address) {
+  int n = 0;
+  for (auto& row : upstream.query("SELECT HOST FROM information_schema.PROCESSLIST WHERE "
+                                  "COMMAND LIKE 'Binlog Dump%'"))
+    if (row[0] && row[0]->rfind(address + ":", 0) == 0) ++n;
+  return n;
+}
 
 double seconds_since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
@@ -309,4 +377,79 @@ BOOST_AUTO_TEST_CASE(etcd_leader_loss_and_scheduler_dying_with_an_owner) {
   BOOST_TEST(c.dmctl({"list-member"})["leader"] == survivor);
   wait_relay_reached(c.named(survivor), "s1", master_position(c.u1));
   wait_relay_reached(c.named(survivor), "s2", master_position(c.u2));
+}
+
+BOOST_AUTO_TEST_CASE(an_owner_cut_off_from_etcd_alone_fences_itself_and_its_source_moves) {
+  // w1 on a host of its own whose control link (to etcd) is cut while its data link (to MariaDB
+  // and dmctl) stays: the partition DM's tf#7658 was about.
+  two_link_host host;
+  etcd_cluster etcd{3, host.control_gateway()};
+  auto upstream_options = sandbox_options::with_server_id(1);
+  upstream_options.host = host.data_gateway();
+  mariadb_sandbox upstream{upstream_options};
+  writer load{{&upstream}};
+  auto join = "join = \"" + etcd.endpoints() + "\"\nkeepalive-ttl = " +
+              std::to_string(keepalive_ttl) + "\n";
+  worker_options cut_options;
+  cut_options.name = "w1";
+  cut_options.host = host.data_address();
+  cut_options.launcher = host.launcher();
+  cut_options.extra_toml = join;
+  worker_process w1{cut_options};
+  worker_options other_options;
+  other_options.name = "w2";
+  other_options.extra_toml = join;
+  worker_process w2{other_options};
+  auto dmctl = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv{binary_path("dmctl"), "--master-addr", etcd.endpoints(),
+                                  "--json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_command(argv);
+    if (r.exit_code != 0) throw std::runtime_error("dmctl failed: " + r.out + r.err);
+    return nlohmann::json::parse(r.out);
+  };
+  dmctl({"operate-source", "create", w2.write_file("s1.yaml", source_yaml("s1", upstream))});
+  auto deadline = clock_type::now() + std::chrono::seconds{60};
+  while (!cluster_setup::runs(w1, "s1") && !cluster_setup::runs(w2, "s1") &&
+         clock_type::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  if (!cluster_setup::runs(w1, "s1")) dmctl({"transfer-source", "s1", "w1"});
+  BOOST_REQUIRE(cluster_setup::runs(w1, "s1"));
+  wait_relay_reached(w1, "s1", master_position(upstream));
+  BOOST_TEST(dump_threads_from(upstream, host.data_address()) == 1);
+
+  auto cut_at = clock_type::now();
+  host.set_control_link(false);
+  // w1 fences itself (it still reaches MariaDB and answers dmctl) and w2 takes the source.
+  while (cluster_setup::runs(w1, "s1") && seconds_since(cut_at) < 30)
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  auto fenced_after = seconds_since(cut_at);
+  BOOST_TEST(!cluster_setup::runs(w1, "s1"));
+  while (!cluster_setup::runs(w2, "s1") && seconds_since(cut_at) < 60)
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  auto moved_after = seconds_since(cut_at);
+  BOOST_TEST(cluster_setup::runs(w2, "s1"));
+  BOOST_TEST_MESSAGE("w1 lost its control link: it stopped s1 " << fenced_after
+                                                                << " s later, w2 ran it "
+                                                                << moved_after << " s later");
+  // The cut-off worker stopped before the new owner started (its lease could not have ended
+  // earlier), and it no longer reads the upstream.
+  BOOST_TEST(fenced_after < moved_after);
+  BOOST_TEST(fenced_after < keepalive_ttl);
+  BOOST_TEST(dump_threads_from(upstream, host.data_address()) == 0);
+  wait_relay_reached(w2, "s1", master_position(upstream));
+
+  // The link comes back: w1 joins again and does not take s1 back by itself.
+  host.set_control_link(true);
+  deadline = clock_type::now() + std::chrono::seconds{60};
+  bool online = false;
+  while (!online && clock_type::now() < deadline) {
+    auto members = dmctl({"list-member"})["members"];
+    for (auto& m : members) online |= m["name"] == "w1" && m["state"] == "online";
+    if (!online) std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  }
+  BOOST_TEST(online);
+  BOOST_TEST(cluster_setup::runs(w2, "s1"));
+  BOOST_TEST(!cluster_setup::runs(w1, "s1"));
+  BOOST_TEST(dump_threads_from(upstream, host.data_address()) == 0);
 }

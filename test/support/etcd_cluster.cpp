@@ -10,18 +10,15 @@ namespace dm::test {
 
 namespace {
 
-std::string url(int port) { return "http://127.0.0.1:" + std::to_string(port); }
-
 // POSTs `body` to a member's gateway with curl; the answer, or "" when it does not answer.
-std::string post(int port, const std::string& path, const std::string& body) {
-  auto r = run_command({"curl", "-sS", "--max-time", "2", "-X", "POST", url(port) + path, "-d",
-                        body});
+std::string post(const std::string& url, const std::string& path, const std::string& body) {
+  auto r = run_command({"curl", "-sS", "--max-time", "2", "-X", "POST", url + path, "-d", body});
   return r.exit_code == 0 ? r.out : std::string{};
 }
 
 }  // namespace
 
-etcd_cluster::etcd_cluster(int members) {
+etcd_cluster::etcd_cluster(int members, std::string host) : host_(std::move(host)) {
   dir_ = make_temp_dir("dm-etcd");
   for (int i = 0; i < members; ++i) {
     client_ports_.push_back(free_port());
@@ -40,8 +37,7 @@ etcd_cluster::~etcd_cluster() {
 
 std::string etcd_cluster::endpoints() const {
   std::string out;
-  for (auto p : client_ports_) out += (out.empty() ? "" : ",") + std::string{"127.0.0.1:"} +
-                                      std::to_string(p);
+  for (auto p : client_ports_) out += (out.empty() ? "" : ",") + host_ + ":" + std::to_string(p);
   return out;
 }
 
@@ -66,14 +62,14 @@ int etcd_cluster::leader() {
   while (std::chrono::steady_clock::now() < deadline) {
     for (int i = 0; i < size(); ++i) {
       if (!members_[i].running()) continue;
-      auto answer = nlohmann::json::parse(post(client_ports_[i], "/v3/maintenance/status", "{}"),
+      auto answer = nlohmann::json::parse(post(url(client_ports_[i]), "/v3/maintenance/status", "{}"),
                                           nullptr, false);
       if (answer.is_discarded() || !answer.contains("leader")) continue;
       auto leader = answer["leader"].get<std::string>();
       // Ask every live member which id it has; the one whose id is the leader's leads.
       for (int j = 0; j < size(); ++j) {
         if (!members_[j].running()) continue;
-        auto own = nlohmann::json::parse(post(client_ports_[j], "/v3/maintenance/status", "{}"),
+        auto own = nlohmann::json::parse(post(url(client_ports_[j]), "/v3/maintenance/status", "{}"),
                                          nullptr, false);
         if (!own.is_discarded() && own.contains("header") &&
             own["header"].value("member_id", "") == leader)

@@ -12,11 +12,12 @@ namespace dm::test {
 
 class etcd_cluster {
  public:
-  // Starts every member and waits until the cluster has a leader; throws if it does not.
-  explicit etcd_cluster(int members = 3);
+  // Starts every member, listening on `host`, and waits until the cluster has a leader; throws
+  // if it does not.
+  explicit etcd_cluster(int members = 3, std::string host = "127.0.0.1");
   ~etcd_cluster();
 
-  // The client endpoints, "127.0.0.1:P1,127.0.0.1:P2,...".
+  // The client endpoints, "HOST:P1,HOST:P2,...".
   std::string endpoints() const;
   int size() const { return static_cast<int>(client_ports_.size()); }
   // SIGKILL of member `i`; start brings it back with its data.
@@ -27,7 +28,10 @@ class etcd_cluster {
   int leader();
 
  private:
+  std::string url(int port) const { return "http://" + host_ + ":" + std::to_string(port); }
+
   std::string dir_;
+  std::string host_;
   std::vector<int> client_ports_;
   std::vector<int> peer_ports_;
   std::vector<child_process> members_;
