@@ -150,9 +150,11 @@ int run_once(std::vector<std::string> args, bool* interactive) {
                                 "cluster: move a source to another online worker");
   ts->add_option("source", transfer_source, "source id")->required();
   ts->add_option("worker", transfer_worker, "worker name (list-member)")->required();
-  std::string offline_name;
+  std::string offline_name, offline_group = "worker";
   auto* om = app.add_subcommand("offline-member", "cluster: forget a worker that is down");
   om->add_option("--name", offline_name, "worker name (list-member)")->required();
+  om->add_option("--group", offline_group, "DM's: worker (there are no masters)")
+      ->check(CLI::IsMember({"worker"}));
   std::string purge_source, purge_file;
   auto* pr = app.add_subcommand(
       "purge-relay", "remove relay files before --filename (or by the source's purge rules)");
