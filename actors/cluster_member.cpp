@@ -294,14 +294,14 @@ void tick(member_ptr self) {
   bind(self, *view);
 }
 
-caf::behavior member(member_ptr self, worker_actor worker, std::string name, std::string addr,
-                     std::string join, int64_t ttl) {
+caf::behavior member(member_ptr self, worker_actor worker, worker_settings settings) {
   auto& st = self->state;
   st.worker = std::move(worker);
-  st.worker_name = std::move(name);
-  st.addr = std::move(addr);
-  st.ttl = std::chrono::seconds{ttl};
-  auto etcd = etcd_client::make(join, call_timeout);
+  st.worker_name = settings.name;
+  st.addr = settings.addr;
+  st.ttl = std::chrono::seconds{settings.keepalive_ttl};
+  auto etcd = etcd_client::make(settings.join, call_timeout,
+                                {settings.ssl_ca, settings.ssl_cert, settings.ssl_key});
   if (!etcd) {
     DM_ERROR("cluster member {}: {}", st.worker_name, describe(etcd.error()));
     self->quit(etcd.error());
@@ -334,10 +334,9 @@ caf::behavior member(member_ptr self, worker_actor worker, std::string name, std
 
 }  // namespace
 
-caf::actor spawn_cluster_member(caf::local_actor* worker, worker_actor handle, std::string name,
-                                std::string addr, std::string join, int64_t ttl) {
-  return worker->spawn<caf::detached + caf::linked>(member, std::move(handle), std::move(name),
-                                                    std::move(addr), std::move(join), ttl);
+caf::actor spawn_cluster_member(caf::local_actor* worker, worker_actor handle,
+                                const worker_settings& settings) {
+  return worker->spawn<caf::detached + caf::linked>(member, std::move(handle), settings);
 }
 
 }  // namespace dm

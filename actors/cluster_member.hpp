@@ -25,9 +25,10 @@
 
 namespace dm {
 
-// Spawns the member (detached, linked to `worker`): `join` names the etcd endpoints, `addr`
-// the worker's admin address others reach it at, `ttl` keepalive-ttl in seconds.
-caf::actor spawn_cluster_member(caf::local_actor* worker, worker_actor handle, std::string name,
-                                std::string addr, std::string join, int64_t ttl);
+// Spawns the member (detached, linked to `worker`): `settings.join` names the etcd endpoints
+// (TLS with the worker's ssl-* files for https:// ones), `addr` the worker's admin address
+// others reach it at, `settings.keepalive_ttl` the lease's TTL in seconds.
+caf::actor spawn_cluster_member(caf::local_actor* worker, worker_actor handle,
+                                const worker_settings& settings);
 
 }  // namespace dm

@@ -214,8 +214,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
   });
   restore(self);
   if (!st.settings.join.empty())
-    st.cluster_member = spawn_cluster_member(self, self, st.worker_name, st.worker_addr,
-                                             st.settings.join, st.settings.keepalive_ttl);
+    st.cluster_member = spawn_cluster_member(self, self, st.settings);
   return {
       [=](operate_source_atom, create_atom, source_config cfg) -> caf::result<source_status> {
         if (auto err = refused_in_cluster(self->state, "create sources with dmctl --master-addr "

@@ -78,10 +78,12 @@ caf::error bad_answer(const std::string& what, const std::string& answer) {
 }  // namespace
 
 caf::expected<etcd_client> etcd_client::make(const std::string& endpoints,
-                                             std::chrono::milliseconds call_timeout) {
+                                             std::chrono::milliseconds call_timeout,
+                                             etcd_tls tls) {
   etcd_client c;
   c.text_ = endpoints;
   c.timeout_ = call_timeout;
+  c.tls_ = std::move(tls);
   size_t start = 0;
   while (start <= endpoints.size()) {
     auto comma = endpoints.find(',', start);
@@ -91,11 +93,13 @@ caf::expected<etcd_client> etcd_client::make(const std::string& endpoints,
     while (!item.empty() && item.front() == ' ') item.erase(0, 1);
     while (!item.empty() && item.back() == ' ') item.pop_back();
     if (item.empty()) continue;
-    if (item.rfind("http://", 0) == 0) item.erase(0, 7);
-    if (item.rfind("https://", 0) == 0)
+    bool https = item.rfind("https://", 0) == 0;
+    if (https && c.tls_.ca.empty())
       return make_error(ec::invalid_config, "etcd endpoint " + item +
-                                                ": TLS to etcd is not supported yet; give "
-                                                "plain HOST:PORT endpoints");
+                                                " is TLS (https://) but no CA file is given "
+                                                "(ssl-ca, or dmctl's --ssl-ca)");
+    if (https) item.erase(0, 8);
+    else if (item.rfind("http://", 0) == 0) item.erase(0, 7);
     auto colon = item.rfind(':');
     int port = 0;
     try {
@@ -106,7 +110,7 @@ caf::expected<etcd_client> etcd_client::make(const std::string& endpoints,
     if (colon == std::string::npos || colon == 0 || port < 1 || port > 65535)
       return make_error(ec::invalid_config,
                         "etcd endpoint '" + item + "' is not HOST:PORT (e.g. 10.0.0.1:2379)");
-    c.endpoints_.push_back({item.substr(0, colon), port});
+    c.endpoints_.push_back({item.substr(0, colon), port, https});
   }
   if (c.endpoints_.empty())
     return make_error(ec::invalid_config, "no etcd endpoint given (HOST:PORT[,HOST:PORT...])");
@@ -118,7 +122,14 @@ caf::error etcd_client::call(const std::string& path, const std::string& body,
   std::string failures;
   for (size_t tried = 0; tried < endpoints_.size(); ++tried) {
     auto& ep = endpoints_[current_];
-    httplib::Client http{ep.host, ep.port};
+    auto base = (ep.https ? "https://" : "http://") + ep.host + ":" + std::to_string(ep.port);
+    httplib::Client http = ep.https && !tls_.cert.empty()
+                               ? httplib::Client{base, tls_.cert, tls_.key}
+                               : httplib::Client{base};
+    if (ep.https) {
+      http.set_ca_cert_path(tls_.ca.c_str());
+      http.enable_server_certificate_verification(true);
+    }
     auto ms = timeout_.count();
     http.set_connection_timeout(ms / 1000, (ms % 1000) * 1000);
     http.set_read_timeout(ms / 1000, (ms % 1000) * 1000);

@@ -30,12 +30,23 @@ struct etcd_kv {
   int64_t lease = 0;
 };
 
+// TLS towards etcd (endpoints named https://): the CA that signed etcd's server certificate, and
+// the client certificate and key etcd asks for with --client-cert-auth (PEM files; the two may
+// be empty when etcd asks for none).
+struct etcd_tls {
+  std::string ca;
+  std::string cert;
+  std::string key;
+};
+
 class etcd_client {
  public:
-  // `endpoints`: "host:port,host:port" (an http:// prefix is accepted).
+  // `endpoints`: "host:port,host:port", each with an optional http:// or https:// (TLS, which
+  // needs `tls.ca`).
   static caf::expected<etcd_client> make(const std::string& endpoints,
                                          std::chrono::milliseconds call_timeout =
-                                             std::chrono::milliseconds{1500});
+                                             std::chrono::milliseconds{1500},
+                                         etcd_tls tls = {});
 
   // The key, or nullopt when absent.
   caf::expected<std::optional<etcd_kv>> get(const std::string& key);
@@ -75,6 +86,7 @@ class etcd_client {
   struct endpoint {
     std::string host;
     int port = 0;
+    bool https = false;
   };
   // POSTs `body` (JSON) to `path` (GETs it when `body` is empty) and puts the answer's text
   // into `answer`.
@@ -83,6 +95,7 @@ class etcd_client {
   std::vector<endpoint> endpoints_;
   size_t current_ = 0;
   std::chrono::milliseconds timeout_{1500};
+  etcd_tls tls_;
   std::string text_;
 };
 

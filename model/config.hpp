@@ -31,6 +31,11 @@ struct worker_settings {
   std::string join;
   // Seconds the worker's etcd lease lives without a keepalive (keepalive-ttl).
   int64_t keepalive_ttl = 10;
+  // The worker's TLS files (ssl-ca, ssl-cert, ssl-key), also used towards etcd when `join`
+  // names https:// endpoints.
+  std::string ssl_ca;
+  std::string ssl_cert;
+  std::string ssl_key;
 };
 
 // A server connection as configured: `from` of a source, `target-database` of a task.

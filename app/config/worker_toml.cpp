@@ -189,7 +189,8 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
                    addr->host);
   }
   if (!cfg.join.empty()) {
-    auto etcd = etcd_client::make(cfg.join);
+    auto etcd = etcd_client::make(cfg.join, std::chrono::milliseconds{1000},
+                                  {cfg.ssl_ca, cfg.ssl_cert, cfg.ssl_key});
     if (!etcd) problems.add(file + ": join: " + describe(etcd.error()));
     if (cfg.join.find(":8261") != std::string::npos)
       warnings.push_back(file + ": join names port 8261, DM-master's; dm-worker has no master "

@@ -100,6 +100,9 @@ int main(int argc, char** argv) {
   settings.data_dir = cfg->data_dir;
   settings.join = cfg->join;
   settings.keepalive_ttl = cfg->keepalive_ttl;
+  settings.ssl_ca = cfg->ssl_ca;
+  settings.ssl_cert = cfg->ssl_cert;
+  settings.ssl_key = cfg->ssl_key;
   if (!cfg->secret_key_path.empty()) {
     auto key = dm::read_secret_key(cfg->secret_key_path);
     if (!key) return fail(dm::describe(key.error()));

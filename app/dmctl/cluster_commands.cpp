@@ -50,12 +50,23 @@ caf::error check_id(const std::string& kind, const std::string& id) {
 
 }  // namespace
 
-std::optional<etcd_client> connect_cluster(const std::string& addrs) {
-  auto etcd = etcd_client::make(addrs, std::chrono::milliseconds{1000});
-  if (!etcd) return std::nullopt;
+caf::expected<std::optional<etcd_client>> connect_cluster(const std::string& addrs,
+                                                          const etcd_tls& tls) {
+  auto etcd = etcd_client::make(addrs, std::chrono::milliseconds{1000}, tls);
+  if (!etcd) {
+    // Worker addresses are HOST:PORT too; only a TLS endpoint without its CA is a mistake here.
+    if (addrs.find("https://") != std::string::npos) return etcd.error();
+    return std::optional<etcd_client>{};
+  }
   // etcd answers GET /version over HTTP; a worker's admin endpoint does not.
-  if (!etcd->version()) return std::nullopt;
-  return std::move(*etcd);
+  if (!etcd->version()) {
+    if (addrs.find("https://") != std::string::npos)
+      return make_error(ec::unavailable, "no etcd endpoint of " + addrs +
+                                             " answered over TLS; check the endpoints and "
+                                             "--ssl-ca/--ssl-cert/--ssl-key");
+    return std::optional<etcd_client>{};
+  }
+  return std::optional<etcd_client>{std::move(*etcd)};
 }
 
 caf::expected<std::string> live_worker_addrs(etcd_client& etcd) {

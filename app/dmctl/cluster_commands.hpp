@@ -16,7 +16,10 @@ namespace dm::dmctl {
 // The etcd client when one of `addrs` answers as etcd (GET /version), else nullopt: they are
 // then taken as worker addresses (DM's --master-addr without a cluster). Any later failure of
 // etcd (no quorum, say) is reported as etcd's.
-std::optional<etcd_client> connect_cluster(const std::string& addrs);
+// `tls`: dmctl's --ssl-* files, used for https:// endpoints. An https:// endpoint without a CA
+// file is the error.
+caf::expected<std::optional<etcd_client>> connect_cluster(const std::string& addrs,
+                                                          const etcd_tls& tls);
 
 // The admin addresses of the live workers, "host:port,..."; an error when none is alive.
 caf::expected<std::string> live_worker_addrs(etcd_client& etcd);

@@ -288,7 +288,10 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   // A cluster: sources and members are etcd's records; the rest goes to its live workers.
   std::optional<etcd_client> etcd;
   if (!master_addrs.empty()) {
-    etcd = dmctl::connect_cluster(master_addrs);
+    auto cluster =
+        dmctl::connect_cluster(master_addrs, {opts.ssl_ca, opts.ssl_cert, opts.ssl_key});
+    if (!cluster) return print(json, cluster.error());
+    etcd = std::move(*cluster);
     if (!etcd) opts.worker_addrs = master_addrs;
   }
   if (etcd) {

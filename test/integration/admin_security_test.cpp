@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "test/support/etcd_cluster.hpp"
 #include "test/support/harness.hpp"
 
 using namespace dm::test;
@@ -221,4 +222,40 @@ BOOST_AUTO_TEST_CASE(sources_and_targets_connect_over_tls) {
   BOOST_CHECK_MESSAGE(diff.empty(), diff);
   // The users REQUIRE X509 / SSL: every session of the relay, the syncer and the precheck
   // was encrypted, or it would have been refused.
+}
+
+// A cluster whose etcd speaks only TLS and asks clients for certificates its CA signed: the
+// worker joins with its ssl-* files, dmctl --master-addr https://... with its --ssl-* files;
+// a certificate of another CA, or no CA file, gets nothing from etcd.
+BOOST_AUTO_TEST_CASE(etcd_over_tls_serves_only_certified_workers_and_dmctl) {
+  credentials creds;
+  etcd_cluster etcd{1, "127.0.0.1",
+                    {creds.path("server", "pem"), creds.path("server", "key"),
+                     creds.path("ca", "pem")}};
+  BOOST_REQUIRE(etcd.endpoints().rfind("https://", 0) == 0);
+  mariadb_sandbox upstream;
+  auto options = creds.worker();
+  options.name = "w1";
+  options.extra_toml += "join = \"" + etcd.endpoints() + "\"\nkeepalive-ttl = 6\n";
+  worker_process worker{options};
+  auto dmctl = [&](const std::vector<std::string>& flags, const std::vector<std::string>& args) {
+    std::vector<std::string> argv{binary_path("dmctl"), "--master-addr", etcd.endpoints()};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  };
+  auto file = worker.write_file("s.yaml", source_yaml("s", upstream));
+  auto created = dmctl(creds.tls("dmctl"), {"operate-source", "create", file});
+  BOOST_REQUIRE_MESSAGE(created.exit_code == 0, created.err);
+  BOOST_TEST(created.out.find("bound to worker w1") != std::string::npos, created.out);
+  auto members = dmctl(creds.tls("dmctl"), {"list-member"});
+  BOOST_TEST(members.out.find("worker w1") != std::string::npos, members.out);
+  BOOST_TEST(members.out.find(": s") != std::string::npos, members.out);
+
+  auto intruder = dmctl(creds.tls("intruder"), {"list-member"});
+  BOOST_TEST(intruder.exit_code != 0);
+  BOOST_TEST(intruder.err.find("answered over TLS") != std::string::npos, intruder.err);
+  auto no_ca = dmctl({}, {"list-member"});
+  BOOST_TEST(no_ca.exit_code != 0);
+  BOOST_TEST(no_ca.err.find("no CA file is given") != std::string::npos, no_ca.err);
 }

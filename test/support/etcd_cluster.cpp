@@ -8,17 +8,17 @@
 
 namespace dm::test {
 
-namespace {
-
-// POSTs `body` to a member's gateway with curl; the answer, or "" when it does not answer.
-std::string post(const std::string& url, const std::string& path, const std::string& body) {
-  auto r = run_command({"curl", "-sS", "--max-time", "2", "-X", "POST", url + path, "-d", body});
+std::string etcd_cluster::post(int port, const std::string& path, const std::string& body) const {
+  std::vector<std::string> argv{"curl", "-sS", "--max-time", "2", "-X", "POST",
+                                client_url(port) + path, "-d", body};
+  if (!tls_.cert.empty())
+    argv.insert(argv.end(), {"--cacert", tls_.client_ca, "--cert", tls_.cert, "--key", tls_.key});
+  auto r = run_command(argv);
   return r.exit_code == 0 ? r.out : std::string{};
 }
 
-}  // namespace
-
-etcd_cluster::etcd_cluster(int members, std::string host) : host_(std::move(host)) {
+etcd_cluster::etcd_cluster(int members, std::string host, etcd_member_tls tls)
+    : host_(std::move(host)), tls_(std::move(tls)) {
   dir_ = make_temp_dir("dm-etcd");
   for (int i = 0; i < members; ++i) {
     client_ports_.push_back(free_port());
@@ -37,7 +37,11 @@ etcd_cluster::~etcd_cluster() {
 
 std::string etcd_cluster::endpoints() const {
   std::string out;
-  for (auto p : client_ports_) out += (out.empty() ? "" : ",") + host_ + ":" + std::to_string(p);
+  for (auto p : client_ports_) {
+    auto url = client_url(p);
+    if (tls_.cert.empty()) url.erase(0, 7);  // plain endpoints as HOST:PORT
+    out += (out.empty() ? "" : ",") + url;
+  }
   return out;
 }
 
@@ -48,13 +52,16 @@ void etcd_cluster::start(int i) {
   for (size_t j = 0; j < peer_ports_.size(); ++j)
     initial += (j ? "," : "") + std::string{"n"} + std::to_string(j) + "=" + url(peer_ports_[j]);
   auto name = "n" + std::to_string(i);
-  members_.at(i) = child_process{
-      {"etcd", "--name", name, "--data-dir", dir_ + "/" + name, "--listen-client-urls",
-       url(client_ports_[i]), "--advertise-client-urls", url(client_ports_[i]),
-       "--listen-peer-urls", url(peer_ports_[i]), "--initial-advertise-peer-urls",
-       url(peer_ports_[i]), "--initial-cluster", initial, "--initial-cluster-state", "new",
-       "--heartbeat-interval", "100", "--election-timeout", "1000", "--log-level", "warn"},
-      dir_ + "/" + name + ".log", true};
+  std::vector<std::string> argv{
+      "etcd", "--name", name, "--data-dir", dir_ + "/" + name, "--listen-client-urls",
+      client_url(client_ports_[i]), "--advertise-client-urls", client_url(client_ports_[i]),
+      "--listen-peer-urls", url(peer_ports_[i]), "--initial-advertise-peer-urls",
+      url(peer_ports_[i]), "--initial-cluster", initial, "--initial-cluster-state", "new",
+      "--heartbeat-interval", "100", "--election-timeout", "1000", "--log-level", "warn"};
+  if (!tls_.cert.empty())
+    argv.insert(argv.end(), {"--cert-file", tls_.cert, "--key-file", tls_.key,
+                             "--trusted-ca-file", tls_.client_ca, "--client-cert-auth"});
+  members_.at(i) = child_process{argv, dir_ + "/" + name + ".log", true};
 }
 
 int etcd_cluster::leader() {
@@ -62,14 +69,14 @@ int etcd_cluster::leader() {
   while (std::chrono::steady_clock::now() < deadline) {
     for (int i = 0; i < size(); ++i) {
       if (!members_[i].running()) continue;
-      auto answer = nlohmann::json::parse(post(url(client_ports_[i]), "/v3/maintenance/status", "{}"),
+      auto answer = nlohmann::json::parse(post(client_ports_[i], "/v3/maintenance/status", "{}"),
                                           nullptr, false);
       if (answer.is_discarded() || !answer.contains("leader")) continue;
       auto leader = answer["leader"].get<std::string>();
       // Ask every live member which id it has; the one whose id is the leader's leads.
       for (int j = 0; j < size(); ++j) {
         if (!members_[j].running()) continue;
-        auto own = nlohmann::json::parse(post(url(client_ports_[j]), "/v3/maintenance/status", "{}"),
+        auto own = nlohmann::json::parse(post(client_ports_[j], "/v3/maintenance/status", "{}"),
                                          nullptr, false);
         if (!own.is_discarded() && own.contains("header") &&
             own["header"].value("member_id", "") == leader)

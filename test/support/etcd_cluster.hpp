@@ -10,14 +10,23 @@
 
 namespace dm::test {
 
+// Client TLS of the members (PEM files): their certificate and key, and the CA whose
+// certificates they ask clients for (--client-cert-auth). Empty: plain HTTP.
+struct etcd_member_tls {
+  std::string cert;
+  std::string key;
+  std::string client_ca;
+};
+
 class etcd_cluster {
  public:
   // Starts every member, listening on `host`, and waits until the cluster has a leader; throws
   // if it does not.
-  explicit etcd_cluster(int members = 3, std::string host = "127.0.0.1");
+  explicit etcd_cluster(int members = 3, std::string host = "127.0.0.1",
+                        etcd_member_tls tls = {});
   ~etcd_cluster();
 
-  // The client endpoints, "HOST:P1,HOST:P2,...".
+  // The client endpoints, "HOST:P1,HOST:P2,..." ("https://HOST:P1,..." with TLS).
   std::string endpoints() const;
   int size() const { return static_cast<int>(client_ports_.size()); }
   // SIGKILL of member `i`; start brings it back with its data.
@@ -29,9 +38,15 @@ class etcd_cluster {
 
  private:
   std::string url(int port) const { return "http://" + host_ + ":" + std::to_string(port); }
+  std::string client_url(int port) const {
+    return (tls_.cert.empty() ? "http://" : "https://") + host_ + ":" + std::to_string(port);
+  }
+  // POSTs `body` to `path` of the member at `port` with curl; the answer, "" when none.
+  std::string post(int port, const std::string& path, const std::string& body) const;
 
   std::string dir_;
   std::string host_;
+  etcd_member_tls tls_;
   std::vector<int> client_ports_;
   std::vector<int> peer_ports_;
   std::vector<child_process> members_;
