@@ -26,7 +26,9 @@ constexpr auto call_timeout = std::chrono::milliseconds{1000};
 struct member_state {
   static inline const char* name = "cluster_member";
   std::optional<etcd_client> etcd;
-  worker_actor worker;
+  // Weak: the worker holds this actor, and a strong handle back (also kept in the spawn's
+  // arguments) would keep both alive forever, the process waiting for this thread at exit.
+  caf::actor_addr worker;
   std::string worker_name;
   std::string addr;
   std::chrono::seconds ttl{10};
@@ -48,6 +50,11 @@ struct member_state {
 
 using member_ptr = caf::stateful_actor<member_state>*;
 
+// The worker, or an invalid handle once it is gone.
+worker_actor worker_of(const member_state& st) {
+  return caf::actor_cast<worker_actor>(st.worker);
+}
+
 void problem(member_ptr self, const std::string& text) {
   auto& st = self->state;
   if (text == st.last_problem) return;
@@ -68,7 +75,7 @@ void prove(member_ptr self, clock::time_point sent) {
   auto& st = self->state;
   st.proven_until = sent + st.ttl - proof_margin;
   st.next_keepalive = sent + st.ttl / 3;
-  self->send(st.worker, cluster_lease_atom_v, steady_ms(st.proven_until));
+  self->send(worker_of(st), cluster_lease_atom_v, steady_ms(st.proven_until));
 }
 
 // The lease is gone or unproven: everything bound under it stops now; a new lease follows.
@@ -76,7 +83,7 @@ void drop_lease(member_ptr self, const std::string& why) {
   auto& st = self->state;
   DM_ERROR("cluster member {}: {}; stopping its {} source(s) and joining again with a new lease",
            st.worker_name, why, st.held.size());
-  self->send(st.worker, cluster_release_atom_v);
+  self->send(worker_of(st), cluster_release_atom_v);
   // Best effort: its keys (leader, alive, bindings) go now instead of after the TTL.
   if (st.lease) (void) st.etcd->revoke(st.lease);
   st.lease = 0;
@@ -178,9 +185,11 @@ void ask_worker_to_run(member_ptr self, const std::string& id, const std::string
   auto cfg = source_config_from_json(config_text);
   if (!cfg) return problem(self, "source " + id + " in etcd is unreadable: " +
                                      describe(cfg.error()));
+  auto worker = worker_of(st);
+  if (!worker) return;
   st.asked.insert(id);
   auto lease = st.lease;
-  self->request(st.worker, caf::infinite, cluster_bind_atom_v, std::move(*cfg))
+  self->request(worker, caf::infinite, cluster_bind_atom_v, std::move(*cfg))
       .then(
           [=](source_status&) {
             auto& st = self->state;
@@ -219,7 +228,9 @@ void release(member_ptr self, const std::string& id, bool give_back) {
       else DM_INFO("cluster member {} handed back source {}", st.worker_name, id);
     }
   };
-  self->request(st.worker, caf::infinite, cluster_release_atom_v, id)
+  auto worker = worker_of(st);
+  if (!worker) return;
+  self->request(worker, caf::infinite, cluster_release_atom_v, id)
       .then([=](source_status&) { done(); },
             [=](caf::error& err) {
               // A source that never ran here is stopped already; anything else (say, still
@@ -294,7 +305,7 @@ void tick(member_ptr self) {
   bind(self, *view);
 }
 
-caf::behavior member(member_ptr self, worker_actor worker, worker_settings settings) {
+caf::behavior member(member_ptr self, caf::actor_addr worker, worker_settings settings) {
   auto& st = self->state;
   st.worker = std::move(worker);
   st.worker_name = settings.name;
@@ -336,7 +347,7 @@ caf::behavior member(member_ptr self, worker_actor worker, worker_settings setti
 
 caf::actor spawn_cluster_member(caf::local_actor* worker, worker_actor handle,
                                 const worker_settings& settings) {
-  return worker->spawn<caf::detached + caf::linked>(member, std::move(handle), settings);
+  return worker->spawn<caf::detached + caf::linked>(member, handle.address(), settings);
 }
 
 }  // namespace dm

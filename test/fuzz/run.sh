@@ -17,6 +17,7 @@ sources=(
   protocol/binlog/event_type.cpp protocol/binlog/event_header.cpp protocol/binlog/events.cpp
   protocol/binlog/column_type.cpp protocol/binlog/table_map.cpp protocol/binlog/rows_event.cpp
   protocol/binlog/value_decoder.cpp protocol/binlog/decimal.cpp protocol/binlog/json_binary.cpp
+  protocol/base64.cpp
   protocol/binlog/temporal.cpp
   protocol/binlog/transaction_tracker.cpp protocol/binlog/stream_decoder.cpp
   protocol/sql/quote.cpp protocol/sql/literal.cpp protocol/sql/dml.cpp
@@ -34,7 +35,7 @@ for src in "${sources[@]}"; do
   objects+=("$obj")
 done
 clang++ -fsanitize=fuzzer,address,undefined "${objects[@]}" -o "$work/decoder_fuzz" \
-  -lcaf_core -lz -lisal
+  -lcaf_core -lz -lisal -lcrypto
 
 # Seeds: each recorded binlog whole, and each of its events alone.
 for f in "$root"/test/unit/data/*.binlog; do
