@@ -120,6 +120,9 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
                                                    std::shared_ptr<storage::database> db,
                                                    int64_t report_after, std::string worker_name) {
   auto& st = self->state;
+  // The registry's handle would keep this actor from being destroyed after it ends, and the
+  // process waits for a detached actor's destruction before it exits.
+  self->attach_functor([system = &self->system()] { system->registry().erase(registry_key); });
   st.meta = std::make_unique<storage::meta_store>(std::move(db));
   st.report_after = report_after;
   st.worker_name = std::move(worker_name);
