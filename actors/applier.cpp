@@ -6,6 +6,7 @@
 
 #include "common/defaults.hpp"
 #include "sync/batch_sql.hpp"
+#include "sync/downstream_checkpoint.hpp"
 #include "io/connection_settings.hpp"
 #include "protocol/downstream_session.hpp"
 #include "common/log.hpp"
@@ -153,6 +154,9 @@ attempt_result attempt(applier_actor::stateful_pointer<applier_actor_state> self
         apply_mark_sql(st.marks, batch.run, group, batch.jobs[job].origin));
     statements->first_job.push_back(job);
   }
+  statements->statements.push_back(
+      checkpoint_row_sql(st.marks, static_cast<int32_t>(st.index), batch.run, batch.mark));
+  statements->first_job.push_back(batch.jobs.size() - 1);
   size_t failed = 0;
   auto err = run_transaction(*st.conn, statements->statements, chunk_bytes, failed);
   if (!err) {

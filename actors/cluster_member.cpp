@@ -286,6 +286,22 @@ void bind(member_ptr self, const cluster_view& view) {
   }
 }
 
+// Hands the tasks in etcd to the worker, each with its incarnation (task_config::incarnation).
+void send_tasks(member_ptr self, const cluster_view& view) {
+  auto& st = self->state;
+  std::vector<task_config> tasks;
+  for (auto& [name, text] : view.tasks) {
+    auto cfg = task_config_from_json(text);
+    if (!cfg) {
+      problem(self, "task " + name + " in etcd is unreadable: " + describe(cfg.error()));
+      continue;
+    }
+    cfg->incarnation = view.task_revision.at(name);
+    tasks.push_back(std::move(*cfg));
+  }
+  if (auto worker = worker_of(st)) self->send(worker, cluster_tasks_atom_v, std::move(tasks));
+}
+
 void tick(member_ptr self) {
   auto& st = self->state;
   if (st.lease && clock::now() >= st.proven_until)
@@ -302,6 +318,8 @@ void tick(member_ptr self) {
   if (!in_time(self)) return;
   campaign(self, *view);
   if (st.leader_revision) schedule(self, *view);
+  // Before any binding of this tick: the worker starts a source's relay where its tasks need it.
+  send_tasks(self, *view);
   bind(self, *view);
 }
 

@@ -49,6 +49,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(dm, (std::vector<dm::member_info>))
   CAF_ADD_TYPE_ID(dm, (dm::check_item))
   CAF_ADD_TYPE_ID(dm, (std::vector<dm::check_item>))
+  CAF_ADD_TYPE_ID(dm, (std::vector<dm::task_config>))
   CAF_ADD_TYPE_ID(dm, (dm::shard_lock_status))
   CAF_ADD_TYPE_ID(dm, (std::vector<dm::shard_lock_status>))
 
@@ -98,6 +99,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, cluster_bind_atom, "clbind")
   CAF_ADD_ATOM(dm, dm, cluster_release_atom, "clrelease")
   CAF_ADD_ATOM(dm, dm, cluster_lease_atom, "cllease")
+  CAF_ADD_ATOM(dm, dm, cluster_tasks_atom, "cltasks")
 
 CAF_END_TYPE_ID_BLOCK(dm)
 
@@ -200,6 +202,10 @@ using worker_actor = caf::typed_actor<
     // (steady clock, milliseconds since its epoch). The worker fences itself (as above) when
     // the moment passes without a newer proof, even while the member waits on etcd.
     caf::reacts_to<cluster_lease_atom, int64_t>,
+    // Internal, from the cluster member, every tick: the tasks in etcd (with their
+    // incarnations). The worker runs each task's parts on the sources it runs, starting a part
+    // from the checkpoint kept downstream (sync/downstream_checkpoint.hpp) where there is one.
+    caf::reacts_to<cluster_tasks_atom, std::vector<task_config>>,
     // Internal: spawns a source (by id), or a task part (task, source id), that ended
     // unexpectedly, after its backoff.
     caf::reacts_to<restart_atom, std::string>,

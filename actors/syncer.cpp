@@ -24,6 +24,7 @@
 #include "storage/database.hpp"
 #include "storage/dump_store.hpp"
 #include "sync/apply_marks.hpp"
+#include "sync/downstream_checkpoint.hpp"
 #include "sync/ddl_session.hpp"
 #include "sync/row_images.hpp"
 
@@ -34,6 +35,11 @@ namespace {
 using self_ptr = syncer_actor::stateful_pointer<syncer_actor_state>;
 using hold = syncer_actor_state::hold;
 using step = event_plan::step;
+
+caf::error ensure_meta_tables(self_ptr self);
+caf::expected<mysql_connection*> ddl_connection(self_ptr self);
+checkpoint_mark downstream_mark(const syncer_actor_state& st, const relay_key& safe_until);
+caf::error write_checkpoint_row(self_ptr self, const relay_key& safe_until);
 
 // Rows event flag: the statement ran with foreign_key_checks = 0.
 constexpr uint16_t no_foreign_key_checks_flag = 0x02;
@@ -75,14 +81,19 @@ bool decision_passed(const syncer_actor_state& st) {
 // stored checkpoint never has an older plan), and answers the checkpoint to store (where the
 // first hold began, while any lasts) and whether a stored plan is to be erased once it is
 // stored (synced: a plan is never gone while a checkpoint in its region is the stored one).
+// The shard DDL lock hold that began first, or null.
+const syncer_actor_state::shard_hold* first_hold(const syncer_actor_state& st) {
+  const syncer_actor_state::shard_hold* first = nullptr;
+  for (auto& [table, hold] : st.shard_holds)
+    if (!first || hold.before.next < first->before.next) first = &hold;
+  return first;
+}
+
 caf::expected<std::pair<storage::sync_checkpoint, bool>> store_replay_plan(
     syncer_actor_state& st) {
   std::map<upstream_table, relay_key> starts;
-  const syncer_actor_state::shard_hold* first = nullptr;
-  for (auto& [table, hold] : st.shard_holds) {
-    starts[table] = hold.start;
-    if (!first || hold.before.next < first->before.next) first = &hold;
-  }
+  for (auto& [table, hold] : st.shard_holds) starts[table] = hold.start;
+  auto* first = first_hold(st);
   auto plan = next_replay_plan(starts, st.checkpoint.next, st.replay);
   if (plan) {
     auto id = replay_plan_id(st.task_name, st.source.source_id);
@@ -186,6 +197,10 @@ void save_stop_checkpoint(self_ptr self) {
   }
   if (auto err = persist_checkpoint(self, true))
     DM_ERROR("{} could not save its checkpoint: {}", st.label, describe(err));
+  if (!in_flight)
+    if (auto err = write_checkpoint_row(self, downstream_mark(st, {}).next))
+      DM_WARN("{} could not write its checkpoint downstream as it stopped (another worker "
+              "taking the task over replays from an earlier one): {}", st.label, describe(err));
 }
 
 // Stops the syncer because of the event at `key`: the task learns where, for query-status and
@@ -215,11 +230,60 @@ void schedule_pump(self_ptr self) {
   self->send(self, pump_atom_v);
 }
 
+
+// The checkpoint as written downstream, with `safe_until` as its high-water mark: where the
+// first shard DDL lock hold began while any lasts (the replay plan that lets the local
+// checkpoint pass over held tables stays on this worker).
+checkpoint_mark downstream_mark(const syncer_actor_state& st, const relay_key& safe_until) {
+  if (auto* first = first_hold(st))
+    return {first->before.next, first->before.position, first->before.gtid_set, safe_until};
+  return {st.checkpoint.next, st.checkpoint.position, st.checkpoint.gtid_set, safe_until};
+}
+
+// Writes the syncer's own row of the checkpoint downstream, with `safe_until` as its mark
+// (downstream_checkpoint.hpp).
+caf::error write_checkpoint_row(self_ptr self, const relay_key& safe_until) {
+  auto& st = self->state;
+  if (auto err = ensure_meta_tables(self)) return err;
+  auto conn = ddl_connection(self);
+  if (!conn) return conn.error();
+  if (auto err = (*conn)->execute(checkpoint_row_sql(mark_scope(st), syncer_writer,
+                                                     st.checkpoint.run,
+                                                     downstream_mark(st, safe_until)))) {
+    st.ddl_conn.reset();
+    return err;
+  }
+  st.downstream_row_at = std::chrono::steady_clock::now();
+  st.downstream_row_next = downstream_mark(st, safe_until).next;
+  return caf::none;
+}
+
+// Writes the syncer's row when the syncer is idle (nothing in flight, so the downstream just
+// answered) and the checkpoint moved since the row was written, trying at most once per
+// defaults::downstream_checkpoint_interval: a checkpoint that only filtered events moved is then
+// not lost on another worker. A failure waits for the next chance.
+void refresh_checkpoint_row(self_ptr self) {
+  auto& st = self->state;
+  if (!st.started || !st.dispatch->idle() || st.rows_active ||
+      st.downstream_row_next == downstream_mark(st, {}).next ||
+      std::chrono::steady_clock::now() - st.downstream_row_at <
+          defaults::downstream_checkpoint_interval)
+    return;
+  // Tried at most once per interval, however it ends (a downstream that does not answer blocks
+  // for its connect timeout).
+  st.downstream_row_at = std::chrono::steady_clock::now();
+  if (auto err = write_checkpoint_row(self, downstream_mark(st, {}).next))
+    DM_DEBUG("{} could not write its checkpoint downstream (tried again later): {}", st.label,
+             describe(err));
+}
+
 // Sends batches to their appliers. Before the first change beyond the persisted high-water
-// mark leaves, the mark moves past the relay head and reaches the disk.
+// mark leaves, the mark moves past the relay head and reaches the disk. Each batch carries the
+// checkpoint downstream, with a mark just past its last event (downstream_checkpoint.hpp).
 caf::error send(self_ptr self, std::vector<std::pair<uint32_t, job_batch>> batches) {
   auto& st = self->state;
   if (batches.empty()) return caf::none;
+  if (auto err = ensure_meta_tables(self)) return err;
   if (auto mark = raise_high_water(st.cursor, st.checkpoint.safe_until, st.relay_head.head,
                                    defaults::high_water_step)) {
     st.checkpoint.safe_until = *mark;
@@ -227,6 +291,9 @@ caf::error send(self_ptr self, std::vector<std::pair<uint32_t, job_batch>> batch
   }
   for (auto& [a, batch] : batches) {
     batch.run = st.checkpoint.run;
+    relay_key last;
+    for (auto& job : batch.jobs) last = std::max(last, job.origin.event);
+    batch.mark = downstream_mark(st, {last.segment, last.file_index, last.offset + 1});
     self->send(st.appliers[a], apply_atom_v, std::move(batch));
   }
   st.metric.bytes_in_flight->set(static_cast<double>(st.dispatch->bytes_in_flight()));
@@ -395,8 +462,7 @@ caf::error run_downstream(self_ptr self, const std::string& use_db,
   return caf::none;
 }
 
-// Creates the meta tables downstream, once per run, before the first change to a serial group
-// leaves.
+// Creates the meta tables downstream, once per run, before the first change leaves.
 caf::error ensure_meta_tables(self_ptr self) {
   auto& st = self->state;
   if (st.meta_tables_ready) return caf::none;
@@ -404,9 +470,10 @@ caf::error ensure_meta_tables(self_ptr self) {
   if (!conn) return conn.error();
   auto statements = meta_tables_ddl(st.task.meta_schema);
   // Marks of other runs (a stopped task of the same name) are of no use to anyone.
-  statements.push_back("DELETE FROM " + meta_table(st.task.meta_schema, "apply_marks") +
-                       scope_condition(mark_scope(st)) + " AND run <> " +
-                       std::to_string(st.checkpoint.run));
+  for (auto* table : {"apply_marks", "sync_checkpoints"})
+    statements.push_back("DELETE FROM " + meta_table(st.task.meta_schema, table) +
+                         scope_condition(mark_scope(st)) + " AND run <> " +
+                         std::to_string(st.checkpoint.run));
   for (auto& statement : statements)
     if (auto err = (*conn)->execute(statement)) {
       st.ddl_conn.reset();
@@ -455,7 +522,8 @@ caf::error checkpoint_before_ddl(self_ptr self, const relay_key& key) {
   advance_checkpoint(self);
   relay_key past{key.segment, key.file_index, key.offset + 1};
   if (st.checkpoint.safe_until < past) st.checkpoint.safe_until = past;
-  return persist_checkpoint(self, true);
+  if (auto err = persist_checkpoint(self, true)) return err;
+  return write_checkpoint_row(self, past);
 }
 
 // Applies the schema change of query event `q` at `key` (its plan's ddl).
@@ -610,8 +678,6 @@ caf::error prepare_rows(self_ptr self, const binlog::rows_event& rows,
   } else if (keyless) {
     st.rows_group = std::make_shared<const std::string>(quoted_target);
   }
-  if (st.rows_group)
-    if (auto err = ensure_meta_tables(self)) return err;
   st.rows = std::move(*changes);
   st.row_index = 0;
   st.rows_schema = std::move(*schema);
@@ -1192,10 +1258,18 @@ caf::error start(self_ptr self, const relay_progress& progress) {
     st.dispatch->set_apply_marks(std::move(*marks));
   }
   // The first start from this checkpoint begins its run (downstream_meta.hpp).
-  if (st.checkpoint.run == 0) st.checkpoint.run = new_run_id();
+  if (st.checkpoint.run == 0)
+    st.checkpoint.run = st.task.incarnation > 0 ? static_cast<uint64_t>(st.task.incarnation)
+                                                : new_run_id();
   // Until it stops in order, this run counts as unclean.
   st.checkpoint.clean_stop = false;
   if (auto err = persist_checkpoint(self, true)) return err;
+  // Another worker of a cluster taking the part over finds where it began, even before anything
+  // is applied (outside a cluster the row is written when the downstream answers).
+  if (auto err = write_checkpoint_row(self, downstream_mark(st, {}).next)) {
+    if (st.task.incarnation > 0) return err;
+    DM_DEBUG("{} could not write its checkpoint downstream yet: {}", st.label, describe(err));
+  }
   auto decision = load_decision(*st.db_meta, st.task_name, st.source.source_id);
   if (!decision) return decision.error();
   st.decision = std::move(*decision);
@@ -1312,6 +1386,7 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
         if (st.started && st.checkpoint_dirty) {
           if (auto err = persist_checkpoint(self, false)) return fail(self, std::move(err));
         }
+        refresh_checkpoint_row(self);
         if (st.started) report(self);
         self->delayed_send(self, defaults::sync_tick, tick_atom_v);
       },

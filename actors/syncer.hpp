@@ -14,6 +14,7 @@
 // apply marks instead (sync/apply_marks.hpp).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -141,9 +142,11 @@ struct syncer_actor_state {
   uint64_t events_applied = 0;
   uint64_t rows_applied = 0;
   std::set<std::string> keyless_tables;
-  // The meta tables exist downstream (created once per run, before the first change to a serial
-  // group leaves).
+  // The meta tables exist downstream (created once per run, before the first change leaves).
   bool meta_tables_ready = false;
+  // When the syncer's own checkpoint row was written downstream, and its checkpoint then.
+  std::chrono::steady_clock::time_point downstream_row_at;
+  relay_key downstream_row_next;
   // Metrics series of this (task, source); owned by the global registry.
   struct {
     metrics::gauge* file = nullptr;

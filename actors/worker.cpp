@@ -234,15 +234,18 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
       },
       [=](start_task_atom, task_config cfg, bool remove_meta,
           int64_t start_time) -> caf::result<task_status> {
-        if (auto err = refused_in_cluster(
-                self->state, "tasks do not run in a cluster yet (its sources fail over, their "
-                             "tasks would not); run tasks on workers without join"))
+        if (auto err = refused_in_cluster(self->state, "start tasks with dmctl --master-addr "
+                                                       "naming the etcd endpoints"))
           return err;
         return start_task(self, std::move(cfg), remove_meta, start_time);
       },
       [=](cluster_bind_atom, source_config cfg) { return cluster_bind(self, std::move(cfg)); },
       [=](cluster_release_atom, const std::string& id) { return cluster_release(self, id); },
       [=](cluster_release_atom) { fence(self, "its cluster member lost the etcd lease"); },
+      [=](cluster_tasks_atom, std::vector<task_config>& tasks) {
+        self->state.cluster_tasks = std::move(tasks);
+        run_cluster_tasks(self);
+      },
       [=](cluster_lease_atom, int64_t until_ms) {
         if (until_ms) return note_lease_proof(self, until_ms);
         // A proof ran out: stop everything unless a newer one came meanwhile.
@@ -270,7 +273,12 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
       [=](resume_task_atom, const std::string& name, const std::vector<std::string>& sources) {
         return set_paused(self, name, false, sources);
       },
-      [=](update_task_atom, task_config cfg) { return update_task(self, std::move(cfg)); },
+      [=](update_task_atom, task_config cfg) -> caf::result<task_status> {
+        if (auto err = refused_in_cluster(self->state, "update-task is not supported in a "
+                                                       "cluster yet (stop-task, then start-task)"))
+          return err;
+        return update_task(self, std::move(cfg));
+      },
       [=](relay_op_atom, const std::string& op, const std::string& id) {
         return relay_op(self, op, id);
       },

@@ -72,6 +72,10 @@ struct worker_actor_state {
     std::optional<part_stop> parting;
     // Respawning parts after unexpected ends, by source.
     std::map<std::string, restart_policy> respawn;
+    // In a cluster: the cluster is stopping the parts here (a source went elsewhere, or the
+    // lease is not proven alive). They end without a respawn; their records stay, and the entry
+    // goes with the last one.
+    bool leaving = false;
   };
 
   worker_settings settings;
@@ -95,6 +99,14 @@ struct worker_actor_state {
   // Sources being created that the cluster took away meanwhile (fence or release): they do not
   // start when their upstream check ends.
   std::set<std::string> creation_cancelled;
+  // The tasks in etcd, as the member last sent them (each with its incarnation).
+  std::vector<task_config> cluster_tasks;
+  // Tasks running here that are no longer in etcd, since when (steady clock, ms).
+  std::map<std::string, int64_t> cluster_unwanted_since;
+  // Why a cluster task last failed to start here, by task (each reason is logged once).
+  std::map<std::string, std::string> cluster_task_problems;
+  // Sources the member asked to stop whose task parts are still ending, with who waits.
+  std::map<std::string, std::vector<caf::typed_response_promise<source_status>>> releasing;
   // Sources whose stored data is being removed after their actor ended: not created again
   // until that is done.
   std::set<std::string> finishing;

@@ -7,7 +7,9 @@
 
 #include "actors/store.hpp"
 #include "actors/worker_internal.hpp"
+#include "common/defaults.hpp"
 #include "common/log.hpp"
+#include "io/part_takeover.hpp"
 
 namespace dm::worker_detail {
 
@@ -21,7 +23,143 @@ int64_t now_ms() {
 
 bool lease_proven(const worker_actor_state& st) { return now_ms() < st.lease_proven_until_ms; }
 
+// How long a task removed from etcd may run here, waiting for dmctl's stop-task to remove it.
+constexpr int64_t cluster_stop_grace_ms = 10000;
+
+bool names_source(const task_config& task, const std::string& id) {
+  return find_instance(task, id) != nullptr;
+}
+
+// The source runs here and nothing is taking it away.
+bool running_here(const worker_actor_state& st, const std::string& id) {
+  auto it = st.sources.find(id);
+  return it != st.sources.end() && it->second.handle && !it->second.leaving &&
+         it->second.stopping.empty() && !st.releasing.count(id);
+}
+
+// Stops this worker's parts of task `name`, keeping their records (the cluster runs them
+// elsewhere, or here again later from the checkpoint downstream).
+void let_task_go(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  auto it = st.tasks.find(name);
+  if (it == st.tasks.end() || it->second.leaving) return;
+  auto& entry = it->second;
+  entry.leaving = true;
+  if (entry.subtasks.empty()) {
+    st.tasks.erase(it);
+    on_cluster_task_gone(self);
+    return;
+  }
+  for (auto& [source_id, handle] : entry.subtasks)
+    self->send_exit(handle, caf::exit_reason::user_shutdown);
+}
+
+void note_task_problem(self_ptr self, const std::string& name, const std::string& text) {
+  auto& st = self->state;
+  auto& last = st.cluster_task_problems[name];
+  if (last == text) return;
+  last = text;
+  DM_WARN("worker {} cannot run task {} yet (tried again each tick): {}", st.worker_name, name,
+          text);
+}
+
+// Starts the parts of `cfg` on `sources` (running here): each from its checkpoint downstream,
+// else as start-task would (a fresh copy, or the upstream's position now).
+void start_cluster_task(self_ptr self, const task_config& cfg,
+                        const std::vector<std::string>& sources) {
+  auto& st = self->state;
+  st.creating.push_back(cfg.name);
+  auto db = st.db;
+  auto task = usable(cfg, st.settings.secret_key);
+  auto fresh = std::make_shared<std::vector<std::string>>();
+  auto probe = spawn_probe(self, [=]() -> caf::error {
+    for (auto& id : sources) {
+      auto taken = take_over_part(db, task, id);
+      if (!taken) return taken.error();
+      if (!*taken) fresh->push_back(id);
+    }
+    return caf::none;
+  });
+  self->request(probe, defaults::probe_timeout, run_atom_v)
+      .then(
+          [=](bool) {
+            auto& st = self->state;
+            bool still = lease_proven(st) && !st.shutting_down;
+            for (auto& id : sources) still = still && running_here(st, id);
+            if (!still) {
+              // Started again, from the checkpoint then, by a later tick if still wanted.
+              done_creating(st, cfg.name);
+              return;
+            }
+            st.cluster_task_problems.erase(cfg.name);
+            DM_INFO("worker {} runs task {} on {} ({} from a checkpoint)", st.worker_name,
+                    cfg.name, join(sources, ", "), sources.size() - fresh->size());
+            start_from_now(self, cfg, *fresh, 0, caf::typed_response_promise<task_status>{});
+          },
+          [=](caf::error& err) {
+            done_creating(self->state, cfg.name);
+            note_task_problem(self, cfg.name, describe(err));
+          });
+}
+
 }  // namespace
+
+void run_cluster_tasks(self_ptr self) {
+  auto& st = self->state;
+  if (st.settings.join.empty() || st.shutting_down || !lease_proven(st)) return;
+  std::set<std::string> wanted;
+  for (auto& cfg : st.cluster_tasks) {
+    wanted.insert(cfg.name);
+    if (is_creating(st, cfg.name)) continue;
+    std::vector<std::string> sources;
+    for (auto& inst : cfg.mysql_instances)
+      if (running_here(st, inst.source_id)) sources.push_back(inst.source_id);
+    auto it = st.tasks.find(cfg.name);
+    if (it == st.tasks.end()) {
+      if (!sources.empty()) start_cluster_task(self, cfg, sources);
+      continue;
+    }
+    auto& entry = it->second;
+    if (entry.leaving || entry.updating || entry.parting || !entry.stopping.empty()) continue;
+    // A part spawned here has a respawn policy from then on, running or not.
+    bool another_start = entry.config.incarnation != cfg.incarnation;
+    for (auto& id : sources) another_start = another_start || !entry.respawn.count(id);
+    // Started again with every source it has here now, once these parts ended.
+    if (another_start) let_task_go(self, cfg.name);
+  }
+  // Removed from etcd: dmctl's stop-task, which asks this worker next to remove the task with
+  // its records. A task still here a while later missed that request; it stops, its records
+  // stay.
+  std::vector<std::string> unwanted;
+  auto now = now_ms();
+  for (auto& [name, entry] : st.tasks) {
+    if (wanted.count(name) || entry.leaving || !entry.stopping.empty() || entry.parting) {
+      st.cluster_unwanted_since.erase(name);
+      continue;
+    }
+    auto since = st.cluster_unwanted_since.try_emplace(name, now).first->second;
+    if (now - since >= cluster_stop_grace_ms) unwanted.push_back(name);
+  }
+  for (auto& name : unwanted) {
+    st.cluster_unwanted_since.erase(name);
+    let_task_go(self, name);
+  }
+}
+
+void on_cluster_task_gone(self_ptr self) {
+  auto& st = self->state;
+  std::vector<std::string> ready;
+  for (auto& [id, promises] : st.releasing) {
+    bool used = false;
+    for (auto& [name, entry] : st.tasks) used = used || names_source(entry.config, id);
+    if (!used) ready.push_back(id);
+  }
+  for (auto& id : ready) {
+    auto promises = std::move(st.releasing[id]);
+    st.releasing.erase(id);
+    for (auto& rp : promises) end_source(self, id, rp);
+  }
+}
 
 caf::error refused_in_cluster(const worker_actor_state& st, const std::string& command) {
   if (st.settings.join.empty()) return caf::none;
@@ -46,7 +184,25 @@ caf::result<source_status> cluster_bind(self_ptr self, source_config cfg) {
     status.worker = st.worker_name;
     return status;
   }
-  return create_source(self, std::move(cfg));
+  // The relay starts where the earliest checkpoint of the source's tasks downstream needs it.
+  std::vector<task_config> tasks;
+  for (auto& task : st.cluster_tasks)
+    if (names_source(task, cfg.source_id)) tasks.push_back(usable(task, st.settings.secret_key));
+  auto key = st.settings.secret_key;
+  auto worker_name = st.worker_name;
+  auto relay_start = [tasks, key, worker_name](source_config& source) -> caf::error {
+    if (tasks.empty()) return caf::none;
+    auto start = relay_start_for(tasks, usable(source, key));
+    if (!start) return start.error();
+    if (!*start) return caf::none;
+    source.relay_binlog_name = (*start)->position.file;
+    if (source.enable_gtid) source.relay_binlog_gtid = (*start)->gtid_set;
+    DM_INFO("worker {} starts the relay of source {} at {}{} for its tasks' checkpoints",
+            worker_name, source.source_id, source.relay_binlog_name,
+            source.enable_gtid ? " (GTID set " + source.relay_binlog_gtid + ")" : "");
+    return caf::none;
+  };
+  return create_source(self, std::move(cfg), relay_start);
 }
 
 caf::result<source_status> cluster_release(self_ptr self, const std::string& id) {
@@ -56,7 +212,16 @@ caf::result<source_status> cluster_release(self_ptr self, const std::string& id)
     return make_error(ec::invalid_state, "source " + id + " is still being created on worker " +
                                              st.worker_name + "; it will not start");
   }
-  return stop_source(self, id);
+  if (!st.sources.count(id)) return not_on_worker(st, "source", id);
+  // Its task parts end first (saving their checkpoints); then the source.
+  std::vector<std::string> users;
+  for (auto& [name, entry] : st.tasks)
+    if (names_source(entry.config, id)) users.push_back(name);
+  auto rp = self->make_response_promise<source_status>();
+  st.releasing[id].push_back(rp);
+  for (auto& name : users) let_task_go(self, name);
+  on_cluster_task_gone(self);
+  return rp;
 }
 
 caf::error cluster_veto(self_ptr self, const std::string& id) {
@@ -79,8 +244,11 @@ void fence(self_ptr self, const char* why) {
   for (auto& [id, entry] : st.sources)
     if (!entry.leaving && entry.stopping.empty()) ids.push_back(id);
   for (auto& id : st.creating) st.creation_cancelled.insert(id);
-  if (ids.empty()) return;
-  DM_ERROR("worker {} stops all its sources: {}", st.worker_name, why);
+  std::vector<std::string> tasks;
+  for (auto& [name, entry] : st.tasks) tasks.push_back(name);
+  if (ids.empty() && tasks.empty()) return;
+  DM_ERROR("worker {} stops all its task parts and sources: {}", st.worker_name, why);
+  for (auto& name : tasks) let_task_go(self, name);
   for (auto& id : ids) stop_source_quietly(self, id);
 }
 

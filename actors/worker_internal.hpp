@@ -73,9 +73,14 @@ void on_subtask_down(self_ptr self, const std::string& name, const std::string& 
                      const caf::error& reason);
 
 // Source commands (worker_sources.cpp).
-caf::result<source_status> create_source(self_ptr self, source_config cfg);
+// `prepare` (blocking, on the probe's thread) may change the config before it is kept.
+caf::result<source_status> create_source(self_ptr self, source_config cfg,
+                                         std::function<caf::error(source_config&)> prepare = {});
 caf::result<std::vector<source_status>> show_sources(self_ptr self, const std::string& id);
 caf::result<source_status> stop_source(self_ptr self, const std::string& id);
+// Stops source `id` (no task may use it any more) and answers `rp` once it is removed.
+void end_source(self_ptr self, const std::string& id,
+                caf::typed_response_promise<source_status> rp);
 // DM's start-relay, stop-relay, pause-relay and resume-relay on source `id`.
 caf::result<source_status> relay_op(self_ptr self, const std::string& op, const std::string& id);
 caf::result<purge_result> purge_relay(self_ptr self, const std::string& id,
@@ -89,14 +94,23 @@ caf::result<source_status> cluster_release(self_ptr self, const std::string& id)
 // Why a source whose upstream check just passed must not start in a cluster (its creation was
 // cancelled, or the lease is not proven alive), none outside one.
 caf::error cluster_veto(self_ptr self, const std::string& id);
-// Stops every source now (the lease is not proven alive).
+// Stops every task part and source now (the lease is not proven alive).
 void fence(self_ptr self, const char* why);
+// Runs the parts of the cluster's tasks (worker_actor_state::cluster_tasks) on the sources
+// running here: starts those missing, from the checkpoint kept downstream.
+void run_cluster_tasks(self_ptr self);
+// A task the cluster stopped here ended its last part: sources waiting for it stop now.
+void on_cluster_task_gone(self_ptr self);
 // The lease is proven alive until `until_ms`; the worker fences itself if no newer proof comes.
 void note_lease_proof(self_ptr self, int64_t until_ms);
 // Stops a source nobody waits on; it is removed when its actor ends.
 void stop_source_quietly(self_ptr self, const std::string& id);
 
 // Task commands (worker_tasks.cpp).
+// The last steps of start-task (after its precheck): parts on `here` without a checkpoint start
+// where their `meta` or the upstream now says (incremental); then the task is kept and started.
+void start_from_now(self_ptr self, const task_config& cfg, const std::vector<std::string>& here,
+                    int64_t start_time, caf::typed_response_promise<task_status> rp);
 // `start_time`: DM's --start-time in unix seconds, 0 for none.
 caf::result<task_status> start_task(self_ptr self, task_config cfg, bool remove_meta,
                                     int64_t start_time);

@@ -77,7 +77,8 @@ void on_source_down(self_ptr self, const std::string& id, const caf::error& reas
   self->delayed_send(self, delay, restart_atom_v, id);
 }
 
-caf::result<source_status> create_source(self_ptr self, source_config cfg) {
+caf::result<source_status> create_source(self_ptr self, source_config cfg,
+                                         std::function<caf::error(source_config&)> prepare) {
   auto& st = self->state;
   if ((st.sources.count(cfg.source_id) && st.sources[cfg.source_id].leaving) ||
       st.finishing.count(cfg.source_id))
@@ -95,11 +96,13 @@ caf::result<source_status> create_source(self_ptr self, source_config cfg) {
   auto rp = self->make_response_promise<source_status>();
   auto db = st.db;
   auto from = usable(cfg, st.settings.secret_key).from;
-  auto record = to_json(cfg);
+  auto prepared = std::make_shared<source_config>(cfg);
   // The upstream must answer before anything is kept; then the record, then the actor.
   auto probe = spawn_probe(self, [=]() -> caf::error {
+    if (prepare)
+      if (auto err = prepare(*prepared)) return err;
     if (auto err = probe_connection(from, server_role::upstream, label)) return err;
-    return storage::meta_store{db}.put(source_kind, cfg.source_id, record);
+    return storage::meta_store{db}.put(source_kind, cfg.source_id, to_json(*prepared));
   });
   self->request(probe, defaults::probe_timeout, run_atom_v)
       .then(
@@ -111,7 +114,7 @@ caf::result<source_status> create_source(self_ptr self, source_config cfg) {
               rp.deliver(veto);
               return;
             }
-            spawn_source(self, cfg);
+            spawn_source(self, *prepared);
             DM_INFO("worker {} created source {}", st.worker_name, cfg.source_id);
             self->request(st.sources[cfg.source_id].handle, defaults::status_timeout, status_atom_v)
                 .then([=](source_status& s) mutable { rp.deliver(std::move(s)); },
@@ -163,8 +166,20 @@ caf::result<source_status> stop_source(self_ptr self, const std::string& id) {
                       "source " + id + " is used by task(s) " + join(users, ", ") +
                           "; stop them first");
   auto rp = self->make_response_promise<source_status>();
+  end_source(self, id, rp);
+  return rp;
+}
+
+void end_source(self_ptr self, const std::string& id,
+                caf::typed_response_promise<source_status> rp) {
+  auto& st = self->state;
+  auto it = st.sources.find(id);
+  if (it == st.sources.end()) {
+    rp.deliver(not_on_worker(st, "source", id));
+    return;
+  }
   it->second.stopping.push_back(rp);
-  if (it->second.stopping.size() > 1) return rp;
+  if (it->second.stopping.size() > 1) return;
   if (it->second.handle) {
     self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
   } else {
@@ -173,7 +188,6 @@ caf::result<source_status> stop_source(self_ptr self, const std::string& id) {
     st.sources.erase(it);
     finish_source_stop(self, id, std::move(promises));
   }
-  return rp;
 }
 
 void stop_source_quietly(self_ptr self, const std::string& id) {

@@ -290,6 +290,8 @@ void launch_task(self_ptr self, const task_config& cfg,
            });
 }
 
+}  // namespace
+
 // The last steps of start-task: an incremental task without `meta` starts where the upstream's
 // binlog stands now, recorded as its sync checkpoint before start-task answers (so that every
 // change made after the answer is replicated, however long its syncer takes to start); with a
@@ -354,6 +356,8 @@ void start_from_now(self_ptr self, const task_config& cfg, const std::vector<std
                                                       describe(err)));
             });
 }
+
+namespace {
 
 // The first of the task's instances whose rules do not compile, as an error naming the task
 // and the source; nothing when all compile.
@@ -444,6 +448,15 @@ void on_subtask_down(self_ptr self, const std::string& name, const std::string& 
   if (it == st.tasks.end()) return;
   auto& entry = it->second;
   entry.subtasks.erase(source_id);
+  // (A stop-task that came meanwhile ends the task as it does without a cluster.)
+  if (entry.leaving && entry.stopping.empty() && !entry.parting) {
+    if (!entry.subtasks.empty()) return;
+    DM_INFO("worker {} let task {} go (its sources run elsewhere or stopped)", st.worker_name,
+            name);
+    st.tasks.erase(it);
+    on_cluster_task_gone(self);
+    return;
+  }
   if (entry.parting && entry.parting->waiting.erase(source_id)) {
     if (entry.parting->waiting.empty()) finish_part_stop(self, name);
     return;

@@ -38,6 +38,8 @@ inline constexpr size_t sync_read_max_bytes = 8 << 20;
 inline constexpr uint32_t applier_credits = 2;
 // How often the syncer persists its checkpoint (unsynced) and reports progress.
 inline constexpr milliseconds sync_tick{500};
+// Least time between two writes of the idle syncer's checkpoint row downstream.
+inline constexpr milliseconds downstream_checkpoint_interval{5000};
 // How far past the relay head the safe-mode high-water mark moves at once: one synced write per
 // this much binlog, at the price of replaying up to this much in safe mode after a crash.
 inline constexpr uint32_t high_water_step = 16 << 20;

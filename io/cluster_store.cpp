@@ -38,6 +38,13 @@ caf::expected<cluster_view> read_cluster_view(etcd_client& etcd) {
     view.bound[id] = kv.value;
     view.bound_lease[id] = kv.lease;
   }
+  auto tasks = etcd.get_prefix(root + "tasks/");
+  if (!tasks) return tasks.error();
+  for (auto& kv : *tasks) {
+    auto name = kv.key.substr(root.size() + 6);
+    view.tasks[name] = kv.value;
+    view.task_revision[name] = kv.create_revision;
+  }
   auto leader = etcd.get(cluster_keys::leader);
   if (!leader) return leader.error();
   if (*leader) view.leader = (*leader)->value;

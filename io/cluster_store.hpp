@@ -7,6 +7,8 @@
 //   assign/<s>      = <w>               the leader, guarded by the create revision of `leader`
 //   bound/<s>       = <w>               the assignee, created only if absent, under its lease
 //   last-bound/<s>  = <w>               the owner when it binds; a preference, never removed
+//   tasks/<t>       = task config       dmctl start-task / stop-task; each source's owner runs
+//                                       the task's part on that source
 //
 // A worker runs a source only while bound/<s> names it; the key ends with the worker's lease, so
 // a dead or cut-off worker's sources are free again after keepalive-ttl.
@@ -29,6 +31,7 @@ inline std::string source(const std::string& s) { return root + "sources/" + s; 
 inline std::string assign(const std::string& s) { return root + "assign/" + s; }
 inline std::string bound(const std::string& s) { return root + "bound/" + s; }
 inline std::string last_bound(const std::string& s) { return root + "last-bound/" + s; }
+inline std::string task(const std::string& t) { return root + "tasks/" + t; }
 
 }  // namespace dm::cluster_keys
 

@@ -13,7 +13,12 @@ caf::expected<uint32_t> to_u32(const std::optional<std::string>& v, const std::s
     if (v) return static_cast<uint32_t>(std::stoul(*v));
   } catch (const std::exception&) {
   }
-  return make_error(ec::invalid_state, "apply_marks holds a bad " + what + " value");
+  return make_error(ec::invalid_state, "a meta table holds a bad " + what + " value");
+}
+
+bool table_missing(mysql_connection& conn) {
+  auto errnum = conn.last_errno();
+  return errnum == ER_NO_SUCH_TABLE || errnum == ER_BAD_DB_ERROR;
 }
 
 }  // namespace
@@ -25,11 +30,7 @@ caf::expected<std::map<std::string, change_origin>> load_apply_marks(mysql_conne
   auto rows = conn.query("SELECT grp, segment, file_index, event_offset, row_index FROM " +
                          meta_table(scope.meta_schema, "apply_marks") + scope_condition(scope) +
                          " AND run = " + std::to_string(run));
-  if (!rows) {
-    auto errnum = conn.last_errno();
-    if (errnum == ER_NO_SUCH_TABLE || errnum == ER_BAD_DB_ERROR) return marks;
-    return rows.error();
-  }
+  if (!rows) return table_missing(conn) ? caf::expected<decltype(marks)>{marks} : rows.error();
   for (auto& r : *rows) {
     if (r.size() != 5 || !r[0]) return make_error(ec::invalid_state, "apply_marks is malformed");
     auto segment = to_u32(r[1], "segment");
@@ -46,12 +47,45 @@ caf::expected<std::map<std::string, change_origin>> load_apply_marks(mysql_conne
   return marks;
 }
 
+caf::expected<std::vector<checkpoint_row>> load_checkpoint_rows(mysql_connection& conn,
+                                                                const meta_scope& scope) {
+  std::vector<checkpoint_row> out;
+  auto rows = conn.query(
+      "SELECT writer, run, segment, file_index, event_offset, binlog_name, binlog_pos, gtid_set, "
+      "safe_segment, safe_file_index, safe_offset, updated FROM " +
+      meta_table(scope.meta_schema, "sync_checkpoints") + scope_condition(scope));
+  if (!rows) return table_missing(conn) ? caf::expected<decltype(out)>{out} : rows.error();
+  for (auto& r : *rows) {
+    if (r.size() != 12 || !r[5] || !r[7] || !r[11])
+      return make_error(ec::invalid_state, "sync_checkpoints is malformed");
+    std::vector<uint32_t> n;
+    for (size_t i : {2, 3, 4, 6, 8, 9, 10}) {
+      auto v = to_u32(r[i], "sync_checkpoints");
+      if (!v) return v.error();
+      n.push_back(*v);
+    }
+    checkpoint_row row;
+    try {
+      row.writer = static_cast<int32_t>(std::stol(r[0].value_or("")));
+      row.run = std::stoull(r[1].value_or(""));
+    } catch (const std::exception&) {
+      return make_error(ec::invalid_state, "sync_checkpoints holds a bad writer or run");
+    }
+    row.mark.next = {n[0], n[1], n[2]};
+    row.mark.position = {*r[5], n[3]};
+    row.mark.gtid_set = *r[7];
+    row.mark.safe_until = {n[4], n[5], n[6]};
+    row.updated = *r[11];
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
 caf::error erase_meta_rows(mysql_connection& conn, const meta_scope& scope) {
-  for (auto* table : {"load_marks", "apply_marks"}) {
+  for (auto* table : {"load_marks", "apply_marks", "sync_checkpoints"}) {
     auto statement = "DELETE FROM " + meta_table(scope.meta_schema, table) + scope_condition(scope);
     if (auto err = conn.execute(statement)) {
-      auto errnum = conn.last_errno();
-      if (errnum == ER_NO_SUCH_TABLE || errnum == ER_BAD_DB_ERROR) continue;
+      if (table_missing(conn)) continue;
       return err;
     }
   }

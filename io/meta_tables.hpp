@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
 #include "model/messages.hpp"
 #include "protocol/mysql_connection.hpp"
+#include "sync/downstream_checkpoint.hpp"
 #include "sync/downstream_meta.hpp"
 
 namespace dm {
@@ -19,7 +21,11 @@ caf::expected<std::map<std::string, change_origin>> load_apply_marks(mysql_conne
                                                                      const meta_scope& scope,
                                                                      uint64_t run);
 
-// Removes every row of the scope from both tables (stop-task, start-task --remove-meta). A
+// The scope's rows of `sync_checkpoints`; empty when the table does not exist yet.
+caf::expected<std::vector<checkpoint_row>> load_checkpoint_rows(mysql_connection& conn,
+                                                                const meta_scope& scope);
+
+// Removes every row of the scope from every table (stop-task, start-task --remove-meta). A
 // meta schema or table that does not exist holds nothing to remove.
 caf::error erase_meta_rows(mysql_connection& conn, const meta_scope& scope);
 

@@ -23,6 +23,10 @@ struct cluster_view {
   std::map<std::string, int64_t> bound_lease;
   // Source id -> the worker that held it last (never removed by a failure).
   std::map<std::string, std::string> last_bound;
+  // Task name -> its config (JSON, as dmctl wrote it) and the create revision of its record
+  // (which names this start of the task).
+  std::map<std::string, std::string> tasks;
+  std::map<std::string, int64_t> task_revision;
   // The elected scheduling worker, empty when none.
   std::string leader;
 };

@@ -232,6 +232,11 @@ struct task_config {
   bool clean_dump_file = true;
   db_config target_database;
   std::vector<mysql_instance> mysql_instances;
+  // In a cluster: the create revision of the task's record in etcd, which names this start of
+  // the task; its sync checkpoints downstream carry it as their run, so rows an earlier task of
+  // the same name left behind are never taken for its own. 0 outside a cluster (a random run).
+  // Set by the worker, never read from a file.
+  int64_t incarnation = 0;
   // Precheck items not to run ("all" for every one); see check_item_names().
   std::vector<std::string> ignore_checking_items;
   online_ddl_config online_ddl;
@@ -354,7 +359,7 @@ typename Inspector::result_type inspect(Inspector& f, online_ddl_config& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_config& x) {
   return f(x.name, x.task_mode, x.meta_schema, x.clean_dump_file, x.target_database,
-           x.mysql_instances, x.ignore_checking_items, x.online_ddl, x.strict_collations, x.shard_mode);
+           x.mysql_instances, x.incarnation, x.ignore_checking_items, x.online_ddl, x.strict_collations, x.shard_mode);
 }
 
 // The server id a source's relay registers with: the configured one, or one derived from the

@@ -116,12 +116,25 @@ struct blocking_job {
   std::function<caf::error()> run;
 };
 
+// A sync checkpoint as written downstream (sync/downstream_checkpoint.hpp): everything before
+// `next` is applied; nothing at or beyond `safe_until` was.
+struct checkpoint_mark {
+  relay_key next;
+  // The upstream position of `next` and the GTID set executed before it.
+  binlog_position position;
+  std::string gtid_set;
+  relay_key safe_until;
+};
+
 // syncer -> applier: jobs to apply in one downstream transaction, in order.
 struct job_batch {
   // Sequence number the applier acknowledges once the transaction committed.
   uint64_t seq = 0;
   // The run of the syncer's checkpoint, which the batch's apply marks carry.
   uint64_t run = 0;
+  // The checkpoint the syncer knew applied when the batch left, with a high-water mark just
+  // past the batch's last event: written in the batch's own transaction.
+  checkpoint_mark mark;
   std::vector<row_job> jobs;
 };
 

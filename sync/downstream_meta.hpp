@@ -3,6 +3,8 @@
 //
 //   load_marks   (task, source, chunk)  -> run                 a chunk's rows are loaded
 //   apply_marks  (task, source, grp)    -> run, last change    exactly-once marks (apply_marks.hpp)
+//   sync_checkpoints (task, source, writer) -> run, checkpoint, high-water mark
+//                                                      (downstream_checkpoint.hpp)
 //
 // Every name is a binary string, compared byte for byte: tables whose names differ only in
 // letter case are different tables (lower_case_table_names=0), and so are their marks.
@@ -35,7 +37,7 @@ uint64_t new_run_id();
 // `meta_schema`.`table`, quoted.
 std::string meta_table(const std::string& meta_schema, const char* table);
 
-// CREATE DATABASE / TABLE IF NOT EXISTS for both tables.
+// CREATE DATABASE / TABLE IF NOT EXISTS for every table.
 std::vector<std::string> meta_tables_ddl(const std::string& meta_schema);
 
 // " WHERE task = '...' AND source = '...'" for the scope's rows.

@@ -1,5 +1,6 @@
 #include "app/dmctl/cluster_commands.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
@@ -130,6 +131,58 @@ caf::expected<reply> cluster_stop_source(etcd_client& etcd, const std::string& t
                                            std::to_string(settle_time.count()) +
                                            " s; its log says why");
   return reply{{{"result", true}, {"source", id}}, "stopped and removed source " + id + "\n"};
+}
+
+caf::expected<reply> cluster_start_task(etcd_client& etcd, const std::string& file) {
+  auto cfg = read_task(file);
+  if (!cfg) return cfg.error();
+  if (auto err = check_id("task name", cfg->name)) return err;
+  auto view = read_cluster_view(etcd);
+  if (!view) return view.error();
+  for (auto& inst : cfg->mysql_instances)
+    if (!view->sources.count(inst.source_id))
+      return make_error(ec::not_found, "task " + cfg->name + " names source " + inst.source_id +
+                                           ", which does not exist in the cluster; create it "
+                                           "with operate-source create");
+  auto created = etcd.create(cluster_keys::task(cfg->name), to_json(*cfg));
+  if (!created) return created.error();
+  if (!*created)
+    return make_error(ec::already_exists,
+                      "task " + cfg->name + " already exists in the cluster; stop it first");
+  json sources = json::array();
+  std::string text = "task " + cfg->name + " stored in the cluster; its parts run on";
+  for (auto& inst : cfg->mysql_instances) {
+    auto owner = value_or_empty(view->bound, inst.source_id);
+    sources.push_back({{"source", inst.source_id}, {"worker", owner}});
+    text += " " + inst.source_id + " (" + (owner.empty() ? "no worker yet" : owner) + ")";
+  }
+  return reply{{{"result", true}, {"task", cfg->name}, {"sources", sources}},
+               text + "; query-status shows them\n"};
+}
+
+caf::error cluster_forget_task(etcd_client& etcd, const std::string& target,
+                               const std::vector<std::string>& sources) {
+  auto name = task_name(target);
+  if (!name) return name.error();
+  if (auto err = check_id("task name", *name)) return err;
+  auto key = cluster_keys::task(*name);
+  auto stored = etcd.get(key);
+  if (!stored) return stored.error();
+  if (!*stored)
+    return make_error(ec::not_found, "task " + *name + " does not exist in the cluster at " +
+                                         etcd.endpoints_text());
+  if (sources.empty()) return etcd.erase(key);
+  auto cfg = task_config_from_json((*stored)->value);
+  if (!cfg) return cfg.error();
+  auto& instances = cfg->mysql_instances;
+  instances.erase(std::remove_if(instances.begin(), instances.end(),
+                                 [&](const mysql_instance& inst) {
+                                   return std::find(sources.begin(), sources.end(),
+                                                    inst.source_id) != sources.end();
+                                 }),
+                  instances.end());
+  if (instances.empty()) return etcd.erase(key);
+  return etcd.put(key, to_json(*cfg));
 }
 
 caf::expected<reply> cluster_list_member(etcd_client& etcd) {

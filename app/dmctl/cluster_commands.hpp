@@ -35,6 +35,14 @@ caf::expected<reply> cluster_list_member(etcd_client& etcd);
 // lets go, then the worker binds and starts it. Waits until it is bound there.
 caf::expected<reply> cluster_transfer_source(etcd_client& etcd, const std::string& source,
                                              const std::string& worker);
+// start-task FILE: stores the task in etcd (refused if its name exists, or a source it names
+// does not); each source's owner runs the task's part on it, from its checkpoint downstream
+// after a failover. Waits a little for the parts to start.
+caf::expected<reply> cluster_start_task(etcd_client& etcd, const std::string& file);
+// stop-task's first step in a cluster: removes the task (with `sources`, only those parts) from
+// etcd, so that no worker starts it again; the live workers then stop it as without a cluster.
+caf::error cluster_forget_task(etcd_client& etcd, const std::string& target,
+                               const std::vector<std::string>& sources);
 // offline-member --name W: forgets a registered worker that is not alive.
 caf::expected<reply> cluster_offline_member(etcd_client& etcd, const std::string& worker);
 

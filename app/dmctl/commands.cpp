@@ -45,9 +45,6 @@ caf::expected<source_config> read_source(const std::string& path) {
   return cfg;
 }
 
-namespace {
-
-// The task config file; its warnings (keys with no effect here) go to stderr.
 caf::expected<task_config> read_task(const std::string& path) {
   auto text = read_file(path);
   if (!text) return text.error();
@@ -57,7 +54,6 @@ caf::expected<task_config> read_task(const std::string& path) {
   return cfg;
 }
 
-// The task name `target` stands for: itself, or the name in the task file it names.
 caf::expected<std::string> task_name(const std::string& target) {
   if (!std::filesystem::is_regular_file(target)) return target;
   auto text = read_file(target);
@@ -67,6 +63,8 @@ caf::expected<std::string> task_name(const std::string& target) {
   if (!cfg) return cfg.error();
   return cfg->name;
 }
+
+namespace {
 
 // DM's --start-time: "2021-10-21 00:01:00" (UTC) or RFC 3339 ("2021-10-21T00:01:00+08:00",
 // "...Z"), as unix seconds.

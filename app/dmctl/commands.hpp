@@ -17,6 +17,10 @@ class workers;
 
 // The source config file; its warnings (keys with no effect here) go to stderr.
 caf::expected<source_config> read_source(const std::string& path);
+// The task config file; its warnings (keys with no effect here) go to stderr.
+caf::expected<task_config> read_task(const std::string& path);
+// The task name `target` stands for: itself, or the name in the task file it names.
+caf::expected<std::string> task_name(const std::string& target);
 
 // A command's answer: as JSON (--json) and as text, and dmctl's exit code (1 when the answer
 // itself is a failure, e.g. a precheck item failed).

@@ -304,6 +304,20 @@ int run_once(std::vector<std::string> args, bool* interactive) {
     if (ts->parsed())
       return print(json, dmctl::cluster_transfer_source(*etcd, transfer_source, transfer_worker));
     if (om->parsed()) return print(json, dmctl::cluster_offline_member(*etcd, offline_name));
+    if (st->parsed()) {
+      if (remove_meta || !start_time.empty())
+        return print(json, make_error(ec::unsupported,
+                                      "--remove-meta and --start-time are not supported in a "
+                                      "cluster yet"));
+      return print(json, dmctl::cluster_start_task(*etcd, task_file));
+    }
+    if (ut->parsed())
+      return print(json, make_error(ec::unsupported,
+                                    "update-task is not supported in a cluster yet: stop-task, "
+                                    "then start-task with the new config"));
+    if (sp->parsed())
+      if (auto err = dmctl::cluster_forget_task(*etcd, stop_target, part_sources))
+        return print(json, err);
     auto live = dmctl::live_worker_addrs(*etcd);
     if (!live) return print(json, live.error());
     opts.worker_addrs = *live;

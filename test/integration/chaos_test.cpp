@@ -21,8 +21,7 @@
 #include <thread>
 
 #include "test/support/harness.hpp"
-#include "test/support/sysbench.hpp"
-#include "test/support/workload.hpp"
+#include "test/support/load_writers.hpp"
 
 using namespace dm::test;
 using namespace std::chrono_literals;
@@ -47,67 +46,6 @@ const char* name_of(fault f) {
   }
   return "?";
 }
-
-// Writes until stopped, riding out upstream restarts: sysbench in short runs (a run that ends
-// early because the server went away is simply started again), and the mixed workload on its
-// own connection, reconnecting after any error (a statement cut off by a restart either
-// committed or not; the upstream is the truth either way).
-class writers {
- public:
-  writers(const mariadb_sandbox& upstream, const sysbench_options& sysbench, uint64_t seed)
-      : upstream_{upstream}, sysbench_{sysbench}, mixed_{"app", seed} {
-    auto conn = upstream.connect();
-    if (auto err = conn.execute(mixed_.schema_sql())) throw std::runtime_error(dm::describe(err));
-    mixed_.run(conn, 500);
-    sysbench_thread_ = std::thread{[this] { run_sysbench_loop(); }};
-    mixed_thread_ = std::thread{[this] { run_mixed_loop(); }};
-  }
-  ~writers() { stop(); }
-
-  void stop() {
-    stop_ = true;
-    if (sysbench_thread_.joinable()) sysbench_thread_.join();
-    if (mixed_thread_.joinable()) mixed_thread_.join();
-  }
-  size_t sysbench_runs() const { return sysbench_runs_; }
-  size_t mixed_changes() const { return mixed_changes_; }
-  size_t reconnects() const { return reconnects_; }
-
- private:
-  void run_sysbench_loop() {
-    auto o = sysbench_;
-    o.seconds = 5;
-    while (!stop_) {
-      ++o.seed;
-      auto r = run_sysbench(upstream_, "run", o);
-      ++sysbench_runs_;
-      if (r.exit_code != 0) std::this_thread::sleep_for(500ms);  // the upstream is away
-    }
-  }
-
-  void run_mixed_loop() {
-    while (!stop_) {
-      try {
-        auto conn = upstream_.connect();
-        while (!stop_) {
-          mixed_.run(conn, 20);
-          mixed_changes_ += 20;
-          std::this_thread::sleep_for(20ms);
-        }
-      } catch (const std::exception&) {
-        ++reconnects_;
-        std::this_thread::sleep_for(500ms);
-      }
-    }
-  }
-
-  const mariadb_sandbox& upstream_;
-  sysbench_options sysbench_;
-  mixed_workload mixed_;
-  std::atomic<bool> stop_{false};
-  std::atomic<size_t> sysbench_runs_{0}, mixed_changes_{0}, reconnects_{0};
-  std::thread sysbench_thread_, mixed_thread_;
-};
 
 std::string all_task_yaml(const mariadb_sandbox& downstream) {
   auto text = task_yaml("chaos", {"up"}, downstream,
@@ -158,7 +96,7 @@ BOOST_AUTO_TEST_CASE(an_all_mode_task_under_load_survives_random_faults_with_ide
   load.seed = static_cast<int>(seed % 100000);
   upstream.execute("CREATE DATABASE sbtest");
   require_ok(run_sysbench(upstream, "prepare", load), "sysbench prepare");
-  writers writing{upstream, load, seed};
+  load_writers writing{upstream, load, seed};
 
   create_source_and_start_task(worker, "up", upstream, all_task_yaml(downstream));
 

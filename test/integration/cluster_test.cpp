@@ -8,8 +8,9 @@
 // must stop reading the upstream before another worker starts. After each move the new owner's
 // relay catches up with its upstream.
 //
-// Tasks do not run in a cluster yet (a worker with join refuses start-task), so this checks the
-// control plane: bindings, leases, fencing and scheduling.
+// A task started through etcd follows its source: under a sysbench + mixed-type load in `all`
+// mode, its owner is SIGKILLed and then its source transferred; each new owner goes on from the
+// checkpoint kept downstream, and every table ends identical.
 #define BOOST_TEST_MODULE cluster
 #include <boost/test/unit_test.hpp>
 
@@ -20,8 +21,12 @@
 #include <memory>
 #include <thread>
 
+#include <iostream>
+#include <regex>
+
 #include "test/support/etcd_cluster.hpp"
 #include "test/support/harness.hpp"
+#include "test/support/load_writers.hpp"
 
 using namespace dm::test;
 using clock_type = std::chrono::steady_clock;
@@ -452,4 +457,105 @@ BOOST_AUTO_TEST_CASE(an_owner_cut_off_from_etcd_alone_fences_itself_and_its_sour
   BOOST_TEST(cluster_setup::runs(w2, "s1"));
   BOOST_TEST(!cluster_setup::runs(w1, "s1"));
   BOOST_TEST(dump_threads_from(upstream, host.data_address()) == 0);
+}
+
+namespace {
+
+// The status of task `name`'s part on `w`, or null when `w` does not run it (or does not answer).
+nlohmann::json part_status(const worker_process& w, const std::string& name) {
+  auto r = w.dmctl({"--json", "query-status", name});
+  if (r.exit_code != 0) return nullptr;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (j.is_discarded() || !j.contains("tasks") || j["tasks"].empty()) return nullptr;
+  auto sources = j["tasks"].at(0)["sources"];
+  return sources.empty() ? nullptr : sources.at(0);
+}
+
+// Waits until `w` applies task `name` in its sync unit (rows applied since its part started
+// there); returns the seconds waited.
+double wait_applying(const worker_process& w, const std::string& name,
+                     std::chrono::seconds timeout = std::chrono::seconds{120}) {
+  auto start = clock_type::now();
+  nlohmann::json last;
+  while (clock_type::now() - start < timeout) {
+    last = part_status(w, name);
+    if (!last.is_null() && last["stage"] == "Running" && last["unit"] == "Sync" &&
+        last["rows_applied"].get<uint64_t>() > 0)
+      return std::chrono::duration<double>(clock_type::now() - start).count();
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+  throw std::runtime_error("task " + name + " does not apply on its new owner: " + last.dump() +
+                           "\n" + w.log().substr(w.log().size() > 4000 ? w.log().size() - 4000 : 0));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_task_follows_its_source_through_kill_and_transfer_with_identical_data) {
+  cluster_setup c;
+  mariadb_sandbox down;
+  c.u1.execute("CREATE DATABASE sbtest");
+  sysbench_options load;
+  load.tables = 2;
+  load.table_size = 5000;
+  load.threads = 2;
+  load.rate = 150;
+  auto prepared = run_sysbench(c.u1, "prepare", load);
+  BOOST_REQUIRE_MESSAGE(prepared.exit_code == 0, prepared.err);
+  c.create("s1", c.u1);
+  auto first = c.wait_owner("s1");
+
+  auto yaml = task_yaml("tt", {"s1"}, down,
+                        "    mydumper-config-name: \"d\"\n"
+                        "mydumpers:\n  d:\n    threads: 2\n    rows: 2000\n");
+  yaml = std::regex_replace(yaml, std::regex{"task-mode: incremental"}, "task-mode: all");
+  c.dmctl({"start-task", c.workers[0]->write_file("tt.yaml", yaml)});
+  // A worker started without the cluster refuses to start a task of its own.
+  auto direct = c.named(first).dmctl({"start-task", c.workers[0]->write_file("tt.yaml", yaml)});
+  BOOST_CHECK_NE(direct.exit_code, 0);
+  BOOST_CHECK_NE((direct.out + direct.err).find("--master-addr"), std::string::npos);
+  wait_applying(c.named(first), "tt", std::chrono::seconds{180});
+
+  load_writers writing{c.u1, load, 7, "app"};
+  std::this_thread::sleep_for(std::chrono::seconds{4});
+
+  // 1. The owner dies under load: the source and its task go on elsewhere.
+  auto killed_at = clock_type::now();
+  c.named(first).kill();
+  auto second = c.wait_owner("s1", first);
+  wait_applying(c.named(second), "tt");
+  auto resumed = std::chrono::duration<double>(clock_type::now() - killed_at).count();
+  std::cout << "cluster: SIGKILL of the owner -> task applying on " << second << " after "
+            << resumed << " s (keepalive-ttl " << keepalive_ttl << " s)" << std::endl;
+  BOOST_CHECK_LT(resumed, keepalive_ttl + 30.0);
+  std::this_thread::sleep_for(std::chrono::seconds{4});
+
+  // 2. transfer-source under load: the owner stops the part (saving its checkpoint), the next
+  // one goes on from it.
+  std::string third;
+  for (int i = 1; i <= 3; ++i) {
+    auto name = "w" + std::to_string(i);
+    if (name != second && c.named(name).pid() > 0) third = name;
+  }
+  c.dmctl({"transfer-source", "s1", third});
+  BOOST_CHECK_EQUAL(c.wait_owner("s1", second), third);
+  wait_applying(c.named(third), "tt");
+  BOOST_CHECK(part_status(c.named(second), "tt").is_null());
+  std::this_thread::sleep_for(std::chrono::seconds{3});
+
+  writing.stop();
+  std::cout << "cluster: " << writing.sysbench_runs() << " sysbench runs and "
+            << writing.mixed_changes() << " mixed changes written" << std::endl;
+  wait_synced(c.named(third), "tt", c.u1, std::chrono::seconds{240});
+  for (auto* db : {"sbtest", "app"}) {
+    auto diff = compare_database(c.u1, down, db);
+    BOOST_CHECK_MESSAGE(diff.empty(), db << ": " << diff);
+  }
+  // The checkpoint the new owners went on from is downstream, under this start of the task.
+  BOOST_CHECK_GT(row_count(down, "dm_meta.sync_checkpoints"), 0u);
+
+  // stop-task through etcd: no worker starts it again.
+  c.dmctl({"stop-task", "tt"});
+  std::this_thread::sleep_for(std::chrono::seconds{3});
+  for (auto& w : c.workers)
+    if (w->pid() > 0) BOOST_CHECK(part_status(*w, "tt").is_null());
 }

@@ -1,0 +1,176 @@
+#include "io/part_takeover.hpp"
+
+#include <mysqld_error.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/error.hpp"
+#include "io/connection_settings.hpp"
+#include "io/meta_tables.hpp"
+#include "io/sync_start.hpp"
+#include "model/stages.hpp"
+#include "protocol/downstream_session.hpp"
+#include "protocol/mysql_connection.hpp"
+#include "storage/dump_store.hpp"
+#include "storage/relay_log.hpp"
+
+namespace dm {
+
+namespace {
+
+std::string part_name(const task_config& task, const std::string& source) {
+  return "task " + task.name + " on source " + source;
+}
+
+caf::expected<mysql_connection> open_target(const task_config& task) {
+  return open_downstream_session(to_connection_params(task.target_database),
+                                 "downstream of task " + task.name);
+}
+
+// The runs of the load marks downstream of the part (full migrations that loaded something).
+caf::expected<std::set<uint64_t>> load_runs(mysql_connection& conn, const meta_scope& scope) {
+  std::set<uint64_t> runs;
+  auto rows = conn.query("SELECT DISTINCT run FROM " +
+                         meta_table(scope.meta_schema, "load_marks") + scope_condition(scope));
+  if (!rows) {
+    auto errnum = conn.last_errno();
+    if (errnum == ER_NO_SUCH_TABLE || errnum == ER_BAD_DB_ERROR) return runs;
+    return rows.error();
+  }
+  for (auto& r : *rows) {
+    try {
+      if (!r.empty() && r[0]) runs.insert(std::stoull(*r[0]));
+    } catch (const std::exception&) {
+      return make_error(ec::invalid_state, "load_marks holds a bad run");
+    }
+  }
+  return runs;
+}
+
+// A part without a checkpoint downstream: whether it has one here; refused when its full
+// migration loaded rows under a run this worker did not dump.
+caf::expected<bool> keep_local_part(const std::shared_ptr<storage::database>& db,
+                                    mysql_connection& conn, const task_config& task,
+                                    const meta_scope& scope) {
+  if (copies(task.task_mode)) {
+    storage::dump_store dumps{db, task.name, scope.source};
+    auto finished = dumps.load_finished();
+    if (!finished) return finished.error();
+    auto local_run = dumps.run();
+    if (!local_run) return local_run.error();
+    auto runs = load_runs(conn, scope);
+    if (!runs) return runs.error();
+    for (auto run : *runs)
+      if (!*finished && run != *local_run)
+        return make_error(ec::invalid_state,
+                          part_name(task, scope.source) +
+                              ": its full migration began on another worker and has not reached "
+                              "sync (its dump files are on that worker); it goes on when that "
+                              "worker runs source " + scope.source +
+                              " again (transfer-source), or stop-task and start it again after "
+                              "emptying its tables downstream");
+  }
+  storage::checkpoint_store checkpoints{db};
+  auto local = checkpoints.load_sync(task.name, scope.source);
+  if (!local) return local.error();
+  return local->has_value();
+}
+
+// The rows of the part that belong to this start of the task (its incarnation).
+caf::expected<std::optional<storage::sync_checkpoint>> read_checkpoint(mysql_connection& conn,
+                                                                      const task_config& task,
+                                                                      const meta_scope& scope) {
+  auto rows = load_checkpoint_rows(conn, scope);
+  if (!rows) return rows.error();
+  if (task.incarnation > 0)
+    rows->erase(std::remove_if(rows->begin(), rows->end(),
+                               [&](const checkpoint_row& r) {
+                                 return r.run != static_cast<uint64_t>(task.incarnation);
+                               }),
+                rows->end());
+  return merge_checkpoint_rows(*rows);
+}
+
+}  // namespace
+
+caf::expected<std::optional<storage::sync_checkpoint>> downstream_checkpoint(
+    const task_config& task, const std::string& source) {
+  auto conn = open_target(task);
+  if (!conn) return conn.error();
+  return read_checkpoint(*conn, task, {task.meta_schema, task.name, source});
+}
+
+caf::expected<bool> take_over_part(const std::shared_ptr<storage::database>& db,
+                                   const task_config& task, const std::string& source) {
+  auto conn = open_target(task);
+  if (!conn) return conn.error();
+  meta_scope scope{task.meta_schema, task.name, source};
+  auto found = read_checkpoint(*conn, task, scope);
+  if (!found) return found.error();
+  if (!*found) return keep_local_part(db, *conn, task, scope);
+  auto cp = **found;
+  if (cp.safe_until.segment != cp.next.segment)
+    return make_error(ec::invalid_state,
+                      part_name(task, source) + ": the upstream changed server between its "
+                      "checkpoint downstream (" + to_string(cp.position) + ") and its high-water "
+                      "mark; no other worker can replay that exactly; run it on the worker that "
+                      "wrote it (transfer-source)");
+  storage::relay_log relay{db, source};
+  auto state = relay.load_state();
+  if (!state) return state.error();
+  uint32_t segment = *state ? (*state)->segment : 0;
+  if (segment != cp.next.segment) {
+    // The run's apply marks name the writer's segment; the replay compares them with this one's.
+    auto moved = conn->execute("UPDATE " + meta_table(scope.meta_schema, "apply_marks") +
+                               " SET segment = " + std::to_string(segment) +
+                               scope_condition(scope) + " AND run = " + std::to_string(cp.run) +
+                               " AND segment = " + std::to_string(cp.next.segment));
+    if (moved && conn->last_errno() != ER_NO_SUCH_TABLE && conn->last_errno() != ER_BAD_DB_ERROR)
+      return moved;
+    cp.next.segment = segment;
+    cp.safe_until.segment = segment;
+  }
+  storage::checkpoint_store checkpoints{db};
+  if (auto err = checkpoints.save_sync(task.name, source, cp, true)) return err;
+  if (copies(task.task_mode))
+    if (auto err = storage::dump_store{db, task.name, source}.set_load_finished()) return err;
+  return true;
+}
+
+caf::expected<std::optional<storage::sync_checkpoint>> relay_start_for(
+    const std::vector<task_config>& tasks, const source_config& source) {
+  std::optional<storage::sync_checkpoint> earliest;
+  std::string needed_by;
+  for (auto& task : tasks) {
+    auto cp = downstream_checkpoint(task, source.source_id);
+    if (!cp) return cp.error();
+    if (*cp && (!earliest || snapshot_before((*cp)->position, earliest->position))) {
+      earliest = **cp;
+      needed_by = task.name;
+    }
+  }
+  if (!earliest) return earliest;
+  auto label = "upstream of source " + source.source_id;
+  auto conn = mysql_connection::open(to_connection_params(source.from), server_role::upstream,
+                                     label);
+  if (!conn) return conn.error();
+  auto logs = conn->query("SHOW BINARY LOGS");
+  if (!logs) return logs.error();
+  std::string first;
+  for (auto& row : *logs) {
+    if (row.empty() || !row[0]) continue;
+    if (first.empty()) first = *row[0];
+    if (*row[0] == earliest->position.file) return earliest;
+  }
+  return make_error(ec::binlog_purged,
+                    "source " + source.source_id + ": task " + needed_by +
+                        " goes on from its checkpoint downstream at " +
+                        to_string(earliest->position) + ", but the " + label +
+                        " no longer has that file (its binlog begins at " +
+                        (first.empty() ? std::string{"nothing"} : first) +
+                        "); nothing was applied past the checkpoint; start the task again "
+                        "(stop-task, then start-task with a full migration) to go on");
+}
+
+}  // namespace dm

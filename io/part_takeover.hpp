@@ -1,0 +1,43 @@
+// How a worker of a cluster takes over a task part whose source it now runs (failover or
+// transfer-source): the part's checkpoint is the one kept downstream
+// (sync/downstream_checkpoint.hpp), and the source's relay starts early enough for every task's
+// checkpoint. Blocking: talks to the downstream and the upstream; detached actors call it.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "model/config.hpp"
+#include "storage/checkpoint_store.hpp"
+
+namespace dm {
+
+namespace storage {
+class database;
+}
+
+// The checkpoint of `task` (passwords usable) on `source` kept downstream, in the relay keys of
+// the worker that wrote it; nullopt when no syncer of this start of the task (its incarnation)
+// wrote one there.
+caf::expected<std::optional<storage::sync_checkpoint>> downstream_checkpoint(
+    const task_config& task, const std::string& source);
+
+// Makes the downstream checkpoint of the part (when there is one) its checkpoint here: placed
+// in this worker's relay segment (the run's apply marks downstream move with it), the part's
+// copy counted finished. Answers whether the part has a checkpoint here now. Refuses, saying
+// where, a part whose full migration began on another worker and has not reached sync (its dump
+// files are that worker's).
+caf::expected<bool> take_over_part(const std::shared_ptr<storage::database>& db,
+                                   const task_config& task, const std::string& source);
+
+// Where `source`'s relay must start for `tasks` (passwords usable) to go on: the earliest of
+// their downstream checkpoints on it; nullopt when none has one. Refuses, naming the file, when
+// the upstream no longer has that binlog file (SHOW BINARY LOGS).
+caf::expected<std::optional<storage::sync_checkpoint>> relay_start_for(
+    const std::vector<task_config>& tasks, const source_config& source);
+
+}  // namespace dm
