@@ -8,6 +8,7 @@
 #include "sync/batch_sql.hpp"
 #include "sync/downstream_checkpoint.hpp"
 #include "io/connection_settings.hpp"
+#include "io/meta_tables.hpp"
 #include "protocol/downstream_session.hpp"
 #include "common/log.hpp"
 
@@ -51,14 +52,15 @@ caf::error packet_error(const job_batch& batch, const rendered_batch& rendered, 
                         std::to_string(wanted) + ", and in the server's config) and resume-task");
 }
 
-// Sends the statements in as few round trips as possible inside one transaction, each round trip
-// at most `chunk_bytes` long unless one statement is longer. On failure, `failed` is the index of
-// the statement that failed (statements.size() for BEGIN/COMMIT).
+// Sends the statements in as few round trips as possible inside one transaction (begun already
+// when `begun`), each round trip at most `chunk_bytes` long unless one statement is longer. On
+// failure, `failed` is the index of the statement that failed (statements.size() for
+// BEGIN/COMMIT).
 caf::error run_transaction(mysql_connection& conn, const std::vector<std::string>& statements,
-                           size_t chunk_bytes, size_t& failed) {
-  std::string chunk = "BEGIN";
+                           size_t chunk_bytes, size_t& failed, bool begun) {
+  std::string chunk = begun ? "" : "BEGIN";
   // Statement index of the first statement in `chunk`, counting BEGIN as -1.
-  long first = -1;
+  long first = begun ? 0 : -1;
   size_t next = 0;
   auto flush = [&](const std::string& sql) -> caf::error {
     size_t at = 0;
@@ -119,6 +121,11 @@ attempt_result attempt(applier_actor::stateful_pointer<applier_actor_state> self
     self->quit(st.last_error);
     return attempt_result::stopped;
   };
+  auto now = std::chrono::steady_clock::now();
+  if (st.conn && st.epoch > 0 &&
+      now - st.last_used > defaults::fenced_session_idle - std::chrono::seconds{3})
+    st.conn.reset();
+  st.last_used = now;
   if (!st.conn) {
     auto conn = open_downstream_session(st.params, st.label);
     if (!conn) return transient(conn.error());
@@ -126,6 +133,12 @@ attempt_result attempt(applier_actor::stateful_pointer<applier_actor_state> self
     auto packet = packet_limit(*st.conn);
     if (!packet) return transient(packet.error());
     st.packet = *packet;
+    // A frozen worker's open transaction must not hold the fence for long (see
+    // defaults::fenced_session_idle).
+    if (st.epoch > 0)
+      if (auto err = st.conn->execute("SET SESSION wait_timeout = " +
+                                      std::to_string(defaults::fenced_session_idle.count())))
+        return transient(std::move(err));
   }
   if (st.force_safe && !groups.empty()) {
     // The failed attempt may have committed; replaying a serial group's changes would apply
@@ -154,11 +167,24 @@ attempt_result attempt(applier_actor::stateful_pointer<applier_actor_state> self
         apply_mark_sql(st.marks, batch.run, group, batch.jobs[job].origin));
     statements->first_job.push_back(job);
   }
-  statements->statements.push_back(
-      checkpoint_row_sql(st.marks, static_cast<int32_t>(st.index), batch.run, batch.mark));
+  statements->statements.push_back(checkpoint_row_sql(
+      st.marks, st.epoch, static_cast<int32_t>(st.index), batch.run, batch.mark));
   statements->first_job.push_back(batch.jobs.size() - 1);
+  if (st.epoch > 0) {
+    // The fence's shared lock lasts until the commit: no newer owner raises it meanwhile.
+    auto fenced = st.conn->execute("BEGIN");
+    if (!fenced) fenced = check_fence(*st.conn, st.marks, st.epoch, true);
+    if (fenced) {
+      if (st.conn->execute("ROLLBACK")) st.conn.reset();
+      if (is_resumable(fenced)) return transient(std::move(fenced));
+      self->send(st.syncer, apply_failed_atom_v, st.index, batch.jobs.front().origin.event,
+                 std::move(fenced));
+      return attempt_result::done;
+    }
+  }
   size_t failed = 0;
-  auto err = run_transaction(*st.conn, statements->statements, chunk_bytes, failed);
+  auto err = run_transaction(*st.conn, statements->statements, chunk_bytes, failed,
+                             st.epoch > 0);
   if (!err) {
     self->send(st.syncer, ack_atom_v, st.index, batch.seq);
     return attempt_result::done;
@@ -212,12 +238,13 @@ void drain(applier_actor::stateful_pointer<applier_actor_state> self) {
 
 applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_actor_state> self,
                                      uint32_t index, db_config target, std::string label,
-                                     meta_scope marks, syncer_actor syncer) {
+                                     meta_scope marks, int64_t epoch, syncer_actor syncer) {
   auto& st = self->state;
   st.index = index;
   st.params = to_connection_params(target);
   st.label = std::move(label);
   st.marks = std::move(marks);
+  st.epoch = epoch;
   st.syncer = std::move(syncer);
   st.retry = restart_policy{defaults::applier_retry};
   return {

@@ -32,6 +32,9 @@ struct applier_actor_state {
   connection_params params;
   std::string label;
   meta_scope marks;
+  // The owner's epoch in a cluster: every transaction checks the fence first
+  // (sync/downstream_fence.hpp); 0 outside a cluster.
+  int64_t epoch = 0;
   syncer_actor syncer;
   std::optional<mysql_connection> conn;
   // Batches to apply, in order; the head is being applied (or waits for its retry).
@@ -44,11 +47,14 @@ struct applier_actor_state {
   std::mt19937_64 random{std::random_device{}()};
   // The connection's max_allowed_packet (read when it opens).
   size_t packet = 0;
+  // When the connection last ran a statement (in a cluster it is reopened before the
+  // downstream's idle limit ends it, defaults::fenced_session_idle).
+  std::chrono::steady_clock::time_point last_used;
 };
 
 applier_actor::behavior_type applier(applier_actor::stateful_pointer<applier_actor_state> self,
                                      uint32_t index, db_config target, std::string label,
-                                     meta_scope marks, syncer_actor syncer);
+                                     meta_scope marks, int64_t epoch, syncer_actor syncer);
 
 
 }  // namespace dm

@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "io/connection_settings.hpp"
+#include "io/meta_tables.hpp"
 #include "sync/downstream_meta.hpp"
 #include "io/loaded_chunks.hpp"
 #include "protocol/downstream_session.hpp"
@@ -182,6 +183,11 @@ caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump
   // Loads in a new transaction, left open unless loading fails.
   auto attempt = [&](std::string_view verb) -> caf::expected<uint64_t> {
     if (auto err = st.conn->execute("BEGIN")) return err;
+    if (st.epoch > 0)
+      if (auto err = check_fence(*st.conn, st.scope, st.epoch, true)) {
+        st.conn->execute("ROLLBACK");
+        return err;
+      }
     if (chunk.reload) {
       // What the chunk loaded at its earlier snapshot goes (foreign key checks are off: no
       // cascades), replaced by what it holds now.
@@ -224,8 +230,10 @@ caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump
 
 chunk_loader_actor::behavior_type chunk_loader(
     chunk_loader_actor::stateful_pointer<chunk_loader_state> self, task_config task,
-    std::string source, std::string dir, std::shared_ptr<storage::database> db, uint64_t run) {
+    std::string source, int64_t epoch, std::string dir, std::shared_ptr<storage::database> db,
+    uint64_t run) {
   auto& st = self->state;
+  st.epoch = epoch;
   st.task = task.name;
   st.source = std::move(source);
   st.scope = {task.meta_schema, st.task, st.source};

@@ -36,6 +36,9 @@ struct chunk_loader_state {
   // Its rows in the meta tables, and the run of the full migration (downstream_meta.hpp).
   meta_scope scope;
   uint64_t run = 0;
+  // The owner's epoch in a cluster: each chunk's transaction checks the fence first
+  // (sync/downstream_fence.hpp); 0 outside a cluster.
+  int64_t epoch = 0;
   // The loader's on-duplicate.
   dm::on_duplicate on_duplicate = dm::on_duplicate::replace;
   std::string dir;
@@ -48,6 +51,7 @@ struct chunk_loader_state {
 // recorded in `db`; marks carry the full migration's `run`.
 chunk_loader_actor::behavior_type chunk_loader(
     chunk_loader_actor::stateful_pointer<chunk_loader_state> self, task_config task,
-    std::string source, std::string dir, std::shared_ptr<storage::database> db, uint64_t run);
+    std::string source, int64_t epoch, std::string dir, std::shared_ptr<storage::database> db,
+    uint64_t run);
 
 }  // namespace dm

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 
 #include <caf/all.hpp>
@@ -41,6 +42,8 @@ struct member_state {
   // Sources bound under the current lease; those the worker confirmed running; those being
   // handed back.
   std::set<std::string> held;
+  // The epoch (create revision) of each binding held.
+  std::map<std::string, int64_t> epochs;
   std::set<std::string> running;
   std::set<std::string> asked;
   std::set<std::string> releasing;
@@ -180,11 +183,14 @@ void schedule(member_ptr self, cluster_view& view) {
   }
 }
 
-void ask_worker_to_run(member_ptr self, const std::string& id, const std::string& config_text) {
+// Asks the worker to run source `id`, owned under binding `epoch`.
+void ask_worker_to_run(member_ptr self, const std::string& id, const std::string& config_text,
+                       int64_t epoch) {
   auto& st = self->state;
   auto cfg = source_config_from_json(config_text);
   if (!cfg) return problem(self, "source " + id + " in etcd is unreadable: " +
                                      describe(cfg.error()));
+  cfg->cluster_epoch = epoch;
   auto worker = worker_of(st);
   if (!worker) return;
   st.asked.insert(id);
@@ -269,11 +275,18 @@ void bind(member_ptr self, const cluster_view& view) {
     if (!st.held.count(id)) {
       if (bound_here(id)) {
         st.held.insert(id);
+        st.epochs[id] = view.bound_revision.at(id);
       } else if (!view.bound.count(id)) {
         if (!in_time(self)) return;
         auto won = st.etcd->create(cluster_keys::bound(id), st.worker_name, st.lease);
         if (!won || !*won) continue;
+        auto made = st.etcd->get(cluster_keys::bound(id));
+        if (!made || !*made || (*made)->lease != st.lease) {
+          problem(self, "cannot read back the binding of source " + id);
+          continue;
+        }
         st.held.insert(id);
+        st.epochs[id] = (*made)->create_revision;
         DM_INFO("cluster member {} bound source {}", st.worker_name, id);
         if (auto err = st.etcd->put(cluster_keys::last_bound(id), st.worker_name))
           problem(self, "cannot note the binding of " + id + ": " + describe(err));
@@ -282,7 +295,7 @@ void bind(member_ptr self, const cluster_view& view) {
       }
     }
     if (!st.running.count(id) && !st.asked.count(id) && in_time(self))
-      ask_worker_to_run(self, id, config);
+      ask_worker_to_run(self, id, config, st.epochs.at(id));
   }
 }
 

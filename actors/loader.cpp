@@ -140,12 +140,13 @@ void dispatch(self_ptr self) {
 }  // namespace
 
 loader_actor::behavior_type loader(loader_actor::stateful_pointer<loader_state> self,
-                                   task_config task, std::string source_id,
+                                   task_config task, std::string source_id, int64_t epoch,
                                    std::shared_ptr<storage::database> db, task_actor parent,
                                    std::string dir) {
   auto& st = self->state;
   st.task = std::move(task);
   st.source_id = std::move(source_id);
+  st.epoch = epoch;
   st.db = std::move(db);
   st.store = std::make_unique<storage::dump_store>(st.db, st.task.name, st.source_id);
   st.parent = std::move(parent);
@@ -174,7 +175,7 @@ loader_actor::behavior_type loader(loader_actor::stateful_pointer<loader_state> 
     auto pool = std::max<uint32_t>(1, find_instance(st.task, st.source_id)->loader.pool_size);
     for (uint32_t i = 0; i < pool; ++i)
       st.idle.push_back(self->spawn<caf::detached + caf::linked>(
-          chunk_loader, st.task, st.source_id, st.dir, st.db, *run));
+          chunk_loader, st.task, st.source_id, st.epoch, st.dir, st.db, *run));
   }
   return {
       [=](chunk_dumped_atom, storage::dump_table& table, storage::dump_chunk& chunk) {

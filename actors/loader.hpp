@@ -27,6 +27,8 @@ struct loader_state {
 
   task_config task;
   std::string source_id;
+  // The owner's epoch in a cluster, which every chunk's transaction checks (0: none).
+  int64_t epoch = 0;
   std::shared_ptr<storage::database> db;
   std::unique_ptr<storage::dump_store> store;
   task_actor parent;
@@ -54,7 +56,7 @@ struct loader_state {
 };
 
 loader_actor::behavior_type loader(loader_actor::stateful_pointer<loader_state> self,
-                                   task_config task, std::string source_id,
+                                   task_config task, std::string source_id, int64_t epoch,
                                    std::shared_ptr<storage::database> db, task_actor parent,
                                    std::string dir);
 

@@ -241,15 +241,24 @@ checkpoint_mark downstream_mark(const syncer_actor_state& st, const relay_key& s
 }
 
 // Writes the syncer's own row of the checkpoint downstream, with `safe_until` as its mark
-// (downstream_checkpoint.hpp).
+// (downstream_checkpoint.hpp); in a cluster in a transaction that checks the fence first.
 caf::error write_checkpoint_row(self_ptr self, const relay_key& safe_until) {
   auto& st = self->state;
   if (auto err = ensure_meta_tables(self)) return err;
   auto conn = ddl_connection(self);
   if (!conn) return conn.error();
-  if (auto err = (*conn)->execute(checkpoint_row_sql(mark_scope(st), syncer_writer,
-                                                     st.checkpoint.run,
-                                                     downstream_mark(st, safe_until)))) {
+  auto row = checkpoint_row_sql(mark_scope(st), st.source.cluster_epoch, syncer_writer,
+                                st.checkpoint.run, downstream_mark(st, safe_until));
+  caf::error err;
+  if (st.source.cluster_epoch == 0) {
+    err = (*conn)->execute(row);
+  } else {
+    err = (*conn)->execute("BEGIN");
+    if (!err) err = check_fence(**conn, mark_scope(st), st.source.cluster_epoch, true);
+    if (!err) err = (*conn)->execute(row);
+    if (!err) err = (*conn)->execute("COMMIT");
+  }
+  if (err) {
     st.ddl_conn.reset();
     return err;
   }
@@ -523,6 +532,8 @@ caf::error checkpoint_before_ddl(self_ptr self, const relay_key& key) {
   relay_key past{key.segment, key.file_index, key.offset + 1};
   if (st.checkpoint.safe_until < past) st.checkpoint.safe_until = past;
   if (auto err = persist_checkpoint(self, true)) return err;
+  // In a cluster this also checks the fence, just before the change (which is not
+  // transactional: downstream_fence.hpp).
   return write_checkpoint_row(self, past);
 }
 
@@ -1341,7 +1352,7 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
     st.appliers.push_back(self->spawn<caf::detached + caf::linked>(
         applier, i, st.task.target_database,
         "applier " + std::to_string(i) + " of task " + st.task_name, mark_scope(st),
-        syncer_actor{self}));
+        st.source.cluster_epoch, syncer_actor{self}));
   self->set_exit_handler([=](caf::exit_msg& msg) {
     save_stop_checkpoint(self);
     self->quit(msg.reason);

@@ -123,7 +123,7 @@ unit_spawner real_units() {
     auto& st = self->state;
     // Detached: it records every chunk in RocksDB and removes loaded files.
     return self->spawn<caf::detached + caf::monitored>(
-        loader, st.config, st.source.source_id, st.db, task_actor{self},
+        loader, st.config, st.source.source_id, st.source.cluster_epoch, st.db, task_actor{self},
         dump_dir_of(st.config, st.source.source_id, st.worker.data_dir));
   };
   s.dumper = [](task_self self, loader_actor loader_handle) {

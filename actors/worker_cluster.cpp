@@ -72,9 +72,11 @@ void start_cluster_task(self_ptr self, const task_config& cfg,
   auto db = st.db;
   auto task = usable(cfg, st.settings.secret_key);
   auto fresh = std::make_shared<std::vector<std::string>>();
+  std::map<std::string, int64_t> epochs;
+  for (auto& id : sources) epochs[id] = st.sources.at(id).config.cluster_epoch;
   auto probe = spawn_probe(self, [=]() -> caf::error {
     for (auto& id : sources) {
-      auto taken = take_over_part(db, task, id);
+      auto taken = take_over_part(db, task, id, epochs.at(id));
       if (!taken) return taken.error();
       if (!*taken) fresh->push_back(id);
     }
@@ -84,8 +86,11 @@ void start_cluster_task(self_ptr self, const task_config& cfg,
       .then(
           [=](bool) {
             auto& st = self->state;
+            // Still here, under the bindings the fence was raised for.
             bool still = lease_proven(st) && !st.shutting_down;
-            for (auto& id : sources) still = still && running_here(st, id);
+            for (auto& id : sources)
+              still = still && running_here(st, id) &&
+                      st.sources.at(id).config.cluster_epoch == epochs.at(id);
             if (!still) {
               // Started again, from the checkpoint then, by a later tick if still wanted.
               done_creating(st, cfg.name);

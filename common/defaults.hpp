@@ -38,6 +38,10 @@ inline constexpr size_t sync_read_max_bytes = 8 << 20;
 inline constexpr uint32_t applier_credits = 2;
 // How often the syncer persists its checkpoint (unsynced) and reports progress.
 inline constexpr milliseconds sync_tick{500};
+// In a cluster, the downstream ends an applier's session idle this long (wait_timeout): a frozen
+// worker's open transaction, which holds the fence's shared lock, is rolled back then, and the
+// new owner raising the fence waits no longer. Appliers reopen sessions idle for most of it.
+inline constexpr seconds fenced_session_idle{10};
 // Least time between two writes of the idle syncer's checkpoint row downstream.
 inline constexpr milliseconds downstream_checkpoint_interval{5000};
 // How far past the relay head the safe-mode high-water mark moves at once: one synced write per

@@ -37,6 +37,7 @@ caf::expected<cluster_view> read_cluster_view(etcd_client& etcd) {
     auto id = kv.key.substr(root.size() + 6);
     view.bound[id] = kv.value;
     view.bound_lease[id] = kv.lease;
+    view.bound_revision[id] = kv.create_revision;
   }
   auto tasks = etcd.get_prefix(root + "tasks/");
   if (!tasks) return tasks.error();

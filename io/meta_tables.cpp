@@ -52,11 +52,11 @@ caf::expected<std::vector<checkpoint_row>> load_checkpoint_rows(mysql_connection
   std::vector<checkpoint_row> out;
   auto rows = conn.query(
       "SELECT writer, run, segment, file_index, event_offset, binlog_name, binlog_pos, gtid_set, "
-      "safe_segment, safe_file_index, safe_offset, updated FROM " +
+      "safe_segment, safe_file_index, safe_offset, updated, epoch FROM " +
       meta_table(scope.meta_schema, "sync_checkpoints") + scope_condition(scope));
   if (!rows) return table_missing(conn) ? caf::expected<decltype(out)>{out} : rows.error();
   for (auto& r : *rows) {
-    if (r.size() != 12 || !r[5] || !r[7] || !r[11])
+    if (r.size() != 13 || !r[5] || !r[7] || !r[11])
       return make_error(ec::invalid_state, "sync_checkpoints is malformed");
     std::vector<uint32_t> n;
     for (size_t i : {2, 3, 4, 6, 8, 9, 10}) {
@@ -68,6 +68,7 @@ caf::expected<std::vector<checkpoint_row>> load_checkpoint_rows(mysql_connection
     try {
       row.writer = static_cast<int32_t>(std::stol(r[0].value_or("")));
       row.run = std::stoull(r[1].value_or(""));
+      row.epoch = std::stoll(r[12].value_or(""));
     } catch (const std::exception&) {
       return make_error(ec::invalid_state, "sync_checkpoints holds a bad writer or run");
     }
@@ -81,8 +82,34 @@ caf::expected<std::vector<checkpoint_row>> load_checkpoint_rows(mysql_connection
   return out;
 }
 
+caf::error check_fence(mysql_connection& conn, const meta_scope& scope, int64_t epoch,
+                       bool lock) {
+  auto rows = conn.query(read_fence_sql(scope, lock));
+  if (!rows) return rows.error();
+  int64_t held = 0;
+  try {
+    if (!rows->empty() && !rows->front().empty() && rows->front()[0])
+      held = std::stoll(*rows->front()[0]);
+  } catch (const std::exception&) {
+    return make_error(ec::invalid_state, "fences holds a bad epoch");
+  }
+  if (held == epoch) return caf::none;
+  return make_error(ec::invalid_state,
+                    "task " + scope.task + " on source " + scope.source + ": the fence downstream " +
+                        (held == 0 ? std::string{"is gone"}
+                                   : "names a newer owner of the source (epoch " +
+                                         std::to_string(held) + ")") +
+                        ", not this worker's binding (epoch " + std::to_string(epoch) +
+                        "); this worker writes nothing more for it");
+}
+
+caf::error raise_fence(mysql_connection& conn, const meta_scope& scope, int64_t epoch) {
+  if (auto err = conn.execute(raise_fence_sql(scope, epoch))) return err;
+  return check_fence(conn, scope, epoch, false);
+}
+
 caf::error erase_meta_rows(mysql_connection& conn, const meta_scope& scope) {
-  for (auto* table : {"load_marks", "apply_marks", "sync_checkpoints"}) {
+  for (auto* table : {"load_marks", "apply_marks", "sync_checkpoints", "fences"}) {
     auto statement = "DELETE FROM " + meta_table(scope.meta_schema, table) + scope_condition(scope);
     if (auto err = conn.execute(statement)) {
       if (table_missing(conn)) continue;

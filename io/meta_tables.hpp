@@ -12,6 +12,7 @@
 #include "model/messages.hpp"
 #include "protocol/mysql_connection.hpp"
 #include "sync/downstream_checkpoint.hpp"
+#include "sync/downstream_fence.hpp"
 #include "sync/downstream_meta.hpp"
 
 namespace dm {
@@ -24,6 +25,15 @@ caf::expected<std::map<std::string, change_origin>> load_apply_marks(mysql_conne
 // The scope's rows of `sync_checkpoints`; empty when the table does not exist yet.
 caf::expected<std::vector<checkpoint_row>> load_checkpoint_rows(mysql_connection& conn,
                                                                 const meta_scope& scope);
+
+// Whether the scope's fence (sync/downstream_fence.hpp) holds `epoch`, read under a shared lock
+// when `lock` (inside the transaction it guards). An error, saying that another worker owns the
+// source now, when it holds another epoch or none.
+caf::error check_fence(mysql_connection& conn, const meta_scope& scope, int64_t epoch, bool lock);
+
+// Raises the scope's fence to `epoch`, waiting for transactions that hold it; an error when a
+// newer owner raised it further already.
+caf::error raise_fence(mysql_connection& conn, const meta_scope& scope, int64_t epoch);
 
 // Removes every row of the scope from every table (stop-task, start-task --remove-meta). A
 // meta schema or table that does not exist holds nothing to remove.

@@ -102,10 +102,15 @@ caf::expected<std::optional<storage::sync_checkpoint>> downstream_checkpoint(
 }
 
 caf::expected<bool> take_over_part(const std::shared_ptr<storage::database>& db,
-                                   const task_config& task, const std::string& source) {
+                                   const task_config& task, const std::string& source,
+                                   int64_t epoch) {
   auto conn = open_target(task);
   if (!conn) return conn.error();
   meta_scope scope{task.meta_schema, task.name, source};
+  for (auto& statement : meta_tables_ddl(task.meta_schema))
+    if (auto err = conn->execute(statement)) return err;
+  // From here on no transaction of an earlier owner commits: the rows read next are final.
+  if (auto err = raise_fence(*conn, scope, epoch)) return err;
   auto found = read_checkpoint(*conn, task, scope);
   if (!found) return found.error();
   if (!*found) return keep_local_part(db, *conn, task, scope);

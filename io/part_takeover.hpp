@@ -26,13 +26,16 @@ class database;
 caf::expected<std::optional<storage::sync_checkpoint>> downstream_checkpoint(
     const task_config& task, const std::string& source);
 
-// Makes the downstream checkpoint of the part (when there is one) its checkpoint here: placed
-// in this worker's relay segment (the run's apply marks downstream move with it), the part's
-// copy counted finished. Answers whether the part has a checkpoint here now. Refuses, saying
-// where, a part whose full migration began on another worker and has not reached sync (its dump
-// files are that worker's).
+// Takes the part over for the owner of `source` under binding `epoch`: raises the fence
+// downstream to it (waiting for the old owner's open transactions; refused when a newer owner
+// raised it further), then makes the part's downstream checkpoint (when there is one) its
+// checkpoint here: placed in this worker's relay segment (the run's apply marks downstream move
+// with it), the part's copy counted finished. Answers whether the part has a checkpoint here
+// now. Refuses, saying where, a part whose full migration began on another worker and has not
+// reached sync (its dump files are that worker's).
 caf::expected<bool> take_over_part(const std::shared_ptr<storage::database>& db,
-                                   const task_config& task, const std::string& source);
+                                   const task_config& task, const std::string& source,
+                                   int64_t epoch);
 
 // Where `source`'s relay must start for `tasks` (passwords usable) to go on: the earliest of
 // their downstream checkpoints on it; nullopt when none has one. Refuses, naming the file, when

@@ -19,8 +19,10 @@ struct cluster_view {
   std::map<std::string, std::string> assigned;
   // Source id -> the worker that holds its binding now (under that worker's lease).
   std::map<std::string, std::string> bound;
-  // Source id -> the lease its binding is attached to.
+  // Source id -> the lease its binding is attached to, and the binding's create revision (its
+  // epoch: a later binding has a larger one).
   std::map<std::string, int64_t> bound_lease;
+  std::map<std::string, int64_t> bound_revision;
   // Source id -> the worker that held it last (never removed by a failure).
   std::map<std::string, std::string> last_bound;
   // Task name -> its config (JSON, as dmctl wrote it) and the create revision of its record

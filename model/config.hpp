@@ -113,6 +113,11 @@ struct source_config {
   std::vector<filter_rule> filters;
   // DM's case-sensitive: names in `filters` match exactly (default: case-insensitively).
   bool case_sensitive = false;
+  // In a cluster: the create revision of the source's binding in etcd, which names this
+  // worker's ownership of it; every downstream transaction of its tasks checks it against the
+  // fence row (sync/downstream_fence.hpp). 0 outside a cluster (no fence). Set by the worker,
+  // never read from a file.
+  int64_t cluster_epoch = 0;
 };
 
 // Where an incremental task starts (DM's `meta` of a mysql-instance).
@@ -296,7 +301,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, source_config& x) {
   return f(x.source_id, x.enable_gtid, x.enable_relay, x.relay_binlog_name, x.relay_binlog_gtid,
            x.server_id, x.flavor, x.from, x.purge, x.heartbeat_period, x.read_timeout,
-           x.auto_resume, x.filters, x.case_sensitive);
+           x.auto_resume, x.filters, x.case_sensitive, x.cluster_epoch);
 }
 
 template <class Inspector>

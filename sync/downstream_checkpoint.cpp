@@ -13,16 +13,17 @@ void append_key(std::string& out, const relay_key& key) {
 
 }  // namespace
 
-std::string checkpoint_row_sql(const meta_scope& scope, int32_t writer, uint64_t run,
-                               const checkpoint_mark& mark) {
+std::string checkpoint_row_sql(const meta_scope& scope, int64_t epoch, int32_t writer,
+                               uint64_t run, const checkpoint_mark& mark) {
   std::string out = "INSERT INTO " + meta_table(scope.meta_schema, "sync_checkpoints") +
-                    " (task, source, writer, run, segment, file_index, event_offset, "
+                    " (task, source, epoch, writer, run, segment, file_index, event_offset, "
                     "binlog_name, binlog_pos, gtid_set, safe_segment, safe_file_index, "
                     "safe_offset) VALUES (";
   sql::append_escaped(out, scope.task);
   out += ',';
   sql::append_escaped(out, scope.source);
-  out += ',' + std::to_string(writer) + ',' + std::to_string(run) + ',';
+  out += ',' + std::to_string(epoch) + ',' + std::to_string(writer) + ',' +
+         std::to_string(run) + ',';
   append_key(out, mark.next);
   out += ',';
   sql::append_escaped(out, mark.position.file);

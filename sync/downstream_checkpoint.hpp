@@ -1,7 +1,9 @@
 // The sync checkpoint kept downstream, in `<meta-schema>`.`sync_checkpoints`, so that any worker
 // can go on with a (task, source) exactly where the last one left it (a cluster's failover).
 //
-// A (task, source) has one row per writer:
+// A (task, source) has one row per writer and owner (the epoch of its binding in a cluster, 0
+// outside one; a new owner's rows never overwrite an old owner's, which stay as evidence of
+// when each owner wrote):
 //   - each applier (writer = its index) upserts its row in every transaction it commits, with
 //     the checkpoint the syncer knew applied when the batch left and a high-water mark just past
 //     the batch's last event;
@@ -36,15 +38,16 @@ inline constexpr int32_t syncer_writer = -1;
 // One row of `sync_checkpoints`.
 struct checkpoint_row {
   int32_t writer = 0;
+  int64_t epoch = 0;
   uint64_t run = 0;
   checkpoint_mark mark;
   // When the row was last written, as the downstream printed it (orders rows of several runs).
   std::string updated;
 };
 
-// The upsert of `writer`'s row for the scope.
-std::string checkpoint_row_sql(const meta_scope& scope, int32_t writer, uint64_t run,
-                               const checkpoint_mark& mark);
+// The upsert of `writer`'s row for the scope under owner `epoch`.
+std::string checkpoint_row_sql(const meta_scope& scope, int64_t epoch, int32_t writer,
+                               uint64_t run, const checkpoint_mark& mark);
 
 // The checkpoint the rows prove, in their writers' relay keys: the run of the most recently
 // written row, the largest checkpoint and the largest mark among that run's rows; clean (no

@@ -34,13 +34,18 @@ std::vector<std::string> meta_tables_ddl(const std::string& meta_schema) {
               "row_index INT UNSIGNED NOT NULL, PRIMARY KEY (task, source, grp))",
           "CREATE TABLE IF NOT EXISTS " + meta_table(meta_schema, "sync_checkpoints") +
               " (task VARBINARY(128) NOT NULL, source VARBINARY(128) NOT NULL, writer INT NOT "
-              "NULL, run BIGINT UNSIGNED NOT NULL, segment INT UNSIGNED NOT NULL, file_index INT "
+              "NULL, epoch BIGINT NOT NULL, run BIGINT UNSIGNED NOT NULL, segment INT UNSIGNED NOT "
+              "NULL, file_index INT "
               "UNSIGNED NOT NULL, event_offset INT UNSIGNED NOT NULL, binlog_name VARBINARY(512) "
               "NOT NULL, binlog_pos INT UNSIGNED NOT NULL, gtid_set LONGBLOB NOT NULL, "
               "safe_segment INT UNSIGNED NOT NULL, safe_file_index INT UNSIGNED NOT NULL, "
               "safe_offset INT UNSIGNED NOT NULL, updated TIMESTAMP(6) NOT NULL DEFAULT "
               "CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), PRIMARY KEY (task, source, "
-              "writer))"};
+              "epoch, writer))",
+          "CREATE TABLE IF NOT EXISTS " + meta_table(meta_schema, "fences") +
+              " (task VARBINARY(128) NOT NULL, source VARBINARY(128) NOT NULL, epoch BIGINT NOT "
+              "NULL, updated TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE "
+              "CURRENT_TIMESTAMP(6), PRIMARY KEY (task, source))"};
 }
 
 std::string scope_condition(const meta_scope& scope) {

@@ -3,8 +3,10 @@
 //
 //   load_marks   (task, source, chunk)  -> run                 a chunk's rows are loaded
 //   apply_marks  (task, source, grp)    -> run, last change    exactly-once marks (apply_marks.hpp)
-//   sync_checkpoints (task, source, writer) -> run, checkpoint, high-water mark
+//   sync_checkpoints (task, source, epoch, writer) -> run, checkpoint, high-water mark
 //                                                      (downstream_checkpoint.hpp)
+//   fences       (task, source)         -> epoch           the owner in a cluster
+//                                                      (downstream_fence.hpp)
 //
 // Every name is a binary string, compared byte for byte: tables whose names differ only in
 // letter case are different tables (lower_case_table_names=0), and so are their marks.

@@ -137,6 +137,15 @@ caf::expected<reply> cluster_start_task(etcd_client& etcd, const std::string& fi
   auto cfg = read_task(file);
   if (!cfg) return cfg.error();
   if (auto err = check_id("task name", cfg->name)) return err;
+  // Both keep state in one worker's RocksDB that would not follow a source to another worker.
+  if (cfg->shard_mode == "pessimistic")
+    return make_error(ec::unsupported, "task " + cfg->name + ": shard-mode pessimistic keeps "
+                                       "its DDL locks in one worker, which a cluster does not "
+                                       "support yet; use shard-mode optimistic");
+  if (cfg->online_ddl.enabled)
+    return make_error(ec::unsupported, "task " + cfg->name + ": online-ddl keeps the shadow "
+                                       "tables' migrations in one worker, which a cluster does "
+                                       "not support yet");
   auto view = read_cluster_view(etcd);
   if (!view) return view.error();
   for (auto& inst : cfg->mysql_instances)

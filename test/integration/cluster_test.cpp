@@ -37,6 +37,9 @@ namespace {
 // keepalives, short enough to keep the test quick.
 constexpr int keepalive_ttl = 6;
 
+// What a worker logs when it fences itself.
+constexpr const char* fence_line = "stops all its task parts and sources";
+
 // Inserts rows into t.w of every server until stopped, so relays always have something to read.
 class writer {
  public:
@@ -140,6 +143,15 @@ struct cluster_setup {
     return n;
   }
 
+  // A running worker other than `other`.
+  std::string another_live_worker(const std::string& other) {
+    for (int i = 1; i <= 3; ++i) {
+      auto name = "w" + std::to_string(i);
+      if (name != other && named(name).pid() > 0) return name;
+    }
+    throw std::runtime_error("no running worker besides " + other);
+  }
+
   void create(const std::string& source, const mariadb_sandbox& upstream) {
     auto file = workers[0]->write_file(source + ".yaml", source_yaml(source, upstream));
     dmctl({"operate-source", "create", file});
@@ -236,7 +248,7 @@ BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_ru
   auto task = c.workers[0]->write_file("t.yaml", task_yaml("t", {"s1"}, c.u2));
   auto refused = c.workers[0]->dmctl({"start-task", task});
   BOOST_TEST(refused.exit_code != 0);
-  BOOST_TEST(refused.err.find("tasks do not run in a cluster yet") != std::string::npos,
+  BOOST_TEST(refused.err.find("start tasks with dmctl --master-addr") != std::string::npos,
              refused.err);
 
   // 1. The owner of s1 is SIGKILLed: s1 moves and its relay catches up on the new owner.
@@ -268,7 +280,7 @@ BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_ru
   // its lease unproven and stops s2 at once.
   auto frozen = c.owner("s2");
   auto& frozen_worker = c.named(frozen);
-  auto fences_before = frozen_worker.count_log_lines("stops all its sources");
+  auto fences_before = frozen_worker.count_log_lines(fence_line);
   ::kill(frozen_worker.pid(), SIGSTOP);
   auto taker = c.wait_owner("s2", frozen);
   ::kill(frozen_worker.pid(), SIGCONT);
@@ -279,7 +291,7 @@ BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_ru
                                      << " s after it woke; " << taker << " runs it");
   BOOST_TEST(!c.runs(frozen_worker, "s2"));
   BOOST_TEST(seconds_since(woke) < 3.0);
-  BOOST_TEST(frozen_worker.count_log_lines("stops all its sources") == fences_before + 1);
+  BOOST_TEST(frozen_worker.count_log_lines(fence_line) == fences_before + 1);
   BOOST_TEST(c.running_count("s2") == 1);
   wait_relay_reached(c.named(taker), "s2", master_position(c.u2));
 
@@ -337,7 +349,7 @@ BOOST_AUTO_TEST_CASE(etcd_leader_loss_and_scheduler_dying_with_an_owner) {
   // is bound and runs.
   auto s1_owner = c.owner("s1");
   size_t fences = 0;
-  for (auto& w : c.workers) fences += w->count_log_lines("stops all its sources");
+  for (auto& w : c.workers) fences += w->count_log_lines(fence_line);
   auto etcd_leader = c.etcd.leader();
   c.etcd.kill(etcd_leader);
   c.etcd.leader();
@@ -349,7 +361,7 @@ BOOST_AUTO_TEST_CASE(etcd_leader_loss_and_scheduler_dying_with_an_owner) {
   BOOST_TEST(c.owner("s1") == s1_owner);
   BOOST_TEST(c.runs(c.named(s1_owner), "s1"));
   size_t fences_after = 0;
-  for (auto& w : c.workers) fences_after += w->count_log_lines("stops all its sources");
+  for (auto& w : c.workers) fences_after += w->count_log_lines(fence_line);
   BOOST_TEST(fences_after == fences);
   c.etcd.start(etcd_leader);
 
@@ -484,8 +496,55 @@ double wait_applying(const worker_process& w, const std::string& name, bool rows
       return std::chrono::duration<double>(clock_type::now() - start).count();
     std::this_thread::sleep_for(std::chrono::milliseconds{100});
   }
+  auto log = w.log();
   throw std::runtime_error("task " + name + " does not apply on its new owner: " + last.dump() +
-                           "\n" + w.log().substr(w.log().size() > 4000 ? w.log().size() - 4000 : 0));
+                           "\n" + log.substr(log.size() > 4000 ? log.size() - 4000 : 0));
+}
+
+// The write load of the task cases: sysbench at a steady rate, beside the mixed workload.
+sysbench_options task_load() {
+  sysbench_options load;
+  load.tables = 2;
+  load.table_size = 5000;
+  load.threads = 2;
+  load.rate = 150;
+  return load;
+}
+
+// Prepares sysbench on u1, creates source s1 through etcd and starts the all-mode task tt from
+// it into `down` through etcd; returns the worker running it once it syncs.
+std::string start_all_mode_task(cluster_setup& c, const mariadb_sandbox& down) {
+  c.u1.execute("CREATE DATABASE sbtest");
+  auto prepared = run_sysbench(c.u1, "prepare", task_load());
+  if (prepared.exit_code != 0) throw std::runtime_error("sysbench prepare: " + prepared.err);
+  c.create("s1", c.u1);
+  auto owner = c.wait_owner("s1");
+  auto yaml = task_yaml("tt", {"s1"}, down,
+                        "    mydumper-config-name: \"d\"\n"
+                        "mydumpers:\n  d:\n    threads: 2\n    rows: 2000\n");
+  yaml = std::regex_replace(yaml, std::regex{"task-mode: incremental"}, "task-mode: all");
+  c.dmctl({"start-task", c.workers[0]->write_file("tt.yaml", yaml)});
+  wait_applying(c.named(owner), "tt", false, std::chrono::seconds{180});
+  return owner;
+}
+
+// Stops the writers, waits until `owner` synced tt, and compares every table.
+void expect_identical(cluster_setup& c, load_writers& writing, const mariadb_sandbox& down,
+                      const std::string& owner) {
+  writing.stop();
+  std::cout << "cluster: " << writing.sysbench_runs() << " sysbench runs and "
+            << writing.mixed_changes() << " mixed changes written" << std::endl;
+  wait_synced(c.named(owner), "tt", c.u1, std::chrono::seconds{240});
+  for (auto* db : {"sbtest", "app"}) {
+    auto diff = compare_database(c.u1, down, db);
+    BOOST_CHECK_MESSAGE(diff.empty(), db << ": " << diff);
+  }
+}
+
+// One number from the downstream.
+uint64_t count_of(const mariadb_sandbox& server, const std::string& sql) {
+  auto rows = server.query(sql);
+  return std::stoull(rows.at(0).at(0).value_or("0"));
 }
 
 }  // namespace
@@ -493,29 +552,8 @@ double wait_applying(const worker_process& w, const std::string& name, bool rows
 BOOST_AUTO_TEST_CASE(a_task_follows_its_source_through_kill_and_transfer_with_identical_data) {
   cluster_setup c;
   mariadb_sandbox down;
-  c.u1.execute("CREATE DATABASE sbtest");
-  sysbench_options load;
-  load.tables = 2;
-  load.table_size = 5000;
-  load.threads = 2;
-  load.rate = 150;
-  auto prepared = run_sysbench(c.u1, "prepare", load);
-  BOOST_REQUIRE_MESSAGE(prepared.exit_code == 0, prepared.err);
-  c.create("s1", c.u1);
-  auto first = c.wait_owner("s1");
-
-  auto yaml = task_yaml("tt", {"s1"}, down,
-                        "    mydumper-config-name: \"d\"\n"
-                        "mydumpers:\n  d:\n    threads: 2\n    rows: 2000\n");
-  yaml = std::regex_replace(yaml, std::regex{"task-mode: incremental"}, "task-mode: all");
-  c.dmctl({"start-task", c.workers[0]->write_file("tt.yaml", yaml)});
-  // A worker started without the cluster refuses to start a task of its own.
-  auto direct = c.named(first).dmctl({"start-task", c.workers[0]->write_file("tt.yaml", yaml)});
-  BOOST_CHECK_NE(direct.exit_code, 0);
-  BOOST_CHECK_NE((direct.out + direct.err).find("--master-addr"), std::string::npos);
-  wait_applying(c.named(first), "tt", false, std::chrono::seconds{180});
-
-  load_writers writing{c.u1, load, 7, "app"};
+  auto first = start_all_mode_task(c, down);
+  load_writers writing{c.u1, task_load(), 7, "app"};
   std::this_thread::sleep_for(std::chrono::seconds{4});
 
   // 1. The owner dies under load: the source and its task go on elsewhere.
@@ -531,25 +569,14 @@ BOOST_AUTO_TEST_CASE(a_task_follows_its_source_through_kill_and_transfer_with_id
 
   // 2. transfer-source under load: the owner stops the part (saving its checkpoint), the next
   // one goes on from it.
-  std::string third;
-  for (int i = 1; i <= 3; ++i) {
-    auto name = "w" + std::to_string(i);
-    if (name != second && c.named(name).pid() > 0) third = name;
-  }
+  auto third = c.another_live_worker(second);
   c.dmctl({"transfer-source", "s1", third});
   BOOST_CHECK_EQUAL(c.wait_owner("s1", second), third);
   wait_applying(c.named(third), "tt");
   BOOST_CHECK(part_status(c.named(second), "tt").is_null());
   std::this_thread::sleep_for(std::chrono::seconds{3});
 
-  writing.stop();
-  std::cout << "cluster: " << writing.sysbench_runs() << " sysbench runs and "
-            << writing.mixed_changes() << " mixed changes written" << std::endl;
-  wait_synced(c.named(third), "tt", c.u1, std::chrono::seconds{240});
-  for (auto* db : {"sbtest", "app"}) {
-    auto diff = compare_database(c.u1, down, db);
-    BOOST_CHECK_MESSAGE(diff.empty(), db << ": " << diff);
-  }
+  expect_identical(c, writing, down, third);
   // The checkpoint the new owners went on from is downstream, under this start of the task.
   BOOST_CHECK_GT(row_count(down, "dm_meta.sync_checkpoints"), 0u);
 
@@ -558,4 +585,54 @@ BOOST_AUTO_TEST_CASE(a_task_follows_its_source_through_kill_and_transfer_with_id
   std::this_thread::sleep_for(std::chrono::seconds{3});
   for (auto& w : c.workers)
     if (w->pid() > 0) BOOST_CHECK(part_status(*w, "tt").is_null());
+}
+
+BOOST_AUTO_TEST_CASE(a_frozen_owner_writes_no_row_after_its_source_moved) {
+  cluster_setup c;
+  mariadb_sandbox down;
+  auto first = start_all_mode_task(c, down);
+  load_writers writing{c.u1, task_load(), 11, "app"};
+  std::this_thread::sleep_for(std::chrono::seconds{4});
+
+  // The owner freezes mid-load (its appliers may hold open transactions); its source moves, and
+  // the new owner raises the fence downstream. Woken, the old owner writes nothing more.
+  auto& frozen = c.named(first);
+  ::kill(frozen.pid(), SIGSTOP);
+  auto second = c.wait_owner("s1", first);
+  wait_applying(c.named(second), "tt");
+  std::this_thread::sleep_for(std::chrono::seconds{3});
+  ::kill(frozen.pid(), SIGCONT);
+  std::this_thread::sleep_for(std::chrono::seconds{6});
+  BOOST_CHECK(part_status(frozen, "tt").is_null());
+
+  // Every transaction wrote its owner's epoch beside its checkpoint row: count the old owner's
+  // rows written after the fence rose to the new owner's epoch.
+  const std::string rows = "SELECT COUNT(*) FROM dm_meta.sync_checkpoints c JOIN dm_meta.fences f "
+                           "ON c.task = f.task AND c.source = f.source WHERE ";
+  auto old_rows = count_of(down, rows + "c.epoch < f.epoch");
+  auto old_rows_after = count_of(down, rows + "c.epoch < f.epoch AND c.updated > f.updated");
+  std::cout << "cluster: fence: " << old_rows << " checkpoint row(s) of the frozen owner, "
+            << old_rows_after << " written after the new owner raised the fence" << std::endl;
+  BOOST_CHECK_GT(old_rows, 0u);
+  BOOST_CHECK_EQUAL(old_rows_after, 0u);
+
+  // A newer owner raises the fence while the owner keeps running (as a cut-off owner would,
+  // without its lease timer): the owner's next transaction rolls back and its part pauses.
+  auto epoch = count_of(down, "SELECT epoch FROM dm_meta.fences WHERE task = 'tt'");
+  down.execute("UPDATE dm_meta.fences SET epoch = " + std::to_string(epoch + 1) +
+               " WHERE task = 'tt'");
+  auto paused = wait_task_stage(c.named(second), "tt", "Paused", std::chrono::seconds{60});
+  BOOST_CHECK_NE(paused["last_error"].get<std::string>().find("the fence downstream"),
+                 std::string::npos);
+  auto stale_after = count_of(down, rows + "c.epoch < f.epoch AND c.updated > f.updated");
+  std::cout << "cluster: fence raised under a running owner: " << stale_after
+            << " row(s) of it committed after; it paused: " << paused["last_error"] << std::endl;
+  BOOST_CHECK_EQUAL(stale_after, 0u);
+
+  // Its source moved on (a newer binding has a larger epoch), the part goes on exactly.
+  auto third = c.another_live_worker(second);
+  c.dmctl({"transfer-source", "s1", third});
+  BOOST_CHECK_EQUAL(c.wait_owner("s1", second), third);
+  wait_applying(c.named(third), "tt");
+  expect_identical(c, writing, down, third);
 }

@@ -64,9 +64,9 @@ BOOST_AUTO_TEST_CASE(only_the_most_recently_written_run_counts) {
 
 BOOST_AUTO_TEST_CASE(the_row_upsert_names_writer_run_and_both_keys) {
   checkpoint_mark mark{{1, 2, 345}, {"b'in.000002", 345}, "0-1-9", {1, 2, 999}};
-  auto sql = checkpoint_row_sql({"dm_meta", "t", "s"}, 3, 77, mark);
+  auto sql = checkpoint_row_sql({"dm_meta", "t", "s"}, 12, 3, 77, mark);
   BOOST_CHECK(sql.rfind("INSERT INTO `dm_meta`.`sync_checkpoints` ", 0) == 0);
-  BOOST_CHECK(sql.find("VALUES ('t','s',3,77,1,2,345,'b\\'in.000002',345,'0-1-9',1,2,999)") !=
+  BOOST_CHECK(sql.find("VALUES ('t','s',12,3,77,1,2,345,'b\\'in.000002',345,'0-1-9',1,2,999)") !=
               std::string::npos);
   BOOST_CHECK(sql.find("ON DUPLICATE KEY UPDATE") != std::string::npos);
 }
