@@ -203,6 +203,35 @@ void save_stop_checkpoint(self_ptr self) {
               "taking the task over replays from an earlier one): {}", st.label, describe(err));
 }
 
+// The last step of a stop: the appliers ended (or did not in time), every acknowledgement they
+// sent is counted; the checkpoint is saved and the syncer ends.
+void finish_stop(self_ptr self) {
+  auto& st = self->state;
+  save_stop_checkpoint(self);
+  self->quit(st.stop_reason);
+}
+
+// Ends the syncer with `reason`: nothing more is dispatched, the appliers end after the batches
+// they hold (a transaction under way commits or fails before the next syncer of the part reads
+// the apply marks downstream, so it cannot apply a change twice), then finish_stop; after
+// defaults::applier_stop_grace it ends without them.
+void stop_syncer(self_ptr self, caf::error reason) {
+  auto& st = self->state;
+  if (st.stopping) return;
+  st.stopping = true;
+  st.stop_reason = std::move(reason);
+  st.stop_deadline = std::chrono::steady_clock::now() + defaults::applier_stop_grace;
+  st.appliers_running = st.appliers.size();
+  if (st.appliers.empty()) return finish_stop(self);
+  self->set_down_handler([=](caf::down_msg&) {
+    if (--self->state.appliers_running == 0) finish_stop(self);
+  });
+  for (auto& a : st.appliers) {
+    self->monitor(a);
+    self->send_exit(a, caf::exit_reason::user_shutdown);
+  }
+}
+
 // Stops the syncer because of the event at `key`: the task learns where, for query-status and
 // handle-error.
 void fail_at(self_ptr self, const relay_key& key, caf::error err) {
@@ -213,19 +242,17 @@ void fail_at(self_ptr self, const relay_key& key, caf::error err) {
   p.failed_position = position_of(st, key);
   self->send(st.parent, progress_atom_v, std::move(p));
   DM_WARN("{} stopped at {}: {}", st.label, to_string(position_of(st, key)), describe(err));
-  save_stop_checkpoint(self);
-  self->quit(std::move(err));
+  stop_syncer(self, std::move(err));
 }
 
 void fail(self_ptr self, caf::error err) {
   DM_WARN("{} stopped: {}", self->state.label, describe(err));
-  save_stop_checkpoint(self);
-  self->quit(std::move(err));
+  stop_syncer(self, std::move(err));
 }
 
 void schedule_pump(self_ptr self) {
   auto& st = self->state;
-  if (st.pump_scheduled || !st.started) return;
+  if (st.pump_scheduled || !st.started || st.stopping) return;
   st.pump_scheduled = true;
   self->send(self, pump_atom_v);
 }
@@ -936,9 +963,9 @@ void stop_for_replay_once_drained(self_ptr self) {
   auto& st = self->state;
   if (auto err = send(self, st.dispatch->take_sendable(true))) return fail(self, std::move(err));
   if (!st.dispatch->idle()) return;  // the next acknowledgement comes back here
-  save_stop_checkpoint(self);
-  self->quit(make_error(ec::replay_requested, st.label + " replays the changes it held for the "
-                                                         "DDL lock on " + *st.replay_pending));
+  stop_syncer(self, make_error(ec::replay_requested, st.label + " replays the changes it held "
+                                                             "for the DDL lock on " +
+                                                             *st.replay_pending));
 }
 
 // The shard DDL lock on `target` resolved: when it held tables here, the syncer stops, saving
@@ -1207,6 +1234,27 @@ caf::error first_checkpoint(syncer_actor_state& st, const relay_progress& progre
   return caf::none;
 }
 
+// Fails when the relay log begins after the checkpoint: the binlog between was gone from the
+// upstream before this worker fetched it, and going on would skip it.
+caf::error check_relay_reaches_checkpoint(const syncer_actor_state& st) {
+  auto begins = st.relay->unbroken_start();
+  if (!begins) return begins.error();
+  // (A later segment is another upstream server, which GTIDs continue.)
+  if (!*begins || (*begins)->segment != st.checkpoint.next.segment ||
+      !(st.checkpoint.next < **begins))
+    return caf::none;
+  auto file = st.relay->file_name((*begins)->segment, (*begins)->file_index);
+  auto where = file && *file ? to_string(binlog_position{**file, (*begins)->offset})
+                             : to_string(**begins);
+  return make_error(ec::binlog_purged,
+                    st.label + ": its checkpoint is at " + to_string(st.checkpoint.position) +
+                        ", but the relay log of source " + st.source.source_id + " begins at " +
+                        where + ": the upstream no longer had the binlog between when this "
+                        "worker fetched it; nothing past the checkpoint was applied; to go on, "
+                        "stop-task and start the task again with a full migration (task-mode "
+                        "all)");
+}
+
 // Starts reading once the source answered the subscription.
 caf::error start(self_ptr self, const relay_progress& progress) {
   auto& st = self->state;
@@ -1248,6 +1296,7 @@ caf::error start(self_ptr self, const relay_progress& progress) {
     return err;
   }
   st.cursor = st.checkpoint.next;
+  if (auto err = check_relay_reaches_checkpoint(st)) return err;
   if (unclean) {
     // The mark reached the disk before anything past it was sent (see send).
     st.safe_until = st.checkpoint.safe_until;
@@ -1353,12 +1402,11 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
         applier, i, st.task.target_database,
         "applier " + std::to_string(i) + " of task " + st.task_name, mark_scope(st),
         st.source.cluster_epoch, syncer_actor{self}));
-  self->set_exit_handler([=](caf::exit_msg& msg) {
-    save_stop_checkpoint(self);
-    self->quit(msg.reason);
-  });
+  // (Also an applier's end, through the link.)
+  self->set_exit_handler([=](caf::exit_msg& msg) { stop_syncer(self, std::move(msg.reason)); });
   self->request(st.relay_source, caf::infinite, subscribe_atom_v, relay_listener_actor{self})
       .then([=](relay_progress& progress) {
+        if (self->state.stopping) return;
         if (auto err = start(self, progress)) fail(self, std::move(err));
       });
   self->delayed_send(self, defaults::sync_tick, tick_atom_v);
@@ -1370,7 +1418,9 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
         st.relay_head = std::move(progress);
         schedule_pump(self);
       },
-      [=](pump_atom) { pump(self); },
+      [=](pump_atom) {
+        if (!self->state.stopping) pump(self);
+      },
       [=](ack_atom, uint32_t a, uint64_t seq) {
         auto& st = self->state;
         auto rows = st.dispatch->acknowledge(a, seq);
@@ -1378,6 +1428,7 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
         st.metric.rows->add(rows);
         st.metric.bytes_in_flight->set(static_cast<double>(st.dispatch->bytes_in_flight()));
         advance_checkpoint(self);
+        if (st.stopping) return;
         if (st.replay_pending) return stop_for_replay_once_drained(self);
         if (auto open = st.dispatch->take_open(a)) {
           std::vector<std::pair<uint32_t, job_batch>> one;
@@ -1390,10 +1441,20 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
         }
       },
       [=](apply_failed_atom, uint32_t, const relay_key& origin, caf::error& err) {
-        fail_at(self, origin, std::move(err));
+        if (!self->state.stopping) fail_at(self, origin, std::move(err));
       },
       [=](tick_atom) {
         auto& st = self->state;
+        if (st.stopping) {
+          if (std::chrono::steady_clock::now() < st.stop_deadline) {
+            self->delayed_send(self, defaults::sync_tick, tick_atom_v);
+          } else {
+            DM_WARN("{}: {} applier(s) did not end within {} s; stopping without them",
+                    st.label, st.appliers_running, defaults::applier_stop_grace.count());
+            finish_stop(self);
+          }
+          return;
+        }
         if (st.started && st.checkpoint_dirty) {
           if (auto err = persist_checkpoint(self, false)) return fail(self, std::move(err));
         }
@@ -1401,7 +1462,9 @@ syncer_actor::behavior_type syncer(syncer_actor::stateful_pointer<syncer_actor_s
         if (st.started) report(self);
         self->delayed_send(self, defaults::sync_tick, tick_atom_v);
       },
-      [=](shard_ddl_atom, const std::string& target) { on_shard_lock_resolved(self, target); },
+      [=](shard_ddl_atom, const std::string& target) {
+        if (!self->state.stopping) on_shard_lock_resolved(self, target);
+      },
   };
 }
 

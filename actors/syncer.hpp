@@ -142,6 +142,11 @@ struct syncer_actor_state {
   uint64_t events_applied = 0;
   uint64_t rows_applied = 0;
   std::set<std::string> keyless_tables;
+  // Stopping (stop_syncer): nothing more is dispatched while the appliers end.
+  bool stopping = false;
+  caf::error stop_reason;
+  size_t appliers_running = 0;
+  std::chrono::steady_clock::time_point stop_deadline;
   // The meta tables exist downstream (created once per run, before the first change leaves).
   bool meta_tables_ready = false;
   // When the syncer's own checkpoint row was written downstream, and its checkpoint then.

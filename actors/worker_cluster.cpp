@@ -200,8 +200,8 @@ caf::result<source_status> cluster_bind(self_ptr self, source_config cfg) {
     auto start = relay_start_for(tasks, usable(source, key));
     if (!start) return start.error();
     if (!*start) return caf::none;
-    source.relay_binlog_name = (*start)->position.file;
-    if (source.enable_gtid) source.relay_binlog_gtid = (*start)->gtid_set;
+    source.relay_binlog_name = (*start)->file;
+    source.relay_binlog_gtid = source.enable_gtid ? (*start)->gtid_set : "";
     DM_INFO("worker {} starts the relay of source {} at {}{} for its tasks' checkpoints",
             worker_name, source.source_id, source.relay_binlog_name,
             source.enable_gtid ? " (GTID set " + source.relay_binlog_gtid + ")" : "");

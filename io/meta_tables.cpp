@@ -105,7 +105,8 @@ caf::error check_fence(mysql_connection& conn, const meta_scope& scope, int64_t 
 
 caf::error raise_fence(mysql_connection& conn, const meta_scope& scope, int64_t epoch) {
   if (auto err = conn.execute(raise_fence_sql(scope, epoch))) return err;
-  return check_fence(conn, scope, epoch, false);
+  if (auto err = check_fence(conn, scope, epoch, false)) return err;
+  return conn.execute(mark_fence_raised_sql(scope, epoch));
 }
 
 caf::error erase_meta_rows(mysql_connection& conn, const meta_scope& scope) {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "io/connection_settings.hpp"
 #include "io/meta_tables.hpp"
 #include "io/sync_start.hpp"
@@ -143,7 +144,7 @@ caf::expected<bool> take_over_part(const std::shared_ptr<storage::database>& db,
   return true;
 }
 
-caf::expected<std::optional<storage::sync_checkpoint>> relay_start_for(
+caf::expected<std::optional<relay_start_point>> relay_start_for(
     const std::vector<task_config>& tasks, const source_config& source) {
   std::optional<storage::sync_checkpoint> earliest;
   std::string needed_by;
@@ -155,7 +156,7 @@ caf::expected<std::optional<storage::sync_checkpoint>> relay_start_for(
       needed_by = task.name;
     }
   }
-  if (!earliest) return earliest;
+  if (!earliest) return std::optional<relay_start_point>{};
   auto label = "upstream of source " + source.source_id;
   auto conn = mysql_connection::open(to_connection_params(source.from), server_role::upstream,
                                      label);
@@ -166,16 +167,18 @@ caf::expected<std::optional<storage::sync_checkpoint>> relay_start_for(
   for (auto& row : *logs) {
     if (row.empty() || !row[0]) continue;
     if (first.empty()) first = *row[0];
-    if (*row[0] == earliest->position.file) return earliest;
+    if (*row[0] == earliest->position.file)
+      return std::optional<relay_start_point>{
+          relay_start_point{earliest->position.file, earliest->gtid_set}};
   }
-  return make_error(ec::binlog_purged,
-                    "source " + source.source_id + ": task " + needed_by +
-                        " goes on from its checkpoint downstream at " +
-                        to_string(earliest->position) + ", but the " + label +
-                        " no longer has that file (its binlog begins at " +
-                        (first.empty() ? std::string{"nothing"} : first) +
-                        "); nothing was applied past the checkpoint; start the task again "
-                        "(stop-task, then start-task with a full migration) to go on");
+  if (first.empty())
+    return make_error(ec::upstream_misconfigured,
+                      label + ": SHOW BINARY LOGS lists nothing; is binary logging on?");
+  DM_WARN("source {}: task {} goes on from its checkpoint downstream at {}, but the {} no longer "
+          "has that file (its binlog begins at {}); its relay starts there and the task stops, "
+          "saying so, instead of skipping what was purged",
+          source.source_id, needed_by, to_string(earliest->position), label, first);
+  return std::optional<relay_start_point>{relay_start_point{first, ""}};
 }
 
 }  // namespace dm

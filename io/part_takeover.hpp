@@ -37,10 +37,19 @@ caf::expected<bool> take_over_part(const std::shared_ptr<storage::database>& db,
                                    const task_config& task, const std::string& source,
                                    int64_t epoch);
 
-// Where `source`'s relay must start for `tasks` (passwords usable) to go on: the earliest of
-// their downstream checkpoints on it; nullopt when none has one. Refuses, naming the file, when
-// the upstream no longer has that binlog file (SHOW BINARY LOGS).
-caf::expected<std::optional<storage::sync_checkpoint>> relay_start_for(
+// Where `source`'s relay starts so that `tasks` (passwords usable) go on.
+struct relay_start_point {
+  // The binlog file to start at (its beginning), and the GTID set executed before the earliest
+  // checkpoint (empty when the file was purged: the relay starts by file then).
+  std::string file;
+  std::string gtid_set;
+};
+
+// The start at the earliest of the tasks' downstream checkpoints on `source`; nullopt when none
+// has one. When the upstream no longer has that binlog file (SHOW BINARY LOGS), the start is its
+// earliest file instead, logged as a warning: the syncers of the tasks whose checkpoint lies
+// before it then stop, saying so (the relay does not reach back to their checkpoints).
+caf::expected<std::optional<relay_start_point>> relay_start_for(
     const std::vector<task_config>& tasks, const source_config& source);
 
 }  // namespace dm

@@ -1,5 +1,6 @@
 #include "storage/relay_log.hpp"
 
+#include <cstdint>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -146,6 +147,36 @@ caf::expected<std::optional<relay_key>> relay_log::first_key() const {
                        });
   if (err) return err;
   return first;
+}
+
+caf::expected<std::optional<relay_key>> relay_log::unbroken_start() const {
+  auto first = first_key();
+  if (!first) return first.error();
+  std::vector<stored_event> events;
+  if (*first) {
+    if ((*first)->offset != 4) return first;
+    auto n = read(**first, relay_key{(*first)->segment + 1, 0, 0}, 2, SIZE_MAX, events);
+    if (!n) return n.error();
+    if (events.size() == 2) {
+      const auto& format = events[0];
+      const auto& next = events[1];
+      bool gap = next.key.file_index == format.key.file_index &&
+                 next.key.offset != format.key.offset + format.bytes.size();
+      return gap ? std::optional<relay_key>{next.key} : first;
+    }
+  }
+  auto state = load_state();
+  if (!state) return state.error();
+  if (!*state || (*state)->next.empty()) return *first;
+  auto index = binlog_file_index((*state)->next.file);
+  if (!index) return *first;
+  relay_key resumes{(*state)->segment, *index, (*state)->next.pos};
+  // Only a format description is stored: the run begins where the relay goes on, unless that
+  // is right after it.
+  if (*first && !(resumes.file_index == (*first)->file_index &&
+                  resumes.offset > 4 + events.at(0).bytes.size()))
+    return *first;
+  return std::optional<relay_key>{resumes};
 }
 
 caf::error relay_log::truncate_from(const relay_key& head) {

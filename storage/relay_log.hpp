@@ -94,6 +94,12 @@ class relay_log {
   // The key of the first stored event, or nullopt when the log is empty.
   caf::expected<std::optional<relay_key>> first_key() const;
 
+  // Where the log's unbroken run of events begins: its first event, except that the format
+  // description kept at offset 4 of a file the relay started in the middle of stands apart
+  // from the events after it; when the log holds no more than that, where the relay goes on.
+  // Nullopt when the log is empty and has no state.
+  caf::expected<std::optional<relay_key>> unbroken_start() const;
+
   // Removes events of `head`'s segment at or after `head`: the tail of a transaction that was
   // being stored when the process died (the state never covers it).
   caf::error truncate_from(const relay_key& head);

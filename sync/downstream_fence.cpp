@@ -15,6 +15,11 @@ std::string raise_fence_sql(const meta_scope& scope, int64_t epoch) {
   return out;
 }
 
+std::string mark_fence_raised_sql(const meta_scope& scope, int64_t epoch) {
+  return "UPDATE " + meta_table(scope.meta_schema, "fences") + " SET raised = NOW(6)" +
+         scope_condition(scope) + " AND epoch = " + std::to_string(epoch);
+}
+
 std::string read_fence_sql(const meta_scope& scope, bool lock) {
   return "SELECT epoch FROM " + meta_table(scope.meta_schema, "fences") +
          scope_condition(scope) + (lock ? " LOCK IN SHARE MODE" : "");

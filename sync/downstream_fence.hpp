@@ -20,8 +20,14 @@
 
 namespace dm {
 
-// Raises the scope's fence to `epoch` (never lowers it).
+// Raises the scope's fence to `epoch` (never lowers it). Runs until the transactions that hold
+// the fence ended.
 std::string raise_fence_sql(const meta_scope& scope, int64_t epoch);
+
+// Records when the fence holding `epoch` took effect: run after raise_fence_sql returned, its
+// time follows every statement of the transactions the raise waited for (a statement's
+// CURRENT_TIMESTAMP is its start time, so the raise's own would not).
+std::string mark_fence_raised_sql(const meta_scope& scope, int64_t epoch);
 
 // Reads the scope's fence epoch, under a shared lock when `lock` (inside a transaction).
 std::string read_fence_sql(const meta_scope& scope, bool lock);

@@ -44,8 +44,8 @@ std::vector<std::string> meta_tables_ddl(const std::string& meta_schema) {
               "epoch, writer))",
           "CREATE TABLE IF NOT EXISTS " + meta_table(meta_schema, "fences") +
               " (task VARBINARY(128) NOT NULL, source VARBINARY(128) NOT NULL, epoch BIGINT NOT "
-              "NULL, updated TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE "
-              "CURRENT_TIMESTAMP(6), PRIMARY KEY (task, source))"};
+              "NULL, raised TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY "
+              "(task, source))"};
 }
 
 std::string scope_condition(const meta_scope& scope) {
