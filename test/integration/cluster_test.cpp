@@ -641,3 +641,48 @@ BOOST_AUTO_TEST_CASE(a_frozen_owner_writes_no_row_after_its_source_moved) {
   wait_applying(c.named(third), "tt");
   expect_identical(c, writing, down, third);
 }
+
+BOOST_AUTO_TEST_CASE(a_new_owner_that_needs_a_purged_binlog_pauses_the_task_saying_so) {
+  cluster_setup c;
+  mariadb_sandbox down;
+  for (auto* server : {&c.u1, &down})
+    server->execute("CREATE DATABASE t; CREATE TABLE t.w "
+                    "(id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(40))");
+  c.create("s1", c.u1);
+  auto first = c.wait_owner("s1");
+  c.dmctl({"start-task", c.workers[0]->write_file("p.yaml", task_yaml("p", {"s1"}, down))});
+  wait_applying(c.named(first), "p", false);
+  writer inserts{{&c.u1}};
+  wait_applying(c.named(first), "p");
+
+  // While no worker holds s1, the upstream drops the binlog file the task's checkpoint is in
+  // (once the dead worker's dump thread, which keeps the file in use, has noticed).
+  c.named(first).kill();
+  c.u1.execute("FLUSH BINARY LOGS");
+  auto current = master_position(c.u1).first;
+  auto purge_deadline = clock_type::now() + std::chrono::seconds{5};
+  do {
+    c.u1.execute("PURGE BINARY LOGS TO '" + current + "'");
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  } while (c.u1.query("SHOW BINARY LOGS").size() > 1 && clock_type::now() < purge_deadline);
+  BOOST_REQUIRE_EQUAL(c.u1.query("SHOW BINARY LOGS").size(), 1u);
+  auto second = c.wait_owner("s1", first);
+  nlohmann::json paused;
+  auto deadline = clock_type::now() + std::chrono::seconds{60};
+  while (clock_type::now() < deadline) {
+    paused = part_status(c.named(second), "p");
+    if (!paused.is_null() && paused["stage"] == "Paused") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  }
+  BOOST_REQUIRE_MESSAGE(!paused.is_null() && paused["stage"] == "Paused", paused.dump());
+  std::cout << "cluster: purged binlog: " << paused["last_error"] << std::endl;
+  BOOST_CHECK_NE(paused["last_error"].get<std::string>().find("no longer had the binlog"),
+                 std::string::npos);
+  // Nothing past the checkpoint was applied: the rows downstream are a gapless prefix of the
+  // upstream's insert-only table, and stay so.
+  auto rows = row_count(down, "t.w");
+  std::this_thread::sleep_for(std::chrono::seconds{3});
+  BOOST_CHECK_EQUAL(row_count(down, "t.w"), rows);
+  BOOST_CHECK_EQUAL(count_of(down, "SELECT COALESCE(MAX(id), 0) FROM t.w"), rows);
+  BOOST_CHECK_GT(rows, 0u);
+}
