@@ -21,6 +21,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <map>
+#include <random>
 #include <memory>
 #include <set>
 #include <thread>
@@ -685,4 +688,71 @@ BOOST_AUTO_TEST_CASE(a_new_owner_that_needs_a_purged_binlog_pauses_the_task_sayi
   BOOST_CHECK_EQUAL(row_count(down, "t.w"), rows);
   BOOST_CHECK_EQUAL(count_of(down, "SELECT COALESCE(MAX(id), 0) FROM t.w"), rows);
   BOOST_CHECK_GT(rows, 0u);
+}
+
+// Chaos: faults of the cases above, in a random order, under the same load; every table ends
+// identical. Short mode (CI) injects 4 faults; DM_CLUSTER_CHAOS_FAULTS=N injects N (long mode:
+// 40), and DM_CLUSTER_CHAOS_SEED replays the order a run printed.
+BOOST_AUTO_TEST_CASE(cluster_chaos_under_load_ends_with_identical_data) {
+  auto env = [](const char* name) -> uint64_t {
+    const char* v = std::getenv(name);
+    return v && *v ? std::stoull(v) : 0;
+  };
+  const uint64_t faults = env("DM_CLUSTER_CHAOS_FAULTS") ? env("DM_CLUSTER_CHAOS_FAULTS") : 4;
+  const uint64_t seed = env("DM_CLUSTER_CHAOS_SEED") ? env("DM_CLUSTER_CHAOS_SEED")
+                                                     : std::random_device{}();
+  std::cout << "cluster chaos: seed " << seed << ", " << faults << " faults" << std::endl;
+  cluster_setup c;
+  mariadb_sandbox down;
+  start_all_mode_task(c, down);
+  load_writers writing{c.u1, task_load(), seed, "app"};
+  std::mt19937_64 rng{seed};
+  std::map<std::string, int> survived;
+  for (uint64_t i = 0; i < faults; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{2000 + rng() % 3000});
+    auto owner = c.wait_owner("s1");
+    std::string fault;
+    switch (rng() % 4) {
+      case 0: {
+        fault = "owner SIGKILLed (and started again)";
+        c.named(owner).kill();
+        wait_applying(c.named(c.wait_owner("s1", owner)), "tt");
+        c.named(owner).start();
+        break;
+      }
+      case 1: {
+        fault = "owner frozen past its lease";
+        ::kill(c.named(owner).pid(), SIGSTOP);
+        auto next = c.wait_owner("s1", owner);
+        ::kill(c.named(owner).pid(), SIGCONT);
+        wait_applying(c.named(next), "tt");
+        break;
+      }
+      case 2: {
+        fault = "transfer-source";
+        std::string target;
+        for (auto& m : c.members())
+          if (m["name"] != owner && m["state"] == "online") target = m["name"];
+        if (target.empty()) continue;
+        c.dmctl({"transfer-source", "s1", target});
+        wait_applying(c.named(c.wait_owner("s1", owner)), "tt");
+        break;
+      }
+      default: {
+        fault = "etcd leader SIGKILLed (and started again)";
+        auto leader = c.etcd.leader();
+        c.etcd.kill(leader);
+        std::this_thread::sleep_for(std::chrono::seconds{3});
+        c.etcd.start(leader);
+        wait_applying(c.named(c.wait_owner("s1")), "tt");
+        break;
+      }
+    }
+    ++survived[fault];
+    std::cout << "cluster chaos: fault " << i + 1 << ": " << fault << std::endl;
+  }
+  for (auto& [fault, n] : survived)
+    std::cout << "cluster chaos: survived " << n << " x " << fault << std::endl;
+  expect_identical(c, writing, down, c.wait_owner("s1"));
+  BOOST_CHECK_EQUAL(c.running_count("s1"), 1);
 }
