@@ -39,6 +39,7 @@ using step = event_plan::step;
 caf::error ensure_meta_tables(self_ptr self);
 caf::expected<mysql_connection*> ddl_connection(self_ptr self);
 checkpoint_mark downstream_mark(const syncer_actor_state& st, const relay_key& safe_until);
+relay_key idle_mark(const syncer_actor_state& st);
 caf::error write_checkpoint_row(self_ptr self, const relay_key& safe_until);
 
 // Rows event flag: the statement ran with foreign_key_checks = 0.
@@ -198,7 +199,7 @@ void save_stop_checkpoint(self_ptr self) {
   if (auto err = persist_checkpoint(self, true))
     DM_ERROR("{} could not save its checkpoint: {}", st.label, describe(err));
   if (!in_flight)
-    if (auto err = write_checkpoint_row(self, downstream_mark(st, {}).next))
+    if (auto err = write_checkpoint_row(self, idle_mark(st)))
       DM_WARN("{} could not write its checkpoint downstream as it stopped (another worker "
               "taking the task over replays from an earlier one): {}", st.label, describe(err));
 }
@@ -267,6 +268,12 @@ checkpoint_mark downstream_mark(const syncer_actor_state& st, const relay_key& s
   return {st.checkpoint.next, st.checkpoint.position, st.checkpoint.gtid_set, safe_until};
 }
 
+// The mark of the syncer's row while nothing is in flight: the checkpoint, or the end of the
+// replay window this run inherited while it lasts.
+relay_key idle_mark(const syncer_actor_state& st) {
+  return std::max(st.safe_until, downstream_mark(st, {}).next);
+}
+
 // Writes the syncer's own row of the checkpoint downstream, with `safe_until` as its mark
 // (downstream_checkpoint.hpp); in a cluster in a transaction that checks the fence first.
 caf::error write_checkpoint_row(self_ptr self, const relay_key& safe_until) {
@@ -308,7 +315,7 @@ void refresh_checkpoint_row(self_ptr self) {
   // Tried at most once per interval, however it ends (a downstream that does not answer blocks
   // for its connect timeout).
   st.downstream_row_at = std::chrono::steady_clock::now();
-  if (auto err = write_checkpoint_row(self, downstream_mark(st, {}).next))
+  if (auto err = write_checkpoint_row(self, idle_mark(st)))
     DM_DEBUG("{} could not write its checkpoint downstream (tried again later): {}", st.label,
              describe(err));
 }
@@ -329,7 +336,9 @@ caf::error send(self_ptr self, std::vector<std::pair<uint32_t, job_batch>> batch
     batch.run = st.checkpoint.run;
     relay_key last;
     for (auto& job : batch.jobs) last = std::max(last, job.origin.event);
-    batch.mark = downstream_mark(st, {last.segment, last.file_index, last.offset + 1});
+    // Never below the replay window this run inherited (its start row carries it).
+    batch.mark = downstream_mark(
+        st, std::max(relay_key{last.segment, last.file_index, last.offset + 1}, st.safe_until));
     self->send(st.appliers[a], apply_atom_v, std::move(batch));
   }
   st.metric.bytes_in_flight->set(static_cast<double>(st.dispatch->bytes_in_flight()));
@@ -1325,8 +1334,9 @@ caf::error start(self_ptr self, const relay_progress& progress) {
   st.checkpoint.clean_stop = false;
   if (auto err = persist_checkpoint(self, true)) return err;
   // Another worker of a cluster taking the part over finds where it began, even before anything
-  // is applied (outside a cluster the row is written when the downstream answers).
-  if (auto err = write_checkpoint_row(self, downstream_mark(st, {}).next)) {
+  // is applied, with the replay window it inherited (outside a cluster the row is written when
+  // the downstream answers).
+  if (auto err = write_checkpoint_row(self, idle_mark(st))) {
     if (st.task.incarnation > 0) return err;
     DM_DEBUG("{} could not write its checkpoint downstream yet: {}", st.label, describe(err));
   }

@@ -63,6 +63,11 @@ void spawn_subtask(self_ptr self, const std::string& name, worker_actor_state::t
   auto& st = self->state;
   auto src = st.sources.find(source_id);
   if (src == st.sources.end()) return;  // bound to another worker, or gone
+  // In a cluster, only parts taken over for this worker's binding (worker_cluster.cpp).
+  if (!st.settings.join.empty()) {
+    auto taken = st.cluster_parts_taken.find(name);
+    if (taken == st.cluster_parts_taken.end() || !taken->second.count(source_id)) return;
+  }
   entry.subtasks[source_id] = self->spawn<caf::monitored>(
       task, usable(entry.config, st.settings.secret_key),
       usable(src->second.config, st.settings.secret_key), st.db, src->second.handle, st.store,
@@ -347,7 +352,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
         auto& st = self->state;
         auto it = st.tasks.find(name);
         if (st.shutting_down || it == st.tasks.end() || !it->second.stopping.empty() ||
-            it->second.subtasks.count(source_id) ||
+            it->second.leaving || it->second.subtasks.count(source_id) ||
             (it->second.parting && it->second.parting->sources.count(source_id)) ||
             std::none_of(it->second.config.mysql_instances.begin(),
                          it->second.config.mysql_instances.end(),

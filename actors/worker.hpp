@@ -101,6 +101,8 @@ struct worker_actor_state {
   std::set<std::string> creation_cancelled;
   // The tasks in etcd, as the member last sent them (each with its incarnation).
   std::vector<task_config> cluster_tasks;
+  // Per cluster task: the sources whose parts were taken over here (only those are spawned).
+  std::map<std::string, std::set<std::string>> cluster_parts_taken;
   // Tasks running here that are no longer in etcd, since when (steady clock, ms).
   std::map<std::string, int64_t> cluster_unwanted_since;
   // Why a cluster task last failed to start here, by task (each reason is logged once).

@@ -97,6 +97,7 @@ void start_cluster_task(self_ptr self, const task_config& cfg,
               return;
             }
             st.cluster_task_problems.erase(cfg.name);
+            st.cluster_parts_taken[cfg.name] = {sources.begin(), sources.end()};
             DM_INFO("worker {} runs task {} on {} ({} from a checkpoint)", st.worker_name,
                     cfg.name, join(sources, ", "), sources.size() - fresh->size());
             start_from_now(self, cfg, *fresh, 0, caf::typed_response_promise<task_status>{});

@@ -42,8 +42,9 @@ inline constexpr milliseconds sync_tick{500};
 // worker's open transaction, which holds the fence's shared lock, is rolled back then, and the
 // new owner raising the fence waits no longer. Appliers reopen sessions idle for most of it.
 inline constexpr seconds fenced_session_idle{10};
-// How long a stopping syncer waits for its appliers to end their batches.
-inline constexpr seconds applier_stop_grace{30};
+// How long a stopping syncer waits for its appliers to end their batches (less than the task's
+// shutdown grace, after which the task kills it).
+inline constexpr seconds applier_stop_grace{15};
 // Least time between two writes of the idle syncer's checkpoint row downstream.
 inline constexpr milliseconds downstream_checkpoint_interval{5000};
 // How far past the relay head the safe-mode high-water mark moves at once: one synced write per

@@ -104,6 +104,8 @@ caf::error check_fence(mysql_connection& conn, const meta_scope& scope, int64_t 
 }
 
 caf::error raise_fence(mysql_connection& conn, const meta_scope& scope, int64_t epoch) {
+  // Shorter than the take-over's probe timeout; a raise that times out is tried again later.
+  if (auto err = conn.execute("SET SESSION innodb_lock_wait_timeout = 20")) return err;
   if (auto err = conn.execute(raise_fence_sql(scope, epoch))) return err;
   if (auto err = check_fence(conn, scope, epoch, false)) return err;
   return conn.execute(mark_fence_raised_sql(scope, epoch));

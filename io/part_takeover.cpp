@@ -9,11 +9,14 @@
 #include "common/log.hpp"
 #include "io/connection_settings.hpp"
 #include "io/meta_tables.hpp"
+#include "io/operator_decision.hpp"
 #include "io/sync_start.hpp"
 #include "model/stages.hpp"
 #include "protocol/downstream_session.hpp"
 #include "protocol/mysql_connection.hpp"
 #include "storage/dump_store.hpp"
+#include "storage/meta_store.hpp"
+#include "sync/shard_replay.hpp"
 #include "storage/relay_log.hpp"
 
 namespace dm {
@@ -22,6 +25,27 @@ namespace {
 
 std::string part_name(const task_config& task, const std::string& source) {
   return "task " + task.name + " on source " + source;
+}
+
+// Meta store kind: the incarnation (task_config::incarnation) a part's local records belong to,
+// by replay_plan_id.
+constexpr const char* part_incarnation_kind = "cluster_part";
+
+// Forgets the part's local records when they belong to another start of the task (one whose
+// stop-task this worker missed): its checkpoint, copy state, replay plan and operator
+// decision. Then notes the incarnation they belong to from now on.
+caf::error forget_other_incarnation(const std::shared_ptr<storage::database>& db,
+                                    const task_config& task, const std::string& source) {
+  storage::meta_store meta{db};
+  auto id = replay_plan_id(task.name, source);
+  auto mine = std::to_string(task.incarnation);
+  auto noted = meta.get(part_incarnation_kind, id);
+  if (!noted) return noted.error();
+  if (*noted && **noted == mine) return caf::none;
+  if (auto err = storage::checkpoint_store{db}.erase_part(task.name, source)) return err;
+  if (auto err = meta.erase(replay_plan_kind, id)) return err;
+  if (auto err = clear_decision(meta, task.name, source)) return err;
+  return meta.put(part_incarnation_kind, id, mine);
 }
 
 caf::expected<mysql_connection> open_target(const task_config& task) {
@@ -108,6 +132,7 @@ caf::expected<bool> take_over_part(const std::shared_ptr<storage::database>& db,
   auto conn = open_target(task);
   if (!conn) return conn.error();
   meta_scope scope{task.meta_schema, task.name, source};
+  if (auto err = forget_other_incarnation(db, task, source)) return err;
   for (auto& statement : meta_tables_ddl(task.meta_schema))
     if (auto err = conn->execute(statement)) return err;
   // From here on no transaction of an earlier owner commits: the rows read next are final.
@@ -126,14 +151,20 @@ caf::expected<bool> take_over_part(const std::shared_ptr<storage::database>& db,
   auto state = relay.load_state();
   if (!state) return state.error();
   uint32_t segment = *state ? (*state)->segment : 0;
+  // The run's apply marks name the segments of the relays that wrote them; the replay compares
+  // them with this relay's. Marks of other segments than the checkpoint's come before it (an
+  // earlier upstream server, or an owner before the last one, whose marks the last one's
+  // take-over moved): they are of no use. The rest move to this relay's segment.
+  auto marks = meta_table(scope.meta_schema, "apply_marks");
+  auto of_run = scope_condition(scope) + " AND run = " + std::to_string(cp.run);
+  auto old_segment = std::to_string(cp.next.segment);
+  if (auto err = conn->execute("DELETE FROM " + marks + of_run + " AND segment <> " + old_segment))
+    return err;
   if (segment != cp.next.segment) {
-    // The run's apply marks name the writer's segment; the replay compares them with this one's.
-    auto moved = conn->execute("UPDATE " + meta_table(scope.meta_schema, "apply_marks") +
-                               " SET segment = " + std::to_string(segment) +
-                               scope_condition(scope) + " AND run = " + std::to_string(cp.run) +
-                               " AND segment = " + std::to_string(cp.next.segment));
-    if (moved && conn->last_errno() != ER_NO_SUCH_TABLE && conn->last_errno() != ER_BAD_DB_ERROR)
-      return moved;
+    if (auto err = conn->execute("UPDATE " + marks + " SET segment = " +
+                                 std::to_string(segment) + of_run + " AND segment = " +
+                                 old_segment))
+      return err;
     cp.next.segment = segment;
     cp.safe_until.segment = segment;
   }

@@ -1,5 +1,7 @@
 #include "sync/downstream_checkpoint.hpp"
 
+#include <algorithm>
+
 #include "protocol/sql/quote.hpp"
 
 namespace dm {
@@ -48,9 +50,14 @@ std::optional<storage::sync_checkpoint> merge_checkpoint_rows(
   if (!newest) return std::nullopt;
   storage::sync_checkpoint cp;
   cp.run = newest->run;
+  // Keys of different owners belong to different relays (their segments count differently):
+  // only the latest owner's rows count. Its start row carries what it inherited.
+  int64_t epoch = newest->epoch;
+  for (auto& row : rows)
+    if (row.run == cp.run) epoch = std::max(epoch, row.epoch);
   bool first = true;
   for (auto& row : rows) {
-    if (row.run != cp.run) continue;
+    if (row.run != cp.run || row.epoch != epoch) continue;
     if (first || cp.next < row.mark.next) {
       cp.next = row.mark.next;
       cp.position = row.mark.position;

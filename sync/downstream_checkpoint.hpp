@@ -10,9 +10,11 @@
 //   - the syncer (writer = syncer_writer) upserts its row before a schema change runs downstream
 //     (the checkpoint before it, the mark past it), and when it is idle or stops in order.
 // Every row's checkpoint was applied in full when the row was written, and every change
-// committed downstream lies before the mark of the row written with it. So the largest
-// checkpoint and the largest mark among a run's rows are a checkpoint and a high-water mark of
-// the whole (task, source): a worker that starts there replays in safe mode up to the mark.
+// committed downstream lies before the mark of the row written with it. An owner's syncer
+// writes its start row (before anything else of it commits) with the checkpoint and mark it
+// took over, and marks never go below what the syncer replays to. So the largest checkpoint and
+// the largest mark among the latest owner's rows are a checkpoint and a high-water mark of the
+// whole (task, source): a worker that starts there replays in safe mode up to the mark.
 //
 // Keys are the writer's relay keys: their segment numbers (a count of upstream identity
 // changes the writer's relay saw) belong to that worker's relay; the upstream position beside
@@ -49,9 +51,10 @@ struct checkpoint_row {
 std::string checkpoint_row_sql(const meta_scope& scope, int64_t epoch, int32_t writer,
                                uint64_t run, const checkpoint_mark& mark);
 
-// The checkpoint the rows prove, in their writers' relay keys: the run of the most recently
-// written row, the largest checkpoint and the largest mark among that run's rows; clean (no
-// replay) when the mark is not past the checkpoint. Nullopt without rows.
+// The checkpoint the rows prove, in their writer's relay keys: the run of the most recently
+// written row, then the largest epoch (the latest owner) of that run, and the largest checkpoint
+// and the largest mark among those rows; clean (no replay) when the mark is not past the
+// checkpoint. Nullopt without rows.
 std::optional<storage::sync_checkpoint> merge_checkpoint_rows(
     const std::vector<checkpoint_row>& rows);
 

@@ -62,6 +62,19 @@ BOOST_AUTO_TEST_CASE(only_the_most_recently_written_run_counts) {
   BOOST_CHECK(cp->safe_until == (relay_key{0, 3, 200}));
 }
 
+BOOST_AUTO_TEST_CASE(only_the_latest_owners_rows_count) {
+  // The old owner's relay numbered its segments differently: its keys are not comparable.
+  auto old_owner = row(0, 7, 9000, 9500, "2026-11-29 10:00:00.000001");
+  old_owner.epoch = 3;
+  old_owner.mark.next.segment = 1;
+  auto new_owner = row(syncer_writer, 7, 500, 800, "2026-11-29 10:00:00.000000");
+  new_owner.epoch = 9;
+  auto cp = merge_checkpoint_rows({old_owner, new_owner});
+  BOOST_REQUIRE(cp);
+  BOOST_CHECK(cp->next == (relay_key{0, 3, 500}));
+  BOOST_CHECK(cp->safe_until == (relay_key{0, 3, 800}));
+}
+
 BOOST_AUTO_TEST_CASE(the_row_upsert_names_writer_run_and_both_keys) {
   checkpoint_mark mark{{1, 2, 345}, {"b'in.000002", 345}, "0-1-9", {1, 2, 999}};
   auto sql = checkpoint_row_sql({"dm_meta", "t", "s"}, 12, 3, 77, mark);
