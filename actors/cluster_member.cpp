@@ -343,7 +343,8 @@ caf::behavior member(member_ptr self, caf::actor_addr worker, worker_settings se
   st.addr = settings.addr;
   st.ttl = std::chrono::seconds{settings.keepalive_ttl};
   auto etcd = etcd_client::make(settings.join, call_timeout,
-                                {settings.ssl_ca, settings.ssl_cert, settings.ssl_key});
+                                {settings.ssl_ca, settings.ssl_cert, settings.ssl_key},
+                                {settings.etcd_user, settings.etcd_password});
   if (!etcd) {
     DM_ERROR("cluster member {}: {}", st.worker_name, describe(etcd.error()));
     self->quit(etcd.error());

@@ -79,11 +79,12 @@ caf::error bad_answer(const std::string& what, const std::string& answer) {
 
 caf::expected<etcd_client> etcd_client::make(const std::string& endpoints,
                                              std::chrono::milliseconds call_timeout,
-                                             etcd_tls tls) {
+                                             etcd_tls tls, etcd_login login) {
   etcd_client c;
   c.text_ = endpoints;
   c.timeout_ = call_timeout;
   c.tls_ = std::move(tls);
+  c.login_ = std::move(login);
   size_t start = 0;
   while (start <= endpoints.size()) {
     auto comma = endpoints.find(',', start);
@@ -119,6 +120,19 @@ caf::expected<etcd_client> etcd_client::make(const std::string& endpoints,
 
 caf::error etcd_client::call(const std::string& path, const std::string& body,
                              std::string& answer) {
+  if (!login_.user.empty() && token_.empty())
+    if (auto err = authenticate()) return err;
+  bool refused_token = false;
+  auto err = call_once(path, body, answer, refused_token);
+  if (!refused_token) return err;
+  token_.clear();
+  if (auto auth_err = authenticate()) return auth_err;
+  return call_once(path, body, answer, refused_token);
+}
+
+caf::error etcd_client::call_once(const std::string& path, const std::string& body,
+                                  std::string& answer, bool& refused_token) {
+  refused_token = false;
   std::string failures;
   for (size_t tried = 0; tried < endpoints_.size(); ++tried) {
     auto& ep = endpoints_[current_];
@@ -134,19 +148,56 @@ caf::error etcd_client::call(const std::string& path, const std::string& body,
     http.set_connection_timeout(ms / 1000, (ms % 1000) * 1000);
     http.set_read_timeout(ms / 1000, (ms % 1000) * 1000);
     http.set_write_timeout(ms / 1000, (ms % 1000) * 1000);
-    auto res = body.empty() ? http.Get(path.c_str())
-                            : http.Post(path.c_str(), body, "application/json");
-    if (res && res->status == 200) {
-      answer = std::move(res->body);
+    // The gateway ends its error answers with an HTTP trailer, which this httplib cannot read
+    // (it reports a read error after the whole body): the status and body are taken as they
+    // arrive, and an error answer counts once its body is complete JSON.
+    httplib::Request req;
+    req.method = body.empty() ? "GET" : "POST";
+    req.path = path;
+    if (!body.empty()) {
+      req.body = body;
+      req.set_header("Content-Type", "application/json");
+    }
+    if (!token_.empty()) req.set_header("Authorization", token_);
+    int status = 0;
+    std::string text;
+    req.response_handler = [&](const httplib::Response& r) {
+      status = r.status;
+      return true;
+    };
+    req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
+      text.append(data, size);
+      return true;
+    };
+    httplib::Response res;
+    auto error = httplib::Error::Success;
+    bool complete = http.send(req, res, error);
+    if (complete && status == 200) {
+      answer = std::move(text);
       return caf::none;
     }
-    std::string why = res ? "HTTP " + std::to_string(res->status) + " " + res->body.substr(0, 200)
-                          : httplib::to_string(res.error());
-    // etcd refused the request itself (a bad lease, a compacted revision): another member
-    // answers the same.
-    if (res && res->status >= 400 && res->status < 500)
-      return make_error(ec::unavailable, "etcd at " + ep.host + ":" + std::to_string(ep.port) +
-                                             " refused " + path + ": " + why);
+    auto where = "etcd at " + ep.host + ":" + std::to_string(ep.port);
+    bool refused = status >= 400 && status < 500 &&
+                   (complete || !json::parse(text, nullptr, false).is_discarded());
+    std::string why = status ? "HTTP " + std::to_string(status) + " " + text.substr(0, 200)
+                             : httplib::to_string(error);
+    // etcd refused the request itself (a bad lease, a compacted revision, auth): another
+    // member answers the same.
+    if (refused) {
+      if (text.find("invalid auth token") != std::string::npos) {
+        refused_token = true;
+        return make_error(ec::unavailable, where + " no longer knows this client's token");
+      }
+      if (text.find("user name is empty") != std::string::npos)
+        return make_error(ec::invalid_config,
+                          where + " has user/role auth on: set etcd-user and etcd-password "
+                                  "(dmctl: --etcd-user and --etcd-password)");
+      if (text.find("permission denied") != std::string::npos)
+        return make_error(ec::invalid_config,
+                          where + " denied etcd user '" + login_.user + "' " + path +
+                              ": grant that user a role with readwrite on the prefix /dmw/");
+      return make_error(ec::unavailable, where + " refused " + path + ": " + why);
+    }
     failures += (failures.empty() ? "" : "; ") + ep.host + ":" + std::to_string(ep.port) + " " +
                 why;
     current_ = (current_ + 1) % endpoints_.size();
@@ -154,6 +205,33 @@ caf::error etcd_client::call(const std::string& path, const std::string& body,
   return make_error(ec::unavailable,
                     "no etcd endpoint answered " + path + " (" + failures +
                         "); check that etcd runs and that join / --master-addr name it");
+}
+
+caf::error etcd_client::authenticate() {
+  std::string answer;
+  bool refused_token = false;
+  json body = {{"name", login_.user}, {"password", login_.password}};
+  auto err = call_once("/v3/auth/authenticate", body.dump(), answer, refused_token);
+  if (err) {
+    auto text = describe(err);
+    if (text.find("invalid user ID or password") != std::string::npos)
+      return make_error(ec::invalid_config,
+                        "etcd at " + text_ + " refused user '" + login_.user +
+                            "': wrong user or password (etcd-user, etcd-password; dmctl: "
+                            "--etcd-user, --etcd-password)");
+    if (text.find("authentication is not enabled") != std::string::npos)
+      return make_error(ec::invalid_config,
+                        "etcd at " + text_ + " has user/role auth off, yet etcd user '" +
+                            login_.user + "' is set: enable it (etcdctl auth enable) or leave "
+                                          "etcd-user out");
+    return err;
+  }
+  auto j = json::parse(answer, nullptr, false);
+  auto token = j.is_object() ? j.find("token") : j.end();
+  if (token == j.end() || !token->is_string() || token->get<std::string>().empty())
+    return bad_answer("an authentication", answer);
+  token_ = token->get<std::string>();
+  return caf::none;
 }
 
 caf::expected<std::optional<etcd_kv>> etcd_client::get(const std::string& key) {
@@ -272,7 +350,9 @@ caf::expected<int64_t> etcd_client::keepalive(int64_t lease) {
 
 caf::expected<std::string> etcd_client::version() {
   std::string answer;
-  if (auto err = call("/version", "", answer)) return err;
+  bool refused_token = false;
+  // Open to anyone, so no token: tells etcd from other servers before any login.
+  if (auto err = call_once("/version", "", answer, refused_token)) return err;
   if (answer.find("etcdserver") == std::string::npos) return bad_answer("/version", answer);
   return answer;
 }

@@ -39,6 +39,14 @@ struct etcd_tls {
   std::string key;
 };
 
+// etcd's user/role auth: the user the client authenticates as (empty: etcd's auth is off). The
+// client fetches a token on its first call and again when etcd no longer knows it (tokens end
+// after etcd's --auth-token-ttl idle, or when the member that knew them restarts).
+struct etcd_login {
+  std::string user;
+  std::string password;
+};
+
 class etcd_client {
  public:
   // `endpoints`: "host:port,host:port", each with an optional http:// or https:// (TLS, which
@@ -46,7 +54,7 @@ class etcd_client {
   static caf::expected<etcd_client> make(const std::string& endpoints,
                                          std::chrono::milliseconds call_timeout =
                                              std::chrono::milliseconds{1500},
-                                         etcd_tls tls = {});
+                                         etcd_tls tls = {}, etcd_login login = {});
 
   // The key, or nullopt when absent.
   caf::expected<std::optional<etcd_kv>> get(const std::string& key);
@@ -89,13 +97,21 @@ class etcd_client {
     bool https = false;
   };
   // POSTs `body` (JSON) to `path` (GETs it when `body` is empty) and puts the answer's text
-  // into `answer`.
+  // into `answer`; with a login, under a token, fetched again once if etcd refused it.
   caf::error call(const std::string& path, const std::string& body, std::string& answer);
+  // One try of `call` over the endpoints; `refused_token` is set when etcd answered that it
+  // does not know the token sent.
+  caf::error call_once(const std::string& path, const std::string& body, std::string& answer,
+                       bool& refused_token);
+  // Fetches a token for `login_` into `token_`.
+  caf::error authenticate();
 
   std::vector<endpoint> endpoints_;
   size_t current_ = 0;
   std::chrono::milliseconds timeout_{1500};
   etcd_tls tls_;
+  etcd_login login_;
+  std::string token_;
   std::string text_;
 };
 

@@ -36,6 +36,9 @@ struct worker_settings {
   std::string ssl_ca;
   std::string ssl_cert;
   std::string ssl_key;
+  // etcd's user/role auth (etcd-user, etcd-password, the password decrypted); empty user: none.
+  std::string etcd_user;
+  std::string etcd_password;
 };
 
 // A server connection as configured: `from` of a source, `target-database` of a task.

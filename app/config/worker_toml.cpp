@@ -124,6 +124,8 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
     else if (key == "join") string_value(cfg.join);
     else if (key == "keepalive-ttl") seconds_value(cfg.keepalive_ttl);
     else if (key == "relay-keepalive-ttl") seconds_value(cfg.relay_keepalive_ttl);
+    else if (key == "etcd-user") string_value(cfg.etcd_user);
+    else if (key == "etcd-password") string_value(cfg.etcd_password);
     else if (key == "shard-lock-report-after") seconds_value(cfg.shard_lock_report_after);
     else if (key == "data-dir") string_value(cfg.data_dir);
     else if (key == "log-file") string_value(cfg.log_file);
@@ -167,6 +169,7 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
       if (dm == std::end(dm_keys))
         problems.add(where + " is not a known key; known keys: name, worker-addr, "
                              "advertise-addr, join, keepalive-ttl, relay-keepalive-ttl, "
+                             "etcd-user, etcd-password, "
                              "data-dir, log-file, log-level, metrics-addr, relay-fsync, "
                              "secret-key-path, ssl-ca, ssl-cert, ssl-key, cert-allowed-cn, "
                              "admin-token-path, shard-lock-report-after");
@@ -196,6 +199,8 @@ caf::expected<worker_config> parse_worker_toml(const std::string& text, const st
       warnings.push_back(file + ": join names port 8261, DM-master's; dm-worker has no master "
                                 "and joins etcd itself: name the etcd client endpoints "
                                 "(usually port 2379)");
+    if (cfg.etcd_user.empty() && !cfg.etcd_password.empty())
+      problems.add(file + ": etcd-password needs etcd-user (the etcd user it belongs to)");
     if (cfg.keepalive_ttl < 3)
       problems.add(file + ": keepalive-ttl must be at least 3 seconds in a cluster (a worker "
                           "fences itself 1 s before its lease could end)");

@@ -29,6 +29,10 @@ struct worker_config {
   // dead worker's sources move. relay-keepalive-ttl is DM's and taken without effect.
   int64_t keepalive_ttl = 10;
   int64_t relay_keepalive_ttl = 1800;
+  // etcd's user/role auth: the user the worker logs in as, and its password (plain or made by
+  // `dmctl encrypt`, then decrypted with secret-key-path). Empty user: etcd's auth is off.
+  std::string etcd_user;
+  std::string etcd_password;
   // RocksDB lives here.
   std::string data_dir = "dm-worker-data";
   // Empty logs to stderr.

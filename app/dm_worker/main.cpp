@@ -108,6 +108,11 @@ int main(int argc, char** argv) {
     if (!key) return fail(dm::describe(key.error()));
     settings.secret_key = std::move(*key);
   }
+  if (auto err = dm::check_encrypted_form(cfg->etcd_password, settings.secret_key,
+                                          "etcd-password"))
+    return fail(dm::describe(err));
+  settings.etcd_user = cfg->etcd_user;
+  settings.etcd_password = dm::plain_password(cfg->etcd_password, settings.secret_key);
   auto root = sys.spawn(dm::worker, settings, *db);
   auto gate = sys.spawn(dm::admin_gate, root, token, cfg->name);
   auto port = tls ? caf::openssl::publish(gate, cfg->worker_addr.port,

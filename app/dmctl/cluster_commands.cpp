@@ -52,8 +52,9 @@ caf::error check_id(const std::string& kind, const std::string& id) {
 }  // namespace
 
 caf::expected<std::optional<etcd_client>> connect_cluster(const std::string& addrs,
-                                                          const etcd_tls& tls) {
-  auto etcd = etcd_client::make(addrs, std::chrono::milliseconds{1000}, tls);
+                                                          const etcd_tls& tls,
+                                                          const etcd_login& login) {
+  auto etcd = etcd_client::make(addrs, std::chrono::milliseconds{1000}, tls, login);
   if (!etcd) {
     // Worker addresses are HOST:PORT too; only a TLS endpoint without its CA is a mistake here.
     if (addrs.find("https://") != std::string::npos) return etcd.error();

@@ -17,9 +17,10 @@ namespace dm::dmctl {
 // then taken as worker addresses (DM's --master-addr without a cluster). Any later failure of
 // etcd (no quorum, say) is reported as etcd's.
 // `tls`: dmctl's --ssl-* files, used for https:// endpoints. An https:// endpoint without a CA
-// file is the error.
+// file is the error. `login`: --etcd-user and its password, when etcd's auth is on.
 caf::expected<std::optional<etcd_client>> connect_cluster(const std::string& addrs,
-                                                          const etcd_tls& tls);
+                                                          const etcd_tls& tls,
+                                                          const etcd_login& login);
 
 // The admin addresses of the live workers, "host:port,..."; an error when none is alive.
 caf::expected<std::string> live_worker_addrs(etcd_client& etcd);

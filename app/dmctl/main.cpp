@@ -89,6 +89,8 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   bool json = false;
   if (const char* env = std::getenv("DM_WORKER_ADDR")) opts.worker_addrs = env;
   std::string master_addrs;
+  etcd_login etcd_user;
+  if (const char* env = std::getenv("DM_ETCD_PASSWORD")) etcd_user.password = env;
   app.add_option("--worker-addr", opts.worker_addrs,
                  "worker admin endpoint(s), HOST:PORT[,HOST:PORT...] (default 127.0.0.1:8262 or "
                  "$DM_WORKER_ADDR)");
@@ -96,6 +98,11 @@ int run_once(std::vector<std::string> args, bool* interactive) {
                  "a cluster's etcd endpoints, HOST:PORT[,HOST:PORT...]: sources are kept in "
                  "etcd and commands go to its live workers (endpoints that are not etcd are "
                  "taken as --worker-addr, as DM's flag was before)");
+  app.add_option("--etcd-user", etcd_user.user,
+                 "with --master-addr: the etcd user to log in as when etcd's auth is on");
+  app.add_option("--etcd-password", etcd_user.password,
+                 "the etcd user's password (default $DM_ETCD_PASSWORD, which keeps it off the "
+                 "command line)");
   app.add_flag("--json", json, "print the answer as JSON");
   app.add_option("--ssl-ca", opts.ssl_ca, "TLS: the CA that signed the workers' certificates");
   app.add_option("--ssl-cert", opts.ssl_cert, "TLS: dmctl's certificate (PEM)");
@@ -289,7 +296,8 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   std::optional<etcd_client> etcd;
   if (!master_addrs.empty()) {
     auto cluster =
-        dmctl::connect_cluster(master_addrs, {opts.ssl_ca, opts.ssl_cert, opts.ssl_key});
+        dmctl::connect_cluster(master_addrs, {opts.ssl_ca, opts.ssl_cert, opts.ssl_key},
+                               etcd_user);
     if (!cluster) return print(json, cluster.error());
     etcd = std::move(*cluster);
     if (!etcd) opts.worker_addrs = master_addrs;

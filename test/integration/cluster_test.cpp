@@ -73,17 +73,28 @@ class writer {
   std::thread thread_;
 };
 
+// The etcd user workers and dmctl log in as when a case turns etcd's auth on.
+constexpr const char* etcd_user = "dm";
+constexpr const char* etcd_password = "dm-etcd-secret";
+
 struct cluster_setup {
   etcd_cluster etcd{3};
   mariadb_sandbox u1, u2;
   std::vector<std::unique_ptr<worker_process>> workers;
+  bool etcd_auth = false;
 
-  cluster_setup() {
+  // `etcd_auth`: etcd's user/role auth is on, and the workers and dmctl log in as a user whose
+  // role reaches only the cluster's keys (/dmw/).
+  explicit cluster_setup(bool with_etcd_auth = false) : etcd_auth(with_etcd_auth) {
+    if (etcd_auth) etcd.enable_auth(etcd_user, etcd_password, "/dmw/");
     for (int i = 1; i <= 3; ++i) {
       worker_options o;
       o.name = "w" + std::to_string(i);
       o.extra_toml = "join = \"" + etcd.endpoints() + "\"\nkeepalive-ttl = " +
                      std::to_string(keepalive_ttl) + "\n";
+      if (etcd_auth)
+        o.extra_toml += std::string{"etcd-user = \""} + etcd_user + "\"\netcd-password = \"" +
+                        etcd_password + "\"\n";
       workers.push_back(std::make_unique<worker_process>(o));
     }
   }
@@ -92,6 +103,8 @@ struct cluster_setup {
   nlohmann::json dmctl(const std::vector<std::string>& args) const {
     std::vector<std::string> argv{binary_path("dmctl"), "--master-addr", etcd.endpoints(),
                                   "--json"};
+    if (etcd_auth) argv.insert(argv.end(), {"--etcd-user", etcd_user, "--etcd-password",
+                                            etcd_password});
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = run_command(argv);
     if (r.exit_code != 0)
@@ -344,12 +357,26 @@ BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_ru
 }
 
 BOOST_AUTO_TEST_CASE(etcd_leader_loss_and_scheduler_dying_with_an_owner) {
-  cluster_setup c;
+  // etcd's user/role auth is on in this case: workers and dmctl log in, with a role that reaches
+  // only the cluster's keys; tokens a restarted etcd member forgot are fetched again.
+  cluster_setup c{true};
   writer load{{&c.u1, &c.u2}};
   c.create("s1", c.u1);
   c.create("s2", c.u2);
   c.wait_owner("s1");
   c.wait_owner("s2");
+  const std::vector<std::string> list{binary_path("dmctl"), "--master-addr", c.etcd.endpoints(),
+                                      "list-member"};
+  auto anonymous = run_command(list);
+  BOOST_TEST(anonymous.exit_code != 0);
+  BOOST_TEST(anonymous.err.find("has user/role auth on: set etcd-user") != std::string::npos,
+             anonymous.err);
+  auto wrong_argv = list;
+  wrong_argv.insert(wrong_argv.end(), {"--etcd-user", etcd_user, "--etcd-password", "nope"});
+  auto wrong = run_command(wrong_argv);
+  BOOST_TEST(wrong.exit_code != 0);
+  BOOST_TEST(wrong.err.find("refused user 'dm': wrong user or password") != std::string::npos,
+             wrong.err);
 
   // The etcd leader is SIGKILLed: the cluster goes on with two members. Nobody's lease lapses
   // (no worker fences itself, s1 stays where it is), and a source removed and made again then

@@ -64,6 +64,36 @@ void etcd_cluster::start(int i) {
   members_.at(i) = child_process{argv, dir_ + "/" + name + ".log", true};
 }
 
+void etcd_cluster::enable_auth(const std::string& user, const std::string& password,
+                               const std::string& prefix) {
+  auto b64 = [](const std::string& text) {
+    auto r = run_command({"sh", "-c", "printf %s \"$0\" | base64 -w0", text});
+    return r.out;
+  };
+  auto prefix_end = prefix;
+  ++prefix_end.back();
+  using nlohmann::json;
+  const json steps[][2] = {
+      {"/v3/auth/role/add", {{"name", "root"}}},
+      {"/v3/auth/user/add", {{"name", "root"}, {"password", "root-" + dir_}}},
+      {"/v3/auth/user/grant", {{"user", "root"}, {"role", "root"}}},
+      {"/v3/auth/role/add", {{"name", user + "-role"}}},
+      {"/v3/auth/role/grant",
+       {{"name", user + "-role"},
+        {"perm",
+         {{"permType", "READWRITE"}, {"key", b64(prefix)}, {"range_end", b64(prefix_end)}}}}},
+      {"/v3/auth/user/add", {{"name", user}, {"password", password}}},
+      {"/v3/auth/user/grant", {{"user", user}, {"role", user + "-role"}}},
+      {"/v3/auth/enable", json::object()},
+  };
+  auto port = client_ports_[leader()];
+  for (auto& [path, body] : steps) {
+    auto answer = post(port, path.get<std::string>(), body.dump());
+    if (answer.find("\"header\"") == std::string::npos)
+      throw std::runtime_error("etcd refused " + path.get<std::string>() + ": " + answer);
+  }
+}
+
 int etcd_cluster::leader() {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
   while (std::chrono::steady_clock::now() < deadline) {

@@ -35,6 +35,11 @@ class etcd_cluster {
   // The index of the member that leads now (asked of the live members); throws when none
   // knows within 30 s.
   int leader();
+  // Turns on etcd's user/role auth as an operator would (etcdctl role add, grant-permission,
+  // user add, grant-role, auth enable): a root user, and `user` with `password` whose role may
+  // read and write only the keys under `prefix`. Throws when etcd refuses a step.
+  void enable_auth(const std::string& user, const std::string& password,
+                   const std::string& prefix);
 
  private:
   std::string url(int port) const { return "http://" + host_ + ":" + std::to_string(port); }

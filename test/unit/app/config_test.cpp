@@ -342,6 +342,15 @@ BOOST_AUTO_TEST_CASE(worker_toml) {
                     "/etc/dm/key");
   BOOST_CHECK(contains(error_of(parse_worker("secret-key-path = 1\n", "w.toml")),
                        "secret-key-path must be a string"));
+  auto login = parse_worker("join = \"10.0.0.1:2379\"\netcd-user = \"dm\"\n"
+                            "etcd-password = \"pw\"\n",
+                            "w.toml");
+  DM_REQUIRE_OK(login);
+  BOOST_CHECK_EQUAL(login->etcd_user, "dm");
+  BOOST_CHECK_EQUAL(login->etcd_password, "pw");
+  BOOST_CHECK(contains(error_of(parse_worker("join = \"10.0.0.1:2379\"\netcd-password = \"pw\"\n",
+                                             "w.toml")),
+                       "w.toml: etcd-password needs etcd-user"));
   auto v6 = parse_host_port("[::1]:9000", "addr");
   BOOST_REQUIRE(v6);
   BOOST_CHECK_EQUAL(v6->host, "::1");
