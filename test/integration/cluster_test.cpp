@@ -9,11 +9,15 @@
 // relay catches up with its upstream.
 //
 // A task started through etcd follows its source: under a sysbench + mixed-type load in `all`
-// mode, its owner is SIGKILLed and then its source transferred; each new owner goes on from the
-// checkpoint kept downstream, and every table ends identical. Another case freezes the owner
+// mode, the etcd leader is SIGKILLed (the part stays), then its owner dies together with the
+// scheduling worker, then its source is transferred to a restarted worker; each new owner goes
+// on from the checkpoint kept downstream, and every table ends identical. The leader-loss case
+// of the control plane runs with etcd's user/role auth on. Another case freezes the owner
 // under load and counts, from the owners' epochs in the checkpoint rows, the old owner's rows
 // committed after the new one raised the fence downstream (none), then raises the fence under a
 // running owner, whose part must pause without committing anything more.
+//
+// Cases are labelled `control` (sources only) and `tasks`; meson runs the two labels as two tests.
 #define BOOST_TEST_MODULE cluster
 #include <boost/test/unit_test.hpp>
 
@@ -163,6 +167,17 @@ struct cluster_setup {
     return n;
   }
 
+  // Whether worker `name` is online in etcd within 30 s (a restarted worker joins again).
+  bool wait_online(const std::string& name) const {
+    auto deadline = clock_type::now() + std::chrono::seconds{30};
+    while (clock_type::now() < deadline) {
+      for (auto& m : members())
+        if (m["name"] == name && m["state"] == "online") return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds{200});
+    }
+    return false;
+  }
+
   // A worker that is neither of `others` (w1, w2, w3).
   static std::string another_worker(const std::set<std::string>& others) {
     for (int i = 1; i <= 3; ++i) {
@@ -249,7 +264,7 @@ double seconds_since(clock_type::time_point t) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_run_once) {
+BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_run_once, *boost::unit_test::label("control")) {
   cluster_setup c;
   writer load{{&c.u1, &c.u2}};
   c.create("s1", c.u1);
@@ -285,14 +300,7 @@ BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_ru
 
   // The killed worker comes back and rejoins; its stored sources do not start by themselves.
   c.named(first).start();
-  auto rejoin_deadline = clock_type::now() + std::chrono::seconds{30};
-  bool online = false;
-  while (!online && clock_type::now() < rejoin_deadline) {
-    for (auto& m : c.members())
-      online |= m["name"] == first && m["state"] == "online";
-    if (!online) std::this_thread::sleep_for(std::chrono::milliseconds{200});
-  }
-  BOOST_TEST(online);
+  BOOST_TEST(c.wait_online(first));
   BOOST_TEST(!c.runs(c.named(first), "s1"));
   BOOST_TEST(c.running_count("s1") == 1);
 
@@ -356,7 +364,7 @@ BOOST_AUTO_TEST_CASE(sources_move_off_dead_frozen_and_transferred_owners_each_ru
   BOOST_TEST(c.owner("s1").empty());
 }
 
-BOOST_AUTO_TEST_CASE(etcd_leader_loss_and_scheduler_dying_with_an_owner) {
+BOOST_AUTO_TEST_CASE(etcd_leader_loss_and_scheduler_dying_with_an_owner, *boost::unit_test::label("control")) {
   // etcd's user/role auth is on in this case: workers and dmctl log in, with a role that reaches
   // only the cluster's keys; tokens a restarted etcd member forgot are fetched again.
   cluster_setup c{true};
@@ -430,7 +438,7 @@ BOOST_AUTO_TEST_CASE(etcd_leader_loss_and_scheduler_dying_with_an_owner) {
   wait_relay_reached(c.named(survivor), "s2", master_position(c.u2));
 }
 
-BOOST_AUTO_TEST_CASE(an_owner_cut_off_from_etcd_alone_fences_itself_and_its_source_moves) {
+BOOST_AUTO_TEST_CASE(an_owner_cut_off_from_etcd_alone_fences_itself_and_its_source_moves, *boost::unit_test::label("control")) {
   // w1 on a host of its own whose control link (to etcd) is cut while its data link (to MariaDB
   // and dmctl) stays: the partition DM's tf#7658 was about.
   two_link_host host;
@@ -583,27 +591,61 @@ uint64_t count_of(const mariadb_sandbox& server, const std::string& sql) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(a_task_follows_its_source_through_kill_and_transfer_with_identical_data) {
+BOOST_AUTO_TEST_CASE(a_task_follows_its_source_through_kill_and_transfer_with_identical_data, *boost::unit_test::label("tasks")) {
   cluster_setup c;
   mariadb_sandbox down;
   auto first = start_all_mode_task(c, down);
   load_writers writing{c.u1, task_load(), 7, "app"};
   std::this_thread::sleep_for(std::chrono::seconds{4});
 
-  // 1. The owner dies under load: the source and its task go on elsewhere.
+  // 1. The etcd leader dies under load: nobody's lease lapses, the part stays and applies.
+  size_t fences = 0;
+  for (auto& w : c.workers) fences += w->count_log_lines(fence_line);
+  auto etcd_leader = c.etcd.leader();
+  c.etcd.kill(etcd_leader);
+  c.etcd.leader();
+  std::this_thread::sleep_for(std::chrono::seconds{3});
+  BOOST_CHECK_EQUAL(c.owner("s1"), first);
+  auto rows_applied = [&] {
+    auto status = part_status(c.named(first), "tt");
+    return status.is_null() ? uint64_t{0} : status["rows_applied"].get<uint64_t>();
+  };
+  auto applied = rows_applied();
+  auto deadline = clock_type::now() + std::chrono::seconds{30};
+  while (rows_applied() <= applied && clock_type::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  BOOST_CHECK_GT(rows_applied(), applied);
+  size_t fences_after = 0;
+  for (auto& w : c.workers) fences_after += w->count_log_lines(fence_line);
+  BOOST_CHECK_EQUAL(fences_after, fences);
+  c.etcd.start(etcd_leader);
+
+  // 2. The owner dies under load together with the scheduling worker (or, when the owner
+  // schedules, with another worker): the last worker schedules and goes on with the task.
+  auto scheduler = c.dmctl({"list-member"})["leader"].get<std::string>();
+  auto companion = scheduler != first ? scheduler : cluster_setup::another_worker({first});
+  auto survivor = cluster_setup::another_worker({first, companion});
   auto killed_at = clock_type::now();
   c.named(first).kill();
+  c.named(companion).kill();
   auto second = c.wait_owner("s1", first);
+  BOOST_CHECK_EQUAL(second, survivor);
   wait_applying(c.named(second), "tt");
   auto resumed = std::chrono::duration<double>(clock_type::now() - killed_at).count();
-  std::cout << "cluster: SIGKILL of the owner -> task applying on " << second << " after "
-            << resumed << " s (keepalive-ttl " << keepalive_ttl << " s)" << std::endl;
+  std::cout << "cluster: SIGKILL of the owner " << first << " and of " << companion
+            << " (the scheduler was " << scheduler << ") -> task applying on " << second
+            << " after " << resumed << " s (keepalive-ttl " << keepalive_ttl << " s); "
+            << applied << " rows applied before" << std::endl;
   BOOST_CHECK_LT(resumed, keepalive_ttl + 30.0);
-  std::this_thread::sleep_for(std::chrono::seconds{4});
+  c.named(first).start();
+  c.named(companion).start();
+  BOOST_CHECK(c.wait_online(first));
+  BOOST_CHECK(c.wait_online(companion));
+  std::this_thread::sleep_for(std::chrono::seconds{2});
 
-  // 2. transfer-source under load: the owner stops the part (saving its checkpoint), the next
-  // one goes on from it.
-  auto third = cluster_setup::another_worker({first, second});
+  // 3. transfer-source under load to a restarted worker (its local records of the part are
+  // stale): the owner stops the part (saving its checkpoint), the next one goes on from it.
+  auto third = first;
   c.dmctl({"transfer-source", "s1", third});
   BOOST_CHECK_EQUAL(c.wait_owner("s1", second), third);
   wait_applying(c.named(third), "tt");
@@ -621,7 +663,7 @@ BOOST_AUTO_TEST_CASE(a_task_follows_its_source_through_kill_and_transfer_with_id
     if (w->pid() > 0) BOOST_CHECK(part_status(*w, "tt").is_null());
 }
 
-BOOST_AUTO_TEST_CASE(a_frozen_owner_writes_no_row_after_its_source_moved) {
+BOOST_AUTO_TEST_CASE(a_frozen_owner_writes_no_row_after_its_source_moved, *boost::unit_test::label("tasks")) {
   cluster_setup c;
   mariadb_sandbox down;
   auto first = start_all_mode_task(c, down);
@@ -672,7 +714,7 @@ BOOST_AUTO_TEST_CASE(a_frozen_owner_writes_no_row_after_its_source_moved) {
   expect_identical(c, writing, down, third);
 }
 
-BOOST_AUTO_TEST_CASE(a_new_owner_that_needs_a_purged_binlog_pauses_the_task_saying_so) {
+BOOST_AUTO_TEST_CASE(a_new_owner_that_needs_a_purged_binlog_pauses_the_task_saying_so, *boost::unit_test::label("tasks")) {
   cluster_setup c;
   mariadb_sandbox down;
   for (auto* server : {&c.u1, &down})
@@ -717,10 +759,11 @@ BOOST_AUTO_TEST_CASE(a_new_owner_that_needs_a_purged_binlog_pauses_the_task_sayi
   BOOST_CHECK_GT(rows, 0u);
 }
 
-// Chaos: faults of the cases above, in a random order, under the same load; every table ends
+// Chaos: faults of the cases above (owner killed, alone or with the scheduler; owner frozen;
+// transfer-source; etcd leader killed), in a random order, under the same load; every table ends
 // identical. Short mode (CI) injects 4 faults; DM_CLUSTER_CHAOS_FAULTS=N injects N (long mode:
 // 40), and DM_CLUSTER_CHAOS_SEED replays the order a run printed.
-BOOST_AUTO_TEST_CASE(cluster_chaos_under_load_ends_with_identical_data) {
+BOOST_AUTO_TEST_CASE(cluster_chaos_under_load_ends_with_identical_data, *boost::unit_test::label("tasks")) {
   auto env = [](const char* name) -> uint64_t {
     const char* v = std::getenv(name);
     return v && *v ? std::stoull(v) : 0;
@@ -739,7 +782,7 @@ BOOST_AUTO_TEST_CASE(cluster_chaos_under_load_ends_with_identical_data) {
     std::this_thread::sleep_for(std::chrono::milliseconds{2000 + rng() % 3000});
     auto owner = c.wait_owner("s1");
     std::string fault;
-    switch (rng() % 4) {
+    switch (rng() % 5) {
       case 0: {
         fault = "owner SIGKILLed (and started again)";
         c.named(owner).kill();
@@ -763,6 +806,18 @@ BOOST_AUTO_TEST_CASE(cluster_chaos_under_load_ends_with_identical_data) {
         if (target.empty()) continue;
         c.dmctl({"transfer-source", "s1", target});
         wait_applying(c.named(c.wait_owner("s1", owner)), "tt");
+        break;
+      }
+      case 3: {
+        fault = "owner SIGKILLed with the scheduling worker (both started again)";
+        auto scheduler = c.dmctl({"list-member"})["leader"].get<std::string>();
+        auto companion = scheduler != owner ? scheduler : cluster_setup::another_worker({owner});
+        c.named(owner).kill();
+        c.named(companion).kill();
+        wait_applying(c.named(c.wait_owner("s1", owner)), "tt");
+        c.named(owner).start();
+        c.named(companion).start();
+        BOOST_CHECK(c.wait_online(owner) && c.wait_online(companion));
         break;
       }
       default: {
