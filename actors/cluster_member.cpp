@@ -310,6 +310,10 @@ void send_tasks(member_ptr self, const cluster_view& view) {
       continue;
     }
     cfg->incarnation = view.task_revision.at(name);
+    if (auto stage = view.task_stage_revision.find(name); stage != view.task_stage_revision.end()) {
+      cfg->cluster_paused = view.task_paused.at(name);
+      cfg->cluster_stage_revision = stage->second;
+    }
     tasks.push_back(std::move(*cfg));
   }
   if (auto worker = worker_of(st)) self->send(worker, cluster_tasks_atom_v, std::move(tasks));

@@ -59,6 +59,8 @@ struct worker_actor_state {
     std::vector<caf::typed_response_promise<task_status>> stopping;
     // Sources whose part pause-task paused (persisted); those parts start paused.
     std::set<std::string> paused;
+    // In a cluster: the etcd revision of the stage (stages/<t>) the parts here last followed.
+    int64_t cluster_stage_revision = 0;
     // update-task is changing its subtasks' rules (pause, resume, handle-error, stop and
     // another update wait).
     bool updating = false;

@@ -108,6 +108,24 @@ void start_cluster_task(self_ptr self, const task_config& cfg,
           });
 }
 
+// The operator paused or resumed parts through etcd since the parts here last followed the
+// stage: the parts here follow it now. (dmctl also sends the command to the workers at once;
+// only a stage newer than the one followed counts, so that a view read before dmctl wrote
+// cannot undo what dmctl asked.)
+void follow_stage(self_ptr self, worker_actor_state::task_entry& entry, const task_config& cfg) {
+  if (cfg.cluster_stage_revision <= entry.cluster_stage_revision || entry.subtasks.empty())
+    return;
+  std::set<std::string> wanted{cfg.cluster_paused.begin(), cfg.cluster_paused.end()};
+  std::vector<std::string> pause, resume;
+  for (auto& [id, part] : entry.subtasks) {
+    if (wanted.count(id) && !entry.paused.count(id)) pause.push_back(id);
+    if (!wanted.count(id) && entry.paused.count(id)) resume.push_back(id);
+  }
+  entry.cluster_stage_revision = cfg.cluster_stage_revision;
+  if (!pause.empty()) change_paused(self, cfg.name, true, pause, {});
+  if (!resume.empty()) change_paused(self, cfg.name, false, resume, {});
+}
+
 }  // namespace
 
 void run_cluster_tasks(self_ptr self) {
@@ -131,7 +149,11 @@ void run_cluster_tasks(self_ptr self) {
     bool another_start = entry.config.incarnation != cfg.incarnation;
     for (auto& id : sources) another_start = another_start || !entry.respawn.count(id);
     // Started again with every source it has here now, once these parts ended.
-    if (another_start) let_task_go(self, cfg.name);
+    if (another_start) {
+      let_task_go(self, cfg.name);
+      continue;
+    }
+    follow_stage(self, entry, cfg);
   }
   // Removed from etcd: dmctl's stop-task, which asks this worker next to remove the task with
   // its records. A task still here a while later missed that request; it stops, its records

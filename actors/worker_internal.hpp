@@ -126,6 +126,10 @@ caf::result<task_status> handle_error(self_ptr self, const std::string& name,
                                       const std::vector<std::string>& sources);
 caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool paused,
                                     const std::vector<std::string>& sources);
+// set_paused answering `rp` (a default promise for nobody), for the worker's own use.
+void change_paused(self_ptr self, const std::string& name, bool paused,
+                   const std::vector<std::string>& sources,
+                   caf::typed_response_promise<task_status> rp);
 caf::result<task_status> update_task(self_ptr self, task_config updated);
 caf::result<std::string> binlog_schema(self_ptr self, const std::string& task,
                                        const std::string& db, const std::string& table);

@@ -268,11 +268,14 @@ void launch_task(self_ptr self, const task_config& cfg,
              auto& st = self->state;
              done_creating(st, cfg.name);
              if (err) {
-  rp.deliver(err);
-  return;
-}
+               rp.deliver(err);
+               return;
+             }
              auto& entry = st.tasks[cfg.name];
              entry.config = cfg;
+             // In a cluster, the parts start in the stage the operator left them in.
+             entry.paused.insert(cfg.cluster_paused.begin(), cfg.cluster_paused.end());
+             entry.cluster_stage_revision = cfg.cluster_stage_revision;
              spawn_subtasks(self, cfg.name, entry);
              DM_INFO("worker {} started task {} on {} source(s)", st.worker_name, cfg.name,
                      entry.subtasks.size());
@@ -761,15 +764,30 @@ std::set<std::string> paused_sources(const std::string& record, const task_confi
 
 caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool paused,
                                     const std::vector<std::string>& sources) {
+  auto rp = self->make_response_promise<task_status>();
+  change_paused(self, name, paused, sources, rp);
+  return rp;
+}
+
+void change_paused(self_ptr self, const std::string& name, bool paused,
+                   const std::vector<std::string>& sources,
+                   caf::typed_response_promise<task_status> rp) {
   auto& st = self->state;
   auto it = st.tasks.find(name);
-  if (it == st.tasks.end())
-    return not_on_worker(st, "task", name);
-  if (auto err = busy(it->second, name)) return err;
+  if (it == st.tasks.end()) {
+    rp.deliver(not_on_worker(st, "task", name));
+    return;
+  }
+  if (auto err = busy(it->second, name)) {
+    rp.deliver(err);
+    return;
+  }
   auto targets = parts_on(it->second, sources);
-  if (targets.empty() && !sources.empty())
-    return make_error(ec::not_found, "task " + name + " runs on no source of " + join(sources) +
-                                         " on worker " + st.worker_name);
+  if (targets.empty() && !sources.empty()) {
+    rp.deliver(make_error(ec::not_found, "task " + name + " runs on no source of " +
+                                             join(sources) + " on worker " + st.worker_name));
+    return;
+  }
   auto now_paused = it->second.paused;
   if (sources.empty()) {
     now_paused.clear();
@@ -780,7 +798,6 @@ caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool
       if (paused) now_paused.insert(id);
       else now_paused.erase(id);
   }
-  auto rp = self->make_response_promise<task_status>();
   auto db = st.db;
   // The operator's choice is kept first, so that a restart keeps the parts as they were left.
   on_store(self, st.store,
@@ -804,7 +821,6 @@ caf::result<task_status> set_paused(self_ptr self, const std::string& name, bool
              if (paused) ask_parts(self, name, sources, rp, pause_task_atom_v);
              else ask_parts(self, name, sources, rp, resume_task_atom_v);
            });
-  return rp;
 }
 
 caf::result<task_status> update_task(self_ptr self, task_config updated) {

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 namespace dm {
 
 namespace {
@@ -46,10 +48,29 @@ caf::expected<cluster_view> read_cluster_view(etcd_client& etcd) {
     view.tasks[name] = kv.value;
     view.task_revision[name] = kv.create_revision;
   }
+  auto stages = etcd.get_prefix(root + "stages/");
+  if (!stages) return stages.error();
+  for (auto& kv : *stages) {
+    auto name = kv.key.substr(root.size() + 7);
+    auto j = nlohmann::json::parse(kv.value, nullptr, false);
+    auto run = view.task_revision.find(name);
+    if (run == view.task_revision.end() || !j.is_object() || !j.contains("run") ||
+        !j["run"].is_number_integer() || j["run"].get<int64_t>() != run->second ||
+        !j.contains("paused") || !j["paused"].is_array())
+      continue;
+    auto& paused = view.task_paused[name];
+    for (auto& id : j["paused"])
+      if (id.is_string()) paused.push_back(id.get<std::string>());
+    view.task_stage_revision[name] = kv.mod_revision;
+  }
   auto leader = etcd.get(cluster_keys::leader);
   if (!leader) return leader.error();
   if (*leader) view.leader = (*leader)->value;
   return view;
+}
+
+std::string task_stage_value(int64_t run, const std::vector<std::string>& paused) {
+  return nlohmann::json{{"run", run}, {"paused", paused}}.dump();
 }
 
 }  // namespace dm

@@ -9,6 +9,9 @@
 //   last-bound/<s>  = <w>               the owner when it binds; a preference, never removed
 //   tasks/<t>       = task config       dmctl start-task / stop-task; each source's owner runs
 //                                       the task's part on that source
+//   stages/<t>      = {"run", "paused"} dmctl pause-task / resume-task: the sources whose part
+//                                       is paused, for the task's record created at revision
+//                                       `run`; written, never removed, while the task exists
 //
 // A worker runs a source only while bound/<s> names it; the key ends with the worker's lease, so
 // a dead or cut-off worker's sources are free again after keepalive-ttl.
@@ -32,6 +35,7 @@ inline std::string assign(const std::string& s) { return root + "assign/" + s; }
 inline std::string bound(const std::string& s) { return root + "bound/" + s; }
 inline std::string last_bound(const std::string& s) { return root + "last-bound/" + s; }
 inline std::string task(const std::string& t) { return root + "tasks/" + t; }
+inline std::string stage(const std::string& t) { return root + "stages/" + t; }
 
 }  // namespace dm::cluster_keys
 
@@ -39,5 +43,9 @@ namespace dm {
 
 // Reads every record above (one linearizable read per prefix).
 caf::expected<cluster_view> read_cluster_view(etcd_client& etcd);
+
+// The value of stages/<t>: the sources whose part is paused, for the task's record created at
+// revision `run` (a stage left by an earlier task of the same name does not apply).
+std::string task_stage_value(int64_t run, const std::vector<std::string>& paused);
 
 }  // namespace dm

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace dm {
 
@@ -29,6 +30,10 @@ struct cluster_view {
   // (which names this start of the task).
   std::map<std::string, std::string> tasks;
   std::map<std::string, int64_t> task_revision;
+  // Task name -> the sources whose part the operator paused, and the revision that stage was
+  // written at; only stages written for the task's current record (its create revision).
+  std::map<std::string, std::vector<std::string>> task_paused;
+  std::map<std::string, int64_t> task_stage_revision;
   // The elected scheduling worker, empty when none.
   std::string leader;
 };

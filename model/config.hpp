@@ -245,6 +245,12 @@ struct task_config {
   // the same name left behind are never taken for its own. 0 outside a cluster (a random run).
   // Set by the worker, never read from a file.
   int64_t incarnation = 0;
+  // In a cluster: the stage the operator gave the task's parts (pause-task, resume-task), kept
+  // in etcd so that a part keeps it when its source moves: the sources whose part is paused,
+  // and the etcd revision that stage was written at (0: never paused). Set by the worker's
+  // cluster member, never read from a file.
+  std::vector<std::string> cluster_paused;
+  int64_t cluster_stage_revision = 0;
   // Precheck items not to run ("all" for every one); see check_item_names().
   std::vector<std::string> ignore_checking_items;
   online_ddl_config online_ddl;
@@ -367,7 +373,8 @@ typename Inspector::result_type inspect(Inspector& f, online_ddl_config& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_config& x) {
   return f(x.name, x.task_mode, x.meta_schema, x.clean_dump_file, x.target_database,
-           x.mysql_instances, x.incarnation, x.ignore_checking_items, x.online_ddl, x.strict_collations, x.shard_mode);
+           x.mysql_instances, x.incarnation, x.cluster_paused, x.cluster_stage_revision,
+           x.ignore_checking_items, x.online_ddl, x.strict_collations, x.shard_mode);
 }
 
 // The server id a source's relay registers with: the configured one, or one derived from the

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "common/error.hpp"
@@ -181,7 +182,11 @@ caf::error cluster_forget_task(etcd_client& etcd, const std::string& target,
   if (!*stored)
     return make_error(ec::not_found, "task " + *name + " does not exist in the cluster at " +
                                          etcd.endpoints_text());
-  if (sources.empty()) return etcd.erase(key);
+  if (sources.empty()) {
+    // The task first, so that no worker reads a stage without its task.
+    if (auto err = etcd.erase(key)) return err;
+    return etcd.erase(cluster_keys::stage(*name));
+  }
   auto cfg = task_config_from_json((*stored)->value);
   if (!cfg) return cfg.error();
   auto& instances = cfg->mysql_instances;
@@ -193,6 +198,37 @@ caf::error cluster_forget_task(etcd_client& etcd, const std::string& target,
                   instances.end());
   if (instances.empty()) return etcd.erase(key);
   return etcd.put(key, to_json(*cfg));
+}
+
+caf::error cluster_set_stage(etcd_client& etcd, const std::string& target, bool paused,
+                             const std::vector<std::string>& sources) {
+  auto name = task_name(target);
+  if (!name) return name.error();
+  const auto& task = *name;
+  if (auto err = check_id("task name", task)) return err;
+  auto stored = etcd.get(cluster_keys::task(task));
+  if (!stored) return stored.error();
+  if (!*stored)
+    return make_error(ec::not_found, "task " + task + " does not exist in the cluster at " +
+                                         etcd.endpoints_text());
+  auto cfg = task_config_from_json((*stored)->value);
+  if (!cfg) return cfg.error();
+  std::set<std::string> all;
+  for (auto& inst : cfg->mysql_instances) all.insert(inst.source_id);
+  for (auto& id : sources)
+    if (!all.count(id))
+      return make_error(ec::not_found, "task " + task + " has no source " + id);
+  auto run = (*stored)->create_revision;
+  auto view = read_cluster_view(etcd);
+  if (!view) return view.error();
+  std::set<std::string> now;
+  if (auto it = view->task_paused.find(task); it != view->task_paused.end())
+    now.insert(it->second.begin(), it->second.end());
+  for (auto& id : sources.empty() ? std::vector<std::string>{all.begin(), all.end()} : sources)
+    if (paused) now.insert(id);
+    else now.erase(id);
+  return etcd.put(cluster_keys::stage(task),
+                  task_stage_value(run, std::vector<std::string>{now.begin(), now.end()}));
 }
 
 caf::expected<reply> cluster_list_member(etcd_client& etcd) {

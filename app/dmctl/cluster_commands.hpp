@@ -44,6 +44,12 @@ caf::expected<reply> cluster_start_task(etcd_client& etcd, const std::string& fi
 // etcd, so that no worker starts it again; the live workers then stop it as without a cluster.
 caf::error cluster_forget_task(etcd_client& etcd, const std::string& target,
                                const std::vector<std::string>& sources);
+// pause-task / resume-task's first step in a cluster (`target`: the task's name or config
+// file): keeps the stage of the task's parts on
+// `sources` (empty: all) in etcd, so that a part keeps it when its source moves to another
+// worker (whose member reads it); the live workers are then asked as without a cluster.
+caf::error cluster_set_stage(etcd_client& etcd, const std::string& target, bool paused,
+                             const std::vector<std::string>& sources);
 // offline-member --name W: forgets a registered worker that is not alive.
 caf::expected<reply> cluster_offline_member(etcd_client& etcd, const std::string& worker);
 

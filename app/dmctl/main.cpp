@@ -326,6 +326,10 @@ int run_once(std::vector<std::string> args, bool* interactive) {
     if (sp->parsed())
       if (auto err = dmctl::cluster_forget_task(*etcd, stop_target, part_sources))
         return print(json, err);
+    if (pt->parsed() || rt->parsed())
+      if (auto err = dmctl::cluster_set_stage(*etcd, pt->parsed() ? pause_task : resume_task,
+                                              pt->parsed(), part_sources))
+        return print(json, err);
     auto live = dmctl::live_worker_addrs(*etcd);
     if (!live) return print(json, live.error());
     opts.worker_addrs = *live;

@@ -643,11 +643,27 @@ BOOST_AUTO_TEST_CASE(a_task_follows_its_source_through_kill_and_transfer_with_id
   BOOST_CHECK(c.wait_online(companion));
   std::this_thread::sleep_for(std::chrono::seconds{2});
 
-  // 3. transfer-source under load to a restarted worker (its local records of the part are
-  // stale): the owner stops the part (saving its checkpoint), the next one goes on from it.
+  // 3. The task is paused through etcd, then its source transferred under load to a restarted
+  // worker (its local records of the part are stale): the owner stops the part (saving its
+  // checkpoint), and the next one starts it paused, as the operator left it, and writes nothing
+  // downstream until resume-task; then it goes on from the checkpoint.
+  c.dmctl({"pause-task", "tt"});
+  BOOST_CHECK_EQUAL(wait_task_stage(c.named(second), "tt", "Paused", std::chrono::seconds{30})
+                        ["stage"], "Paused");
   auto third = first;
   c.dmctl({"transfer-source", "s1", third});
   BOOST_CHECK_EQUAL(c.wait_owner("s1", second), third);
+  deadline = clock_type::now() + std::chrono::seconds{60};
+  while (part_status(c.named(third), "tt").is_null() && clock_type::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  auto checksum = [&] { return down.query("CHECKSUM TABLE sbtest.sbtest1").at(0).at(1); };
+  auto paused_checksum = checksum();
+  std::this_thread::sleep_for(std::chrono::seconds{3});
+  auto moved_stage = part_status(c.named(third), "tt");
+  BOOST_CHECK_MESSAGE(!moved_stage.is_null() && moved_stage["stage"] == "Paused",
+                      "the moved part: " << moved_stage.dump());
+  BOOST_CHECK(checksum() == paused_checksum);
+  c.dmctl({"resume-task", "tt"});
   wait_applying(c.named(third), "tt");
   BOOST_CHECK(part_status(c.named(second), "tt").is_null());
   std::this_thread::sleep_for(std::chrono::seconds{3});

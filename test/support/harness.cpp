@@ -240,24 +240,26 @@ void wait_relay_caught_up(const worker_process& worker, const std::string& sourc
                            "\nworker log:\n" + worker.log());
 }
 
+bool relay_reached(const worker_process& worker, const std::string& source,
+                   const std::pair<std::string, uint32_t>& target, std::string* status) {
+  auto r = worker.dmctl({"--json", "operate-source", "show", "-s", source});
+  if (status) *status = r.out + r.err;
+  if (r.exit_code != 0) return false;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (j.is_discarded() || j["sources"].empty()) return false;
+  auto& pos = j["sources"][0]["relay"]["relay_binlog"];
+  // Binlog file names of one server sort in their order.
+  return !pos.is_null() &&
+         std::make_pair(pos["file"].get<std::string>(), pos["pos"].get<uint32_t>()) >= target;
+}
+
 void wait_relay_reached(const worker_process& worker, const std::string& source,
                         const std::pair<std::string, uint32_t>& target,
                         std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string last;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto r = worker.dmctl({"--json", "operate-source", "show", "-s", source});
-    last = r.out + r.err;
-    if (r.exit_code == 0) {
-      auto j = nlohmann::json::parse(r.out, nullptr, false);
-      if (!j.is_discarded() && !j["sources"].empty()) {
-        auto& pos = j["sources"][0]["relay"]["relay_binlog"];
-        // Binlog file names of one server sort in their order.
-        if (!pos.is_null() &&
-            std::make_pair(pos["file"].get<std::string>(), pos["pos"].get<uint32_t>()) >= target)
-          return;
-      }
-    }
+    if (relay_reached(worker, source, target, &last)) return;
     std::this_thread::sleep_for(std::chrono::milliseconds{100});
   }
   throw std::runtime_error("relay of " + source + " did not reach " + target.first + ":" +

@@ -108,6 +108,13 @@ void wait_relay_caught_up(const worker_process& worker, const std::string& sourc
                           const mariadb_sandbox& upstream,
                           std::chrono::seconds timeout = std::chrono::seconds{180});
 
+// Whether the relay of `source` on `worker` has stored the upstream's binlog up to at least
+// `target` (file, pos); false also when the worker does not answer or lacks the source.
+// `status`, when given, receives operate-source show's answer.
+bool relay_reached(const worker_process& worker, const std::string& source,
+                   const std::pair<std::string, uint32_t>& target,
+                   std::string* status = nullptr);
+
 // Waits until the relay of `source` on `worker` has stored the upstream's binlog up to at least
 // `target` (file, pos), for upstreams written to all along; throws after `timeout`.
 void wait_relay_reached(const worker_process& worker, const std::string& source,
