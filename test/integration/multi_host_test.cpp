@@ -8,82 +8,30 @@
 
 #include <thread>
 
-#include <unistd.h>
-
 #include "test/support/harness.hpp"
+#include "test/support/host_network.hpp"
 
 using namespace dm::test;
 
 namespace {
 
-void ip(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"ip"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = run_command(argv);
-  if (r.exit_code != 0) throw std::runtime_error("ip " + args[0] + " failed: " + r.err);
+// Adds `hosts`, each with a link to the one network, "lan".
+void add_hosts(host_network& net, const std::vector<std::string>& hosts) {
+  for (auto& h : hosts) net.add_host(h, {"lan"});
 }
 
-// A bridge in this namespace (10.231.N.254) and one namespace per host, each with a veth into
-// the bridge and the address 10.231.N.<index>; all removed on destruction. N and the names
-// carry this process's pid, so that parallel runs do not collide.
-class network {
- public:
-  explicit network(const std::vector<std::string>& hosts) {
-    auto id = std::to_string(getpid() % 100000);
-    subnet_ = "10.231." + std::to_string(getpid() % 250) + ".";
-    bridge_ = "dmbr" + id;
-    ip({"link", "add", bridge_, "type", "bridge"});
-    ip({"addr", "add", subnet_ + "254/24", "dev", bridge_});
-    ip({"link", "set", bridge_, "up"});
-    for (size_t i = 0; i < hosts.size(); ++i) {
-      host h{"dm-" + hosts[i] + "-" + id, "dmv" + std::to_string(i) + "x" + id,
-             subnet_ + std::to_string(i + 1)};
-      ip({"netns", "add", h.ns});
-      ip({"link", "add", h.veth, "type", "veth", "peer", "name", "eth0", "netns", h.ns});
-      ip({"link", "set", h.veth, "master", bridge_, "up"});
-      ip({"-n", h.ns, "addr", "add", h.address + "/24", "dev", "eth0"});
-      ip({"-n", h.ns, "link", "set", "eth0", "up"});
-      ip({"-n", h.ns, "link", "set", "lo", "up"});
-      hosts_[hosts[i]] = h;
-    }
-  }
-  ~network() {
-    for (auto& [name, h] : hosts_) {
-      run_command({"ip", "link", "del", h.veth});
-      run_command({"ip", "netns", "del", h.ns});
-    }
-    run_command({"ip", "link", "del", bridge_});
-  }
-
-  const std::string& address(const std::string& host) const { return hosts_.at(host).address; }
-  std::vector<std::string> launcher(const std::string& host) const {
-    return {"ip", "netns", "exec", hosts_.at(host).ns};
-  }
-  // Takes the host's link down or up (its processes keep running, cut off).
-  void set_link(const std::string& host, bool up) {
-    ip({"link", "set", hosts_.at(host).veth, up ? "up" : "down"});
-  }
-
- private:
-  struct host {
-    std::string ns, veth, address;
-  };
-  std::string subnet_;
-  std::string bridge_;
-  std::map<std::string, host> hosts_;
-};
-
-sandbox_options server_on(const network& net, const std::string& host, uint32_t id) {
+sandbox_options server_on(const host_network& net, const std::string& host, uint32_t id) {
   auto o = sandbox_options::with_server_id(id);
-  o.host = net.address(host);
+  o.host = net.address(host, "lan");
   o.launcher = net.launcher(host);
   return o;
 }
 
-worker_options worker_on(const network& net, const std::string& host, const std::string& name) {
+worker_options worker_on(const host_network& net, const std::string& host,
+                         const std::string& name) {
   worker_options o;
   o.name = name;
-  o.host = net.address(host);
+  o.host = net.address(host, "lan");
   o.launcher = net.launcher(host);
   return o;
 }
@@ -97,7 +45,8 @@ BOOST_AUTO_TEST_CASE(two_workers_on_two_hosts_feed_one_downstream_and_survive_a_
                            std::chrono::steady_clock::now() - begin).count()
                        << " s: " << what);
   };
-  network net{{"upstream", "worker1", "worker2", "downstream", "operator"}};
+  host_network net{{"lan"}};
+  add_hosts(net, {"upstream", "worker1", "worker2", "downstream", "operator"});
   mariadb_sandbox alpha{server_on(net, "upstream", 1)};
   mariadb_sandbox beta{server_on(net, "upstream", 3)};
   mariadb_sandbox downstream{server_on(net, "downstream", 2)};
@@ -148,7 +97,7 @@ BOOST_AUTO_TEST_CASE(two_workers_on_two_hosts_feed_one_downstream_and_survive_a_
   BOOST_CHECK_EQUAL(status["tasks"][0]["sources"].size(), 2u);
 
   // Worker 2's host is cut off: it shows offline; worker 1 carries on.
-  net.set_link("worker2", false);
+  net.set_link("worker2", "lan", false);
   note("worker 2 cut off");
   auto cut = dmctl({"--json", "list-member"});
   auto cut_members = nlohmann::json::parse(cut.out);
@@ -164,7 +113,7 @@ BOOST_AUTO_TEST_CASE(two_workers_on_two_hosts_feed_one_downstream_and_survive_a_
   std::this_thread::sleep_for(std::chrono::seconds{5});
 
   // The link returns: worker 2 catches up with what beta wrote meanwhile.
-  net.set_link("worker2", true);
+  net.set_link("worker2", "lan", true);
   note("worker 2 back");
   wait_synced(w2, "two", beta, std::chrono::seconds{180}, "beta");
   note("worker 2 caught up");

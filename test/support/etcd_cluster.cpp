@@ -8,24 +8,28 @@
 
 namespace dm::test {
 
-std::string etcd_cluster::post(int port, const std::string& path, const std::string& body) const {
+std::string etcd_cluster::post(int i, const std::string& path, const std::string& body) const {
   std::vector<std::string> argv{"curl", "-sS", "--max-time", "2", "-X", "POST",
-                                client_url(port) + path, "-d", body};
+                                client_url(i) + path, "-d", body};
   if (!tls_.cert.empty())
     argv.insert(argv.end(), {"--cacert", tls_.client_ca, "--cert", tls_.cert, "--key", tls_.key});
   auto r = run_command(argv);
   return r.exit_code == 0 ? r.out : std::string{};
 }
 
-etcd_cluster::etcd_cluster(int members, std::string host, etcd_member_tls tls)
-    : host_(std::move(host)), tls_(std::move(tls)) {
+etcd_cluster::etcd_cluster(int members, const std::string& host, etcd_member_tls tls)
+    : etcd_cluster(std::vector<etcd_member_host>(members, etcd_member_host{host, {}}),
+                   std::move(tls)) {}
+
+etcd_cluster::etcd_cluster(std::vector<etcd_member_host> hosts, etcd_member_tls tls)
+    : hosts_(std::move(hosts)), tls_(std::move(tls)) {
   dir_ = make_temp_dir("dm-etcd");
-  for (int i = 0; i < members; ++i) {
+  for (size_t i = 0; i < hosts_.size(); ++i) {
     client_ports_.push_back(free_port());
     peer_ports_.push_back(free_port());
   }
-  members_.resize(members);
-  for (int i = 0; i < members; ++i) start(i);
+  members_.resize(hosts_.size());
+  for (int i = 0; i < size(); ++i) start(i);
   leader();
 }
 
@@ -37,8 +41,8 @@ etcd_cluster::~etcd_cluster() {
 
 std::string etcd_cluster::endpoints() const {
   std::string out;
-  for (auto p : client_ports_) {
-    auto url = client_url(p);
+  for (int i = 0; i < size(); ++i) {
+    auto url = client_url(i);
     if (tls_.cert.empty()) url.erase(0, 7);  // plain endpoints as HOST:PORT
     out += (out.empty() ? "" : ",") + url;
   }
@@ -50,14 +54,15 @@ void etcd_cluster::kill(int i) { members_.at(i).kill(); }
 void etcd_cluster::start(int i) {
   std::string initial;
   for (size_t j = 0; j < peer_ports_.size(); ++j)
-    initial += (j ? "," : "") + std::string{"n"} + std::to_string(j) + "=" + url(peer_ports_[j]);
+    initial += (j ? "," : "") + std::string{"n"} + std::to_string(j) + "=" + peer_url(j);
   auto name = "n" + std::to_string(i);
-  std::vector<std::string> argv{
-      "etcd", "--name", name, "--data-dir", dir_ + "/" + name, "--listen-client-urls",
-      client_url(client_ports_[i]), "--advertise-client-urls", client_url(client_ports_[i]),
-      "--listen-peer-urls", url(peer_ports_[i]), "--initial-advertise-peer-urls",
-      url(peer_ports_[i]), "--initial-cluster", initial, "--initial-cluster-state", "new",
-      "--heartbeat-interval", "100", "--election-timeout", "1000", "--log-level", "warn"};
+  auto argv = hosts_[i].launcher;
+  argv.insert(argv.end(),
+              {"etcd", "--name", name, "--data-dir", dir_ + "/" + name, "--listen-client-urls",
+               client_url(i), "--advertise-client-urls", client_url(i), "--listen-peer-urls",
+               peer_url(i), "--initial-advertise-peer-urls", peer_url(i), "--initial-cluster",
+               initial, "--initial-cluster-state", "new", "--heartbeat-interval", "100",
+               "--election-timeout", "1000", "--log-level", "warn"});
   if (!tls_.cert.empty())
     argv.insert(argv.end(), {"--cert-file", tls_.cert, "--key-file", tls_.key,
                              "--trusted-ca-file", tls_.client_ca, "--client-cert-auth"});
@@ -86,9 +91,9 @@ void etcd_cluster::enable_auth(const std::string& user, const std::string& passw
       {"/v3/auth/user/grant", {{"user", user}, {"role", user + "-role"}}},
       {"/v3/auth/enable", json::object()},
   };
-  auto port = client_ports_[leader()];
+  auto member = leader();
   for (auto& [path, body] : steps) {
-    auto answer = post(port, path.get<std::string>(), body.dump());
+    auto answer = post(member, path.get<std::string>(), body.dump());
     if (answer.find("\"header\"") == std::string::npos)
       throw std::runtime_error("etcd refused " + path.get<std::string>() + ": " + answer);
   }
@@ -99,14 +104,14 @@ int etcd_cluster::leader() {
   while (std::chrono::steady_clock::now() < deadline) {
     for (int i = 0; i < size(); ++i) {
       if (!members_[i].running()) continue;
-      auto answer = nlohmann::json::parse(post(client_ports_[i], "/v3/maintenance/status", "{}"),
+      auto answer = nlohmann::json::parse(post(i, "/v3/maintenance/status", "{}"),
                                           nullptr, false);
       if (answer.is_discarded() || !answer.contains("leader")) continue;
       auto leader = answer["leader"].get<std::string>();
       // Ask every live member which id it has; the one whose id is the leader's leads.
       for (int j = 0; j < size(); ++j) {
         if (!members_[j].running()) continue;
-        auto own = nlohmann::json::parse(post(client_ports_[j], "/v3/maintenance/status", "{}"),
+        auto own = nlohmann::json::parse(post(j, "/v3/maintenance/status", "{}"),
                                          nullptr, false);
         if (!own.is_discarded() && own.contains("header") &&
             own["header"].value("member_id", "") == leader)

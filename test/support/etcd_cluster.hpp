@@ -1,6 +1,6 @@
-// A throwaway etcd cluster on loopback for tests: `members` etcd processes (Debian's
-// etcd-server) with their own temp data dirs and free ports, fast elections (100 ms heartbeat,
-// 1 s election timeout). Members can be killed and started again.
+// A throwaway etcd cluster for tests, on loopback or one member per host (host_network): etcd
+// processes (Debian's etcd-server) with their own temp data dirs and free ports, fast elections
+// (100 ms heartbeat, 1 s election timeout). Members can be killed and started again.
 #pragma once
 
 #include <string>
@@ -18,12 +18,21 @@ struct etcd_member_tls {
   std::string client_ca;
 };
 
+// Where a member runs: the address it listens on (clients and peers), and the words that start
+// it there (see host_network::launcher; empty: this namespace).
+struct etcd_member_host {
+  std::string address;
+  std::vector<std::string> launcher;
+};
+
 class etcd_cluster {
  public:
   // Starts every member, listening on `host`, and waits until the cluster has a leader; throws
   // if it does not.
-  explicit etcd_cluster(int members = 3, std::string host = "127.0.0.1",
+  explicit etcd_cluster(int members = 3, const std::string& host = "127.0.0.1",
                         etcd_member_tls tls = {});
+  // One member on each of `hosts`.
+  explicit etcd_cluster(std::vector<etcd_member_host> hosts, etcd_member_tls tls = {});
   ~etcd_cluster();
 
   // The client endpoints, "HOST:P1,HOST:P2,..." ("https://HOST:P1,..." with TLS).
@@ -42,15 +51,18 @@ class etcd_cluster {
                    const std::string& prefix);
 
  private:
-  std::string url(int port) const { return "http://" + host_ + ":" + std::to_string(port); }
-  std::string client_url(int port) const {
-    return (tls_.cert.empty() ? "http://" : "https://") + host_ + ":" + std::to_string(port);
+  std::string peer_url(int i) const {
+    return "http://" + hosts_[i].address + ":" + std::to_string(peer_ports_[i]);
   }
-  // POSTs `body` to `path` of the member at `port` with curl; the answer, "" when none.
-  std::string post(int port, const std::string& path, const std::string& body) const;
+  std::string client_url(int i) const {
+    return (tls_.cert.empty() ? "http://" : "https://") + hosts_[i].address + ":" +
+           std::to_string(client_ports_[i]);
+  }
+  // POSTs `body` to `path` of member `i` with curl; the answer, "" when none.
+  std::string post(int i, const std::string& path, const std::string& body) const;
 
   std::string dir_;
-  std::string host_;
+  std::vector<etcd_member_host> hosts_;
   etcd_member_tls tls_;
   std::vector<int> client_ports_;
   std::vector<int> peer_ports_;
