@@ -179,15 +179,19 @@ caf::expected<std::optional<relay_start_point>> relay_start_for(
     const std::vector<task_config>& tasks, const source_config& source) {
   std::optional<storage::sync_checkpoint> earliest;
   std::string needed_by;
+  std::string unread;
   for (auto& task : tasks) {
     auto cp = downstream_checkpoint(task, source.source_id);
-    if (!cp) return cp.error();
+    if (!cp) {
+      unread += (unread.empty() ? "" : "; ") + task.name + ": " + describe(cp.error());
+      continue;
+    }
     if (*cp && (!earliest || snapshot_before((*cp)->position, earliest->position))) {
       earliest = **cp;
       needed_by = task.name;
     }
   }
-  if (!earliest) return std::optional<relay_start_point>{};
+  if (!earliest && unread.empty()) return std::optional<relay_start_point>{};
   auto label = "upstream of source " + source.source_id;
   auto conn = mysql_connection::open(to_connection_params(source.from), server_role::upstream,
                                      label);
@@ -198,13 +202,20 @@ caf::expected<std::optional<relay_start_point>> relay_start_for(
   for (auto& row : *logs) {
     if (row.empty() || !row[0]) continue;
     if (first.empty()) first = *row[0];
-    if (*row[0] == earliest->position.file)
+    if (unread.empty() && *row[0] == earliest->position.file)
       return std::optional<relay_start_point>{
           relay_start_point{earliest->position.file, earliest->gtid_set}};
   }
   if (first.empty())
     return make_error(ec::upstream_misconfigured,
                       label + ": SHOW BINARY LOGS lists nothing; is binary logging on?");
+  if (!unread.empty()) {
+    DM_WARN("source {}: the checkpoint downstream of some of its tasks cannot be read ({}); its "
+            "relay starts at the {}'s earliest binlog file {}, which covers any checkpoint the "
+            "upstream still has, so that its other tasks go on",
+            source.source_id, unread, label, first);
+    return std::optional<relay_start_point>{relay_start_point{first, ""}};
+  }
   DM_WARN("source {}: task {} goes on from its checkpoint downstream at {}, but the {} no longer "
           "has that file (its binlog begins at {}); its relay starts there and the task stops, "
           "saying so, instead of skipping what was purged",

@@ -48,7 +48,10 @@ struct relay_start_point {
 // The start at the earliest of the tasks' downstream checkpoints on `source`; nullopt when none
 // has one. When the upstream no longer has that binlog file (SHOW BINARY LOGS), the start is its
 // earliest file instead, logged as a warning: the syncers of the tasks whose checkpoint lies
-// before it then stop, saying so (the relay does not reach back to their checkpoints).
+// before it then stop, saying so (the relay does not reach back to their checkpoints). A task
+// whose downstream cannot be read does not hold the others up: the start is then the upstream's
+// earliest file, which covers any checkpoint the upstream can still serve, logged as a warning
+// (that task's part is taken over once its downstream answers).
 caf::expected<std::optional<relay_start_point>> relay_start_for(
     const std::vector<task_config>& tasks, const source_config& source);
 

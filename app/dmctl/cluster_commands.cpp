@@ -171,6 +171,38 @@ caf::expected<reply> cluster_start_task(etcd_client& etcd, const std::string& fi
                text + "; query-status shows them\n"};
 }
 
+caf::expected<reply> wait_task_parts(workers& ws, const reply& stored) {
+  auto name = stored.json["task"].get<std::string>();
+  std::set<std::string> awaited;
+  for (auto& s : stored.json["sources"])
+    if (!s["worker"].get<std::string>().empty()) awaited.insert(s["source"].get<std::string>());
+  auto deadline = clock::now() + settle_time;
+  std::set<std::string> running;
+  while (true) {
+    running.clear();
+    auto status = query_status(ws, name, {});
+    if (status)
+      for (auto& task : status->json["tasks"])
+        for (auto& part : task["sources"]) running.insert(part["source_id"].get<std::string>());
+    bool all = std::includes(running.begin(), running.end(), awaited.begin(), awaited.end());
+    if (all || clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{300});
+  }
+  auto out = stored;
+  std::string text = "task " + name + " stored in the cluster;";
+  for (auto& s : out.json["sources"]) {
+    auto id = s["source"].get<std::string>();
+    auto worker = s["worker"].get<std::string>();
+    s["running"] = running.count(id) > 0;
+    text += " " + id + (running.count(id) ? " runs on " + worker
+                        : worker.empty()  ? " waits for a worker"
+                                          : " not yet running on " + worker);
+    text += ";";
+  }
+  out.text = text + " query-status shows the parts\n";
+  return out;
+}
+
 caf::error cluster_forget_task(etcd_client& etcd, const std::string& target,
                                const std::vector<std::string>& sources) {
   auto name = task_name(target);

@@ -38,8 +38,15 @@ caf::expected<reply> cluster_transfer_source(etcd_client& etcd, const std::strin
                                              const std::string& worker);
 // start-task FILE: stores the task in etcd (refused if its name exists, or a source it names
 // does not); each source's owner runs the task's part on it, from its checkpoint downstream
-// after a failover. Waits a little for the parts to start.
+// after a failover. Answers what it stored and which worker owns each source (json "sources":
+// [{source, worker}], "" for none yet); wait_task_parts then waits for the parts.
 caf::expected<reply> cluster_start_task(etcd_client& etcd, const std::string& file);
+// start-task's last step in a cluster: waits (30 s at most) until the live workers `ws` run a
+// part of the task `stored` names on every source that had an owner. A part shows only once
+// its start is recorded, so every change the upstream commits after this answers is
+// replicated (as start-task promises without a cluster); a source without an owner yet starts
+// from where its upstream is when one binds it. Answers the parts found.
+caf::expected<reply> wait_task_parts(workers& ws, const reply& stored);
 // stop-task's first step in a cluster: removes the task (with `sources`, only those parts) from
 // etcd, so that no worker starts it again; the live workers then stop it as without a cluster.
 caf::error cluster_forget_task(etcd_client& etcd, const std::string& target,

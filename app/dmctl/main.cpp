@@ -294,6 +294,8 @@ int run_once(std::vector<std::string> args, bool* interactive) {
                                   "--ssl-ca, --ssl-cert and --ssl-key go together"));
   // A cluster: sources and members are etcd's records; the rest goes to its live workers.
   std::optional<etcd_client> etcd;
+  // A cluster's start-task: what was stored in etcd, before waiting for the parts.
+  std::optional<dmctl::reply> cluster_stored;
   if (!master_addrs.empty()) {
     auto cluster =
         dmctl::connect_cluster(master_addrs, {opts.ssl_ca, opts.ssl_cert, opts.ssl_key},
@@ -317,7 +319,9 @@ int run_once(std::vector<std::string> args, bool* interactive) {
         return print(json, make_error(ec::unsupported,
                                       "--remove-meta and --start-time are not supported in a "
                                       "cluster yet"));
-      return print(json, dmctl::cluster_start_task(*etcd, task_file));
+      auto stored = dmctl::cluster_start_task(*etcd, task_file);
+      if (!stored) return print(json, stored.error());
+      cluster_stored = std::move(*stored);
     }
     if (ut->parsed())
       return print(json, make_error(ec::unsupported,
@@ -331,6 +335,7 @@ int run_once(std::vector<std::string> args, bool* interactive) {
                                               pt->parsed(), part_sources))
         return print(json, err);
     auto live = dmctl::live_worker_addrs(*etcd);
+    if (!live && cluster_stored) return print(json, std::move(*cluster_stored));
     if (!live) return print(json, live.error());
     opts.worker_addrs = *live;
   } else if (ts->parsed() || om->parsed()) {
@@ -347,6 +352,7 @@ int run_once(std::vector<std::string> args, bool* interactive) {
   auto run = [&]() -> caf::expected<dmctl::reply> {
     if (os->parsed())
       return dmctl::operate_source(ws, action, source_flag.empty() ? target : source_flag);
+    if (st->parsed() && cluster_stored) return dmctl::wait_task_parts(ws, *cluster_stored);
     if (st->parsed()) return dmctl::start_task(ws, task_file, remove_meta, start_time);
     if (ct->parsed()) return dmctl::check_task(ws, check_file);
     if (qs->parsed()) return dmctl::query_status(ws, status_task, status_sources);

@@ -19,7 +19,8 @@
 // fence raised under a running owner pauses its part. Every table ends identical.
 //
 // Faults (label `faults`): the upstream purged the binlog a new owner needs (the part pauses
-// saying so), and chaos mixing the faults above at random. meson runs each label as a test.
+// saying so); one task's downstream is down when its source moves (the other task goes on, and
+// it follows once its downstream is back); chaos mixing the faults above at random. meson runs each label as a test.
 #define BOOST_TEST_MODULE cluster
 #include <boost/test/unit_test.hpp>
 
@@ -746,6 +747,42 @@ BOOST_AUTO_TEST_CASE(a_new_owner_that_needs_a_purged_binlog_pauses_the_task_sayi
   BOOST_CHECK_EQUAL(row_count(down, "t.w"), rows);
   BOOST_CHECK_EQUAL(count_of(down, "SELECT COALESCE(MAX(id), 0) FROM t.w"), rows);
   BOOST_CHECK_GT(rows, 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_whose_downstream_is_down_holds_up_no_other_task_on_a_new_owner,
+                     *boost::unit_test::label("faults")) {
+  cluster_setup c;
+  mariadb_sandbox other_down{on_database_host(c.net, 4)};
+  for (auto* server : {&c.u1, &c.down, &other_down})
+    server->execute("CREATE DATABASE t; CREATE TABLE t.w "
+                    "(id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(40))");
+  c.create("s1", c.u1);
+  auto first = c.wait_owner("s1");
+  c.dmctl({"start-task", c.workers[0]->write_file("p.yaml", task_yaml("p", {"s1"}, c.down))});
+  c.dmctl({"start-task", c.workers[0]->write_file("q.yaml", task_yaml("q", {"s1"}, other_down))});
+  auto inserts = std::make_unique<writer>(std::vector<mariadb_sandbox*>{&c.u1});
+  wait_applying(c.named(first), "p");
+  wait_applying(c.named(first), "q");
+
+  // q's downstream goes away, then the owner dies: the new owner cannot read q's checkpoint,
+  // yet it starts the source (its relay from the upstream's earliest binlog) and p goes on.
+  other_down.stop();
+  c.named(first).kill();
+  auto second = c.wait_owner("s1", first);
+  wait_applying(c.named(second), "p");
+  BOOST_CHECK(part_status(c.named(second), "q").is_null());
+  BOOST_CHECK_GT(c.named(second).count_log_lines("cannot be read"), 0u);
+
+  // q's downstream returns: q is taken over from its checkpoint and catches up; both exact.
+  other_down.start();
+  wait_applying(c.named(second), "q");
+  inserts.reset();
+  wait_synced(c.named(second), "p", c.u1, std::chrono::seconds{120});
+  wait_synced(c.named(second), "q", c.u1, std::chrono::seconds{120});
+  for (auto* down : {&c.down, &other_down}) {
+    auto diff = compare_database(c.u1, *down, "t");
+    BOOST_CHECK_MESSAGE(diff.empty(), diff);
+  }
 }
 
 // Chaos: faults of the cases above (owner killed, alone or with the scheduler; owner frozen;
