@@ -77,7 +77,9 @@ int64_t steady_ms(clock::time_point t) {
 void prove(member_ptr self, clock::time_point sent) {
   auto& st = self->state;
   st.proven_until = sent + st.ttl - proof_margin;
-  st.next_keepalive = sent + st.ttl / 3;
+  // Four keepalives per TTL: one that fails (an etcd election, a dead member) leaves room for
+  // two more tries before the proof runs out.
+  st.next_keepalive = sent + st.ttl / 4;
   self->send(worker_of(st), cluster_lease_atom_v, steady_ms(st.proven_until));
 }
 
@@ -122,16 +124,26 @@ bool start_lease(member_ptr self) {
   return true;
 }
 
-void renew(member_ptr self) {
+// Whether etcd renewed the lease.
+bool renew(member_ptr self) {
   auto& st = self->state;
   auto sent = clock::now();
   auto left = st.etcd->keepalive(st.lease);
   // The worker fences itself when the proof runs out: an answer after that cannot undo it.
-  if (clock::now() >= st.proven_until)
-    return drop_lease(self, "its keepalive was answered too late");
-  if (!left) return problem(self, "cannot renew its lease: " + describe(left.error()));
-  if (*left <= 0) return drop_lease(self, "etcd says its lease expired");
+  if (clock::now() >= st.proven_until) {
+    drop_lease(self, "its keepalive was answered too late");
+    return false;
+  }
+  if (!left) {
+    problem(self, "cannot renew its lease: " + describe(left.error()));
+    return false;
+  }
+  if (*left <= 0) {
+    drop_lease(self, "etcd says its lease expired");
+    return false;
+  }
   prove(self, sent);
+  return true;
 }
 
 // Takes `leader` when nobody holds it; learns whether this worker holds it under its lease.
@@ -325,8 +337,10 @@ void tick(member_ptr self) {
     drop_lease(self, "could not prove its etcd lease alive within keepalive-ttl");
   if (!st.lease) {
     if (!start_lease(self)) return;
-  } else if (clock::now() >= st.next_keepalive) {
-    renew(self);
+  } else if (clock::now() >= st.next_keepalive && !renew(self)) {
+    // The next tick tries again rather than spend the lease's proof on reads, which etcd holds
+    // while it elects a leader.
+    return;
   }
   if (!in_time(self)) return;
   auto view = read_cluster_view(*st.etcd);
@@ -355,7 +369,7 @@ caf::behavior member(member_ptr self, caf::actor_addr worker, worker_settings se
     return {};
   }
   st.etcd.emplace(std::move(*etcd));
-  // A tick often enough that keepalives (every third of the TTL) go out on time.
+  // A tick often enough that keepalives (every quarter of the TTL) go out on time.
   auto period = std::max(std::chrono::milliseconds{200},
                          std::min(std::chrono::milliseconds{1000},
                                   std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -1,8 +1,9 @@
 // The worker's membership in a cluster on etcd (worker.toml `join`), with the records of
 // io/cluster_store.hpp. On its own thread (etcd calls block), once per tick:
 //
-//  1. Lease: the worker holds one etcd lease of keepalive-ttl seconds, renewed every third of
-//     it, with alive/<name> attached. The lease is proven alive until the send time of the last
+//  1. Lease: the worker holds one etcd lease of keepalive-ttl seconds, renewed every quarter of
+//     it (a failed renewal is tried again next tick, before any read), with alive/<name>
+//     attached. The lease is proven alive until the send time of the last
 //     keepalive etcd answered plus the TTL it granted, less a margin for the slowest call. Once
 //     that moment passes without a newer answer, the worker fences itself: it stops every
 //     source it runs, at once, whether or not etcd is reachable (the binding keys end with the

@@ -1258,7 +1258,7 @@ caf::error check_relay_reaches_checkpoint(const syncer_actor_state& st) {
   return make_error(ec::binlog_purged,
                     st.label + ": its checkpoint is at " + to_string(st.checkpoint.position) +
                         ", but the relay log of source " + st.source.source_id + " begins at " +
-                        where + ": the upstream no longer had the binlog between when this "
+                        where + ": the upstream had purged the binlog between them when this "
                         "worker fetched it; nothing past the checkpoint was applied; to go on, "
                         "stop-task and start the task again with a full migration (task-mode "
                         "all)");

@@ -100,7 +100,15 @@ void start_cluster_task(self_ptr self, const task_config& cfg,
             st.cluster_parts_taken[cfg.name] = {sources.begin(), sources.end()};
             DM_INFO("worker {} runs task {} on {} ({} from a checkpoint)", st.worker_name,
                     cfg.name, join(sources, ", "), sources.size() - fresh->size());
-            start_from_now(self, cfg, *fresh, 0, caf::typed_response_promise<task_status>{});
+            // The stage as etcd has it now: the operator may have paused the task while the
+            // part was being taken over.
+            auto latest = cfg;
+            for (auto& wanted : st.cluster_tasks)
+              if (wanted.name == cfg.name && wanted.incarnation == cfg.incarnation) {
+                latest.cluster_paused = wanted.cluster_paused;
+                latest.cluster_stage_revision = wanted.cluster_stage_revision;
+              }
+            start_from_now(self, latest, *fresh, 0, caf::typed_response_promise<task_status>{});
           },
           [=](caf::error& err) {
             done_creating(self->state, cfg.name);
@@ -109,9 +117,10 @@ void start_cluster_task(self_ptr self, const task_config& cfg,
 }
 
 // The operator paused or resumed parts through etcd since the parts here last followed the
-// stage: the parts here follow it now. (dmctl also sends the command to the workers at once;
-// only a stage newer than the one followed counts, so that a view read before dmctl wrote
-// cannot undo what dmctl asked.)
+// stage: the parts here follow it now. dmctl also sends the command to the workers at once;
+// only a stage newer than the one followed counts, so that a view read before dmctl wrote it
+// does not undo what dmctl asked (a view read between two quick commands may still apply the
+// first one for a tick, until the next view brings the second).
 void follow_stage(self_ptr self, worker_actor_state::task_entry& entry, const task_config& cfg) {
   if (cfg.cluster_stage_revision <= entry.cluster_stage_revision || entry.subtasks.empty())
     return;

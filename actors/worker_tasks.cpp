@@ -798,6 +798,9 @@ void change_paused(self_ptr self, const std::string& name, bool paused,
       if (paused) now_paused.insert(id);
       else now_paused.erase(id);
   }
+  // Taken at once, so that a command right after this one builds on it (the store writes them
+  // in the order given).
+  it->second.paused = now_paused;
   auto db = st.db;
   // The operator's choice is kept first, so that a restart keeps the parts as they were left.
   on_store(self, st.store,
@@ -817,7 +820,6 @@ void change_paused(self_ptr self, const std::string& name, bool paused,
                rp.deliver(make_error(ec::invalid_state, "task " + name + " ended meanwhile"));
                return;
              }
-             it->second.paused = now_paused;
              if (paused) ask_parts(self, name, sources, rp, pause_task_atom_v);
              else ask_parts(self, name, sources, rp, resume_task_atom_v);
            });

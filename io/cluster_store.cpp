@@ -52,15 +52,11 @@ caf::expected<cluster_view> read_cluster_view(etcd_client& etcd) {
   if (!stages) return stages.error();
   for (auto& kv : *stages) {
     auto name = kv.key.substr(root.size() + 7);
-    auto j = nlohmann::json::parse(kv.value, nullptr, false);
     auto run = view.task_revision.find(name);
-    if (run == view.task_revision.end() || !j.is_object() || !j.contains("run") ||
-        !j["run"].is_number_integer() || j["run"].get<int64_t>() != run->second ||
-        !j.contains("paused") || !j["paused"].is_array())
-      continue;
-    auto& paused = view.task_paused[name];
-    for (auto& id : j["paused"])
-      if (id.is_string()) paused.push_back(id.get<std::string>());
+    if (run == view.task_revision.end()) continue;
+    auto paused = task_stage_paused(kv.value, run->second);
+    if (!paused) continue;
+    view.task_paused[name] = std::move(*paused);
     view.task_stage_revision[name] = kv.mod_revision;
   }
   auto leader = etcd.get(cluster_keys::leader);
@@ -71,6 +67,17 @@ caf::expected<cluster_view> read_cluster_view(etcd_client& etcd) {
 
 std::string task_stage_value(int64_t run, const std::vector<std::string>& paused) {
   return nlohmann::json{{"run", run}, {"paused", paused}}.dump();
+}
+
+std::optional<std::vector<std::string>> task_stage_paused(const std::string& value, int64_t run) {
+  auto j = nlohmann::json::parse(value, nullptr, false);
+  if (!j.is_object() || !j.contains("run") || !j["run"].is_number_integer() ||
+      j["run"].get<int64_t>() != run || !j.contains("paused") || !j["paused"].is_array())
+    return std::nullopt;
+  std::vector<std::string> paused;
+  for (auto& id : j["paused"])
+    if (id.is_string()) paused.push_back(id.get<std::string>());
+  return paused;
 }
 
 }  // namespace dm

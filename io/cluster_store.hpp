@@ -17,7 +17,9 @@
 // a dead or cut-off worker's sources are free again after keepalive-ttl.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -47,5 +49,8 @@ caf::expected<cluster_view> read_cluster_view(etcd_client& etcd);
 // The value of stages/<t>: the sources whose part is paused, for the task's record created at
 // revision `run` (a stage left by an earlier task of the same name does not apply).
 std::string task_stage_value(int64_t run, const std::vector<std::string>& paused);
+// The paused sources a stages/<t> value holds for the task's record created at revision `run`;
+// nullopt when it is unreadable or was written for another record.
+std::optional<std::vector<std::string>> task_stage_paused(const std::string& value, int64_t run);
 
 }  // namespace dm

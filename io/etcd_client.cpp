@@ -120,12 +120,13 @@ caf::expected<etcd_client> etcd_client::make(const std::string& endpoints,
 
 caf::error etcd_client::call(const std::string& path, const std::string& body,
                              std::string& answer) {
-  if (!login_.user.empty() && token_.empty())
+  if (!login_.user.empty() && token_.empty() && !auth_off_)
     if (auto err = authenticate()) return err;
   bool refused_token = false;
   auto err = call_once(path, body, answer, refused_token);
   if (!refused_token) return err;
   token_.clear();
+  auth_off_ = false;
   if (auto auth_err = authenticate()) return auth_err;
   return call_once(path, body, answer, refused_token);
 }
@@ -177,18 +178,26 @@ caf::error etcd_client::call_once(const std::string& path, const std::string& bo
       return caf::none;
     }
     auto where = "etcd at " + ep.host + ":" + std::to_string(ep.port);
-    bool refused = status >= 400 && status < 500 &&
+    // Refusals of one member only (a learner, an older version, too busy): another may serve.
+    bool member_only = status == 429 || text.find("not supported for learner") != std::string::npos ||
+                       text.find("not capable") != std::string::npos;
+    bool refused = status >= 400 && status < 500 && !member_only &&
                    (complete || !json::parse(text, nullptr, false).is_discarded());
     std::string why = status ? "HTTP " + std::to_string(status) + " " + text.substr(0, 200)
                              : httplib::to_string(error);
     // etcd refused the request itself (a bad lease, a compacted revision, auth): another
     // member answers the same.
     if (refused) {
-      if (text.find("invalid auth token") != std::string::npos) {
+      // A token etcd forgot, or issued before the last change of users or roles (etcd then
+      // asks for a new one); a login refused for want of a token: auth was turned on.
+      bool stale_token = text.find("invalid auth token") != std::string::npos ||
+                         text.find("revision of auth store is old") != std::string::npos;
+      bool no_token = text.find("user name is empty") != std::string::npos;
+      if (stale_token || (no_token && !login_.user.empty())) {
         refused_token = true;
-        return make_error(ec::unavailable, where + " no longer knows this client's token");
+        return make_error(ec::unavailable, where + " asks this client to log in again");
       }
-      if (text.find("user name is empty") != std::string::npos)
+      if (no_token)
         return make_error(ec::invalid_config,
                           where + " has user/role auth on: set etcd-user and etcd-password "
                                   "(dmctl: --etcd-user and --etcd-password)");
@@ -219,11 +228,12 @@ caf::error etcd_client::authenticate() {
                         "etcd at " + text_ + " refused user '" + login_.user +
                             "': wrong user or password (etcd-user, etcd-password; dmctl: "
                             "--etcd-user, --etcd-password)");
-    if (text.find("authentication is not enabled") != std::string::npos)
-      return make_error(ec::invalid_config,
-                        "etcd at " + text_ + " has user/role auth off, yet etcd user '" +
-                            login_.user + "' is set: enable it (etcdctl auth enable) or leave "
-                                          "etcd-user out");
+    // Set ahead of etcd's auth (or left after it was turned off): calls go without a token
+    // until etcd asks for one.
+    if (text.find("authentication is not enabled") != std::string::npos) {
+      auth_off_ = true;
+      return caf::none;
+    }
     return err;
   }
   auto j = json::parse(answer, nullptr, false);
@@ -309,6 +319,21 @@ caf::expected<bool> etcd_client::put_if_created(const std::string& guard, int64_
                                                 const std::string& key,
                                                 const std::string& value) {
   json txn = {{"compare", json::array({created_as(guard, guard_revision)})},
+              {"success", json::array({put_op(key, value, 0)})}};
+  std::string answer;
+  if (auto err = call("/v3/kv/txn", txn.dump(), answer)) return err;
+  return succeeded(answer, "the write of " + key);
+}
+
+caf::expected<bool> etcd_client::put_if_unchanged(const std::string& guard,
+                                                  int64_t guard_revision,
+                                                  const std::string& key, int64_t mod_revision,
+                                                  const std::string& value) {
+  json unchanged = {{"key", base64(key)},
+                    {"target", "MOD"},
+                    {"result", "EQUAL"},
+                    {"mod_revision", std::to_string(mod_revision)}};
+  json txn = {{"compare", json::array({created_as(guard, guard_revision), unchanged})},
               {"success", json::array({put_op(key, value, 0)})}};
   std::string answer;
   if (auto err = call("/v3/kv/txn", txn.dump(), answer)) return err;

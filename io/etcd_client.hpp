@@ -40,8 +40,10 @@ struct etcd_tls {
 };
 
 // etcd's user/role auth: the user the client authenticates as (empty: etcd's auth is off). The
-// client fetches a token on its first call and again when etcd no longer knows it (tokens end
-// after etcd's --auth-token-ttl idle, or when the member that knew them restarts).
+// client fetches a token on its first call and again when etcd no longer takes it (tokens end
+// after etcd's --auth-token-ttl idle, when the member that knew them restarts, and when users
+// or roles change). While etcd's auth is off the client calls without a token, and logs in
+// once etcd asks for one, so the login can be set before auth is turned on.
 struct etcd_login {
   std::string user;
   std::string password;
@@ -74,6 +76,11 @@ class etcd_client {
   // election key: its writes stop counting once another life of that key exists).
   caf::expected<bool> put_if_created(const std::string& guard, int64_t guard_revision,
                                      const std::string& key, const std::string& value);
+  // Writes `key` only if `guard` has the create revision `guard_revision` and `key` was last
+  // written at `mod_revision` (0: `key` does not exist): a read-modify-write of `key`.
+  caf::expected<bool> put_if_unchanged(const std::string& guard, int64_t guard_revision,
+                                       const std::string& key, int64_t mod_revision,
+                                       const std::string& value);
   // Deletes `key` only if `guard` has the create revision `guard_revision`.
   caf::expected<bool> erase_if_created(const std::string& guard, int64_t guard_revision,
                                        const std::string& key);
@@ -112,6 +119,8 @@ class etcd_client {
   etcd_tls tls_;
   etcd_login login_;
   std::string token_;
+  // etcd answered that its auth is off: calls carry no token until it asks for one.
+  bool auth_off_ = false;
   std::string text_;
 };
 

@@ -178,17 +178,21 @@ caf::expected<reply> wait_task_parts(workers& ws, const reply& stored) {
     if (!s["worker"].get<std::string>().empty()) awaited.insert(s["source"].get<std::string>());
   auto deadline = clock::now() + settle_time;
   std::set<std::string> running;
+  bool all = false;
   while (true) {
     running.clear();
     auto status = query_status(ws, name, {});
     if (status)
       for (auto& task : status->json["tasks"])
         for (auto& part : task["sources"]) running.insert(part["source_id"].get<std::string>());
-    bool all = std::includes(running.begin(), running.end(), awaited.begin(), awaited.end());
+    all = std::includes(running.begin(), running.end(), awaited.begin(), awaited.end());
     if (all || clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds{300});
   }
   auto out = stored;
+  // Stored, but not known to run everywhere it should: the caller must not count on changes
+  // from now on being replicated.
+  if (!all) out.exit_code = 1;
   std::string text = "task " + name + " stored in the cluster;";
   for (auto& s : out.json["sources"]) {
     auto id = s["source"].get<std::string>();
@@ -199,7 +203,9 @@ caf::expected<reply> wait_task_parts(workers& ws, const reply& stored) {
                                           : " not yet running on " + worker);
     text += ";";
   }
-  out.text = text + " query-status shows the parts\n";
+  out.text = text + (all ? " query-status shows the parts\n"
+                         : " a part not running yet starts from where its upstream is then; "
+                           "query-status shows the parts\n");
   return out;
 }
 
@@ -251,16 +257,30 @@ caf::error cluster_set_stage(etcd_client& etcd, const std::string& target, bool 
     if (!all.count(id))
       return make_error(ec::not_found, "task " + task + " has no source " + id);
   auto run = (*stored)->create_revision;
-  auto view = read_cluster_view(etcd);
-  if (!view) return view.error();
-  std::set<std::string> now;
-  if (auto it = view->task_paused.find(task); it != view->task_paused.end())
-    now.insert(it->second.begin(), it->second.end());
-  for (auto& id : sources.empty() ? std::vector<std::string>{all.begin(), all.end()} : sources)
-    if (paused) now.insert(id);
-    else now.erase(id);
-  return etcd.put(cluster_keys::stage(task),
-                  task_stage_value(run, std::vector<std::string>{now.begin(), now.end()}));
+  auto key = cluster_keys::stage(task);
+  // A read-modify-write of the stage, again when another dmctl wrote it meanwhile.
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto current = etcd.get(key);
+    if (!current) return current.error();
+    std::set<std::string> now;
+    if (*current)
+      if (auto paused = task_stage_paused((*current)->value, run))
+        now.insert(paused->begin(), paused->end());
+    for (auto& id : sources.empty() ? std::vector<std::string>{all.begin(), all.end()} : sources)
+      if (paused) now.insert(id);
+      else now.erase(id);
+    auto written = etcd.put_if_unchanged(
+        cluster_keys::task(task), run, key, *current ? (*current)->mod_revision : 0,
+        task_stage_value(run, std::vector<std::string>{now.begin(), now.end()}));
+    if (!written) return written.error();
+    if (*written) return caf::none;
+    auto still = etcd.get(cluster_keys::task(task));
+    if (!still) return still.error();
+    if (!*still || (*still)->create_revision != run)
+      return make_error(ec::not_found, "task " + task + " was stopped meanwhile");
+  }
+  return make_error(ec::unavailable, "the stage of task " + task +
+                                         " kept changing under other dmctl commands; try again");
 }
 
 caf::expected<reply> cluster_list_member(etcd_client& etcd) {

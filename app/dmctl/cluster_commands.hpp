@@ -45,7 +45,8 @@ caf::expected<reply> cluster_start_task(etcd_client& etcd, const std::string& fi
 // part of the task `stored` names on every source that had an owner. A part shows only once
 // its start is recorded, so every change the upstream commits after this answers is
 // replicated (as start-task promises without a cluster); a source without an owner yet starts
-// from where its upstream is when one binds it. Answers the parts found.
+// from where its upstream is when one binds it. Answers the parts found; exit code 1 when a
+// source with an owner still runs no part after the wait.
 caf::expected<reply> wait_task_parts(workers& ws, const reply& stored);
 // stop-task's first step in a cluster: removes the task (with `sources`, only those parts) from
 // etcd, so that no worker starts it again; the live workers then stop it as without a cluster.

@@ -18,30 +18,53 @@ void ip(const std::vector<std::string>& args) {
     throw std::runtime_error("ip " + args.at(0) + " " + args.at(1) + " failed: " + r.err);
 }
 
+// Whether an address of this namespace lies in `subnet` (a.b.c.0/24).
+bool subnet_in_use(const std::string& subnet) {
+  return !run_command({"ip", "-o", "addr", "show", "to", subnet}).out.empty();
+}
+
 }  // namespace
 
 host_network::host_network(const std::vector<std::string>& networks) {
   id_ = std::to_string(getpid() % 100000);
-  auto third = std::to_string(getpid() % 250);
-  for (size_t i = 0; i < networks.size(); ++i) {
-    network n;
-    n.bridge = "dmbr" + std::to_string(i) + "x" + id_;
-    n.subnet = "10." + std::to_string(231 + i) + "." + third + ".";
-    n.gateway = n.subnet + "254";
-    ip({"link", "add", n.bridge, "type", "bridge"});
-    network_order_.push_back(networks[i]);
-    networks_[networks[i]] = n;
-    ip({"addr", "add", n.gateway + "/24", "dev", n.bridge});
-    ip({"link", "set", n.bridge, "up"});
+  // A third octet no other run (or leftover) uses on any of the networks, from the pid on.
+  int third = getpid() % 250;
+  auto subnet = [&](size_t i) {
+    return "10." + std::to_string(231 + i) + "." + std::to_string(third) + ".";
+  };
+  for (int tried = 0; tried < 250; ++tried, third = (third + 1) % 250) {
+    bool free = true;
+    for (size_t i = 0; i < networks.size() && free; ++i) free = !subnet_in_use(subnet(i) + "0/24");
+    if (free) break;
+  }
+  try {
+    for (size_t i = 0; i < networks.size(); ++i) {
+      network n;
+      n.bridge = "dmbr" + std::to_string(i) + "x" + id_;
+      n.subnet = subnet(i);
+      n.gateway = n.subnet + "254";
+      ip({"link", "add", n.bridge, "type", "bridge"});
+      network_order_.push_back(networks[i]);
+      networks_[networks[i]] = n;
+      ip({"addr", "add", n.gateway + "/24", "dev", n.bridge});
+      ip({"link", "set", n.bridge, "up"});
+    }
+  } catch (...) {
+    remove_all();
+    throw;
   }
 }
 
-host_network::~host_network() {
+host_network::~host_network() { remove_all(); }
+
+void host_network::remove_all() {
   for (auto& [name, h] : hosts_) {
     for (auto& [network, l] : h.links) run_command({"ip", "link", "del", l.veth});
     run_command({"ip", "netns", "del", h.ns});
   }
+  hosts_.clear();
   for (auto& [name, n] : networks_) run_command({"ip", "link", "del", n.bridge});
+  networks_.clear();
 }
 
 void host_network::add_host(const std::string& name, const std::vector<std::string>& networks) {

@@ -1,9 +1,9 @@
 // Hosts on one machine for tests: each host is a network namespace, each network a bridge, and
 // a host has a link (veth pair) to each network it is on. The test process's own namespace sits
 // on every network at .254: it is the operator's host (dmctl, the test's own connections).
-// Network i of the list uses 10.(231+i).(pid % 250).0/24; names carry this process's pid, so
-// that parallel runs do not collide. Needs root (ip netns); everything is removed on
-// destruction.
+// Network i of the list uses 10.(231+i).N.0/24, N the first from pid % 250 on that no address
+// here uses yet; names carry this process's pid, so that parallel runs do not collide. Needs
+// root (ip netns); everything is removed on destruction (and when construction fails).
 #pragma once
 
 #include <map>
@@ -44,6 +44,7 @@ class host_network {
     std::string ns;
     std::map<std::string, link> links;
   };
+  void remove_all();
   std::string id_;
   std::map<std::string, network> networks_;
   std::vector<std::string> network_order_;
