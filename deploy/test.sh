@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test suite of dm-worker on this machine: installs the dependencies and builds
 # (deploy/setup.sh), checks that includes go down the layers (.ci/check_layers.sh), then runs
-# the unit tests, the integration tests against throwaway MariaDB servers, the benchmarks in
-# their short mode, the unit tests again built with ASan and UBSan (in build-sanitize, built
-# beside the integration tests; DM_SANITIZE=0 skips it), and the decoder fuzzer for a fixed time
+# the unit tests, the integration tests against throwaway MariaDB servers on loopback, the
+# benchmarks in their short mode, the unit tests again built with ASan and UBSan (in
+# build-sanitize; DM_SANITIZE=0 skips it), and the decoder fuzzer for a fixed time
 # (DM_FUZZ_SECONDS, default 60; 0 skips it). Exits non-zero if anything fails.
 #
 # Usage: deploy/test.sh [MESON_TEST_ARGS...]   e.g. deploy/test.sh --suite unit
@@ -14,37 +14,22 @@ build="$root/build"
 "$root/deploy/setup.sh" "$build"
 "$root/.ci/check_layers.sh"
 
-# The unit tests are also built with ASan and UBSan (in build-sanitize), while the integration
-# tests run: at the lowest CPU and I/O priority, so that the build takes only the time those
-# tests leave idle (they mostly wait on servers) and their timing stays as it was.
-sanitize="$root/build-sanitize"
-sanitize_pid=""
-if [ "${DM_SANITIZE:-1}" != 0 ] && [ $# -eq 0 ]; then
-  (
-    if [ ! -f "$sanitize/build.ninja" ]; then
-      # No optimization and no debug info keep the build short; GCC 12 warns falsely under the
-      # sanitizers (maybe-uninitialized in std::function), so warnings do not fail this build.
-      meson setup "$sanitize" "$root" --buildtype=plain -Dwerror=false \
-        -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-    fi
-    exec nice -n 19 ionice -c 3 ninja -C "$sanitize" -j "${DM_JOBS:-2}" test/unit/unit_tests
-  ) > "$build/sanitize-build.log" 2>&1 &
-  sanitize_pid=$!
-  trap 'kill "$sanitize_pid" 2>/dev/null || true' EXIT
-fi
-
 # Integration tests start mariadbd as root with their own data dirs under $TMPDIR.
 export TMPDIR="${TMPDIR:-/tmp}"
 cd "$build"
 meson test --print-errorlogs --num-processes 2 "$@"
 
-if [ -n "$sanitize_pid" ]; then
+if [ "${DM_SANITIZE:-1}" != 0 ] && [ $# -eq 0 ]; then
   echo "test: unit tests under ASan and UBSan"
-  if ! wait "$sanitize_pid"; then
-    tail -50 "$build/sanitize-build.log"
-    echo "test: the ASan/UBSan build failed (log: $build/sanitize-build.log)" >&2
-    exit 1
+  sanitize="$root/build-sanitize"
+  if [ ! -f "$sanitize/build.ninja" ]; then
+    # No optimization and no debug info keep the build short; GCC 12 warns falsely under the
+    # sanitizers (maybe-uninitialized in std::function), so warnings do not fail this build.
+    meson setup "$sanitize" "$root" --buildtype=plain -Dwerror=false \
+      -Db_sanitize=address,undefined \
+      -Db_lundef=false >/dev/null
   fi
+  ninja -C "$sanitize" -j "${DM_JOBS:-2}" test/unit/unit_tests
   ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "$sanitize/test/unit/unit_tests"
 fi
