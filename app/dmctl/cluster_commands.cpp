@@ -50,6 +50,21 @@ caf::error check_id(const std::string& kind, const std::string& id) {
                                               "in a cluster");
 }
 
+// The name `target` (a task name or config file) stands for, and the task's record in etcd; an
+// error when the name is not a valid id or the cluster has no such task.
+caf::expected<std::pair<std::string, etcd_kv>> stored_task(etcd_client& etcd,
+                                                           const std::string& target) {
+  auto name = task_name(target);
+  if (!name) return name.error();
+  if (auto err = check_id("task name", *name)) return err;
+  auto stored = etcd.get(cluster_keys::task(*name));
+  if (!stored) return stored.error();
+  if (!*stored)
+    return make_error(ec::not_found, "task " + *name + " does not exist in the cluster at " +
+                                         etcd.endpoints_text());
+  return std::make_pair(*name, **stored);
+}
+
 }  // namespace
 
 caf::expected<std::optional<etcd_client>> connect_cluster(const std::string& addrs,
@@ -211,21 +226,16 @@ caf::expected<reply> wait_task_parts(workers& ws, const reply& stored) {
 
 caf::error cluster_forget_task(etcd_client& etcd, const std::string& target,
                                const std::vector<std::string>& sources) {
-  auto name = task_name(target);
-  if (!name) return name.error();
-  if (auto err = check_id("task name", *name)) return err;
-  auto key = cluster_keys::task(*name);
-  auto stored = etcd.get(key);
+  auto stored = stored_task(etcd, target);
   if (!stored) return stored.error();
-  if (!*stored)
-    return make_error(ec::not_found, "task " + *name + " does not exist in the cluster at " +
-                                         etcd.endpoints_text());
+  const auto& [name, record] = *stored;
+  auto key = cluster_keys::task(name);
   if (sources.empty()) {
     // The task first, so that no worker reads a stage without its task.
     if (auto err = etcd.erase(key)) return err;
-    return etcd.erase(cluster_keys::stage(*name));
+    return etcd.erase(cluster_keys::stage(name));
   }
-  auto cfg = task_config_from_json((*stored)->value);
+  auto cfg = task_config_from_json(record.value);
   if (!cfg) return cfg.error();
   auto& instances = cfg->mysql_instances;
   instances.erase(std::remove_if(instances.begin(), instances.end(),
@@ -240,23 +250,17 @@ caf::error cluster_forget_task(etcd_client& etcd, const std::string& target,
 
 caf::error cluster_set_stage(etcd_client& etcd, const std::string& target, bool paused,
                              const std::vector<std::string>& sources) {
-  auto name = task_name(target);
-  if (!name) return name.error();
-  const auto& task = *name;
-  if (auto err = check_id("task name", task)) return err;
-  auto stored = etcd.get(cluster_keys::task(task));
+  auto stored = stored_task(etcd, target);
   if (!stored) return stored.error();
-  if (!*stored)
-    return make_error(ec::not_found, "task " + task + " does not exist in the cluster at " +
-                                         etcd.endpoints_text());
-  auto cfg = task_config_from_json((*stored)->value);
+  const auto& [task, record] = *stored;
+  auto cfg = task_config_from_json(record.value);
   if (!cfg) return cfg.error();
   std::set<std::string> all;
   for (auto& inst : cfg->mysql_instances) all.insert(inst.source_id);
   for (auto& id : sources)
     if (!all.count(id))
       return make_error(ec::not_found, "task " + task + " has no source " + id);
-  auto run = (*stored)->create_revision;
+  auto run = record.create_revision;
   auto key = cluster_keys::stage(task);
   // A read-modify-write of the stage, again when another dmctl wrote it meanwhile.
   for (int attempt = 0; attempt < 20; ++attempt) {

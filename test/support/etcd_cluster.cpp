@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/base64.hpp"
+
 namespace dm::test {
 
 std::string etcd_cluster::post(int i, const std::string& path, const std::string& body) const {
@@ -71,10 +73,6 @@ void etcd_cluster::start(int i) {
 
 void etcd_cluster::enable_auth(const std::string& user, const std::string& password,
                                const std::string& prefix) {
-  auto b64 = [](const std::string& text) {
-    auto r = run_command({"sh", "-c", "printf %s \"$0\" | base64 -w0", text});
-    return r.out;
-  };
   auto prefix_end = prefix;
   ++prefix_end.back();
   using nlohmann::json;
@@ -86,7 +84,7 @@ void etcd_cluster::enable_auth(const std::string& user, const std::string& passw
       {"/v3/auth/role/grant",
        {{"name", user + "-role"},
         {"perm",
-         {{"permType", "READWRITE"}, {"key", b64(prefix)}, {"range_end", b64(prefix_end)}}}}},
+         {{"permType", "READWRITE"}, {"key", base64(prefix)}, {"range_end", base64(prefix_end)}}}}},
       {"/v3/auth/user/add", {{"name", user}, {"password", password}}},
       {"/v3/auth/user/grant", {{"user", user}, {"role", user + "-role"}}},
       {"/v3/auth/enable", json::object()},
