@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "protocol/sql/dump_rows.hpp"
 #include "protocol/sql/quote.hpp"
+#include "protocol/sql/foreign_key_indexes.hpp"
 #include "protocol/sql/secondary_indexes.hpp"
 #include "storage/dump_store.hpp"
 
@@ -61,14 +62,76 @@ caf::expected<bool> table_exists(mysql_connection& conn, const std::string& db,
   return !rows->empty();
 }
 
+// The key and foreign key names the downstream's `db`.`table` has.
+caf::expected<sql::declared_names> downstream_key_names(mysql_connection& conn,
+                                                       const std::string& db,
+                                                       const std::string& table) {
+  sql::declared_names out;
+  // "<schema column> = 'db' AND TABLE_NAME = 'table'"
+  auto names_table = [&](const char* schema_column) {
+    std::string where = std::string{schema_column} + " = ";
+    sql::append_escaped(where, db);
+    where += " AND TABLE_NAME = ";
+    sql::append_escaped(where, table);
+    return where;
+  };
+  auto keys = conn.query("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE " +
+                         names_table("TABLE_SCHEMA"));
+  if (!keys) return keys.error();
+  for (auto& r : *keys)
+    if (r[0]) out.keys.insert(*r[0]);
+  auto constraints = conn.query(
+      "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE " +
+      names_table("CONSTRAINT_SCHEMA"));
+  if (!constraints) return constraints.error();
+  for (auto& r : *constraints)
+    if (r[0]) out.foreign_keys.insert(*r[0]);
+  return out;
+}
+
+// Creates `t` (known not to exist) so that the keys the upstream made implicitly for its
+// foreign keys are implicit downstream too, under the same names. Returns false, with nothing
+// left behind, when the server named something otherwise (a constraint whose implicit index
+// has another name gets a generated name that may differ): the caller then creates the table
+// as dumped, and the warning says what that costs.
+caf::expected<bool> create_with_implicit_indexes(self_ptr self, const storage::dump_table& t) {
+  auto& st = self->state;
+  auto table = sql::qualified_name(t.target_db, t.target_table);
+  if (!st.conn->execute(sql::fold_implicit_indexes(t.create_table, t.implicit_indexes))) {
+    auto made = downstream_key_names(*st.conn, t.target_db, t.target_table);
+    if (!made) return made.error();
+    auto wanted = sql::declared_key_names(t.create_table);
+    if (made->keys == wanted.keys && made->foreign_keys == wanted.foreign_keys) return true;
+    if (auto err = st.conn->execute("DROP TABLE " + table)) return err;
+  }
+  DM_WARN("loader of task {}: {} cannot have its foreign keys' index(es) made implicitly under "
+          "the upstream's names; they are created as explicit indexes, which a later ADD INDEX "
+          "upstream over the same columns does not drop downstream",
+          st.task, table);
+  return false;
+}
+
 // Creates the target database and table unless they exist. A table it creates gets its
-// secondary indexes only after the load (recorded first, so that a crash cannot forget them);
-// an existing table is used as it is.
+// secondary indexes only after the load (recorded first, so that a crash cannot forget them),
+// and the indexes the upstream made implicitly for foreign keys made the same way; an existing
+// table is used as it is.
 caf::error ensure_table(self_ptr self, const storage::dump_table& t) {
   auto& st = self->state;
   auto key = std::make_pair(t.target_db, t.target_table);
   if (st.created.count(key)) return caf::none;
   if (auto err = st.conn->execute(t.create_database)) return err;
+  if (!t.implicit_indexes.empty()) {
+    auto exists = table_exists(*st.conn, t.target_db, t.target_table);
+    if (!exists) return exists.error();
+    if (!*exists) {
+      auto created = create_with_implicit_indexes(self, t);
+      if (!created) return created.error();
+      if (*created) {
+        st.created.insert(key);
+        return caf::none;
+      }
+    }
+  }
   auto split = sql::split_secondary_indexes(t.create_table);
   auto create = &t.create_table;
   if (!split.indexes.empty()) {

@@ -13,6 +13,7 @@
 #include "io/sync_start.hpp"
 #include "sync/online_ddl.hpp"
 #include "sync/table_rules.hpp"
+#include "io/implicit_fk_indexes.hpp"
 #include "io/upstream_position.hpp"
 #include "protocol/binlog/event_header.hpp"
 #include "common/log.hpp"
@@ -191,6 +192,36 @@ caf::error regroup_fk_chunks(self_ptr self, std::vector<storage::dump_chunk>& ch
   return caf::none;
 }
 
+// Records which keys of `t` the upstream made implicitly for a foreign key, on `probe`, a
+// connection of its own opened at the first table that has such a candidate (the probe's ALTER
+// would end a snapshot's transaction). When the upstream cannot tell, the keys are copied as
+// explicit ones, with a warning: they then stay downstream if a later ADD INDEX upstream makes
+// the server drop its implicit one.
+caf::error find_implicit_indexes(self_ptr self, std::optional<mysql_connection>& probe,
+                                 storage::dump_table& t) {
+  auto& st = self->state;
+  auto candidates = sql::foreign_key_index_candidates(t.create_table);
+  if (candidates.empty()) return caf::none;
+  if (!probe) {
+    auto conn = mysql_connection::open(to_connection_params(st.source.from),
+                                       server_role::upstream,
+                                       "upstream of source " + st.source.source_id);
+    if (!conn) return conn.error();
+    probe.emplace(std::move(*conn));
+  }
+  auto implicit = implicit_fk_indexes(*probe, t.db, t.table, candidates);
+  if (implicit) {
+    t.implicit_indexes = std::move(*implicit);
+    return caf::none;
+  }
+  DM_WARN("{} cannot tell whether the upstream made the index(es) of {} that back its foreign "
+          "keys by itself ({}); they are copied as explicit indexes, which a later ADD INDEX "
+          "upstream over the same columns does not drop downstream (grant CREATE TEMPORARY "
+          "TABLES on its database to avoid this)",
+          st.label, sql::qualified_name(t.db, t.table), describe(implicit.error()));
+  return caf::none;
+}
+
 // Chooses the tables of the first run: base tables the block-allow list keeps, routed; never
 // the shadow and trash tables of online schema changes (with online-ddl on).
 caf::error choose_tables(self_ptr self, mysql_connection& conn) {
@@ -212,6 +243,7 @@ caf::error choose_tables(self_ptr self, mysql_connection& conn) {
       "('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1, 2");
   if (!rows) return rows.error();
   std::vector<storage::dump_table> chosen;
+  std::optional<mysql_connection> probe;
   for (auto& r : *rows) {
     if (!r[0] || !r[1]) continue;
     storage::dump_table t;
@@ -237,6 +269,7 @@ caf::error choose_tables(self_ptr self, mysql_connection& conn) {
     if (!create_table) return create_table.error();
     t.create_database = sql::pin_default_collations(*create_db, collations);
     t.create_table = sql::pin_default_collations(*create_table, collations);
+    if (auto err = find_implicit_indexes(self, probe, t)) return err;
     chosen.push_back(std::move(t));
   }
   if (auto err = assign_fk_groups(conn, chosen)) return err;

@@ -47,6 +47,8 @@ std::string chunk_unit_key(const dump_chunk& c) {
 }
 
 nlohmann::json to_json(const dump_table& t) {
+  auto implicit = nlohmann::json::array();
+  for (auto& name : t.implicit_indexes) implicit.push_back(bytes_to_json(name));
   return {{"db", t.db},
           {"table", t.table},
           {"target_db", t.target_db},
@@ -57,7 +59,8 @@ nlohmann::json to_json(const dump_table& t) {
           {"keyless", t.keyless},
           {"fk_group", t.fk_group},
           {"planned", t.planned},
-          {"constant_columns", t.constant_columns}};
+          {"constant_columns", t.constant_columns},
+          {"implicit_indexes", implicit}};
 }
 
 nlohmann::json to_json(const dump_chunk& c) {
@@ -127,6 +130,9 @@ caf::expected<std::vector<dump_table>> dump_store::tables() const {
       if (j.contains("constant_columns"))
         t.constant_columns =
             j.at("constant_columns").get<std::vector<std::pair<std::string, std::string>>>();
+      if (j.contains("implicit_indexes"))
+        for (auto& name : j.at("implicit_indexes"))
+          t.implicit_indexes.push_back(bytes_from_json(name));
       out.push_back(std::move(t));
     }
   } catch (const nlohmann::json::exception&) {

@@ -45,6 +45,9 @@ struct dump_table {
   // Downstream columns its route's extract rules fill, with their values
   // (table_schema::constant_columns).
   std::vector<std::pair<std::string, std::string>> constant_columns;
+  // Keys of create_table the upstream made implicitly for a foreign key (io/implicit_fk_indexes):
+  // the loader has the downstream make them the same way.
+  std::vector<std::string> implicit_indexes;
 };
 
 enum class chunk_stage : uint8_t { planned, dumped, loaded };

@@ -2,20 +2,11 @@
 
 #include <optional>
 
-#include "protocol/sql/lexer.hpp"
+#include "protocol/sql/table_body.hpp"
 
 namespace dm::sql {
 
 namespace {
-
-// One top-level definition of the table body: its tokens and the byte offsets of the comma or
-// parenthesis before and after it.
-struct definition {
-  size_t first = 0;  // index of its first token
-  size_t last = 0;   // one past its last token
-  size_t open = 0;   // offset of the separator before it
-  size_t close = 0;  // offset of the separator after it
-};
 
 bool engine_is_innodb(const std::vector<token>& tokens, size_t from) {
   for (size_t i = from; i + 1 < tokens.size(); ++i) {
@@ -26,16 +17,9 @@ bool engine_is_innodb(const std::vector<token>& tokens, size_t from) {
   return false;
 }
 
-std::string_view trimmed(std::string_view text) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!text.empty() && space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && space(text.back())) text.remove_suffix(1);
-  return text;
-}
-
 // The first column a KEY/INDEX definition names, if it can be read.
 std::optional<std::string> first_key_column(const std::vector<token>& tokens,
-                                            const definition& d) {
+                                            const table_definition& d) {
   for (size_t i = d.first; i + 1 < d.last; ++i)
     if (tokens[i].is('(') && tokens[i + 1].is_identifier()) return tokens[i + 1].text;
   return std::nullopt;
@@ -45,31 +29,14 @@ std::optional<std::string> first_key_column(const std::vector<token>& tokens,
 
 deferrable_indexes split_secondary_indexes(std::string_view create_table) {
   deferrable_indexes unchanged{std::string{create_table}, {}};
-  auto tokens = tokenize(create_table);
-  size_t i = 0;
-  while (i < tokens.size() && !tokens[i].is('(')) ++i;
-  if (i == tokens.size()) return unchanged;
-
-  std::vector<definition> definitions;
-  definition current{i + 1, i + 1, tokens[i].begin, 0};
-  int depth = 1;
-  for (++i; i < tokens.size() && depth > 0; ++i) {
-    auto& t = tokens[i];
-    if (t.is('(')) ++depth;
-    if (t.is(')')) --depth;
-    if ((depth == 1 && t.is(',')) || depth == 0) {
-      current.last = i;
-      current.close = t.begin;
-      definitions.push_back(current);
-      current = definition{i + 1, i + 1, t.begin, 0};
-    }
-  }
-  if (depth != 0 || definitions.empty() || !engine_is_innodb(tokens, i)) return unchanged;
+  auto body = read_table_body(create_table);
+  if (!body || !engine_is_innodb(body->tokens, body->options)) return unchanged;
+  auto& tokens = body->tokens;
+  auto& definitions = body->definitions;
 
   std::optional<std::string> auto_increment_column;
-  std::vector<const definition*> deferred;
+  std::vector<const table_definition*> deferred;
   for (auto& d : definitions) {
-    if (d.first >= d.last) return unchanged;
     auto& head = tokens[d.first];
     for (size_t k = d.first; k < d.last; ++k)
       if (tokens[k].is_keyword("FOREIGN") || tokens[k].is_keyword("REFERENCES")) return unchanged;
@@ -94,7 +61,7 @@ deferrable_indexes split_secondary_indexes(std::string_view create_table) {
     // parenthesis; a definition is never the first one (a table starts with a column), so the
     // separator before it is a comma.
     if (d == &definitions.front()) return unchanged;
-    auto text = trimmed(create_table.substr(d->open + 1, d->close - d->open - 1));
+    auto text = d->text(create_table);
     out.create_table.append(create_table.substr(copied, d->open - copied));
     copied = static_cast<size_t>(text.data() + text.size() - create_table.data());
     out.indexes.emplace_back(text);

@@ -219,3 +219,118 @@ BOOST_AUTO_TEST_CASE(a_copy_resumed_after_a_crash_reads_each_foreign_key_group_a
   BOOST_CHECK_EQUAL(worker.count_log_lines("chunk(s) of foreign-key linked tables again"), 1u);
   BOOST_TEST_MESSAGE(w.statements.load() << " changes, seed " << seed);
 }
+
+namespace {
+
+// A generated table with foreign keys whose indexes are implicit or explicit in every way that
+// SHOW CREATE TABLE prints alike, and the statements that later make the upstream drop its
+// implicit ones (an index over each key's columns and more) or drop a key.
+struct fk_index_table {
+  std::string create;
+  std::vector<std::string> later;
+};
+
+fk_index_table generate_fk_index_table(std::mt19937& rng, int number) {
+  auto name = "c" + std::to_string(number);
+  std::vector<std::string> keys{"KEY note (note)"};
+  std::vector<std::string> foreign_keys, later;
+  auto fk_count = 1 + rng() % 3;
+  // Unnamed keys of one table are either all implicit or all explicit: the server numbers
+  // unnamed constraints in the order written, and a copy can keep that order only so.
+  bool unnamed_implicit = rng() % 2 == 0;
+  for (size_t j = 0; j < fk_count; ++j) {
+    auto first = "x" + std::to_string(2 * j), second = "x" + std::to_string(2 * j + 1);
+    bool pair = rng() % 2 == 0;
+    auto columns = pair ? first + ", " + second : first;
+    auto parent = "fkx.p" + std::to_string(rng() % 3);
+    auto references = pair ? parent + " (a, b)" : parent + " (id)";
+    auto naming = rng() % 3;  // 0 CONSTRAINT name, 1 none, 2 an index name only
+    auto constraint = name + "_f" + std::to_string(j);
+    std::string clause = naming == 0 ? "CONSTRAINT " + constraint + " FOREIGN KEY (" + columns + ")"
+                         : naming == 1 ? "FOREIGN KEY (" + columns + ")"
+                                       : "FOREIGN KEY " + constraint + " (" + columns + ")";
+    clause += " REFERENCES " + references + (rng() % 2 ? " ON DELETE CASCADE" : "");
+    // 0 none (implicit), 1 named like the constraint, 2 another name, 3 a wider one
+    auto index = naming == 1 ? (unnamed_implicit ? 0 : 2 + rng() % 2) : rng() % 4;
+    if (index == 1) keys.push_back("KEY " + constraint + " (" + columns + ")");
+    if (index == 2) keys.push_back("KEY k" + std::to_string(j) + " (" + columns + ")");
+    if (index == 3) keys.push_back("KEY w" + std::to_string(j) + " (" + columns + ", id)");
+    // Written among the keys or after them: an implicit index takes its key's place.
+    (rng() % 2 ? keys : foreign_keys).push_back(clause);
+    later.push_back("ALTER TABLE fkx." + name + " ADD KEY cover" + std::to_string(j) + " (" +
+                    columns + ", note)");
+  }
+  if (rng() % 2) keys.push_back("KEY id_note (id, note)");
+  std::string create = "CREATE TABLE fkx." + name +
+                       " (id INT PRIMARY KEY, x0 INT, x1 INT, x2 INT, x3 INT, x4 INT, x5 INT, "
+                       "note VARCHAR(10)";
+  for (auto& k : keys) create += ", " + k;
+  for (auto& f : foreign_keys) create += ", " + f;
+  create += ")";
+  std::shuffle(later.begin(), later.end(), rng);
+  return {create, later};
+}
+
+}  // namespace
+
+// MariaDB gives a foreign key without an index one of its own, and drops it when a later index
+// can back the key; SHOW CREATE TABLE prints it as an ordinary key. A copy must keep it implicit
+// (a copy that made it explicit kept it downstream after such an ADD INDEX: an index the
+// upstream does not have). Generated tables cover named, unnamed and index-named constraints
+// over one or two columns, with no index, one named like the constraint, one named otherwise or
+// a wider one, written before or after other keys; after the copy the upstream adds an index over
+// each key's columns, and some keys are dropped.
+BOOST_AUTO_TEST_CASE(indexes_made_for_foreign_keys_stay_as_the_upstream_has_them_after_a_copy) {
+  mariadb_sandbox upstream{sandbox_options::with_server_id(1)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  worker_process worker;
+  uint32_t seed = std::random_device{}();
+  if (auto* fixed = std::getenv("DM_RANDOM_SEED")) seed = std::stoul(fixed);
+  BOOST_TEST_MESSAGE("seed " << seed);
+  std::mt19937 rng{seed};
+  upstream.execute("CREATE DATABASE fkx");
+  for (int p = 0; p < 3; ++p) {
+    auto parent = "fkx.p" + std::to_string(p);
+    upstream.execute("CREATE TABLE " + parent +
+                     " (id INT PRIMARY KEY, a INT, b INT, UNIQUE KEY ab (a, b))");
+    upstream.execute("INSERT INTO " + parent + " SELECT seq, seq, seq FROM fkx.seq_1_to_20");
+  }
+  std::vector<std::string> later;
+  const int tables = 16;
+  for (int i = 0; i < tables; ++i) {
+    auto table = generate_fk_index_table(rng, i);
+    BOOST_TEST_MESSAGE(table.create);
+    upstream.execute(table.create);
+    upstream.execute("INSERT INTO fkx.c" + std::to_string(i) +
+                     " SELECT seq, 1 + seq % 20, 1 + seq % 20, 1 + seq % 20, 1 + seq % 20, "
+                     "1 + seq % 20, 1 + seq % 20, 'n' FROM fkx.seq_1_to_50");
+    later.insert(later.end(), table.later.begin(), table.later.end());
+  }
+  create_source_and_start_task(worker, "up", upstream, all_task(downstream));
+  wait_synced(worker, "fk", upstream, std::chrono::seconds{120});
+  auto copied = compare_database(upstream, downstream, "fkx");
+  BOOST_REQUIRE_MESSAGE(copied.empty(), copied);
+
+  auto index_count = [&] {
+    return std::stoul(*upstream.query("SELECT COUNT(DISTINCT TABLE_NAME, INDEX_NAME) FROM "
+                                      "information_schema.STATISTICS WHERE TABLE_SCHEMA = "
+                                      "'fkx'")[0][0]);
+  };
+  auto indexes_before = index_count();
+  std::shuffle(later.begin(), later.end(), rng);
+  for (auto& statement : later) upstream.execute(statement);
+  // Some of the new indexes replaced an implicit one upstream.
+  BOOST_CHECK_LT(index_count(), indexes_before + later.size());
+  // Dropping a foreign key leaves its index behind on both sides.
+  for (auto& r : upstream.query("SELECT TABLE_NAME, CONSTRAINT_NAME FROM "
+                                "information_schema.REFERENTIAL_CONSTRAINTS WHERE "
+                                "CONSTRAINT_SCHEMA = 'fkx' ORDER BY 1, 2"))
+    if (rng() % 4 == 0)
+      upstream.execute("ALTER TABLE fkx." + *r[0] + " DROP FOREIGN KEY " + *r[1]);
+  upstream.execute("INSERT INTO fkx.c0 (id, note) VALUES (1000, 'last')");
+  wait_synced(worker, "fk", upstream, std::chrono::seconds{120});
+  auto diff = compare_database(upstream, downstream, "fkx");
+  BOOST_CHECK_MESSAGE(diff.empty(), diff + " (seed " + std::to_string(seed) + ")");
+  BOOST_CHECK_EQUAL(task_source_status(worker, "fk")["stage"], "Running");
+  BOOST_CHECK_EQUAL(worker.count_log_lines("foreign keys' index(es) made implicitly"), 0u);
+}
