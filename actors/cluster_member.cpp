@@ -11,6 +11,7 @@
 #include "common/log.hpp"
 #include "io/cluster_store.hpp"
 #include "model/config_json.hpp"
+#include "storage/dump_store.hpp"
 
 namespace dm {
 
@@ -27,6 +28,7 @@ constexpr auto call_timeout = std::chrono::milliseconds{1000};
 struct member_state {
   static inline const char* name = "cluster_member";
   std::optional<etcd_client> etcd;
+  std::shared_ptr<storage::database> db;
   // Weak: the worker holds this actor, and a strong handle back (also kept in the spawn's
   // arguments) would keep both alive forever, the process waiting for this thread at exit.
   caf::actor_addr worker;
@@ -311,9 +313,8 @@ void bind(member_ptr self, const cluster_view& view) {
   }
 }
 
-// Hands the tasks in etcd to the worker, each with its incarnation (task_config::incarnation).
-void send_tasks(member_ptr self, const cluster_view& view) {
-  auto& st = self->state;
+// The tasks in etcd, each with its incarnation (task_config::incarnation) and stage.
+std::vector<task_config> read_tasks(member_ptr self, const cluster_view& view) {
   std::vector<task_config> tasks;
   for (auto& [name, text] : view.tasks) {
     auto cfg = task_config_from_json(text);
@@ -328,7 +329,36 @@ void send_tasks(member_ptr self, const cluster_view& view) {
     }
     tasks.push_back(std::move(*cfg));
   }
-  if (auto worker = worker_of(st)) self->send(worker, cluster_tasks_atom_v, std::move(tasks));
+  return tasks;
+}
+
+// Removes this worker's loading/ records whose copy reached sync, or whose task is gone
+// (step 5 of the header).
+void forget_copies(member_ptr self, const cluster_view& view) {
+  auto& st = self->state;
+  for (auto& [part, worker] : view.loading) {
+    auto& [task, source] = part;
+    if (worker != st.worker_name || !in_time(self)) continue;
+    if (view.tasks.count(task)) {
+      storage::dump_store dumps{st.db, task, source};
+      auto finished = dumps.load_finished();
+      if (!finished) {
+        problem(self, "cannot read the copy of task " + task + " on " + source + ": " +
+                          describe(finished.error()));
+        continue;
+      }
+      if (!*finished) continue;
+    }
+    auto erased = st.etcd->erase_if_held(cluster_keys::loading(task, source), worker);
+    if (!erased)
+      problem(self, "cannot remove the copy record of task " + task + ": " +
+                        describe(erased.error()));
+  }
+}
+
+// Hands the tasks in etcd to the worker.
+void send_tasks(member_ptr self, std::vector<task_config> tasks) {
+  if (auto worker = worker_of(self->state)) self->send(worker, cluster_tasks_atom_v, std::move(tasks));
 }
 
 void tick(member_ptr self) {
@@ -349,13 +379,16 @@ void tick(member_ptr self) {
   if (!in_time(self)) return;
   campaign(self, *view);
   if (st.leader_revision) schedule(self, *view);
+  forget_copies(self, *view);
   // Before any binding of this tick: the worker starts a source's relay where its tasks need it.
-  send_tasks(self, *view);
+  send_tasks(self, read_tasks(self, *view));
   bind(self, *view);
 }
 
-caf::behavior member(member_ptr self, caf::actor_addr worker, worker_settings settings) {
+caf::behavior member(member_ptr self, caf::actor_addr worker, worker_settings settings,
+                     std::shared_ptr<storage::database> db) {
   auto& st = self->state;
+  st.db = std::move(db);
   st.worker = std::move(worker);
   st.worker_name = settings.name;
   st.addr = settings.addr;
@@ -390,14 +423,29 @@ caf::behavior member(member_ptr self, caf::actor_addr worker, worker_settings se
         tick(self);
         self->delayed_send(self, period, tick_atom_v);
       },
+      // The worker starts copying `sources` of `task` here (step 5 of the header).
+      [=](cluster_copy_atom, const std::string& task,
+          const std::vector<std::string>& sources) -> caf::result<bool> {
+        auto& st = self->state;
+        for (auto& source : sources) {
+          if (!in_time(self))
+            return make_error(ec::unavailable, "the etcd lease of worker " + st.worker_name +
+                                                   " is not proven alive");
+          if (auto err = st.etcd->put(cluster_keys::loading(task, source), st.worker_name))
+            return err;
+        }
+        return true;
+      },
   };
 }
 
 }  // namespace
 
 caf::actor spawn_cluster_member(caf::local_actor* worker, worker_actor handle,
-                                const worker_settings& settings) {
-  return worker->spawn<caf::detached + caf::linked>(member, handle.address(), settings);
+                                const worker_settings& settings,
+                                std::shared_ptr<storage::database> db) {
+  return worker->spawn<caf::detached + caf::linked>(member, handle.address(), settings,
+                                                    std::move(db));
 }
 
 }  // namespace dm

@@ -16,20 +16,33 @@
 //     lease only if absent, then run (the worker's cluster_bind). A source assigned elsewhere,
 //     or removed, is stopped here and its binding deleted (only if it still names this worker).
 //     A binding found gone or not under the current lease is stopped at once.
+//  5. Copies: before a part of a task with a full migration starts copying here, the worker
+//     claims loading/<task>/<source> (cluster_copy_atom, answered once etcd has it), so that
+//     the scheduler keeps the source here, or brings it back: the dump files will be here. The
+//     part got that far only because no other worker's copy had loaded anything downstream
+//     (io/part_takeover.hpp), so the claim replaces any older record. The member removes its
+//     record once the copy reached sync, and its records of tasks that are gone.
 //
 // A worker with `join` runs only the sources it holds bindings for; its RocksDB is a cache.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "actors/interfaces.hpp"
 
 namespace dm {
 
+namespace storage {
+class database;
+}
+
 // Spawns the member (detached, linked to `worker`): `settings.join` names the etcd endpoints
 // (TLS with the worker's ssl-* files for https:// ones), `addr` the worker's admin address
-// others reach it at, `settings.keepalive_ttl` the lease's TTL in seconds.
+// others reach it at, `settings.keepalive_ttl` the lease's TTL in seconds; `db` is the worker's
+// store, read for the state of its copies.
 caf::actor spawn_cluster_member(caf::local_actor* worker, worker_actor handle,
-                                const worker_settings& settings);
+                                const worker_settings& settings,
+                                std::shared_ptr<storage::database> db);
 
 }  // namespace dm

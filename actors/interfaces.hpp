@@ -100,6 +100,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(dm, caf::first_custom_type_id)
   CAF_ADD_ATOM(dm, dm, cluster_release_atom, "clrelease")
   CAF_ADD_ATOM(dm, dm, cluster_lease_atom, "cllease")
   CAF_ADD_ATOM(dm, dm, cluster_tasks_atom, "cltasks")
+  CAF_ADD_ATOM(dm, dm, cluster_copy_atom, "clcopy")
 
 CAF_END_TYPE_ID_BLOCK(dm)
 

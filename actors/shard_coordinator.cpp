@@ -1,7 +1,9 @@
 #include "actors/shard_coordinator.hpp"
 
 #include <ctime>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <caf/all.hpp>
@@ -9,6 +11,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
+#include "io/shard_lock_records.hpp"
 #include "storage/database.hpp"
 #include "storage/meta_store.hpp"
 
@@ -24,7 +27,12 @@ struct coordinator_state {
   static inline const char* name = "shard-coordinator";
 
   shard_lock_book book;
+  // Alone: the locks are in the worker's meta store. In a cluster: in etcd (io/shard_lock_records.hpp),
+  // read again before every change and written back only if no other worker wrote them since.
   std::unique_ptr<storage::meta_store> meta;
+  std::optional<etcd_client> etcd;
+  // In a cluster: the last wake-up of each task's record acted on here.
+  std::map<std::string, int64_t> woken;
   int64_t report_after = 0;
   std::string worker_name;
   // The syncer of each (task, source) that listed its shard tables in this run.
@@ -51,10 +59,6 @@ caf::error refusal_of(const coordinator_state& st, const std::string& task) {
   return bad == st.unreadable.end() ? caf::error{} : bad->second;
 }
 
-caf::error persist(coordinator_state& st, const std::string& task) {
-  return st.meta->put(shard_locks_kind, task, st.book.save(task));
-}
-
 // Tells the syncers of `sources` that the lock of `target` in `task` resolved.
 void notify(self_ptr self, const std::string& task, const std::string& target,
             const std::set<std::string>& sources) {
@@ -62,6 +66,69 @@ void notify(self_ptr self, const std::string& task, const std::string& target,
     auto it = self->state.syncers.find({task, source});
     if (it != self->state.syncers.end()) self->send(it->second, shard_ddl_atom_v, target);
   }
+}
+
+using wakeups = shard_wakeups;
+
+// In a cluster: takes `record` of `task` as the book's, and wakes this worker's syncers named by
+// its wake-ups not acted on yet (on the first sight of a task, none: its syncers here only
+// registered, and wait for nothing older).
+caf::error absorb(self_ptr self, const std::string& task, const shard_lock_record& record) {
+  auto& st = self->state;
+  st.book.forget(task);
+  if (!record.book.empty())
+    if (auto err = st.book.load(task, record.book)) return err;
+  auto seen = st.woken.find(task);
+  if (seen != st.woken.end())
+    for (auto& w : record.wakeups)
+      if (w.seq > seen->second) notify(self, task, w.target, w.sources);
+  st.woken[task] = record.seq;
+  return caf::none;
+}
+
+// Makes a change of `task`'s locks: `change` edits the book and answers the locks to wake.
+// Alone, the book is saved to the meta store (synced) and the syncers here woken. In a cluster,
+// the book is read from etcd first and the change written back only if no other worker wrote
+// the record meanwhile (else done again on the newer one); its wake-ups go into the record,
+// where every worker's coordinator finds those of its syncers. `change` may run several times,
+// each on the book as etcd has it then, and must not fail after editing it.
+caf::error apply_change(self_ptr self, const std::string& task,
+                        const std::function<caf::expected<wakeups>(shard_lock_book&)>& change) {
+  auto& st = self->state;
+  if (!st.etcd) {
+    auto ready = change(st.book);
+    if (!ready) return ready.error();
+    if (auto err = st.meta->put(shard_locks_kind, task, st.book.save(task))) return err;
+    for (auto& [target, sources] : *ready) notify(self, task, target, sources);
+    return caf::none;
+  }
+  if (!st.woken.count(task)) {
+    // The first change here: wake-ups from now on concern this worker's syncers.
+    auto before = read_shard_locks(*st.etcd, task);
+    if (!before) return before.error();
+    st.woken[task] = before->seq;
+  }
+  auto written = update_shard_locks(*st.etcd, task, st.book, change);
+  if (!written) return written.error();
+  return absorb(self, task, *written);
+}
+
+// In a cluster: the book of `task` (every task with a record, when empty) as etcd has it now.
+caf::error refresh(self_ptr self, const std::string& task) {
+  auto& st = self->state;
+  if (!st.etcd) return caf::none;
+  std::vector<std::string> tasks{task};
+  if (task.empty()) {
+    auto all = shard_lock_tasks(*st.etcd);
+    if (!all) return all.error();
+    tasks = std::move(*all);
+  }
+  for (auto& t : tasks) {
+    auto record = read_shard_locks(*st.etcd, t);
+    if (!record) return record.error();
+    if (auto err = absorb(self, t, *record)) return err;
+  }
+  return caf::none;
 }
 
 std::string joined(const std::vector<std::string>& parts) {
@@ -118,15 +185,22 @@ void report(self_ptr self) {
 
 shard_coordinator_actor::behavior_type coordinator(self_ptr self,
                                                    std::shared_ptr<storage::database> db,
-                                                   int64_t report_after, std::string worker_name) {
+                                                   int64_t report_after,
+                                                   worker_settings settings) {
   auto& st = self->state;
   // The registry's handle would keep this actor from being destroyed after it ends, and the
   // process waits for a detached actor's destruction before it exits.
   self->attach_functor([system = &self->system()] { system->registry().erase(registry_key); });
   st.meta = std::make_unique<storage::meta_store>(std::move(db));
   st.report_after = report_after;
-  st.worker_name = std::move(worker_name);
-  if (auto stored = st.meta->list(shard_locks_kind)) {
+  st.worker_name = settings.name;
+  if (!settings.join.empty()) {
+    auto etcd = etcd_client::make(settings.join, std::chrono::milliseconds{1000},
+                                  {settings.ssl_ca, settings.ssl_cert, settings.ssl_key},
+                                  {settings.etcd_user, settings.etcd_password});
+    if (etcd) st.etcd.emplace(std::move(*etcd));
+    else st.unreadable_all = etcd.error();
+  } else if (auto stored = st.meta->list(shard_locks_kind)) {
     for (auto& [task, text] : *stored)
       if (auto err = st.book.load(task, text)) {
         DM_ERROR("{}", describe(err));
@@ -144,69 +218,98 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
         auto& st = self->state;
         if (auto err = refusal_of(st, list.task)) return err;
         st.syncers[{list.task, list.source}] = syncer;
-        auto ready = st.book.set_shards(list.task, list.source, list.by_target);
-        if (auto err = persist(st, list.task)) return err;
-        for (auto& [target, sources] : ready) notify(self, list.task, target, sources);
+        if (auto err = apply_change(self, list.task, [&](shard_lock_book& book) {
+              return caf::expected<wakeups>{
+                  book.set_shards(list.task, list.source, list.by_target)};
+            }))
+          return err;
         return caf::unit;
       },
       [=](shard_tables_atom, const std::string& task, const std::string& target,
           const shard_member& member, bool present) -> caf::result<void> {
         auto& st = self->state;
         if (auto err = refusal_of(st, task)) return err;
-        auto ready = st.book.shard_changed(task, target, member, present);
-        if (auto err = persist(st, task)) return err;
-        if (!present && !ready.empty())
+        wakeups woken;
+        if (auto err = apply_change(self, task, [&](shard_lock_book& book) {
+              woken = book.shard_changed(task, target, member, present);
+              return caf::expected<wakeups>{woken};
+            }))
+          return err;
+        if (!present && !woken.empty())
           DM_INFO("shard {} of {} was dropped: DDL lock {} awaits no other shard", to_string(member),
                   target, shard_lock_book::lock_id(task, target));
-        for (auto& [t, sources] : ready) notify(self, task, t, sources);
         return caf::unit;
       },
       [=](shard_ddl_atom, shard_arrival& a) -> caf::result<shard_verdict> {
         auto& st = self->state;
         if (auto err = refusal_of(st, a.task)) return err;
-        auto verdict = st.book.arrive(a, now());
-        if (auto err = persist(st, a.task)) return err;
+        shard_verdict verdict;
+        if (auto err = apply_change(self, a.task, [&](shard_lock_book& book) {
+              verdict = book.arrive(a, now());
+              return caf::expected<wakeups>{wakeups{}};
+            }))
+          return err;
         return verdict;
       },
       [=](shard_ddl_atom, const std::string& task,
           const std::string& target) -> caf::result<void> {
-        auto& st = self->state;
-        auto sources = st.book.executed(task, target);
-        if (!sources) return sources.error();
-        if (auto err = persist(st, task)) return err;
+        if (auto err = apply_change(self, task, [&](shard_lock_book& book)
+                                                    -> caf::expected<wakeups> {
+              auto sources = book.executed(task, target);
+              if (!sources) return sources.error();
+              return wakeups{{target, *sources}};
+            }))
+          return err;
         DM_INFO("shard DDL lock {} resolved: its change ran on {}",
                 shard_lock_book::lock_id(task, target), target);
-        notify(self, task, target, *sources);
         report(self);
         return caf::unit;
       },
-      [=](show_ddl_locks_atom, const std::string& task) {
+      [=](show_ddl_locks_atom,
+          const std::string& task) -> caf::result<std::vector<shard_lock_status>> {
         auto& st = self->state;
+        if (auto err = refresh(self, task)) return err;
         return st.book.show(task, now(), st.report_after);
       },
       [=](unlock_ddl_lock_atom, const std::string& id,
           bool force_remove) -> caf::result<shard_lock_status> {
         auto& st = self->state;
-        auto unlocked = st.book.unlock(id, force_remove, now());
-        if (!unlocked) return unlocked.error();
-        auto& [lock, sources] = *unlocked;
-        if (auto err = persist(st, lock.task)) return err;
+        // The lock's task: the one whose locks name it (read from etcd in a cluster).
+        if (auto err = refresh(self, "")) return err;
+        std::string task;
+        for (auto& lock : st.book.show("", now(), st.report_after))
+          if (lock.id == id) task = lock.task;
+        if (task.empty()) {
+          auto unknown = st.book.unlock(id, force_remove, now());
+          return unknown ? make_error(ec::not_found, "no DDL lock " + id) : unknown.error();
+        }
+        shard_lock_status unlocked;
+        if (auto err = apply_change(self, task, [&](shard_lock_book& book)
+                                                    -> caf::expected<wakeups> {
+              auto done = book.unlock(id, force_remove, now());
+              if (!done) return done.error();
+              unlocked = done->first;
+              return wakeups{{done->first.target, done->second}};
+            }))
+          return err;
         DM_WARN("the operator resolved shard DDL lock {} ({}): {}", id,
                 force_remove ? "removed; its change does not run downstream"
                              : "its change runs downstream now",
-                lock.unsynced.empty() ? std::string{"no shard was awaited"}
-                                      : "excused " + joined(lock.unsynced));
-        notify(self, lock.task, lock.target, sources);
+                unlocked.unsynced.empty() ? std::string{"no shard was awaited"}
+                                          : "excused " + joined(unlocked.unsynced));
         report(self);
-        return lock;
+        return unlocked;
       },
       [=](stop_task_atom, const std::string& task) -> caf::result<void> {
         auto& st = self->state;
         st.book.forget(task);
         st.unreadable.erase(task);
+        st.woken.erase(task);
         for (auto it = st.syncers.begin(); it != st.syncers.end();)
           it = it->first.first == task ? st.syncers.erase(it) : std::next(it);
-        if (auto err = st.meta->erase(shard_locks_kind, task)) return err;
+        // In a cluster, dmctl stop-task removes the task's record from etcd.
+        if (!st.etcd)
+          if (auto err = st.meta->erase(shard_locks_kind, task)) return err;
         report(self);
         return caf::unit;
       },
@@ -214,16 +317,28 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
           const std::string& source) -> caf::result<void> {
         auto& st = self->state;
         if (auto err = refusal_of(st, task)) return err;
-        auto ready = st.book.forget_source(task, source);
         st.syncers.erase({task, source});
-        if (auto err = persist(st, task)) return err;
-        for (auto& [target, sources] : ready) notify(self, task, target, sources);
+        if (auto err = apply_change(self, task, [&](shard_lock_book& book) {
+              return caf::expected<wakeups>{book.forget_source(task, source)};
+            }))
+          return err;
         report(self);
         return caf::unit;
       },
       [=](tick_atom) {
+        auto& st = self->state;
+        // In a cluster: the locks of the tasks with syncers here, and the wake-ups other
+        // workers wrote for them.
+        std::set<std::string> tasks;
+        for (auto& [part, syncer] : st.syncers) tasks.insert(part.first);
+        for (auto& task : tasks)
+          if (auto err = refresh(self, task))
+            DM_WARN("worker {} cannot read the shard DDL locks of task {}: {}", st.worker_name,
+                    task, describe(err));
         report(self);
-        self->delayed_send(self, std::chrono::seconds{1}, tick_atom_v);
+        self->delayed_send(self, st.etcd ? std::chrono::milliseconds{300}
+                                         : std::chrono::milliseconds{1000},
+                           tick_atom_v);
       },
   };
 }
@@ -232,9 +347,9 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
 
 shard_coordinator_actor spawn_shard_coordinator(caf::local_actor* parent,
                                                 std::shared_ptr<storage::database> db,
-                                                int64_t report_after, std::string worker_name) {
-  auto handle = parent->spawn<caf::detached + caf::linked>(coordinator, std::move(db),
-                                                           report_after, std::move(worker_name));
+                                                const worker_settings& settings) {
+  auto handle = parent->spawn<caf::detached + caf::linked>(
+      coordinator, std::move(db), settings.shard_lock_report_after, settings);
   parent->system().registry().put(registry_key, handle);
   return handle;
 }

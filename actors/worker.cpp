@@ -198,8 +198,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
   st.meta = std::make_unique<storage::meta_store>(st.db);
   st.checkpoints = std::make_unique<storage::checkpoint_store>(st.db);
   st.store = self->spawn<caf::detached + caf::linked>(store);
-  st.shard_locks = spawn_shard_coordinator(self, st.db, st.settings.shard_lock_report_after,
-                                           st.worker_name);
+  st.shard_locks = spawn_shard_coordinator(self, st.db, st.settings);
   self->set_down_handler([=](caf::down_msg& msg) { on_down(self, msg); });
   self->set_exit_handler([=](caf::exit_msg& msg) {
     auto& st = self->state;
@@ -219,7 +218,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_actor_s
   });
   restore(self);
   if (!st.settings.join.empty())
-    st.cluster_member = spawn_cluster_member(self, self, st.settings);
+    st.cluster_member = spawn_cluster_member(self, self, st.settings, st.db);
   return {
       [=](operate_source_atom, create_atom, source_config cfg) -> caf::result<source_status> {
         if (auto err = refused_in_cluster(self->state, "create sources with dmctl --master-addr "

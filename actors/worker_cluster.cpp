@@ -63,6 +63,53 @@ void note_task_problem(self_ptr self, const std::string& name, const std::string
           text);
 }
 
+// Whether `sources` still run here, under the bindings (epochs) their parts were taken over for.
+bool still_bound(const worker_actor_state& st, const std::vector<std::string>& sources,
+                 const std::map<std::string, int64_t>& epochs) {
+  bool still = lease_proven(st) && !st.shutting_down;
+  for (auto& id : sources)
+    still = still && running_here(st, id) &&
+            st.sources.at(id).config.cluster_epoch == epochs.at(id);
+  return still;
+}
+
+// Starts the parts taken over (start_cluster_task) once `fresh` ones that copy first are
+// recorded in etcd as copying here (cluster_member.hpp, step 5), in the stage etcd has now
+// (the operator may have paused the task meanwhile).
+void launch_taken_parts(self_ptr self, const task_config& cfg,
+                        const std::vector<std::string>& sources,
+                        const std::map<std::string, int64_t>& epochs,
+                        const std::vector<std::string>& fresh, bool recorded) {
+  auto& st = self->state;
+  if (!still_bound(st, sources, epochs)) {
+    // Started again, from the checkpoint then, by a later tick if still wanted.
+    done_creating(st, cfg.name);
+    return;
+  }
+  if (!recorded && copies(cfg.task_mode) && !fresh.empty()) {
+    self->request(st.cluster_member, defaults::probe_timeout, cluster_copy_atom_v, cfg.name,
+                  fresh)
+        .then([=](bool) { launch_taken_parts(self, cfg, sources, epochs, fresh, true); },
+              [=](caf::error& err) {
+                done_creating(self->state, cfg.name);
+                note_task_problem(self, cfg.name,
+                                  "cannot record its copy in etcd: " + describe(err));
+              });
+    return;
+  }
+  st.cluster_task_problems.erase(cfg.name);
+  st.cluster_parts_taken[cfg.name] = {sources.begin(), sources.end()};
+  DM_INFO("worker {} runs task {} on {} ({} from a checkpoint)", st.worker_name, cfg.name,
+          join(sources, ", "), sources.size() - fresh.size());
+  auto latest = cfg;
+  for (auto& wanted : st.cluster_tasks)
+    if (wanted.name == cfg.name && wanted.incarnation == cfg.incarnation) {
+      latest.cluster_paused = wanted.cluster_paused;
+      latest.cluster_stage_revision = wanted.cluster_stage_revision;
+    }
+  start_from_now(self, latest, fresh, 0, caf::typed_response_promise<task_status>{});
+}
+
 // Starts the parts of `cfg` on `sources` (running here): each from its checkpoint downstream,
 // else as start-task would (a fresh copy, or the upstream's position now).
 void start_cluster_task(self_ptr self, const task_config& cfg,
@@ -83,37 +130,11 @@ void start_cluster_task(self_ptr self, const task_config& cfg,
     return caf::none;
   });
   self->request(probe, defaults::probe_timeout, run_atom_v)
-      .then(
-          [=](bool) {
-            auto& st = self->state;
-            // Still here, under the bindings the fence was raised for.
-            bool still = lease_proven(st) && !st.shutting_down;
-            for (auto& id : sources)
-              still = still && running_here(st, id) &&
-                      st.sources.at(id).config.cluster_epoch == epochs.at(id);
-            if (!still) {
-              // Started again, from the checkpoint then, by a later tick if still wanted.
-              done_creating(st, cfg.name);
-              return;
-            }
-            st.cluster_task_problems.erase(cfg.name);
-            st.cluster_parts_taken[cfg.name] = {sources.begin(), sources.end()};
-            DM_INFO("worker {} runs task {} on {} ({} from a checkpoint)", st.worker_name,
-                    cfg.name, join(sources, ", "), sources.size() - fresh->size());
-            // The stage as etcd has it now: the operator may have paused the task while the
-            // part was being taken over.
-            auto latest = cfg;
-            for (auto& wanted : st.cluster_tasks)
-              if (wanted.name == cfg.name && wanted.incarnation == cfg.incarnation) {
-                latest.cluster_paused = wanted.cluster_paused;
-                latest.cluster_stage_revision = wanted.cluster_stage_revision;
-              }
-            start_from_now(self, latest, *fresh, 0, caf::typed_response_promise<task_status>{});
-          },
-          [=](caf::error& err) {
-            done_creating(self->state, cfg.name);
-            note_task_problem(self, cfg.name, describe(err));
-          });
+      .then([=](bool) { launch_taken_parts(self, cfg, sources, epochs, *fresh, false); },
+            [=](caf::error& err) {
+              done_creating(self->state, cfg.name);
+              note_task_problem(self, cfg.name, describe(err));
+            });
 }
 
 // The operator paused or resumed parts through etcd since the parts here last followed the

@@ -59,6 +59,14 @@ caf::expected<cluster_view> read_cluster_view(etcd_client& etcd) {
     view.task_paused[name] = std::move(*paused);
     view.task_stage_revision[name] = kv.mod_revision;
   }
+  auto loading = etcd.get_prefix(root + "loading/");
+  if (!loading) return loading.error();
+  for (auto& kv : *loading) {
+    auto rest = kv.key.substr(root.size() + 8);
+    auto slash = rest.find('/');
+    if (slash != std::string::npos)
+      view.loading[{rest.substr(0, slash), rest.substr(slash + 1)}] = kv.value;
+  }
   auto leader = etcd.get(cluster_keys::leader);
   if (!leader) return leader.error();
   if (*leader) view.leader = (*leader)->value;

@@ -12,6 +12,12 @@
 //   stages/<t>      = {"run", "paused"} dmctl pause-task / resume-task: the sources whose part
 //                                       is paused, for the task's record created at revision
 //                                       `run`; written, never removed, while the task exists
+//   loading/<t>/<s> = <w>               the worker whose full migration of the task's part on
+//                                       source s began loading and has not reached sync (its
+//                                       dump files are there); written by that worker, removed
+//                                       by it at sync and by dmctl stop-task
+//   shard-locks/<t> = lock book         shard-mode pessimistic: the task's shard DDL locks
+//                                       (io/shard_lock_records.hpp), changed by compare-and-swap
 //
 // A worker runs a source only while bound/<s> names it; the key ends with the worker's lease, so
 // a dead or cut-off worker's sources are free again after keepalive-ttl.
@@ -38,6 +44,9 @@ inline std::string bound(const std::string& s) { return root + "bound/" + s; }
 inline std::string last_bound(const std::string& s) { return root + "last-bound/" + s; }
 inline std::string task(const std::string& t) { return root + "tasks/" + t; }
 inline std::string stage(const std::string& t) { return root + "stages/" + t; }
+inline std::string loading(const std::string& t, const std::string& s) {
+  return root + "loading/" + t + "/" + s;
+}
 
 }  // namespace dm::cluster_keys
 

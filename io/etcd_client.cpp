@@ -70,6 +70,14 @@ json created_as(const std::string& key, int64_t revision) {
           {"create_revision", std::to_string(revision)}};
 }
 
+// Compares `key`'s last write with `revision` (0: the key does not exist).
+json modified_at(const std::string& key, int64_t revision) {
+  return {{"key", base64(key)},
+          {"target", "MOD"},
+          {"result", "EQUAL"},
+          {"mod_revision", std::to_string(revision)}};
+}
+
 caf::error bad_answer(const std::string& what, const std::string& answer) {
   return make_error(ec::unavailable, "etcd answered " + what + " with something unexpected: " +
                                          answer.substr(0, 200));
@@ -329,11 +337,17 @@ caf::expected<bool> etcd_client::put_if_unchanged(const std::string& guard,
                                                   int64_t guard_revision,
                                                   const std::string& key, int64_t mod_revision,
                                                   const std::string& value) {
-  json unchanged = {{"key", base64(key)},
-                    {"target", "MOD"},
-                    {"result", "EQUAL"},
-                    {"mod_revision", std::to_string(mod_revision)}};
-  json txn = {{"compare", json::array({created_as(guard, guard_revision), unchanged})},
+  json txn = {{"compare", json::array({created_as(guard, guard_revision),
+                                       modified_at(key, mod_revision)})},
+              {"success", json::array({put_op(key, value, 0)})}};
+  std::string answer;
+  if (auto err = call("/v3/kv/txn", txn.dump(), answer)) return err;
+  return succeeded(answer, "the write of " + key);
+}
+
+caf::expected<bool> etcd_client::put_if_unchanged(const std::string& key, int64_t mod_revision,
+                                                  const std::string& value) {
+  json txn = {{"compare", json::array({modified_at(key, mod_revision)})},
               {"success", json::array({put_op(key, value, 0)})}};
   std::string answer;
   if (auto err = call("/v3/kv/txn", txn.dump(), answer)) return err;

@@ -34,6 +34,9 @@ struct cluster_view {
   // written at; only stages written for the task's current record (its create revision).
   std::map<std::string, std::vector<std::string>> task_paused;
   std::map<std::string, int64_t> task_stage_revision;
+  // (task, source) -> the worker whose full migration of that part began loading and has not
+  // reached sync: its dump files are on that worker, which alone can finish it.
+  std::map<std::pair<std::string, std::string>, std::string> loading;
   // The elected scheduling worker, empty when none.
   std::string leader;
 };
@@ -44,10 +47,16 @@ struct assignment_plan {
   std::set<std::string> unassign;
 };
 
-// Every source gets exactly one live worker. A source keeps a live assignee; else it goes to
-// the live worker that still holds it, else to the one that held it last if alive, else to the
-// live worker with the fewest sources (ties: the name first in order). Assignments of removed
-// sources go. With no live worker, a source stays unassigned.
+// Every source gets exactly one live worker. A source with a part whose full migration is
+// loading on a live worker goes to that worker (the first such part of an existing task, in
+// name order). Else a source keeps a live assignee; else it goes to the live worker that still
+// holds it, else to the one that held it last if alive, else to the live worker with the fewest
+// sources (ties: the name first in order). Assignments of removed sources go. With no live
+// worker, a source stays unassigned.
 assignment_plan plan_assignments(const cluster_view& view);
+
+// The live worker loading a full migration of a part of an existing task on `source`, "" when
+// none (see cluster_view::loading).
+std::string loading_worker(const cluster_view& view, const std::string& source);
 
 }  // namespace dm

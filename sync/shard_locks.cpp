@@ -301,7 +301,7 @@ std::set<shard_member> members_of(const nlohmann::json& j) {
 
 }  // namespace
 
-std::string shard_lock_book::save(const std::string& task) const {
+std::string shard_lock_book::save(const std::string& task, bool with_shards) const {
   auto lock_json = [](const lock& l) {
     auto arrived = nlohmann::json::array();
     for (auto& [m, position] : l.arrived) arrived.push_back({member_json(m), position});
@@ -325,6 +325,15 @@ std::string shard_lock_book::save(const std::string& task) const {
   for (auto& [target, l] : t->second.open) out["open"].push_back(lock_json(l));
   for (auto& [target, history] : t->second.resolved)
     for (auto& l : history) out["resolved"].push_back(lock_json(l));
+  if (with_shards) {
+    auto shards = nlohmann::json::array();
+    for (auto& [target, by_source] : t->second.shards)
+      for (auto& [source, members] : by_source)
+        shards.push_back({target, source, members_json(members)});
+    out["shards"] = shards;
+    out["reported"] = t->second.reported;
+    out["removed"] = t->second.removed;
+  }
   return out.dump();
 }
 
@@ -358,6 +367,12 @@ caf::error shard_lock_book::load(const std::string& task, const std::string& tex
     for (auto& x : j.at("resolved")) {
       auto l = lock_of(x);
       t.resolved[l.target].push_back(std::move(l));
+    }
+    if (j.contains("shards")) {
+      for (auto& x : j.at("shards"))
+        t.shards[x.at(0).get<std::string>()][x.at(1).get<std::string>()] = members_of(x.at(2));
+      t.reported = j.at("reported").get<std::set<std::string>>();
+      t.removed = j.at("removed").get<std::set<std::string>>();
     }
     tasks_[task] = std::move(t);
     return caf::none;

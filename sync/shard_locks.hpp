@@ -140,8 +140,10 @@ class shard_lock_book {
 
   // The tasks that have records (for persistence, one record per task).
   std::vector<std::string> tasks() const;
-  // One task's locks as JSON, and back.
-  std::string save(const std::string& task) const;
+  // One task's locks as JSON, and back (replacing what the book had of the task). With
+  // `with_shards`, also the shard tables the sources' syncers listed (a cluster's record, which
+  // the workers of the task's sources share; a worker alone lists them again at each start).
+  std::string save(const std::string& task, bool with_shards = false) const;
   caf::error load(const std::string& task, const std::string& text);
 
   // The id DM gives the lock of `target` in `task`.
@@ -172,7 +174,7 @@ class shard_lock_book {
   };
   struct task_locks {
     // Sources whose syncers listed their shard tables, and those tables per merged table and
-    // source (not persisted: every syncer lists them again when it starts).
+    // source (persisted only with_shards: alone, every syncer lists them again when it starts).
     std::set<std::string> reported;
     // Sources stop-task -s removed from the task (a syncer that has not restarted since still
     // names them).

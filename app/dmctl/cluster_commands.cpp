@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "io/cluster_store.hpp"
+#include "io/shard_lock_records.hpp"
 #include "model/config_json.hpp"
 
 namespace dm::dmctl {
@@ -154,11 +155,7 @@ caf::expected<reply> cluster_start_task(etcd_client& etcd, const std::string& fi
   auto cfg = read_task(file);
   if (!cfg) return cfg.error();
   if (auto err = check_id("task name", cfg->name)) return err;
-  // Both keep state in one worker's RocksDB that would not follow a source to another worker.
-  if (cfg->shard_mode == "pessimistic")
-    return make_error(ec::unsupported, "task " + cfg->name + ": shard-mode pessimistic keeps "
-                                       "its DDL locks in one worker, which a cluster does not "
-                                       "support yet; use shard-mode optimistic");
+  // It keeps state in one worker's RocksDB that would not follow a source to another worker.
   if (cfg->online_ddl.enabled)
     return make_error(ec::unsupported, "task " + cfg->name + ": online-ddl keeps the shadow "
                                        "tables' migrations in one worker, which a cluster does "
@@ -230,9 +227,23 @@ caf::error cluster_forget_task(etcd_client& etcd, const std::string& target,
   if (!stored) return stored.error();
   const auto& [name, record] = *stored;
   auto key = cluster_keys::task(name);
+  // The records of its copies in progress go with the parts (each after the task's record, so
+  // that no worker writes one again for a part it still runs).
+  auto forget_copies = [&](const std::vector<std::string>& of) -> caf::error {
+    auto records = etcd.get_prefix(cluster_keys::loading(name, ""));
+    if (!records) return records.error();
+    for (auto& kv : *records) {
+      auto source = kv.key.substr(cluster_keys::loading(name, "").size());
+      if (of.empty() || std::find(of.begin(), of.end(), source) != of.end())
+        if (auto err = etcd.erase(kv.key)) return err;
+    }
+    return caf::none;
+  };
   if (sources.empty()) {
     // The task first, so that no worker reads a stage without its task.
     if (auto err = etcd.erase(key)) return err;
+    if (auto err = forget_copies({})) return err;
+    if (auto err = etcd.erase(shard_locks_key(name))) return err;
     return etcd.erase(cluster_keys::stage(name));
   }
   auto cfg = task_config_from_json(record.value);
@@ -244,8 +255,20 @@ caf::error cluster_forget_task(etcd_client& etcd, const std::string& target,
                                                     inst.source_id) != sources.end();
                                  }),
                   instances.end());
-  if (instances.empty()) return etcd.erase(key);
-  return etcd.put(key, to_json(*cfg));
+  auto err = instances.empty() ? etcd.erase(key) : etcd.put(key, to_json(*cfg));
+  if (err) return err;
+  if (auto err = forget_copies(sources)) return err;
+  // Shard DDL locks no longer await the shard tables of the sources removed.
+  if (cfg->shard_mode != "pessimistic") return caf::none;
+  shard_lock_book book;
+  auto updated = update_shard_locks(etcd, name, book, [&](shard_lock_book& b) {
+    shard_wakeups ready;
+    for (auto& source : sources)
+      for (auto& [target, woken] : b.forget_source(name, source))
+        ready[target].insert(woken.begin(), woken.end());
+    return caf::expected<shard_wakeups>{ready};
+  });
+  return updated ? caf::none : updated.error();
 }
 
 caf::error cluster_set_stage(etcd_client& etcd, const std::string& target, bool paused,
@@ -331,6 +354,12 @@ caf::expected<reply> cluster_transfer_source(etcd_client& etcd, const std::strin
   if (value_or_empty(view->bound, source) == worker)
     return reply{{{"result", true}, {"source", source}, {"worker", worker}},
                  "source " + source + " is on worker " + worker + " already\n"};
+  if (auto loading = loading_worker(*view, source); !loading.empty() && loading != worker)
+    return make_error(ec::invalid_state,
+                      "source " + source + " has a full migration loading on worker " + loading +
+                          ", which alone has its dump files (the scheduler keeps the source "
+                          "there); transfer it once query-status shows the task in Sync, or "
+                          "stop the task");
   if (auto err = etcd.put(cluster_keys::assign(source), worker)) return err;
   auto after = wait_for(etcd, [&](const cluster_view& v) {
     return value_or_empty(v.bound, source) == worker;

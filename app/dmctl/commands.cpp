@@ -468,8 +468,11 @@ caf::expected<reply> show_ddl_locks(workers& ws, const std::string& task) {
   if (!task.empty() && a->from.empty()) return on_no_worker(ws, a->refusal, "task " + task);
   auto list = nlohmann::json::array();
   std::string text;
+  // In a cluster every worker running a part of the task shows its locks (kept in etcd).
+  std::set<std::string> shown;
   for (auto& [i, locks] : a->from)
     for (auto& l : locks) {
+      if (!shown.insert(l.id).second) continue;
       list.push_back(to_json(l));
       text += to_text(l);
     }

@@ -19,8 +19,11 @@
 // fence raised under a running owner pauses its part. Every table ends identical.
 //
 // Faults (label `faults`): the upstream purged the binlog a new owner needs, under the same
-// load (the part pauses saying so, and nothing past its checkpoint is applied); one task's downstream is down when its source moves (the other task goes on, and
-// it follows once its downstream is back); chaos mixing the faults above at random. meson runs each label as a test.
+// load (the part pauses saying so, and nothing past its checkpoint is applied); one task's
+// downstream is down when its source moves (the other task goes on, and it follows once its
+// downstream is back); the owner dies in the middle of a full migration's load (the new owner
+// refuses the part; the source returns to the loading worker when it is back, and the copy goes
+// on there); chaos mixing the faults above at random. meson runs each label as a test.
 #define BOOST_TEST_MODULE cluster
 #include <boost/test/unit_test.hpp>
 
@@ -788,6 +791,94 @@ BOOST_AUTO_TEST_CASE(a_task_whose_downstream_is_down_holds_up_no_other_task_on_a
     auto diff = compare_database(c.u1, *down, "t");
     BOOST_CHECK_MESSAGE(diff.empty(), diff);
   }
+}
+
+// A full migration stays with the worker that loads it (its dump files are there): the owner is
+// SIGKILLed mid-load under load; the new owner runs the source but refuses the part, saying why;
+// the killed worker returns and the source goes back to it (its loading/ record), where the copy
+// goes on from the chunks it loaded. transfer-source away from it is refused while it loads, and
+// allowed once the part syncs. Every table ends identical.
+BOOST_AUTO_TEST_CASE(a_full_migration_follows_its_dump_files_back_to_their_worker,
+                     *boost::unit_test::label("faults")) {
+  cluster_setup c;
+  auto& down = c.down;
+  c.u1.execute("CREATE DATABASE sbtest");
+  auto prepared = run_sysbench(c.u1, "prepare", task_load());
+  BOOST_REQUIRE_EQUAL(prepared.exit_code, 0);
+  c.u1.execute("CREATE DATABASE bulk; CREATE TABLE bulk.rows (id INT PRIMARY KEY, v CHAR(200)) "
+               "SELECT seq AS id, REPEAT(CHAR(65 + seq % 26), 200) AS v FROM bulk.seq_1_to_300000");
+  c.create("s1", c.u1);
+  auto first = c.wait_owner("s1");
+  load_writers writing{c.u1, task_load(), 19, "app"};
+  auto yaml = task_yaml("tt", {"s1"}, down,
+                        "    mydumper-config-name: \"d\"\n"
+                        "    loader-config-name: \"l\"\n"
+                        "mydumpers:\n  d:\n    threads: 2\n    rows: 2000\n"
+                        "loaders:\n  l:\n    pool-size: 1\n");
+  yaml = std::regex_replace(yaml, std::regex{"task-mode: incremental"}, "task-mode: all");
+  c.dmctl({"start-task", c.workers[0]->write_file("tt.yaml", yaml)});
+
+  // Killed once part of the copy is loaded.
+  nlohmann::json status;
+  bool mid_load = false;
+  auto deadline = clock_type::now() + std::chrono::seconds{120};
+  while (!mid_load && clock_type::now() < deadline) {
+    status = part_status(c.named(first), "tt");
+    if (!status.is_null() && status.contains("migration")) {
+      auto loaded = status["migration"]["chunks_loaded"].get<int>();
+      mid_load = loaded >= 3 && loaded < status["migration"]["chunks_total"].get<int>();
+    }
+    if (!mid_load) std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  BOOST_REQUIRE_MESSAGE(mid_load, status.dump());
+  c.named(first).kill();
+  auto second = c.wait_owner("s1", first);
+  deadline = clock_type::now() + std::chrono::seconds{60};
+  while (clock_type::now() < deadline &&
+         c.named(second).count_log_lines("began on another worker") == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  BOOST_CHECK_GT(c.named(second).count_log_lines("began on another worker"), 0u);
+  BOOST_CHECK(part_status(c.named(second), "tt").is_null());
+
+  // Back, the loading worker gets its source again and finishes the copy.
+  c.named(first).start();
+  BOOST_CHECK(c.wait_online(first));
+  deadline = clock_type::now() + std::chrono::seconds{60};
+  while (clock_type::now() < deadline && !c.runs(c.named(first), "s1"))
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  BOOST_REQUIRE_MESSAGE(c.runs(c.named(first), "s1"),
+                        "the loading worker did not get its source back: "
+                            << c.dmctl({"list-member"}).dump() << "\n"
+                            << c.named(first).log().substr(0, 6000));
+  try {
+    c.dmctl({"transfer-source", "s1", second});
+    auto now = part_status(c.named(first), "tt");
+    BOOST_CHECK_MESSAGE(!now.is_null() && now["unit"] == "Sync",
+                        "transfer-source left a loading worker: " << now.dump());
+  } catch (const std::exception& e) {
+    std::cout << "cluster: transfer-source during the copy: " << e.what() << std::endl;
+    BOOST_CHECK_NE(std::string{e.what()}.find("full migration loading on worker " + first),
+                   std::string::npos);
+  }
+  wait_applying(c.named(first), "tt", false, std::chrono::seconds{240});
+  BOOST_CHECK_GT(c.named(first).count_log_lines("already loaded are not loaded again"), 0u);
+
+  // Synced, the part moves like any other.
+  deadline = clock_type::now() + std::chrono::seconds{30};
+  bool moved = false;
+  while (!moved && clock_type::now() < deadline) {
+    try {
+      c.dmctl({"transfer-source", "s1", second});
+      moved = true;
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds{500});
+    }
+  }
+  BOOST_REQUIRE(moved);
+  wait_applying(c.named(second), "tt");
+  expect_identical(c, writing, down, second);
+  auto diff = compare_database(c.u1, down, "bulk");
+  BOOST_CHECK_MESSAGE(diff.empty(), diff);
 }
 
 // Chaos: faults of the cases above (owner killed, alone or with the scheduler; owner frozen;

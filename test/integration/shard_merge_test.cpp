@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "test/support/etcd_cluster.hpp"
 #include "test/support/harness.hpp"
 
 using namespace dm::test;
@@ -526,6 +527,133 @@ BOOST_AUTO_TEST_CASE(a_lock_awaiting_a_shard_is_reported_and_unlocked_by_hand) {
                           std::string::npos,
                       refused.dump());
   BOOST_CHECK(worker.dmctl_json({"show-ddl-locks"})["locks"].empty());
+}
+
+// shard-mode pessimistic in a cluster: source east on worker w1, west on w2, the task started
+// through etcd, its locks kept in etcd. The changes of the one-worker case go shard by shard
+// under writes; halfway through the second lock, w1 is SIGKILLed: east moves to w2, whose
+// coordinator takes the lock up from etcd. Then one shard never makes a change: show-ddl-locks
+// through the cluster names it, and shard-ddl-lock unlock resolves it. Every change runs
+// downstream once; every row of every shard ends there exactly once.
+BOOST_AUTO_TEST_CASE(pessimistic_locks_span_the_workers_of_a_cluster) {
+  etcd_cluster etcd{1};
+  mariadb_sandbox east{sandbox_options::with_server_id(1)};
+  mariadb_sandbox west{sandbox_options::with_server_id(3)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  create_shards(east, 300);
+  create_shards(west, 300);
+  create_merged_table(downstream);
+  std::vector<std::unique_ptr<worker_process>> workers;
+  for (auto* name : {"w1", "w2"}) {
+    worker_options o;
+    o.name = name;
+    o.extra_toml = "join = \"" + etcd.endpoints() + "\"\nkeepalive-ttl = 4\n";
+    workers.push_back(std::make_unique<worker_process>(o));
+  }
+  auto& w1 = *workers[0];
+  auto& w2 = *workers[1];
+  auto cluster = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv{binary_path("dmctl"), "--master-addr", etcd.endpoints(),
+                                  "--json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_command(argv);
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "dmctl " << args.front() << ": " << r.out << r.err);
+    return nlohmann::json::parse(r.out);
+  };
+  for (auto [id, server] : {std::pair{"east", &east}, std::pair{"west", &west}})
+    cluster({"operate-source", "create",
+             w1.write_file(std::string{id} + ".yaml", source_yaml(id, *server))});
+  cluster({"transfer-source", "east", "w1"});
+  cluster({"transfer-source", "west", "w2"});
+  auto task = merge_task("pes", downstream, extracts::all) + "shard-mode: pessimistic\n";
+  cluster({"start-task", w1.write_file("pes.yaml", task)});
+  for (int i = 0; i < 600; ++i) {
+    if (task_source_status(w1, "pes", "east")["unit"] == "Sync" &&
+        task_source_status(w2, "pes", "west")["unit"] == "Sync")
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  auto shards = all_shards(east, west);
+  const std::string lock_id = "pes-`shop`.`orders`";
+  {
+    shard_writer east_writer{east, 51}, west_writer{west, 52};
+    std::vector<std::string> changes = {"ADD COLUMN note VARCHAR(20)",
+                                        "ADD INDEX idx_amount (amount)",
+                                        "MODIFY item VARCHAR(60) NOT NULL"};
+    for (size_t c = 0; c < changes.size(); ++c)
+      for (size_t i = 0; i < shards.size(); ++i) {
+        auto& [server, table] = shards[i];
+        server->execute("ALTER TABLE " + table + " " + changes[c]);
+        if (c == 0) server->execute("UPDATE " + table + " SET note = 'n' WHERE id % 7 = 0");
+        std::this_thread::sleep_for(100ms);
+        if (i + 1 != shards.size() / 2) continue;
+        // Halfway (east's shards made it): the lock in etcd waits for west's, on w2.
+        nlohmann::json locks;
+        for (int tries = 0; tries < 100; ++tries) {
+          locks = cluster({"show-ddl-locks", "pes"})["locks"];
+          if (!locks.empty() && locks[0]["synced"].size() == shards.size() / 2) break;
+          std::this_thread::sleep_for(100ms);
+        }
+        BOOST_REQUIRE_MESSAGE(locks.size() == 1, locks.dump());
+        BOOST_CHECK_EQUAL(locks[0]["ID"], lock_id);
+        BOOST_CHECK_EQUAL(locks[0]["unsynced"].size(), shards.size() / 2);
+        if (c == 0) BOOST_CHECK_EQUAL(merged_column(downstream, "note"), "0 ");
+        if (c == 1) {
+          // The worker of the shards that made the change dies: east moves to w2.
+          w1.kill();
+          bool moved = false;
+          for (int tries = 0; tries < 600 && !moved; ++tries) {
+            try {
+              moved = task_source_status(w2, "pes", "east")["unit"] == "Sync";
+            } catch (const std::exception&) {  // not there yet
+            }
+            if (!moved) std::this_thread::sleep_for(100ms);
+          }
+          BOOST_REQUIRE_MESSAGE(moved, "east did not move to w2");
+        }
+      }
+    std::this_thread::sleep_for(1s);
+    east_writer.stop();
+    west_writer.stop();
+  }
+  wait_synced(w2, "pes", east, std::chrono::seconds{180}, "east");
+  wait_synced(w2, "pes", west, std::chrono::seconds{180}, "west");
+  BOOST_CHECK(cluster({"show-ddl-locks"})["locks"].empty());
+  BOOST_CHECK_EQUAL(merged_column(downstream, "note"), "1 varchar(20)");
+  BOOST_CHECK_EQUAL(merged_column(downstream, "item"), "1 varchar(60)");
+  BOOST_CHECK_EQUAL(merged_index_count(downstream), "2");
+  BOOST_CHECK_EQUAL(w1.count_log_lines("ran the change of DDL lock " + lock_id) +
+                        w2.count_log_lines("ran the change of DDL lock " + lock_id),
+                    3u);
+  check_merged_rows(east, west, downstream, "note", "pessimistic in a cluster");
+
+  // w1 back: west goes there; one shard never makes the next change.
+  w1.start();
+  bool moved = false;
+  for (int tries = 0; tries < 60 && !moved; ++tries) {
+    moved = run_command({binary_path("dmctl"), "--master-addr", etcd.endpoints(),
+                         "transfer-source", "west", "w1"})
+                .exit_code == 0;
+    if (!moved) std::this_thread::sleep_for(500ms);
+  }
+  BOOST_REQUIRE(moved);
+  for (size_t i = 0; i + 1 < shards.size(); ++i)
+    shards[i].first->execute("ALTER TABLE " + shards[i].second + " ADD COLUMN extra INT");
+  nlohmann::json locks;
+  for (int tries = 0; tries < 100; ++tries) {
+    locks = cluster({"show-ddl-locks", "pes"})["locks"];
+    if (!locks.empty() && locks[0]["synced"].size() == shards.size() - 1) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  BOOST_REQUIRE_EQUAL(locks.size(), 1u);
+  BOOST_CHECK_EQUAL(locks[0]["unsynced"].dump(), "[\"west `shop_2`.`orders_b`\"]");
+  auto unlocked = cluster({"shard-ddl-lock", "unlock", lock_id});
+  BOOST_CHECK_EQUAL(unlocked["lock"]["ID"], lock_id);
+  wait_synced(w2, "pes", east, std::chrono::seconds{120}, "east");
+  wait_synced(w1, "pes", west, std::chrono::seconds{120}, "west");
+  BOOST_CHECK_EQUAL(merged_column(downstream, "extra"), "1 int(11)");
+  BOOST_CHECK(cluster({"show-ddl-locks"})["locks"].empty());
+  check_merged_rows(east, west, downstream, "", "pessimistic in a cluster, one shard unlocked");
 }
 
 // shard-mode pessimistic under random interleaving: each server's shards make the same four

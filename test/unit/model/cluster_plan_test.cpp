@@ -66,4 +66,28 @@ BOOST_AUTO_TEST_CASE(removed_sources_lose_their_assignment_and_nothing_goes_to_n
   BOOST_TEST(plan.assign.empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_source_goes_back_to_the_live_worker_loading_its_full_migration) {
+  auto v = three_workers();
+  for (auto s : {"a", "b", "c"}) v.sources[s] = "{}";
+  v.tasks["t"] = "{}";
+  v.assigned = {{"a", "w2"}, {"b", "w2"}, {"c", "w3"}};
+  // a: its copy is loading on w1, back from the dead: the source returns there.
+  v.loading[{"t", "a"}] = "w1";
+  // b: the loading worker is dead: the live assignee keeps it.
+  v.loading[{"t", "b"}] = "w9";
+  // c: a record of a task that no longer exists does not count.
+  v.loading[{"gone", "c"}] = "w1";
+  auto plan = plan_assignments(v);
+  BOOST_TEST(plan.assign.size() == 1u);
+  BOOST_TEST(plan.assign.at("a") == "w1");
+  BOOST_TEST(loading_worker(v, "a") == "w1");
+  BOOST_TEST(loading_worker(v, "b").empty());
+  BOOST_TEST(loading_worker(v, "c").empty());
+  // An unassigned source with a loading worker goes there, not to the least loaded.
+  v.assigned.erase("a");
+  v.alive.erase("w2");
+  plan = plan_assignments(v);
+  BOOST_TEST(plan.assign.at("a") == "w1");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -175,6 +175,29 @@ BOOST_AUTO_TEST_CASE(locks_survive_being_stored_and_read_back) {
   BOOST_CHECK(restored.tasks().empty());
 }
 
+// A cluster's record keeps every source's shard tables: a worker that reads it knows what the
+// lock awaits without those sources' syncers on it.
+BOOST_AUTO_TEST_CASE(a_book_saved_with_its_shards_needs_no_syncer_to_list_them_again) {
+  auto book = book_with_shards();
+  BOOST_CHECK(book.arrive(arrival(shard("east", "a"), "ADD C INT", "f:1"), 1).what == kind::wait);
+  shard_lock_book elsewhere;
+  BOOST_REQUIRE(!elsewhere.load("t", book.save("t", true)));
+  auto shown = elsewhere.show("t", 2, 0);
+  BOOST_REQUIRE_EQUAL(shown.size(), 1u);
+  BOOST_CHECK_EQUAL(shown[0].unsynced.size(), 3u);
+  BOOST_CHECK(elsewhere.arrive(arrival(shard("east", "b"), "ADD C INT", "f:2"), 3).what ==
+              kind::wait);
+  BOOST_CHECK(elsewhere.arrive(arrival(shard("west", "a"), "ADD C INT", "g:1"), 3).what ==
+              kind::wait);
+  BOOST_CHECK(elsewhere.arrive(arrival(shard("west", "b"), "ADD C INT", "g:2"), 3).what ==
+              kind::execute);
+  // Without the shards, the sources are awaited as a whole until their syncers list them.
+  shard_lock_book alone;
+  BOOST_REQUIRE(!alone.load("t", book.save("t")));
+  BOOST_CHECK(alone.arrive(arrival(shard("west", "b"), "ADD C INT", "g:2"), 3).what ==
+              kind::wait);
+}
+
 BOOST_AUTO_TEST_CASE(changes_compare_without_case_quotes_or_spacing) {
   sql::lexer_mode mode;
   BOOST_CHECK_EQUAL(comparable_ddl({"ALTER TABLE `shop`.`orders` ADD COLUMN `note` varchar(20)"},
