@@ -16,8 +16,7 @@ caf::expected<std::vector<std::string>> implicit_fk_indexes(
   (void)conn.execute("SET SESSION sql_log_bin = 0");
   auto logged = conn.query("SELECT @@session.sql_log_bin, @@session.binlog_format");
   if (!logged) return logged.error();
-  if (logged->empty() || logged->front().size() < 2 || !logged->front()[0] ||
-      !logged->front()[1])
+  if (logged->empty() || logged->front().size() < 2 || !logged->front()[0] || !logged->front()[1])
     return make_error(ec::upstream_misconfigured, "cannot read sql_log_bin and binlog_format");
   if (*logged->front()[0] != "0" && *logged->front()[1] != "ROW")
     return make_error(ec::upstream_misconfigured,
@@ -40,8 +39,8 @@ caf::expected<std::vector<std::string>> implicit_fk_indexes(
     alter += ')';
   }
   auto altered = conn.execute(alter);
-  auto keys = altered ? caf::expected<result_rows>{altered}
-                      : conn.query("SHOW INDEX FROM " + probe);
+  auto keys =
+      altered ? caf::expected<result_rows>{altered} : conn.query("SHOW INDEX FROM " + probe);
   auto dropped = conn.execute("DROP TEMPORARY TABLE " + probe);
   if (!keys) return keys.error();
   if (dropped) return dropped;

@@ -35,9 +35,8 @@ caf::expected<shard_lock_record> read_shard_locks(etcd_client& etcd, const std::
 caf::expected<bool> write_shard_locks(etcd_client& etcd, const std::string& task,
                                       const shard_lock_record& record) {
   auto wakeups = nlohmann::json::array();
-  auto first = record.wakeups.size() > shard_wakeups_kept
-                   ? record.wakeups.size() - shard_wakeups_kept
-                   : 0;
+  auto first =
+      record.wakeups.size() > shard_wakeups_kept ? record.wakeups.size() - shard_wakeups_kept : 0;
   for (auto i = first; i < record.wakeups.size(); ++i) {
     auto& w = record.wakeups[i];
     wakeups.push_back({{"seq", w.seq}, {"target", w.target}, {"sources", w.sources}});

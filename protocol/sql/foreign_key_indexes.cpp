@@ -118,8 +118,8 @@ std::string fold_implicit_indexes(std::string_view create_table,
     if (fk.name != candidate.name) {
       // Without its CONSTRAINT name, the implicit index is named after the first column.
       auto from = parsed->body.tokens[fk.foreign].begin;
-      fk_text = create_table.substr(from, fk_text.data() + fk_text.size() - create_table.data() -
-                                              from);
+      fk_text =
+          create_table.substr(from, fk_text.data() + fk_text.size() - create_table.data() - from);
     }
     auto key_text = key->text(create_table);
     auto key_begin = static_cast<size_t>(key_text.data() - create_table.data());
@@ -128,7 +128,8 @@ std::string fold_implicit_indexes(std::string_view create_table,
     // a table starts with a column).
     auto whole = fk.definition->text(create_table);
     edits.push_back({fk.definition->open,
-                     static_cast<size_t>(whole.data() + whole.size() - create_table.data()), {}});
+                     static_cast<size_t>(whole.data() + whole.size() - create_table.data()),
+                     {}});
   }
   std::sort(edits.begin(), edits.end(),
             [](const edit& a, const edit& b) { return a.begin < b.begin; });

@@ -37,7 +37,7 @@ std::optional<table_body> read_table_body(std::string_view create_table) {
 }
 
 std::optional<std::vector<std::string>> plain_column_list(const std::vector<token>& tokens,
-                                                         size_t from, size_t last) {
+                                                          size_t from, size_t last) {
   size_t i = from;
   while (i < last && !tokens[i].is('(')) ++i;
   std::vector<std::string> columns;

@@ -36,6 +36,6 @@ std::optional<table_body> read_table_body(std::string_view create_table);
 // The column names a KEY/INDEX/FOREIGN KEY definition lists in its first parenthesis
 // (starting at token `from`), or nullopt when one carries a prefix length or an expression.
 std::optional<std::vector<std::string>> plain_column_list(const std::vector<token>& tokens,
-                                                         size_t from, size_t last);
+                                                          size_t from, size_t last);
 
 }  // namespace dm::sql

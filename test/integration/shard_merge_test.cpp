@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <random>
 #include <set>
@@ -224,6 +225,25 @@ void wait_both_in_sync(const worker_process& worker, const std::string& task) {
   }
 }
 
+// The three schema changes of the pessimistic cases, made shard by shard, 100 ms apart (the
+// first also fills the new column on some rows); `halfway(c)` runs once half the shards made
+// change `c`.
+void change_shard_by_shard(
+    const std::vector<std::pair<const mariadb_sandbox*, std::string>>& shards,
+    const std::function<void(size_t)>& halfway) {
+  const std::vector<std::string> changes = {"ADD COLUMN note VARCHAR(20)",
+                                            "ADD INDEX idx_amount (amount)",
+                                            "MODIFY item VARCHAR(60) NOT NULL"};
+  for (size_t c = 0; c < changes.size(); ++c)
+    for (size_t i = 0; i < shards.size(); ++i) {
+      auto& [server, table] = shards[i];
+      server->execute("ALTER TABLE " + table + " " + changes[c]);
+      if (c == 0) server->execute("UPDATE " + table + " SET note = 'n' WHERE id % 7 = 0");
+      std::this_thread::sleep_for(100ms);
+      if (i + 1 == shards.size() / 2) halfway(c);
+    }
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(colliding_shards_merge_into_one_table_with_extract_columns) {
@@ -380,37 +400,28 @@ BOOST_AUTO_TEST_CASE(pessimistic_shard_mode_runs_each_change_once_every_shard_ma
     shard_writer east_writer{east, 31}, west_writer{west, 32};
     require_ok(worker.dmctl({"start-task", worker.write_file("pes.yaml", task)}), "start-task");
     wait_both_in_sync(worker, "pes");
-    std::vector<std::string> changes = {"ADD COLUMN note VARCHAR(20)",
-                                        "ADD INDEX idx_amount (amount)",
-                                        "MODIFY item VARCHAR(60) NOT NULL"};
-    for (size_t c = 0; c < changes.size(); ++c)
-      for (size_t i = 0; i < shards.size(); ++i) {
-        auto& [server, table] = shards[i];
-        server->execute("ALTER TABLE " + table + " " + changes[c]);
-        if (c == 0) server->execute("UPDATE " + table + " SET note = 'n' WHERE id % 7 = 0");
+    change_shard_by_shard(shards, [&](size_t c) {
+      // Halfway: the lock waits for the other half.
+      nlohmann::json locks;
+      for (int tries = 0; tries < 100; ++tries) {
+        locks = worker.dmctl_json({"show-ddl-locks", "pes"})["locks"];
+        if (!locks.empty() && locks[0]["synced"].size() == shards.size() / 2) break;
         std::this_thread::sleep_for(100ms);
-        if (i + 1 != shards.size() / 2) continue;
-        // Halfway: the lock waits for the other half.
-        nlohmann::json locks;
-        for (int tries = 0; tries < 100; ++tries) {
-          locks = worker.dmctl_json({"show-ddl-locks", "pes"})["locks"];
-          if (!locks.empty() && locks[0]["synced"].size() == shards.size() / 2) break;
-          std::this_thread::sleep_for(100ms);
-        }
-        BOOST_REQUIRE_MESSAGE(locks.size() == 1, locks.dump());
-        BOOST_CHECK_EQUAL(locks[0]["ID"], lock_id);
-        BOOST_CHECK_EQUAL(locks[0]["synced"].size(), shards.size() / 2);
-        BOOST_CHECK_EQUAL(locks[0]["unsynced"].size(), shards.size() / 2);
-        BOOST_CHECK_MESSAGE(locks[0]["unsynced"].dump().find("west `shop_2`.`orders_b`") !=
-                                std::string::npos,
-                            locks.dump());
-        if (c == 0) BOOST_CHECK_EQUAL(merged_column(downstream, "note"), "0 ");
-        if (c == 1) {
-          // A worker killed with a lock half done takes it up again.
-          worker.kill();
-          worker.start();
-        }
       }
+      BOOST_REQUIRE_MESSAGE(locks.size() == 1, locks.dump());
+      BOOST_CHECK_EQUAL(locks[0]["ID"], lock_id);
+      BOOST_CHECK_EQUAL(locks[0]["synced"].size(), shards.size() / 2);
+      BOOST_CHECK_EQUAL(locks[0]["unsynced"].size(), shards.size() / 2);
+      BOOST_CHECK_MESSAGE(locks[0]["unsynced"].dump().find("west `shop_2`.`orders_b`") !=
+                              std::string::npos,
+                          locks.dump());
+      if (c == 0) BOOST_CHECK_EQUAL(merged_column(downstream, "note"), "0 ");
+      if (c == 1) {
+        // A worker killed with a lock half done takes it up again.
+        worker.kill();
+        worker.start();
+      }
+    });
     std::this_thread::sleep_for(1s);
     east_writer.stop();
     west_writer.stop();
@@ -577,41 +588,32 @@ BOOST_AUTO_TEST_CASE(pessimistic_locks_span_the_workers_of_a_cluster) {
   const std::string lock_id = "pes-`shop`.`orders`";
   {
     shard_writer east_writer{east, 51}, west_writer{west, 52};
-    std::vector<std::string> changes = {"ADD COLUMN note VARCHAR(20)",
-                                        "ADD INDEX idx_amount (amount)",
-                                        "MODIFY item VARCHAR(60) NOT NULL"};
-    for (size_t c = 0; c < changes.size(); ++c)
-      for (size_t i = 0; i < shards.size(); ++i) {
-        auto& [server, table] = shards[i];
-        server->execute("ALTER TABLE " + table + " " + changes[c]);
-        if (c == 0) server->execute("UPDATE " + table + " SET note = 'n' WHERE id % 7 = 0");
+    change_shard_by_shard(shards, [&](size_t c) {
+      // Halfway (east's shards made it): the lock in etcd waits for west's, on w2.
+      nlohmann::json locks;
+      for (int tries = 0; tries < 100; ++tries) {
+        locks = cluster({"show-ddl-locks", "pes"})["locks"];
+        if (!locks.empty() && locks[0]["synced"].size() == shards.size() / 2) break;
         std::this_thread::sleep_for(100ms);
-        if (i + 1 != shards.size() / 2) continue;
-        // Halfway (east's shards made it): the lock in etcd waits for west's, on w2.
-        nlohmann::json locks;
-        for (int tries = 0; tries < 100; ++tries) {
-          locks = cluster({"show-ddl-locks", "pes"})["locks"];
-          if (!locks.empty() && locks[0]["synced"].size() == shards.size() / 2) break;
-          std::this_thread::sleep_for(100ms);
-        }
-        BOOST_REQUIRE_MESSAGE(locks.size() == 1, locks.dump());
-        BOOST_CHECK_EQUAL(locks[0]["ID"], lock_id);
-        BOOST_CHECK_EQUAL(locks[0]["unsynced"].size(), shards.size() / 2);
-        if (c == 0) BOOST_CHECK_EQUAL(merged_column(downstream, "note"), "0 ");
-        if (c == 1) {
-          // The worker of the shards that made the change dies: east moves to w2.
-          w1.kill();
-          bool moved = false;
-          for (int tries = 0; tries < 600 && !moved; ++tries) {
-            try {
-              moved = task_source_status(w2, "pes", "east")["unit"] == "Sync";
-            } catch (const std::exception&) {  // not there yet
-            }
-            if (!moved) std::this_thread::sleep_for(100ms);
-          }
-          BOOST_REQUIRE_MESSAGE(moved, "east did not move to w2");
-        }
       }
+      BOOST_REQUIRE_MESSAGE(locks.size() == 1, locks.dump());
+      BOOST_CHECK_EQUAL(locks[0]["ID"], lock_id);
+      BOOST_CHECK_EQUAL(locks[0]["unsynced"].size(), shards.size() / 2);
+      if (c == 0) BOOST_CHECK_EQUAL(merged_column(downstream, "note"), "0 ");
+      if (c == 1) {
+        // The worker of the shards that made the change dies: east moves to w2.
+        w1.kill();
+        bool moved = false;
+        for (int tries = 0; tries < 600 && !moved; ++tries) {
+          try {
+            moved = task_source_status(w2, "pes", "east")["unit"] == "Sync";
+          } catch (const std::exception&) {  // not there yet
+          }
+          if (!moved) std::this_thread::sleep_for(100ms);
+        }
+        BOOST_REQUIRE_MESSAGE(moved, "east did not move to w2");
+      }
+    });
     std::this_thread::sleep_for(1s);
     east_writer.stop();
     west_writer.stop();

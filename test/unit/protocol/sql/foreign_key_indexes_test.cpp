@@ -56,14 +56,13 @@ BOOST_AUTO_TEST_CASE(explicit_keys_and_unknown_names_leave_the_statement_as_it_i
   BOOST_CHECK_EQUAL(sql::fold_implicit_indexes(child, {}), child);
   BOOST_CHECK_EQUAL(sql::fold_implicit_indexes(child, {"k_c", "nothing"}), child);
   BOOST_CHECK_EQUAL(sql::fold_implicit_indexes("not a table", {"p_u"}), "not a table");
-  BOOST_CHECK(sql::foreign_key_index_candidates("CREATE TABLE `t` (`a` int, KEY `a` (`a`))")
-                  .empty());
+  BOOST_CHECK(
+      sql::foreign_key_index_candidates("CREATE TABLE `t` (`a` int, KEY `a` (`a`))").empty());
 }
 
 BOOST_AUTO_TEST_CASE(the_declared_names_are_every_key_and_constraint) {
   auto names = sql::declared_key_names(child);
-  BOOST_CHECK(names.keys ==
-              (std::set<std::string>{"PRIMARY", "p_u", "k_c", "fk_b", "k_ab"}));
+  BOOST_CHECK(names.keys == (std::set<std::string>{"PRIMARY", "p_u", "k_c", "fk_b", "k_ab"}));
   BOOST_CHECK(names.foreign_keys == (std::set<std::string>{"c_ibfk_1", "fk_b"}));
   auto unique = sql::declared_key_names(
       "CREATE TABLE `t` (`a` int, UNIQUE KEY `u` (`a`), FULLTEXT KEY `f` (`b`))");
