@@ -171,9 +171,10 @@ attempt_result attempt(applier_actor::stateful_pointer<applier_actor_state> self
       st.marks, st.epoch, static_cast<int32_t>(st.index), batch.run, batch.mark));
   statements->first_job.push_back(batch.jobs.size() - 1);
   if (st.epoch > 0) {
-    // The fence's shared lock lasts until the commit: no newer owner raises it meanwhile.
+    // The lock on its fence row lasts until the commit: no newer owner raises it meanwhile.
     auto fenced = st.conn->execute("BEGIN");
-    if (!fenced) fenced = check_fence(*st.conn, st.marks, st.epoch, true);
+    if (!fenced)
+      fenced = check_fence(*st.conn, st.marks, static_cast<int32_t>(st.index), st.epoch, true);
     if (fenced) {
       if (st.conn->execute("ROLLBACK")) st.conn.reset();
       if (is_resumable(fenced)) return transient(std::move(fenced));

@@ -13,6 +13,7 @@
 #include "protocol/sql/dump_rows.hpp"
 #include "protocol/sql/quote.hpp"
 #include "protocol/sql/foreign_key_indexes.hpp"
+#include "sync/downstream_fence.hpp"
 #include "protocol/sql/secondary_indexes.hpp"
 #include "storage/dump_store.hpp"
 
@@ -247,7 +248,7 @@ caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump
   auto attempt = [&](std::string_view verb) -> caf::expected<uint64_t> {
     if (auto err = st.conn->execute("BEGIN")) return err;
     if (st.epoch > 0)
-      if (auto err = check_fence(*st.conn, st.scope, st.epoch, true)) {
+      if (auto err = check_fence(*st.conn, st.scope, loader_writer(st.index), st.epoch, true)) {
         st.conn->execute("ROLLBACK");
         return err;
       }
@@ -294,9 +295,10 @@ caf::error load(self_ptr self, const storage::dump_table& t, const storage::dump
 chunk_loader_actor::behavior_type chunk_loader(
     chunk_loader_actor::stateful_pointer<chunk_loader_state> self, task_config task,
     std::string source, int64_t epoch, std::string dir, std::shared_ptr<storage::database> db,
-    uint64_t run) {
+    uint64_t run, uint32_t index) {
   auto& st = self->state;
   st.epoch = epoch;
+  st.index = index;
   st.task = task.name;
   st.source = std::move(source);
   st.scope = {task.meta_schema, st.task, st.source};

@@ -36,6 +36,8 @@ struct chunk_loader_state {
   // Its rows in the meta tables, and the run of the full migration (downstream_meta.hpp).
   meta_scope scope;
   uint64_t run = 0;
+  // Its number in the loader's pool (its row of the fence: loader_writer).
+  uint32_t index = 0;
   // The owner's epoch in a cluster: each chunk's transaction checks the fence first
   // (sync/downstream_fence.hpp); 0 outside a cluster.
   int64_t epoch = 0;
@@ -48,10 +50,10 @@ struct chunk_loader_state {
 };
 
 // Loads into the task's target database; files are read from `dir`; deferred indexes are
-// recorded in `db`; marks carry the full migration's `run`.
+// recorded in `db`; marks carry the full migration's `run`; `index` is its number in the pool.
 chunk_loader_actor::behavior_type chunk_loader(
     chunk_loader_actor::stateful_pointer<chunk_loader_state> self, task_config task,
     std::string source, int64_t epoch, std::string dir, std::shared_ptr<storage::database> db,
-    uint64_t run);
+    uint64_t run, uint32_t index);
 
 }  // namespace dm

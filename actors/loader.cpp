@@ -175,7 +175,7 @@ loader_actor::behavior_type loader(loader_actor::stateful_pointer<loader_state> 
     auto pool = std::max<uint32_t>(1, find_instance(st.task, st.source_id)->loader.pool_size);
     for (uint32_t i = 0; i < pool; ++i)
       st.idle.push_back(self->spawn<caf::detached + caf::linked>(
-          chunk_loader, st.task, st.source_id, st.epoch, st.dir, st.db, *run));
+          chunk_loader, st.task, st.source_id, st.epoch, st.dir, st.db, *run, i));
   }
   return {
       [=](chunk_dumped_atom, storage::dump_table& table, storage::dump_chunk& chunk) {

@@ -288,7 +288,8 @@ caf::error write_checkpoint_row(self_ptr self, const relay_key& safe_until) {
     err = (*conn)->execute(row);
   } else {
     err = (*conn)->execute("BEGIN");
-    if (!err) err = check_fence(**conn, mark_scope(st), st.source.cluster_epoch, true);
+    if (!err)
+      err = check_fence(**conn, mark_scope(st), syncer_writer, st.source.cluster_epoch, true);
     if (!err) err = (*conn)->execute(row);
     if (!err) err = (*conn)->execute("COMMIT");
   }

@@ -82,9 +82,9 @@ caf::expected<std::vector<checkpoint_row>> load_checkpoint_rows(mysql_connection
   return out;
 }
 
-caf::error check_fence(mysql_connection& conn, const meta_scope& scope, int64_t epoch,
-                       bool lock) {
-  auto rows = conn.query(read_fence_sql(scope, lock));
+caf::error check_fence(mysql_connection& conn, const meta_scope& scope, int32_t writer,
+                       int64_t epoch, bool lock) {
+  auto rows = conn.query(read_fence_sql(scope, writer, lock));
   if (!rows) return rows.error();
   int64_t held = 0;
   try {
@@ -107,12 +107,12 @@ caf::error raise_fence(mysql_connection& conn, const meta_scope& scope, int64_t 
   // Shorter than the take-over's probe timeout; a raise that times out is tried again later.
   if (auto err = conn.execute("SET SESSION innodb_lock_wait_timeout = 20")) return err;
   if (auto err = conn.execute(raise_fence_sql(scope, epoch))) return err;
-  if (auto err = check_fence(conn, scope, epoch, false)) return err;
+  if (auto err = check_fence(conn, scope, 0, epoch, false)) return err;
   return conn.execute(mark_fence_raised_sql(scope, epoch));
 }
 
 caf::error erase_meta_rows(mysql_connection& conn, const meta_scope& scope) {
-  for (auto* table : {"load_marks", "apply_marks", "sync_checkpoints", "fences"}) {
+  for (auto* table : {"load_marks", "apply_marks", "sync_checkpoints", "fence_slots"}) {
     auto statement = "DELETE FROM " + meta_table(scope.meta_schema, table) + scope_condition(scope);
     if (auto err = conn.execute(statement)) {
       if (table_missing(conn)) continue;

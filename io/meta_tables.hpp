@@ -26,10 +26,11 @@ caf::expected<std::map<std::string, change_origin>> load_apply_marks(mysql_conne
 caf::expected<std::vector<checkpoint_row>> load_checkpoint_rows(mysql_connection& conn,
                                                                 const meta_scope& scope);
 
-// Whether the scope's fence (sync/downstream_fence.hpp) holds `epoch`, read under a shared lock
-// when `lock` (inside the transaction it guards). An error, saying that another worker owns the
-// source now, when it holds another epoch or none.
-caf::error check_fence(mysql_connection& conn, const meta_scope& scope, int64_t epoch, bool lock);
+// Whether `writer`'s row of the scope's fence (sync/downstream_fence.hpp) holds `epoch`, read
+// FOR UPDATE when `lock` (inside the transaction it guards). An error, saying that another
+// worker owns the source now, when it holds another epoch or none.
+caf::error check_fence(mysql_connection& conn, const meta_scope& scope, int32_t writer,
+                       int64_t epoch, bool lock);
 
 // Raises the scope's fence to `epoch`, waiting for transactions that hold it; an error when a
 // newer owner raised it further already.

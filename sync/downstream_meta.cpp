@@ -42,10 +42,10 @@ std::vector<std::string> meta_tables_ddl(const std::string& meta_schema) {
               "safe_offset INT UNSIGNED NOT NULL, updated TIMESTAMP(6) NOT NULL DEFAULT "
               "CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), PRIMARY KEY (task, source, "
               "epoch, writer))",
-          "CREATE TABLE IF NOT EXISTS " + meta_table(meta_schema, "fences") +
-              " (task VARBINARY(128) NOT NULL, source VARBINARY(128) NOT NULL, epoch BIGINT NOT "
-              "NULL, raised TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY "
-              "(task, source))"};
+          "CREATE TABLE IF NOT EXISTS " + meta_table(meta_schema, "fence_slots") +
+              " (task VARBINARY(128) NOT NULL, source VARBINARY(128) NOT NULL, slot INT NOT "
+              "NULL, epoch BIGINT NOT NULL, raised TIMESTAMP(6) NOT NULL DEFAULT "
+              "CURRENT_TIMESTAMP(6), PRIMARY KEY (task, source, slot))"};
 }
 
 std::string scope_condition(const meta_scope& scope) {

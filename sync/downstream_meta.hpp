@@ -5,7 +5,7 @@
 //   apply_marks  (task, source, grp)    -> run, last change    exactly-once marks (apply_marks.hpp)
 //   sync_checkpoints (task, source, epoch, writer) -> run, checkpoint, high-water mark
 //                                                      (downstream_checkpoint.hpp)
-//   fences       (task, source)         -> epoch, raised   the owner in a cluster, since when
+//   fence_slots  (task, source, slot)   -> epoch, raised   the owner in a cluster, since when
 //                                                      (downstream_fence.hpp)
 //
 // Every name is a binary string, compared byte for byte: tables whose names differ only in

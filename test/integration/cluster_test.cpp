@@ -509,8 +509,8 @@ uint64_t count_of(const mariadb_sandbox& server, const std::string& sql) {
 // owners older than the fence's epoch, all of them or only those written after the fence rose.
 uint64_t stale_owner_rows(const mariadb_sandbox& down, bool after_raise) {
   return count_of(down, std::string{"SELECT COUNT(*) FROM dm_meta.sync_checkpoints c "
-                                    "JOIN dm_meta.fences f ON c.task = f.task AND "
-                                    "c.source = f.source WHERE c.epoch < f.epoch"} +
+                                    "JOIN dm_meta.fence_slots f ON c.task = f.task AND "
+                                    "c.source = f.source AND f.slot = 0 WHERE c.epoch < f.epoch"} +
                             (after_raise ? " AND c.updated > f.raised" : ""));
 }
 
@@ -638,10 +638,10 @@ BOOST_AUTO_TEST_CASE(a_frozen_owner_writes_no_row_after_its_source_moved, *boost
 
   // A newer owner raises the fence while the owner keeps running (as a cut-off owner would,
   // without its lease timer): the owner's next transaction rolls back and its part pauses.
-  auto epoch = count_of(down, "SELECT epoch FROM dm_meta.fences WHERE task = 'tt'");
-  down.execute("UPDATE dm_meta.fences SET epoch = " + std::to_string(epoch + 1) +
+  auto epoch = count_of(down, "SELECT MAX(epoch) FROM dm_meta.fence_slots WHERE task = 'tt'");
+  down.execute("UPDATE dm_meta.fence_slots SET epoch = " + std::to_string(epoch + 1) +
                " WHERE task = 'tt'");
-  down.execute("UPDATE dm_meta.fences SET raised = NOW(6) WHERE task = 'tt'");
+  down.execute("UPDATE dm_meta.fence_slots SET raised = NOW(6) WHERE task = 'tt'");
   auto paused = wait_task_stage(c.named(second), "tt", "Paused", std::chrono::seconds{60});
   BOOST_CHECK_NE(paused["last_error"].get<std::string>().find("the fence downstream"),
                  std::string::npos);

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "sync/downstream_checkpoint.hpp"
+#include "sync/downstream_fence.hpp"
 
 using namespace dm;
 
@@ -82,6 +83,25 @@ BOOST_AUTO_TEST_CASE(the_row_upsert_names_writer_run_and_both_keys) {
   BOOST_CHECK(sql.find("VALUES ('t','s',12,3,77,1,2,345,'b\\'in.000002',345,'0-1-9',1,2,999)") !=
               std::string::npos);
   BOOST_CHECK(sql.find("ON DUPLICATE KEY UPDATE") != std::string::npos);
+}
+
+// Each writer locks its own row of the fence; raising writes all of them.
+BOOST_AUTO_TEST_CASE(writers_have_rows_of_their_own_and_a_raise_writes_every_row) {
+  BOOST_CHECK_EQUAL(fence_slot(0), 0);
+  BOOST_CHECK_EQUAL(fence_slot(fence_slots - 1), fence_slots - 1);
+  BOOST_CHECK_EQUAL(fence_slot(fence_slots), 0);
+  BOOST_CHECK_EQUAL(fence_slot(syncer_writer), fence_slots - 1);
+  BOOST_CHECK_EQUAL(fence_slot(loader_writer(0)), fence_slots - 2);
+  BOOST_CHECK_EQUAL(fence_slot(loader_writer(200)), fence_slot(-202));
+  meta_scope scope{"dm_meta", "t", "s"};
+  auto raise = raise_fence_sql(scope, 7);
+  BOOST_CHECK(raise.find("('t','s',0,7),('t','s',1,7)") != std::string::npos);
+  BOOST_CHECK(raise.find("('t','s'," + std::to_string(fence_slots - 1) + ",7) ON DUPLICATE") !=
+              std::string::npos);
+  BOOST_CHECK(raise.find("('t','s'," + std::to_string(fence_slots) + ",") == std::string::npos);
+  BOOST_CHECK(read_fence_sql(scope, loader_writer(0), true)
+                  .find("AND slot = " + std::to_string(fence_slots - 2) + " FOR UPDATE") !=
+              std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
