@@ -244,6 +244,61 @@ void change_shard_by_shard(
     }
 }
 
+// As merge_setup, in a cluster: a one-member etcd, workers w1 and w2 joined to it, source east
+// on w1 and west on w2 (created and placed through etcd).
+struct cluster_merge_setup {
+  etcd_cluster etcd{1};
+  mariadb_sandbox east{sandbox_options::with_server_id(1)};
+  mariadb_sandbox west{sandbox_options::with_server_id(3)};
+  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
+  std::vector<std::unique_ptr<worker_process>> workers;
+
+  explicit cluster_merge_setup(int rows) {
+    create_shards(east, rows);
+    create_shards(west, rows);
+    create_merged_table(downstream);
+    for (auto* name : {"w1", "w2"}) {
+      worker_options o;
+      o.name = name;
+      o.extra_toml = "join = \"" + etcd.endpoints() + "\"\nkeepalive-ttl = 4\n";
+      workers.push_back(std::make_unique<worker_process>(o));
+    }
+    for (auto [id, server] : {std::pair{"east", &east}, std::pair{"west", &west}})
+      dmctl({"operate-source", "create",
+             w1().write_file(std::string{id} + ".yaml", source_yaml(id, *server))});
+    dmctl({"transfer-source", "east", "w1"});
+    dmctl({"transfer-source", "west", "w2"});
+  }
+  worker_process& w1() { return *workers[0]; }
+  worker_process& w2() { return *workers[1]; }
+
+  // dmctl --master-addr ETCD ARGS.
+  command_result try_dmctl(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{binary_path("dmctl"), "--master-addr", etcd.endpoints(),
+                                  "--json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  }
+  // The same, required to succeed; its JSON answer.
+  nlohmann::json dmctl(const std::vector<std::string>& args) const {
+    auto r = try_dmctl(args);
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "dmctl " << args.front() << ": " << r.out << r.err);
+    return nlohmann::json::parse(r.out);
+  }
+
+  // Starts `task` (YAML) through etcd and waits (up to 60 s) until east's part on w1 and west's
+  // on w2 copied their tables and follow the binlog.
+  void start(const std::string& name, const std::string& task) {
+    dmctl({"start-task", w1().write_file(name + ".yaml", task)});
+    for (int i = 0; i < 600; ++i) {
+      if (task_source_status(w1(), name, "east")["unit"] == "Sync" &&
+          task_source_status(w2(), name, "west")["unit"] == "Sync")
+        return;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(colliding_shards_merge_into_one_table_with_extract_columns) {
@@ -547,43 +602,14 @@ BOOST_AUTO_TEST_CASE(a_lock_awaiting_a_shard_is_reported_and_unlocked_by_hand) {
 // through the cluster names it, and shard-ddl-lock unlock resolves it. Every change runs
 // downstream once; every row of every shard ends there exactly once.
 BOOST_AUTO_TEST_CASE(pessimistic_locks_span_the_workers_of_a_cluster) {
-  etcd_cluster etcd{1};
-  mariadb_sandbox east{sandbox_options::with_server_id(1)};
-  mariadb_sandbox west{sandbox_options::with_server_id(3)};
-  mariadb_sandbox downstream{sandbox_options::with_server_id(2)};
-  create_shards(east, 300);
-  create_shards(west, 300);
-  create_merged_table(downstream);
-  std::vector<std::unique_ptr<worker_process>> workers;
-  for (auto* name : {"w1", "w2"}) {
-    worker_options o;
-    o.name = name;
-    o.extra_toml = "join = \"" + etcd.endpoints() + "\"\nkeepalive-ttl = 4\n";
-    workers.push_back(std::make_unique<worker_process>(o));
-  }
-  auto& w1 = *workers[0];
-  auto& w2 = *workers[1];
-  auto cluster = [&](const std::vector<std::string>& args) {
-    std::vector<std::string> argv{binary_path("dmctl"), "--master-addr", etcd.endpoints(),
-                                  "--json"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto r = run_command(argv);
-    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "dmctl " << args.front() << ": " << r.out << r.err);
-    return nlohmann::json::parse(r.out);
-  };
-  for (auto [id, server] : {std::pair{"east", &east}, std::pair{"west", &west}})
-    cluster({"operate-source", "create",
-             w1.write_file(std::string{id} + ".yaml", source_yaml(id, *server))});
-  cluster({"transfer-source", "east", "w1"});
-  cluster({"transfer-source", "west", "w2"});
-  auto task = merge_task("pes", downstream, extracts::all) + "shard-mode: pessimistic\n";
-  cluster({"start-task", w1.write_file("pes.yaml", task)});
-  for (int i = 0; i < 600; ++i) {
-    if (task_source_status(w1, "pes", "east")["unit"] == "Sync" &&
-        task_source_status(w2, "pes", "west")["unit"] == "Sync")
-      break;
-    std::this_thread::sleep_for(100ms);
-  }
+  cluster_merge_setup setup{300};
+  auto& east = setup.east;
+  auto& west = setup.west;
+  auto& downstream = setup.downstream;
+  auto& w1 = setup.w1();
+  auto& w2 = setup.w2();
+  auto cluster = [&](const std::vector<std::string>& args) { return setup.dmctl(args); };
+  setup.start("pes", merge_task("pes", downstream, extracts::all) + "shard-mode: pessimistic\n");
   auto shards = all_shards(east, west);
   const std::string lock_id = "pes-`shop`.`orders`";
   {
@@ -633,9 +659,7 @@ BOOST_AUTO_TEST_CASE(pessimistic_locks_span_the_workers_of_a_cluster) {
   w1.start();
   bool moved = false;
   for (int tries = 0; tries < 60 && !moved; ++tries) {
-    moved = run_command({binary_path("dmctl"), "--master-addr", etcd.endpoints(),
-                         "transfer-source", "west", "w1"})
-                .exit_code == 0;
+    moved = setup.try_dmctl({"transfer-source", "west", "w1"}).exit_code == 0;
     if (!moved) std::this_thread::sleep_for(500ms);
   }
   BOOST_REQUIRE(moved);
@@ -656,6 +680,49 @@ BOOST_AUTO_TEST_CASE(pessimistic_locks_span_the_workers_of_a_cluster) {
   BOOST_CHECK_EQUAL(merged_column(downstream, "extra"), "1 int(11)");
   BOOST_CHECK(cluster({"show-ddl-locks"})["locks"].empty());
   check_merged_rows(east, west, downstream, "", "pessimistic in a cluster, one shard unlocked");
+}
+
+// shard-mode optimistic in a cluster: east on w1, west on w2, both merging their shards' changes
+// into the one downstream table (under writes); a narrowing on east stops east's part, saying
+// it cannot be merged, and binlog skip through the cluster goes on. Every row once.
+BOOST_AUTO_TEST_CASE(optimistic_merging_spans_the_workers_of_a_cluster) {
+  cluster_merge_setup setup{300};
+  auto& east = setup.east;
+  auto& west = setup.west;
+  auto& downstream = setup.downstream;
+  setup.start("opt", merge_task("opt", downstream, extracts::all) + "shard-mode: optimistic\n");
+  auto shards = all_shards(east, west);
+  {
+    shard_writer east_writer{east, 61}, west_writer{west, 62};
+    for (auto* change : {"ADD COLUMN note VARCHAR(20)", "ADD INDEX idx_amount (amount)",
+                         "MODIFY item VARCHAR(60) NOT NULL"})
+      for (auto& [server, table] : shards) {
+        server->execute("ALTER TABLE " + table + " " + change);
+        if (std::string{change}.find("note") != std::string::npos)
+          server->execute("UPDATE " + table + " SET note = 'n' WHERE id % 7 = 0");
+        std::this_thread::sleep_for(100ms);
+      }
+    std::this_thread::sleep_for(1s);
+    east_writer.stop();
+    west_writer.stop();
+  }
+  wait_synced(setup.w1(), "opt", east, std::chrono::seconds{180}, "east");
+  wait_synced(setup.w2(), "opt", west, std::chrono::seconds{180}, "west");
+  BOOST_CHECK_EQUAL(merged_column(downstream, "note"), "1 varchar(20)");
+  BOOST_CHECK_EQUAL(merged_column(downstream, "item"), "1 varchar(60)");
+  BOOST_CHECK_EQUAL(merged_index_count(downstream), "2");
+
+  east.execute("ALTER TABLE shop_1.orders_a MODIFY item VARCHAR(30) NOT NULL");
+  east.execute("INSERT INTO shop_1.orders_a (item, amount, note) VALUES ('after', 2.5, 'a')");
+  auto paused = wait_task_stage(setup.w1(), "opt", "Paused", std::chrono::seconds{60}, "east");
+  BOOST_CHECK_MESSAGE(paused["last_error"].get<std::string>().find(
+                          "cannot be merged into `shop`.`orders`: it narrows the column") !=
+                          std::string::npos,
+                      paused.dump());
+  setup.dmctl({"binlog", "skip", "opt", "-s", "east"});
+  wait_synced(setup.w1(), "opt", east, std::chrono::seconds{60}, "east");
+  BOOST_CHECK_EQUAL(merged_column(downstream, "item"), "1 varchar(60)");
+  check_merged_rows(east, west, downstream, "note", "optimistic in a cluster");
 }
 
 // shard-mode pessimistic under random interleaving: each server's shards make the same four
