@@ -609,11 +609,12 @@ BOOST_AUTO_TEST_CASE(pessimistic_locks_span_the_workers_of_a_cluster) {
   auto& w1 = setup.w1();
   auto& w2 = setup.w2();
   auto cluster = [&](const std::vector<std::string>& args) { return setup.dmctl(args); };
-  setup.start("pes", merge_task("pes", downstream, extracts::all) + "shard-mode: pessimistic\n");
   auto shards = all_shards(east, west);
   const std::string lock_id = "pes-`shop`.`orders`";
   {
+    // Written to from before the copy on.
     shard_writer east_writer{east, 51}, west_writer{west, 52};
+    setup.start("pes", merge_task("pes", downstream, extracts::all) + "shard-mode: pessimistic\n");
     change_shard_by_shard(shards, [&](size_t c) {
       // Halfway (east's shards made it): the lock in etcd waits for west's, on w2.
       nlohmann::json locks;
@@ -682,18 +683,20 @@ BOOST_AUTO_TEST_CASE(pessimistic_locks_span_the_workers_of_a_cluster) {
   check_merged_rows(east, west, downstream, "", "pessimistic in a cluster, one shard unlocked");
 }
 
-// shard-mode optimistic in a cluster: east on w1, west on w2, both merging their shards' changes
-// into the one downstream table (under writes); a narrowing on east stops east's part, saying
+// shard-mode optimistic in a cluster: east on w1, west on w2, an all-mode task copying while
+// writers change every shard, then both merging their shards' changes into the one downstream
+// table; a narrowing on east stops east's part, saying
 // it cannot be merged, and binlog skip through the cluster goes on. Every row once.
 BOOST_AUTO_TEST_CASE(optimistic_merging_spans_the_workers_of_a_cluster) {
   cluster_merge_setup setup{300};
   auto& east = setup.east;
   auto& west = setup.west;
   auto& downstream = setup.downstream;
-  setup.start("opt", merge_task("opt", downstream, extracts::all) + "shard-mode: optimistic\n");
   auto shards = all_shards(east, west);
   {
+    // Written to from before the copy on.
     shard_writer east_writer{east, 61}, west_writer{west, 62};
+    setup.start("opt", merge_task("opt", downstream, extracts::all) + "shard-mode: optimistic\n");
     for (auto* change : {"ADD COLUMN note VARCHAR(20)", "ADD INDEX idx_amount (amount)",
                          "MODIFY item VARCHAR(60) NOT NULL"})
       for (auto& [server, table] : shards) {
