@@ -91,25 +91,46 @@ caf::expected<sql::declared_names> downstream_key_names(mysql_connection& conn,
 }
 
 // Creates `t` (known not to exist) so that the keys the upstream made implicitly for its
-// foreign keys are implicit downstream too, under the same names. Returns false, with nothing
-// left behind, when the server named something otherwise (a constraint whose implicit index
-// has another name gets a generated name that may differ): the caller then creates the table
-// as dumped, and the warning says what that costs.
-caf::expected<bool> create_with_implicit_indexes(self_ptr self, const storage::dump_table& t) {
+// foreign keys are implicit downstream too (sql::fold_implicit_indexes). What the downstream then
+// lacks (a key the server named otherwise, or made no index for: a TiDB that ignores foreign
+// keys) is added as an explicit key, with a warning; nothing is dropped, since other loaders may
+// be filling the table already. A folded statement the server refuses leaves no table: the
+// table is then created as dumped.
+caf::error create_with_implicit_indexes(self_ptr self, const storage::dump_table& t) {
   auto& st = self->state;
   auto table = sql::qualified_name(t.target_db, t.target_table);
-  if (!st.conn->execute(sql::fold_implicit_indexes(t.create_table, t.implicit_indexes))) {
-    auto made = downstream_key_names(*st.conn, t.target_db, t.target_table);
-    if (!made) return made.error();
-    auto wanted = sql::declared_key_names(t.create_table);
-    if (made->keys == wanted.keys && made->foreign_keys == wanted.foreign_keys) return true;
-    if (auto err = st.conn->execute("DROP TABLE " + table)) return err;
+  auto warn = [&](const std::string& why) {
+    DM_WARN("loader of task {}: {}: the index(es) made for its foreign keys {}; a later ADD "
+            "INDEX upstream over the same columns drops them there but not downstream",
+            st.task, table, why);
+  };
+  auto folded = sql::fold_implicit_indexes(t.create_table, t.implicit_indexes, t.target_table);
+  if (auto refused = st.conn->execute(folded)) {
+    warn("are created as explicit ones: the downstream refused them as implicit ones (" +
+         describe(refused) + ")");
+    return st.conn->execute(t.create_table);
   }
-  DM_WARN("loader of task {}: {} cannot have its foreign keys' index(es) made implicitly under "
-          "the upstream's names; they are created as explicit indexes, which a later ADD INDEX "
-          "upstream over the same columns does not drop downstream",
-          st.task, table);
-  return false;
+  auto made = downstream_key_names(*st.conn, t.target_db, t.target_table);
+  if (!made) return made.error();
+  auto wanted = sql::declared_key_names(t.create_table);
+  std::vector<std::string> added;
+  for (auto& [name, definition] : wanted.plain_keys) {
+    if (made->keys.count(name)) continue;
+    auto alter = "ALTER TABLE " + table + " ADD " + definition;
+    if (auto err = st.conn->execute(alter))
+      if (st.conn->last_errno() != ER_DUP_KEYNAME) return err;
+    added.push_back(name);
+  }
+  if (!added.empty()) {
+    std::string names;
+    for (auto& name : added) names += (names.empty() ? "" : ", ") + name;
+    warn("are partly explicit: the downstream did not make " + names + " by itself");
+  }
+  if (made->foreign_keys != wanted.foreign_keys)
+    DM_WARN("loader of task {}: the foreign keys of {} are named otherwise downstream than "
+            "upstream",
+            st.task, table);
+  return caf::none;
 }
 
 // Creates the target database and table unless they exist. A table it creates gets its
@@ -125,12 +146,9 @@ caf::error ensure_table(self_ptr self, const storage::dump_table& t) {
     auto exists = table_exists(*st.conn, t.target_db, t.target_table);
     if (!exists) return exists.error();
     if (!*exists) {
-      auto created = create_with_implicit_indexes(self, t);
-      if (!created) return created.error();
-      if (*created) {
-        st.created.insert(key);
-        return caf::none;
-      }
+      if (auto err = create_with_implicit_indexes(self, t)) return err;
+      st.created.insert(key);
+      return caf::none;
     }
   }
   auto split = sql::split_secondary_indexes(t.create_table);

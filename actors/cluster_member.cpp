@@ -424,15 +424,21 @@ caf::behavior member(member_ptr self, caf::actor_addr worker, worker_settings se
         self->delayed_send(self, period, tick_atom_v);
       },
       // The worker starts copying `sources` of `task` here (step 5 of the header).
-      [=](cluster_copy_atom, const std::string& task,
+      // Written only while this start of the task (`incarnation`) exists, so that a part
+      // starting as the task stops leaves no record behind.
+      [=](cluster_copy_atom, const std::string& task, int64_t incarnation,
           const std::vector<std::string>& sources) -> caf::result<bool> {
         auto& st = self->state;
         for (auto& source : sources) {
           if (!in_time(self))
             return make_error(ec::unavailable, "the etcd lease of worker " + st.worker_name +
                                                    " is not proven alive");
-          if (auto err = st.etcd->put(cluster_keys::loading(task, source), st.worker_name))
-            return err;
+          auto written = st.etcd->put_if_created(cluster_keys::task(task), incarnation,
+                                                 cluster_keys::loading(task, source),
+                                                 st.worker_name);
+          if (!written) return written.error();
+          if (!*written)
+            return make_error(ec::not_found, "task " + task + " is no longer in the cluster");
         }
         return true;
       },

@@ -1,5 +1,6 @@
 #include "actors/shard_coordinator.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -72,16 +73,27 @@ using wakeups = shard_wakeups;
 
 // In a cluster: takes `record` of `task` as the book's, and wakes this worker's syncers named by
 // its wake-ups not acted on yet (on the first sight of a task, none: its syncers here only
-// registered, and wait for nothing older).
+// registered, and wait for nothing older). When the record no longer keeps every wake-up since
+// the last one acted on (this worker could not read etcd for long), every syncer of the task
+// here replays every merged table: a replay that finds nothing resolved holds again.
 caf::error absorb(self_ptr self, const std::string& task, const shard_lock_record& record) {
   auto& st = self->state;
   st.book.forget(task);
   if (!record.book.empty())
     if (auto err = st.book.load(task, record.book)) return err;
   auto seen = st.woken.find(task);
-  if (seen != st.woken.end())
-    for (auto& w : record.wakeups)
-      if (w.seq > seen->second) notify(self, task, w.target, w.sources);
+  if (seen != st.woken.end() && record.seq > seen->second) {
+    bool gap = record.wakeups.empty() || record.wakeups.front().seq > seen->second + 1;
+    if (gap) {
+      std::set<std::string> here;
+      for (auto& [part, syncer] : st.syncers)
+        if (part.first == task) here.insert(part.second);
+      for (auto& target : st.book.targets(task)) notify(self, task, target, here);
+    } else {
+      for (auto& w : record.wakeups)
+        if (w.seq > seen->second) notify(self, task, w.target, w.sources);
+    }
+  }
   st.woken[task] = record.seq;
   return caf::none;
 }
@@ -128,6 +140,10 @@ caf::error refresh(self_ptr self, const std::string& task) {
     if (!record) return record.error();
     if (auto err = absorb(self, t, *record)) return err;
   }
+  // Tasks stopped since: their records are gone.
+  if (task.empty())
+    for (auto& known : st.book.tasks())
+      if (std::find(tasks.begin(), tasks.end(), known) == tasks.end()) st.book.forget(known);
   return caf::none;
 }
 
@@ -253,11 +269,19 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
       },
       [=](shard_ddl_atom, const std::string& task,
           const std::string& target) -> caf::result<void> {
+        auto& st = self->state;
         if (auto err = apply_change(self, task, [&](shard_lock_book& book)
                                                     -> caf::expected<wakeups> {
               auto sources = book.executed(task, target);
-              if (!sources) return sources.error();
-              return wakeups{{target, *sources}};
+              if (sources) return wakeups{{target, *sources}};
+              // In a cluster, a write etcd took whose answer was lost is made again: the lock
+              // is resolved already.
+              auto open = book.show(task, now(), 0);
+              bool still_open = std::any_of(open.begin(), open.end(), [&](const auto& l) {
+                return l.target == target;
+              });
+              if (st.etcd && !still_open) return wakeups{};
+              return sources.error();
             }))
           return err;
         DM_INFO("shard DDL lock {} resolved: its change ran on {}",
@@ -279,10 +303,9 @@ shard_coordinator_actor::behavior_type coordinator(self_ptr self,
         std::string task;
         for (auto& lock : st.book.show("", now(), st.report_after))
           if (lock.id == id) task = lock.task;
-        if (task.empty()) {
-          auto unknown = st.book.unlock(id, force_remove, now());
-          return unknown ? make_error(ec::not_found, "no DDL lock " + id) : unknown.error();
-        }
+        if (task.empty())
+          return make_error(ec::not_found, "no DDL lock " + id +
+                                               " is open (show-ddl-locks lists them)");
         shard_lock_status unlocked;
         if (auto err = apply_change(self, task, [&](shard_lock_book& book)
                                                     -> caf::expected<wakeups> {

@@ -88,7 +88,7 @@ void launch_taken_parts(self_ptr self, const task_config& cfg,
   }
   if (!recorded && copies(cfg.task_mode) && !fresh.empty()) {
     self->request(st.cluster_member, defaults::probe_timeout, cluster_copy_atom_v, cfg.name,
-                  fresh)
+                  cfg.incarnation, fresh)
         .then([=](bool) { launch_taken_parts(self, cfg, sources, epochs, fresh, true); },
               [=](caf::error& err) {
                 done_creating(self->state, cfg.name);

@@ -345,14 +345,6 @@ caf::expected<bool> etcd_client::put_if_unchanged(const std::string& guard,
   return succeeded(answer, "the write of " + key);
 }
 
-caf::expected<bool> etcd_client::put_if_unchanged(const std::string& key, int64_t mod_revision,
-                                                  const std::string& value) {
-  json txn = {{"compare", json::array({modified_at(key, mod_revision)})},
-              {"success", json::array({put_op(key, value, 0)})}};
-  std::string answer;
-  if (auto err = call("/v3/kv/txn", txn.dump(), answer)) return err;
-  return succeeded(answer, "the write of " + key);
-}
 
 caf::expected<bool> etcd_client::erase_if_created(const std::string& guard,
                                                   int64_t guard_revision,

@@ -81,9 +81,6 @@ class etcd_client {
   caf::expected<bool> put_if_unchanged(const std::string& guard, int64_t guard_revision,
                                        const std::string& key, int64_t mod_revision,
                                        const std::string& value);
-  // Writes `key` only if it was last written at `mod_revision` (0: it does not exist).
-  caf::expected<bool> put_if_unchanged(const std::string& key, int64_t mod_revision,
-                                       const std::string& value);
   // Deletes `key` only if `guard` has the create revision `guard_revision`.
   caf::expected<bool> erase_if_created(const std::string& guard, int64_t guard_revision,
                                        const std::string& key);

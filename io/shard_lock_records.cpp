@@ -33,7 +33,7 @@ caf::expected<shard_lock_record> read_shard_locks(etcd_client& etcd, const std::
 }
 
 caf::expected<bool> write_shard_locks(etcd_client& etcd, const std::string& task,
-                                      const shard_lock_record& record) {
+                                      int64_t task_revision, const shard_lock_record& record) {
   auto wakeups = nlohmann::json::array();
   auto first =
       record.wakeups.size() > shard_wakeups_kept ? record.wakeups.size() - shard_wakeups_kept : 0;
@@ -42,13 +42,20 @@ caf::expected<bool> write_shard_locks(etcd_client& etcd, const std::string& task
     wakeups.push_back({{"seq", w.seq}, {"target", w.target}, {"sources", w.sources}});
   }
   nlohmann::json j{{"book", record.book}, {"seq", record.seq}, {"wakeups", wakeups}};
-  return etcd.put_if_unchanged(shard_locks_key(task), record.mod_revision, j.dump());
+  return etcd.put_if_unchanged(cluster_keys::task(task), task_revision, shard_locks_key(task),
+                               record.mod_revision, j.dump());
 }
 
 caf::expected<shard_lock_record> update_shard_locks(
     etcd_client& etcd, const std::string& task, shard_lock_book& book,
     const std::function<caf::expected<shard_wakeups>(shard_lock_book&)>& change) {
   for (int attempt = 0; attempt < 50; ++attempt) {
+    // Written only while this start of the task exists: a change made as the task stops does
+    // not leave a record behind for a later task of the same name.
+    auto stored = etcd.get(cluster_keys::task(task));
+    if (!stored) return stored.error();
+    if (!*stored)
+      return make_error(ec::not_found, "task " + task + " is no longer in the cluster");
     auto record = read_shard_locks(etcd, task);
     if (!record) return record.error();
     book.forget(task);
@@ -59,7 +66,7 @@ caf::expected<shard_lock_record> update_shard_locks(
     auto next = *record;
     next.book = book.save(task, true);
     for (auto& [target, sources] : *ready) next.wakeups.push_back({++next.seq, target, sources});
-    auto written = write_shard_locks(etcd, task, next);
+    auto written = write_shard_locks(etcd, task, (*stored)->create_revision, next);
     if (!written) return written.error();
     if (*written) return next;
   }

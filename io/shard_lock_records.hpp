@@ -36,7 +36,7 @@ struct shard_lock_record {
   int64_t mod_revision = 0;
 };
 
-inline constexpr size_t shard_wakeups_kept = 64;
+inline constexpr size_t shard_wakeups_kept = 256;
 
 // etcd's key of the locks of `task` (the prefix of all tasks' when empty).
 std::string shard_locks_key(const std::string& task);
@@ -44,10 +44,11 @@ std::string shard_locks_key(const std::string& task);
 // The record of `task` (an empty one, mod_revision 0, when there is none).
 caf::expected<shard_lock_record> read_shard_locks(etcd_client& etcd, const std::string& task);
 
-// Writes `record` for `task` only if etcd still has it at `record.mod_revision` (0: absent):
-// false when another worker wrote it since (read it again and redo the change).
+// Writes `record` for `task` only if etcd still has it at `record.mod_revision` (0: absent) and
+// the task's record (tasks/<task>) has the create revision `task_revision`: false when another
+// worker wrote it since (read it again and redo the change), or the task stopped.
 caf::expected<bool> write_shard_locks(etcd_client& etcd, const std::string& task,
-                                      const shard_lock_record& record);
+                                      int64_t task_revision, const shard_lock_record& record);
 
 // Merged tables whose locks are to run or resolved, with the sources whose syncers replay (what
 // shard_lock_book's changes answer).
@@ -57,7 +58,7 @@ using shard_wakeups = std::map<std::string, std::set<std::string>>;
 // of the task), runs `change` on it, and writes the book back, with a numbered wake-up per
 // merged table `change` answers, only if no other worker wrote the record meanwhile; else does
 // it again on the newer record. Answers the record as written. `change` may run several times;
-// when it fails, nothing is written.
+// when it fails, nothing is written. Fails when the task is no longer in etcd.
 caf::expected<shard_lock_record> update_shard_locks(
     etcd_client& etcd, const std::string& task, shard_lock_book& book,
     const std::function<caf::expected<shard_wakeups>(shard_lock_book&)>& change);

@@ -285,6 +285,16 @@ std::vector<std::string> shard_lock_book::tasks() const {
   return out;
 }
 
+std::set<std::string> shard_lock_book::targets(const std::string& task) const {
+  std::set<std::string> out;
+  auto t = tasks_.find(task);
+  if (t == tasks_.end()) return out;
+  for (auto& [target, by_source] : t->second.shards) out.insert(target);
+  for (auto& [target, l] : t->second.open) out.insert(target);
+  for (auto& [target, history] : t->second.resolved) out.insert(target);
+  return out;
+}
+
 namespace {
 
 nlohmann::json members_json(const std::set<shard_member>& members) {

@@ -140,6 +140,8 @@ class shard_lock_book {
 
   // The tasks that have records (for persistence, one record per task).
   std::vector<std::string> tasks() const;
+  // The merged tables of `task` the book knows (with shards, or locks open or resolved).
+  std::set<std::string> targets(const std::string& task) const;
   // One task's locks as JSON, and back (replacing what the book had of the task). With
   // `with_shards`, also the shard tables the sources' syncers listed (a cluster's record, which
   // the workers of the task's sources share; a worker alone lists them again at each start).

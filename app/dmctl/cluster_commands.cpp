@@ -389,6 +389,13 @@ caf::expected<reply> cluster_offline_member(etcd_client& etcd, const std::string
       auto erased = etcd.erase_if_held(cluster_keys::last_bound(source), worker);
       if (!erased) return erased.error();
     }
+  // Its copies in progress no longer keep their sources waiting for it (the parts stay refused
+  // elsewhere: what it loaded is downstream; a new start of the task copies afresh).
+  for (auto& [part, loading] : view->loading)
+    if (loading == worker) {
+      auto erased = etcd.erase_if_held(cluster_keys::loading(part.first, part.second), worker);
+      if (!erased) return erased.error();
+    }
   return reply{{{"result", true}, {"worker", worker}}, "removed worker " + worker + "\n"};
 }
 

@@ -92,14 +92,12 @@ std::vector<foreign_key_index> foreign_key_index_candidates(std::string_view cre
 }
 
 std::string fold_implicit_indexes(std::string_view create_table,
-                                  const std::vector<std::string>& implicit) {
+                                  const std::vector<std::string>& implicit,
+                                  const std::string& table) {
   auto parsed = parse(create_table);
   if (!parsed) return std::string{create_table};
-  struct edit {
-    size_t begin, end;
-    std::string_view replacement;
-  };
-  std::vector<edit> edits;
+  // Each implicit key with its foreign key, in the order of the keys.
+  std::vector<std::pair<const table_definition*, const foreign_key*>> folds;
   std::vector<bool> used(parsed->foreign_keys.size(), false);
   for (auto& [key, candidate] : parsed->candidates) {
     if (std::find(implicit.begin(), implicit.end(), candidate.name) == implicit.end()) continue;
@@ -113,23 +111,49 @@ std::string fold_implicit_indexes(std::string_view create_table,
     if (!chosen || parsed->foreign_keys[*chosen].definition == &parsed->body.definitions.front())
       continue;
     used[*chosen] = true;
-    auto& fk = parsed->foreign_keys[*chosen];
-    auto fk_text = fk.definition->text(create_table);
-    if (fk.name != candidate.name) {
+    folds.push_back({key, &parsed->foreign_keys[*chosen]});
+  }
+  // Keys named otherwise than their constraint fold only if the server's counting gives every
+  // such constraint its name, and no constraint left named takes that form.
+  auto generated = table + "_ibfk_";
+  bool counted_names_hold = true;
+  int counted = 0;
+  for (auto& [key, fk] : folds) {
+    bool plain = false;
+    auto key_name = read_key_name(parsed->body.tokens, *key, plain);
+    if (key_name && *key_name == fk->name) continue;
+    if (!key_name || *key_name != fk->columns.front() ||
+        fk->name != generated + std::to_string(++counted))
+      counted_names_hold = false;
+  }
+  for (size_t i = 0; i < parsed->foreign_keys.size(); ++i)
+    if (!used[i] && parsed->foreign_keys[i].name.rfind(generated, 0) == 0)
+      counted_names_hold = false;
+  struct edit {
+    size_t begin, end;
+    std::string_view replacement;
+  };
+  std::vector<edit> edits;
+  for (auto& [key, fk] : folds) {
+    bool plain = false;
+    auto key_name = read_key_name(parsed->body.tokens, *key, plain);
+    bool named_like_key = key_name && *key_name == fk->name;
+    if (!named_like_key && !counted_names_hold) continue;
+    auto fk_text = fk->definition->text(create_table);
+    if (!named_like_key) {
       // Without its CONSTRAINT name, the implicit index is named after the first column.
-      auto from = parsed->body.tokens[fk.foreign].begin;
-      fk_text =
-          create_table.substr(from, fk_text.data() + fk_text.size() - create_table.data() - from);
+      auto from = parsed->body.tokens[fk->foreign].begin;
+      fk_text = create_table.substr(from, fk_text.data() + fk_text.size() - create_table.data() -
+                                              from);
     }
     auto key_text = key->text(create_table);
     auto key_begin = static_cast<size_t>(key_text.data() - create_table.data());
     edits.push_back({key_begin, key_begin + key_text.size(), fk_text});
     // The constraint's own place goes with the comma before it (never the first definition:
     // a table starts with a column).
-    auto whole = fk.definition->text(create_table);
-    edits.push_back({fk.definition->open,
-                     static_cast<size_t>(whole.data() + whole.size() - create_table.data()),
-                     {}});
+    auto whole = fk->definition->text(create_table);
+    edits.push_back({fk->definition->open,
+                     static_cast<size_t>(whole.data() + whole.size() - create_table.data()), {}});
   }
   std::sort(edits.begin(), edits.end(),
             [](const edit& a, const edit& b) { return a.begin < b.begin; });
@@ -150,7 +174,10 @@ declared_names declared_key_names(std::string_view create_table) {
   if (!parsed) return out;
   for (auto& d : parsed->body.definitions) {
     bool plain = false;
-    if (auto name = read_key_name(parsed->body.tokens, d, plain)) out.keys.insert(*name);
+    if (auto name = read_key_name(parsed->body.tokens, d, plain)) {
+      out.keys.insert(*name);
+      if (plain) out.plain_keys[*name] = std::string{d.text(create_table)};
+    }
   }
   for (auto& fk : parsed->foreign_keys) out.foreign_keys.insert(fk.name);
   return out;

@@ -8,6 +8,7 @@
 // creates them implicitly again.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -25,20 +26,25 @@ struct foreign_key_index {
 // one is, only the server knows.
 std::vector<foreign_key_index> foreign_key_index_candidates(std::string_view create_table);
 
-// `create_table` with each key named in `implicit` replaced, where it stands, by the definition
-// of a foreign key over the same columns (the one of the same name first), and that constraint
-// taken out of its own place: the server then creates the index implicitly, at the same position
-// among the keys. The server names an implicit index after its constraint, or after the first
-// column when the constraint has no name in the statement, so a constraint named otherwise than
-// its index loses its name here (the server gives it a generated one): the caller compares the
-// names the server made with declared_names() and falls back to the statement as it was.
-// Names that match no candidate are ignored; unreadable input comes back unchanged.
+// `create_table` (the statement for table `table`) with each key named in `implicit` replaced,
+// where it stands, by the definition of a foreign key over the same columns (the one of the same
+// name first), and that constraint taken out of its own place: the server then creates the index
+// implicitly, at the same position among the keys. The server names an implicit index after its
+// constraint, or after the first column when the constraint has no name in the statement; it
+// then names the constraint `<table>_ibfk_<n>`, n counting such constraints in the order
+// written. So a key named like its constraint is always folded, and keys named otherwise only
+// when every such constraint of the table has exactly the name that counting gives it (as when
+// the upstream named them so and no other constraint takes that form); otherwise those stay
+// explicit. Names that match no candidate are ignored; unreadable input comes back unchanged.
 std::string fold_implicit_indexes(std::string_view create_table,
-                                  const std::vector<std::string>& implicit);
+                                  const std::vector<std::string>& implicit,
+                                  const std::string& table);
 
 struct declared_names {
   std::set<std::string> keys;          // every key, "PRIMARY" included
   std::set<std::string> foreign_keys;  // the constraints' names
+  // The plain KEY/INDEX definitions as written, by name.
+  std::map<std::string, std::string> plain_keys;
 };
 
 // The names of the keys and foreign keys a CREATE TABLE as printed by SHOW CREATE TABLE

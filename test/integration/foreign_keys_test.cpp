@@ -332,5 +332,7 @@ BOOST_AUTO_TEST_CASE(indexes_made_for_foreign_keys_stay_as_the_upstream_has_them
   auto diff = compare_database(upstream, downstream, "fkx");
   BOOST_CHECK_MESSAGE(diff.empty(), diff + " (seed " + std::to_string(seed) + ")");
   BOOST_CHECK_EQUAL(task_source_status(worker, "fk")["stage"], "Running");
-  BOOST_CHECK_EQUAL(worker.count_log_lines("foreign keys' index(es) made implicitly"), 0u);
+  // The upstream told which keys are implicit, and the downstream made each of them so.
+  BOOST_CHECK_EQUAL(worker.count_log_lines("cannot tell whether the upstream made"), 0u);
+  BOOST_CHECK_EQUAL(worker.count_log_lines("made for its foreign keys"), 0u);
 }

@@ -37,7 +37,7 @@ BOOST_AUTO_TEST_CASE(keys_over_exactly_a_foreign_keys_columns_are_the_candidates
 }
 
 BOOST_AUTO_TEST_CASE(an_implicit_key_is_replaced_by_its_constraint_in_place) {
-  auto folded = sql::fold_implicit_indexes(child, {"fk_b", "p_u"});
+  auto folded = sql::fold_implicit_indexes(child, {"fk_b", "p_u"}, "c");
   BOOST_CHECK_EQUAL(folded,
                     "CREATE TABLE `c` (\n"
                     "  `id` int(11) NOT NULL,\n"
@@ -52,10 +52,21 @@ BOOST_AUTO_TEST_CASE(an_implicit_key_is_replaced_by_its_constraint_in_place) {
                     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
 }
 
+// The server would name an unnamed constraint of table `other` other_ibfk_1, not c_ibfk_1: that
+// key stays explicit (the constraint keeps its name); the key named like its constraint folds.
+BOOST_AUTO_TEST_CASE(an_unnamed_constraint_folds_only_where_the_server_would_name_it_so) {
+  auto folded = sql::fold_implicit_indexes(child, {"fk_b", "p_u"}, "other");
+  BOOST_CHECK(folded.find("  KEY `p_u` (`p_u`),\n") != std::string::npos);
+  BOOST_CHECK(folded.find("CONSTRAINT `c_ibfk_1` FOREIGN KEY") != std::string::npos);
+  BOOST_CHECK(folded.find("KEY `fk_b`") == std::string::npos);
+  BOOST_CHECK(folded.find("  CONSTRAINT `fk_b` FOREIGN KEY (`b`, `p_u`) REFERENCES `p` (`a`, "
+                          "`id`),\n  KEY `k_ab`") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(explicit_keys_and_unknown_names_leave_the_statement_as_it_is) {
-  BOOST_CHECK_EQUAL(sql::fold_implicit_indexes(child, {}), child);
-  BOOST_CHECK_EQUAL(sql::fold_implicit_indexes(child, {"k_c", "nothing"}), child);
-  BOOST_CHECK_EQUAL(sql::fold_implicit_indexes("not a table", {"p_u"}), "not a table");
+  BOOST_CHECK_EQUAL(sql::fold_implicit_indexes(child, {}, "c"), child);
+  BOOST_CHECK_EQUAL(sql::fold_implicit_indexes(child, {"k_c", "nothing"}, "c"), child);
+  BOOST_CHECK_EQUAL(sql::fold_implicit_indexes("not a table", {"p_u"}, "c"), "not a table");
   BOOST_CHECK(
       sql::foreign_key_index_candidates("CREATE TABLE `t` (`a` int, KEY `a` (`a`))").empty());
 }
@@ -64,6 +75,8 @@ BOOST_AUTO_TEST_CASE(the_declared_names_are_every_key_and_constraint) {
   auto names = sql::declared_key_names(child);
   BOOST_CHECK(names.keys == (std::set<std::string>{"PRIMARY", "p_u", "k_c", "fk_b", "k_ab"}));
   BOOST_CHECK(names.foreign_keys == (std::set<std::string>{"c_ibfk_1", "fk_b"}));
+  BOOST_CHECK_EQUAL(names.plain_keys.at("k_c"), "KEY `k_c` (`c`(5))");
+  BOOST_CHECK_EQUAL(names.plain_keys.size(), 4u);
   auto unique = sql::declared_key_names(
       "CREATE TABLE `t` (`a` int, UNIQUE KEY `u` (`a`), FULLTEXT KEY `f` (`b`))");
   BOOST_CHECK(unique.keys == (std::set<std::string>{"u", "f"}));
